@@ -1,0 +1,69 @@
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// Layer rules of DESIGN.md / STYLE.md, enforced: shared is pure, the core never sees
+// electron, the renderer reaches the core only through src/shared's typed contract.
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'url', 'util', 'stream', 'events', 'worker_threads'];
+const electronOnly = { group: ['electron', 'electron/*'], message: 'Only the Electron shell (src/main/index.ts, src/main/electron/*, src/preload) may import electron: the core must run under plain Node.' };
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'migrations/**', '.tmp/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': ['error', { patterns: [electronOnly] }],
+    },
+  },
+  {
+    files: ['src/main/index.ts', 'src/main/electron/**', 'src/preload/**'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electronOnly,
+            { group: nodeBuiltins, message: 'src/shared is pure: no Node built-ins (it runs in the sandboxed renderer too).' },
+            { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared imports nothing from the other layers.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electronOnly,
+            { group: nodeBuiltins, message: 'The renderer is sandboxed: no Node built-ins. Ask the core through the typed API (src/shared/ipc).' },
+            { group: ['**/main/**', '**/preload/**'], message: 'The renderer imports only src/shared and its own files; reach the core through the typed API.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Playwright fixtures must destructure their dependencies, even when there are none.
+    files: ['e2e/**/*.ts'],
+    rules: { 'no-empty-pattern': 'off' },
+  },
+  {
+    files: ['e2e/fixtures/**/*.mjs', 'scripts/**/*.mjs', 'bin/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+);

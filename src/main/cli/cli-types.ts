@@ -1,0 +1,52 @@
+import type { ParseArgsConfig } from 'node:util';
+
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** True when stdout is a terminal (live progress lines are drawn only then). */
+  isTTY: boolean;
+}
+
+export interface CliContext extends CliIo {
+  json: boolean;
+  /** Writes `data` as one JSON document with --json, otherwise the human text. */
+  output(data: unknown, human: () => string): void;
+  /** Human-facing line on stderr (kept off stdout so --json stays parseable). */
+  info(line: string): void;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  /** e.g. "wave validate <paths…> [--json] [--migrate]" */
+  usage: string;
+  options?: CliOptions;
+  /** Extra help text printed under usage. */
+  help?: string;
+  /** Returns the process exit code. Throw CliError for a clean message + code. */
+  run(ctx: CliContext, args: ParsedArgs): Promise<number>;
+}
+
+/** A failure with a message meant for a person and the exit code to leave with. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+    readonly code: string = 'error',
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Exit code for bad usage (unknown option, missing argument). */
+export const EXIT_USAGE = 2;

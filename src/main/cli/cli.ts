@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
+
+const GLOBAL_OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function makeContext(io: CliIo, json: boolean): CliContext {
+  return {
+    ...io,
+    json,
+    output(data, human) {
+      io.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
+    },
+    info(line) {
+      io.stderr.write(`${line}\n`);
+    },
+  };
+}
+
+export function renderHelp(commands: readonly CliCommand[], version: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    `wave ${version} — WAVE Control Center command line`,
+    '',
+    'Usage: wave <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Global options:',
+    '  --json        machine-readable output on stdout (one JSON document)',
+    '  -h, --help    help for wave or for a command',
+    '  --version     print the version',
+    '',
+    'Environment: WAVE_HOME (data dir, default ~/.wave), DATABASE_URL (Postgres server instead',
+    'of embedded PGlite), REDIS_URL (Redis Streams instead of the in-process event bus).',
+  ].join('\n');
+}
+
+function commandHelp(cmd: CliCommand): string {
+  const opts = Object.entries(cmd.options ?? {}).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`;
+    return `  ${flag}`;
+  });
+  return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), ...(opts.length ? ['', 'Options:', ...opts] : [])].join('\n');
+}
+
+/** Runs one CLI invocation and returns the exit code; never calls process.exit itself. */
+export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommand[], version: string): Promise<number> {
+  const [first, ...rest] = argv;
+  const wantsJson = argv.includes('--json');
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout.write(`${renderHelp(commands, version)}\n`);
+    return first === undefined ? EXIT_USAGE : 0;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(wantsJson ? `${JSON.stringify({ version })}\n` : `${version}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === first);
+  if (!cmd) {
+    const ctx = makeContext(io, wantsJson);
+    return fail(ctx, new CliError(`Unknown command "${first}". Run "wave --help" to list the commands.`, EXIT_USAGE, 'usage'));
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) }, allowPositionals: true, strict: true });
+  } catch (e) {
+    const ctx = makeContext(io, wantsJson);
+    return fail(ctx, new CliError(`${(e as Error).message}\n${commandHelp(cmd)}`, EXIT_USAGE, 'usage'));
+  }
+  const ctx = makeContext(io, parsed.values.json === true);
+  if (parsed.values.help) {
+    io.stdout.write(`${commandHelp(cmd)}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(ctx, parsed as CliParsed);
+  } catch (e) {
+    return fail(ctx, e);
+  }
+}
+
+type CliParsed = Parameters<CliCommand['run']>[1];
+
+function fail(ctx: CliContext, e: unknown): number {
+  const cliErr = e instanceof CliError ? e : null;
+  const message = cliErr ? cliErr.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  const exitCode = cliErr ? cliErr.exitCode : 1;
+  if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);
+  else ctx.stderr.write(`wave: ${message}\n`);
+  if (!cliErr && process.env.WAVE_DEBUG) ctx.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  return exitCode;
+}

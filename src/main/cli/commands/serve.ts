@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import { openAppCore } from '../../core/open-app-core';
+import { startBridgeServer } from '../../server/bridge-server';
+import { resolveDataDir } from '../../store';
+import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { packageVersion } from '../version';
+
+const DEFAULT_STATIC = fileURLToPath(new URL('../../../../out/renderer', import.meta.url));
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'Run the core headless and serve the control center to a browser on 127.0.0.1',
+  usage: 'wave serve [--port N] [--static DIR] [--json]',
+  help: 'Prints a URL with a one-time random token; open it in a browser on this machine. Ctrl+C stops it.',
+  options: {
+    port: { type: 'string', short: 'p' },
+    static: { type: 'string' },
+  },
+  async run(ctx, args) {
+    const portText = (args.values.port as string | undefined) ?? ctx.env.WAVE_PORT ?? '0';
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new CliError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`, EXIT_USAGE, 'usage');
+    }
+    const staticDir = (args.values.static as string | undefined) ?? ctx.env.WAVE_RENDERER_DIR ?? DEFAULT_STATIC;
+    const dataDir = resolveDataDir(ctx.env);
+    const log = (line: string) => ctx.stderr.write(`${line}\n`);
+    const core = await openAppCore({ version: packageVersion(), dataDir, env: ctx.env, log });
+    let server;
+    try {
+      server = await startBridgeServer({ core, staticDir, port, log });
+    } catch (e) {
+      await core.dispose();
+      throw new CliError((e as Error).message, 1, 'serve_failed');
+    }
+    const health = await core.health();
+    ctx.output(
+      { url: server.url, port: server.port, pid: process.pid, dataDir, store: health.store.kind, events: health.events.kind },
+      () =>
+        [
+          `WAVE Control Center is serving at ${server.url}`,
+          `  data dir: ${dataDir} · store: ${health.store.kind} · events: ${health.events.kind} (${health.events.reason})`,
+          '  Open the URL in a browser on this machine. Press Ctrl+C to stop.',
+        ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    ctx.info('wave serve: shutting down…');
+    await server.close();
+    await core.dispose();
+    return 0;
+  },
+};

@@ -1,0 +1,6 @@
+export * from './result';
+export * from './limits';
+export * from './schemas';
+export * from './contract';
+export * from './methods';
+export * from './api';

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests live beside the code (*.test.ts); integration tests that need the real
+// Postgres / Redis / git of the machine are named *.int.test.ts. Both run in one pass.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
+    exclude: ['node_modules/**', 'out/**', 'e2e/**'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
