@@ -1,6 +1,16 @@
 import { defineConfig } from '@playwright/test';
 
 const chromiumPath = process.env.WAVE_CHROMIUM ?? '/usr/bin/chromium';
+// Debian's Chromium, never a browser of Playwright's own (it cannot be downloaded here).
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  },
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+};
 
 export default defineConfig({
   testDir: 'e2e',
@@ -20,20 +30,13 @@ export default defineConfig({
   projects: [
     {
       name: 'web',
-      use: {
-        browserName: 'chromium',
-        launchOptions: {
-          executablePath: chromiumPath,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-        },
-        headless: true,
-        viewport: { width: 1400, height: 900 },
-      },
+      use: chromium,
     },
     {
       // Same specs through _electron.launch; each test skips with a stated reason where
       // the Electron binary is absent (see e2e/support/electron-binary.ts).
       name: 'electron',
+      use: chromium,
     },
   ],
 });

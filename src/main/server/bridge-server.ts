@@ -6,7 +6,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_PAYLOAD_BYTES, err, type Result } from '../../shared/ipc';
 import type { AppCore } from '../core/app-core';
-import { CONNECT_SRC_PLACEHOLDER, rendererCsp } from './csp';
+import { rendererCsp, withCspMeta } from './csp';
 import { readStatic } from './static-files';
 
 export interface BridgeServerOptions {
@@ -70,9 +70,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
       }
       const csp = rendererCsp(`ws://127.0.0.1:${port} ws://localhost:${port}`);
       let body = file.body;
-      if (file.contentType.startsWith('text/html')) {
-        body = Buffer.from(body.toString('utf8').replace(`connect-src ${CONNECT_SRC_PLACEHOLDER}`, `connect-src ws://127.0.0.1:${port} ws://localhost:${port}`));
-      }
+      if (file.contentType.startsWith('text/html')) body = Buffer.from(withCspMeta(body.toString('utf8'), csp));
       res.writeHead(200, {
         'content-type': file.contentType,
         'content-security-policy': csp,

@@ -20,5 +20,13 @@ export function rendererCsp(connectSrc: string): string {
   ].join('; ');
 }
 
-/** Placeholder the built index.html carries in its CSP meta; the server fills it in. */
-export const CONNECT_SRC_PLACEHOLDER = "'none'";
+const CSP_META = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]*(")/i;
+
+/**
+ * The built page carries the desktop CSP (connect-src 'none') in a meta tag; a page served
+ * by `wave serve` gets the bridge's policy there too, since meta and header policies both apply.
+ */
+export function withCspMeta(html: string, csp: string): string {
+  if (!CSP_META.test(html)) throw new Error('The built index.html has no Content-Security-Policy meta tag; rebuild the renderer with "npm run build".');
+  return html.replace(CSP_META, `$1${csp}$2`);
+}
