@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ImportFileResult } from '../../../shared/stories';
+import { loadWaveConfig, WaveConfigError } from '../../core/config';
+import { ensureProject, StoryImporter } from '../../core/prd';
+import { openStore, resolveDataDir, type Store } from '../../store';
+import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+
+/** Who is running the command, for the audit log. */
+export function cliActor(env: NodeJS.ProcessEnv): string {
+  const fromEnv = env.WAVE_USER?.trim() || env.USER?.trim() || env.USERNAME?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Opens the store the way every CLI command does (WAVE_HOME / DATABASE_URL), runs fn, always closes it. */
+export async function withCliStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
+  let store: Store;
+  try {
+    store = await openStore({ dataDir: resolveDataDir(ctx.env), databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l) });
+  } catch (e) {
+    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+  }
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The repository a command works on: --project, else the nearest folder up from cwd with wave.config.json or .git, else cwd. */
+export function resolveProjectRepo(cwd: string, explicit: string | undefined): string {
+  if (explicit) {
+    const abs = path.resolve(cwd, explicit);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new CliError(`--project ${explicit}: no such folder. Point it at the repository the stories are for.`, EXIT_USAGE, 'usage');
+    return abs;
+  }
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'wave.config.json')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(cwd);
+    dir = up;
+  }
+}
+
+function renderResult(r: ImportFileResult): string {
+  const mark = { imported: '+', updated: '~', unchanged: '=', invalid: '✗', skipped: '-' }[r.status];
+  const lines = [`${mark} ${r.file}: ${r.message}`];
+  for (const e of r.errors) lines.push(`    error ${e.file}:${e.line}:${e.column}${e.pointer ? ` (${e.pointer})` : ''}  ${e.message}\n        fix: ${e.suggestion}`);
+  for (const w of r.warnings) lines.push(`    warning ${w.file}:${w.line}:${w.column}${w.pointer ? ` (${w.pointer})` : ''}  ${w.message}\n        fix: ${w.suggestion}`);
+  for (const v of r.voided) lines.push(`    ! approval of PRD ${v.prdId} voided: ${v.reason}`);
+  return lines.join('\n');
+}
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'Import stories (*.json) and PRDs (*.md) from files and folders into the WAVE database',
+  usage: 'wave import <paths…> [--project <repo>] [--prd <id>] [--json]',
+  help: [
+    'Each file gets its own result: imported, updated, unchanged, invalid (with every error located) or skipped.',
+    'Each file is imported in its own transaction: a broken file imports nothing and the others still import.',
+    'Re-importing identical content changes nothing. Changing a story or PRD that was approved voids the approval.',
+    '--project: the repository the stories are for (default: the nearest folder up with wave.config.json or .git).',
+    '--prd: add the imported stories to that PRD (otherwise a PRD covers the stories in its front matter, or,',
+    'without a list, the stories imported with it from its folder).',
+  ].join('\n'),
+  options: {
+    project: { type: 'string' },
+    prd: { type: 'string' },
+  },
+  async run(ctx, args) {
+    if (args.positionals.length === 0) throw new CliError('Name at least one story file, PRD or folder: wave import stories/', EXIT_USAGE, 'usage');
+    const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
+    let config;
+    try {
+      config = (await loadWaveConfig(repo)).config;
+    } catch (e) {
+      if (e instanceof WaveConfigError) throw new CliError(`The project's ${e.message}`, 1, 'invalid_config');
+      throw e;
+    }
+    const report = await withCliStore(ctx, async (store) => {
+      const project = await ensureProject(store, repo, config);
+      return new StoryImporter(store).importPaths(args.positionals, {
+        projectId: project.id,
+        actor: cliActor(ctx.env),
+        cwd: ctx.cwd,
+        prdId: (args.values.prd as string | undefined) || undefined,
+      });
+    });
+    ctx.output(report, () => {
+      const s = report.summary;
+      return [
+        ...report.files.map(renderResult),
+        '',
+        `Project ${report.projectId} (${repo}): ${s.imported} imported, ${s.updated} updated, ${s.unchanged} unchanged, ${s.invalid} invalid, ${s.skipped} skipped.`,
+      ].join('\n');
+    });
+    return report.summary.invalid > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/pg';
+import { runCli } from '../cli';
+import { importCommand } from './import';
+import { prdCommand } from './prd';
+
+const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/stories');
+
+describe('wave import and wave prd (Postgres)', () => {
+  let db: TestDatabase;
+  let home: string;
+  let repo: string;
+
+  async function wave(argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
+    const err = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
+    const env = { DATABASE_URL: db.url, WAVE_HOME: home, USER: 'ci-bot' };
+    const code = await runCli(argv, { stdout: out, stderr: err, env, cwd: repo, isTTY: false }, [importCommand, prdCommand], 'test');
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('stories_cli');
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-cli-home-'));
+    repo = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-cli-repo-'));
+    fs.cpSync(path.join(FIXTURES, 'project'), repo, { recursive: true });
+    fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify({ targetBranch: 'trunk' }));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('imports a folder with a per-file report, approves the PRD, and voids the approval on an edit', async () => {
+    const imp = await wave(['import', '.', '--json']);
+    expect(imp.code).toBe(1); // one broken file
+    const report = JSON.parse(imp.stdout);
+    expect(report.summary).toEqual({ imported: 4, updated: 0, unchanged: 0, invalid: 1, skipped: 2 });
+    expect(report.files.find((f: { file: string }) => f.file === 'wave.config.json').status).toBe('skipped');
+
+    const show = await wave(['prd', 'show', 'prd-accounts.md', '--json']);
+    expect(show.code).toBe(0);
+    const view = JSON.parse(show.stdout);
+    expect(view.prd).toMatchObject({ id: 'PRD-ACCOUNTS', status: 'draft' });
+    expect(view.plan.waves).toEqual([
+      { number: 1, storyIds: ['ACC-001'] },
+      { number: 2, storyIds: ['ACC-002', 'ACC-003'] },
+    ]);
+    expect(view.fileDiffers).toBeNull();
+
+    expect((await wave(['prd', 'approve', 'PRD-ACCOUNTS'])).code).toBe(2); // --by is required
+    const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--by', 'Ana Lead', '--comment', 'ship it', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'Ana Lead', comment: 'ship it' });
+
+    const story = path.join(repo, 'stories/acc-001-v41.json');
+    const d = JSON.parse(fs.readFileSync(story, 'utf8'));
+    d.acceptance_criteria.push({ id: 'AC-3', description: 'A locked account cannot log in' });
+    fs.writeFileSync(story, JSON.stringify(d, null, 2));
+    const human = await wave(['import', 'stories']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('~ stories/acc-001-v41.json: Updated ACC-001 (schema 4.1). The approval of PRD-ACCOUNTS is now void');
+    expect(human.stdout).toContain('! approval of PRD PRD-ACCOUNTS voided: story ACC-001 changed acceptance_criteria');
+
+    const after = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
+    expect(after.stdout).toContain('status: void');
+    expect(after.stdout).toContain('story ACC-001 changed acceptance_criteria');
+    expect(after.stdout).toMatch(/approved by Ana Lead: "ship it" {2}\(void since .*: story ACC-001 changed/);
+  });
+
+  it('refuses a decision on a PRD file edited since its import', async () => {
+    const file = path.join(repo, 'prd-accounts.md');
+    fs.appendFileSync(file, '\nOne more requirement.\n');
+    const r = await wave(['prd', 'approve', 'prd-accounts.md', '--by', 'ana', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.message).toContain('differs from the imported text');
+    const rej = await wave(['prd', 'reject', 'PRD-ACCOUNTS', '--by', 'ana']);
+    expect(rej.code).toBe(2);
+    expect(rej.stderr).toContain('--comment');
+  });
+
+  it('says clearly when a PRD does not exist', async () => {
+    const r = await wave(['prd', 'show', 'PRD-NOPE']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No PRD with id "PRD-NOPE" has been imported');
+  });
+});

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
+import { readInputFile } from '../../core/stories';
+import { sha256Hex } from '../../core/stories/hash';
+import type { Store } from '../../store';
+import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { withCliStore } from './import';
+
+interface Target {
+  prdId: string;
+  /** When named by file: that file's current hash, to refuse deciding on text that was never imported. */
+  fileHash: string | null;
+  file: string | null;
+}
+
+async function resolveTarget(arg: string, cwd: string, service: PrdService): Promise<Target> {
+  const abs = path.resolve(cwd, arg);
+  const looksLikeFile = /\.(md|markdown)$/i.test(arg) || arg.includes('/') || arg.includes(path.sep);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+    if (looksLikeFile) throw new CliError(`${arg}: no such file. Give a PRD id or the path of an imported PRD file.`, 1, 'not_found');
+    return { prdId: arg, fileHash: null, file: null };
+  }
+  const read = await readInputFile(abs);
+  if (!read.ok) throw new CliError(`${arg}: ${read.message} ${read.suggestion}`, 1, 'unreadable');
+  const parsed = parsePrdText(read.text, arg);
+  const byPath = await service.findBySourcePath(abs);
+  const prdId = parsed.prd?.id ?? byPath?.id;
+  if (!prdId) throw new CliError(`${arg} has not been imported as a PRD (and its front matter has errors). Run wave validate ${arg}, then wave import ${arg}.`, 1, 'not_found');
+  return { prdId, fileHash: sha256Hex(read.text), file: arg };
+}
+
+function viewJson(v: PrdView) {
+  return {
+    prd: { id: v.prd.id, title: v.prd.title, status: v.prd.status, content: v.prd.content, contentHash: v.prd.contentHash, sourcePath: v.prd.sourcePath, storyIds: v.prd.storyIds, voidReason: v.prd.voidReason, projectId: v.prd.projectId },
+    approval: v.approval,
+    plan: v.plan,
+    stories: v.stories.map((s) => ({ storyId: s.storyId, title: s.title, domain: s.domain, waveNumber: s.waveNumber, schemaVersion: s.schemaVersion, contentHash: s.contentHash, sourcePath: s.sourcePath })),
+    missingStoryIds: v.missingStoryIds,
+    decisions: v.decisions.map((d) => ({ decision: d.decision, by: d.by, comment: d.comment, contentHash: d.contentHash, at: d.createdAt.toISOString(), voidedAt: d.voidedAt?.toISOString() ?? null, voidReason: d.voidReason })),
+  };
+}
+
+function renderView(v: PrdView, fileNote: string | null): string {
+  const byId = new Map(v.stories.map((s) => [s.storyId, s]));
+  const lines = [
+    `PRD ${v.prd.id}: ${v.prd.title}`,
+    `  status: ${v.prd.status}${v.approval.approved ? ' (valid for the current text and stories)' : ''}`,
+    `  sha256: ${v.prd.contentHash}`,
+    ...(v.prd.sourcePath ? [`  source: ${v.prd.sourcePath}`] : []),
+    `  ${v.approval.reason}`,
+    ...(fileNote ? [`  ! ${fileNote}`] : []),
+    '',
+    `Waves (${v.stories.length} stor${v.stories.length === 1 ? 'y' : 'ies'}):`,
+  ];
+  for (const w of v.plan.waves) {
+    lines.push(`  wave ${w.number}`);
+    for (const id of w.storyIds) {
+      const s = byId.get(id);
+      const c = (s?.content ?? {}) as Record<string, unknown>;
+      lines.push(`    ${id}  ${s?.title ?? ''}  [${s?.domain ?? '?'}, ${String(c.priority ?? '?')}]${s?.dependencies.length ? `  after ${s.dependencies.join(', ')}` : ''}`);
+    }
+  }
+  if (v.missingStoryIds.length) lines.push(`  not imported: ${v.missingStoryIds.join(', ')}`);
+  for (const e of v.plan.errors) lines.push(`  error: ${e.message}\n      fix: ${e.suggestion}`);
+  for (const w of v.plan.warnings) lines.push(`  warning: ${w.message}\n      fix: ${w.suggestion}`);
+  lines.push('', '─'.repeat(60), v.prd.content.replace(/^\uFEFF/, '').trimEnd(), '─'.repeat(60));
+  if (v.decisions.length) {
+    lines.push('', 'Decisions:');
+    for (const d of v.decisions) {
+      lines.push(`  ${d.createdAt.toISOString()}  ${d.decision} by ${d.by}${d.comment ? `: "${d.comment}"` : ''}${d.voidedAt ? `  (void since ${d.voidedAt.toISOString()}: ${d.voidReason ?? ''})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export const prdCommand: CliCommand = {
+  name: 'prd',
+  summary: 'Show, approve or reject a PRD (an approval holds only for the exact text and stories approved)',
+  usage: 'wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT] [--json]',
+  help: [
+    'show: the PRD, its stories grouped into waves, planning problems, approval status and decision history.',
+    'approve: needs --by; refused while stories are missing or cannot be planned. Binds the approval to the sha256',
+    '  of the PRD text and of each story; any later change voids it.',
+    'reject: needs --by and --comment saying what to change.',
+    'Naming the PRD by its file also checks the file is the text that was imported.',
+  ].join('\n'),
+  options: {
+    by: { type: 'string' },
+    comment: { type: 'string' },
+  },
+  async run(ctx, args) {
+    const [action, ref, ...extra] = args.positionals;
+    if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
+      throw new CliError('Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]', EXIT_USAGE, 'usage');
+    }
+    const by = (args.values.by as string | undefined)?.trim();
+    const comment = (args.values.comment as string | undefined)?.trim() || null;
+    if (action !== 'show' && !by) throw new CliError(`wave prd ${action} needs the name of the person deciding: --by "<name>".`, EXIT_USAGE, 'usage');
+    if (action === 'reject' && !comment) throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
+
+    return withCliStore(ctx, async (store: Store) => {
+      const service = new PrdService(store);
+      const target = await resolveTarget(ref, ctx.cwd, service);
+      const prd = await service.get(target.prdId);
+      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import it first: wave import <prd.md>.`, 1, 'not_found');
+      const fileNote =
+        target.fileHash && target.fileHash !== prd.contentHash
+          ? `${target.file} differs from the imported text (sha256 ${target.fileHash.slice(0, 12)}… vs ${prd.contentHash.slice(0, 12)}…): run wave import ${target.file} to import the edit.`
+          : null;
+      if (action === 'show') {
+        const view = await service.show(target.prdId);
+        ctx.output({ ...viewJson(view), fileDiffers: fileNote }, () => renderView(view, fileNote));
+        return 0;
+      }
+      if (fileNote) throw new CliError(`Not ${action === 'approve' ? 'approved' : 'rejected'}: ${fileNote} A decision is always about the imported text.`, 1, 'stale_file');
+      try {
+        const status = action === 'approve' ? await service.approve(target.prdId, { by: by!, comment }) : await service.reject(target.prdId, { by: by!, comment });
+        ctx.output({ approval: status }, () => (action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`));
+        return 0;
+      } catch (e) {
+        if (e instanceof PrdActionError) throw new CliError(e.message, 1, e.code.replace('-', '_'));
+        throw e;
+      }
+    });
+  },
+};

@@ -1,0 +1,270 @@
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { planWaves, type ApprovalStatus, type WavePlan } from '../../../shared/stories';
+import { auditLog, prdDecisions, prds, stories, type Prd, type PrdDecision, type Story, type WaveDb, type WaveQueryable, type WaveTx } from '../../store';
+import { sha256Hex } from '../stories/hash';
+
+/*
+ * PRD approval bound to content: an approval records the sha256 of the PRD text and of every
+ * story it covers. It stands only while all of them are unchanged; a re-import that changes
+ * any of them voids it (status 'void', decision.voidedAt), and approvalStatus re-checks the
+ * hashes itself, so even a row edited behind WAVE's back is not taken as approved.
+ */
+
+/** What the PRD service needs from the store. */
+export interface PrdStore {
+  readonly db: WaveDb;
+  transaction<T>(fn: (tx: WaveTx) => Promise<T>): Promise<T>;
+}
+
+export interface DecisionInput {
+  by: string;
+  comment?: string | null;
+}
+
+/** A PRD is not approved (or no longer): the message says why and what to do. */
+export class PrdNotApprovedError extends Error {
+  override readonly name = 'PrdNotApprovedError';
+  constructor(readonly status: ApprovalStatus) {
+    super(status.reason);
+  }
+}
+
+/** An action on a PRD is refused (unknown PRD, wrong state, missing stories…). */
+export class PrdActionError extends Error {
+  override readonly name = 'PrdActionError';
+  constructor(
+    message: string,
+    readonly code: 'not-found' | 'invalid-state' | 'incomplete' | 'bad-input',
+  ) {
+    super(message);
+  }
+}
+
+/** Snapshot of what an approval covered, kept in the audit log entry of the decision. */
+interface ApprovalSnapshot {
+  decisionId: number;
+  contentHash: string;
+  stories: Record<string, string>;
+}
+
+export interface PrdView {
+  prd: Prd;
+  /** Stories the PRD covers that exist in the store, in plan order. */
+  stories: Story[];
+  /** Ids the PRD lists that are not imported. */
+  missingStoryIds: string[];
+  plan: WavePlan;
+  approval: ApprovalStatus;
+  decisions: PrdDecision[];
+}
+
+const short = (h: string | null | undefined) => (h ? h.slice(0, 12) : 'none');
+
+function when(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+export class PrdService {
+  constructor(
+    private readonly store: PrdStore,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async get(prdId: string, q: WaveQueryable = this.store.db): Promise<Prd | null> {
+    const rows = await q.select().from(prds).where(eq(prds.id, prdId));
+    return rows[0] ?? null;
+  }
+
+  async list(projectId?: string): Promise<Prd[]> {
+    const q = this.store.db.select().from(prds);
+    return projectId ? q.where(eq(prds.projectId, projectId)).orderBy(asc(prds.id)) : q.orderBy(asc(prds.id));
+  }
+
+  async findBySourcePath(sourcePath: string): Promise<Prd | null> {
+    const rows = await this.store.db.select().from(prds).where(eq(prds.sourcePath, sourcePath)).orderBy(desc(prds.updatedAt)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  private async require(prdId: string, q: WaveQueryable, forUpdate = false): Promise<Prd> {
+    const base = q.select().from(prds).where(eq(prds.id, prdId));
+    const rows = forUpdate ? await base.for('update') : await base;
+    const prd = rows[0];
+    if (!prd) throw new PrdActionError(`No PRD with id "${prdId}" has been imported. Import it first: wave import <prd.md>.`, 'not-found');
+    return prd;
+  }
+
+  /** Stories a PRD covers, looked up in its project (or any project when the PRD has none). */
+  private async storiesOf(prd: Prd, q: WaveQueryable): Promise<Story[]> {
+    if (prd.storyIds.length === 0) return [];
+    const where = prd.projectId ? and(eq(stories.projectId, prd.projectId), inArray(stories.storyId, prd.storyIds)) : inArray(stories.storyId, prd.storyIds);
+    return q.select().from(stories).where(where);
+  }
+
+  private async latestDecision(prdId: string, q: WaveQueryable): Promise<PrdDecision | null> {
+    const rows = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(desc(prdDecisions.id)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  private async snapshotOf(decision: PrdDecision, q: WaveQueryable): Promise<ApprovalSnapshot | null> {
+    const rows = await q
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, decision.prdId), eq(auditLog.action, 'prd.approve'), sql`(${auditLog.detail} ->> 'decisionId')::bigint = ${decision.id}`))
+      .limit(1);
+    const d = rows[0]?.detail as Partial<ApprovalSnapshot> | undefined;
+    return d && typeof d.contentHash === 'string' && d.stories && typeof d.stories === 'object' ? (d as ApprovalSnapshot) : null;
+  }
+
+  async show(prdId: string): Promise<PrdView> {
+    const q = this.store.db;
+    const prd = await this.require(prdId, q);
+    const found = await this.storiesOf(prd, q);
+    const byId = new Map(found.map((s) => [s.storyId, s]));
+    const missingStoryIds = prd.storyIds.filter((id) => !byId.has(id));
+    const plan = planWaves(
+      found.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })),
+    );
+    const order = plan.waves.flatMap((w) => w.storyIds);
+    const decisions = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id));
+    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId), decisions };
+  }
+
+  /**
+   * Whether the PRD may run: approved AND the approved hash equals the hash of the current
+   * text AND every story it covers is the one that was approved. `reason` says what changed.
+   */
+  async approvalStatus(prdId: string, q: WaveQueryable = this.store.db): Promise<ApprovalStatus> {
+    const prd = await this.require(prdId, q);
+    const currentHash = sha256Hex(prd.content);
+    const decision = await this.latestDecision(prdId, q);
+    const live = decision && !decision.voidedAt ? decision : null;
+    const base: ApprovalStatus = {
+      prdId,
+      status: prd.status,
+      approved: false,
+      currentHash,
+      approvedHash: live?.decision === 'approved' ? live.contentHash : null,
+      approvedBy: live?.decision === 'approved' ? live.by : null,
+      approvedAt: live?.decision === 'approved' ? live.createdAt.toISOString() : null,
+      comment: live?.comment ?? null,
+      reason: '',
+      changes: [],
+    };
+    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId} --by <name>.`;
+    if (prd.status === 'draft' || !decision) return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
+    if (prd.status === 'rejected' && live?.decision === 'rejected') {
+      return {
+        ...base,
+        reason: `PRD ${prdId} was rejected by ${live.by} on ${when(live.createdAt)}${live.comment ? `: "${live.comment}"` : ''}. Change it, re-import it, and ask for a new decision.`,
+      };
+    }
+    if (prd.status === 'void' || !live || live.decision !== 'approved') {
+      const why = prd.voidReason ?? decision.voidReason ?? 'it changed after the decision';
+      return {
+        ...base,
+        changes: [why],
+        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId} --by <name>.`,
+      };
+    }
+    // Approved: re-check the hashes rather than trust the status column.
+    const changes: string[] = [];
+    if (live.contentHash !== currentHash || prd.contentHash !== currentHash) {
+      changes.push(`the PRD text changed (approved sha256 ${short(live.contentHash)}…, now ${short(currentHash)}…)`);
+    }
+    const snapshot = await this.snapshotOf(live, q);
+    if (snapshot) {
+      const now = new Map((await this.storiesOf(prd, q)).map((s) => [s.storyId, s.contentHash]));
+      for (const [id, hash] of Object.entries(snapshot.stories)) {
+        if (!prd.storyIds.includes(id)) changes.push(`story ${id} was removed from the PRD`);
+        else if (!now.has(id)) changes.push(`story ${id} is no longer imported`);
+        else if (now.get(id) !== hash) changes.push(`story ${id} changed`);
+      }
+      for (const id of prd.storyIds) if (!(id in snapshot.stories)) changes.push(`story ${id} was added to the PRD`);
+    } else {
+      changes.push('the record of what was approved is missing from the audit log');
+    }
+    if (changes.length > 0) {
+      return {
+        ...base,
+        changes,
+        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId} --by <name>.`,
+      };
+    }
+    return { ...base, approved: true, reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…) and ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'}.` };
+  }
+
+  /** Throws PrdNotApprovedError (message: what changed, what to do) unless the PRD is approved for its current content. */
+  async assertApproved(prdId: string, q: WaveQueryable = this.store.db): Promise<ApprovalStatus> {
+    const status = await this.approvalStatus(prdId, q);
+    if (!status.approved) throw new PrdNotApprovedError(status);
+    return status;
+  }
+
+  async approve(prdId: string, input: DecisionInput): Promise<ApprovalStatus> {
+    return this.decide(prdId, 'approved', input);
+  }
+
+  async reject(prdId: string, input: DecisionInput): Promise<ApprovalStatus> {
+    if (!input.comment?.trim()) throw new PrdActionError(`Say why PRD ${prdId} is rejected: add --comment "…" so its authors know what to change.`, 'bad-input');
+    return this.decide(prdId, 'rejected', input);
+  }
+
+  private async decide(prdId: string, decision: 'approved' | 'rejected', input: DecisionInput): Promise<ApprovalStatus> {
+    const by = input.by.trim();
+    if (!by) throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
+    const comment = input.comment?.trim() || null;
+    await this.store.transaction(async (tx) => {
+      const prd = await this.require(prdId, tx, true);
+      if (prd.status === 'approved' || prd.status === 'rejected') {
+        const last = await this.latestDecision(prdId, tx);
+        throw new PrdActionError(
+          `PRD ${prdId} is already ${prd.status}${last ? ` by ${last.by} on ${when(last.createdAt)}` : ''}. A new decision is possible once its text or stories change (re-import them).`,
+          'invalid-state',
+        );
+      }
+      const covered = await this.storiesOf(prd, tx);
+      if (decision === 'approved') {
+        if (prd.storyIds.length === 0) {
+          throw new PrdActionError(`PRD ${prdId} covers no stories, so approving it would let nothing run. List them in its front matter (stories: [ … ]) or import them with it.`, 'incomplete');
+        }
+        const have = new Set(covered.map((s) => s.storyId));
+        const missing = prd.storyIds.filter((id) => !have.has(id));
+        if (missing.length) {
+          throw new PrdActionError(`PRD ${prdId} lists ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not imported. Import ${missing.length === 1 ? 'it' : 'them'} (wave import <files>), then approve.`, 'incomplete');
+        }
+        const plan = planWaves(covered.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })));
+        if (!plan.ok) {
+          throw new PrdActionError(`The stories of PRD ${prdId} cannot be planned into waves: ${plan.errors.map((e) => e.message).join(' ')} Fix the stories and re-import them, then approve.`, 'incomplete');
+        }
+      }
+      const contentHash = sha256Hex(prd.content);
+      const now = this.clock();
+      const [row] = await tx.insert(prdDecisions).values({ prdId, decision, by, comment, contentHash, createdAt: now }).returning();
+      await tx.update(prds).set({ status: decision, voidReason: null, updatedAt: now }).where(eq(prds.id, prdId));
+      const snapshot: ApprovalSnapshot = { decisionId: row!.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])) };
+      await tx.insert(auditLog).values({
+        at: now,
+        actor: by,
+        action: decision === 'approved' ? 'prd.approve' : 'prd.reject',
+        subjectType: 'prd',
+        subjectId: prdId,
+        detail: { ...snapshot, comment },
+      });
+    });
+    return this.approvalStatus(prdId);
+  }
+}
+
+/**
+ * Voids the live decision of a PRD inside an import transaction: an approval or rejection
+ * was about content that no longer exists. Returns true when something was voided.
+ */
+export async function voidPrdDecision(tx: WaveTx, prdId: string, reason: string, actor: string, now: Date): Promise<boolean> {
+  const rows = await tx.select().from(prds).where(eq(prds.id, prdId)).for('update');
+  const prd = rows[0];
+  if (!prd || (prd.status !== 'approved' && prd.status !== 'rejected')) return false;
+  await tx.update(prdDecisions).set({ voidedAt: now, voidReason: reason }).where(and(eq(prdDecisions.prdId, prdId), isNull(prdDecisions.voidedAt)));
+  await tx.update(prds).set({ status: 'void', voidReason: reason, updatedAt: now }).where(eq(prds.id, prdId));
+  await tx.insert(auditLog).values({ at: now, actor, action: 'prd.void', subjectType: 'prd', subjectId: prdId, detail: { reason, previousStatus: prd.status } });
+  return true;
+}

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './version';
+export * from './wave-plan';
+export * from './reports';

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/*
+ * zod mirrors of what the stories/PRD services return, for the IPC contract and the
+ * renderer. The TypeScript types in types.ts and these schemas describe the same shapes.
+ */
+
+export const StoryIssueSchema = z.object({
+  severity: z.enum(['error', 'warning']),
+  code: z.string(),
+  file: z.string(),
+  pointer: z.string(),
+  line: z.number().int(),
+  column: z.number().int(),
+  message: z.string(),
+  suggestion: z.string(),
+  value: z.unknown().optional(),
+});
+
+export const FileReportSchema = z.object({
+  file: z.string(),
+  kind: z.enum(['story', 'prd', 'config']),
+  valid: z.boolean(),
+  version: z.enum(['4.1', '4.2', '4.3']).nullable(),
+  errors: z.array(StoryIssueSchema),
+  warnings: z.array(StoryIssueSchema),
+});
+
+export const IMPORT_STATUSES = ['imported', 'updated', 'unchanged', 'invalid', 'skipped'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+export const VoidedApprovalSchema = z.object({
+  prdId: z.string(),
+  reason: z.string(),
+});
+export type VoidedApproval = z.infer<typeof VoidedApprovalSchema>;
+
+export const ImportFileResultSchema = z.object({
+  file: z.string(),
+  kind: z.enum(['story', 'prd']),
+  status: z.enum(IMPORT_STATUSES),
+  /** story_id or PRD id; null when the file could not be read far enough to know it. */
+  id: z.string().nullable(),
+  version: z.enum(['4.1', '4.2', '4.3']).nullable(),
+  /** One line a person reads: what happened to this file. */
+  message: z.string(),
+  errors: z.array(StoryIssueSchema),
+  warnings: z.array(StoryIssueSchema),
+  /** Approvals this import voided because it changed what they approved. */
+  voided: z.array(VoidedApprovalSchema),
+});
+export type ImportFileResult = z.infer<typeof ImportFileResultSchema>;
+
+export const ImportReportSchema = z.object({
+  projectId: z.string(),
+  files: z.array(ImportFileResultSchema),
+  summary: z.object({
+    imported: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    invalid: z.number().int(),
+    skipped: z.number().int(),
+  }),
+});
+export type ImportReport = z.infer<typeof ImportReportSchema>;
+
+export const PRD_STATUS_VALUES = ['draft', 'approved', 'rejected', 'void'] as const;
+
+export const ApprovalStatusSchema = z.object({
+  prdId: z.string(),
+  status: z.enum(PRD_STATUS_VALUES),
+  /** True only when approved AND the approved hash equals the current content's hash AND no story changed since. */
+  approved: z.boolean(),
+  currentHash: z.string(),
+  approvedHash: z.string().nullable(),
+  approvedBy: z.string().nullable(),
+  approvedAt: z.string().nullable(),
+  comment: z.string().nullable(),
+  /** Plain-language explanation: why it is (not) approved and what to do. */
+  reason: z.string(),
+  /** What changed since the approval (PRD text, stories added/edited/removed). */
+  changes: z.array(z.string()),
+});
+export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
+
+const WavePlanIssueSchema = z.object({
+  code: z.enum(['duplicate-story-id', 'missing-dependency', 'dependency-cycle', 'dependency-order', 'file-overlap']),
+  message: z.string(),
+  suggestion: z.string(),
+  storyIds: z.array(z.string()),
+  cycle: z.array(z.string()).optional(),
+  files: z.array(z.string()).optional(),
+  move: z.object({ storyId: z.string(), fromWave: z.number(), toWave: z.number() }).optional(),
+});
+
+export const WavePlanSchema = z.object({
+  ok: z.boolean(),
+  waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
+  errors: z.array(WavePlanIssueSchema),
+  warnings: z.array(WavePlanIssueSchema),
+});
