@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { AppHealth, AppInfo, ComponentHealth } from '../../shared/ipc';
+import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { EventHub, RequestRouter, type RequestHandlers } from './rpc';
 
 /** What the core needs from the store to report on it. */
@@ -20,6 +21,12 @@ export interface BusHealthSource {
 
 export interface AppCoreDeps {
   version: string;
+  /** The hub services publish to; AppCore creates one when absent. */
+  hub?: EventHub;
+  /** Every request outside app.*, answered by the domain services. */
+  handlers: ServiceHandlers;
+  /** The services' part of app.snapshot. */
+  snapshotParts: () => Promise<SnapshotParts>;
   dataDir: string;
   store: StoreHealthSource;
   events: BusHealthSource;
@@ -35,7 +42,7 @@ export interface AppCoreDeps {
  * the WebSocket bridge and the CLI. Owns the request router and the pushed-event hub.
  */
 export class AppCore {
-  readonly hub = new EventHub();
+  readonly hub: EventHub;
   readonly router: RequestRouter;
   readonly startedAt = new Date().toISOString();
   private lastHealth: AppHealth | null = null;
@@ -44,6 +51,7 @@ export class AppCore {
   private disposed: Promise<void> | null = null;
 
   constructor(private readonly deps: AppCoreDeps) {
+    this.hub = deps.hub ?? new EventHub();
     this.router = new RequestRouter(this.handlers(), { validateResponses: true, log: deps.log });
   }
 
@@ -98,9 +106,11 @@ export class AppCore {
         // Read seq before building the info: any event published meanwhile has a higher
         // seq and will be applied on top by the client.
         const seq = this.hub.seq;
-        return { seq, info: await this.info(ctx.transport) };
+        const [info, parts] = await Promise.all([this.info(ctx.transport), this.deps.snapshotParts()]);
+        return { seq, info, ...parts };
       },
       'app.echo': (req) => ({ text: req.text, receivedAt: new Date().toISOString() }),
+      ...this.deps.handlers,
     };
   }
 

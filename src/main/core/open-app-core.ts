@@ -1,4 +1,6 @@
 import { AppCore } from './app-core';
+import { EventHub } from './rpc';
+import { createCoreServices } from './services';
 import { createEventBus } from './events';
 import { openStore } from '../store';
 
@@ -30,13 +32,26 @@ export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
     await store.close();
     throw e;
   }
+  const hub = new EventHub();
+  let services;
+  try {
+    services = await createCoreServices({ store, bus, hub, dataDir: opts.dataDir, env: opts.env, log });
+  } catch (e) {
+    await bus.close();
+    await store.close();
+    throw e;
+  }
   const core = new AppCore({
     version: opts.version,
     dataDir: opts.dataDir,
+    hub,
+    handlers: services.handlers,
+    snapshotParts: () => services.snapshotParts(),
     store,
     events: bus,
     log,
-    disposables: [store, bus],
+    // Released in reverse: services first, then the bus, then the store.
+    disposables: [store, bus, services],
   });
   await core.start();
   return core;

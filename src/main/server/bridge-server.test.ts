@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import type { ServiceHandlers } from '../core/api/types';
 import { AppCore } from '../core/app-core';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
@@ -21,6 +22,15 @@ beforeAll(async () => {
     store: { kind: 'pglite', health: okHealth },
     events: { kind: 'in-process', reason: 'REDIS_URL not set', health: okHealth, p99Ms: () => null },
     healthIntervalMs: 60_000,
+    // The bridge is domain-agnostic: only app.* requests cross it in these tests.
+    handlers: {} as ServiceHandlers,
+    snapshotParts: async () => ({
+      settings: { projectPath: null, projectName: null, targetBranch: null, concurrency: 4, budgetUsd: 10, agentPreset: 'claude-code', configProblems: [] },
+      session: null,
+      sessions: [],
+      prds: [],
+      interrupted: [],
+    }),
   });
   await core.start();
   server = await startBridgeServer({ core, staticDir: dir, port: 0 });

@@ -8,7 +8,17 @@ const health = (detail: string) => ({
 const info = { name: 'w', version: '1', dataDir: '/d', transport: 'websocket' as const, pid: 1, platform: 'p', startedAt: 'now', health: health('snap') };
 
 describe('snapshot + sequenced events', () => {
-  beforeEach(() => applySnapshot({ seq: 10, info }));
+  beforeEach(() =>
+    applySnapshot({
+      seq: 10,
+      info,
+      settings: { projectPath: null, projectName: null, targetBranch: null, concurrency: 4, budgetUsd: 10, agentPreset: 'claude-code', configProblems: [] },
+      session: null,
+      sessions: [],
+      prds: [],
+      interrupted: [],
+    }),
+  );
 
   it('applies the next event in sequence', () => {
     expect(applyEvent('app.health', health('live'), { seq: 11 })).toBe(true);
@@ -25,5 +35,21 @@ describe('snapshot + sequenced events', () => {
     expect(applyEvent('app.health', health('future'), { seq: 13 })).toBe(false);
     expect(useAppStore.getState().health?.store.detail).toBe('snap');
     expect(useAppStore.getState().seq).toBe(10);
+  });
+});
+
+describe('session events', () => {
+  const summary = { id: 's1', projectId: 'p', projectName: 'mathlib', prdId: 'PRD-1', status: 'running' as const, budgetUsd: 10, costUsd: 0, forecastUsd: null, concurrency: 2, currentWave: 1, waveCount: 2, createdAt: '2026-01-01T00:00:00Z', startedAt: '2026-01-01T00:00:00Z', endedAt: null, statusReason: null };
+  const story = (status: 'running' | 'merged', costUsd: number) => ({ id: 'r1', sessionId: 's1', storyId: 'MATH-4', title: 'divide', waveNumber: 1, domain: 'be', agent: 'be-dev', status, currentGate: 'gate-4' as const, attempts: 1, costUsd, startedAt: null, endedAt: null, reason: null, mergeSha: null, progress: null, gates: [] });
+
+  it('puts a new session on the board and keeps its stories current', () => {
+    const seq = useAppStore.getState().seq;
+    applyEvent('session.changed', summary, { seq: seq + 1 });
+    applyEvent('story.changed', story('running', 0.1), { seq: seq + 2 });
+    applyEvent('story.changed', story('merged', 0.41), { seq: seq + 3 });
+    const s = useAppStore.getState().session;
+    expect(s?.id).toBe('s1');
+    expect(s?.stories).toHaveLength(1);
+    expect(s?.stories[0]).toMatchObject({ status: 'merged', costUsd: 0.41 });
   });
 });

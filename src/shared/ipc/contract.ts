@@ -1,5 +1,25 @@
 import { z } from 'zod';
 import { AppHealth, AppInfo, AppSnapshot, Empty } from './schemas';
+import {
+  DeadLetterView,
+  GateId,
+  ImportFileResult,
+  InterruptedSession,
+  MetricsView,
+  Notice,
+  PrdDetail,
+  PrdSummary,
+  ProjectSettings,
+  RecoveryStrategy,
+  SessionSummary,
+  SessionView,
+  StopProgress,
+  StoryRunView,
+} from './views';
+
+const Id = z.string().min(1).max(200);
+/** Largest piece of a file sent in one import.stage request (keeps requests under the 64 KB cap). */
+export const IMPORT_CHUNK_CHARS = 32 * 1024;
 
 /**
  * The one contract between the renderer and the core. Every request is `domain.verb`
@@ -13,7 +33,7 @@ export const requests = {
     response: AppInfo,
   },
   'app.snapshot': {
-    doc: 'Everything the renderer needs at once, with the sequence number it is current to.',
+    doc: 'Everything the renderer shows, with the sequence number it is current to.',
     request: Empty,
     response: AppSnapshot,
   },
@@ -22,10 +42,118 @@ export const requests = {
     request: z.object({ text: z.string().max(1000) }).strict(),
     response: z.object({ text: z.string(), receivedAt: z.string() }),
   },
+
+  'settings.get': { doc: 'Project path, concurrency, budget, agent preset.', request: Empty, response: ProjectSettings },
+  'settings.update': {
+    doc: 'Changes project settings; the project path must be a git repository.',
+    request: z
+      .object({
+        projectPath: z.string().min(1).max(4096).optional(),
+        concurrency: z.number().int().min(1).max(64).optional(),
+        budgetUsd: z.number().nonnegative().max(1_000_000).nullable().optional(),
+        agentPreset: z.enum(['command', 'claude-code', 'scripted']).optional(),
+      })
+      .strict(),
+    response: ProjectSettings,
+  },
+
+  'session.list': { doc: 'All sessions, newest first.', request: Empty, response: z.array(SessionSummary) },
+  'session.get': { doc: 'One session with every story run and gate attempt.', request: z.object({ sessionId: Id }).strict(), response: SessionView },
+  'session.start': {
+    doc: 'Starts a session over an approved PRD; refuses when the approval is missing or void.',
+    request: z
+      .object({ prdId: Id, budgetUsd: z.number().positive().max(1_000_000).optional(), concurrency: z.number().int().min(1).max(64).optional() })
+      .strict(),
+    response: SessionSummary,
+  },
+  'session.stop': {
+    doc: 'Emergency stop: stops every agent of the session and verifies none is alive.',
+    request: z.object({ sessionId: Id.optional(), reason: z.string().max(500).optional() }).strict(),
+    response: z.object({ sessionId: z.string(), stoppedAgents: z.number().int(), aliveAfter: z.number().int() }),
+  },
+  'session.resume': {
+    doc: 'Resumes an interrupted or stopped session with a recovery strategy.',
+    request: z.object({ sessionId: Id, strategy: RecoveryStrategy, gate: GateId.optional() }).strict(),
+    response: SessionSummary,
+  },
+
+  'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },
+  'events.deadLetters': {
+    doc: 'Events that could not be handled, with the reason.',
+    request: z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    response: z.array(DeadLetterView),
+  },
+  'metrics.get': {
+    doc: 'Latency, event rate, cost and gate-duration series for the charts.',
+    request: z.object({ sessionId: Id.optional() }).strict(),
+    response: MetricsView,
+  },
+  'gate.log': {
+    doc: 'A piece of a gate run log from a byte offset (the tail when offset is omitted).',
+    request: z.object({ gateRunId: z.number().int().nonnegative(), offset: z.number().int().nonnegative().optional(), maxBytes: z.number().int().min(1).max(256 * 1024).optional() }).strict(),
+    response: z.object({ text: z.string(), offset: z.number().int(), nextOffset: z.number().int(), running: z.boolean() }),
+  },
+  'gate.follow': {
+    doc: 'Streams new lines of a gate log as gate.logAppended events until unfollowed.',
+    request: z.object({ gateRunId: z.number().int().nonnegative(), follow: z.boolean() }).strict(),
+    response: z.object({ following: z.boolean() }),
+  },
+
+  'import.stage': {
+    doc: 'Uploads one piece of a dropped file; pieces of a file arrive in order.',
+    request: z
+      .object({
+        uploadId: z.string().uuid(),
+        file: z.string().min(1).max(1024),
+        offset: z.number().int().nonnegative(),
+        data: z.string().max(IMPORT_CHUNK_CHARS),
+        last: z.boolean(),
+      })
+      .strict(),
+    response: z.object({ received: z.number().int() }),
+  },
+  'import.commit': {
+    doc: 'Validates and imports every staged file; with migrate, older stories are migrated to 4.3 first.',
+    request: z.object({ uploadId: z.string().uuid(), migrate: z.boolean().optional() }).strict(),
+    response: z.object({ results: z.array(ImportFileResult) }),
+  },
+  'import.paths': {
+    doc: 'Imports files or folders by path (desktop drag and drop, file picker).',
+    request: z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(500), migrate: z.boolean().optional() }).strict(),
+    response: z.object({ results: z.array(ImportFileResult) }),
+  },
+
+  'prd.list': { doc: 'Every PRD with its approval state.', request: Empty, response: z.array(PrdSummary) },
+  'prd.get': { doc: 'A PRD, its stories by wave, forecast and decision.', request: z.object({ prdId: Id }).strict(), response: PrdDetail },
+  'prd.approve': {
+    doc: 'Approves exactly the text the lead read: contentHash must match the current content.',
+    request: z.object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    response: PrdDetail,
+  },
+  'prd.reject': {
+    doc: 'Rejects a PRD with a comment saying why.',
+    request: z.object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().min(1).max(4000) }).strict(),
+    response: PrdDetail,
+  },
 } as const;
 
 export const events = {
   'app.health': AppHealth,
+  'settings.changed': ProjectSettings,
+  'session.changed': SessionSummary,
+  'story.changed': StoryRunView,
+  'stop.progress': StopProgress,
+  notice: Notice,
+  'metrics.tick': z.object({
+    sessionId: z.string().nullable(),
+    at: z.string(),
+    latency: z.object({ p50Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), count: z.number().int() }).nullable(),
+    eventsPerSecond: z.number().nonnegative(),
+    costUsd: z.number().nonnegative(),
+  }),
+  'gate.logAppended': z.object({ gateRunId: z.number().int(), offset: z.number().int(), text: z.string() }),
+  'prd.changed': PrdSummary,
+  'recovery.changed': z.object({ interrupted: z.array(InterruptedSession) }),
 } as const;
 
 export type Requests = typeof requests;

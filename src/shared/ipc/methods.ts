@@ -4,8 +4,42 @@ import type { EventName, RequestName } from './contract';
  * Plain name lists (no zod) so the sandboxed preload stays tiny. A compile-time check in
  * contract.test.ts keeps them equal to the contract's keys.
  */
-export const REQUEST_NAMES = ['app.info', 'app.snapshot', 'app.echo'] as const satisfies readonly RequestName[];
-export const EVENT_NAMES = ['app.health'] as const satisfies readonly EventName[];
+export const REQUEST_NAMES = [
+  'app.info',
+  'app.snapshot',
+  'app.echo',
+  'settings.get',
+  'settings.update',
+  'session.list',
+  'session.get',
+  'session.start',
+  'session.stop',
+  'session.resume',
+  'recovery.list',
+  'events.deadLetters',
+  'metrics.get',
+  'gate.log',
+  'gate.follow',
+  'import.stage',
+  'import.commit',
+  'import.paths',
+  'prd.list',
+  'prd.get',
+  'prd.approve',
+  'prd.reject',
+] as const satisfies readonly RequestName[];
+export const EVENT_NAMES = [
+  'app.health',
+  'settings.changed',
+  'session.changed',
+  'story.changed',
+  'stop.progress',
+  'notice',
+  'metrics.tick',
+  'gate.logAppended',
+  'prd.changed',
+  'recovery.changed',
+] as const satisfies readonly EventName[];
 
 /** IPC channel names, derived from request names; never built from anything else. */
 export const requestChannel = (name: RequestName): string => `wave:req:${name}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InterruptedSession, PrdSummary, ProjectSettings, SessionSummary, SessionView } from './views';
 
 export const HealthStatus = z.enum(['ok', 'degraded', 'down']);
 export type HealthStatus = z.infer<typeof HealthStatus>;
@@ -42,6 +43,12 @@ export const AppSnapshot = z.object({
   /** Sequence number of the last event folded into this snapshot. */
   seq: z.number().int().nonnegative(),
   info: AppInfo,
+  settings: ProjectSettings,
+  /** The running session, else the most recent one; null before the first. */
+  session: SessionView.nullable(),
+  sessions: z.array(SessionSummary),
+  prds: z.array(PrdSummary),
+  interrupted: z.array(InterruptedSession),
 });
 export type AppSnapshot = z.infer<typeof AppSnapshot>;
 

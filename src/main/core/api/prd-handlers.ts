@@ -1,0 +1,102 @@
+import type { PrdDetail, PrdSummary } from '../../../shared/ipc';
+import type { EventHub } from '../rpc';
+import { AppError } from '../rpc';
+import { PrdActionError, PrdService, type PrdView } from '../prd';
+import type { Prd, Store } from '../../store';
+import { storyRuns } from '../../store';
+import type { DomainHandlers } from './types';
+
+export function toPrdSummary(prd: Prd): PrdSummary {
+  return {
+    id: prd.id,
+    title: prd.title,
+    status: prd.status,
+    contentHash: prd.contentHash,
+    storyCount: prd.storyIds.length,
+    updatedAt: prd.updatedAt.toISOString(),
+  };
+}
+
+/** A plain forecast from this store's finished story runs: average cost and duration per story. */
+async function forecastFor(store: Store, storyCount: number, waves: string[][], concurrency: number): Promise<PrdDetail['forecast']> {
+  const runs = await store.db.select({ cost: storyRuns.costUsd, started: storyRuns.startedAt, ended: storyRuns.endedAt, status: storyRuns.status }).from(storyRuns);
+  const done = runs.filter((r) => r.ended && r.started && (r.status === 'merged' || r.status === 'passed'));
+  if (done.length === 0) {
+    return { costUsd: null, minutes: null, basis: 'No finished story runs yet to forecast from; the first session sets the baseline.' };
+  }
+  const avgCost = done.reduce((s, r) => s + Number(r.cost ?? 0), 0) / done.length;
+  const avgMin = done.reduce((s, r) => s + (r.ended!.getTime() - r.started!.getTime()), 0) / done.length / 60_000;
+  const minutes = waves.reduce((s, w) => s + Math.ceil(w.length / Math.max(1, concurrency)) * avgMin, 0);
+  return {
+    costUsd: Math.round(avgCost * storyCount * 100) / 100,
+    minutes: Math.round(minutes * 10) / 10,
+    basis: `Average of ${done.length} finished story run${done.length === 1 ? '' : 's'}: $${avgCost.toFixed(2)} and ${avgMin.toFixed(1)} min per story, ${concurrency} in parallel.`,
+  };
+}
+
+export async function toPrdDetail(store: Store, view: PrdView, concurrency: number): Promise<PrdDetail> {
+  const byId = new Map(view.stories.map((s) => [s.storyId, s]));
+  const last = view.decisions.at(-1) ?? null;
+  const waves = view.plan.waves.map((w) => ({
+    wave: w.number,
+    stories: w.storyIds.map((id) => {
+      const s = byId.get(id);
+      return { storyId: id, title: s?.title ?? id, domain: s?.domain ?? '', dependencies: s?.dependencies ?? [] };
+    }),
+  }));
+  return {
+    ...toPrdSummary(view.prd),
+    contentHash: view.approval.currentHash,
+    content: view.prd.content,
+    voidReason: view.prd.voidReason,
+    decision: last
+      ? { decision: last.decision, by: last.by, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
+      : null,
+    waves,
+    warnings: [
+      ...view.missingStoryIds.map((id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`),
+      ...view.plan.errors.map((e) => `${e.message} ${e.suggestion}`),
+      ...view.plan.warnings.map((w) => `${w.message} ${w.suggestion}`),
+    ],
+    forecast: await forecastFor(store, view.stories.length, view.plan.waves.map((w) => w.storyIds), concurrency),
+  };
+}
+
+function mapPrdError(e: unknown): never {
+  if (e instanceof PrdActionError) {
+    const code = e.code === 'not-found' ? 'not_found' : e.code === 'bad-input' ? 'invalid_request' : 'precondition_failed';
+    throw new AppError(code, e.message);
+  }
+  throw e;
+}
+
+export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number> }): DomainHandlers<'prd'> {
+  const service = new PrdService(deps.store);
+  const detail = async (prdId: string) => {
+    const view = await service.show(prdId).catch(mapPrdError);
+    return toPrdDetail(deps.store, view, await deps.concurrency());
+  };
+  return {
+    'prd.list': async () => (await service.list()).map(toPrdSummary),
+    'prd.get': (req) => detail(req.prdId),
+    'prd.approve': async (req) => {
+      const status = await service.approvalStatus(req.prdId).catch(mapPrdError);
+      if (status.currentHash !== req.contentHash) {
+        throw new AppError(
+          'precondition_failed',
+          `PRD ${req.prdId} changed after you opened it (you read ${req.contentHash.slice(0, 12)}, it is now ${status.currentHash.slice(0, 12)}). Re-read it and approve again.`,
+        );
+      }
+      await service.approve(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      const d = await detail(req.prdId);
+      deps.hub.publish('prd.changed', d);
+      return d;
+    },
+    'prd.reject': async (req) => {
+      await service.reject(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      const d = await detail(req.prdId);
+      deps.hub.publish('prd.changed', d);
+      return d;
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+
+// View models the renderer shows. The core builds them from the store and keeps them
+// current with pushed events; the renderer never derives state the core did not send.
+
+export const GATE_IDS = ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'] as const;
+export const GateId = z.enum(GATE_IDS);
+export type GateId = z.infer<typeof GateId>;
+export const GATE_NAMES: Record<GateId, string> = {
+  'gate-0': 'preflight',
+  'gate-1': 'plan',
+  'gate-2': 'develop',
+  'gate-3': 'dev-complete',
+  'gate-4': 'qa',
+  'gate-5': 'acceptance',
+  'gate-6': 'merge-prep',
+  'gate-7': 'merge',
+};
+
+export const GateAttemptStatus = z.enum(['running', 'passed', 'failed', 'skipped']);
+export const GateAttemptView = z.object({
+  gateRunId: z.number().int(),
+  gate: GateId,
+  attempt: z.number().int().min(1),
+  status: GateAttemptStatus,
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nonnegative().nullable(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  /** One line: why it failed (or what was skipped). */
+  reason: z.string().nullable(),
+});
+export type GateAttemptView = z.infer<typeof GateAttemptView>;
+
+export const StoryRunStatus = z.enum(['queued', 'running', 'passed', 'failed', 'blocked', 'escalated', 'cancelled', 'stopped', 'merged']);
+export type StoryRunStatus = z.infer<typeof StoryRunStatus>;
+
+export const StoryRunView = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  storyId: z.string(),
+  title: z.string(),
+  waveNumber: z.number().int(),
+  domain: z.string(),
+  agent: z.string(),
+  status: StoryRunStatus,
+  currentGate: GateId.nullable(),
+  attempts: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  reason: z.string().nullable(),
+  mergeSha: z.string().nullable(),
+  progress: z.object({ message: z.string(), pct: z.number().min(0).max(100).nullable() }).nullable(),
+  gates: z.array(GateAttemptView),
+});
+export type StoryRunView = z.infer<typeof StoryRunView>;
+
+export const SessionStatus = z.enum(['created', 'running', 'paused', 'stopping', 'completed', 'failed', 'stopped']);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const SessionSummary = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  projectName: z.string(),
+  prdId: z.string().nullable(),
+  status: SessionStatus,
+  budgetUsd: z.number().nonnegative().nullable(),
+  costUsd: z.number().nonnegative(),
+  /** Projected total cost at completion; null until there is enough to project from. */
+  forecastUsd: z.number().nonnegative().nullable(),
+  concurrency: z.number().int().positive(),
+  currentWave: z.number().int().nullable(),
+  waveCount: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** Why it paused, stopped or failed, in a sentence. */
+  statusReason: z.string().nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;
+
+export const SessionView = SessionSummary.extend({ stories: z.array(StoryRunView) });
+export type SessionView = z.infer<typeof SessionView>;
+
+export const StopProgress = z.object({
+  sessionId: z.string(),
+  phase: z.enum(['stopping', 'stopped', 'failed']),
+  total: z.number().int().nonnegative(),
+  stopped: z.number().int().nonnegative(),
+  alive: z.number().int().nonnegative(),
+  message: z.string(),
+});
+export type StopProgress = z.infer<typeof StopProgress>;
+
+export const Notice = z.object({
+  kind: z.enum(['escalation', 'budget_warning', 'budget_exceeded', 'stopped', 'completed', 'failed', 'error']),
+  title: z.string(),
+  body: z.string(),
+  sessionId: z.string().nullable(),
+  at: z.string(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+export const RecoveryStrategy = z.enum(['resume_from_last', 'resume_from_gate', 'restart', 'skip']);
+export type RecoveryStrategy = z.infer<typeof RecoveryStrategy>;
+
+export const InterruptedSession = z.object({
+  session: z.string(),
+  project: z.string(),
+  status: SessionStatus,
+  lastCheckpointAt: z.string().nullable(),
+  why: z.string(),
+  stories: z.array(z.object({ id: z.string(), gate: GateId.nullable(), status: z.string() })),
+});
+export type InterruptedSession = z.infer<typeof InterruptedSession>;
+
+export const DeadLetterView = z.object({
+  id: z.string(),
+  sessionId: z.string().nullable(),
+  eventId: z.string().nullable(),
+  type: z.string().nullable(),
+  reason: z.string(),
+  deliveries: z.number().int().nonnegative(),
+  at: z.string(),
+});
+export type DeadLetterView = z.infer<typeof DeadLetterView>;
+
+export const LatencyPoint = z.object({
+  at: z.string(),
+  p50Ms: z.number().nonnegative(),
+  p95Ms: z.number().nonnegative(),
+  p99Ms: z.number().nonnegative(),
+  count: z.number().int().nonnegative(),
+});
+export const MetricsView = z.object({
+  latency: z.array(LatencyPoint),
+  /** events handled per second, per second of the window */
+  eventRate: z.array(z.object({ at: z.string(), perSecond: z.number().nonnegative() })),
+  cumulativeCost: z.array(z.object({ at: z.string(), usd: z.number().nonnegative() })),
+  costBy: z.object({
+    story: z.array(z.object({ key: z.string(), usd: z.number().nonnegative() })),
+    agent: z.array(z.object({ key: z.string(), usd: z.number().nonnegative() })),
+    model: z.array(z.object({ key: z.string(), usd: z.number().nonnegative() })),
+  }),
+  tokens: z.array(z.object({ key: z.string(), input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cacheRead: z.number().int().nonnegative(), cacheWrite: z.number().int().nonnegative() })),
+  gateDurations: z.array(z.object({ gate: GateId, durationsMs: z.array(z.number().nonnegative()) })),
+});
+export type MetricsView = z.infer<typeof MetricsView>;
+
+export const FileProblem = z.object({
+  pointer: z.string(),
+  line: z.number().int().nullable(),
+  column: z.number().int().nullable(),
+  message: z.string(),
+  suggestion: z.string().nullable(),
+});
+export const ImportFileResult = z.object({
+  file: z.string(),
+  kind: z.enum(['story', 'prd', 'unknown']),
+  outcome: z.enum(['imported', 'updated', 'unchanged', 'invalid']),
+  version: z.string().nullable(),
+  storyId: z.string().nullable(),
+  errors: z.array(FileProblem),
+  warnings: z.array(FileProblem),
+  /** e.g. "approval of PRD-1 is void: story MATH-4 changed" */
+  notes: z.array(z.string()),
+  migratable: z.boolean(),
+});
+export type ImportFileResult = z.infer<typeof ImportFileResult>;
+
+export const PrdStatus = z.enum(['draft', 'approved', 'rejected', 'void']);
+export const PrdSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: PrdStatus,
+  contentHash: z.string(),
+  storyCount: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+export const PrdDetail = PrdSummary.extend({
+  content: z.string(),
+  voidReason: z.string().nullable(),
+  decision: z
+    .object({ decision: z.enum(['approved', 'rejected']), by: z.string(), comment: z.string().nullable(), at: z.string(), contentHash: z.string() })
+    .nullable(),
+  waves: z.array(z.object({ wave: z.number().int(), stories: z.array(z.object({ storyId: z.string(), title: z.string(), domain: z.string(), dependencies: z.array(z.string()) })) })),
+  warnings: z.array(z.string()),
+  forecast: z.object({ costUsd: z.number().nonnegative().nullable(), minutes: z.number().nonnegative().nullable(), basis: z.string() }),
+});
+export type PrdSummary = z.infer<typeof PrdSummary>;
+export type PrdDetail = z.infer<typeof PrdDetail>;
+
+export const ProjectSettings = z.object({
+  projectPath: z.string().nullable(),
+  projectName: z.string().nullable(),
+  targetBranch: z.string().nullable(),
+  concurrency: z.number().int().min(1).max(64),
+  budgetUsd: z.number().nonnegative().nullable(),
+  agentPreset: z.enum(['command', 'claude-code', 'scripted']),
+  /** Problems with the project's wave.config.json, if any, each saying what to fix. */
+  configProblems: z.array(z.string()),
+});
+export type ProjectSettings = z.infer<typeof ProjectSettings>;
