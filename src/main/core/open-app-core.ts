@@ -27,7 +27,7 @@ export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
   });
   let bus;
   try {
-    bus = await createEventBus({ redisUrl: opts.env.REDIS_URL || undefined, store, log });
+    bus = await createEventBus({ redisUrl: opts.env.REDIS_URL || undefined, keyPrefix: opts.env.WAVE_REDIS_PREFIX || undefined, store, log });
   } catch (e) {
     await store.close();
     throw e;

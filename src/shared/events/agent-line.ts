@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { agentFields, describeIssues } from './event-schemas';
+import { formatBytes, MAX_EVENT_BYTES, utf8ByteLength } from './limits';
+
+/**
+ * What an agent prints on stdout (DESIGN §4): a line that parses as a JSON object with a
+ * `type` is an event, any other line is log. No envelope: the executor knows the session,
+ * story and gate the agent runs for and adds them.
+ */
+export const AgentProgressLine = z.object({ type: z.literal('progress'), ...agentFields.progress });
+export const AgentUsageLine = z.object({ type: z.literal('usage'), ...agentFields.usage });
+export const AgentSignalLine = z.object({ type: z.literal('signal'), ...agentFields.signal });
+export const AgentLineEvent = z.discriminatedUnion('type', [AgentProgressLine, AgentUsageLine, AgentSignalLine]);
+export type AgentLineEvent = z.infer<typeof AgentLineEvent>;
+export const AGENT_LINE_TYPES = ['progress', 'usage', 'signal'] as const satisfies readonly AgentLineEvent['type'][];
+
+export type AgentLineOutcome =
+  | { kind: 'log'; line: string }
+  | { kind: 'event'; event: AgentLineEvent }
+  /** A JSON object with a `type` that is not a valid agent event; `reason` says why. */
+  | { kind: 'invalid'; line: string; type: string | null; reason: string };
+
+/** Classifies one stdout line of an agent: log, event, or an event that is invalid (and why). */
+export function parseAgentLine(rawLine: string): AgentLineOutcome {
+  const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return { kind: 'log', line };
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return { kind: 'log', line };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('type' in value)) return { kind: 'log', line };
+  const type = (value as { type: unknown }).type;
+  if (typeof type !== 'string') return { kind: 'invalid', line, type: null, reason: `"type" must be a string, got ${JSON.stringify(type)}` };
+  const bytes = utf8ByteLength(trimmed);
+  if (bytes > MAX_EVENT_BYTES) {
+    return { kind: 'invalid', line, type, reason: `event line is ${formatBytes(bytes)}, over the ${formatBytes(MAX_EVENT_BYTES)} limit` };
+  }
+  if (!(AGENT_LINE_TYPES as readonly string[]).includes(type)) {
+    return {
+      kind: 'invalid',
+      line,
+      type,
+      reason: `agents may print only ${AGENT_LINE_TYPES.join(', ')} events; "${type}" is not one of them`,
+    };
+  }
+  const parsed = AgentLineEvent.safeParse(value);
+  if (!parsed.success) return { kind: 'invalid', line, type, reason: `${type}: ${describeIssues(parsed.error)}` };
+  return { kind: 'event', event: parsed.data };
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeEvent,
+  encodeEvent,
+  EVENT_TYPES,
+  EventTooLargeError,
+  formatTimestamp,
+  MAX_EVENT_BYTES,
+  parseAgentLine,
+  parseTimestampMs,
+  utf8ByteLength,
+  validateEvent,
+  WaveEvent,
+} from './index';
+import { SAMPLE_EVENTS } from './sample-events';
+
+const envelope = { id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11', session: 'sess-1', story: 'AUTH-001', seq: 3, produced_at: '2025-03-01T10:00:00.123456Z' };
+
+describe('event schemas', () => {
+  it('accept one example of every event type of the issue', () => {
+    expect(new Set(SAMPLE_EVENTS.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
+    for (const sample of SAMPLE_EVENTS) expect(WaveEvent.safeParse(sample).success, sample.type).toBe(true);
+  });
+
+  it('explain what is wrong with an invalid event, field by field', () => {
+    const result = validateEvent({ ...envelope, type: 'progress', message: 'x', pct: 140 });
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('pct') });
+    expect(validateEvent({ ...envelope, type: 'teleport' })).toEqual({ ok: false, reason: expect.stringContaining('unknown type "teleport"') });
+    expect(validateEvent({ ...envelope, story: null, type: 'gate_passed', gate: 'gate-1', attempt: 1 })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('story'),
+    });
+    expect(validateEvent({ ...envelope, id: 'not-an-id', type: 'heartbeat', component: 'x' })).toEqual({ ok: false, reason: expect.stringContaining('id') });
+  });
+
+  it('refuses to encode an event over 64 KB and says what to do', () => {
+    const big = { ...envelope, type: 'progress' as const, message: 'x'.repeat(16_000) };
+    expect(() => encodeEvent(big)).not.toThrow();
+    // Valid for the schema, but 3 bytes per character: 72 KB of UTF-8.
+    const tooBig = { ...envelope, type: 'story_failed' as const, reason: '€'.repeat(24_000) };
+    expect(WaveEvent.safeParse(tooBig).success).toBe(true);
+    expect(() => encodeEvent(tooBig)).toThrow(EventTooLargeError);
+    expect(() => encodeEvent(tooBig)).toThrow(/limit is 64 KB/);
+  });
+
+  it('decodes what it encodes and rejects broken JSON with a reason', () => {
+    for (const sample of SAMPLE_EVENTS) expect(decodeEvent(encodeEvent(sample))).toEqual({ ok: true, event: sample });
+    expect(decodeEvent('{"type": "progress",')).toEqual({ ok: false, reason: expect.stringContaining('not valid JSON') });
+    expect(decodeEvent(`"${'a'.repeat(MAX_EVENT_BYTES)}"`)).toEqual({ ok: false, reason: expect.stringContaining('over the 64 KB limit') });
+  });
+
+  it('counts UTF-8 bytes like an encoder does', () => {
+    for (const text of ['plain', 'é', '€', '😀', 'a😀b€c', '\ud800 lone surrogate']) {
+      expect(utf8ByteLength(text)).toBe(new TextEncoder().encode(text).length);
+    }
+  });
+});
+
+describe('timestamps', () => {
+  it('keep microseconds through format and parse', () => {
+    const ms = Date.UTC(2025, 0, 2, 3, 4, 5, 123) + 0.456;
+    const iso = formatTimestamp(ms);
+    expect(iso).toBe('2025-01-02T03:04:05.123456Z');
+    expect(parseTimestampMs(iso)).toBeCloseTo(ms, 3);
+    expect(parseTimestampMs('2025-01-02T03:04:05Z')).toBe(Date.UTC(2025, 0, 2, 3, 4, 5));
+    expect(parseTimestampMs('yesterday')).toBeNaN();
+  });
+});
+
+describe('agent stdout lines', () => {
+  it('turn DESIGN §4 lines into events and everything else into log', () => {
+    expect(parseAgentLine('{"type":"progress","message":"planning","pct":40}')).toEqual({
+      kind: 'event',
+      event: { type: 'progress', message: 'planning', pct: 40 },
+    });
+    expect(
+      parseAgentLine('{"type":"usage","model":"m","input_tokens":1,"output_tokens":2,"cache_read_tokens":3,"cache_write_tokens":4}\r'),
+    ).toMatchObject({ kind: 'event', event: { type: 'usage', cache_write_tokens: 4 } });
+    expect(parseAgentLine('{"type":"signal","signal":"complete","message":"done"}')).toMatchObject({ kind: 'event', event: { signal: 'complete' } });
+    for (const line of ['compiling…', '', '{ not json', '{"level":"info","msg":"no type here"}', '[1,2]', '42']) {
+      expect(parseAgentLine(line)).toEqual({ kind: 'log', line });
+    }
+  });
+
+  it('report JSON objects with a type that are not valid agent events, with the reason', () => {
+    expect(parseAgentLine('{"type":"signal","signal":"panic"}')).toMatchObject({ kind: 'invalid', type: 'signal', reason: expect.stringContaining('signal') });
+    expect(parseAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('input_tokens'),
+    });
+    expect(parseAgentLine('{"type":"gate_passed","gate":"gate-1"}')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('agents may print only') });
+    expect(parseAgentLine('{"type":7}')).toMatchObject({ kind: 'invalid', type: null });
+    const huge = JSON.stringify({ type: 'progress', message: 'x'.repeat(MAX_EVENT_BYTES) });
+    expect(parseAgentLine(huge)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('64 KB') });
+  });
+});
