@@ -1,0 +1,54 @@
+import type { PriceTable } from '../pricing';
+import type { AgentEvent } from './agent-events';
+import type { UsageSummary } from './usage';
+
+export type AgentPhase = 'plan' | 'develop' | 'fix';
+
+/** What a preset needs to build one agent invocation. */
+export interface AgentInvocationContext {
+  sessionId: string;
+  storyId: string;
+  gate: string;
+  phase: AgentPhase;
+  agentId: string;
+  worktreePath: string;
+  storyFile: string;
+  promptFile: string;
+  feedbackFile?: string;
+}
+
+export interface AgentInvocation {
+  /** Program and arguments, passed to the OS as they are (never through a shell). */
+  argv: string[];
+  /** A file fed to the agent's stdin (e.g. the prompt for `claude -p`). */
+  stdinFile?: string;
+  env?: Record<string, string>;
+}
+
+/** Outcome of a line: zero or more events (none: a log line), or an invalid event. */
+export interface ParsedLine {
+  events: AgentEvent[];
+  invalid?: string;
+}
+
+export interface ParserOutcome {
+  /** A failure the output revealed even if the exit code was 0 (e.g. `is_error: true`). */
+  failure?: { kind: string; message: string };
+  /** How the agent's run ended in its own words (e.g. `success`, `error_max_turns`). */
+  ending?: string;
+  /** Authoritative totals when the agent reports them (replaces the sum of usage events). */
+  usage?: UsageSummary;
+}
+
+/** Reads one agent run's stdout. A new parser is made per run. */
+export interface OutputParser {
+  line(line: string): ParsedLine;
+  finish(exit: { exitCode: number | null; signal: string | null }): ParserOutcome;
+}
+
+/** How to run one kind of agent and read what it prints. */
+export interface AgentPreset {
+  readonly name: string;
+  invocation(context: AgentInvocationContext): AgentInvocation;
+  createParser(prices: PriceTable): OutputParser;
+}

@@ -1,0 +1,57 @@
+/*
+ * Parallel executor: a git worktree per story, agent processes that really stop,
+ * domain boundaries and safe merges (DESIGN §3–4).
+ */
+export { createExecutor } from './create-executor';
+export type { Executor, ExecutorConfig } from './create-executor';
+
+export { WorktreeManager, listGitWorktrees, safeRefName } from './worktree-manager';
+export type {
+  WorktreeManagerOptions,
+  StoryWorktree,
+  WorktreeOwner,
+  CreateWorktreeRequest,
+  CreatedWorktree,
+  WorktreeStatus,
+  ReconcileOptions,
+  ReconcileReport,
+  DiskUsage,
+} from './worktree-manager';
+
+export { RepoLock } from './repo-lock';
+
+export { AgentRunner } from './agent-runner';
+export type { AgentRunRequest, AgentRunResult, AgentRunStatus, AgentRun, AgentOutputLine, AgentRunnerOptions } from './agent-runner';
+
+export { ProcessGroups } from './process-groups';
+export type { ProcessGroupRecord, StopReport, ProcessGroupsOptions } from './process-groups';
+
+export { runCommand } from './run-command';
+export type { RunCommandOptions, RunCommandResult } from './run-command';
+
+export { commandPreset, waveProtocolParser, COMMAND_PLACEHOLDERS } from './command-preset';
+export { claudeCodePreset, ClaudeStreamParser } from './claude-code-preset';
+export type { ClaudeCodePresetOptions } from './claude-code-preset';
+export type { AgentPreset, AgentPhase, AgentInvocation, AgentInvocationContext, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
+
+export { AgentEvent, AgentProgressEvent, AgentUsageEvent, AgentSignalEvent, classifyAgentLine } from './agent-events';
+export type { AgentLine } from './agent-events';
+
+export { UsageAccumulator, EMPTY_USAGE } from './usage';
+export type { UsageSummary, ModelUsageTotals } from './usage';
+
+export { DomainBoundaries, SHARED_DOMAIN, parseNameStatus, escapesWorktree } from './domain-boundaries';
+export type { AuditSink, AuditEntry, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
+
+export { StoryMerger } from './story-merger';
+export type { MergeStrategy, MergeResult, PrepareMergeResult, StoryMergerOptions } from './story-merger';
+
+export { ExecutorPool } from './executor-pool';
+export type { PoolTaskContext } from './executor-pool';
+
+export { ExecutorError } from './errors';
+export type { ExecutorErrorCode } from './errors';
+
+export { assertStoryId, assertAgentName, storyBranchName } from './names';
+export { assertSafeSessionId } from './session-id';
+export { scanGroups, readProcStat, parseProcStat } from './proc';
