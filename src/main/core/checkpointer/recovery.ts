@@ -1,0 +1,523 @@
+import os from 'node:os';
+import { and, asc, eq, inArray, isNull, max, sql, type SQLWrapper } from 'drizzle-orm';
+import {
+  auditLog,
+  checkpoints,
+  gateRuns,
+  sessions,
+  storyRuns,
+  type GateId,
+  type NewAuditEntry,
+  type Session,
+  type SessionStatus,
+  type StoryRun,
+  type StoryRunStatus,
+} from '../../store/schema';
+import type { Store, WaveQueryable, WaveTx } from '../../store/store';
+import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
+import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
+import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
+import { heartbeatAgeMs, judgeOwner, type LivenessOptions } from './session-lease';
+
+export const RECOVERY_STRATEGIES = ['resume_from_last', 'resume_from_gate', 'restart', 'skip'] as const;
+export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
+
+/** Session statuses in which a process should be driving the session. */
+export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['running', 'stopping', 'paused'];
+/** Story statuses a session-level recovery acts on. */
+export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatus[] = ['queued', 'running', 'stopped', 'blocked'];
+/** Added with `includeFailed`: stories that ended badly and may be worth another try. */
+export const FAILED_STORY_STATUSES: readonly StoryRunStatus[] = ['failed', 'escalated'];
+
+export interface InterruptedStory {
+  storyRunId: string;
+  storyId: string;
+  waveNumber: number;
+  /** The gate the story was running (or about to run). */
+  gate: GateId | null;
+  status: StoryRunStatus;
+  lastPassedGate: GateId | null;
+}
+
+export interface InterruptedSession {
+  sessionId: string;
+  projectId: string;
+  status: SessionStatus;
+  ownerPid: number | null;
+  ownerHost: string | null;
+  heartbeatAt: Date | null;
+  /** Why it counts as interrupted, in words. */
+  reason: string;
+  lastCheckpointAt: Date | null;
+  stories: InterruptedStory[];
+}
+
+export interface StrategyChoice {
+  strategy: RecoveryStrategy;
+  /** Required by resume_from_gate: the gate to run again first ("gate-N"). */
+  gate?: GateId | string;
+}
+
+export interface RecoverSessionOptions extends StrategyChoice {
+  /** Per-story overrides, keyed by story id. */
+  perStory?: Record<string, StrategyChoice>;
+  /** Act only on these stories (by story id); the others are left as they are. */
+  onlyStories?: string[];
+  /** Also act on failed and escalated stories (default: only queued/running/stopped/blocked). */
+  includeFailed?: boolean;
+  /** Who asked, for the audit log (default "wave"). */
+  actor?: string;
+  /**
+   * The process that will continue the session right away (the orchestrator): the session
+   * becomes `running` owned by it. Without it the session is left `stopped`, ready to be continued.
+   */
+  claimAs?: { pid: number; host: string };
+  /** Recover even if its owner looks alive (the lead says that process is gone). */
+  force?: boolean;
+}
+
+export type StoryAction = 'resume' | 'restart' | 'skip' | 'complete' | 'unchanged' | 'error';
+
+export interface StoryRecoveryPlan {
+  storyRunId: string;
+  storyId: string;
+  waveNumber: number;
+  /** The strategy actually applied (a resume_from_gate falls back to resume_from_last for stories not there yet). */
+  strategy: RecoveryStrategy | null;
+  action: StoryAction;
+  statusBefore: StoryRunStatus;
+  statusAfter: StoryRunStatus;
+  gateBefore: GateId | null;
+  /** The gate the orchestrator runs next; null when there is nothing to run. */
+  nextGate: GateId | null;
+  /** The state to continue from (null: start the gate fresh). */
+  checkpoint: LoadedCheckpoint | null;
+  epoch: number;
+  note?: string;
+  /** Set when action is 'error'. */
+  error?: string;
+  problem?: CheckpointProblem;
+}
+
+export interface SessionRecoveryResult {
+  sessionId: string;
+  projectId: string;
+  strategy: RecoveryStrategy;
+  gate: GateId | null;
+  sessionStatusBefore: SessionStatus;
+  sessionStatusAfter: SessionStatus;
+  stories: StoryRecoveryPlan[];
+  /** Corrupted checkpoints met on the way; the other stories were recovered regardless. */
+  problems: CheckpointProblem[];
+}
+
+export interface RecoveryServiceOptions extends LivenessOptions {
+  log?: (line: string) => void;
+}
+
+/**
+ * Finds sessions left behind by a dead process and applies a recovery strategy to their
+ * stories, in one transaction per session, with an audit trail.
+ */
+export class RecoveryService {
+  constructor(
+    private readonly store: Store,
+    private readonly options: RecoveryServiceOptions = {},
+  ) {}
+
+  /** Sessions in running/stopping/paused whose owner died (same host) or whose heartbeat lease expired. */
+  async findInterrupted(db: WaveQueryable = this.store.db): Promise<InterruptedSession[]> {
+    const rows = await db
+      .select({
+        s: sessions,
+        heartbeatAgeMs,
+        lastCheckpointMs: sql<number | null>`(select (extract(epoch from max(c.created_at)) * 1000)::float8 from checkpoints c where c.session_id = sessions.id)`,
+      })
+      .from(sessions)
+      .where(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]))
+      .orderBy(asc(sessions.createdAt));
+    const found: Array<{ s: Session; reason: string; lastCheckpointMs: number | null }> = [];
+    for (const r of rows) {
+      const v = judgeOwner({ ownerPid: r.s.ownerPid, ownerHost: r.s.ownerHost, heartbeatAgeMs: r.heartbeatAgeMs }, this.options);
+      if (!v.alive) found.push({ s: r.s, reason: v.reason, lastCheckpointMs: r.lastCheckpointMs });
+    }
+    if (found.length === 0) return [];
+    const ids = found.map((f) => f.s.id);
+    const runs = await db.select().from(storyRuns).where(inArray(storyRuns.sessionId, ids)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
+    return found.map(({ s, reason, lastCheckpointMs }) => ({
+      sessionId: s.id,
+      projectId: s.projectId,
+      status: s.status,
+      ownerPid: s.ownerPid,
+      ownerHost: s.ownerHost,
+      heartbeatAt: s.heartbeatAt,
+      reason,
+      lastCheckpointAt: lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs)),
+      stories: runs
+        .filter((r) => r.sessionId === s.id)
+        .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
+    }));
+  }
+
+  /**
+   * Applies a strategy to every unfinished story of a session (per-story overrides allowed)
+   * and writes the audit log, all in one transaction. A corrupted checkpoint is reported in
+   * `problems` and leaves its story stopped; the other stories are recovered anyway.
+   */
+  async recoverSession(sessionId: string, opts: RecoverSessionOptions): Promise<SessionRecoveryResult> {
+    const actor = opts.actor ?? 'wave';
+    const result = await this.store.transaction((tx) => this.recoverIn(tx, sessionId, opts, actor));
+    for (const p of result.problems) this.options.log?.(`recovery: ${describeProblem(p)}`);
+    return result;
+  }
+
+  private async recoverIn(tx: WaveTx, sessionId: string, opts: RecoverSessionOptions, actor: string): Promise<SessionRecoveryResult> {
+    const [row] = await tx.select({ s: sessions, heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId)).for('update');
+    if (!row) throw new RecoveryError(`Session ${sessionId} does not exist. List the sessions that can be resumed with: wave recover --list`, 'not_found');
+    const session = row.s;
+    const pipeline = pipelineFromConfig(session.config);
+    if (session.status === 'completed') {
+      throw new RecoveryError(`Session ${sessionId} completed${session.endedAt ? ` at ${session.endedAt.toISOString()}` : ''}; there is nothing to resume.`, 'finished');
+    }
+    // A malformed request is answered before anything about the session's state.
+    const defaultChoice = normaliseChoice(opts, pipeline);
+    const perStory = new Map(Object.entries(opts.perStory ?? {}).map(([k, c]) => [k, normaliseChoice(c, pipeline)]));
+    const claimer = opts.claimAs;
+    const ownedByClaimer = claimer && session.ownerPid === claimer.pid && session.ownerHost === claimer.host;
+    if (ACTIVE_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
+      const v = judgeOwner({ ownerPid: session.ownerPid, ownerHost: session.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, this.options);
+      if (v.alive) {
+        throw new RecoveryError(
+          `Session ${sessionId} is ${session.status} and owned by live process ${session.ownerPid} on ${session.ownerHost}. ` +
+            `Stop it first (wave stop ${sessionId}); if that process is really gone, wait ${Math.round((this.options.leaseMs ?? 15_000) / 1000)} s for its lease to expire.`,
+          'busy',
+        );
+      }
+    }
+
+    const runs = await tx.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)).for('update');
+    const only = opts.onlyStories ? new Set(opts.onlyStories) : null;
+    for (const id of [...perStory.keys(), ...(only ?? [])]) {
+      if (!runs.some((r) => r.storyId === id)) throw new RecoveryError(`Story ${id} is not part of session ${sessionId}.`, 'bad_request');
+    }
+    const actOn = new Set<StoryRunStatus>([...UNFINISHED_STORY_STATUSES, ...(opts.includeFailed ? FAILED_STORY_STATUSES : [])]);
+
+    // Everything the plans need, fetched in two queries whatever the number of stories.
+    const touched = runs.filter((r) => (only ? only.has(r.storyId) : actOn.has(r.status) || perStory.has(r.storyId)));
+    const latest = await loadLatestPerRun(tx, touched.map((r) => r.id));
+    const gateTargets = new Map<string, GateId>();
+    for (const r of touched) {
+      const c = perStory.get(r.storyId) ?? defaultChoice;
+      if (c.strategy === 'resume_from_gate' && c.gate) {
+        const prev = previousGate(c.gate, pipeline);
+        if (prev) gateTargets.set(r.id, prev);
+      }
+    }
+    const bases = await loadCompletedAt(tx, gateTargets);
+
+    const plans: StoryRecoveryPlan[] = [];
+    const problems: CheckpointProblem[] = [];
+    for (const r of runs) {
+      const choice = perStory.get(r.storyId) ?? defaultChoice;
+      if (!touched.includes(r)) {
+        plans.push(unchangedPlan(r));
+        continue;
+      }
+      const plan = planStory(r, choice, pipeline, latest.get(r.id) ?? null, bases.get(r.id) ?? null, gateTargets.get(r.id) ?? null);
+      if (plan.problem) problems.push(plan.problem);
+      plans.push(plan);
+    }
+
+    await applyPlans(tx, plans, runs);
+
+    const hasWork = plans.some((p) => p.nextGate !== null && (p.action === 'resume' || p.action === 'restart'));
+    const pending = plans.some((p) => p.action === 'error' || UNFINISHED_STORY_STATUSES.includes(p.statusAfter));
+    const statusAfter: SessionStatus = claimer ? 'running' : hasWork || pending ? 'stopped' : 'completed';
+    const choiceText = `${defaultChoice.strategy}${defaultChoice.gate ? ` ${defaultChoice.gate}` : ''}`;
+    await tx
+      .update(sessions)
+      .set({
+        status: statusAfter,
+        ownerPid: claimer?.pid ?? null,
+        ownerHost: claimer?.host ?? null,
+        heartbeatAt: claimer ? sql`now()` : null,
+        stopReason: claimer ? null : hasWork || pending ? `recovered with ${choiceText}; ready to continue` : 'recovered: nothing left to run',
+        endedAt: statusAfter === 'completed' ? sql`now()` : null,
+      })
+      .where(eq(sessions.id, sessionId));
+
+    const audit: NewAuditEntry[] = plans
+      .filter((p) => p.action !== 'unchanged')
+      .map((p) => ({
+        actor,
+        action: `story_run.recover.${p.action}`,
+        subjectType: 'story_run',
+        subjectId: p.storyRunId,
+        detail: {
+          sessionId,
+          storyId: p.storyId,
+          strategy: p.strategy,
+          statusBefore: p.statusBefore,
+          statusAfter: p.statusAfter,
+          gateBefore: p.gateBefore,
+          nextGate: p.nextGate,
+          checkpointId: p.checkpoint?.id ?? null,
+          epoch: p.epoch,
+          ...(p.note ? { note: p.note } : {}),
+          ...(p.error ? { error: p.error } : {}),
+        },
+      }));
+    audit.push({
+      actor,
+      action: 'session.recover',
+      subjectType: 'session',
+      subjectId: sessionId,
+      detail: {
+        strategy: defaultChoice.strategy,
+        gate: defaultChoice.gate ?? null,
+        perStory: Object.fromEntries([...perStory].map(([k, c]) => [k, c.gate ? `${c.strategy} ${c.gate}` : c.strategy])),
+        statusBefore: session.status,
+        statusAfter,
+        counts: countActions(plans),
+        problems: problems.map((p) => ({ storyId: p.storyId, gate: p.gate, checkpointId: p.checkpointId, reason: p.reason })),
+        claimedBy: claimer ? `${claimer.pid}@${claimer.host}` : null,
+        host: os.hostname(),
+      },
+    });
+    // One parameter for all rows: a 100-row insert with 600 bound values costs more to
+    // build and bind than the rows do to write.
+    await tx.execute(sql`
+      insert into ${auditLog} (actor, action, subject_type, subject_id, detail)
+      select x.actor, x.action, x.subject_type, x.subject_id, x.detail
+      from jsonb_to_recordset(${JSON.stringify(audit.map((a) => ({ actor: a.actor, action: a.action, subject_type: a.subjectType, subject_id: a.subjectId, detail: a.detail })))}::jsonb)
+        as x(actor text, action text, subject_type text, subject_id text, detail jsonb)`);
+
+    return {
+      sessionId,
+      projectId: session.projectId,
+      strategy: defaultChoice.strategy,
+      gate: defaultChoice.gate ?? null,
+      sessionStatusBefore: session.status,
+      sessionStatusAfter: statusAfter,
+      stories: plans,
+      problems,
+    };
+  }
+}
+
+function normaliseChoice(c: StrategyChoice, pipeline: readonly GateId[]): { strategy: RecoveryStrategy; gate: GateId | null } {
+  if (!RECOVERY_STRATEGIES.includes(c.strategy)) {
+    throw new RecoveryError(`Unknown recovery strategy "${c.strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`, 'bad_request');
+  }
+  if (c.strategy === 'resume_from_gate') {
+    if (!c.gate) throw new RecoveryError('resume_from_gate needs a gate: --gate gate-N.', 'bad_request');
+    try {
+      return { strategy: c.strategy, gate: parseGate(c.gate, pipeline) };
+    } catch (e) {
+      throw new RecoveryError((e as Error).message, 'bad_request');
+    }
+  }
+  if (c.gate) throw new RecoveryError(`--gate only goes with resume_from_gate, not with ${c.strategy}.`, 'bad_request');
+  return { strategy: c.strategy, gate: null };
+}
+
+function unchangedPlan(r: StoryRun): StoryRecoveryPlan {
+  return {
+    storyRunId: r.id,
+    storyId: r.storyId,
+    waveNumber: r.waveNumber,
+    strategy: null,
+    action: 'unchanged',
+    statusBefore: r.status,
+    statusAfter: r.status,
+    gateBefore: r.currentGate,
+    nextGate: null,
+    checkpoint: null,
+    epoch: r.epoch,
+    note: `already ${r.status}`,
+  };
+}
+
+type Loaded = LoadedCheckpoint | CheckpointProblem;
+
+function planStory(
+  r: StoryRun,
+  choice: { strategy: RecoveryStrategy; gate: GateId | null },
+  pipeline: readonly GateId[],
+  latest: Loaded | null,
+  base: Loaded | null,
+  baseGate: GateId | null,
+): StoryRecoveryPlan {
+  const plan: StoryRecoveryPlan = {
+    storyRunId: r.id,
+    storyId: r.storyId,
+    waveNumber: r.waveNumber,
+    strategy: choice.strategy,
+    action: 'resume',
+    statusBefore: r.status,
+    statusAfter: 'queued',
+    gateBefore: r.currentGate,
+    nextGate: null,
+    checkpoint: null,
+    epoch: r.epoch,
+  };
+  const first = pipeline[0]!;
+  const fail = (message: string, problem?: CheckpointProblem): StoryRecoveryPlan => ({
+    ...plan,
+    action: 'error',
+    // Nothing drives it any more; `stopped` keeps it in the next recovery.
+    statusAfter: r.status === 'running' || r.status === 'queued' ? 'stopped' : r.status,
+    nextGate: null,
+    error: message,
+    ...(problem ? { problem } : {}),
+  });
+
+  switch (choice.strategy) {
+    case 'skip':
+      return { ...plan, action: 'skip', statusAfter: 'cancelled', nextGate: null };
+    case 'restart':
+      return { ...plan, action: 'restart', nextGate: first, epoch: r.epoch + 1, note: 'earlier gate runs and checkpoints are kept for the audit trail' };
+    case 'resume_from_gate': {
+      const target = choice.gate!;
+      if (target === first) return { ...plan, nextGate: first, note: `rewound to ${first}` };
+      const lastIdx = r.lastPassedGate ? pipeline.indexOf(r.lastPassedGate) : -1;
+      const targetIdx = pipeline.indexOf(target);
+      if (base === null) {
+        if (lastIdx < targetIdx - 1) {
+          // The story has not reached the gate yet: going on from where it is gets there.
+          const p = resumeFromLast(plan, r, pipeline, latest, fail);
+          return p.action === 'error' ? p : { ...p, strategy: 'resume_from_last', note: `has not passed ${baseGate} yet; resumed from its last checkpoint instead` };
+        }
+        return fail(`no checkpoint of ${baseGate} passing is left for story ${r.storyId}, so it cannot resume at ${target}; use resume_from_last or restart.`);
+      }
+      if ('reason' in base) return fail(describeProblem(base), base);
+      return { ...plan, nextGate: target, checkpoint: base, note: `rewound to ${target} from the checkpoint of ${base.gate}` };
+    }
+    case 'resume_from_last':
+      return resumeFromLast(plan, r, pipeline, latest, fail);
+  }
+}
+
+function resumeFromLast(
+  plan: StoryRecoveryPlan,
+  r: StoryRun,
+  pipeline: readonly GateId[],
+  latest: Loaded | null,
+  fail: (m: string, p?: CheckpointProblem) => StoryRecoveryPlan,
+): StoryRecoveryPlan {
+  if (latest === null) {
+    const gate = r.currentGate && pipeline.includes(r.currentGate) ? r.currentGate : pipeline[0]!;
+    return { ...plan, nextGate: gate, note: 'no checkpoint yet: the gate starts fresh' };
+  }
+  if ('reason' in latest) return fail(describeProblem(latest), latest);
+  const next = latest.gateStatus === 'failed' ? latest.gate : pipeline.includes(latest.gate) ? nextGateOf(latest.gate, pipeline) : null;
+  if (next === null) {
+    return { ...plan, action: 'complete', statusAfter: 'passed', nextGate: null, checkpoint: latest, note: 'every gate had passed' };
+  }
+  return { ...plan, nextGate: next, checkpoint: latest };
+}
+
+/** The newest live checkpoint per story run, verified; problems instead of exceptions. */
+async function loadLatestPerRun(tx: WaveTx, runIds: string[]): Promise<Map<string, Loaded>> {
+  if (runIds.length === 0) return new Map();
+  // Pick the ids on the (story_run_id, id) index first, then read only those states: a
+  // DISTINCT ON over the rows would drag every retained state through the sort.
+  const newest = tx
+    .select({ id: max(checkpoints.id) })
+    .from(checkpoints)
+    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
+    .where(and(inArray(checkpoints.storyRunId, runIds), isNull(checkpoints.supersededAt)))
+    .groupBy(checkpoints.storyRunId);
+  return readVerified(tx, newest);
+}
+
+/** The newest live completed checkpoint of the given gate, per story run. */
+async function loadCompletedAt(tx: WaveTx, gates: Map<string, GateId>): Promise<Map<string, Loaded>> {
+  if (gates.size === 0) return new Map();
+  const pairs = [...gates].map(([run, gate]) => sql`(${run}::text, ${gate}::text)`);
+  const newest = tx
+    .select({ id: max(checkpoints.id) })
+    .from(checkpoints)
+    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
+    .where(
+      and(
+        sql`(${checkpoints.storyRunId}, ${checkpoints.gate}) in (${sql.join(pairs, sql`, `)})`,
+        inArray(checkpoints.gateStatus, [...COMPLETED_GATE_STATUSES]),
+        isNull(checkpoints.supersededAt),
+      ),
+    )
+    .groupBy(checkpoints.storyRunId, checkpoints.gate);
+  return readVerified(tx, newest);
+}
+
+async function readVerified(tx: WaveTx, ids: SQLWrapper): Promise<Map<string, Loaded>> {
+  const rows = await tx
+    .select({ cp: checkpoints, storyId: storyRuns.storyId })
+    .from(checkpoints)
+    .innerJoin(storyRuns, eq(storyRuns.id, checkpoints.storyRunId))
+    .where(inArray(checkpoints.id, ids as never));
+  return new Map(rows.map((r) => [r.cp.storyRunId, checkRow(r.cp, r.storyId)]));
+}
+
+/** Writes every plan with a fixed number of statements, whatever the number of stories. */
+async function applyPlans(tx: WaveTx, plans: StoryRecoveryPlan[], runs: StoryRun[]): Promise<void> {
+  const acted = plans.filter((p) => p.action !== 'unchanged');
+  if (acted.length === 0) return;
+  const byId = new Map(runs.map((r) => [r.id, r]));
+
+  // Gate runs whose process died stay "running" forever unless closed here.
+  await tx
+    .update(gateRuns)
+    .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
+    .where(and(inArray(gateRuns.storyRunId, acted.map((p) => p.storyRunId)), eq(gateRuns.status, 'running')));
+
+  const values = acted.map((p) => {
+    const r = byId.get(p.storyRunId)!;
+    return {
+      id: p.storyRunId,
+      status: p.statusAfter,
+      current_gate: p.action === 'error' || p.action === 'skip' ? r.currentGate : (p.nextGate ?? r.currentGate),
+      last_passed_gate: lastPassedAfter(p, r),
+      epoch: p.epoch,
+      attempts: p.action === 'restart' ? 0 : r.attempts,
+      reason: p.action === 'error' ? p.error! : p.action === 'skip' ? `skipped during recovery of session ${r.sessionId}` : null,
+      ended: ['cancelled', 'passed', 'merged', 'failed', 'escalated'].includes(p.statusAfter),
+    };
+  });
+  await tx.execute(sql`
+    update story_runs as sr set
+      status = v.status, current_gate = v.current_gate, last_passed_gate = v.last_passed_gate, epoch = v.epoch,
+      attempts = v.attempts, reason = v.reason, ended_at = case when v.ended then now() else null end, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+      as v(id text, status text, current_gate text, last_passed_gate text, epoch int, attempts int, reason text, ended boolean)
+    where sr.id = v.id`);
+
+  // A rewind hides the checkpoints after its base point, so a later resume_from_last
+  // cannot jump forward past the gates that are being re-run.
+  const rewinds = acted.filter((p) => p.action === 'resume' && p.strategy === 'resume_from_gate');
+  if (rewinds.length > 0) {
+    const rv = rewinds.map((p) => ({ story_run_id: p.storyRunId, after_id: p.checkpoint?.id ?? 0 }));
+    await tx.execute(sql`
+      update checkpoints as c set superseded_at = now()
+      from jsonb_to_recordset(${JSON.stringify(rv)}::jsonb) as v(story_run_id text, after_id bigint)
+      where c.story_run_id = v.story_run_id and c.id > v.after_id and c.superseded_at is null`);
+  }
+}
+
+function lastPassedAfter(p: StoryRecoveryPlan, r: StoryRun): GateId | null {
+  switch (p.action) {
+    case 'restart':
+      return null;
+    case 'resume':
+    case 'complete':
+      return p.checkpoint ? p.checkpoint.state.lastPassedGate : p.strategy === 'resume_from_gate' ? null : r.lastPassedGate;
+    default:
+      return r.lastPassedGate;
+  }
+}
+
+function countActions(plans: StoryRecoveryPlan[]): Record<StoryAction, number> {
+  const counts: Record<StoryAction, number> = { resume: 0, restart: 0, skip: 0, complete: 0, unchanged: 0, error: 0 };
+  for (const p of plans) counts[p.action]++;
+  return counts;
+}
