@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { openAppCore } from './core/open-app-core';
 import { registerIpc } from './electron/ipc';
+import { showNoticesAsNotifications } from './electron/notifications';
 import { createMainWindow } from './electron/window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +41,7 @@ async function start(): Promise<void> {
   });
   const appPrefix = devUrl ?? `file://${path.dirname(rendererHtml)}`;
   const unregister = registerIpc(core, (url) => url.startsWith(appPrefix));
+  const stopNotifications = showNoticesAsNotifications(core);
   createMainWindow({ preload, rendererHtml, devUrl });
 
   app.on('window-all-closed', () => app.quit());
@@ -48,6 +50,7 @@ async function start(): Promise<void> {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
+    stopNotifications();
     unregister();
     void core.dispose().finally(() => app.exit(0));
   });

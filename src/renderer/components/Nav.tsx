@@ -20,10 +20,18 @@ export function Nav({ current, onSelect }: { current: ViewId; onSelect: (v: View
           aria-current={v.id === current ? 'page' : undefined}
           onClick={() => onSelect(v.id)}
           title={`${v.label} (Alt+${i + 1})`}
+          aria-keyshortcuts={`Alt+${i + 1}`}
         >
           {v.label}
         </button>
       ))}
+      <p className="nav-help small muted">
+        Alt+1…7 views
+        <br />
+        Ctrl+Shift+S stop
+        <br />
+        Esc closes panels
+      </p>
     </nav>
   );
 }

@@ -53,3 +53,31 @@ describe('session events', () => {
     expect(s?.stories[0]).toMatchObject({ status: 'merged', costUsd: 0.41 });
   });
 });
+
+describe('batched events and log tails', () => {
+  it('applies a burst in one update and stops at a gap', async () => {
+    const { applyEvents } = await import('./app-store');
+    const seq = useAppStore.getState().seq;
+    const tick = (at: string) => ({ sessionId: null, at, latency: null, eventsPerSecond: 1, costUsd: 0 });
+    const ok = applyEvents([
+      { name: 'metrics.tick', payload: tick('a'), seq: seq + 1 },
+      { name: 'metrics.tick', payload: tick('b'), seq: seq + 2 },
+      { name: 'metrics.tick', payload: tick('c'), seq: seq + 4 },
+    ]);
+    expect(ok).toBe(false);
+    expect(useAppStore.getState().seq).toBe(seq + 2);
+    expect(useAppStore.getState().ticks.slice(-2).map((t) => t.at)).toEqual(['a', 'b']);
+  });
+
+  it('stitches a fetched log and pushed pieces by byte offset, without duplicates', async () => {
+    const { appendLog, seedLog } = await import('./app-store');
+    let tail = appendLog(undefined, 10, 'line 2\n');
+    tail = appendLog(tail, 10, 'line 2\n');
+    expect(tail).toEqual({ text: 'line 2\n', start: 10, end: 17 });
+    tail = appendLog(tail, 20, 'line 4\n');
+    expect(tail.text).toContain('3 bytes not received');
+    useAppStore.setState({ logs: { 7: appendLog(undefined, 4, 'two\nthree\n') } });
+    seedLog(7, 'one\ntwo\n', 0, 8);
+    expect(useAppStore.getState().logs[7]?.text).toBe('one\ntwo\nthree\n');
+  });
+});

@@ -1,9 +1,272 @@
-import { EmptyState } from '../EmptyState';
+import { useMemo, useState, type ReactNode } from 'react';
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { MetricsView } from '../../../shared/ipc/views';
+import { GATE_IDS, GATE_NAMES } from '../../lib/contract-constants';
+import { api } from '../../api/client';
+import { describeError } from '../../lib/errors';
+import { useRequest } from '../../lib/use-request';
+import { clock, duration, ms, shortId, tokens, usd } from '../../lib/format';
+import { PALETTES, type ChartPalette } from '../../lib/theme';
+import { useAppStore } from '../../state/app-store';
+import { useUiStore } from '../../state/ui-store';
+import { durationHistogram, mergeSeries, quantile, withForecast } from './series';
+
+const HEIGHT = 230;
+const timeTick = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 export function ChartsView() {
+  const session = useAppStore((s) => s.session);
+  const ticks = useAppStore((s) => s.ticks);
+  const connection = useAppStore((s) => s.connection);
+  const theme = useUiStore((s) => s.theme);
+  const palette = PALETTES[theme];
+  const sessionId = session?.id ?? null;
+  const [logScale, setLogScale] = useState(false);
+  const [costBy, setCostBy] = useState<'story' | 'agent' | 'model'>('agent');
+
+  // Fetched once when the view opens (or the session changes, or the link comes back);
+  // everything after that arrives as metrics.tick events.
+  const metrics = useRequest(() => api.metrics.get(sessionId ? { sessionId } : {}), [sessionId, connection], connection === 'open');
+  const base = metrics.value;
+  const series = useMemo(() => mergeSeries(base, ticks, sessionId), [base, ticks, sessionId]);
+  const cost = useMemo(() => withForecast(series.cost, session?.forecastUsd ?? null), [series.cost, session?.forecastUsd]);
+
+  if (metrics.error) {
+    return (
+      <section className="callout callout-bad" data-testid="charts-error">
+        <p>{describeError('load the metrics', metrics.error)}</p>
+        <button type="button" className="btn" onClick={metrics.reload}>
+          Retry
+        </button>
+      </section>
+    );
+  }
+  if (!base) return <p className="muted" data-testid="charts-loading">Loading metrics…</p>;
+  const data = base;
+  const budget = session?.budgetUsd ?? null;
   return (
-    <EmptyState title="No measurements yet">
-      Latency, event rate and cost charts fill in as events flow.
-    </EmptyState>
+    <section className="charts" aria-label="Charts" data-testid="charts">
+      <div className="board-toolbar">
+        <h2 className="inline-title">Charts{session ? ` · session ${shortId(session.id)}` : ' · all sessions'}</h2>
+        <span className="muted small">live from pushed metrics; times are local</span>
+      </div>
+      <div className="chart-grid">
+        <Card
+          title="Signal latency (producer → handler)"
+          empty={series.latency.length === 0 ? 'No latency samples yet: they appear once agents report events.' : null}
+          testId="chart-latency"
+          extra={
+            <label className="inline-field small">
+              <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} data-testid="latency-log" /> log scale
+            </label>
+          }
+        >
+          <ResponsiveContainer width="100%" height={HEIGHT}>
+            <LineChart data={logScale ? series.latency.map((r) => ({ ...r, p50: Math.max(r.p50, 0.01), p95: Math.max(r.p95, 0.01), p99: Math.max(r.p99, 0.01) })) : series.latency}>
+              {grid(palette)}
+              {timeAxis(palette)}
+              <YAxis
+                scale={logScale ? 'log' : 'auto'}
+                domain={logScale ? [0.01, 'auto'] : [0, 'auto']}
+                allowDataOverflow={logScale}
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                label={axisLabel('latency (ms)', palette)}
+                width={64}
+              />
+              {tooltip(palette, (v) => ms(v))}
+              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
+              <Line type="monotone" dataKey="p50" name="p50" stroke={palette.series[0]} dot={false} isAnimationActive={false} />
+              <Line type="monotone" dataKey="p95" name="p95" stroke={palette.series[1]} dot={false} isAnimationActive={false} />
+              <Line type="monotone" dataKey="p99" name="p99" stroke={palette.series[2]} dot={false} strokeDasharray="4 2" isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </Card>
+
+        <Card title="Event rate" empty={series.rate.length === 0 ? 'No events handled yet.' : null} testId="chart-rate">
+          <ResponsiveContainer width="100%" height={HEIGHT}>
+            <AreaChart data={series.rate}>
+              {grid(palette)}
+              {timeAxis(palette)}
+              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} label={axisLabel('events/s', palette)} width={64} />
+              {tooltip(palette, (v) => `${v.toFixed(1)} events/s`)}
+              <Area type="monotone" dataKey="perSecond" name="events handled" stroke={palette.series[0]} fill={palette.series[0]} fillOpacity={0.25} isAnimationActive={false} />
+            </AreaChart>
+          </ResponsiveContainer>
+        </Card>
+
+        <Card
+          title="Cumulative cost against budget"
+          empty={series.cost.length === 0 ? 'No spend recorded yet: cost appears as agents report usage.' : null}
+          testId="chart-cost"
+          extra={
+            <span className="small muted">
+              {budget !== null ? `budget ${usd(budget)}` : 'no budget'}
+              {session?.forecastUsd != null ? ` · forecast ${usd(session.forecastUsd)}${cost.endsAt ? ` by ${clock(new Date(cost.endsAt).toISOString())}` : ''}` : ' · forecast: not enough data yet'}
+            </span>
+          }
+        >
+          <ResponsiveContainer width="100%" height={HEIGHT}>
+            <ComposedChart data={cost.rows}>
+              {grid(palette)}
+              {timeAxis(palette)}
+              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => `$${v}`} label={axisLabel('cost (USD)', palette)} width={64} domain={[0, (max: number) => Math.max(max, budget ?? 0) * 1.05]} />
+              {tooltip(palette, (v) => usd(v))}
+              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
+              <Line type="stepAfter" dataKey="usd" name="spent" stroke={palette.series[0]} dot={false} isAnimationActive={false} connectNulls />
+              <Line type="linear" dataKey="forecast" name="forecast" stroke={palette.warn} strokeDasharray="6 4" dot={false} isAnimationActive={false} connectNulls />
+              {budget !== null ? <ReferenceLine y={budget} stroke={palette.bad} strokeDasharray="3 3" label={{ value: `budget ${usd(budget)}`, fill: palette.bad, fontSize: 11, position: 'insideTopLeft' }} /> : null}
+            </ComposedChart>
+          </ResponsiveContainer>
+        </Card>
+
+        <Card
+          title="Cost by"
+          empty={data.costBy[costBy].length === 0 ? `No cost recorded per ${costBy} yet.` : null}
+          testId="chart-cost-by"
+          extra={
+            <span className="segmented" role="group" aria-label="Group cost by">
+              {(['story', 'agent', 'model'] as const).map((k) => (
+                <button key={k} type="button" className="btn btn-small" aria-pressed={costBy === k} onClick={() => setCostBy(k)}>
+                  {k}
+                </button>
+              ))}
+            </span>
+          }
+        >
+          <ResponsiveContainer width="100%" height={HEIGHT}>
+            <BarChart data={[...data.costBy[costBy]].sort((a, b) => b.usd - a.usd).slice(0, 15)} layout="vertical" margin={{ left: 16, bottom: 8, right: 16 }}>
+              {grid(palette)}
+              <XAxis type="number" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => `$${v}`} label={{ value: 'cost (USD)', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }} height={36} />
+              <YAxis type="category" dataKey="key" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} width={110} />
+              {tooltip(palette, (v) => usd(v))}
+              <Bar dataKey="usd" name="cost" fill={palette.series[0]} isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        </Card>
+
+        <Card title="Tokens" empty={data.tokens.length === 0 ? 'No tokens reported yet.' : null} testId="chart-tokens">
+          <ResponsiveContainer width="100%" height={HEIGHT}>
+            <BarChart data={[...data.tokens].sort((a, b) => b.input + b.output - (a.input + a.output)).slice(0, 15)}>
+              {grid(palette)}
+              <XAxis dataKey="key" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} />
+              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => (v >= 1000 ? `${v / 1000}k` : String(v))} label={axisLabel('tokens', palette)} width={64} />
+              {tooltip(palette, (v) => tokens(v))}
+              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
+              <Bar dataKey="input" name="input" stackId="t" fill={palette.series[0]} isAnimationActive={false} />
+              <Bar dataKey="output" name="output" stackId="t" fill={palette.series[1]} isAnimationActive={false} />
+              <Bar dataKey="cacheRead" name="cache read" stackId="t" fill={palette.series[3]} isAnimationActive={false} />
+              <Bar dataKey="cacheWrite" name="cache write" stackId="t" fill={palette.series[4]} isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        </Card>
+
+        <GateDurations data={data.gateDurations} palette={palette} />
+      </div>
+    </section>
   );
 }
+
+function GateDurations({ data, palette }: { data: MetricsView['gateDurations']; palette: ChartPalette }) {
+  const rows = useMemo(() => durationHistogram(data), [data]);
+  const present = data.filter((g) => g.durationsMs.length > 0);
+  return (
+    <Card title="Gate durations" empty={present.length === 0 ? 'No finished gate yet.' : null} testId="chart-durations">
+      <ResponsiveContainer width="100%" height={HEIGHT}>
+        <BarChart data={rows}>
+          {grid(palette)}
+          <XAxis dataKey="bucket" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 10 }} label={{ value: 'duration', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }} height={36} />
+          <YAxis allowDecimals={false} stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} label={axisLabel('gate runs', palette)} width={64} />
+          {tooltip(palette, (v) => `${v} runs`)}
+          {GATE_IDS.filter((g) => present.some((p) => p.gate === g)).map((g, i) => (
+            <Bar key={g} dataKey={g} name={`${g} ${GATE_NAMES[g]}`} stackId="d" fill={palette.series[i % palette.series.length]} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+      <table className="table small">
+        <thead>
+          <tr>
+            <th>gate</th>
+            <th>runs</th>
+            <th>p50</th>
+            <th>p95</th>
+            <th>max</th>
+          </tr>
+        </thead>
+        <tbody>
+          {present.map((g) => {
+            const s = [...g.durationsMs].sort((a, b) => a - b);
+            return (
+              <tr key={g.gate}>
+                <td>
+                  {g.gate} {GATE_NAMES[g.gate]}
+                </td>
+                <td className="num">{s.length}</td>
+                <td className="num">{duration(quantile(s, 0.5))}</td>
+                <td className="num">{duration(quantile(s, 0.95))}</td>
+                <td className="num">{duration(s[s.length - 1])}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+function Card({ title, empty, children, extra, testId }: { title: string; empty: string | null; children: ReactNode; extra?: ReactNode; testId: string }) {
+  return (
+    <figure className="card chart-card" data-testid={testId}>
+      <figcaption className="card-head">
+        <strong>{title}</strong>
+        {extra}
+      </figcaption>
+      {empty ? (
+        <p className="chart-empty muted" data-testid={`${testId}-empty`}>
+          {empty}
+        </p>
+      ) : (
+        children
+      )}
+    </figure>
+  );
+}
+
+const grid = (p: ChartPalette) => <CartesianGrid stroke={p.grid} strokeDasharray="3 3" />;
+const timeAxis = (p: ChartPalette) => (
+  <XAxis
+    dataKey="t"
+    type="number"
+    scale="time"
+    domain={['dataMin', 'dataMax']}
+    tickFormatter={timeTick}
+    stroke={p.muted}
+    tick={{ fill: p.muted, fontSize: 11 }}
+    label={{ value: 'time (local)', position: 'insideBottom', offset: -2, fill: p.muted, fontSize: 11 }}
+    height={36}
+  />
+);
+const axisLabel = (value: string, p: ChartPalette) => ({ value, angle: -90, position: 'insideLeft' as const, fill: p.muted, fontSize: 11, style: { textAnchor: 'middle' as const } });
+const tooltip = (p: ChartPalette, fmt: (v: number) => string) => (
+  <Tooltip
+    contentStyle={{ background: p.tooltipBg, border: `1px solid ${p.grid}`, color: p.text }}
+    labelStyle={{ color: p.text }}
+    labelFormatter={(l) => (typeof l === 'number' && l > 1e11 ? timeTick(l) : String(l))}
+    formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))}
+  />
+);

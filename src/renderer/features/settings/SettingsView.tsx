@@ -1,23 +1,55 @@
+import { useState, type FormEvent } from 'react';
+import type { ProjectSettings } from '../../../shared/ipc/views';
+import { api } from '../../api/client';
+import { STOP_SHORTCUT } from '../../components/StopButton';
+import { describeError } from '../../lib/errors';
+import { dateTime, ms } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
+import { NotificationSettings } from '../notices/NotificationSettings';
+
+const PRESETS: Array<{ id: ProjectSettings['agentPreset']; label: string }> = [
+  { id: 'claude-code', label: 'claude-code — Claude Code CLI (stream-json)' },
+  { id: 'command', label: 'command — a generic command template from wave.config.json' },
+  { id: 'scripted', label: 'scripted — the deterministic test agent (costs nothing)' },
+];
 
 export function SettingsView() {
   const info = useAppStore((s) => s.info);
   const health = useAppStore((s) => s.health);
+  const settings = useAppStore((s) => s.settings);
   const resyncs = useAppStore((s) => s.resyncs);
-  if (!info || !health) return <p className="muted">Loading settings…</p>;
+  // Kept here, not in the form: the form is re-created when the saved settings come back.
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  if (!info || !health || !settings) return <p className="muted">Loading settings…</p>;
   const rows: Array<[string, string]> = [
     ['Version', info.version],
     ['Data directory', info.dataDir],
     ['Transport', info.transport === 'electron' ? 'Electron IPC (desktop)' : 'WebSocket bridge (wave serve)'],
-    ['Store', `${health.store.kind} — ${health.store.status}: ${health.store.detail}`],
-    ['Event bus', `${health.events.kind} — ${health.events.status}: ${health.events.detail}`],
+    ['Store', `${health.store.kind} — ${health.store.status}: ${health.store.detail} (${ms(health.store.latencyMs)})`],
+    ['Event bus', `${health.events.kind} — ${health.events.status}: ${health.events.detail} (p99 ${ms(health.events.p99Ms)})`],
     ['Why this event bus', health.events.reason],
-    ['Core process', `pid ${info.pid} on ${info.platform}, up since ${new Date(info.startedAt).toLocaleString()}`],
+    ['Health checked', dateTime(health.events.checkedAt)],
+    ['Core process', `pid ${info.pid} on ${info.platform}, up since ${dateTime(info.startedAt)}`],
     ['Snapshot re-fetches after a missed event', String(resyncs)],
+    ['Keyboard', `Alt+1…7 switch views · ${STOP_SHORTCUT} emergency stop · Escape closes a panel or dialog`],
   ];
   return (
-    <section>
+    <section className="settings-view">
       <h2>Settings</h2>
+      {/* Keyed by content: when another window or the CLI changes the settings, the form shows what the core holds. */}
+      <ProjectForm key={JSON.stringify([settings.projectPath, settings.concurrency, settings.budgetUsd, settings.agentPreset])} settings={settings} message={message} setMessage={setMessage} />
+      {settings.configProblems.length ? (
+        <section className="callout callout-warn" data-testid="config-problems" aria-label="Project configuration problems">
+          <h3>Project configuration problems</h3>
+          <ul>
+            {settings.configProblems.map((p, i) => (
+              <li key={i}>{p}</li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <NotificationSettings />
+      <h3>This installation</h3>
       <dl className="settings" data-testid="settings">
         {rows.map(([k, v]) => (
           <div key={k} className="settings-row">
@@ -27,5 +59,71 @@ export function SettingsView() {
         ))}
       </dl>
     </section>
+  );
+}
+
+type Message = { ok: boolean; text: string } | null;
+
+function ProjectForm({ settings, message, setMessage }: { settings: ProjectSettings; message: Message; setMessage: (m: Message) => void }) {
+  const [projectPath, setProjectPath] = useState(settings.projectPath ?? '');
+  const [concurrency, setConcurrency] = useState(String(settings.concurrency));
+  const [budget, setBudget] = useState(settings.budgetUsd === null ? '' : String(settings.budgetUsd));
+  const [preset, setPreset] = useState(settings.agentPreset);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setMessage(null);
+    const c = Number(concurrency);
+    if (!Number.isInteger(c) || c < 1 || c > 64) return setMessage({ ok: false, text: 'Concurrency must be a whole number from 1 to 64 (stories run in parallel).' });
+    const b = budget.trim() === '' ? null : Number(budget);
+    if (b !== null && (!Number.isFinite(b) || b < 0)) return setMessage({ ok: false, text: 'The budget is an amount in US dollars (e.g. 10 or 2.50), or empty for none.' });
+    const patch: Parameters<typeof api.settings.update>[0] = { concurrency: c, budgetUsd: b, agentPreset: preset };
+    if (projectPath.trim() && projectPath.trim() !== settings.projectPath) patch.projectPath = projectPath.trim();
+    setBusy(true);
+    const res = await api.settings.update(patch);
+    setBusy(false);
+    if (res.ok) setMessage({ ok: true, text: `Saved.${res.value.projectName ? ` Project: ${res.value.projectName} (${res.value.projectPath}).` : ''}` });
+    else setMessage({ ok: false, text: describeError('save the settings', res.error) });
+  };
+
+  return (
+    <form className="card settings-form" onSubmit={save} aria-label="Project settings" data-testid="settings-form">
+      <label className="field">
+        <span>Project (the git repository the agents work on)</span>
+        <input className="input mono" value={projectPath} onChange={(e) => setProjectPath(e.target.value)} placeholder="/home/me/code/mathlib" data-testid="settings-project" spellCheck={false} />
+        <span className="small muted">
+          {settings.projectPath ? `current: ${settings.projectPath}${settings.targetBranch ? ` · target branch ${settings.targetBranch}` : ''}` : 'No project set yet: imports and sessions need one.'}
+        </span>
+      </label>
+      <div className="form-row">
+        <label className="field">
+          <span>Stories in parallel</span>
+          <input className="input" type="number" min={1} max={64} step={1} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} data-testid="settings-concurrency" />
+        </label>
+        <label className="field">
+          <span>Default budget per session (USD)</span>
+          <input className="input" type="number" min={0} step="0.01" value={budget} onChange={(e) => setBudget(e.target.value)} placeholder="none" data-testid="settings-budget" />
+        </label>
+        <label className="field grow">
+          <span>Agent preset</span>
+          <select className="input" value={preset} onChange={(e) => setPreset(e.target.value as ProjectSettings['agentPreset'])} data-testid="settings-preset">
+            {PRESETS.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {message ? (
+        <p className={message.ok ? 'tone-ok' : 'callout callout-bad'} role={message.ok ? 'status' : 'alert'} data-testid="settings-message">
+          {message.text}
+        </p>
+      ) : null}
+      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="settings-save">
+        {busy ? 'Saving…' : 'Save settings'}
+      </button>
+    </form>
   );
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { durationHistogram, mergeSeries, withForecast } from './series';
+
+const tick = (at: string, costUsd: number, sessionId: string | null = 's1') => ({
+  sessionId,
+  at,
+  latency: { p50Ms: 1, p95Ms: 2, p99Ms: 3, count: 10 },
+  eventsPerSecond: 5,
+  costUsd,
+});
+
+describe('chart series', () => {
+  it('appends only ticks newer than the fetched series, of the same session', () => {
+    const base = {
+      latency: [{ at: '2026-01-01T00:00:10Z', p50Ms: 1, p95Ms: 2, p99Ms: 4, count: 3 }],
+      eventRate: [],
+      cumulativeCost: [{ at: '2026-01-01T00:00:10Z', usd: 0.5 }],
+      costBy: { story: [], agent: [], model: [] },
+      tokens: [],
+      gateDurations: [],
+    };
+    const s = mergeSeries(base, [tick('2026-01-01T00:00:05Z', 0.1), tick('2026-01-01T00:00:11Z', 0.6), tick('2026-01-01T00:00:12Z', 9, 'other')], 's1');
+    expect(s.latency).toHaveLength(2);
+    expect(s.cost.map((c) => c.usd)).toEqual([0.5, 0.6]);
+    expect(s.rate).toHaveLength(2);
+  });
+
+  it('projects the forecast in time from the spend rate', () => {
+    const { rows, endsAt } = withForecast([{ t: 0, usd: 0 }, { t: 1000, usd: 1 }], 3);
+    expect(endsAt).toBe(3000);
+    expect(rows.at(-1)).toEqual({ t: 3000, forecast: 3 });
+  });
+
+  it('buckets gate durations per gate', () => {
+    const h = durationHistogram([{ gate: 'gate-4', durationsMs: [500, 2000, 2500, 3_600_000] }]);
+    expect(h[0]).toMatchObject({ bucket: '< 1 s', 'gate-4': 1 });
+    expect(h[1]).toMatchObject({ 'gate-4': 2 });
+    expect(h.at(-1)).toMatchObject({ 'gate-4': 1 });
+  });
+});

@@ -1,0 +1,10 @@
+import { pct } from './format';
+
+/** Spend against budget: amber from 80 %, red from 100 %, and always said in words too. */
+export function budgetLevel(spent: number, budget: number | null): { level: 'ok' | 'warn' | 'over' | 'none'; text: string } {
+  if (budget === null || budget <= 0) return { level: 'none', text: 'no budget set' };
+  const ratio = spent / budget;
+  if (ratio >= 1) return { level: 'over', text: `over budget (${pct(ratio * 100)})` };
+  if (ratio >= 0.8) return { level: 'warn', text: `${pct(ratio * 100)} of budget — nearly spent` };
+  return { level: 'ok', text: `${pct(ratio * 100)} of budget` };
+}
