@@ -1,9 +1,22 @@
-import type { SessionSummary } from '../../../shared/ipc';
+import os from 'node:os';
+import { and, asc, desc, eq, inArray, isNotNull, notInArray } from 'drizzle-orm';
+import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
+import { GATE_IDS } from '../../../shared/ipc';
+import { gateRuns, latencyStats, sessions, storyRuns, usage } from '../../store';
+import type { Store } from '../../store';
 import type { EventBus } from '../events';
+import {
+  Orchestrator,
+  OrchestratorError,
+  requestSessionStop,
+  toInterruptedView,
+  type EventSink,
+  type OrchestratorOptions,
+} from '../orchestrator';
+import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
-import type { Store } from '../../store';
 import type { DomainHandlers, SnapshotParts } from './types';
 
 export interface SessionServiceDeps {
@@ -14,6 +27,8 @@ export interface SessionServiceDeps {
   dataDir: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  /** Orchestrator tuning (tests: agent environment, short timeouts). */
+  orchestrator?: OrchestratorOptions;
 }
 
 export type SessionDomainHandlers = DomainHandlers<'session'> & DomainHandlers<'recovery'> & DomainHandlers<'events'> & DomainHandlers<'metrics'> & DomainHandlers<'gate'>;
@@ -21,29 +36,270 @@ export type SessionDomainHandlers = DomainHandlers<'session'> & DomainHandlers<'
 export interface SessionServices {
   handlers: SessionDomainHandlers;
   snapshot(): Promise<Pick<SnapshotParts, 'session' | 'sessions' | 'interrupted'>>;
+  /** The orchestrator behind the handlers (the CLI and tests drive it directly). */
+  orchestrator: Orchestrator;
   close(): Promise<void>;
 }
 
-const notYet = (what: string) => () => {
-  throw new AppError('unavailable', `${what} is not wired to the orchestrator yet.`);
-};
+function actorOf(env: NodeJS.ProcessEnv): string {
+  try {
+    return env.WAVE_USER || env.USER || os.userInfo().username || 'lead';
+  } catch {
+    return 'lead';
+  }
+}
 
-/** Placeholder until the orchestrator lands: read requests answer empty, commands refuse clearly. */
-export async function createSessionServices(_deps: SessionServiceDeps): Promise<SessionServices> {
-  return {
-    handlers: {
-      'session.list': async (): Promise<SessionSummary[]> => [],
-      'session.get': notYet('Session detail'),
-      'session.start': notYet('Starting a session'),
-      'session.stop': notYet('Emergency stop'),
-      'session.resume': notYet('Resuming a session'),
-      'recovery.list': async () => [],
-      'events.deadLetters': async () => [],
-      'metrics.get': notYet('Metrics'),
-      'gate.log': notYet('Gate logs'),
-      'gate.follow': notYet('Following a gate log'),
+function toAppError(e: unknown): never {
+  if (e instanceof OrchestratorError) throw new AppError(e.code, e.message);
+  throw e;
+}
+
+const UNFINISHED_AFTER_STOP = ['merged', 'passed', 'cancelled'] as const;
+
+/**
+ * The session.*, recovery.*, events.deadLetters, metrics.get and gate.* requests over the
+ * store and one Orchestrator, and the session part of the app snapshot. UI pushes
+ * (session.changed, story.changed, stop.progress, notice, metrics.tick, gate.logAppended,
+ * recovery.changed) go to the hub.
+ */
+export async function createSessionServices(deps: SessionServiceDeps): Promise<SessionServices> {
+  let recoveryTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const sink: EventSink = {
+    publish<E extends EventName>(name: E, payload: EventOf<E>) {
+      const envelope = deps.hub.publish(name, payload);
+      // A session that stops, pauses, fails or resumes changes what can be recovered.
+      if (name === 'session.changed') scheduleRecoveryRefresh();
+      return envelope;
     },
-    snapshot: async () => ({ session: null, sessions: [], interrupted: [] }),
-    close: async () => {},
+  };
+  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.dataDir, env: deps.env, log: deps.log, options: deps.orchestrator });
+  const views = orchestrator.views;
+  const live = (id: string) => orchestrator.liveFacts(id);
+  const progress = (id: string) => orchestrator.progressOf(id);
+  const follower = new GateLogFollower((gateRunId, offset, text) => deps.hub.publish('gate.logAppended', { gateRunId, offset, text }));
+
+  async function interrupted(): Promise<InterruptedSession[]> {
+    const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
+    const seen = new Set(crashed.map((c) => c.sessionId));
+    // Stopped and paused sessions can be continued as well; the crash finding does not list them.
+    const halted = (await deps.store.db.select().from(sessions).where(inArray(sessions.status, ['stopped', 'paused'])).orderBy(desc(sessions.createdAt)).limit(50)).filter(
+      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+    );
+    const runs = halted.length
+      ? await deps.store.db
+          .select()
+          .from(storyRuns)
+          .where(and(inArray(storyRuns.sessionId, halted.map((s) => s.id)), notInArray(storyRuns.status, [...UNFINISHED_AFTER_STOP])))
+          .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId))
+      : [];
+    const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
+    const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
+    for (const s of halted) {
+      out.push(
+        toInterruptedView(
+          {
+            sessionId: s.id,
+            projectId: s.projectId,
+            status: s.status,
+            ownerPid: s.ownerPid,
+            ownerHost: s.ownerHost,
+            heartbeatAt: s.heartbeatAt,
+            reason: s.stopReason ?? s.status,
+            lastCheckpointAt: s.endedAt,
+            stories: runs
+              .filter((r) => r.sessionId === s.id)
+              .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
+          },
+          names.get(s.projectId) ?? s.projectId,
+        ),
+      );
+    }
+    return out;
+  }
+
+  function scheduleRecoveryRefresh(): void {
+    if (closed || recoveryTimer) return;
+    recoveryTimer = setTimeout(() => {
+      recoveryTimer = null;
+      interrupted()
+        .then((list) => {
+          if (!closed) deps.hub.publish('recovery.changed', { interrupted: list });
+        })
+        .catch((e) => deps.log(`could not refresh the recovery list: ${(e as Error).message}`));
+    }, 250);
+    recoveryTimer.unref();
+  }
+
+  async function summary(sessionId: string): Promise<SessionSummary> {
+    const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (!row) throw new AppError('not_found', `Session ${sessionId} does not exist.`);
+    return (await views.summaries([row], live))[0]!;
+  }
+
+  async function currentSessionId(): Promise<string | null> {
+    const running = orchestrator.runningSessionIds();
+    if (running.length) return running[0]!;
+    const [latest] = await deps.store.db.select({ id: sessions.id }).from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(1);
+    return latest?.id ?? null;
+  }
+
+  async function metrics(sessionId: string | null): Promise<MetricsView> {
+    const empty: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
+    const latencyRows = await deps.store.db.select().from(latencyStats).where(eq(latencyStats.eventType, '*')).orderBy(desc(latencyStats.windowStart)).limit(300);
+    const points = new Map<string, MetricsView['latency'][number]>();
+    for (const r of latencyRows.reverse()) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
+    for (const p of deps.bus.latencySnapshot().series) {
+      if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
+    }
+    const latency = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
+    if (!sessionId) return { ...empty, latency };
+    const [rows, gates] = await Promise.all([
+      deps.store.db.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)),
+      deps.store.db
+        .select({ gate: gateRuns.gate, durationMs: gateRuns.durationMs })
+        .from(gateRuns)
+        .where(and(eq(gateRuns.sessionId, sessionId), isNotNull(gateRuns.durationMs)))
+        .orderBy(asc(gateRuns.id)),
+    ]);
+    let total = 0;
+    const cumulativeCost = rows.map((r) => {
+      total += Number(r.costUsd ?? 0);
+      return { at: r.createdAt.toISOString(), usd: Math.round(total * 1e6) / 1e6 };
+    });
+    const sumBy = (key: (r: (typeof rows)[number]) => string) => {
+      const m = new Map<string, number>();
+      for (const r of rows) m.set(key(r), (m.get(key(r)) ?? 0) + Number(r.costUsd ?? 0));
+      return [...m].map(([k, usd]) => ({ key: k, usd: Math.round(usd * 1e6) / 1e6 })).sort((a, b) => b.usd - a.usd);
+    };
+    const tokens = new Map<string, MetricsView['tokens'][number]>();
+    for (const r of rows) {
+      const t = tokens.get(r.model) ?? { key: r.model, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+      t.input += r.inputTokens;
+      t.output += r.outputTokens;
+      t.cacheRead += r.cacheReadTokens;
+      t.cacheWrite += r.cacheWriteTokens;
+      tokens.set(r.model, t);
+    }
+    const durations = new Map<string, number[]>();
+    for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
+    return {
+      latency,
+      eventRate: orchestrator.eventRate(sessionId),
+      cumulativeCost,
+      costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
+      tokens: [...tokens.values()],
+      gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
+    };
+  }
+
+  async function gateRun(gateRunId: number) {
+    const [row] = await deps.store.db.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId));
+    if (!row) throw new AppError('not_found', `Gate run ${gateRunId} does not exist.`);
+    return row;
+  }
+
+  const handlers: SessionDomainHandlers = {
+    'session.list': () => views.listSummaries(live),
+    'session.get': async (req): Promise<SessionView> => {
+      const view = await views.sessionView(req.sessionId, live(req.sessionId), progress);
+      if (!view) throw new AppError('not_found', `Session ${req.sessionId} does not exist.`);
+      return view;
+    },
+    'session.start': async (req) => {
+      const s = await deps.settings.read();
+      if (!s.projectPath) throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents work on, then start the session.');
+      const handle = await orchestrator
+        .startSession({
+          prdId: req.prdId,
+          budgetUsd: req.budgetUsd ?? s.budgetUsd,
+          concurrency: req.concurrency ?? s.concurrency,
+          agentPreset: s.agentPreset,
+          actor: actorOf(deps.env),
+          projectPath: s.projectPath,
+        })
+        .catch(toAppError);
+      return summary(handle.sessionId);
+    },
+    'session.stop': async (req) => {
+      const by = actorOf(deps.env);
+      const reason = req.reason?.trim() || 'STOP pressed';
+      const mine = req.sessionId ? (orchestrator.isRunning(req.sessionId) ? [req.sessionId] : []) : orchestrator.runningSessionIds();
+      if (mine.length > 0) {
+        const reports = await orchestrator.stop(req.sessionId, { reason, by });
+        return {
+          sessionId: reports.map((r) => r.sessionId).join(','),
+          stoppedAgents: reports.reduce((n, r) => n + r.stoppedAgents, 0),
+          aliveAfter: reports.reduce((n, r) => n + r.aliveAfter, 0),
+        };
+      }
+      if (!req.sessionId) throw new AppError('precondition_failed', 'No session is running here, so nothing was stopped.');
+      // Driven by another process (wave run in a terminal): reach it through the store, Redis and the data dir.
+      const r = await requestSessionStop({
+        store: deps.store,
+        dataDir: deps.dataDir,
+        sessionId: req.sessionId,
+        reason,
+        by,
+        redisUrl: deps.env.REDIS_URL || undefined,
+        redisPrefix: deps.env.WAVE_REDIS_PREFIX || undefined,
+        log: deps.log,
+      }).catch(toAppError);
+      return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
+    },
+    'session.resume': async (req) => {
+      const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+      if (!row) throw new AppError('not_found', `Session ${req.sessionId} does not exist.`);
+      const s = await deps.settings.read();
+      // A session paused by its budget continues with the budget now in Settings, if that is larger.
+      const raise = row.status === 'paused' && row.budgetUsd !== null && (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
+      const handle = await orchestrator
+        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: actorOf(deps.env), ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
+        .catch(toAppError);
+      return summary(handle.sessionId);
+    },
+    'recovery.list': () => interrupted(),
+    'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
+      (await deps.bus.listDeadLetters({ limit: req.limit ?? 100 })).map((d) => ({
+        id: d.id,
+        sessionId: d.session,
+        eventId: d.eventId,
+        type: d.eventType,
+        reason: d.reason,
+        deliveries: d.deliveries,
+        at: d.at,
+      })),
+    'metrics.get': async (req) => metrics(req.sessionId ?? (await currentSessionId())),
+    'gate.log': async (req) => {
+      const run = await gateRun(req.gateRunId);
+      const chunk = readLogChunk(run.logPath, req.offset, req.maxBytes);
+      return { ...chunk, running: run.status === 'running' };
+    },
+    'gate.follow': async (req) => {
+      if (!req.follow) {
+        follower.unfollow(req.gateRunId);
+        return { following: false };
+      }
+      const run = await gateRun(req.gateRunId);
+      if (!run.logPath) throw new AppError('not_found', `Gate run ${req.gateRunId} has no log file.`);
+      follower.follow(req.gateRunId, run.logPath);
+      return { following: true };
+    },
+  };
+
+  return {
+    handlers,
+    orchestrator,
+    async snapshot() {
+      const [list, current, inter] = await Promise.all([views.listSummaries(live), currentSessionId(), interrupted()]);
+      const session = current ? await views.sessionView(current, live(current), progress) : null;
+      return { session, sessions: list, interrupted: inter };
+    },
+    async close() {
+      closed = true;
+      if (recoveryTimer) clearTimeout(recoveryTimer);
+      follower.dispose();
+      await orchestrator.dispose();
+    },
   };
 }

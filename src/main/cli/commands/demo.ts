@@ -1,0 +1,59 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDemoProject, DEMO_PRD_ID } from '../../core/demo/demo-project';
+import { ensureProject, PrdService, StoryImporter } from '../../core/prd';
+import { Orchestrator } from '../../core/orchestrator';
+import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, withCliRuntime } from './run';
+
+export const demoCommand: CliCommand = {
+  name: 'demo',
+  summary: 'Create a sample repository with stories and run a complete wave with the built-in scripted agent (no LLM, no servers)',
+  usage: 'wave demo [--dir D] [--json]',
+  help: [
+    'Creates <D>/repo (a git repository with wave.config.json), <D>/stories (4 stories in 2 waves and a PRD) and',
+    '<D>/wave-home (the demo\'s own data dir: embedded database unless DATABASE_URL is set), approves the PRD as "demo"',
+    'and runs it with the scripted test agent. One story fails QA once and is fixed by the agent (the fix loop).',
+    'Without --dir a temporary folder is used. --json prints the session result plus {"dir","repo"}.',
+  ].join('\n'),
+  options: {
+    dir: { type: 'string' },
+  },
+  async run(ctx, args) {
+    if (args.positionals.length) throw new CliError(`wave demo takes no positional arguments.\nUsage: ${demoCommand.usage}`, EXIT_USAGE, 'usage');
+    const dir = args.values.dir ? path.resolve(ctx.cwd, String(args.values.dir)) : mkdtempSync(path.join(os.tmpdir(), 'wave-demo-'));
+    let demo;
+    try {
+      demo = createDemoProject(dir);
+    } catch (e) {
+      throw new CliError((e as Error).message, EXIT_USAGE, 'usage');
+    }
+    ctx.info(`Demo project in ${dir}`);
+    const config = await loadProjectConfig(demo.repo);
+    const env = { ...ctx.env, WAVE_HOME: demo.dataDir };
+    return withCliRuntime(
+      { ...ctx, env },
+      async ({ store, bus, dataDir }) => {
+        const project = await ensureProject(store, demo.repo, config);
+        const report = await new StoryImporter(store).importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
+        const invalid = report.files.filter((f) => f.status === 'invalid');
+        if (invalid.length) throw new CliError(`The demo stories did not import: ${invalid.map((f) => `${f.file}: ${f.message}`).join('; ')}`, 1, 'internal');
+        await new PrdService(store).approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.' });
+        const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
+        const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+        try {
+          const handle = await orchestrator.startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' }).catch(orchestratorToCli);
+          ctx.info(`Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`);
+          const code = await driveSession({ ...ctx, env }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
+          if (!ctx.json) ctx.info(`\nSee what was merged: git -C ${demo.repo} log --oneline --graph\nThe demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`);
+          return code;
+        } finally {
+          renderer.end();
+          await orchestrator.dispose();
+        }
+      },
+      demo.dataDir,
+    );
+  },
+};

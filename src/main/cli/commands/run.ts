@@ -1,0 +1,400 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EventName, EventOf, StoryRunView } from '../../../shared/ipc';
+import { GATE_NAMES } from '../../../shared/ipc';
+import { loadWaveConfig, WaveConfigError, type WaveConfig } from '../../core/config';
+import { createEventBus, type EventBus } from '../../core/events';
+import {
+  AGENT_PRESETS,
+  Orchestrator,
+  OrchestratorError,
+  type AgentPresetName,
+  type EventSink,
+  type SessionHandle,
+  type SessionOutcome,
+} from '../../core/orchestrator';
+import type { SessionRecoveryResult } from '../../core/checkpointer';
+import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../core/prd';
+import { openStore, resolveDataDir, type Store } from '../../store';
+import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { cliActor, resolveProjectRepo } from './import';
+
+/** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
+export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store; bus: EventBus; dataDir: string }) => Promise<T>, dataDir = resolveDataDir(ctx.env)): Promise<T> {
+  let store: Store;
+  const log = (l: string) => {
+    if (ctx.env.WAVE_DEBUG) ctx.info(l);
+  };
+  try {
+    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log });
+  } catch (e) {
+    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+  }
+  let bus: EventBus;
+  try {
+    bus = await createEventBus({ redisUrl: ctx.env.REDIS_URL || undefined, keyPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined, store, log });
+  } catch (e) {
+    await store.close();
+    throw new CliError(`Cannot start the event bus: ${(e as Error).message}`, 1, 'bus_unavailable');
+  }
+  try {
+    return await fn({ store, bus, dataDir });
+  } finally {
+    await bus.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+  }
+}
+
+export function loadProjectConfig(repo: string): Promise<WaveConfig> {
+  return loadWaveConfig(repo).then(
+    (l) => l.config,
+    (e) => {
+      if (e instanceof WaveConfigError) throw new CliError(`The project's ${e.message}`, 1, 'invalid_config');
+      throw e;
+    },
+  );
+}
+
+const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
+const fmtSecs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const gateLabel = (g: string | null) => (g ? `${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim() : '');
+
+/**
+ * Session progress on stderr. On a terminal: one live line per running story (gate,
+ * elapsed, cost), redrawn in place, with finished stories and notices printed above it.
+ * Elsewhere: one plain line per gate result.
+ */
+export class ProgressRenderer implements EventSink {
+  private readonly running = new Map<string, StoryRunView>();
+  private readonly seen = new Set<string>();
+  private drawn = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastDraw = 0;
+  private pendingDraw: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly tty: boolean,
+    private readonly quiet = false,
+  ) {
+    if (tty && !quiet) {
+      this.timer = setInterval(() => this.draw(), 1000);
+      this.timer.unref();
+    }
+  }
+
+  publish<E extends EventName>(name: E, payload: EventOf<E>): void {
+    if (this.quiet) return;
+    if (name === 'story.changed') this.onStory(payload as EventOf<'story.changed'>);
+    else if (name === 'notice') {
+      const n = payload as EventOf<'notice'>;
+      this.permanent(`${n.kind === 'completed' ? '✓' : n.kind === 'failed' || n.kind === 'escalation' ? '✗' : '!'} ${n.title}: ${n.body}`);
+    } else if (name === 'stop.progress') {
+      const p = payload as EventOf<'stop.progress'>;
+      this.permanent(`■ ${p.message}`);
+    }
+  }
+
+  private onStory(s: StoryRunView): void {
+    const active = s.status === 'running';
+    if (active) this.running.set(s.id, s);
+    else this.running.delete(s.id);
+    for (const g of s.gates) {
+      if (g.status === 'running') continue;
+      const key = `${s.id}/${g.gateRunId}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      if (!this.tty) this.line(`${s.storyId} ${gateLabel(g.gate)} ${g.status}${g.attempt > 1 ? ` (attempt ${g.attempt})` : ''} in ${fmtSecs(g.durationMs ?? 0)}${g.reason && g.status === 'failed' ? `: ${g.reason}` : ''}`);
+    }
+    if (!active && s.status !== 'queued') {
+      const key = `${s.id}/end/${s.status}/${s.endedAt ?? ''}`;
+      if (!this.seen.has(key)) {
+        this.seen.add(key);
+        const mark = s.status === 'merged' || s.status === 'passed' ? '✓' : s.status === 'stopped' ? '■' : '✗';
+        this.permanent(
+          `${mark} ${s.storyId} ${s.status}${s.currentGate ? ` at ${s.currentGate}` : ''}${s.mergeSha ? ` ${s.mergeSha.slice(0, 10)}` : ''} (${fmtUsd(s.costUsd)})${s.reason && s.status !== 'merged' ? ` — ${s.reason}` : ''}`,
+        );
+      }
+    }
+    this.scheduleDraw();
+  }
+
+  private line(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+
+  private permanent(text: string): void {
+    if (!this.tty) return this.line(text);
+    this.clear();
+    this.line(text);
+    this.draw();
+  }
+
+  private clear(): void {
+    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    this.drawn = 0;
+  }
+
+  private scheduleDraw(): void {
+    if (!this.tty || this.pendingDraw) return;
+    const wait = Math.max(0, 100 - (Date.now() - this.lastDraw));
+    this.pendingDraw = setTimeout(() => {
+      this.pendingDraw = null;
+      this.draw();
+    }, wait);
+  }
+
+  private draw(): void {
+    if (!this.tty) return;
+    this.lastDraw = Date.now();
+    this.clear();
+    const width = (this.out as NodeJS.WriteStream).columns || 120;
+    const lines = [...this.running.values()]
+      .sort((a, b) => a.storyId.localeCompare(b.storyId))
+      .map((s) => {
+        const elapsed = s.startedAt ? Date.now() - Date.parse(s.startedAt) : 0;
+        const text = `  ${s.storyId.padEnd(12)} ${gateLabel(s.currentGate).padEnd(20)} ${fmtSecs(elapsed).padStart(7)} ${fmtUsd(s.costUsd).padStart(9)}  ${s.progress?.message ?? ''}`;
+        return text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
+      });
+    for (const l of lines) this.out.write(`${l}\n`);
+    this.drawn = lines.length;
+  }
+
+  /** Removes the live block and stops redrawing. Safe to call twice. */
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.pendingDraw) clearTimeout(this.pendingDraw);
+    this.timer = this.pendingDraw = null;
+    if (this.tty) this.clear();
+  }
+}
+
+export function renderOutcome(o: SessionOutcome): string {
+  const lines = [
+    `Session ${o.session}: ${o.status}, ${fmtUsd(o.cost_usd)} spent${o.budget_usd !== null ? ` of $${o.budget_usd.toFixed(2)}` : ''}.`,
+    ...(o.reason ? [`  ${o.reason}`] : []),
+    '',
+    ...o.stories.map(
+      (s) =>
+        `  ${s.id.padEnd(14)} ${s.status.padEnd(9)} ${(s.gate ?? '').padEnd(7)} attempts ${String(s.attempts).padEnd(2)} ${fmtUsd(s.cost_usd).padStart(9)}  ${s.merge_sha ? s.merge_sha.slice(0, 12) : ''}${s.reason && s.status !== 'merged' ? `  ${s.reason}` : ''}`,
+    ),
+  ];
+  if (o.status === 'stopped' || o.status === 'paused' || o.status === 'failed') lines.push('', `Continue it with: wave resume ${o.session}`);
+  return lines.join('\n');
+}
+
+/**
+ * Waits for a session this process drives, turning SIGINT/SIGTERM into an emergency stop
+ * (a second signal leaves at once), and prints its outcome. Returns the exit code.
+ */
+export async function driveSession(ctx: CliContext, orchestrator: Orchestrator, handle: SessionHandle, renderer: ProgressRenderer, actor: string, extra: Record<string, unknown> = {}): Promise<number> {
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    ctx.info(`\n${sig} received: stopping session ${handle.sessionId} (press Ctrl-C again to leave at once)…`);
+    void orchestrator.stop(handle.sessionId, { reason: `${sig} received by wave`, by: actor });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await handle.done;
+    renderer.end();
+    ctx.output({ ...outcome, ...extra }, () => renderOutcome(outcome));
+    return outcome.status === 'completed' ? 0 : 1;
+  } finally {
+    renderer.end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function parseBudget(raw: unknown): number | null | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim().toLowerCase();
+  if (text === 'none' || text === 'unlimited') return null;
+  const n = Number(text.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`, EXIT_USAGE, 'usage');
+  return n;
+}
+
+function parseConcurrency(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(`--concurrency ${raw}: give a whole number from 1 to 64.`, EXIT_USAGE, 'usage');
+  return n;
+}
+
+function parseAgent(raw: unknown): AgentPresetName | undefined {
+  if (raw === undefined) return undefined;
+  if (!(AGENT_PRESETS as readonly string[]).includes(String(raw))) throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
+  return raw as AgentPresetName;
+}
+
+export function orchestratorToCli(e: unknown): never {
+  if (e instanceof OrchestratorError) throw new CliError(e.message, 1, e.code);
+  throw e;
+}
+
+/** Imports what `wave run` is given and decides which PRD runs. */
+async function importAndPickPrd(ctx: CliContext, store: Store, repo: string, config: WaveConfig, storiesArg: string | undefined, prdArg: string | undefined, actor: string): Promise<string> {
+  const project = await ensureProject(store, repo, config);
+  const prds = new PrdService(store);
+  let prdId: string | null = null;
+  const paths: string[] = [];
+  if (prdArg) {
+    const abs = path.resolve(ctx.cwd, prdArg);
+    if (fs.existsSync(abs) && fs.statSync(abs).isFile()) {
+      const parsed = parsePrdText(fs.readFileSync(abs, 'utf8'), prdArg);
+      if (!parsed.prd) throw new CliError(`${prdArg} is not a valid PRD: ${parsed.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ')}`, 1, 'invalid_prd');
+      prdId = parsed.prd.id;
+      paths.push(abs);
+    } else if (/\.(md|markdown)$/i.test(prdArg) || prdArg.includes('/')) {
+      throw new CliError(`--prd ${prdArg}: no such file. Give the PRD file or the id of an imported PRD.`, EXIT_USAGE, 'usage');
+    } else {
+      prdId = prdArg;
+    }
+  }
+  if (storiesArg) {
+    const abs = path.resolve(ctx.cwd, storiesArg);
+    if (!fs.existsSync(abs)) throw new CliError(`--stories ${storiesArg}: no such file or folder.`, EXIT_USAGE, 'usage');
+    paths.unshift(abs);
+  }
+  if (paths.length) {
+    const report = await new StoryImporter(store).importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined });
+    const invalid = report.files.filter((f) => f.status === 'invalid');
+    if (invalid.length) {
+      throw new CliError(
+        `Nothing was run: ${invalid.length} file(s) are invalid.\n${invalid
+          .map((f) => `  ${f.file}: ${f.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ') || f.message}`)
+          .join('\n')}\nFix them (wave validate <files>) and run again.`,
+        1,
+        'invalid_input',
+      );
+    }
+    const s = report.summary;
+    ctx.info(`Imported into project ${project.name}: ${s.imported} new, ${s.updated} updated, ${s.unchanged} unchanged.`);
+    for (const f of report.files) for (const v of f.voided) ctx.info(`  ! approval of PRD ${v.prdId} is void: ${v.reason}`);
+  }
+  if (!prdId) {
+    const list = await prds.list(project.id);
+    if (list.length !== 1) {
+      throw new CliError(
+        list.length === 0
+          ? `Project ${repo} has no PRD. Give one with --prd <file>.`
+          : `Project ${repo} has ${list.length} PRDs (${list.map((p) => p.id).join(', ')}); choose one with --prd <id|file>.`,
+        EXIT_USAGE,
+        'usage',
+      );
+    }
+    prdId = list[0]!.id;
+  }
+  return prdId;
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'Run an approved PRD: every wave of its stories through the 8 gates, merged into the target branch',
+  usage: 'wave run --project <repo> [--stories <dir>] [--prd <file|id>] [--concurrency N] [--budget USD] [--agent command|claude-code|scripted] [--approve-as NAME] [--json]',
+  help: [
+    'Imports what it is given (--stories, --prd), checks that the PRD is approved for its current text and stories,',
+    'then runs every wave to the end. --approve-as records an approval by that name first (audited), for unattended runs.',
+    'Progress goes to stderr (a live line per running story on a terminal). --json prints on stdout:',
+    '  {"session","status","cost_usd","stories":[{"id","status","gate","attempts","cost_usd","merge_sha"}]}',
+    'Exit code 0 when every story merged; 1 when the session failed, paused (budget) or was stopped.',
+    'Ctrl-C stops the session (agents stopped, stories checkpointed); continue it with wave resume <session>.',
+  ].join('\n'),
+  options: {
+    project: { type: 'string' },
+    stories: { type: 'string' },
+    prd: { type: 'string' },
+    concurrency: { type: 'string' },
+    budget: { type: 'string' },
+    agent: { type: 'string' },
+    'approve-as': { type: 'string' },
+  },
+  async run(ctx, args) {
+    if (args.positionals.length) throw new CliError(`wave run takes no positional arguments (got ${args.positionals.join(' ')}).\nUsage: ${runCommand.usage}`, EXIT_USAGE, 'usage');
+    const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
+    const concurrency = parseConcurrency(args.values.concurrency);
+    const budgetUsd = parseBudget(args.values.budget);
+    const agentPreset = parseAgent(args.values.agent);
+    const approveAs = (args.values['approve-as'] as string | undefined)?.trim();
+    const config = await loadProjectConfig(repo);
+    const actor = cliActor(ctx.env);
+    return withCliRuntime(ctx, async ({ store, bus, dataDir }) => {
+      const prdId = await importAndPickPrd(ctx, store, repo, config, args.values.stories as string | undefined, args.values.prd as string | undefined, actor);
+      if (approveAs) await approveForUnattendedRun(ctx, store, prdId, approveAs);
+      const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
+      const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+      try {
+        const handle = await orchestrator.startSession({ prdId, concurrency, budgetUsd, agentPreset, actor, projectPath: undefined }).catch(orchestratorToCli);
+        ctx.info(`Session ${handle.sessionId} started for PRD ${prdId} on ${repo}.`);
+        return await driveSession(ctx, orchestrator, handle, renderer, actor);
+      } finally {
+        renderer.end();
+        await orchestrator.dispose();
+      }
+    });
+  },
+};
+
+/** --approve-as: approves the PRD by that name unless it already is (PrdService writes the audit entry). */
+export async function approveForUnattendedRun(ctx: CliContext, store: Store, prdId: string, by: string): Promise<void> {
+  const prds = new PrdService(store);
+  const status = await prds.approvalStatus(prdId);
+  if (status.approved) return;
+  if (status.status === 'rejected') throw new CliError(`PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`, 1, 'rejected');
+  try {
+    await prds.approve(prdId, { by, comment: 'Approved for an unattended run (wave run --approve-as).' });
+  } catch (e) {
+    throw new CliError(`Could not approve PRD ${prdId} as ${by}: ${(e as Error).message}`, 1, 'approval_failed');
+  }
+  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log).`);
+}
+
+/**
+ * Continues a session `wave resume` has just recovered, in this process, with progress and
+ * Ctrl-C → emergency stop; resolves with its outcome when it ends. Wire it as
+ * createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery }).
+ */
+export async function continueFromRecovery(store: Store, result: SessionRecoveryResult, ctx: CliContext): Promise<SessionOutcome> {
+  const dataDir = resolveDataDir(ctx.env);
+  const log = (l: string) => {
+    if (ctx.env.WAVE_DEBUG) ctx.info(l);
+  };
+  let bus: EventBus;
+  try {
+    bus = await createEventBus({ redisUrl: ctx.env.REDIS_URL || undefined, keyPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined, store, log });
+  } catch (e) {
+    throw new CliError(`Cannot start the event bus: ${(e as Error).message}`, 1, 'bus_unavailable');
+  }
+  const actor = cliActor(ctx.env);
+  const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
+  const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env: ctx.env, log });
+  let signalled = false;
+  let sessionId: string | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    ctx.info(`\n${sig} received: stopping session ${result.sessionId} (press Ctrl-C again to leave at once)…`);
+    if (sessionId) void orchestrator.stop(sessionId, { reason: `${sig} received by wave`, by: actor });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const handle = await orchestrator.continueRecovered(result).catch(orchestratorToCli);
+    sessionId = handle.sessionId;
+    ctx.info(`Session ${handle.sessionId} continues in this process.`);
+    const outcome = await handle.done;
+    renderer.end();
+    if (!ctx.json) ctx.info(renderOutcome(outcome));
+    return outcome;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    renderer.end();
+    await orchestrator.dispose();
+    await bus.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,99 @@
+import { ControlFiles, SessionViewReader, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
+import type { SessionSummary } from '../../../shared/ipc';
+import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
+import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { renderOutcome } from './run';
+
+interface SessionListItem {
+  session: string;
+  status: string;
+  project: string;
+  prd: string | null;
+  cost_usd: number;
+  budget_usd: number | null;
+  created_at: string;
+  ended_at: string | null;
+  reason: string | null;
+}
+
+function toListItem(s: SessionSummary): SessionListItem {
+  return {
+    session: s.id,
+    status: s.status,
+    project: s.projectName,
+    prd: s.prdId,
+    cost_usd: s.costUsd,
+    budget_usd: s.budgetUsd,
+    created_at: s.createdAt,
+    ended_at: s.endedAt,
+    reason: s.statusReason,
+  };
+}
+
+function renderList(items: SessionListItem[], note: string | null): string {
+  if (items.length === 0) return `No sessions yet.${note ? ` ${note}` : ''} Start one with: wave run --project <repo> --prd <file>`;
+  return [
+    ...(note ? [note, ''] : []),
+    ...items.map((i) => `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`),
+  ].join('\n');
+}
+
+/** Opens the store, or returns null when the embedded one is held by a running session's process. */
+async function tryOpenStore(ctx: CliContext, dataDir: string): Promise<Store | null> {
+  try {
+    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+  } catch (e) {
+    if (e instanceof StoreLockedError) return null;
+    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+  }
+}
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'Show the sessions, or one session with every story, its gate, attempts, cost and merge SHA',
+  usage: 'wave status [session] [--json]',
+  help: [
+    'Without a session: every session, newest first ({"sessions":[…]} with --json).',
+    'With a session: {"session","status","cost_usd","budget_usd","reason","stories":[{"id","status","gate","attempts","cost_usd","merge_sha","reason"}]}.',
+    'While a session runs on the embedded database in another process, its live view is read from the data dir instead.',
+  ].join('\n'),
+  async run(ctx, args) {
+    const [sessionId, ...extra] = args.positionals;
+    if (extra.length) throw new CliError(`wave status takes at most one session id.\nUsage: ${statusCommand.usage}`, EXIT_USAGE, 'usage');
+    const dataDir = resolveDataDir(ctx.env);
+    const store = await tryOpenStore(ctx, dataDir);
+    if (!store) {
+      // The embedded database is held by the process running the session: read what it publishes.
+      const control = new ControlFiles(dataDir);
+      const regs = control.registrations();
+      if (sessionId) {
+        const view = control.readView<{ outcome: SessionOutcome; writtenAt: string }>(sessionId);
+        if (!view) throw new CliError(`Session ${sessionId} is not running in the process that holds ${dataDir}, whose database is locked. Try again when that process ends.`, 1, 'not_found');
+        ctx.output({ ...view.outcome, live: true, as_of: view.writtenAt }, () => `${renderOutcome(view.outcome)}\n(as of ${view.writtenAt}, from the running process)`);
+        return 0;
+      }
+      const items = regs
+        .map((r) => control.readView<{ outcome: SessionOutcome }>(r.sessionId)?.outcome)
+        .filter((o): o is SessionOutcome => !!o)
+        .map((o) => ({ session: o.session, status: o.status, project: '', prd: null, cost_usd: o.cost_usd, budget_usd: o.budget_usd, created_at: '', ended_at: null, reason: o.reason }));
+      const note = `The database in ${dataDir} is held by a running session's process; only running sessions are listed.`;
+      ctx.output({ sessions: items, partial: true }, () => renderList(items, note));
+      return 0;
+    }
+    try {
+      const reader = new SessionViewReader(store.db);
+      if (sessionId) {
+        const view = await reader.sessionView(sessionId, null, () => null);
+        if (!view) throw new CliError(`Session ${sessionId} does not exist. List the sessions with: wave status`, 1, 'not_found');
+        const outcome = toSessionOutcome(view);
+        ctx.output(outcome, () => renderOutcome(outcome));
+        return 0;
+      }
+      const items = (await reader.listSummaries(() => null)).map(toListItem);
+      ctx.output({ sessions: items }, () => renderList(items, null));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};

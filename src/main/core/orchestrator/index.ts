@@ -1,0 +1,17 @@
+/*
+ * The orchestrator: sessions → waves → stories → gates, with budget, emergency stop and
+ * crash recovery (DESIGN §1, §3, §7).
+ */
+export { Orchestrator } from './orchestrator';
+export type { OrchestratorDeps, OrchestratorOptions, ResumeRequest, SessionHandle, StartSessionRequest } from './orchestrator';
+export { OrchestratorError, type OrchestratorErrorCode } from './errors';
+export { continueSession, type ContinueSessionOptions } from './continue-session';
+export { requestSessionStop, countAliveAgents, type RemoteStopOptions, type RemoteStopResult } from './remote-stop';
+export { toSessionOutcome, outcomeSucceeded, type SessionOutcome, type StoryOutcome } from './session-outcome';
+export { SessionViewReader, toInterruptedView, toSessionSummary, toStoryRunView, forecastCost, type LiveSessionFacts } from './session-views';
+export { ControlFiles, killSwitchPath, readKillSwitch, type SessionRegistration, type StopRequest, type StopResult } from './control-files';
+export { BudgetGuard, BUDGET_WARNING_RATIO, type BudgetCrossing } from './budget';
+export { ChangeThrottle } from './change-throttle';
+export { findScriptedAgent, resolveAgentPreset } from './agent-presets';
+export { AGENT_PRESETS, SessionConfig, parseSessionConfig, type AgentPresetName } from './session-config';
+export type { EventSink, StopSummary, RatePoint } from './session-run';

@@ -1,0 +1,422 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import os from 'node:os';
+import { and, eq } from 'drizzle-orm';
+import { auditLog, projects, sessions, stories, storyRuns, type NewStoryRun, type Session, type Store } from '../../store';
+import {
+  RecoveryError,
+  RecoveryService,
+  resumeSession,
+  type InterruptedSession,
+  type RecoveryStrategy,
+  type SessionRecoveryResult,
+  type StrategyChoice,
+} from '../checkpointer';
+import { loadWaveConfig, WaveConfigError } from '../config';
+import type { EventBus } from '../events';
+import { assertAgentName } from '../executor';
+import { PrdNotApprovedError, PrdService } from '../prd';
+import { resolveAgentPreset } from './agent-presets';
+import { readKillSwitch, killSwitchPath } from './control-files';
+import { AGENT_PRESETS, configFromWaveConfig, defaultGates, parseSessionConfig, type AgentPresetName, type SessionConfig } from './session-config';
+import { toSessionOutcome, type SessionOutcome } from './session-outcome';
+import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
+import { SessionViewReader, type LiveSessionFacts } from './session-views';
+import { OrchestratorError, type OrchestratorErrorCode } from './errors';
+
+export interface OrchestratorOptions {
+  /** Extra environment for agent processes and QA commands (tests tag their processes with it). */
+  agentEnv?: Record<string, string>;
+  /** Replaces execution.timeout_minutes for every agent phase and command (tests). */
+  phaseTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace when stopping agents (default 2 s). */
+  graceMs?: number;
+  /** How often the kill switch and stop requests from other processes are checked (default 250 ms). */
+  controlIntervalMs?: number;
+  heartbeatMs?: number;
+  leaseMs?: number;
+  /** story.changed is pushed at most once per this interval per story (default 100 ms); the last state is never dropped. */
+  storyChangeIntervalMs?: number;
+  /** metrics.tick period while a session runs (default 1 s). */
+  metricsIntervalMs?: number;
+  /** A user price table layered over the bundled one. */
+  priceFile?: string;
+  /** Identity of the merge commits WAVE makes. */
+  committer?: { name: string; email: string };
+}
+
+export interface OrchestratorDeps {
+  store: Store;
+  bus: EventBus;
+  /** Pushed UI events (session.changed, story.changed, stop.progress, notice, metrics.tick). */
+  hub?: EventSink | null;
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+  options?: OrchestratorOptions;
+}
+
+export interface StartSessionRequest {
+  prdId: string;
+  /** Overrides wave.config.json's budgetUsd; null = no limit. */
+  budgetUsd?: number | null;
+  concurrency?: number;
+  agentPreset?: AgentPresetName;
+  /** Who starts it (audit log). */
+  actor?: string;
+  /** When set, the PRD's project must be this repository. */
+  projectPath?: string;
+}
+
+export interface ResumeRequest extends StrategyChoice {
+  perStory?: Record<string, StrategyChoice>;
+  /** Apply the strategy to these stories only (by story id). */
+  onlyStories?: string[];
+  includeFailed?: boolean;
+  force?: boolean;
+  actor?: string;
+  /** A new budget (e.g. to continue a session paused by its budget); null = no limit. */
+  budgetUsd?: number | null;
+}
+
+/** A session this process drives; `done` settles when it completes, fails, pauses or stops. */
+export interface SessionHandle {
+  sessionId: string;
+  done: Promise<SessionOutcome>;
+}
+
+function newSessionId(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `ses-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${randomBytes(3).toString('hex')}`;
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+function recoveryToOrchestrator(e: unknown): never {
+  if (e instanceof RecoveryError) {
+    const code: OrchestratorErrorCode =
+      e.code === 'not_found' ? 'not_found' : e.code === 'busy' || e.code === 'stale' ? 'conflict' : e.code === 'bad_request' ? 'invalid_request' : 'precondition_failed';
+    throw new OrchestratorError(code, e.message);
+  }
+  throw e;
+}
+
+/**
+ * Drives sessions: an approved PRD's stories in waves, each story through the 8 gates
+ * with a checkpoint after every gate, within budget, stoppable at any moment and
+ * resumable after a stop or a crash. One instance per process (the app, `wave run`).
+ */
+export class Orchestrator {
+  readonly store: Store;
+  private readonly o: OrchestratorEnv;
+  private readonly runs = new Map<string, SessionRun>();
+  private readonly pastRates = new Map<string, RatePoint[]>();
+  private disposed: Promise<void> | null = null;
+
+  constructor(deps: OrchestratorDeps) {
+    const opts = deps.options ?? {};
+    const options: ResolvedOrchestratorOptions = {
+      agentEnv: opts.agentEnv ?? {},
+      phaseTimeoutMs: opts.phaseTimeoutMs ?? null,
+      graceMs: opts.graceMs ?? 2_000,
+      controlIntervalMs: opts.controlIntervalMs ?? 250,
+      heartbeatMs: opts.heartbeatMs ?? 5_000,
+      leaseMs: opts.leaseMs ?? 15_000,
+      storyChangeIntervalMs: opts.storyChangeIntervalMs ?? 100,
+      metricsIntervalMs: opts.metricsIntervalMs ?? 1_000,
+      priceFile: opts.priceFile,
+      committer: opts.committer ?? { name: 'WAVE Control Center', email: 'wave@localhost.invalid' },
+    };
+    this.store = deps.store;
+    this.o = {
+      store: deps.store,
+      bus: deps.bus,
+      hub: deps.hub ?? null,
+      dataDir: deps.dataDir,
+      env: deps.env ?? process.env,
+      log: deps.log ?? (() => {}),
+      options,
+      prds: new PrdService(deps.store),
+      views: new SessionViewReader(deps.store.db),
+    };
+  }
+
+  get views(): SessionViewReader {
+    return this.o.views;
+  }
+
+  /** Sessions this process is driving right now. */
+  runningSessionIds(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.runs.has(sessionId);
+  }
+
+  handle(sessionId: string): SessionHandle | null {
+    const run = this.runs.get(sessionId);
+    return run ? { sessionId, done: run.done } : null;
+  }
+
+  liveFacts(sessionId: string): LiveSessionFacts | null {
+    return this.runs.get(sessionId)?.liveFacts() ?? null;
+  }
+
+  progressOf(storyRunId: string): { message: string; pct: number | null } | null {
+    const sessionId = storyRunId.slice(0, storyRunId.lastIndexOf(':'));
+    return this.runs.get(sessionId)?.progressOf(storyRunId) ?? null;
+  }
+
+  /** Events per second over the session's run (this process only), one point per second. */
+  eventRate(sessionId: string): RatePoint[] {
+    return [...(this.runs.get(sessionId)?.rates ?? this.pastRates.get(sessionId) ?? [])];
+  }
+
+  /** Sessions left running by a process that is gone (crash, kill -9). */
+  findInterrupted(): Promise<InterruptedSession[]> {
+    return new RecoveryService(this.store, { leaseMs: this.o.options.leaseMs, log: this.o.log }).findInterrupted();
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new OrchestratorError('conflict', 'WAVE is shutting down; no session can start now.');
+  }
+
+  private assertRepoFree(repoPath: string, except?: string): void {
+    for (const [id, run] of this.runs) {
+      if (id !== except && run.config.repoPath === repoPath) {
+        throw new OrchestratorError('conflict', `Session ${id} is already running on ${repoPath}. Wait for it to end or stop it before starting another one on the same repository.`);
+      }
+    }
+    const kill = readKillSwitch(repoPath);
+    if (kill !== null) {
+      throw new OrchestratorError('precondition_failed', `The kill switch ${killSwitchPath(repoPath)} is set${kill ? ` ("${kill}")` : ''}: nothing runs on this repository while it exists. Delete the file to allow sessions again.`);
+    }
+  }
+
+  private async loadConfig(repoPath: string) {
+    try {
+      return await loadWaveConfig(repoPath);
+    } catch (e) {
+      if (e instanceof WaveConfigError) throw new OrchestratorError('precondition_failed', `The project's ${e.message}`);
+      throw e;
+    }
+  }
+
+  private track(run: SessionRun): SessionHandle {
+    this.runs.set(run.sessionId, run);
+    // Registered first, so it runs before any caller's `await done` continues.
+    const forget = () => {
+      this.pastRates.set(run.sessionId, run.rates);
+      while (this.pastRates.size > 20) this.pastRates.delete(this.pastRates.keys().next().value!);
+      this.runs.delete(run.sessionId);
+    };
+    run.done.then(forget, (e) => {
+      forget();
+      this.o.log(`session ${run.sessionId} ended with an error: ${(e as Error).message}`);
+    });
+    return { sessionId: run.sessionId, done: run.done };
+  }
+
+  /**
+   * Starts a session over an approved PRD: refuses when the approval is missing or no
+   * longer matches the PRD's content, then runs every wave in the background.
+   */
+  async startSession(req: StartSessionRequest): Promise<SessionHandle> {
+    this.assertOpen();
+    const prd = await this.o.prds.get(req.prdId);
+    if (!prd) throw new OrchestratorError('not_found', `No PRD with id "${req.prdId}" has been imported. Import it first (wave import <prd.md>).`);
+    let approval;
+    try {
+      approval = await this.o.prds.assertApproved(req.prdId);
+    } catch (e) {
+      if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `Session not started: ${e.message}`);
+      throw e;
+    }
+    if (!prd.projectId) throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to no project. Re-import it with --project <repo>.`);
+    const [project] = await this.store.db.select().from(projects).where(eq(projects.id, prd.projectId));
+    if (!project) throw new OrchestratorError('precondition_failed', `The project ${prd.projectId} of PRD ${req.prdId} is missing from the database. Re-import the PRD with --project <repo>.`);
+    if (req.projectPath && realOrSelf(project.repoPath) !== realOrSelf(req.projectPath)) {
+      throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to ${project.repoPath}, not to the chosen project ${req.projectPath}. Open that project in Settings, or import the PRD into this one.`);
+    }
+    if (!existsSync(project.repoPath)) throw new OrchestratorError('precondition_failed', `The repository ${project.repoPath} of PRD ${req.prdId} does not exist any more. Restore it or re-import the PRD into the right project.`);
+    this.assertRepoFree(project.repoPath);
+    const loaded = await this.loadConfig(project.repoPath);
+    const view = await this.o.prds.show(req.prdId);
+    if (!view.plan.ok) {
+      throw new OrchestratorError('precondition_failed', `The stories of PRD ${req.prdId} cannot be planned into waves: ${view.plan.errors.map((e) => `${e.message} ${e.suggestion}`).join(' ')}`);
+    }
+    const presetName = req.agentPreset ?? loaded.config.agent.preset;
+    if (!AGENT_PRESETS.includes(presetName)) throw new OrchestratorError('invalid_request', `Unknown agent preset "${presetName}"; use one of ${AGENT_PRESETS.join(', ')}.`);
+    const concurrency = req.concurrency ?? loaded.config.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OrchestratorError('invalid_request', `Concurrency must be a whole number from 1 to 64 (got ${concurrency}).`);
+    const budgetUsd = req.budgetUsd !== undefined ? req.budgetUsd : loaded.config.budgetUsd;
+    if (budgetUsd !== null && !(budgetUsd >= 0)) throw new OrchestratorError('invalid_request', `The budget must be a positive number of US dollars (got ${budgetUsd}).`);
+
+    const config: SessionConfig = {
+      v: 1,
+      repoPath: project.repoPath,
+      projectName: project.name,
+      prdId: req.prdId,
+      prdHash: approval.currentHash,
+      targetBranch: loaded.config.targetBranch,
+      concurrency,
+      agent: { preset: presetName, command: loaded.config.agent.command },
+      ...configFromWaveConfig(loaded.config),
+      waves: view.plan.waves.map((w) => ({ number: w.number, storyIds: [...w.storyIds] })),
+      gates: defaultGates(),
+    };
+    try {
+      resolveAgentPreset(config.agent.preset, config.agent.command, this.o.env);
+    } catch (e) {
+      throw new OrchestratorError('precondition_failed', (e as Error).message);
+    }
+
+    const sessionId = newSessionId();
+    const storyRows = await this.store.db.select().from(stories).where(eq(stories.projectId, project.id));
+    const byId = new Map(storyRows.map((s) => [s.storyId, s]));
+    const runs: NewStoryRun[] = config.waves.flatMap((w) =>
+      w.storyIds.map((storyId) => {
+        const declared = (byId.get(storyId)?.content as { agent?: unknown } | undefined)?.agent;
+        let agent: string = presetName;
+        if (typeof declared === 'string') {
+          try {
+            agent = assertAgentName(declared);
+          } catch {
+            // Not usable in a branch name: the preset's name is.
+          }
+        }
+        return { id: `${sessionId}:${storyId}`, sessionId, storyId, waveNumber: w.number, agent, status: 'queued' as const, currentGate: 'gate-0' as const };
+      }),
+    );
+    const actor = req.actor ?? 'wave';
+    await this.store.transaction(async (tx) => {
+      await tx.insert(sessions).values({ id: sessionId, projectId: project.id, prdId: req.prdId, status: 'created', budgetUsd, config: config as unknown as Record<string, unknown> });
+      if (runs.length) await tx.insert(storyRuns).values(runs);
+      await tx.insert(auditLog).values({
+        actor,
+        action: 'session.start',
+        subjectType: 'session',
+        subjectId: sessionId,
+        detail: { prdId: req.prdId, prdHash: approval.currentHash, approvedBy: approval.approvedBy, budgetUsd, concurrency, agentPreset: presetName, stories: runs.length },
+      });
+    });
+    const [row] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const run = await SessionRun.open(this.o, row!, config, { kind: 'start' });
+    return this.track(run);
+  }
+
+  /** What every way of continuing a session checks first; returns the config to run with. */
+  private async prepareContinue(sessionId: string): Promise<{ row: Session; config: SessionConfig }> {
+    this.assertOpen();
+    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is already running in this process.`);
+    const [row] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
+    let config = parseSessionConfig(sessionId, row.config);
+    this.assertRepoFree(config.repoPath, sessionId);
+    try {
+      await this.o.prds.assertApproved(config.prdId);
+    } catch (e) {
+      if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `Session ${sessionId} not resumed: ${e.message}`);
+      throw e;
+    }
+    // What a lead may have fixed in between (a QA command, a domain) applies on resume.
+    const loaded = await this.loadConfig(config.repoPath);
+    config = { ...config, ...configFromWaveConfig(loaded.config), agent: { ...config.agent, command: loaded.config.agent.command ?? config.agent.command } };
+    try {
+      resolveAgentPreset(config.agent.preset, config.agent.command, this.o.env);
+    } catch (e) {
+      throw new OrchestratorError('precondition_failed', (e as Error).message);
+    }
+    return { row, config };
+  }
+
+  private async openContinued(sessionId: string, config: SessionConfig, recovery: SessionRecoveryResult, budgetUsd: number | null | undefined): Promise<SessionHandle> {
+    await this.store.db
+      .update(sessions)
+      .set({ config: config as unknown as Record<string, unknown>, ...(budgetUsd !== undefined ? { budgetUsd } : {}) })
+      .where(eq(sessions.id, sessionId));
+    const [fresh] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const run = await SessionRun.open(this.o, fresh as Session, config, { kind: 'resume', recovery });
+    return this.track(run);
+  }
+
+  /**
+   * Continues a stopped, paused or interrupted session: applies the recovery strategy
+   * (claiming the session for this process), stops what a dead owner left running,
+   * reconciles worktrees and branches, then runs each story from its recovery point.
+   */
+  async resume(sessionId: string, req: ResumeRequest): Promise<SessionHandle> {
+    const { row, config } = await this.prepareContinue(sessionId);
+    if (row.status === 'completed') throw new OrchestratorError('precondition_failed', `Session ${sessionId} completed; there is nothing to resume.`);
+    const recovery = await resumeSession(
+      this.store,
+      sessionId,
+      {
+        strategy: req.strategy as RecoveryStrategy,
+        gate: req.gate,
+        perStory: req.perStory,
+        onlyStories: req.onlyStories,
+        includeFailed: req.includeFailed,
+        force: req.force,
+        actor: req.actor ?? 'wave',
+        claimAs: { pid: process.pid, host: os.hostname() },
+      },
+      { leaseMs: this.o.options.leaseMs, log: this.o.log },
+    ).catch(recoveryToOrchestrator);
+    return this.openContinued(sessionId, config, recovery, req.budgetUsd);
+  }
+
+  /**
+   * Continues a session whose recovery was already applied (by `wave resume`, with or
+   * without claiming it for this process): the same as resume() from there on. If it
+   * cannot run here, a claim this process holds is released and the session left stopped.
+   */
+  async continueRecovered(recovery: SessionRecoveryResult, opts: { budgetUsd?: number | null } = {}): Promise<SessionHandle> {
+    const sessionId = recovery.sessionId;
+    let prepared;
+    try {
+      prepared = await this.prepareContinue(sessionId);
+    } catch (e) {
+      await this.store.db
+        .update(sessions)
+        .set({ status: 'stopped', stopReason: (e as Error).message, ownerPid: null, ownerHost: null, heartbeatAt: null })
+        .where(and(eq(sessions.id, sessionId), eq(sessions.ownerPid, process.pid), eq(sessions.ownerHost, os.hostname()), eq(sessions.status, 'running')));
+      throw e;
+    }
+    if (prepared.row.status === 'completed') {
+      // The recovery found nothing left to run.
+      const view = await this.o.views.sessionView(sessionId, null, () => null);
+      return { sessionId, done: Promise.resolve(toSessionOutcome(view!)) };
+    }
+    return this.openContinued(sessionId, prepared.config, recovery, opts.budgetUsd);
+  }
+
+  /**
+   * Emergency stop of sessions this process drives (one, or all when no id is given).
+   * Resolves once each is `stopped` with its report.
+   */
+  async stop(sessionId?: string, opts: { reason?: string; by?: string } = {}): Promise<StopSummary[]> {
+    const targets = sessionId ? [this.runs.get(sessionId)].filter((r): r is SessionRun => !!r) : [...this.runs.values()];
+    const reason = opts.reason?.trim() || 'emergency stop';
+    const by = opts.by?.trim() || 'lead';
+    const reports = await Promise.all(targets.map((r) => r.emergencyStop(reason, by)));
+    await Promise.all(targets.map((r) => r.done.catch(() => undefined)));
+    return reports;
+  }
+
+  /** Stops every session this process drives (each ends `stopped`, resumable) and releases them. Safe to call twice. */
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      await this.stop(undefined, { reason: 'WAVE is shutting down', by: 'wave' }).catch((e) => this.o.log(`stopping sessions on shutdown failed: ${(e as Error).message}`));
+    })();
+    return this.disposed;
+  }
+}

@@ -1,0 +1,189 @@
+import os from 'node:os';
+import { join } from 'node:path';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { auditLog, gateRuns, pidAlive, sessions, storyRuns, type SessionStatus, type Store } from '../../store';
+import { heartbeatAgeMs, judgeOwner } from '../checkpointer';
+import { publishRemote } from '../events';
+import { ProcessGroups } from '../executor';
+import { ControlFiles } from './control-files';
+import { OrchestratorError } from './errors';
+
+export interface RemoteStopOptions {
+  /** The store, or null when it cannot be opened here (the embedded store is held by the session's process). */
+  store: Store | null;
+  /** The WAVE data dir the session's process uses (control files, process-group records). */
+  dataDir: string;
+  sessionId: string;
+  reason: string;
+  by: string;
+  /** Publishes emergency_stop on the session's system stream too, so every process of the session hears it. */
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** How long to wait for the owner to report the stop (default 30 s). */
+  timeoutMs?: number;
+  graceMs?: number;
+  leaseMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RemoteStopResult {
+  sessionId: string;
+  stoppedAgents: number;
+  aliveAfter: number;
+  /** owner: the process running the session stopped it; here: its owner was gone, this process cleaned up; none: it was not running. */
+  handledBy: 'owner' | 'here' | 'none';
+  status: SessionStatus | 'unknown';
+  message: string;
+}
+
+const FINAL: readonly SessionStatus[] = ['stopped', 'completed', 'failed'];
+
+/** Processes of the session's recorded agent groups alive now on this machine (a /proc scan). */
+export function countAliveAgents(dataDir: string, sessionId: string): number {
+  const groups = new ProcessGroups({ stateDir: join(dataDir, 'process-groups') });
+  let n = 0;
+  for (const list of groups.members(groups.forSession(sessionId)).values()) n += list.length;
+  return n;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Emergency stop of a session driven by another process (`wave stop`, or the UI of a
+ * process that does not own it). Durable first: the session is marked `stopping` in the
+ * store (when it can be opened here); then the owner is reached through Redis (when set)
+ * and a control file; the owner stops its agents, checkpoints its stories and reports.
+ * If the owner is gone, its leftover agents are stopped here and the session is closed.
+ */
+export async function requestSessionStop(opts: RemoteStopOptions): Promise<RemoteStopResult> {
+  const log = opts.log ?? (() => {});
+  const control = new ControlFiles(opts.dataDir);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const host = os.hostname();
+  const { sessionId, reason, by } = opts;
+
+  let ownerAlive: boolean;
+  let ownerHere: boolean;
+  let statusBefore: SessionStatus | 'unknown' = 'unknown';
+  if (opts.store) {
+    const [row] = await opts.store.db.select({ s: sessions, age: heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId));
+    if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List the sessions with: wave status`);
+    statusBefore = row.s.status;
+    ownerAlive = judgeOwner({ ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.age }, { leaseMs: opts.leaseMs }).alive;
+    ownerHere = row.s.ownerHost === null || row.s.ownerHost === host;
+    if (FINAL.includes(row.s.status) && !ownerAlive) {
+      const alive = countAliveAgents(opts.dataDir, sessionId);
+      if (alive === 0) return { sessionId, stoppedAgents: 0, aliveAfter: 0, handledBy: 'none', status: row.s.status, message: `Session ${sessionId} is not running (it is ${row.s.status}); nothing to stop.` };
+    } else {
+      // Durable first: whoever owns the session sees `stopping` on its next check.
+      await opts.store.db
+        .update(sessions)
+        .set({ status: 'stopping', stopReason: `Stopping: ${reason}` })
+        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['created', 'running', 'paused', 'stopping'])));
+    }
+  } else {
+    const reg = control.registrations().find((r) => r.sessionId === sessionId);
+    if (!reg) {
+      throw new OrchestratorError('not_found', `No running session ${sessionId} is registered in ${opts.dataDir}, and the database there is held by another process. Check the id with: wave status`);
+    }
+    ownerHere = reg.host === host;
+    ownerAlive = !ownerHere || pidAlive(reg.pid);
+  }
+
+  if (opts.redisUrl) {
+    try {
+      await publishRemote({ redisUrl: opts.redisUrl, keyPrefix: opts.redisPrefix, source: `cli:${host}` }, { type: 'emergency_stop', session: sessionId, reason, by, host, pid: process.pid });
+    } catch (e) {
+      log(`could not publish emergency_stop through Redis (${(e as Error).message}); the store and the control file still carry the request`);
+    }
+  }
+
+  if (ownerAlive) {
+    control.requestStop(sessionId, { reason, by, at: new Date().toISOString() });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const fileResult = control.readStopResult(sessionId);
+      let status: SessionStatus | 'unknown' = 'unknown';
+      if (opts.store) {
+        const [row] = await opts.store.db.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, sessionId));
+        status = row?.status ?? 'unknown';
+      }
+      const finished = opts.store ? status !== 'unknown' && FINAL.includes(status) : fileResult !== null;
+      if (finished) {
+        let stoppedAgents = fileResult?.stoppedAgents ?? 0;
+        let aliveAfter = fileResult?.aliveAfter ?? 0;
+        if (!fileResult && opts.store) {
+          const [entry] = await opts.store.db
+            .select()
+            .from(auditLog)
+            .where(and(eq(auditLog.subjectType, 'session'), eq(auditLog.subjectId, sessionId), eq(auditLog.action, 'session.emergency_stop')))
+            .orderBy(desc(auditLog.id))
+            .limit(1);
+          const d = (entry?.detail ?? {}) as { stoppedAgents?: number; aliveAfter?: number };
+          stoppedAgents = d.stoppedAgents ?? 0;
+          aliveAfter = d.aliveAfter ?? 0;
+        }
+        if (ownerHere) aliveAfter = Math.max(aliveAfter, countAliveAgents(opts.dataDir, sessionId));
+        return {
+          sessionId,
+          stoppedAgents,
+          aliveAfter,
+          handledBy: 'owner',
+          status: opts.store ? status : 'stopped',
+          message: `Session ${sessionId} stopped by its process: ${stoppedAgents} agent group(s) stopped, ${aliveAfter} process(es) alive after.`,
+        };
+      }
+      if (Date.now() > deadline) {
+        throw new OrchestratorError(
+          'conflict',
+          `The process running session ${sessionId} did not confirm the stop within ${Math.round(timeoutMs / 1000)} s. ` +
+            `Its request stays recorded (status stopping); check that process, or kill it and run: wave resume ${sessionId}`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+
+  // Nobody drives it: stop what the dead owner left and close the session here.
+  const groups = new ProcessGroups({ stateDir: join(opts.dataDir, 'process-groups') });
+  const report = await groups.stopSession(sessionId, opts.graceMs ?? 2_000);
+  if (opts.store) {
+    await opts.store.transaction(async (tx) => {
+      const runIds = (await tx.select({ id: storyRuns.id }).from(storyRuns).where(eq(storyRuns.sessionId, sessionId))).map((r) => r.id);
+      if (runIds.length) {
+        await tx
+          .update(gateRuns)
+          .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
+          .where(and(inArray(gateRuns.storyRunId, runIds), eq(gateRuns.status, 'running')));
+      }
+      await tx
+        .update(storyRuns)
+        .set({ status: 'stopped', reason: `Stopped: ${reason}`, updatedAt: sql`now()` })
+        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.status, 'running')));
+      if (!FINAL.includes(statusBefore as SessionStatus)) {
+        await tx
+          .update(sessions)
+          .set({ status: 'stopped', stopReason: `Stopped by ${by}: ${reason} (its process was gone)`, endedAt: new Date(), ownerPid: null, ownerHost: null, heartbeatAt: null })
+          .where(eq(sessions.id, sessionId));
+      }
+      await tx.insert(auditLog).values({
+        actor: by,
+        action: 'session.emergency_stop',
+        subjectType: 'session',
+        subjectId: sessionId,
+        detail: { reason, by, stoppedAgents: report.stopped, aliveAfter: report.aliveAfter, ownerGone: true, host },
+      });
+    });
+  }
+  control.clearStop(sessionId);
+  control.unregister(sessionId);
+  const aliveAfter = countAliveAgents(opts.dataDir, sessionId);
+  return {
+    sessionId,
+    stoppedAgents: report.stopped,
+    aliveAfter,
+    handledBy: 'here',
+    status: opts.store ? 'stopped' : 'unknown',
+    message: `The process that ran session ${sessionId} is gone; ${report.stopped} leftover agent group(s) stopped here, ${aliveAfter} process(es) alive after.`,
+  };
+}

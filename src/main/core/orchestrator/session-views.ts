@@ -1,0 +1,216 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import {
+  GATE_IDS,
+  type GateAttemptView,
+  type InterruptedSession as InterruptedView,
+  type SessionSummary,
+  type SessionView,
+  type StoryRunView,
+} from '../../../shared/ipc';
+import { gateRuns, projects, sessions, stories, storyRuns, usage, type GateRun, type Session, type StoryRun, type WaveQueryable } from '../../store';
+import type { InterruptedSession } from '../checkpointer';
+
+/*
+ * View models for the UI and the CLI, built from the store (the single source of truth),
+ * plus what only the running process knows (live progress, the wave being run).
+ */
+
+export interface LiveSessionFacts {
+  currentWave: number | null;
+}
+
+export interface StoryMeta {
+  title: string;
+  domain: string;
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const money = (n: unknown) => Math.max(0, Math.round(Number(n ?? 0) * 1e6) / 1e6);
+
+function isViewGate(g: string | null): g is (typeof GATE_IDS)[number] {
+  return g !== null && (GATE_IDS as readonly string[]).includes(g);
+}
+
+export function toGateAttemptView(g: GateRun): GateAttemptView | null {
+  if (!isViewGate(g.gate)) return null;
+  const detail = (g.detail ?? {}) as Record<string, unknown>;
+  const reason = typeof detail.reason === 'string' ? detail.reason.split('\n')[0]!.slice(0, 500) : null;
+  return {
+    gateRunId: g.id,
+    gate: g.gate,
+    attempt: Math.max(1, g.attempt),
+    status: g.status,
+    startedAt: g.startedAt.toISOString(),
+    endedAt: iso(g.endedAt),
+    durationMs: g.durationMs === null ? null : Math.max(0, g.durationMs),
+    inputTokens: Math.max(0, g.inputTokens),
+    outputTokens: Math.max(0, g.outputTokens),
+    costUsd: money(g.costUsd),
+    reason,
+  };
+}
+
+export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates: GateRun[], progress: StoryRunView['progress']): StoryRunView {
+  return {
+    id: run.id,
+    sessionId: run.sessionId,
+    storyId: run.storyId,
+    title: meta?.title ?? run.storyId,
+    waveNumber: run.waveNumber,
+    domain: meta?.domain ?? '',
+    agent: run.agent,
+    status: run.status,
+    currentGate: isViewGate(run.currentGate) ? run.currentGate : null,
+    attempts: Math.max(0, run.attempts),
+    costUsd: money(run.costUsd),
+    startedAt: iso(run.startedAt),
+    endedAt: iso(run.endedAt),
+    reason: run.reason,
+    mergeSha: run.mergeSha,
+    progress,
+    gates: gates
+      .filter((g) => g.epoch === run.epoch)
+      .map(toGateAttemptView)
+      .filter((g): g is GateAttemptView => g !== null),
+  };
+}
+
+/** Projected total cost: spent so far plus the average of finished stories times those left. */
+export function forecastCost(spent: number, runs: Array<Pick<StoryRun, 'status' | 'costUsd'>>): number | null {
+  const finished = runs.filter((r) => r.status === 'merged' || r.status === 'passed' || r.status === 'failed' || r.status === 'escalated');
+  if (finished.length === 0) return null;
+  const avg = finished.reduce((s, r) => s + Number(r.costUsd ?? 0), 0) / finished.length;
+  const left = runs.filter((r) => r.status === 'queued' || r.status === 'running' || r.status === 'stopped').length;
+  return money(spent + avg * left);
+}
+
+function waveCount(config: Record<string, unknown>, runs: StoryRun[]): number {
+  const waves = (config as { waves?: unknown }).waves;
+  if (Array.isArray(waves)) return waves.length;
+  return new Set(runs.map((r) => r.waveNumber)).size;
+}
+
+export function toSessionSummary(s: Session, projectName: string, runs: StoryRun[], spent: number, live: LiveSessionFacts | null): SessionSummary {
+  const config = (s.config ?? {}) as Record<string, unknown>;
+  const concurrency = typeof config.concurrency === 'number' && config.concurrency >= 1 ? Math.floor(config.concurrency) : 1;
+  const running = runs.filter((r) => r.status === 'running').map((r) => r.waveNumber);
+  return {
+    id: s.id,
+    projectId: s.projectId,
+    projectName,
+    prdId: s.prdId,
+    status: s.status,
+    budgetUsd: s.budgetUsd === null ? null : money(s.budgetUsd),
+    costUsd: money(spent),
+    forecastUsd: forecastCost(spent, runs),
+    concurrency,
+    currentWave: live?.currentWave ?? (running.length ? Math.min(...running) : null),
+    waveCount: waveCount(config, runs),
+    createdAt: s.createdAt.toISOString(),
+    startedAt: iso(s.startedAt),
+    endedAt: iso(s.endedAt),
+    statusReason: s.stopReason,
+  };
+}
+
+/** Reads whatever the views of these sessions need, in a fixed number of queries. */
+export class SessionViewReader {
+  constructor(private readonly db: WaveQueryable) {}
+
+  async spentBySession(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: usage.sessionId, total: sql<string>`coalesce(sum(${usage.costUsd}), 0)` })
+      .from(usage)
+      .where(inArray(usage.sessionId, ids))
+      .groupBy(usage.sessionId);
+    return new Map(rows.map((r) => [r.id, Number(r.total)]));
+  }
+
+  async projectNames(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.id, [...new Set(ids)]));
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  async storyMeta(projectId: string, storyIds: string[]): Promise<Map<string, StoryMeta>> {
+    if (storyIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: stories.storyId, title: stories.title, domain: stories.domain })
+      .from(stories)
+      .where(and(eq(stories.projectId, projectId), inArray(stories.storyId, storyIds)));
+    return new Map(rows.map((r) => [r.id, { title: r.title, domain: r.domain }]));
+  }
+
+  async summaries(sessionRows: Session[], live: (id: string) => LiveSessionFacts | null): Promise<SessionSummary[]> {
+    if (sessionRows.length === 0) return [];
+    const ids = sessionRows.map((s) => s.id);
+    const [names, spent, runs] = await Promise.all([
+      this.projectNames(sessionRows.map((s) => s.projectId)),
+      this.spentBySession(ids),
+      this.db.select().from(storyRuns).where(inArray(storyRuns.sessionId, ids)),
+    ]);
+    return sessionRows.map((s) =>
+      toSessionSummary(
+        s,
+        names.get(s.projectId) ?? s.projectId,
+        runs.filter((r) => r.sessionId === s.id),
+        spent.get(s.id) ?? 0,
+        live(s.id),
+      ),
+    );
+  }
+
+  async listSummaries(live: (id: string) => LiveSessionFacts | null, limit = 200): Promise<SessionSummary[]> {
+    const rows = await this.db.select().from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(limit);
+    return this.summaries(rows, live);
+  }
+
+  async sessionView(sessionId: string, live: LiveSessionFacts | null, progress: (storyRunId: string) => StoryRunView['progress']): Promise<SessionView | null> {
+    const [s] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (!s) return null;
+    const [runs, gates, names, spent] = await Promise.all([
+      this.db.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)),
+      this.db.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId)).orderBy(asc(gateRuns.id)),
+      this.projectNames([s.projectId]),
+      this.spentBySession([sessionId]),
+    ]);
+    const meta = await this.storyMeta(s.projectId, runs.map((r) => r.storyId));
+    const summary = toSessionSummary(s, names.get(s.projectId) ?? s.projectId, runs, spent.get(sessionId) ?? 0, live);
+    return {
+      ...summary,
+      stories: runs.map((r) =>
+        toStoryRunView(
+          r,
+          meta.get(r.storyId),
+          gates.filter((g) => g.storyRunId === r.id),
+          progress(r.id),
+        ),
+      ),
+    };
+  }
+
+  async storyView(storyRunId: string, meta: StoryMeta | undefined, progress: StoryRunView['progress']): Promise<StoryRunView | null> {
+    const [run] = await this.db.select().from(storyRuns).where(eq(storyRuns.id, storyRunId));
+    if (!run) return null;
+    const gates = await this.db.select().from(gateRuns).where(eq(gateRuns.storyRunId, storyRunId)).orderBy(asc(gateRuns.id));
+    let m = meta;
+    if (!m) {
+      const [sess] = await this.db.select({ projectId: sessions.projectId }).from(sessions).where(eq(sessions.id, run.sessionId));
+      if (sess) m = (await this.storyMeta(sess.projectId, [run.storyId])).get(run.storyId);
+    }
+    return toStoryRunView(run, m, gates, progress);
+  }
+}
+
+/** The recovery list entry the UI shows, from the checkpointer's finding. */
+export function toInterruptedView(i: InterruptedSession, projectName: string): InterruptedView {
+  return {
+    session: i.sessionId,
+    project: projectName,
+    status: i.status,
+    lastCheckpointAt: iso(i.lastCheckpointAt),
+    why: i.reason,
+    stories: i.stories.map((s) => ({ id: s.storyId, gate: isViewGate(s.gate) ? s.gate : null, status: s.status })),
+  };
+}

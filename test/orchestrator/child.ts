@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** `wave` with the orchestrator's commands registered (see wave-cli.ts). */
+export const WAVE_CLI = join(here, 'wave-cli.ts');
+export const REPO_ROOT = resolve(here, '..', '..');
+
+export interface WaveChild {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+  /** Resolves once stderr contains `pattern` (rejects if the process exits first). */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Number of stderr lines matching `pattern` so far. */
+  countStderr(pattern: RegExp): number;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Starts `wave <args>` (the test CLI) in a child process with its own environment. */
+export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): WaveChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', WAVE_CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  let err = '';
+  const waiters: Array<{ pattern: RegExp; resolve: () => void; reject: (e: Error) => void }> = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    for (const w of [...waiters]) {
+      if (w.pattern.test(err)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  });
+  const exited = new Promise<number | string>((r) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      for (const w of waiters.splice(0)) w.reject(new Error(`wave ${args[0]} exited (${code ?? signal}) before printing ${w.pattern}: ${err.slice(-2000)}`));
+      r(code ?? signal ?? -1);
+    }),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    countStderr: (pattern) => err.split('\n').filter((l) => pattern.test(l)).length,
+    waitForStderr(pattern, timeoutMs = 60_000) {
+      if (pattern.test(err)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} from wave ${args[0]}: ${err.slice(-2000)}`)), timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+      });
+    },
+  };
+}
+
+// Tests read the CLI's JSON loosely, field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = any;
+
+/** Runs `wave <args>` to the end and returns its exit code and output (stdout parsed as JSON when it is). */
+export async function runWave(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number | string; json: LooseJson; stdout: string; stderr: string }> {
+  const c = startWave(args, env, cwd);
+  const code = await c.exited;
+  let json: unknown = null;
+  try {
+    json = JSON.parse(c.stdout());
+  } catch {
+    // Not JSON: the caller looks at stdout.
+  }
+  return { code, json, stdout: c.stdout(), stderr: c.stderr() };
+}
+
+/** SIGKILLs every child still running (afterAll). */
+export function killChildren(): void {
+  for (const c of live) c.kill('SIGKILL');
+}
