@@ -2,7 +2,7 @@ import type { GateAttemptView, GateId, StoryRunView } from '../../shared/ipc/vie
 import { GATE_IDS, GATE_NAMES } from './contract-constants';
 
 /** What one segment of a story's 8-segment gate strip shows. */
-export type GateState = 'passed' | 'running' | 'failed' | 'retrying' | 'skipped' | 'pending';
+export type GateState = 'passed' | 'running' | 'failed' | 'retrying' | 'skipped' | 'stopped' | 'pending';
 
 export const GATE_STATE_GLYPH: Record<GateState, string> = {
   passed: '✓',
@@ -10,6 +10,7 @@ export const GATE_STATE_GLYPH: Record<GateState, string> = {
   failed: '✕',
   retrying: '↻',
   skipped: '⤼',
+  stopped: '■',
   pending: '·',
 };
 

@@ -26,6 +26,12 @@ describe('gate strip', () => {
     expect(stripDescription(cells)).toContain('gate-4 qa: retrying (2 attempts)');
   });
 
+  it('a gate cut short by STOP reads stopped, not failed', () => {
+    const cells = gateCells({ gates: [a('gate-1', 1, 'passed', 1), a('gate-2', 1, 'stopped', 2)] });
+    expect(cells[2]?.state).toBe('stopped');
+    expect(stripDescription(cells)).toContain('gate-2 develop: stopped');
+  });
+
   it('a first attempt that runs is running, not retrying', () => {
     expect(gateCells({ gates: [a('gate-2', 1, 'running', 1)] })[2]?.state).toBe('running');
   });

@@ -17,7 +17,8 @@ export const GATE_NAMES: Record<GateId, string> = {
   'gate-7': 'merge',
 };
 
-export const GateAttemptStatus = z.enum(['running', 'passed', 'failed', 'skipped']);
+/** `stopped`: the attempt was cut short by an emergency stop, not failed by its own result. */
+export const GateAttemptStatus = z.enum(['running', 'passed', 'failed', 'skipped', 'stopped']);
 export const GateAttemptView = z.object({
   gateRunId: z.number().int(),
   gate: GateId,

@@ -39,7 +39,9 @@ export function toGateAttemptView(g: GateRun): GateAttemptView | null {
     gateRunId: g.id,
     gate: g.gate,
     attempt: Math.max(1, g.attempt),
-    status: g.status,
+    // A gate cut short by STOP is recorded as failed with detail.stopped; the screen must
+    // not call it a failure of the story's work.
+    status: g.status === 'failed' && detail.stopped === true ? 'stopped' : g.status,
     startedAt: g.startedAt.toISOString(),
     endedAt: iso(g.endedAt),
     durationMs: g.durationMs === null ? null : Math.max(0, g.durationMs),

@@ -224,7 +224,7 @@ const Track = memo(function Track({
             onBlur={() => onHover(null)}
           >
             <span className="seg-text" aria-hidden="true">
-              {width > 44 ? `${width > 90 ? gateLabel(a.gate) : a.gate}${a.attempt > 1 ? ` ↻${a.attempt}` : ''}${a.status === 'failed' ? ' ✕' : ''}` : a.status === 'failed' ? '✕' : ''}
+              {width > 44 ? `${width > 90 ? gateLabel(a.gate) : a.gate}${a.attempt > 1 ? ` ↻${a.attempt}` : ''}${a.status === 'failed' ? ' ✕' : a.status === 'stopped' ? ' ■' : ''}` : a.status === 'failed' ? '✕' : a.status === 'stopped' ? '■' : ''}
             </span>
           </button>
         );

@@ -25,7 +25,7 @@ export const GateStrip = memo(function GateStrip({ gates, compact = false }: { g
 export function GateLegend() {
   return (
     <span className="gate-legend muted small" aria-label="Gate strip legend">
-      {(['passed', 'running', 'retrying', 'failed', 'skipped', 'pending'] as const).map((s) => (
+      {(['passed', 'running', 'retrying', 'failed', 'stopped', 'skipped', 'pending'] as const).map((s) => (
         <span key={s} className="legend-item">
           <span className={`gate-seg gate-${s}`} aria-hidden="true">
             {GATE_STATE_GLYPH[s]}
