@@ -25,7 +25,7 @@ import { emit, progress, summarize } from './_harness';
 const STORIES = Number(process.env.BENCH_STORIES ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 /** The run is stopped (emergency stop) past this, so the bench stays bounded on a slow machine. */
-const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 75_000);
+const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 180_000);
 
 const base = mkdtempSync(join(tmpdir(), 'wave-bench-orch-'));
 const repo = join(base, 'repo');
