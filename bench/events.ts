@@ -15,6 +15,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { nowEpochMs, parseTimestampMs, type WaveEvent } from '../src/shared/events';
 import { InProcessEventBus, RedisEventBus } from '../src/main/core/events';
+import { cleanupPrefix } from '../test/helpers/redis';
 import { emit, percentile, progress as say, summarize } from './_harness';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -222,18 +223,8 @@ async function emitterFloor(): Promise<{ p50_ms: number; p99_ms: number }> {
   return summarizeFine(samples.slice(WARMUP));
 }
 
-async function cleanup(): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
+function cleanup(): Promise<void> {
+  return cleanupPrefix(prefix, REDIS_URL);
 }
 
 async function main(): Promise<void> {

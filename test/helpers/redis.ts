@@ -8,8 +8,8 @@ export function uniquePrefix(label = 'test'): string {
 }
 
 /** Deletes every key under a prefix (SCAN, never KEYS) and closes the client. */
-export async function cleanupPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+export async function cleanupPrefix(prefix: string, redisUrl = TEST_REDIS_URL): Promise<void> {
+  const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await r.connect();
   try {
     let cursor = '0';

@@ -496,17 +496,11 @@ export class RedisEventBus implements EventBus {
     }
   }
 
+  /** Sleeps like `sleep`, but a state change (wakeWaiters) ends it early too. */
   private waitForChange(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
-      this.stateWaiters.push(done);
-    });
+    const changed = new AbortController();
+    this.stateWaiters.push(() => changed.abort());
+    return sleep(ms, AbortSignal.any([signal, changed.signal]));
   }
 
   private wakeWaiters(): void {

@@ -8,12 +8,14 @@ export type AgentPhase = 'plan' | 'develop' | 'fix';
 export interface AgentInvocationContext {
   sessionId: string;
   storyId: string;
+  /** The gate this phase runs for, e.g. `gate-2`. */
   gate: string;
   phase: AgentPhase;
   agentId: string;
   worktreePath: string;
   storyFile: string;
   promptFile: string;
+  /** QA output for a fix phase (WAVE_FEEDBACK_FILE). */
   feedbackFile?: string;
 }
 

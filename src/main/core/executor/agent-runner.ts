@@ -3,25 +3,14 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, type WriteS
 import { dirname } from 'node:path';
 import { PriceTable } from '../pricing';
 import type { AgentEvent, AgentSignalEvent } from './agent-events';
-import type { AgentPhase, AgentPreset, OutputParser, ParserOutcome } from './agent-preset';
+import type { AgentInvocationContext, AgentPreset, OutputParser, ParserOutcome } from './agent-preset';
 import { assertAgentName, assertStoryId } from './names';
 import { LineSplitter } from './line-splitter';
 import { ProcessGroups, type ProcessGroupRecord, type StopReport } from './process-groups';
 import { assertSafeSessionId } from './session-id';
 import { UsageAccumulator, type UsageSummary } from './usage';
 
-export interface AgentRunRequest {
-  sessionId: string;
-  storyId: string;
-  /** The gate this phase runs for, e.g. `gate-2`. */
-  gate: string;
-  phase: AgentPhase;
-  agentId: string;
-  worktreePath: string;
-  storyFile: string;
-  promptFile: string;
-  /** QA output for a fix phase (WAVE_FEEDBACK_FILE). */
-  feedbackFile?: string;
+export interface AgentRunRequest extends AgentInvocationContext {
   preset: AgentPreset;
   /** One log file per gate run: stdout, stderr (prefixed) and wave's own notes. */
   logFile: string;
