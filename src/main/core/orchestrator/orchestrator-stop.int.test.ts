@@ -1,47 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { embeddedOrchestratorSuite } from '../../../../test/orchestrator/embedded-suite';
 import { RecordingHub } from '../../../../test/orchestrator/recording-hub';
-import type { Store } from '../../store';
-import { createEventBus, type EventBus } from '../events';
-import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
-import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
-import { createScenario, importAndApprove, type Scenario, type StorySpec } from '../../../../test/orchestrator/scenario';
+import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { importAndApprove } from '../../../../test/orchestrator/scenario';
 import { expectedTree } from '../../../../test/orchestrator/expectations';
 import { continueSession, Orchestrator, OrchestratorError, killSwitchPath } from '.';
 
 // Emergency stop (kill switch), escalation and timeouts on the embedded defaults: PGlite and
 // the in-process bus, real git, the scripted agent.
 
-let ts: TestStore;
-let store: Store;
-let bus: EventBus;
-const tag = randomUUID();
-const scenarios: Scenario[] = [];
-
-beforeAll(async () => {
-  ts = await openPgliteTestStore();
-  store = ts.store;
-  bus = await createEventBus({ store });
-});
-
-afterAll(async () => {
-  await bus?.close();
-  await ts?.close();
-  killTagged(tag);
-  for (const s of scenarios) s.cleanup();
-});
-
-function orchestrator(hub: RecordingHub): Orchestrator {
-  return new Orchestrator({ store, bus, hub, dataDir: ts.dataDir, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, controlIntervalMs: 100 } });
-}
-
-function scenario(stories?: StorySpec[]): Scenario {
-  const s = createScenario({ stories });
-  scenarios.push(s);
-  return s;
-}
+const suite = embeddedOrchestratorSuite();
+const { tag, orchestrator, scenario } = suite;
 
 describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
   it('stops mid-wave on the kill switch .wave/STOP (no agent left alive, stories checkpointed), then resume completes', async () => {
@@ -52,7 +23,7 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
       { id: 'S-3', wave: 1, domain: 'app', create: ['src/app/s3.ts'], testAgent: slow },
       { id: 'S-4', wave: 2, domain: 'web', create: ['src/web/s4.ts'], dependencies: ['S-1'] },
     ]);
-    const prdId = await importAndApprove(store, s);
+    const prdId = await importAndApprove(suite.store, s);
     const hub = new RecordingHub();
     const orch = orchestrator(hub);
     let sessionId: string;
@@ -86,7 +57,7 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
     }
 
     rmSync(killSwitchPath(s.repo.path));
-    const resumed = await continueSession({ store, bus, dataDir: ts.dataDir, sessionId, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 } });
+    const resumed = await continueSession({ store: suite.store, bus: suite.bus, dataDir: suite.dataDir, sessionId, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 } });
     expect(resumed.status).toBe('completed');
     expect(resumed.stories.map((x) => x.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
     expect(s.repo.git(['rev-parse', 'main^{tree}'])).toBe(expectedTree(s, ['S-1', 'S-2', 'S-3', 'S-4']));
@@ -99,13 +70,13 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
       { id: 'E-1', wave: 1, domain: 'app', create: ['src/app/e1.ts'], testAgent: { qa_fix: true, fail_phases: ['fix'] }, extra: { execution: { max_retries: 1 } } },
       { id: 'T-1', wave: 1, domain: 'app', create: ['src/app/t1.ts'], testAgent: { hang: ['develop'], grandchildren: 1 } },
     ]);
-    const prdId = await importAndApprove(store, s);
+    const prdId = await importAndApprove(suite.store, s);
     const hub = new RecordingHub();
-    const orch = new Orchestrator({ store, bus, hub, dataDir: ts.dataDir, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, phaseTimeoutMs: 4_000 } });
+    const orch = new Orchestrator({ store: suite.store, bus: suite.bus, hub, dataDir: suite.dataDir, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, phaseTimeoutMs: 4_000 } });
     const escalations: string[] = [];
     try {
       const handle = await orch.startSession({ prdId, agentPreset: 'command' });
-      const sub = await bus.subscribe('test-escalations', (e) => void (e.type === 'escalation' && escalations.push(e.story!)), { session: handle.sessionId });
+      const sub = await suite.bus.subscribe('test-escalations', (e) => void (e.type === 'escalation' && escalations.push(e.story!)), { session: handle.sessionId });
       const outcome = await handle.done;
       await sub.close();
       const e1 = outcome.stories.find((x) => x.id === 'E-1')!;
