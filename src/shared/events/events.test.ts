@@ -65,6 +65,21 @@ describe('timestamps', () => {
     expect(parseTimestampMs('2025-01-02T03:04:05Z')).toBe(Date.UTC(2025, 0, 2, 3, 4, 5));
     expect(parseTimestampMs('yesterday')).toBeNaN();
   });
+
+  it('agree with toISOString to the millisecond across second, day and year boundaries, in any order', () => {
+    const edges = [0, 999.999, 1000, Date.UTC(2025, 11, 31, 23, 59, 59, 999) + 0.999, Date.UTC(2026, 0, 1), Date.UTC(2024, 1, 29, 12)];
+    // Random instants, visited out of order so the per-second cache is exercised both ways.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 4e12;
+    for (const ms of [...edges, ...Array.from({ length: 2000 }, random), ...edges.reverse()]) {
+      const iso = formatTimestamp(ms);
+      const whole = Math.floor(ms);
+      expect(iso.slice(0, 23)).toBe(new Date(whole).toISOString().slice(0, 23));
+      expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      expect(Number(iso.slice(23, 26))).toBe(Math.floor((ms - whole) * 1000));
+    }
+    expect(() => formatTimestamp(Number.NaN)).toThrow(RangeError);
+  });
 });
 
 describe('agent stdout lines', () => {

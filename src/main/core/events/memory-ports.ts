@@ -41,26 +41,28 @@ export class MemoryEventOutbox implements EventOutbox {
   }
 }
 
-/** Remembers the most recent `capacity` (consumer, event id) pairs; older ones are forgotten first. */
+/** Remembers the most recent `capacity` event ids per consumer; older ones are forgotten first. */
 export class MemoryDedupStore implements DedupStore {
-  private readonly seen = new Set<string>();
+  // Keyed by consumer, then by the event id itself: no joined key string to build and hash per lookup.
+  private readonly seen = new Map<string, Set<string>>();
 
   constructor(private readonly capacity = 200_000) {}
 
   async has(consumer: string, eventId: string): Promise<boolean> {
-    return this.seen.has(`${consumer}\u0000${eventId}`);
+    return this.hasSync(consumer, eventId);
   }
 
   hasSync(consumer: string, eventId: string): boolean {
-    return this.seen.has(`${consumer}\u0000${eventId}`);
+    return this.seen.get(consumer)?.has(eventId) ?? false;
   }
 
   async markProcessed(consumer: string, eventId: string): Promise<void> {
-    const key = `${consumer}\u0000${eventId}`;
-    this.seen.add(key);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.values().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    let ids = this.seen.get(consumer);
+    if (!ids) this.seen.set(consumer, (ids = new Set()));
+    ids.add(eventId);
+    if (ids.size > this.capacity) {
+      const oldest = ids.values().next().value;
+      if (oldest !== undefined) ids.delete(oldest);
     }
   }
 }

@@ -1,5 +1,5 @@
-import { nowEpochMs, type WaveEvent } from '../../../shared/events';
-import { producedAtMs } from './event-codec';
+import type { WaveEvent } from '../../../shared/events';
+import { msSinceProduced } from './event-codec';
 import type { LatencyRecorder } from './latency-recorder';
 import type { DedupStore, DeliveryInfo, EventBusLog, EventHandler } from './ports';
 
@@ -18,6 +18,12 @@ export interface PendingDelivery {
   streamId: string | null;
   retryAt?: number;
   lastError?: string;
+  /**
+   * The event id was minted for this very delivery in this process (an in-process publish
+   * without a producer id): it cannot be a duplicate, so neither the in-flight keys nor the
+   * dedup store are consulted. It is still recorded as processed once handled.
+   */
+  unseen?: boolean;
 }
 
 /** Transport-specific steps of a delivery's life (XCLAIM/XACK/dead-letter stream in Redis mode). */
@@ -97,6 +103,19 @@ export class OrderedDispatcher {
     return next;
   }
 
+  /** push() of a single delivery, without the array (the in-process bus's hot path). */
+  pushOne(d: PendingDelivery): void {
+    if (this.closed) return;
+    if (!d.unseen) {
+      if (this.keys.has(d.key)) return;
+      this.keys.add(d.key);
+    }
+    // Idle, nothing queued or held: run it at once rather than through the queue.
+    if (this.pumping === null && !this.inDrain && this.head >= this.queue.length && this.held.size === 0) return this.kick(d);
+    this.queue.push(d);
+    this.kick();
+  }
+
   push(deliveries: readonly PendingDelivery[]): void {
     if (this.closed) return;
     for (const d of deliveries) {
@@ -125,14 +144,15 @@ export class OrderedDispatcher {
     clearTimeout(timer);
   }
 
-  private kick(): void {
+  /** Runs the loop; `first`, when given, is a delivery to run before the queue (the idle dispatcher's fast path). */
+  private kick(first?: PendingDelivery): void {
     // inDrain: a handler publishing synchronously must not start a nested loop; the running one picks it up.
     if (this.closed || this.pumping || this.inDrain) return;
     // The loop runs synchronously while it can: an idle dispatcher starts a handler in the tick of the push.
     let rest: Promise<void> | null;
     this.inDrain = true;
     try {
-      rest = this.drain();
+      rest = first ? this.runFirst(first) : this.drain();
     } catch (e) {
       this.stopped(e);
       rest = null;
@@ -174,26 +194,40 @@ export class OrderedDispatcher {
     while (!this.closed) {
       const due = this.dueRetry();
       if (due) return this.runHeld(due).then(() => this.drainAsync());
-      if (this.head >= this.queue.length) return null;
+      if (this.head >= this.queue.length) {
+        // Drained: start the array over rather than let it grow (and be copied) one slot per event.
+        if (this.head > 0) this.queue.length = this.head = 0;
+        return null;
+      }
       const d = this.queue[this.head] as PendingDelivery;
       this.queue[this.head++] = undefined as unknown as PendingDelivery;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      const story = holdKey(d);
-      const list = this.held.get(story);
-      if (list) {
-        list.push(d);
-        this.heldCount++;
-        continue;
+      // Nothing held (the usual case): no story key to build.
+      if (this.held.size > 0) {
+        const list = this.held.get(holdKey(d));
+        if (list) {
+          list.push(d);
+          this.heldCount++;
+          continue;
+        }
       }
       this.current = d;
       const outcome = this.step(d);
-      if (typeof outcome !== 'string') return outcome.then((o) => this.afterQueued(d, story, o)).then(() => this.drainAsync());
-      this.afterQueued(d, story, outcome);
+      if (typeof outcome !== 'string') return outcome.then((o) => this.afterQueued(d, o)).then(() => this.drainAsync());
+      this.afterQueued(d, outcome);
     }
     return null;
+  }
+
+  private runFirst(d: PendingDelivery): Promise<void> | null {
+    this.current = d;
+    const outcome = this.step(d);
+    if (typeof outcome !== 'string') return outcome.then((o) => this.afterQueued(d, o)).then(() => this.drainAsync());
+    this.afterQueued(d, outcome);
+    return this.drain();
   }
 
   private async drainAsync(): Promise<void> {
@@ -201,10 +235,10 @@ export class OrderedDispatcher {
     if (rest) await rest;
   }
 
-  private afterQueued(d: PendingDelivery, story: string, outcome: 'done' | 'retry'): void {
+  private afterQueued(d: PendingDelivery, outcome: 'done' | 'retry'): void {
     this.current = null;
     if (outcome === 'retry') {
-      this.held.set(story, [d]);
+      this.held.set(holdKey(d), [d]);
       this.heldCount++;
     }
     this.releaseWaiters(false);
@@ -241,19 +275,22 @@ export class OrderedDispatcher {
     const event = d.event;
     if (d.retryAt !== undefined || event === null || d.malformed !== null || d.deliveries > this.o.maxDeliveries) return this.slowStep(d);
     const { consumer, dedup } = this.o;
-    const known = dedup.hasSync?.(consumer, event.id);
+    const known = d.unseen ? false : dedup.hasSync?.(consumer, event.id);
     if (known === undefined) return this.slowStep(d);
     if (known) {
       this.settle(d, false);
       return this.forget(d);
     }
     let result: void | Promise<void>;
+    // The handler's start is the measured instant; recording it waits until the handler has begun.
+    const startedAt = performance.now();
     try {
-      this.o.latency.record(event.type, nowEpochMs() - producedAtMs(event));
       result = this.o.handler(event, { consumer, deliveries: d.deliveries, via: d.via, streamId: d.streamId });
     } catch (e) {
+      this.o.latency.record(event.type, msSinceProduced(event, startedAt));
       return this.failed(d, event, e);
     }
+    this.o.latency.record(event.type, msSinceProduced(event, startedAt));
     if (!isThenable(result)) {
       this.settle(d, true);
       return this.forget(d);
@@ -293,7 +330,7 @@ export class OrderedDispatcher {
       const { consumer, dedup } = this.o;
       const known = dedup.hasSync?.(consumer, event.id);
       if (!(known ?? (await dedup.has(consumer, event.id)))) {
-        this.o.latency.record(event.type, nowEpochMs() - producedAtMs(event));
+        this.o.latency.record(event.type, msSinceProduced(event));
         await this.o.handler(event, { consumer, deliveries: d.deliveries, via: d.via, streamId: d.streamId } satisfies DeliveryInfo);
         this.settle(d, true);
       } else this.settle(d, false);
@@ -375,7 +412,7 @@ export class OrderedDispatcher {
   }
 
   private forget(d: PendingDelivery): 'done' {
-    this.keys.delete(d.key);
+    if (!d.unseen) this.keys.delete(d.key);
     return 'done';
   }
 
