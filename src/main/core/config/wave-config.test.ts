@@ -53,6 +53,17 @@ describe('wave.config.json', () => {
     expect(r.errors.map((e) => e.pointer)).toEqual(['/qa/1']);
   });
 
+  it('refuses merge.requireApproval: true at its line instead of merging without the approval', async () => {
+    const text = '{\n  "merge": {\n    "strategy": "ff",\n    "requireApproval": true\n  }\n}\n';
+    const r = validateWaveConfigText(text);
+    expect(r.valid).toBe(false);
+    expect(r.errors.map((e) => [e.code, e.pointer, e.line, e.column])).toEqual([['unsupported', '/merge/requireApproval', 4, 24]]);
+    expect(r.errors[0]!.suggestion).toMatch(/Set it to false/);
+    expect(validateWaveConfigText(text.replace('true', 'false')).valid).toBe(true);
+    fs.writeFileSync(path.join(dir, 'wave.config.json'), text);
+    await expect(loadWaveConfig(dir)).rejects.toThrow(/line 4, column 24: merge.requireApproval: true is not supported yet/);
+  });
+
   it('loadWaveConfig throws a located error for an invalid file', async () => {
     fs.writeFileSync(path.join(dir, 'wave.config.json'), '{\n  "concurrency": 0\n}\n');
     const err = await loadWaveConfig(dir).catch((e: unknown) => e);
