@@ -6,14 +6,21 @@ import type { AgentPresetName } from './session-config';
 
 const SCRIPTED_AGENT_REL = join('e2e', 'fixtures', 'agents', 'scripted-agent.mjs');
 
+/** Where electron-builder puts it in a packaged app (extraResources in electron-builder.yml). */
+const PACKAGED_SCRIPTED_AGENT_REL = join('agents', 'scripted-agent.mjs');
+
 /**
  * The scripted test agent kept in the repository (used by `wave demo` and the UI tests).
- * Found from WAVE_SCRIPTED_AGENT, else by walking up from this module (source and bundle
- * layouts differ), else from the working directory.
+ * Found from WAVE_SCRIPTED_AGENT, else in a packaged app's resources folder, else by walking
+ * up from this module (source and bundle layouts differ), else from the working directory.
  */
-export function findScriptedAgent(env: NodeJS.ProcessEnv = process.env): string | null {
+export function findScriptedAgent(env: NodeJS.ProcessEnv = process.env, resourcesPath = (process as { resourcesPath?: string }).resourcesPath): string | null {
   const explicit = env.WAVE_SCRIPTED_AGENT?.trim();
   if (explicit) return existsSync(explicit) ? resolve(explicit) : null;
+  if (resourcesPath) {
+    const packaged = join(resourcesPath, PACKAGED_SCRIPTED_AGENT_REL);
+    if (existsSync(packaged)) return packaged;
+  }
   const starts: string[] = [];
   try {
     starts.push(dirname(fileURLToPath(import.meta.url)));
