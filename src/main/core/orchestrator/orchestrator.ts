@@ -23,6 +23,7 @@ import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 import { OrchestratorError, type OrchestratorErrorCode } from './errors';
+import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
 
 export interface OrchestratorOptions {
   /** Extra environment for agent processes and QA commands (tests tag their processes with it). */
@@ -372,6 +373,25 @@ export class Orchestrator {
       { leaseMs: this.o.options.leaseMs, log: this.o.log },
     ).catch(recoveryToOrchestrator);
     return this.openContinued(sessionId, config, recovery, req.budgetUsd);
+  }
+
+  /**
+   * A lead's override of a story's failed domain check: records it (who, why, which paths)
+   * and resumes the session with that story from gate-3, where the override lets exactly
+   * those paths through and the executor writes it to the audit log. The rest of the
+   * session resumes from its last checkpoints as on any resume.
+   */
+  async overrideDomain(sessionId: string, storyId: string, req: { reason: string; actor: string; force?: boolean }): Promise<{ grant: DomainOverrideGrant; handle: SessionHandle }> {
+    this.assertOpen();
+    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is running in this process; stop it or let it end before overriding a domain check.`);
+    const grant = await grantDomainOverride(this.store, { sessionId, storyId, reason: req.reason, actor: req.actor });
+    const handle = await this.resume(sessionId, {
+      strategy: 'resume_from_last',
+      perStory: { [storyId]: { strategy: 'resume_from_gate', gate: 'gate-3' } },
+      force: req.force,
+      actor: req.actor,
+    });
+    return { grant, handle };
   }
 
   /**

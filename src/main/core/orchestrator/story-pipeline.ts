@@ -12,6 +12,7 @@ import { PrdNotApprovedError, type PrdService } from '../prd';
 import type { ResolvedPreset } from './agent-presets';
 import type { SessionConfig } from './session-config';
 import { SessionFiles } from './session-files';
+import { latestDomainOverride } from './domain-override';
 
 /** What a story pipeline needs from the session that runs it. */
 export interface PipelineHost {
@@ -551,29 +552,44 @@ export class StoryPipeline {
   }
 
   /** The domain check; null when it passes (or no domains are configured), with the number of changed paths. */
-  private async checkBoundaries(): Promise<{ violation: GateOutcome | null; changed: number | null }> {
+  private async checkBoundaries(): Promise<{ violation: GateOutcome | null; changed: number | null; override?: { by: string; reason: string; paths: string[] } }> {
     if (Object.keys(this.host.config.domains).length === 0) return { violation: null, changed: null };
-    const check = await this.host.executor.boundaries.check({
+    const request = {
       storyId: this.storyId,
       sessionId: this.host.sessionId,
       domain: this.story.domain,
       worktreePath: this.worktreePath,
       base: this.host.config.targetBranch,
       ignoreUntracked: this.host.config.copyFiles,
-    });
-    if (check.ok) return { violation: null, changed: check.changed.length };
-    return {
-      violation: { status: 'failed', reason: check.message, detail: { outside: check.outside, escaped: check.escaped, uncommitted: check.uncommitted, domain: check.domain } },
-      changed: check.changed.length,
     };
+    const check = await this.host.executor.boundaries.check(request);
+    if (check.ok) return { violation: null, changed: check.changed.length };
+    const detail = { outside: check.outside, escaped: check.escaped, uncommitted: check.uncommitted, domain: check.domain };
+    let reason = check.message;
+    if (check.outside.length > 0 && check.escaped.length === 0 && check.uncommitted.length === 0) {
+      const grant = await latestDomainOverride(this.host.store, this.host.sessionId, this.storyId);
+      if (grant) {
+        const allowed = new Set(grant.paths);
+        const added = check.outside.filter((p) => !allowed.has(p));
+        if (added.length === 0) {
+          // Checked again with the override: the executor writes it to the audit log before passing.
+          const overridden = await this.host.executor.boundaries.check({ ...request, override: { actor: grant.actor, reason: grant.reason } });
+          if (overridden.ok) return { violation: null, changed: overridden.changed.length, override: { by: grant.actor, reason: grant.reason, paths: check.outside } };
+          reason = overridden.message;
+        } else {
+          reason = `${check.message} ${grant.actor}'s override covered ${grant.paths.join(', ')} only; ${added.join(', ')} ${added.length === 1 ? 'is' : 'are'} new and need${added.length === 1 ? 's' : ''} a decision of its own.`;
+        }
+      }
+    }
+    return { violation: { status: 'failed', reason, detail }, changed: check.changed.length };
   }
 
   /** gate-3: changes committed on the story branch, every changed path inside the story's domain. */
   private async devComplete(): Promise<GateOutcome> {
     const commit = await this.host.executor.worktrees.commitAll(this.storyId, `${this.storyId}: changes left uncommitted by the agent (wave gate-3)`);
-    const { violation, changed } = await this.checkBoundaries();
+    const { violation, changed, override } = await this.checkBoundaries();
     if (violation) return violation;
-    return { status: 'passed', detail: { committedLeftovers: commit !== null, changedFiles: changed, domainCheck: changed !== null } };
+    return { status: 'passed', detail: { committedLeftovers: commit !== null, changedFiles: changed, domainCheck: changed !== null, ...(override ? { override } : {}) } };
   }
 
   private commandEnv(): NodeJS.ProcessEnv {

@@ -1,0 +1,127 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { auditLog, gateRuns, sessions, storyRuns, type Store } from '../../store';
+import { OrchestratorError } from './errors';
+
+/** The audit action of a lead's decision; gate-3 looks for the latest one of its story run. */
+export const DOMAIN_OVERRIDE_GRANTED = 'domain_boundary_override.granted';
+
+/** A lead's permission for one story to keep changes outside its domain: these paths, for this reason. */
+export interface DomainOverrideGrant {
+  sessionId: string;
+  storyId: string;
+  storyRunId: string;
+  domain: string;
+  /** The out-of-domain paths gate-3 listed when the lead decided; a later check may not add to them. */
+  paths: string[];
+  actor: string;
+  reason: string;
+  at: string;
+}
+
+export interface DomainOverrideRequest {
+  sessionId: string;
+  storyId: string;
+  reason: string;
+  actor: string;
+}
+
+const MIN_REASON = 10;
+/** A session in one of these is driven by a process: its stories cannot be changed under it. */
+const ACTIVE = new Set(['created', 'running', 'stopping']);
+
+/** The audit subject of a story of a session (the same the executor's override record uses). */
+export function storySubject(sessionId: string, storyId: string): string {
+  return `${sessionId}/${storyId}`;
+}
+
+/**
+ * Records a lead's override of a story's failed domain check, after checking that the story
+ * did fail gate-3 on paths outside its domain (only that: paths that leave the worktree or
+ * uncommitted changes cannot be overridden) and that no process drives the session now.
+ * The grant names the paths; gate-3 honours it on the next run only for those paths.
+ */
+export async function grantDomainOverride(store: Store, req: DomainOverrideRequest): Promise<DomainOverrideGrant> {
+  const reason = req.reason.trim();
+  const actor = req.actor.trim();
+  if (reason.length < MIN_REASON) {
+    throw new OrchestratorError('invalid_request', `An override needs a reason of at least ${MIN_REASON} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`);
+  }
+  if (!actor) throw new OrchestratorError('invalid_request', 'An override needs the name of who decides; nothing was overridden.');
+  const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+  if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
+  if (ACTIVE.has(session.status)) {
+    throw new OrchestratorError(
+      'conflict',
+      `Session ${req.sessionId} is ${session.status}: a story's domain check can be overridden once the session has ended or been stopped. Nothing was overridden.`,
+    );
+  }
+  const [run] = await store.db
+    .select()
+    .from(storyRuns)
+    .where(and(eq(storyRuns.sessionId, req.sessionId), eq(storyRuns.storyId, req.storyId)));
+  if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
+  const [gate3] = await store.db
+    .select()
+    .from(gateRuns)
+    .where(and(eq(gateRuns.storyRunId, run.id), eq(gateRuns.gate, 'gate-3')))
+    .orderBy(desc(gateRuns.id))
+    .limit(1);
+  const detail = (gate3?.detail ?? {}) as { outside?: unknown; escaped?: unknown; uncommitted?: unknown; domain?: unknown };
+  const outside = stringList(detail.outside);
+  if (run.status !== 'failed' || gate3?.status !== 'failed' || outside.length === 0) {
+    throw new OrchestratorError(
+      'precondition_failed',
+      `Story ${req.storyId} did not fail its domain check (it is ${run.status}${gate3 ? `; its last gate-3 ${gate3.status}` : '; it never reached gate-3'}), so there is nothing to override.`,
+    );
+  }
+  if (stringList(detail.escaped).length > 0 || stringList(detail.uncommitted).length > 0) {
+    throw new OrchestratorError(
+      'precondition_failed',
+      `Story ${req.storyId} failed gate-3 on paths that leave its worktree or on uncommitted changes; that cannot be overridden. Fix the story branch and resume.`,
+    );
+  }
+  const grant: DomainOverrideGrant = {
+    sessionId: req.sessionId,
+    storyId: req.storyId,
+    storyRunId: run.id,
+    domain: typeof detail.domain === 'string' ? detail.domain : '',
+    paths: outside,
+    actor,
+    reason,
+    at: new Date().toISOString(),
+  };
+  await store.db.insert(auditLog).values({
+    actor,
+    action: DOMAIN_OVERRIDE_GRANTED,
+    subjectType: 'story',
+    subjectId: storySubject(req.sessionId, req.storyId),
+    detail: { reason, domain: grant.domain, paths: outside, storyRunId: run.id },
+  });
+  return grant;
+}
+
+/** The latest override a lead granted for this story of this session, or null. */
+export async function latestDomainOverride(store: Store, sessionId: string, storyId: string): Promise<DomainOverrideGrant | null> {
+  const [row] = await store.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.subjectType, 'story'), eq(auditLog.subjectId, storySubject(sessionId, storyId)), eq(auditLog.action, DOMAIN_OVERRIDE_GRANTED)))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  if (!row) return null;
+  const d = (row.detail ?? {}) as { reason?: unknown; domain?: unknown; paths?: unknown; storyRunId?: unknown };
+  return {
+    sessionId,
+    storyId,
+    storyRunId: typeof d.storyRunId === 'string' ? d.storyRunId : '',
+    domain: typeof d.domain === 'string' ? d.domain : '',
+    paths: stringList(d.paths),
+    actor: row.actor,
+    reason: typeof d.reason === 'string' ? d.reason : '',
+    at: row.at.toISOString(),
+  };
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
