@@ -76,6 +76,17 @@ export const requests = {
     request: z.object({ sessionId: Id, strategy: RecoveryStrategy, gate: GateId.optional() }).strict(),
     response: SessionSummary,
   },
+  'story.overrideDomain': {
+    doc: "Overrides a story's failed domain check (the paths gate-3 listed, with a reason) and resumes the session from that story's gate-3.",
+    request: z
+      .object({
+        sessionId: Id,
+        storyId: Id,
+        reason: z.string().trim().min(10, 'Say in at least 10 characters why the out-of-domain changes are acceptable.').max(2000),
+      })
+      .strict(),
+    response: SessionSummary,
+  },
 
   'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },
   'events.deadLetters': {

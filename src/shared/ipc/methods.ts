@@ -15,6 +15,7 @@ export const REQUEST_NAMES = [
   'session.start',
   'session.stop',
   'session.resume',
+  'story.overrideDomain',
   'recovery.list',
   'events.deadLetters',
   'metrics.get',

@@ -2,6 +2,7 @@ import type { CliCommand } from '../cli-types';
 import { demoCommand } from './demo';
 import { importCommand } from './import';
 import { initCommand } from './init';
+import { overrideDomainCommand } from './override';
 import { prdCommand } from './prd';
 import { recoverCommand } from './recover';
 import { createResumeCommand } from './resume';
@@ -27,6 +28,7 @@ export const commands: readonly CliCommand[] = [
   stopCommand,
   recoverCommand,
   resumeCommand,
+  overrideDomainCommand,
   demoCommand,
   signalCommand,
   serveCommand,

@@ -51,7 +51,7 @@ export function toResumeJson(r: SessionRecoveryResult): ResumeJson {
   };
 }
 
-function renderPlan(doc: ResumeJson): string {
+export function renderPlan(doc: ResumeJson): string {
   const lines = [`Session ${doc.session} recovered with ${doc.strategy}${doc.gate ? ` ${doc.gate}` : ''}; session is now ${doc.status}.`];
   for (const s of doc.stories) {
     const what =

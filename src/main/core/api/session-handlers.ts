@@ -31,7 +31,7 @@ export interface SessionServiceDeps {
   orchestrator?: OrchestratorOptions;
 }
 
-export type SessionDomainHandlers = DomainHandlers<'session'> & DomainHandlers<'recovery'> & DomainHandlers<'events'> & DomainHandlers<'metrics'> & DomainHandlers<'gate'>;
+export type SessionDomainHandlers = DomainHandlers<'session'> & DomainHandlers<'story'> & DomainHandlers<'recovery'> & DomainHandlers<'events'> & DomainHandlers<'metrics'> & DomainHandlers<'gate'>;
 
 export interface SessionServices {
   handlers: SessionDomainHandlers;
@@ -256,6 +256,10 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const handle = await orchestrator
         .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: actorOf(deps.env), ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
         .catch(toAppError);
+      return summary(handle.sessionId);
+    },
+    'story.overrideDomain': async (req) => {
+      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: actorOf(deps.env) }).catch(toAppError);
       return summary(handle.sessionId);
     },
     'recovery.list': () => interrupted(),

@@ -15,3 +15,4 @@ export { ChangeThrottle } from './change-throttle';
 export { findScriptedAgent, resolveAgentPreset } from './agent-presets';
 export { AGENT_PRESETS, SessionConfig, parseSessionConfig, type AgentPresetName } from './session-config';
 export type { EventSink, StopSummary, RatePoint } from './session-run';
+export { DOMAIN_OVERRIDE_GRANTED, grantDomainOverride, latestDomainOverride, type DomainOverrideGrant } from './domain-override';

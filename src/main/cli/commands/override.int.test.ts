@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPgliteTestStore } from '../../../../test/helpers/pglite';
+import { killTagged } from '../../../../test/fixtures/repos/leftovers';
+import { createScenario, type Scenario } from '../../../../test/orchestrator/scenario';
+import { killChildren, runWave } from '../../../../test/orchestrator/child';
+
+/* `wave override-domain` as a lead uses it: after `wave run` ended with a story failed at gate-3. */
+
+const tag = randomUUID();
+const homes: string[] = [];
+const scenarios: Scenario[] = [];
+
+afterAll(() => {
+  killChildren();
+  killTagged(tag);
+  for (const s of scenarios) s.cleanup();
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+describe('wave override-domain', () => {
+  it('allows the listed paths with a reason and finishes the session; refuses without a reason', async () => {
+    const s = createScenario({ stories: [{ id: 'X-1', wave: 1, domain: 'app', create: ['src/app/x1.ts'], testAgent: { write_outside: 'src/web/x1-stub.ts' } }] });
+    scenarios.push(s);
+    const seeded = await openPgliteTestStore();
+    await seeded.store.close();
+    homes.push(seeded.dataDir);
+    const env = { WAVE_HOME: seeded.dataDir, DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag, WAVE_USER: 'cli-lead' };
+
+    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'], env);
+    expect(run.code).toBe(1);
+    const sessionId = run.json.session as string;
+    expect(run.json.stories[0]).toMatchObject({ id: 'X-1', status: 'failed' });
+    expect(run.json.stories[0].reason).toMatch(/outside its domain: src\/web\/x1-stub\.ts/);
+
+    const noReason = await runWave(['override-domain', sessionId, 'X-1', '--json'], env);
+    expect(noReason.code).toBe(2);
+    expect(noReason.json.error.message).toMatch(/--reason is required/);
+
+    const ok = await runWave(['override-domain', sessionId, 'X-1', '--reason', 'the web stub is agreed with the web team', '--json'], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/cli-lead allowed story X-1 to change src\/web\/x1-stub\.ts outside domain app/);
+    expect(ok.json.override).toMatchObject({ paths: ['src/web/x1-stub.ts'], actor: 'cli-lead' });
+    expect(ok.json.continued).toMatchObject({ session: sessionId, status: 'completed' });
+    const onMain = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
+    expect(onMain).toContain('src/web/x1-stub.ts');
+  }, 120_000);
+});
