@@ -1,8 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
-import { dropFiles } from './support/drop';
 import { createGitProject, prdMarkdown, storyJson, type GitProject } from './support/project';
-import { openView, ready, setProject } from './support/steps';
+import { importAndApprovePrd, ready, setProject } from './support/steps';
 
 /** A project whose QA passes at once, so the scripted agent's work decides every outcome. */
 function sessionProject(): GitProject {
@@ -22,19 +21,12 @@ const USAGE = { model: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 3
 
 /** Imports a PRD with one story that finishes and two whose agents hang in `develop` (so STOP has agents to stop). */
 async function importAndApprove(page: Page): Promise<void> {
-  await openView(page, 'Import');
-  await dropFiles(page, page.getByTestId('drop-zone'), [
+  await importAndApprovePrd(page, [
     { name: 'prd-math.md', text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2', 'MATH-3'] }) },
     { name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers', testAgent: { usage: USAGE } }) },
     { name: 'math-2.json', text: storyJson({ id: 'MATH-2', title: 'Divide two numbers', testAgent: { usage: USAGE, hang: ['develop'] } }) },
     { name: 'math-3.json', text: storyJson({ id: 'MATH-3', title: 'Raise to a power', agent: 'fe-dev', testAgent: { usage: USAGE, hang: ['develop'] } }) },
   ]);
-  await expect(page.getByTestId('import-result')).toHaveCount(4);
-  await expect(page.locator('[data-testid="import-result"][data-outcome="invalid"]')).toHaveCount(0);
-  await openView(page, 'PRD');
-  await page.getByTestId('prd-by').fill('Ana Lead');
-  await page.getByTestId('prd-approve').click();
-  await expect(page.getByTestId('prd-status')).toContainText('approved');
 }
 
 /** Headless Chromium shows no system notifications: record what the app asks for instead. */

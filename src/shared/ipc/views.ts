@@ -32,6 +32,10 @@ export const GateAttemptView = z.object({
   costUsd: z.number().nonnegative(),
   /** One line: why it failed (or what was skipped). */
   reason: z.string().nullable(),
+  /** Paths a failed domain check found outside the story's domain (what a lead may override). */
+  outside: z.array(z.string()).max(200).optional(),
+  /** The lead's override this attempt passed its domain check with. */
+  override: z.object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(200) }).optional(),
 });
 export type GateAttemptView = z.infer<typeof GateAttemptView>;
 

@@ -49,6 +49,19 @@ export function toGateAttemptView(g: GateRun): GateAttemptView | null {
     outputTokens: Math.max(0, g.outputTokens),
     costUsd: money(g.costUsd),
     reason,
+    ...domainFacts(detail),
+  };
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** What a domain check recorded: overridable out-of-domain paths (none when paths escaped or work was uncommitted), or the override it passed with. */
+function domainFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'outside' | 'override'> {
+  const outside = strings(detail.outside);
+  const o = detail.override as { by?: unknown; reason?: unknown; paths?: unknown } | undefined;
+  return {
+    ...(outside.length > 0 && strings(detail.escaped).length === 0 && strings(detail.uncommitted).length === 0 ? { outside: outside.slice(0, 200) } : {}),
+    ...(o && typeof o.by === 'string' && typeof o.reason === 'string' ? { override: { by: o.by, reason: o.reason.slice(0, 2000), paths: strings(o.paths).slice(0, 200) } } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { useNow } from '../../state/clock';
 import { ui, useUiStore } from '../../state/ui-store';
 import { GateStrip } from '../waves/GateStrip';
 import { Gantt, type GanttLane } from './Gantt';
+import { DomainOverride } from './DomainOverride';
 import { GateDetail } from './GateDetail';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
@@ -73,6 +74,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
           {story.reason}
         </p>
       ) : null}
+      <DomainOverride story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}

@@ -1,0 +1,60 @@
+import { expect, test } from './support/fixtures';
+import { createGitProject, prdMarkdown, storyJson } from './support/project';
+import { importAndApprovePrd, ready, setProject } from './support/steps';
+
+test.describe('a domain check a lead overrides', () => {
+  test('shows the paths outside the domain, takes a reason, resumes the story and merges it', async ({ fresh }, testInfo) => {
+    test.setTimeout(180_000);
+    const page = fresh.page;
+    const project = createGitProject({
+      config: {
+        targetBranch: 'main',
+        domains: { app: ['src/app/**'], web: ['src/web/**'] },
+        qa: { check: ['node', '-e', 'process.exit(0)'] },
+        execution: { max_retries: 1, timeout_minutes: 5 },
+        worktree: { copy: [] },
+      },
+    });
+    try {
+      await ready(page);
+      await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
+      await importAndApprovePrd(page, [
+        { name: 'prd-sum.md', text: prdMarkdown({ id: 'PRD-SUM', title: 'Sums', stories: ['SUM-1'] }) },
+        { name: 'sum-1.json', text: storyJson({ id: 'SUM-1', title: 'Sum a list', domain: 'app', files: ['src/app/sum.js'], testAgent: { write_outside: 'src/web/sum-widget.js' } }) },
+      ]);
+      await page.getByTestId('start-button').click();
+
+      const row = page.locator('[data-testid="story-row"][data-story="SUM-1"]');
+      await expect(row).toHaveAttribute('data-status', 'failed', { timeout: 90_000 });
+      await expect(page.getByTestId('session-state')).toContainText('failed');
+      await row.click();
+      const detail = page.getByTestId('story-detail');
+      const violation = detail.getByTestId('domain-violation');
+      await expect(violation).toContainText('Changed outside domain app');
+      await expect(violation).toContainText('src/web/sum-widget.js');
+
+      await violation.getByTestId('domain-override-open').click();
+      const dialog = page.getByTestId('domain-override-dialog');
+      await expect(dialog).toBeVisible();
+      await expect(dialog.getByTestId('domain-override-reason')).toBeFocused();
+      // A reason is required: nothing is sent without one.
+      await dialog.getByTestId('domain-override-submit').click();
+      await expect(dialog.getByTestId('domain-override-error')).toContainText('at least 10 characters');
+      await dialog.getByTestId('domain-override-reason').fill('The widget stub was agreed with the web team.');
+      // Typing a reason clears the complaint about the missing one.
+      await expect(dialog.getByTestId('domain-override-error')).toHaveCount(0);
+      await page.screenshot({ path: testInfo.outputPath('domain-override.png') });
+      await dialog.getByTestId('domain-override-submit').click();
+      await expect(dialog).toBeHidden();
+
+      // The session resumes on its own: the story runs gate-3 again with the override and merges.
+      await expect(row).toHaveAttribute('data-status', 'merged', { timeout: 90_000 });
+      await expect(page.getByTestId('session-state')).toContainText('completed');
+      await row.click();
+      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('The widget stub was agreed with the web team.');
+      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('src/web/sum-widget.js');
+    } finally {
+      project.cleanup();
+    }
+  });
+});
