@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { killTagged } from '../fixtures/repos/leftovers';
+import { openPgliteTestStore } from '../helpers/pglite';
+import { createScenario, type Scenario, type ScenarioOptions } from './scenario';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** `wave` with the orchestrator's commands registered (see wave-cli.ts). */
@@ -91,4 +97,35 @@ export async function runWave(args: string[], env: NodeJS.ProcessEnv, cwd?: stri
 /** SIGKILLs every child still running (afterAll). */
 export function killChildren(): void {
   for (const c of live) c.kill('SIGKILL');
+}
+
+/**
+ * What a test file of `wave` processes shares: a tag for its agents, embedded data dirs and
+ * scenarios, all removed (and every child and tagged agent killed) in afterAll.
+ */
+export function waveProcessSuite(): { tag: string; home(): Promise<string>; scenario(options: ScenarioOptions): Scenario } {
+  const tag = randomUUID();
+  const homes: string[] = [];
+  const scenarios: Scenario[] = [];
+  afterAll(() => {
+    killChildren();
+    killTagged(tag);
+    for (const s of scenarios) s.cleanup();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  });
+  return {
+    tag,
+    // An initialised embedded database (initdb in wasm is slow), as `wave` would leave it.
+    async home() {
+      const seeded = await openPgliteTestStore();
+      await seeded.store.close();
+      homes.push(seeded.dataDir);
+      return seeded.dataDir;
+    },
+    scenario(options) {
+      const s = createScenario(options);
+      scenarios.push(s);
+      return s;
+    },
+  };
 }

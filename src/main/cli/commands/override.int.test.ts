@@ -1,33 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openPgliteTestStore } from '../../../../test/helpers/pglite';
-import { killTagged } from '../../../../test/fixtures/repos/leftovers';
-import { createScenario, type Scenario } from '../../../../test/orchestrator/scenario';
-import { killChildren, runWave } from '../../../../test/orchestrator/child';
+import { describe, expect, it } from 'vitest';
+import { runWave, waveProcessSuite } from '../../../../test/orchestrator/child';
 
 /* `wave override-domain` as a lead uses it: after `wave run` ended with a story failed at gate-3. */
 
-const tag = randomUUID();
-const homes: string[] = [];
-const scenarios: Scenario[] = [];
-
-afterAll(() => {
-  killChildren();
-  killTagged(tag);
-  for (const s of scenarios) s.cleanup();
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
-});
+const suite = waveProcessSuite();
 
 describe('wave override-domain', () => {
   it('allows the listed paths with a reason and finishes the session; refuses without a reason', async () => {
-    const s = createScenario({ stories: [{ id: 'X-1', wave: 1, domain: 'app', create: ['src/app/x1.ts'], testAgent: { write_outside: 'src/web/x1-stub.ts' } }] });
-    scenarios.push(s);
-    const seeded = await openPgliteTestStore();
-    await seeded.store.close();
-    homes.push(seeded.dataDir);
-    const env = { WAVE_HOME: seeded.dataDir, DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag, WAVE_USER: 'cli-lead' };
+    const s = suite.scenario({ stories: [{ id: 'X-1', wave: 1, domain: 'app', create: ['src/app/x1.ts'], testAgent: { write_outside: 'src/web/x1-stub.ts' } }] });
+    const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
 
     const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'], env);
     expect(run.code).toBe(1);

@@ -1,39 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openPgliteTestStore } from '../../../../test/helpers/pglite';
-import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
-import { createScenario, type Scenario } from '../../../../test/orchestrator/scenario';
-import { killChildren, runWave, startWave } from '../../../../test/orchestrator/child';
+import { describe, expect, it } from 'vitest';
+import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { runWave, startWave, waveProcessSuite } from '../../../../test/orchestrator/child';
 
 /*
  * `wave run`, `wave status`, `wave stop` as separate processes on the embedded store: the
  * running session holds the database, so status and stop reach it through the data dir.
  */
 
-const tag = randomUUID();
-const homes: string[] = [];
-const scenarios: Scenario[] = [];
-
-afterAll(() => {
-  killChildren();
-  killTagged(tag);
-  for (const s of scenarios) s.cleanup();
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
-});
-
-async function home(): Promise<string> {
-  // An initialised embedded database (initdb in wasm is slow), as `wave` would leave it.
-  const seeded = await openPgliteTestStore();
-  await seeded.store.close();
-  homes.push(seeded.dataDir);
-  return seeded.dataDir;
-}
+const { tag, home, scenario } = waveProcessSuite();
 
 describe('wave run / status / stop', () => {
   it('refuses to run a PRD nobody approved, saying how to approve it', async () => {
-    const s = createScenario({ stories: [{ id: 'N-1', wave: 1, domain: 'app', create: ['src/app/n1.ts'] }] });
-    scenarios.push(s);
+    const s = scenario({ stories: [{ id: 'N-1', wave: 1, domain: 'app', create: ['src/app/n1.ts'] }] });
     const r = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--json'], { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '' });
     expect(r.code).toBe(1);
     expect(r.json.error.code).toBe('precondition_failed');
@@ -42,7 +20,7 @@ describe('wave run / status / stop', () => {
   }, 90_000);
 
   it('runs, shows live status, and stops from another process through the data dir with no agent left', async () => {
-    const s = createScenario({
+    const s = scenario({
       stories: [
         // Hangs in develop (and ignores SIGTERM) until the stop: there is always an agent to stop.
         { id: 'C-1', wave: 1, domain: 'app', create: ['src/app/c1.ts'], testAgent: { hang: ['develop'], ignore_sigterm: true, grandchildren: 1 } },
@@ -50,7 +28,6 @@ describe('wave run / status / stop', () => {
         { id: 'C-3', wave: 2, domain: 'web', create: ['src/web/c3.ts'] },
       ],
     });
-    scenarios.push(s);
     const env = { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag, WAVE_USER: 'cli-lead' };
     const run = startWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--concurrency', '2', '--budget', '3', '--json'], env);
     await run.waitForStderr(/Approved PRD .* as ci-bot/, 90_000);
