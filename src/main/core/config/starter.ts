@@ -14,7 +14,7 @@ export function starterWaveConfig(): Record<string, unknown> {
       concurrency: 'How many stories of one wave run at the same time.',
       budgetUsd: 'A session stops starting new work when it has spent this many US dollars; null means no limit.',
       execution: 'Defaults for stories without their own execution block: fix-loop retries and minutes per agent phase.',
-      merge: 'strategy "merge" records a merge commit, "ff" only fast-forwards. requireApproval must stay false: waiting for a person at gate 7 is not built yet, and true is refused.',
+      merge: 'strategy "merge" records a merge commit, "ff" only fast-forwards; requireApproval: true makes gate 7 wait until a person approves each merge (in the story detail or with wave approve-merge).',
       worktree: 'copy: untracked files copied into each story worktree; setup: a command run once in each new worktree.',
     },
     targetBranch: 'main',

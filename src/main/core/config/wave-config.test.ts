@@ -53,15 +53,10 @@ describe('wave.config.json', () => {
     expect(r.errors.map((e) => e.pointer)).toEqual(['/qa/1']);
   });
 
-  it('refuses merge.requireApproval: true at its line instead of merging without the approval', async () => {
-    const text = '{\n  "merge": {\n    "strategy": "ff",\n    "requireApproval": true\n  }\n}\n';
-    const r = validateWaveConfigText(text);
-    expect(r.valid).toBe(false);
-    expect(r.errors.map((e) => [e.code, e.pointer, e.line, e.column])).toEqual([['unsupported', '/merge/requireApproval', 4, 24]]);
-    expect(r.errors[0]!.suggestion).toMatch(/Set it to false/);
-    expect(validateWaveConfigText(text.replace('true', 'false')).valid).toBe(true);
-    fs.writeFileSync(path.join(dir, 'wave.config.json'), text);
-    await expect(loadWaveConfig(dir)).rejects.toThrow(/line 4, column 24: merge.requireApproval: true is not supported yet/);
+  it('takes merge.requireApproval: true (gate 7 then waits for a person)', () => {
+    const r = validateWaveConfigText('{\n  "merge": {\n    "strategy": "ff",\n    "requireApproval": true\n  }\n}\n');
+    expect(r.valid).toBe(true);
+    expect(r.config!.merge).toEqual({ strategy: 'ff', requireApproval: true });
   });
 
   it('loadWaveConfig throws a located error for an invalid file', async () => {

@@ -139,22 +139,6 @@ export function validateWaveConfigText(text: string, file = WAVE_CONFIG_FILE): C
       suggestion: `Remove one of the two "${d.key}" entries.`,
     });
   }
-  const merge = value.merge;
-  if (isRecord(merge) && merge.requireApproval === true) {
-    // Accepting it would be a promise WAVE does not keep yet: it would merge without waiting for anyone.
-    const pos = locate(tree, lines, '/merge/requireApproval', 'value');
-    errors.push({
-      severity: 'error',
-      code: 'unsupported',
-      file,
-      pointer: '/merge/requireApproval',
-      line: pos.line,
-      column: pos.column,
-      message: 'merge.requireApproval: true is not supported yet: gate 7 cannot wait for a person, so WAVE refuses to run rather than merge without the approval you asked for.',
-      suggestion: 'Set it to false (or remove it), or use strategy "ff" with a protected target branch and review the merges there.',
-      value: true,
-    });
-  }
   const warnings: StoryIssue[] = findUnknownFields(WAVE_CONFIG_SCHEMA, value).map((u) => {
     const pos = locate(tree, lines, u.pointer, 'key');
     const guess = closestName(u.key, u.known);

@@ -16,3 +16,4 @@ export { findScriptedAgent, resolveAgentPreset } from './agent-presets';
 export { AGENT_PRESETS, SessionConfig, parseSessionConfig, type AgentPresetName } from './session-config';
 export type { EventSink, StopSummary, RatePoint } from './session-run';
 export { DOMAIN_OVERRIDE_GRANTED, grantDomainOverride, latestDomainOverride, type DomainOverrideGrant } from './domain-override';
+export { approveMerge, isAwaitingMergeApproval, MERGE_APPROVAL_WAIT, MERGE_APPROVED, mergeApprovalState, type MergeApproval } from './merge-approval';

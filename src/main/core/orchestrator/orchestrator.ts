@@ -24,6 +24,7 @@ import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type 
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 import { OrchestratorError, type OrchestratorErrorCode } from './errors';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
+import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
 
 export interface OrchestratorOptions {
   /** Extra environment for agent processes and QA commands (tests tag their processes with it). */
@@ -392,6 +393,19 @@ export class Orchestrator {
       actor: req.actor,
     });
     return { grant, handle };
+  }
+
+  /**
+   * A person approves merging a story that waits at gate-7 (merge.requireApproval): the
+   * approval, bound to the commit gate-7 asked about, goes to the audit log and the session
+   * resumes; the story merges if its branch is still at that commit.
+   */
+  async approveMerge(sessionId: string, storyId: string, req: { actor: string; comment?: string; force?: boolean }): Promise<{ approval: MergeApproval; handle: SessionHandle }> {
+    this.assertOpen();
+    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is running in this process; approve the merge once it has paused for the approval.`);
+    const approval = await approveMergeRecord(this.store, { sessionId, storyId, actor: req.actor, comment: req.comment });
+    const handle = await this.resume(sessionId, { strategy: 'resume_from_last', force: req.force, actor: req.actor });
+    return { approval, handle };
   }
 
   /**

@@ -26,6 +26,8 @@ export const SessionConfig = z.object({
   maxRetries: z.number().int().min(0),
   timeoutMinutes: z.number().positive(),
   mergeStrategy: z.enum(['fast-forward', 'merge-commit']),
+  /** merge.requireApproval: gate-7 waits for a person (absent in configs stored before it existed). */
+  requireMergeApproval: z.boolean().default(false),
   copyFiles: z.array(z.string()),
   setup: z.array(z.string()).nullable(),
   waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
@@ -35,13 +37,14 @@ export const SessionConfig = z.object({
 export type SessionConfig = z.infer<typeof SessionConfig>;
 
 /** The parts of a session config that come from wave.config.json (re-read on resume). */
-export function configFromWaveConfig(c: WaveConfig): Pick<SessionConfig, 'qa' | 'domains' | 'maxRetries' | 'timeoutMinutes' | 'mergeStrategy' | 'copyFiles' | 'setup'> {
+export function configFromWaveConfig(c: WaveConfig): Pick<SessionConfig, 'qa' | 'domains' | 'maxRetries' | 'timeoutMinutes' | 'mergeStrategy' | 'requireMergeApproval' | 'copyFiles' | 'setup'> {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
     domains: c.domains,
     maxRetries: c.execution.max_retries,
     timeoutMinutes: c.execution.timeout_minutes,
     mergeStrategy: c.merge.strategy === 'ff' ? 'fast-forward' : 'merge-commit',
+    requireMergeApproval: c.merge.requireApproval,
     copyFiles: c.worktree.copy,
     setup: c.worktree.setup,
   };

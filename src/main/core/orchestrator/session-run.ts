@@ -13,6 +13,7 @@ import { BudgetGuard, type BudgetCrossing } from './budget';
 import { ChangeThrottle } from './change-throttle';
 import { ControlFiles, readKillSwitch } from './control-files';
 import type { SessionConfig } from './session-config';
+import { isAwaitingMergeApproval } from './merge-approval';
 import { SessionFiles } from './session-files';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import type { LiveSessionFacts, SessionViewReader, StoryMeta } from './session-views';
@@ -422,6 +423,11 @@ export class SessionRun implements PipelineHost {
     } else if (this.pausing) {
       status = 'paused';
       reason = `Paused: the budget of $${(this.budget.budgetUsd ?? 0).toFixed(2)} is used up ($${this.budget.spentUsd.toFixed(4)} spent); ${bad.length} stor${bad.length === 1 ? 'y waits' : 'ies wait'}. Raise the budget and resume.`;
+    } else if (bad.length > 0 && bad.some((r) => isAwaitingMergeApproval(r)) && bad.every((r) => isAwaitingMergeApproval(r) || waitsForDependencies(r))) {
+      // Nothing failed: the session waits for a person (merge.requireApproval) and goes on after the approval.
+      status = 'paused';
+      const waiting = bad.filter((r) => isAwaitingMergeApproval(r)).map((r) => r.storyId);
+      reason = `Waiting for merge approval of ${waiting.join(', ')}: approve in the story's detail or with wave approve-merge; the session then continues.`;
     } else if (bad.length === 0) {
       status = 'completed';
       reason = `All ${runs.length} stor${runs.length === 1 ? 'y' : 'ies'} merged into ${this.config.targetBranch}.`;
@@ -436,6 +442,7 @@ export class SessionRun implements PipelineHost {
       .set({ status, stopReason: reason, endedAt: status === 'paused' ? null : new Date() })
       .where(eq(sessions.id, this.sessionId));
     await this.o.store.db.insert(auditLog).values({ actor: 'orchestrator', action: `session.${status}`, subjectType: 'session', subjectId: this.sessionId, detail: { reason } });
+    if (status === 'paused' && !this.pausing) this.notice('escalation', `Session ${this.sessionId} waits for merge approvals`, reason);
     if (status !== 'paused') this.notice(status, status === 'completed' ? `Session ${this.sessionId} completed` : `Session ${this.sessionId} failed`, reason);
   }
 
@@ -651,4 +658,12 @@ export class SessionRun implements PipelineHost {
     if (this.o.store.kind === 'pglite') await this.writeViewFile().catch(() => undefined);
     this.control.unregister(this.sessionId);
   }
+}
+
+/**
+ * A story held at gate-0 by dependencies that have not merged. In a session whose other
+ * unfinished stories all wait for merge approvals, that is what it waits for too.
+ */
+function waitsForDependencies(r: { status: string; currentGate: string | null; reason: string | null }): boolean {
+  return r.status === 'blocked' && r.currentGate === 'gate-0' && (r.reason ?? '').startsWith('Blocked: depends on');
 }

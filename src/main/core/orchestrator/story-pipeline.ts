@@ -13,6 +13,7 @@ import type { ResolvedPreset } from './agent-presets';
 import type { SessionConfig } from './session-config';
 import { SessionFiles } from './session-files';
 import { latestDomainOverride } from './domain-override';
+import { MERGE_APPROVAL_WAIT, mergeApprovalState, requestMergeApproval } from './merge-approval';
 
 /** What a story pipeline needs from the session that runs it. */
 export interface PipelineHost {
@@ -174,6 +175,7 @@ export class StoryPipeline {
         await this.markIdle('queued', `Waiting at ${gate}: the session budget is used up; raise it and resume.`, gate);
         return;
       }
+      if (gate === 'gate-7' && this.host.config.requireMergeApproval && !(await this.mergeApproved())) return;
       const next: Next = await this.runGate(gate);
       if (next === 'end') return;
       if (next === 'retry') continue;
@@ -195,8 +197,26 @@ export class StoryPipeline {
     for (const r of rows) this.attempts.set(r.gate, Number(r.n ?? 0));
   }
 
-  /** Leaves the story waiting (stopped, or queued for budget) at `gate` without a gate run. */
-  private async markIdle(status: 'stopped' | 'queued', reason: string, gate: GateId): Promise<void> {
+  /**
+   * merge.requireApproval: true when a person approved merging the branch at its current
+   * commit; otherwise records the request, parks the story before gate-7 and tells the lead.
+   */
+  private async mergeApproved(): Promise<boolean> {
+    const head = this.headSha ?? (await this.head());
+    const { approved } = await mergeApprovalState(this.host.store, this.host.sessionId, this.storyId);
+    if (approved && approved.headSha === head) return true;
+    const branch = this.run.branch ?? null;
+    await requestMergeApproval(this.host.store, { sessionId: this.host.sessionId, storyId: this.storyId, storyRunId: this.run.id, headSha: head, branch });
+    const stale = approved ? ` ${approved.actor} approved ${approved.headSha.slice(0, 12)}, but the branch has changed since.` : '';
+    const why = `${MERGE_APPROVAL_WAIT} of ${branch ?? 'the story branch'} at ${head.slice(0, 12)} into ${this.host.config.targetBranch}.${stale} Approve it in the story's detail or with: wave approve-merge ${this.host.sessionId} ${this.storyId}`;
+    await this.markIdle('blocked', why, 'gate-7');
+    await this.host.publish({ type: 'escalation', session: this.host.sessionId, story: this.storyId, reason: oneLine(why, 2000), gate: 'gate-7' });
+    this.host.notice('escalation', `Story ${this.storyId} waits for your merge approval`, why);
+    return false;
+  }
+
+  /** Leaves the story waiting (stopped, queued for budget, blocked for a person) at `gate` without a gate run. */
+  private async markIdle(status: 'stopped' | 'queued' | 'blocked', reason: string, gate: GateId): Promise<void> {
     await this.host.store.db
       .update(storyRuns)
       .set({ status, reason, currentGate: gate, updatedAt: sql`now()` })
