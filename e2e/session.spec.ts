@@ -1,21 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
-import { createGitProject, prdMarkdown, storyJson, type GitProject } from './support/project';
+import { createSessionProject, prdMarkdown, storyJson } from './support/project';
 import { importAndApprovePrd, ready, setProject } from './support/steps';
-
-/** A project whose QA passes at once, so the scripted agent's work decides every outcome. */
-function sessionProject(): GitProject {
-  return createGitProject({
-    config: {
-      targetBranch: 'main',
-      domains: {},
-      qa: { check: ['node', '-e', 'process.exit(0)'] },
-      execution: { max_retries: 1, timeout_minutes: 5 },
-      merge: { strategy: 'merge', requireApproval: false },
-      worktree: { copy: [] },
-    },
-  });
-}
 
 const USAGE = { model: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.02 };
 
@@ -58,7 +44,7 @@ test.describe('a session, live', () => {
   test('runs with the scripted agent, updates board, timeline and charts live, stops verified, and resumes in one click after a crash', async ({ fresh, transport }, testInfo) => {
     test.setTimeout(240_000);
     let page = fresh.page;
-    const project = sessionProject();
+    const project = createSessionProject();
     try {
       await page.addInitScript(FAKE_NOTIFICATIONS);
       await page.reload();

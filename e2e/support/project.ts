@@ -36,6 +36,21 @@ export function createGitProject(opts: { config?: Record<string, unknown>; files
   return { dir, name, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/** A project whose QA passes at once, so the scripted agent's work decides every outcome; `config` overrides parts of wave.config.json. */
+export function createSessionProject(config: Record<string, unknown> = {}): GitProject {
+  return createGitProject({
+    config: {
+      targetBranch: 'main',
+      domains: {},
+      qa: { check: ['node', '-e', 'process.exit(0)'] },
+      execution: { max_retries: 1, timeout_minutes: 5 },
+      merge: { strategy: 'merge', requireApproval: false },
+      worktree: { copy: [] },
+      ...config,
+    },
+  });
+}
+
 export interface StorySpec {
   id: string;
   title: string;

@@ -87,6 +87,11 @@ export const requests = {
       .strict(),
     response: SessionSummary,
   },
+  'story.approveMerge': {
+    doc: 'Approves merging a story that waits at gate-7 (merge.requireApproval), bound to the commit it waits with, and resumes the session.',
+    request: z.object({ sessionId: Id, storyId: Id, comment: z.string().trim().max(2000).optional() }).strict(),
+    response: SessionSummary,
+  },
 
   'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },
   'events.deadLetters': {

@@ -16,6 +16,7 @@ export const REQUEST_NAMES = [
   'session.stop',
   'session.resume',
   'story.overrideDomain',
+  'story.approveMerge',
   'recovery.list',
   'events.deadLetters',
   'metrics.get',

@@ -60,6 +60,10 @@ export const StoryRunView = z.object({
   mergeSha: z.string().nullable(),
   progress: z.object({ message: z.string(), pct: z.number().min(0).max(100).nullable() }).nullable(),
   gates: z.array(GateAttemptView),
+  /** Parked before gate-7 until a person approves its merge (merge.requireApproval); `reason` says which commit. */
+  awaitingMergeApproval: z.boolean().optional(),
+  /** The story branch (wave/<agent>/<story-id>) once it has one. */
+  branch: z.string().nullable().optional(),
 });
 export type StoryRunView = z.infer<typeof StoryRunView>;
 

@@ -2,7 +2,7 @@ import type { CliCommand } from '../cli-types';
 import { demoCommand } from './demo';
 import { importCommand } from './import';
 import { initCommand } from './init';
-import { overrideDomainCommand } from './override';
+import { approveMergeCommand, overrideDomainCommand } from './decisions';
 import { prdCommand } from './prd';
 import { recoverCommand } from './recover';
 import { createResumeCommand } from './resume';
@@ -29,6 +29,7 @@ export const commands: readonly CliCommand[] = [
   recoverCommand,
   resumeCommand,
   overrideDomainCommand,
+  approveMergeCommand,
   demoCommand,
   signalCommand,
   serveCommand,

@@ -262,6 +262,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: actorOf(deps.env) }).catch(toAppError);
       return summary(handle.sessionId);
     },
+    'story.approveMerge': async (req) => {
+      const { handle } = await orchestrator
+        .approveMerge(req.sessionId, req.storyId, { actor: actorOf(deps.env), ...(req.comment ? { comment: req.comment } : {}) })
+        .catch(toAppError);
+      return summary(handle.sessionId);
+    },
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
       (await deps.bus.listDeadLetters({ limit: req.limit ?? 100 })).map((d) => ({

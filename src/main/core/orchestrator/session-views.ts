@@ -8,6 +8,7 @@ import {
   type StoryRunView,
 } from '../../../shared/ipc';
 import { gateRuns, projects, sessions, stories, storyRuns, usage, type GateRun, type Session, type StoryRun, type WaveQueryable } from '../../store';
+import { isAwaitingMergeApproval } from './merge-approval';
 import type { InterruptedSession } from '../checkpointer';
 
 /*
@@ -82,6 +83,8 @@ export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates
     endedAt: iso(run.endedAt),
     reason: run.reason,
     mergeSha: run.mergeSha,
+    branch: run.branch,
+    ...(isAwaitingMergeApproval(run) ? { awaitingMergeApproval: true } : {}),
     progress,
     gates: gates
       .filter((g) => g.epoch === run.epoch)

@@ -8,7 +8,7 @@ import { useNow } from '../../state/clock';
 import { ui, useUiStore } from '../../state/ui-store';
 import { GateStrip } from '../waves/GateStrip';
 import { Gantt, type GanttLane } from './Gantt';
-import { DomainOverride } from './DomainOverride';
+import { StoryDecisions } from './StoryDecisions';
 import { GateDetail } from './GateDetail';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
@@ -70,11 +70,11 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         {story.mergeSha ? <Fact k="merged as" v={<span className="mono">{story.mergeSha.slice(0, 12)}</span>} /> : null}
       </dl>
       {story.reason ? (
-        <p className={['failed', 'blocked', 'escalated'].includes(story.status) ? 'callout callout-bad' : 'callout'} data-testid="story-detail-reason">
+        <p className={['failed', 'blocked', 'escalated'].includes(story.status) && !story.awaitingMergeApproval ? 'callout callout-bad' : 'callout'} data-testid="story-detail-reason">
           {story.reason}
         </p>
       ) : null}
-      <DomainOverride story={story} />
+      <StoryDecisions story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}

@@ -153,10 +153,11 @@ function BoardList({ rows, now, selected }: { rows: BoardRow[]; now: number; sel
 }
 
 const StoryRow = memo(function StoryRow({ story, now, selected }: { story: StoryRunView; now: number; selected: boolean }) {
-  const problem = PROBLEM.has(story.status);
+  // Waiting for a person's merge approval is not a failure of the story's work.
+  const problem = PROBLEM.has(story.status) && !story.awaitingMergeApproval;
   const elapsed = elapsedMs(story.startedAt, storyEndIso(story), now);
   const gate = story.currentGate ? `${story.currentGate} ${GATE_NAMES[story.currentGate]}` : null;
-  const line2 = problem && story.reason ? `✕ ${story.reason}` : story.progress ? `${story.progress.message}${story.progress.pct !== null ? ` (${Math.round(story.progress.pct)} %)` : ''}` : (story.reason ?? '');
+  const line2 = story.awaitingMergeApproval ? `⏸ ${story.reason ?? 'Waiting for merge approval'}` : problem && story.reason ? `✕ ${story.reason}` : story.progress ? `${story.progress.message}${story.progress.pct !== null ? ` (${Math.round(story.progress.pct)} %)` : ''}` : (story.reason ?? '');
   return (
     <div className={`story-row status-${story.status}${selected ? ' selected' : ''}`} data-testid="story-row" data-story={story.storyId} data-status={story.status} onClick={() => ui.openStory(story.id)}>
       <button type="button" className="story-open" onClick={(e) => (e.stopPropagation(), ui.openStory(story.id))} aria-label={`Open ${story.storyId}: ${story.title}`} aria-pressed={selected}>

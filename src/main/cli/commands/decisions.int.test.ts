@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runWave, waveProcessSuite } from '../../../../test/orchestrator/child';
 
-/* `wave override-domain` as a lead uses it: after `wave run` ended with a story failed at gate-3. */
+/* `wave override-domain` and `wave approve-merge` as a lead uses them, after `wave run` ended or paused. */
 
 const suite = waveProcessSuite();
 
-describe('wave override-domain', () => {
+describe('wave override-domain / approve-merge', () => {
   it('allows the listed paths with a reason and finishes the session; refuses without a reason', async () => {
     const s = suite.scenario({ stories: [{ id: 'X-1', wave: 1, domain: 'app', create: ['src/app/x1.ts'], testAgent: { write_outside: 'src/web/x1-stub.ts' } }] });
     const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
@@ -28,5 +28,24 @@ describe('wave override-domain', () => {
     expect(ok.json.continued).toMatchObject({ session: sessionId, status: 'completed' });
     const onMain = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
     expect(onMain).toContain('src/web/x1-stub.ts');
+  }, 120_000);
+
+  it('approve-merge lets a story parked before gate-7 merge and finishes the paused session', async () => {
+    const s = suite.scenario({ stories: [{ id: 'Y-1', wave: 1, domain: 'app', create: ['src/app/y1.ts'] }], config: { merge: { strategy: 'merge', requireApproval: true } } });
+    const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
+
+    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'], env);
+    expect(run.json.status).toBe('paused');
+    expect(run.json.stories[0]).toMatchObject({ id: 'Y-1', status: 'blocked' });
+    expect(run.json.reason).toMatch(/Waiting for merge approval of Y-1/);
+    const onMain = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
+    expect(onMain()).not.toContain('src/app/y1.ts');
+
+    const ok = await runWave(['approve-merge', run.json.session, 'Y-1', '--comment', 'diff reviewed', '--json'], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/cli-lead approved merging story Y-1 at [0-9a-f]{12}: diff reviewed/);
+    expect(ok.json.approval).toMatchObject({ actor: 'cli-lead', comment: 'diff reviewed' });
+    expect(ok.json.continued).toMatchObject({ status: 'completed' });
+    expect(onMain()).toContain('src/app/y1.ts');
   }, 120_000);
 });

@@ -1,20 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { expect, test } from './support/fixtures';
-import { createGitProject, prdMarkdown, storyJson } from './support/project';
+import { createSessionProject, prdMarkdown, storyJson } from './support/project';
 import { importAndApprovePrd, ready, setProject } from './support/steps';
 
-test.describe('a domain check a lead overrides', () => {
+test.describe("a lead's decisions about a story", () => {
   test('shows the paths outside the domain, takes a reason, resumes the story and merges it', async ({ fresh }, testInfo) => {
     test.setTimeout(180_000);
     const page = fresh.page;
-    const project = createGitProject({
-      config: {
-        targetBranch: 'main',
-        domains: { app: ['src/app/**'], web: ['src/web/**'] },
-        qa: { check: ['node', '-e', 'process.exit(0)'] },
-        execution: { max_retries: 1, timeout_minutes: 5 },
-        worktree: { copy: [] },
-      },
-    });
+    const project = createSessionProject({ domains: { app: ['src/app/**'], web: ['src/web/**'] } });
     try {
       await ready(page);
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
@@ -53,6 +46,44 @@ test.describe('a domain check a lead overrides', () => {
       await row.click();
       await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('The widget stub was agreed with the web team.');
       await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('src/web/sum-widget.js');
+    } finally {
+      project.cleanup();
+    }
+  });
+
+  test('merge.requireApproval: the story waits before gate-7, nothing merges until the lead approves', async ({ fresh }, testInfo) => {
+    test.setTimeout(180_000);
+    const page = fresh.page;
+    const project = createSessionProject({ merge: { strategy: 'merge', requireApproval: true } });
+    const onMain = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: project.dir, encoding: 'utf8' });
+    try {
+      await ready(page);
+      await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
+      await importAndApprovePrd(page, [
+        { name: 'prd-avg.md', text: prdMarkdown({ id: 'PRD-AVG', title: 'Averages', stories: ['AVG-1'] }) },
+        { name: 'avg-1.json', text: storyJson({ id: 'AVG-1', title: 'Average a list', files: ['src/avg.js'] }) },
+      ]);
+      await page.getByTestId('start-button').click();
+
+      const row = page.locator('[data-testid="story-row"][data-story="AVG-1"]');
+      await expect(row).toHaveAttribute('data-status', 'blocked', { timeout: 90_000 });
+      await expect(page.getByTestId('session-state')).toContainText('paused');
+      await expect(row).toContainText('Waiting for merge approval');
+      await expect(page.locator('[data-testid="toast"][data-kind="escalation"]').first()).toContainText('merge approval');
+      expect(onMain()).not.toContain('src/avg.js');
+      await row.click();
+      const panel = page.getByTestId('story-detail').getByTestId('merge-approval');
+      await expect(panel).toContainText('wave/be-dev/AVG-1');
+      await panel.getByTestId('merge-approval-open').click();
+      const dialog = page.getByTestId('merge-approval-dialog');
+      await dialog.getByTestId('merge-approval-reason').fill('Diff reviewed: small and tested.');
+      await page.screenshot({ path: testInfo.outputPath('merge-approval.png') });
+      await dialog.getByTestId('merge-approval-submit').click();
+      await expect(dialog).toBeHidden();
+
+      await expect(row).toHaveAttribute('data-status', 'merged', { timeout: 90_000 });
+      await expect(page.getByTestId('session-state')).toContainText('completed');
+      expect(onMain()).toContain('src/avg.js');
     } finally {
       project.cleanup();
     }
