@@ -78,4 +78,38 @@ describe('merge approval at gate-7', () => {
       await orch.dispose();
     }
   }, 180_000);
+
+  it('asks again when the branch changed after the approval (the target moved and gate-6 merged it in)', async () => {
+    const s = suite.scenario([{ id: 'MB-1', wave: 1, domain: 'app', create: ['src/app/mb1.ts'] }]);
+    const configPath = join(s.repo.path, 'wave.config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    // Fast-forward only: a target that moved sends the story back to gate-6, which changes the branch.
+    writeFileSync(configPath, `${JSON.stringify({ ...config, merge: { strategy: 'ff', requireApproval: true } }, null, 2)}\n`);
+    execFileSync('git', ['commit', '-qam', 'require merge approval, fast-forward only'], { cwd: s.repo.path });
+    const prdId = await importAndApprove(suite.store, s);
+    const orch = suite.orchestrator(new RecordingHub());
+    try {
+      const first = await orch.startSession({ prdId, agentPreset: 'command' });
+      const sessionId = first.sessionId;
+      expect((await first.done).status).toBe('paused');
+      // Someone else lands work on main while the story waits.
+      writeFileSync(join(s.repo.path, 'NOTES.md'), 'landed meanwhile\n');
+      execFileSync('git', ['add', 'NOTES.md'], { cwd: s.repo.path });
+      execFileSync('git', ['commit', '-qm', 'work landed while MB-1 waited'], { cwd: s.repo.path });
+
+      const { approval, handle } = await orch.approveMerge(sessionId, 'MB-1', { actor: 'dana' });
+      expect((await handle.done).status).toBe('paused');
+      const [run] = await suite.store.db.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, 'MB-1')));
+      expect(run).toMatchObject({ status: 'blocked', currentGate: 'gate-7' });
+      expect(run!.reason).toContain(`dana approved ${approval.headSha.slice(0, 12)}, but the branch has changed since`);
+      expect(execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' })).not.toContain('src/app/mb1.ts');
+
+      const again = await orch.approveMerge(sessionId, 'MB-1', { actor: 'dana', comment: 'looked at it again' });
+      expect(again.approval.headSha).not.toBe(approval.headSha);
+      expect((await again.handle.done).status).toBe('completed');
+      expect(execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' })).toContain('src/app/mb1.ts');
+    } finally {
+      await orch.dispose();
+    }
+  }, 180_000);
 });
