@@ -69,6 +69,9 @@ test.describe("a lead's decisions about a story", () => {
       await expect(row).toHaveAttribute('data-status', 'blocked', { timeout: 90_000 });
       await expect(page.getByTestId('session-state')).toContainText('paused');
       await expect(row).toContainText('Waiting for merge approval');
+      // The recovery banner says what the session waits for, not that nothing owns it.
+      await expect(page.getByTestId('recovery-banner')).toContainText('Waiting for merge approval of AVG-1');
+      await expect(page.getByTestId('recovery-banner')).toContainText('waiting AVG-1 at gate-7');
       await expect(page.locator('[data-testid="toast"][data-kind="escalation"]').first()).toContainText('merge approval');
       expect(onMain()).not.toContain('src/avg.js');
       await row.click();

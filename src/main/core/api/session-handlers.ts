@@ -106,6 +106,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
             ownerHost: s.ownerHost,
             heartbeatAt: s.heartbeatAt,
             reason: s.stopReason ?? s.status,
+            stopReason: s.stopReason,
             lastCheckpointAt: s.endedAt,
             stories: runs
               .filter((r) => r.sessionId === s.id)

@@ -48,6 +48,8 @@ export interface InterruptedSession {
   heartbeatAt: Date | null;
   /** Why it counts as interrupted, in words. */
   reason: string;
+  /** What the session itself recorded when it paused or stopped (e.g. waiting for merge approvals). */
+  stopReason: string | null;
   lastCheckpointAt: Date | null;
   stories: InterruptedStory[];
 }
@@ -152,6 +154,7 @@ export class RecoveryService {
       ownerHost: s.ownerHost,
       heartbeatAt: s.heartbeatAt,
       reason,
+      stopReason: s.stopReason,
       lastCheckpointAt: lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs)),
       stories: runs
         .filter((r) => r.sessionId === s.id)

@@ -228,7 +228,8 @@ export function toInterruptedView(i: InterruptedSession, projectName: string): I
     project: projectName,
     status: i.status,
     lastCheckpointAt: iso(i.lastCheckpointAt),
-    why: i.reason,
+    // A paused session was not interrupted: what it waits for (budget, merge approvals) is the story.
+    why: i.status === 'paused' && i.stopReason ? i.stopReason : i.reason,
     stories: i.stories.map((s) => ({ id: s.storyId, gate: isViewGate(s.gate) ? s.gate : null, status: s.status })),
   };
 }

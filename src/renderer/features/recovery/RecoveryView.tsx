@@ -188,7 +188,7 @@ function BannerRow({ s }: { s: InterruptedSession }) {
     <div className="banner" data-testid="recovery-banner">
       <span>
         ⚠ Session <span className="mono">{shortId(s.session)}</span> ({s.project}) {s.status === 'stopped' ? 'was stopped' : s.status === 'paused' ? 'is paused' : 'was interrupted'}{s.lastCheckpointAt ? `; last checkpoint ${dateTime(s.lastCheckpointAt)}` : ''} — {s.why}
-        {doing ? ` · was running ${doing}${s.stories.length > 4 ? ` and ${plural(s.stories.length - 4, 'more story', 'more stories')}` : ''}` : ''}
+        {doing ? ` · ${s.status === 'paused' ? 'waiting' : 'was running'} ${doing}${s.stories.length > 4 ? ` and ${plural(s.stories.length - 4, 'more story', 'more stories')}` : ''}` : ''}
       </span>
       <select className="input" value={strategy} onChange={(e) => setStrategy(e.target.value as RecoveryStrategy)} aria-label="Recovery strategy" data-testid="banner-strategy">
         {STRATEGIES.map((st) => (
