@@ -44,6 +44,27 @@ describe('in-process bus', () => {
     }
   });
 
+  it('gives every subscriber an event before the follow-up a handler publishes while it is handed out', async () => {
+    const bus = new InProcessEventBus();
+    try {
+      const seenByB: number[] = [];
+      // A reacts synchronously by publishing the next event of the same story; B just records.
+      await bus.subscribe(
+        'a',
+        (e) => {
+          if (e.seq === 1) void bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'follow-up' });
+        },
+        { session: 's1' },
+      );
+      await bus.subscribe('b', (e) => void seenByB.push(e.seq), { session: 's1' });
+      await bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'first' });
+      await expect.poll(() => seenByB.length).toBe(2);
+      expect(seenByB).toEqual([1, 2]);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('skips the dedup lookup only for ids it minted, yet records them so a replayed copy is not handled twice', async () => {
     const dedup = new MemoryDedupStore();
     const bus = new InProcessEventBus({ dedup });
