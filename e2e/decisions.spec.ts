@@ -77,6 +77,7 @@ test.describe("a lead's decisions about a story", () => {
       await row.click();
       const panel = page.getByTestId('story-detail').getByTestId('merge-approval');
       await expect(panel).toContainText('wave/be-dev/AVG-1');
+      await expect(panel.getByTestId('merge-approval-sha')).toHaveText(/^[0-9a-f]{12}$/);
       await panel.getByTestId('merge-approval-open').click();
       const dialog = page.getByTestId('merge-approval-dialog');
       await dialog.getByTestId('merge-approval-reason').fill('Diff reviewed: small and tested.');

@@ -89,7 +89,15 @@ export const requests = {
   },
   'story.approveMerge': {
     doc: 'Approves merging a story that waits at gate-7 (merge.requireApproval), bound to the commit it waits with, and resumes the session.',
-    request: z.object({ sessionId: Id, storyId: Id, comment: z.string().trim().max(2000).optional() }).strict(),
+    request: z
+      .object({
+        sessionId: Id,
+        storyId: Id,
+        /** The commit the lead reviewed: refused if the story now waits with another. */
+        headSha: z.string().regex(/^[0-9a-f]{7,64}$/, 'a commit id: 7 to 64 lowercase hex characters'),
+        comment: z.string().trim().max(2000).optional(),
+      })
+      .strict(),
     response: SessionSummary,
   },
 

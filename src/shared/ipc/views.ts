@@ -62,6 +62,8 @@ export const StoryRunView = z.object({
   gates: z.array(GateAttemptView),
   /** Parked before gate-7 until a person approves its merge (merge.requireApproval); `reason` says which commit. */
   awaitingMergeApproval: z.boolean().optional(),
+  /** The commit an approval would let gate-7 merge (what the lead reviews and approves). */
+  mergeApprovalSha: z.string().optional(),
   /** The story branch (wave/<agent>/<story-id>) once it has one. */
   branch: z.string().nullable().optional(),
 });

@@ -41,6 +41,10 @@ describe('wave override-domain / approve-merge', () => {
     const onMain = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
     expect(onMain()).not.toContain('src/app/y1.ts');
 
+    const wrong = await runWave(['approve-merge', run.json.session, 'Y-1', '--sha', 'deadbeef', '--json'], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.json.error.message).toMatch(/not the deadbeef you reviewed; review the branch again/);
+
     const ok = await runWave(['approve-merge', run.json.session, 'Y-1', '--comment', 'diff reviewed', '--json'], env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/cli-lead approved merging story Y-1 at [0-9a-f]{12}: diff reviewed/);

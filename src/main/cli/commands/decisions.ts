@@ -85,23 +85,27 @@ export const overrideDomainCommand: CliCommand = {
 export const approveMergeCommand: CliCommand = {
   name: 'approve-merge',
   summary: 'Approve merging a story that waits at gate-7 (merge.requireApproval) and continue the session',
-  usage: 'wave approve-merge <session> <story> [--comment "<text>"] [--force] [--json]',
+  usage: 'wave approve-merge <session> <story> [--sha <commit>] [--comment "<text>"] [--force] [--json]',
   help: [
-    'The approval is bound to the commit the story waits with (see wave status): if the branch changes before',
-    'gate-7 runs, gate-7 asks again. Who approved, which commit and the comment go to the audit log; the session',
-    'then continues in this process, as with wave resume. Review first, e.g. git diff main...wave/<agent>/<story>.',
+    'The approval is bound to the commit the story waits with (its reason names it); --sha, the commit you',
+    'reviewed, makes the approval refused if the story now waits with another. If the branch changes before gate-7',
+    'runs, gate-7 asks again. Who approved, which commit and the comment go to the audit log; the session then',
+    'continues in this process, as with wave resume. Review first, e.g. git diff main...wave/<agent>/<story>.',
   ].join('\n'),
   options: {
     comment: { type: 'string', short: 'c' },
+    sha: { type: 'string' },
     force: { type: 'boolean' },
   },
   async run(ctx, args) {
     const [sessionId, storyId] = sessionAndStory(args, approveMergeCommand.usage, 'approve-merge');
     const comment = String(args.values.comment ?? '').trim();
+    const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
+    if (headSha !== undefined && !/^[0-9a-f]{7,64}$/.test(headSha)) throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
     return decideThenContinue(ctx, sessionId, {
       key: 'approval',
       force: args.values.force === true,
-      record: (store, actor) => approveMerge(store, { sessionId, storyId, actor, ...(comment ? { comment } : {}) }),
+      record: (store, actor) => approveMerge(store, { sessionId, storyId, actor, ...(comment ? { comment } : {}), ...(headSha ? { headSha } : {}) }),
       said: (a, actor) => `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
     });
   },

@@ -265,7 +265,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
     'story.approveMerge': async (req) => {
       const { handle } = await orchestrator
-        .approveMerge(req.sessionId, req.storyId, { actor: actorOf(deps.env), ...(req.comment ? { comment: req.comment } : {}) })
+        .approveMerge(req.sessionId, req.storyId, { actor: actorOf(deps.env), headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
         .catch(toAppError);
       return summary(handle.sessionId);
     },

@@ -18,6 +18,7 @@ export type ExecutorErrorCode =
   | 'target_checked_out_dirty'
   | 'target_moved'
   | 'not_fast_forward'
+  | 'branch_changed'
   | 'spawn_failed'
   | 'pool_closed'
   | 'pool_cancelled';

@@ -78,6 +78,20 @@ describe('StoryMerger gate-6 (target into story)', () => {
 });
 
 describe('StoryMerger gate-7 (story into target)', () => {
+  it('merges an approved commit only: a branch that moved on since is refused and main is untouched', async () => {
+    const wt = await wm.create({ storyId: 'S-AP', agent: 'a' });
+    const approved = repo.commit({ 'src/ap.ts': 'approved\n' }, 'story', wt.path);
+    const later = repo.commit({ 'src/ap.ts': 'changed after the approval\n' }, 'story, later', wt.path);
+    const mainBefore = repo.git(['rev-parse', 'main']);
+    const refused = await merger.mergeStoryIntoTarget('S-AP', { expectHead: approved }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'branch_changed' });
+    expect((refused as Error).message).toContain(`is at ${later}, not at the approved ${approved}`);
+    expect(repo.git(['rev-parse', 'main'])).toBe(mainBefore);
+    const merged = await merger.mergeStoryIntoTarget('S-AP', { expectHead: later });
+    expect(isAncestor(later, 'main')).toBe(true);
+    expect(merged.alreadyMerged).toBe(false);
+  });
+
   it('fast-forwards the target, updating the clean main checkout that has it checked out', async () => {
     const wt = await wm.create({ storyId: 'F-1', agent: 'a' });
     const tip = repo.commit({ 'src/f.ts': 'f\n' }, 'story', wt.path);

@@ -91,12 +91,20 @@ export class StoryMerger {
    * Gate-7: lands the story branch on the target branch under the exclusive repository
    * lock. Merging a story that is already in the target returns the earlier merge SHA.
    */
-  async mergeStoryIntoTarget(storyId: string, options: { strategy?: MergeStrategy; message?: string } = {}): Promise<MergeResult> {
+  async mergeStoryIntoTarget(storyId: string, options: { strategy?: MergeStrategy; message?: string; expectHead?: string } = {}): Promise<MergeResult> {
     const owned = await this.worktrees.requireOwned(storyId);
     const target = this.worktrees.targetBranch;
     const strategy = options.strategy ?? this.options.strategy ?? 'merge-commit';
     return this.worktrees.lock.exclusive(async () => {
       const storySha = await this.requireRef(`refs/heads/${owned.branch}`, owned.branch);
+      // An approved merge lands exactly the approved commit, checked under the lock.
+      if (options.expectHead !== undefined && storySha !== options.expectHead) {
+        throw new ExecutorError('branch_changed', `${owned.branch} is at ${storySha}, not at the approved ${options.expectHead}; nothing was merged.`, {
+          storyId,
+          storySha,
+          expected: options.expectHead,
+        });
+      }
       const targetOld = await this.requireRef(`refs/heads/${target}`, target);
 
       if (await this.worktrees.isAncestor(storySha, targetOld)) {

@@ -48,6 +48,7 @@ describe('domain override', () => {
       // An older decision about other paths does not cover this one: gate-3 fails again and says so.
       const stale = await grantDomainOverride(suite.store, { sessionId, storyId: 'OUT-1', reason: 'web stub agreed with the web team', actor: 'someone' });
       expect(stale.paths).toEqual(['src/web/intruder.ts']);
+      expect(stale.epoch).toBe((await statusOf(sessionId, 'OUT-1')).epoch);
       const [row] = await grants();
       await suite.store.db.update(auditLog).set({ detail: { ...row!.detail, paths: ['src/web/other.ts'] } }).where(eq(auditLog.id, row!.id));
       const again = await orch.resume(sessionId, { strategy: 'resume_from_last', perStory: { 'OUT-1': { strategy: 'resume_from_gate', gate: 'gate-3' } } });

@@ -10,6 +10,8 @@ export interface DomainOverrideGrant {
   sessionId: string;
   storyId: string;
   storyRunId: string;
+  /** The attempt of the story run it was granted for (a restart is a new attempt and needs a new decision). */
+  epoch: number | null;
   domain: string;
   /** The out-of-domain paths gate-3 listed when the lead decided; a later check may not add to them. */
   paths: string[];
@@ -26,6 +28,8 @@ export interface DomainOverrideRequest {
 }
 
 const MIN_REASON = 10;
+/** More paths than a person can review one by one (and than the window lists): widen the domain instead. */
+export const MAX_OVERRIDE_PATHS = 200;
 /** A session in one of these is driven by a process: its stories cannot be changed under it. */
 const ACTIVE = new Set(['created', 'running', 'stopping']);
 
@@ -63,15 +67,21 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
   const [gate3] = await store.db
     .select()
     .from(gateRuns)
-    .where(and(eq(gateRuns.storyRunId, run.id), eq(gateRuns.gate, 'gate-3')))
+    .where(and(eq(gateRuns.storyRunId, run.id), eq(gateRuns.gate, 'gate-3'), eq(gateRuns.epoch, run.epoch)))
     .orderBy(desc(gateRuns.id))
     .limit(1);
   const detail = (gate3?.detail ?? {}) as { outside?: unknown; escaped?: unknown; uncommitted?: unknown; domain?: unknown };
   const outside = stringList(detail.outside);
-  if (run.status !== 'failed' || gate3?.status !== 'failed' || outside.length === 0) {
+  if (run.status !== 'failed' || run.currentGate !== 'gate-3' || gate3?.status !== 'failed' || outside.length === 0) {
     throw new OrchestratorError(
       'precondition_failed',
       `Story ${req.storyId} did not fail its domain check (it is ${run.status}${gate3 ? `; its last gate-3 ${gate3.status}` : '; it never reached gate-3'}), so there is nothing to override.`,
+    );
+  }
+  if (outside.length > MAX_OVERRIDE_PATHS) {
+    throw new OrchestratorError(
+      'precondition_failed',
+      `Story ${req.storyId} changed ${outside.length} paths outside its domain, more than ${MAX_OVERRIDE_PATHS} to review one by one. Widen the domain in wave.config.json (or split the story) and resume instead.`,
     );
   }
   if (stringList(detail.escaped).length > 0 || stringList(detail.uncommitted).length > 0) {
@@ -84,6 +94,7 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
     sessionId: req.sessionId,
     storyId: req.storyId,
     storyRunId: run.id,
+    epoch: run.epoch,
     domain: typeof detail.domain === 'string' ? detail.domain : '',
     paths: outside,
     actor,
@@ -95,7 +106,7 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
     action: DOMAIN_OVERRIDE_GRANTED,
     subjectType: 'story',
     subjectId: storySubject(req.sessionId, req.storyId),
-    detail: { reason, domain: grant.domain, paths: outside, storyRunId: run.id },
+    detail: { reason, domain: grant.domain, paths: outside, storyRunId: run.id, epoch: run.epoch },
   });
   return grant;
 }
@@ -109,11 +120,12 @@ export async function latestDomainOverride(store: Store, sessionId: string, stor
     .orderBy(desc(auditLog.id))
     .limit(1);
   if (!row) return null;
-  const d = (row.detail ?? {}) as { reason?: unknown; domain?: unknown; paths?: unknown; storyRunId?: unknown };
+  const d = (row.detail ?? {}) as { reason?: unknown; domain?: unknown; paths?: unknown; storyRunId?: unknown; epoch?: unknown };
   return {
     sessionId,
     storyId,
     storyRunId: typeof d.storyRunId === 'string' ? d.storyRunId : '',
+    epoch: typeof d.epoch === 'number' ? d.epoch : null,
     domain: typeof d.domain === 'string' ? d.domain : '',
     paths: stringList(d.paths),
     actor: row.actor,

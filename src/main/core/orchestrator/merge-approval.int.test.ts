@@ -54,13 +54,21 @@ describe('merge approval at gate-7', () => {
       expect(wrong).toBeInstanceOf(OrchestratorError);
       expect((wrong as OrchestratorError).message).toMatch(/not waiting for a merge approval/);
 
-      // Approve MA-1: it merges; MA-2 then runs and waits for its own approval.
-      const { approval, handle } = await orch.approveMerge(sessionId, 'MA-1', { actor: 'dana', comment: 'reviewed the diff' });
+      // The screen shows the commit waiting; an approval of another commit is refused.
       const requested = await suite.store.db
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.subjectId, storySubject(sessionId, 'MA-1')), eq(auditLog.action, MERGE_APPROVAL_REQUESTED)));
-      expect(approval.headSha).toBe((requested.at(-1)!.detail as { headSha: string }).headSha);
+      const waitingSha = (requested.at(-1)!.detail as { headSha: string }).headSha;
+      const shown = hub.of('story.changed').filter((v) => v.storyId === 'MA-1').at(-1)!;
+      expect(shown).toMatchObject({ awaitingMergeApproval: true, mergeApprovalSha: waitingSha, branch: expect.stringContaining('MA-1') });
+      const stale = await orch.approveMerge(sessionId, 'MA-1', { actor: 'dana', headSha: 'deadbeef' }).catch((e: unknown) => e);
+      expect((stale as OrchestratorError).code).toBe('conflict');
+      expect((stale as OrchestratorError).message).toMatch(/not the deadbeef you reviewed/);
+
+      // Approve MA-1 (the commit shown): it merges; MA-2 then runs and waits for its own approval.
+      const { approval, handle } = await orch.approveMerge(sessionId, 'MA-1', { actor: 'dana', comment: 'reviewed the diff', headSha: waitingSha.slice(0, 12) });
+      expect(approval.headSha).toBe(waitingSha);
       expect((await handle.done).status).toBe('paused');
       expect((await runOf(sessionId, 'MA-1')).status).toBe('merged');
       expect(mainFiles()).toContain('src/app/ma1.ts');

@@ -62,7 +62,7 @@ export async function mergeApprovalState(store: Store, sessionId: string, storyI
  * gate-7 asked about, so a branch that changes afterwards (gate-6 merging a moved target)
  * needs a new one. Refused while a process drives the session, or when the story does not wait.
  */
-export async function approveMerge(store: Store, req: { sessionId: string; storyId: string; actor: string; comment?: string }): Promise<MergeApproval> {
+export async function approveMerge(store: Store, req: { sessionId: string; storyId: string; actor: string; comment?: string; headSha?: string }): Promise<MergeApproval> {
   const actor = req.actor.trim();
   if (!actor) throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
   const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
@@ -78,6 +78,13 @@ export async function approveMerge(store: Store, req: { sessionId: string; story
   const { requested } = await mergeApprovalState(store, req.sessionId, req.storyId);
   if (!isAwaitingMergeApproval(run) || !requested || !SHA.test(requested.headSha)) {
     throw new OrchestratorError('precondition_failed', `Story ${req.storyId} is not waiting for a merge approval (it is ${run.status}${run.currentGate ? ` at ${run.currentGate}` : ''}); nothing was approved.`);
+  }
+  const seen = req.headSha?.trim().toLowerCase();
+  if (seen !== undefined && (!SHA.test(seen) || !requested.headSha.startsWith(seen))) {
+    throw new OrchestratorError(
+      'conflict',
+      `Story ${req.storyId} now waits to merge ${requested.headSha.slice(0, 12)}, not the ${seen.slice(0, 12)} you reviewed; review the branch again. Nothing was approved.`,
+    );
   }
   const comment = req.comment?.trim() || null;
   await store.db.insert(auditLog).values({

@@ -391,7 +391,7 @@ export class Orchestrator {
       perStory: { [storyId]: { strategy: 'resume_from_gate', gate: 'gate-3' } },
       force: req.force,
       actor: req.actor,
-    });
+    }).catch(recordedButNotResumed('override'));
     return { grant, handle };
   }
 
@@ -400,11 +400,11 @@ export class Orchestrator {
    * approval, bound to the commit gate-7 asked about, goes to the audit log and the session
    * resumes; the story merges if its branch is still at that commit.
    */
-  async approveMerge(sessionId: string, storyId: string, req: { actor: string; comment?: string; force?: boolean }): Promise<{ approval: MergeApproval; handle: SessionHandle }> {
+  async approveMerge(sessionId: string, storyId: string, req: { actor: string; comment?: string; headSha?: string; force?: boolean }): Promise<{ approval: MergeApproval; handle: SessionHandle }> {
     this.assertOpen();
     if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is running in this process; approve the merge once it has paused for the approval.`);
-    const approval = await approveMergeRecord(this.store, { sessionId, storyId, actor: req.actor, comment: req.comment });
-    const handle = await this.resume(sessionId, { strategy: 'resume_from_last', force: req.force, actor: req.actor });
+    const approval = await approveMergeRecord(this.store, { sessionId, storyId, actor: req.actor, comment: req.comment, headSha: req.headSha });
+    const handle = await this.resume(sessionId, { strategy: 'resume_from_last', force: req.force, actor: req.actor }).catch(recordedButNotResumed('approval'));
     return { approval, handle };
   }
 
@@ -453,4 +453,13 @@ export class Orchestrator {
     })();
     return this.disposed;
   }
+}
+
+/** A decision is kept when the resume after it fails; the error must say so (it applies on the next resume). */
+function recordedButNotResumed(what: string): (e: unknown) => never {
+  return (e) => {
+    const message = `The ${what} is recorded and applies when the session resumes, but it could not be resumed now: ${(e as Error).message}`;
+    if (e instanceof OrchestratorError) throw new OrchestratorError(e.code, message);
+    throw new Error(message, { cause: e });
+  };
 }

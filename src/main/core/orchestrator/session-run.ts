@@ -381,6 +381,34 @@ export class SessionRun implements PipelineHost {
     this.currentWave = null;
   }
 
+  /**
+   * True when every unfinished story waits for a merge approval, or is held at gate-0 only by
+   * dependencies that (in turn) do: then approving is all it takes for the session to go on.
+   * A dependency that failed, was cancelled or blocked for another reason makes it false.
+   */
+  private async onlyWaitingForApprovals(unfinished: StoryRun[], all: StoryRun[]): Promise<boolean> {
+    const docs = await this.loadStories(unfinished.map((r) => r.storyId));
+    const byStory = new Map(unfinished.map((r) => [r.storyId, r]));
+    const landed = new Set(all.filter((r) => r.status === 'merged' || r.status === 'passed').map((r) => r.storyId));
+    const memo = new Map<string, boolean>();
+    const waits = (storyId: string, path: Set<string>): boolean => {
+      const known = memo.get(storyId);
+      if (known !== undefined) return known;
+      const r = byStory.get(storyId);
+      let ok = false;
+      if (r && isAwaitingMergeApproval(r)) ok = true;
+      else if (r && r.status === 'blocked' && r.currentGate === 'gate-0' && !path.has(storyId)) {
+        // Every dependency has landed or waits (in turn) for an approval; a cancelled one never will.
+        const unmet = (docs.get(storyId)?.dependencies ?? []).filter((d) => !landed.has(d));
+        const next = new Set(path).add(storyId);
+        ok = unmet.length > 0 && unmet.every((d) => waits(d, next));
+      }
+      memo.set(storyId, ok);
+      return ok;
+    };
+    return unfinished.every((r) => waits(r.storyId, new Set()));
+  }
+
   private async loadStories(ids: string[]): Promise<Map<string, StoryDocument>> {
     const rows = await this.o.store.db
       .select()
@@ -423,7 +451,7 @@ export class SessionRun implements PipelineHost {
     } else if (this.pausing) {
       status = 'paused';
       reason = `Paused: the budget of $${(this.budget.budgetUsd ?? 0).toFixed(2)} is used up ($${this.budget.spentUsd.toFixed(4)} spent); ${bad.length} stor${bad.length === 1 ? 'y waits' : 'ies wait'}. Raise the budget and resume.`;
-    } else if (bad.length > 0 && bad.some((r) => isAwaitingMergeApproval(r)) && bad.every((r) => isAwaitingMergeApproval(r) || waitsForDependencies(r))) {
+    } else if (bad.some((r) => isAwaitingMergeApproval(r)) && (await this.onlyWaitingForApprovals(bad, runs))) {
       // Nothing failed: the session waits for a person (merge.requireApproval) and goes on after the approval.
       status = 'paused';
       const waiting = bad.filter((r) => isAwaitingMergeApproval(r)).map((r) => r.storyId);
@@ -660,10 +688,3 @@ export class SessionRun implements PipelineHost {
   }
 }
 
-/**
- * A story held at gate-0 by dependencies that have not merged. In a session whose other
- * unfinished stories all wait for merge approvals, that is what it waits for too.
- */
-function waitsForDependencies(r: { status: string; currentGate: string | null; reason: string | null }): boolean {
-  return r.status === 'blocked' && r.currentGate === 'gate-0' && (r.reason ?? '').startsWith('Blocked: depends on');
-}

@@ -7,8 +7,9 @@ import {
   type SessionView,
   type StoryRunView,
 } from '../../../shared/ipc';
-import { gateRuns, projects, sessions, stories, storyRuns, usage, type GateRun, type Session, type StoryRun, type WaveQueryable } from '../../store';
-import { isAwaitingMergeApproval } from './merge-approval';
+import { auditLog, gateRuns, projects, sessions, stories, storyRuns, usage, type GateRun, type Session, type StoryRun, type WaveQueryable } from '../../store';
+import { storySubject } from './domain-override';
+import { isAwaitingMergeApproval, MERGE_APPROVAL_REQUESTED } from './merge-approval';
 import type { InterruptedSession } from '../checkpointer';
 
 /*
@@ -66,7 +67,7 @@ function domainFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'ou
   };
 }
 
-export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates: GateRun[], progress: StoryRunView['progress']): StoryRunView {
+export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates: GateRun[], progress: StoryRunView['progress'], approvalSha?: string): StoryRunView {
   return {
     id: run.id,
     sessionId: run.sessionId,
@@ -84,7 +85,7 @@ export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates
     reason: run.reason,
     mergeSha: run.mergeSha,
     branch: run.branch,
-    ...(isAwaitingMergeApproval(run) ? { awaitingMergeApproval: true } : {}),
+    ...(isAwaitingMergeApproval(run) ? { awaitingMergeApproval: true, ...(approvalSha ? { mergeApprovalSha: approvalSha } : {}) } : {}),
     progress,
     gates: gates
       .filter((g) => g.epoch === run.epoch)
@@ -193,7 +194,7 @@ export class SessionViewReader {
       this.projectNames([s.projectId]),
       this.spentBySession([sessionId]),
     ]);
-    const meta = await this.storyMeta(s.projectId, runs.map((r) => r.storyId));
+    const [meta, shas] = await Promise.all([this.storyMeta(s.projectId, runs.map((r) => r.storyId)), this.approvalShas(runs)]);
     const summary = toSessionSummary(s, names.get(s.projectId) ?? s.projectId, runs, spent.get(sessionId) ?? 0, live);
     return {
       ...summary,
@@ -203,9 +204,29 @@ export class SessionViewReader {
           meta.get(r.storyId),
           gates.filter((g) => g.storyRunId === r.id),
           progress(r.id),
+          shas.get(r.id),
         ),
       ),
     };
+  }
+
+  /** For stories waiting for a merge approval: the commit gate-7 asked about (its latest request). */
+  private async approvalShas(runs: StoryRun[]): Promise<Map<string, string>> {
+    const waiting = runs.filter((r) => isAwaitingMergeApproval(r));
+    const out = new Map<string, string>();
+    if (waiting.length === 0) return out;
+    const bySubject = new Map(waiting.map((r) => [storySubject(r.sessionId, r.storyId), r.id]));
+    const rows = await this.db
+      .select({ subjectId: auditLog.subjectId, detail: auditLog.detail })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, MERGE_APPROVAL_REQUESTED), inArray(auditLog.subjectId, [...bySubject.keys()])))
+      .orderBy(asc(auditLog.id));
+    for (const row of rows) {
+      const sha = (row.detail as { headSha?: unknown } | null)?.headSha;
+      const id = bySubject.get(row.subjectId);
+      if (id && typeof sha === 'string') out.set(id, sha);
+    }
+    return out;
   }
 
   async storyView(storyRunId: string, meta: StoryMeta | undefined, progress: StoryRunView['progress']): Promise<StoryRunView | null> {
@@ -217,7 +238,7 @@ export class SessionViewReader {
       const [sess] = await this.db.select({ projectId: sessions.projectId }).from(sessions).where(eq(sessions.id, run.sessionId));
       if (sess) m = (await this.storyMeta(sess.projectId, [run.storyId])).get(run.storyId);
     }
-    return toStoryRunView(run, m, gates, progress);
+    return toStoryRunView(run, m, gates, progress, (await this.approvalShas([run])).get(run.id));
   }
 }
 

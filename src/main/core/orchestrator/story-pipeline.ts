@@ -105,6 +105,8 @@ export class StoryPipeline {
   private readonly story: StoryDocument;
   private data: PipelineData;
   private headSha: string | null;
+  /** The commit a person approved for gate-7 (merge.requireApproval), once checked. */
+  private approvedHead: string | null = null;
   /** The commit a gate in flight may be rolled back to (its start, or a commit it made on purpose). */
   private cleanHead: string | null = null;
   private readonly attempts = new Map<string, number>();
@@ -202,9 +204,12 @@ export class StoryPipeline {
    * commit; otherwise records the request, parks the story before gate-7 and tells the lead.
    */
   private async mergeApproved(): Promise<boolean> {
-    const head = this.headSha ?? (await this.head());
+    const head = await this.head();
     const { approved } = await mergeApprovalState(this.host.store, this.host.sessionId, this.storyId);
-    if (approved && approved.headSha === head) return true;
+    if (approved && approved.headSha === head) {
+      this.approvedHead = head;
+      return true;
+    }
     const branch = this.run.branch ?? null;
     await requestMergeApproval(this.host.store, { sessionId: this.host.sessionId, storyId: this.storyId, storyRunId: this.run.id, headSha: head, branch });
     const stale = approved ? ` ${approved.actor} approved ${approved.headSha.slice(0, 12)}, but the branch has changed since.` : '';
@@ -587,7 +592,9 @@ export class StoryPipeline {
     const detail = { outside: check.outside, escaped: check.escaped, uncommitted: check.uncommitted, domain: check.domain };
     let reason = check.message;
     if (check.outside.length > 0 && check.escaped.length === 0 && check.uncommitted.length === 0) {
-      const grant = await latestDomainOverride(this.host.store, this.host.sessionId, this.storyId);
+      const found = await latestDomainOverride(this.host.store, this.host.sessionId, this.storyId);
+      // Only a decision about this very attempt counts: a restarted story is new work.
+      const grant = found && found.storyRunId === this.run.id && found.epoch === this.run.epoch ? found : null;
       if (grant) {
         const allowed = new Set(grant.paths);
         const added = check.outside.filter((p) => !allowed.has(p));
@@ -727,7 +734,10 @@ export class StoryPipeline {
   /** gate-7: the story lands on the target branch under the repository lock; the SHA is recorded. */
   private async merge(): Promise<GateOutcome> {
     try {
-      const r = await this.host.executor.merger.mergeStoryIntoTarget(this.storyId, { strategy: this.host.config.mergeStrategy });
+      const r = await this.host.executor.merger.mergeStoryIntoTarget(this.storyId, {
+        strategy: this.host.config.mergeStrategy,
+        ...(this.host.config.requireMergeApproval && this.approvedHead ? { expectHead: this.approvedHead } : {}),
+      });
       return {
         status: 'passed',
         storyStatus: 'merged',
@@ -739,6 +749,8 @@ export class StoryPipeline {
         },
       };
     } catch (e) {
+      // The branch moved between the approval check and the merge: ask for an approval again.
+      if (e instanceof ExecutorError && e.code === 'branch_changed') return { status: 'failed', reason: e.message, storyStatus: 'running', next: 'retry' };
       if (e instanceof ExecutorError && (e.code === 'merge_conflict' || e.code === 'not_fast_forward' || e.code === 'target_moved')) {
         if (this.data.mergeLoops < MAX_MERGE_LOOPS) {
           this.data.mergeLoops += 1;

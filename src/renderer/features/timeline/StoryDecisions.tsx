@@ -75,14 +75,18 @@ function DomainOverride({ story, busy }: { story: StoryRunView; busy: boolean })
 function MergeApproval({ story, busy }: { story: StoryRunView; busy: boolean }) {
   const [open, setOpen] = useState(false);
   if (!story.awaitingMergeApproval) return null;
+  const sha = story.mergeApprovalSha ?? null;
   return (
     <section className="callout" data-testid="merge-approval" aria-label="Merge approval">
       <p>
-        <strong>Waiting for your merge approval.</strong> Review the branch <span className="mono">{story.branch ?? '(unknown)'}</span> first, e.g.{' '}
-        <span className="mono">git diff main...{story.branch ?? '<branch>'}</span>.
+        <strong>Waiting for your merge approval</strong> of <span className="mono">{story.branch ?? '(unknown branch)'}</span> at{' '}
+        <span className="mono" data-testid="merge-approval-sha">
+          {sha ? sha.slice(0, 12) : '(unknown commit)'}
+        </span>
+        . Review it first, e.g. <span className="mono">git diff main...{sha ? sha.slice(0, 12) : (story.branch ?? '<branch>')}</span>.
       </p>
-      {busy ? (
-        <p className="small">You can approve once the session has paused for it.</p>
+      {busy || !sha ? (
+        <p className="small">{busy ? 'You can approve once the session has paused for it.' : 'The commit to approve is not known yet; reload.'}</p>
       ) : (
         <button type="button" className="btn btn-primary" onClick={() => setOpen(true)} data-testid="merge-approval-open">
           Approve merge…
@@ -92,12 +96,12 @@ function MergeApproval({ story, busy }: { story: StoryRunView; busy: boolean }) 
         <DecisionDialog
           testId="merge-approval"
           title={`Approve merging ${story.storyId}`}
-          what="You approve the commit the story waits with (its reason names it): if the branch changes before gate-7 runs, it asks again. Your user name, the commit and the comment go to the audit log; the session then resumes and merges the story."
-          paths={story.branch ? [story.branch] : []}
+          what="You approve exactly this commit: if the branch has moved on since, the approval is refused, and if it changes before gate-7 runs, gate-7 asks again. Your user name, the commit and the comment go to the audit log; the session then resumes and merges the story."
+          paths={[`${story.branch ?? 'the story branch'} at ${sha ?? ''}`]}
           label="Comment (optional)"
           minLength={0}
           submitLabel="Approve and resume"
-          send={(text) => api.story.approveMerge({ sessionId: story.sessionId, storyId: story.storyId, ...(text ? { comment: text } : {}) })}
+          send={(text) => api.story.approveMerge({ sessionId: story.sessionId, storyId: story.storyId, headSha: sha ?? '', ...(text ? { comment: text } : {}) })}
           failed={`approve the merge of ${story.storyId}`}
           onClose={() => setOpen(false)}
         />
