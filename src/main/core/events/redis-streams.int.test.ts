@@ -1,31 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TEST_REDIS_URL } from '../../../../test/helpers/env';
 import { cleanupPrefix, uniquePrefix } from '../../../../test/helpers/redis';
+import { redisBusTestKit } from '../../../../test/helpers/redis-bus';
 import type { WaveEvent } from '../../../shared/events';
 import { createEventBus } from './create-event-bus';
-import { RedisEventBus, type RedisEventBusOptions } from './redis-bus';
 
 describe('redis bus: streams', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function setup() {
-    const prefix = uniquePrefix('events-streams');
-    const session = `s-${randomUUID().slice(0, 8)}`;
-    const redis = new Redis(TEST_REDIS_URL);
-    cleanups.push(() => cleanupPrefix(prefix), () => void redis.disconnect());
-    const bus = async (o: Partial<RedisEventBusOptions> = {}) => {
-      const b = new RedisEventBus({ redisUrl: TEST_REDIS_URL, keyPrefix: prefix, blockMs: 300, ...o });
-      cleanups.push(() => b.close());
-      await b.start();
-      return b;
-    };
-    return { prefix, session, redis, bus, stream: `${prefix}session:${session}` };
-  }
+  const { setup, cleanups } = redisBusTestKit('events-streams');
 
   it('is what createEventBus picks with a Redis URL, and says so', async () => {
     const prefix = uniquePrefix('events-factory');

@@ -1,35 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TEST_REDIS_URL } from '../../../../test/helpers/env';
-import { cleanupPrefix, uniquePrefix } from '../../../../test/helpers/redis';
+import { redisBusTestKit } from '../../../../test/helpers/redis-bus';
 import type { WaveEvent } from '../../../shared/events';
 import type { DeliveryInfo } from './ports';
-import { RedisEventBus, type RedisEventBusOptions } from './redis-bus';
+import { RedisEventBus } from './redis-bus';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/stalling-consumer.ts', import.meta.url));
 
 describe('redis bus: crashed consumers', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
-  async function setup() {
-    const prefix = uniquePrefix('events-takeover');
-    const session = `s-${randomUUID().slice(0, 8)}`;
-    const redis = new Redis(TEST_REDIS_URL);
-    cleanups.push(() => cleanupPrefix(prefix), () => void redis.disconnect());
-    const bus = async (o: Partial<RedisEventBusOptions> = {}) => {
-      const b = new RedisEventBus({ redisUrl: TEST_REDIS_URL, keyPrefix: prefix, blockMs: 300, ...o });
-      cleanups.push(() => b.close());
-      await b.start();
-      return b;
-    };
-    return { prefix, session, redis, bus, stream: `${prefix}session:${session}` };
-  }
+  const { setup, cleanups } = redisBusTestKit('events-takeover');
 
   /** Starts the stalling consumer, feeds it `count` events, waits until it holds all of them, and kills it. */
   async function crashConsumerWithWork(env: { prefix: string; session: string; redis: Redis; stream: string }, publisher: RedisEventBus, count: number) {
