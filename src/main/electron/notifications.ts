@@ -1,18 +1,10 @@
 import { BrowserWindow, Notification } from 'electron';
 import type { EventEnvelope, EventOf } from '../../shared/ipc';
 import type { AppCore } from '../core/app-core';
+import { NOTICE_GLYPH } from '../../shared/ipc/notice-glyphs';
 
 type Notice = EventOf<'notice'>;
 
-const GLYPH: Record<Notice['kind'], string> = {
-  escalation: '⚠',
-  budget_warning: '◐',
-  budget_exceeded: '⛔',
-  stopped: '■',
-  completed: '✓',
-  failed: '✕',
-  error: '✕',
-};
 const CRITICAL: ReadonlySet<Notice['kind']> = new Set(['escalation', 'budget_exceeded', 'failed']);
 
 /**
@@ -29,7 +21,7 @@ export function showNoticesAsNotifications(core: AppCore): () => void {
     if (envelope.name !== 'notice') return;
     const notice = envelope.payload as Notice;
     const n = new Notification({
-      title: `${GLYPH[notice.kind]} ${notice.title}`,
+      title: `${NOTICE_GLYPH[notice.kind]} ${notice.title}`,
       body: notice.body,
       urgency: CRITICAL.has(notice.kind) ? 'critical' : 'normal',
     });

@@ -1,7 +1,7 @@
 import { clock } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
 import { ui, useUiStore } from '../../state/ui-store';
-import { NOTICE_GLYPH } from './notifications';
+import { NOTICE_GLYPH } from '../../../shared/ipc/notice-glyphs';
 
 const MAX_SHOWN = 5;
 

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { Notice } from '../../../shared/ipc/views';
+import { NOTICE_GLYPH } from '../../../shared/ipc/notice-glyphs';
 import { api } from '../../api/client';
 import { useAppStore } from '../../state/app-store';
 
@@ -23,16 +23,6 @@ export async function requestNotificationPermission(): Promise<void> {
     useNotificationStore.setState({ permission: currentPermission() });
   }
 }
-
-export const NOTICE_GLYPH: Record<Notice['kind'], string> = {
-  escalation: '⚠',
-  budget_warning: '◐',
-  budget_exceeded: '⛔',
-  stopped: '■',
-  completed: '✓',
-  failed: '✕',
-  error: '✕',
-};
 
 /**
  * Shows each new `notice` as a browser notification in headless mode, when the lead
