@@ -4,6 +4,7 @@ import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsVie
 import { GATE_IDS } from '../../../shared/ipc';
 import { gateRuns, latencyStats, sessions, storyRuns, usage } from '../../store';
 import type { Store } from '../../store';
+import { toInterruptedSession } from '../checkpointer';
 import type { EventBus } from '../events';
 import {
   Orchestrator,
@@ -95,27 +96,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       : [];
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
     const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
-    for (const s of halted) {
-      out.push(
-        toInterruptedView(
-          {
-            sessionId: s.id,
-            projectId: s.projectId,
-            status: s.status,
-            ownerPid: s.ownerPid,
-            ownerHost: s.ownerHost,
-            heartbeatAt: s.heartbeatAt,
-            reason: s.stopReason ?? s.status,
-            stopReason: s.stopReason,
-            lastCheckpointAt: s.endedAt,
-            stories: runs
-              .filter((r) => r.sessionId === s.id)
-              .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
-          },
-          names.get(s.projectId) ?? s.projectId,
-        ),
-      );
-    }
+    for (const s of halted) out.push(toInterruptedView(toInterruptedSession(s, runs, s.stopReason ?? s.status, s.endedAt), names.get(s.projectId) ?? s.projectId));
     return out;
   }
 

@@ -21,6 +21,7 @@ export {
   RECOVERY_STRATEGIES,
   RecoveryService,
   UNFINISHED_STORY_STATUSES,
+  toInterruptedSession,
   type InterruptedSession,
   type InterruptedStory,
   type RecoverSessionOptions,

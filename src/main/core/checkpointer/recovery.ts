@@ -54,6 +54,24 @@ export interface InterruptedSession {
   stories: InterruptedStory[];
 }
 
+/** A session row and its story runs (those of other sessions are skipped) as a recovery list entry. */
+export function toInterruptedSession(s: Session, runs: readonly StoryRun[], reason: string, lastCheckpointAt: Date | null): InterruptedSession {
+  return {
+    sessionId: s.id,
+    projectId: s.projectId,
+    status: s.status,
+    ownerPid: s.ownerPid,
+    ownerHost: s.ownerHost,
+    heartbeatAt: s.heartbeatAt,
+    reason,
+    stopReason: s.stopReason,
+    lastCheckpointAt,
+    stories: runs
+      .filter((r) => r.sessionId === s.id)
+      .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
+  };
+}
+
 export interface StrategyChoice {
   strategy: RecoveryStrategy;
   /** Required by resume_from_gate: the gate to run again first ("gate-N"). */
@@ -146,20 +164,7 @@ export class RecoveryService {
     if (found.length === 0) return [];
     const ids = found.map((f) => f.s.id);
     const runs = await db.select().from(storyRuns).where(inArray(storyRuns.sessionId, ids)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
-    return found.map(({ s, reason, lastCheckpointMs }) => ({
-      sessionId: s.id,
-      projectId: s.projectId,
-      status: s.status,
-      ownerPid: s.ownerPid,
-      ownerHost: s.ownerHost,
-      heartbeatAt: s.heartbeatAt,
-      reason,
-      stopReason: s.stopReason,
-      lastCheckpointAt: lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs)),
-      stories: runs
-        .filter((r) => r.sessionId === s.id)
-        .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
-    }));
+    return found.map(({ s, reason, lastCheckpointMs }) => toInterruptedSession(s, runs, reason, lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs))));
   }
 
   /**
