@@ -161,7 +161,6 @@ export class InProcessEventBus implements EventBus {
   }
 
   async health(): Promise<EventBusHealth> {
-    const p99 = this.latency.snapshot().overall;
     return {
       status: this.closing ? 'down' : 'ok',
       detail: this.closing ? 'The event bus is closed.' : `In-process event bus: ${this.subscriptions.size} subscription(s) in this process.`,
@@ -169,7 +168,7 @@ export class InProcessEventBus implements EventBus {
       checkedAt: formatTimestamp(),
       kind: 'in-process',
       reason: this.reason,
-      p99Ms: p99.count ? p99.p99Ms : null,
+      p99Ms: this.latency.p99Ms(),
       circuit: 'none',
       outboxPending: 0,
       deadLetters: this.letters.count,
@@ -181,8 +180,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   p99Ms(): number | null {
-    const overall = this.latency.snapshot().overall;
-    return overall.count ? overall.p99Ms : null;
+    return this.latency.p99Ms();
   }
 
   async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetterEntry[]> {

@@ -54,6 +54,12 @@ export class LatencyRecorder {
     this.current = this.newBucket(this.now());
   }
 
+  /** Overall p99 over the sliding window, or null before the first sample (what health shows). */
+  p99Ms(): number | null {
+    const overall = this.snapshot().overall;
+    return overall.count ? overall.p99Ms : null;
+  }
+
   /** Persists closed buckets every bucket width; the timer never keeps the process alive. */
   start(): void {
     if (this.timer || !this.options.sink) return;

@@ -276,7 +276,6 @@ export class RedisEventBus implements EventBus {
   }
 
   async health(): Promise<EventBusHealth> {
-    const overall = this.latency.snapshot().overall;
     let latencyMs: number | null = null;
     if (this.circuit === 'closed') {
       const t0 = performance.now();
@@ -305,7 +304,7 @@ export class RedisEventBus implements EventBus {
       checkedAt: formatTimestamp(),
       kind: this.kind,
       reason: this.reason,
-      p99Ms: overall.count ? overall.p99Ms : null,
+      p99Ms: this.latency.p99Ms(),
       circuit: this.circuit,
       outboxPending,
       deadLetters: await this.countDeadLetters(),
@@ -317,8 +316,7 @@ export class RedisEventBus implements EventBus {
   }
 
   p99Ms(): number | null {
-    const overall = this.latency.snapshot().overall;
-    return overall.count ? overall.p99Ms : null;
+    return this.latency.p99Ms();
   }
 
   /** Dead letters from the Redis dead-letter stream and those of in-process deliveries, most recent first. */
