@@ -45,15 +45,7 @@ export function StrategyPicker({ strategy, gate, onStrategy, onGate, name }: { s
           <span>
             {s.label} <span className="muted small">— {s.help}</span>
           </span>
-          {s.id === 'resume_from_gate' && strategy === 'resume_from_gate' ? (
-            <select className="input" value={gate} onChange={(e) => onGate(e.target.value as GateId)} aria-label="Gate to resume from" data-testid="strategy-gate">
-              {GATE_IDS.map((g) => (
-                <option key={g} value={g}>
-                  {gateLabel(g)}
-                </option>
-              ))}
-            </select>
-          ) : null}
+          {s.id === 'resume_from_gate' && strategy === 'resume_from_gate' ? <GateSelect gate={gate} onGate={onGate} testId="strategy-gate" /> : null}
         </label>
       ))}
     </fieldset>
@@ -197,15 +189,7 @@ function BannerRow({ s }: { s: InterruptedSession }) {
           </option>
         ))}
       </select>
-      {strategy === 'resume_from_gate' ? (
-        <select className="input" value={gate} onChange={(e) => setGate(e.target.value as GateId)} aria-label="Gate to resume from">
-          {GATE_IDS.map((g) => (
-            <option key={g} value={g}>
-              {gateLabel(g)}
-            </option>
-          ))}
-        </select>
-      ) : null}
+      {strategy === 'resume_from_gate' ? <GateSelect gate={gate} onGate={setGate} /> : null}
       <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void resume(strategy, gate)} data-testid="banner-resume">
         {busy ? 'Resuming…' : '▶ Resume'}
       </button>
@@ -221,5 +205,18 @@ function BannerRow({ s }: { s: InterruptedSession }) {
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** The gate a resume_from_gate recovery runs again first. */
+function GateSelect({ gate, onGate, testId }: { gate: GateId; onGate: (g: GateId) => void; testId?: string }) {
+  return (
+    <select className="input" value={gate} onChange={(e) => onGate(e.target.value as GateId)} aria-label="Gate to resume from" data-testid={testId}>
+      {GATE_IDS.map((g) => (
+        <option key={g} value={g}>
+          {gateLabel(g)}
+        </option>
+      ))}
+    </select>
   );
 }
