@@ -13,6 +13,7 @@ import {
   WaveEvent,
 } from './index';
 import { SAMPLE_EVENTS } from './sample-events';
+import { seededRandom } from '../../../test/helpers/random';
 
 const envelope = { id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11', session: 'sess-1', story: 'AUTH-001', seq: 3, produced_at: '2025-03-01T10:00:00.123456Z' };
 
@@ -69,9 +70,8 @@ describe('timestamps', () => {
   it('agree with toISOString to the millisecond across second, day and year boundaries, in any order', () => {
     const edges = [0, 999.999, 1000, Date.UTC(2025, 11, 31, 23, 59, 59, 999) + 0.999, Date.UTC(2026, 0, 1), Date.UTC(2024, 1, 29, 12)];
     // Random instants, visited out of order so the per-second cache is exercised both ways.
-    let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 4e12;
-    for (const ms of [...edges, ...Array.from({ length: 2000 }, random), ...edges.reverse()]) {
+    const random = seededRandom(42);
+    for (const ms of [...edges, ...Array.from({ length: 2000 }, () => random() * 4e12), ...edges.reverse()]) {
       const iso = formatTimestamp(ms);
       const whole = Math.floor(ms);
       expect(iso.slice(0, 23)).toBe(new Date(whole).toISOString().slice(0, 23));

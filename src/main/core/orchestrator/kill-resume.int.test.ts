@@ -12,6 +12,7 @@ import { TEST_REDIS_URL } from '../../../../test/helpers/env';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { createScenario, type Scenario } from '../../../../test/orchestrator/scenario';
 import { expectReferenceOutcome } from '../../../../test/orchestrator/expectations';
+import { seededRandom } from '../../../../test/helpers/random';
 import { killChildren, startWave, type WaveChild } from '../../../../test/orchestrator/child';
 
 /*
@@ -40,16 +41,6 @@ afterAll(async () => {
   if (!embedded) await cleanupPrefix(prefix);
 });
 
-function rng(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GATE_LINE = /^\S+ gate-\d \S+ (passed|failed|skipped)/;
 
@@ -66,7 +57,7 @@ async function gatesOrExit(c: WaveChild, n: number): Promise<boolean> {
 
 describe('kill -9 and resume', () => {
   it(`ends like an uninterrupted run after SIGKILLs at random gates (${embedded ? 'PGlite' : 'Postgres + Redis'}, seed ${seed})`, async () => {
-    const random = rng(seed);
+    const random = seededRandom(seed);
     scenario = createScenario();
     let env: NodeJS.ProcessEnv;
     if (embedded) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromPointer } from './json-text';
 import { migrateStoryText } from './migrate';
+import { seededRandom } from '../../../../test/helpers/random';
 import { validateStoryText, type StoryValidation } from './validate-story';
 
 /*
@@ -15,16 +16,6 @@ import { validateStoryText, type StoryValidation } from './validate-story';
 const CORPUS = path.resolve(__dirname, '../../../../test/fixtures/stories/valid');
 const SEEDS = readdirSync(CORPUS).map((f) => readFileSync(path.join(CORPUS, f), 'utf8'));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
@@ -129,7 +120,7 @@ function assertLocated(text: string, r: StoryValidation, where: string): void {
 describe('mutation fuzzing of valid stories', () => {
   it('never crashes and locates every error, over 4000 random edits', () => {
     const seed = 0x5eed_2025;
-    const rng = mulberry32(seed);
+    const rng = seededRandom(seed);
     let invalid = 0;
     for (let i = 0; i < 4000; i++) {
       let text = pick(rng, SEEDS);
@@ -169,7 +160,7 @@ describe('mutation fuzzing of valid stories', () => {
   });
 
   it('migration never crashes and never loses a field, over 1500 random structural edits', () => {
-    const rng = mulberry32(0xabc123);
+    const rng = seededRandom(0xabc123);
     for (let i = 0; i < 1500; i++) {
       let text = pick(rng, SEEDS);
       try {
