@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppHealth, AppInfo, AppSnapshot, Empty } from './schemas';
+import { COMMIT_ID, MAX_DECISION_TEXT_CHARS, MIN_OVERRIDE_REASON_CHARS } from './decision-rules';
 import {
   DeadLetterView,
   GateId,
@@ -82,7 +83,11 @@ export const requests = {
       .object({
         sessionId: Id,
         storyId: Id,
-        reason: z.string().trim().min(10, 'Say in at least 10 characters why the out-of-domain changes are acceptable.').max(2000),
+        reason: z
+          .string()
+          .trim()
+          .min(MIN_OVERRIDE_REASON_CHARS, `Say in at least ${MIN_OVERRIDE_REASON_CHARS} characters why the out-of-domain changes are acceptable.`)
+          .max(MAX_DECISION_TEXT_CHARS),
       })
       .strict(),
     response: SessionSummary,
@@ -94,8 +99,8 @@ export const requests = {
         sessionId: Id,
         storyId: Id,
         /** The commit the lead reviewed: refused if the story now waits with another. */
-        headSha: z.string().regex(/^[0-9a-f]{7,64}$/, 'a commit id: 7 to 64 lowercase hex characters'),
-        comment: z.string().trim().max(2000).optional(),
+        headSha: z.string().regex(COMMIT_ID, 'a commit id: 7 to 64 lowercase hex characters'),
+        comment: z.string().trim().max(MAX_DECISION_TEXT_CHARS).optional(),
       })
       .strict(),
     response: SessionSummary,

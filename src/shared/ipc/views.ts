@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_OVERRIDE_PATHS } from './decision-rules';
 
 // View models the renderer shows. The core builds them from the store and keeps them
 // current with pushed events; the renderer never derives state the core did not send.
@@ -33,9 +34,9 @@ export const GateAttemptView = z.object({
   /** One line: why it failed (or what was skipped). */
   reason: z.string().nullable(),
   /** Paths a failed domain check found outside the story's domain (what a lead may override). */
-  outside: z.array(z.string()).max(200).optional(),
+  outside: z.array(z.string()).max(MAX_OVERRIDE_PATHS).optional(),
   /** The lead's override this attempt passed its domain check with. */
-  override: z.object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(200) }).optional(),
+  override: z.object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) }).optional(),
 });
 export type GateAttemptView = z.infer<typeof GateAttemptView>;
 

@@ -7,6 +7,7 @@ import { cliActor } from './import';
 import { openRecoveryStore } from './recover';
 import { renderPlan, toResumeJson } from './resume';
 import { continueFromRecovery, orchestratorToCli } from './run';
+import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
 
 /**
  * A lead's decision about a story of a session that has ended, paused or been stopped:
@@ -101,7 +102,7 @@ export const approveMergeCommand: CliCommand = {
     const [sessionId, storyId] = sessionAndStory(args, approveMergeCommand.usage, 'approve-merge');
     const comment = String(args.values.comment ?? '').trim();
     const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
-    if (headSha !== undefined && !/^[0-9a-f]{7,64}$/.test(headSha)) throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+    if (headSha !== undefined && !COMMIT_ID.test(headSha)) throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
     return decideThenContinue(ctx, sessionId, {
       key: 'approval',
       force: args.values.force === true,

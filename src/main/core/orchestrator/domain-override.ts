@@ -1,6 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { auditLog, gateRuns, sessions, storyRuns, type Store } from '../../store';
 import { OrchestratorError } from './errors';
+import { DRIVEN_SESSION_STATUSES, MAX_OVERRIDE_PATHS, MIN_OVERRIDE_REASON_CHARS } from '../../../shared/ipc/decision-rules';
 
 /** The audit action of a lead's decision; gate-3 looks for the latest one of its story run. */
 export const DOMAIN_OVERRIDE_GRANTED = 'domain_boundary_override.granted';
@@ -27,11 +28,6 @@ export interface DomainOverrideRequest {
   actor: string;
 }
 
-const MIN_REASON = 10;
-/** More paths than a person can review one by one (and than the window lists): widen the domain instead. */
-export const MAX_OVERRIDE_PATHS = 200;
-/** A session in one of these is driven by a process: its stories cannot be changed under it. */
-const ACTIVE = new Set(['created', 'running', 'stopping']);
 
 /** The audit subject of a story of a session (the same the executor's override record uses). */
 export function storySubject(sessionId: string, storyId: string): string {
@@ -47,13 +43,13 @@ export function storySubject(sessionId: string, storyId: string): string {
 export async function grantDomainOverride(store: Store, req: DomainOverrideRequest): Promise<DomainOverrideGrant> {
   const reason = req.reason.trim();
   const actor = req.actor.trim();
-  if (reason.length < MIN_REASON) {
-    throw new OrchestratorError('invalid_request', `An override needs a reason of at least ${MIN_REASON} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`);
+  if (reason.length < MIN_OVERRIDE_REASON_CHARS) {
+    throw new OrchestratorError('invalid_request', `An override needs a reason of at least ${MIN_OVERRIDE_REASON_CHARS} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`);
   }
   if (!actor) throw new OrchestratorError('invalid_request', 'An override needs the name of who decides; nothing was overridden.');
   const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
   if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
-  if (ACTIVE.has(session.status)) {
+  if (DRIVEN_SESSION_STATUSES.has(session.status)) {
     throw new OrchestratorError(
       'conflict',
       `Session ${req.sessionId} is ${session.status}: a story's domain check can be overridden once the session has ended or been stopped. Nothing was overridden.`,

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import { auditLog, sessions, storyRuns, type Store } from '../../store';
 import { storySubject } from './domain-override';
 import { OrchestratorError } from './errors';
+import { COMMIT_ID, DRIVEN_SESSION_STATUSES } from '../../../shared/ipc/decision-rules';
 
 /** Gate-7 asked for a person (merge.requireApproval) and the story waits; detail: headSha, branch. */
 export const MERGE_APPROVAL_REQUESTED = 'merge.approval_requested';
@@ -23,9 +24,6 @@ export interface MergeApproval {
   at: string;
 }
 
-/** A session in one of these is driven by a process: its stories cannot be changed under it. */
-const ACTIVE = new Set(['created', 'running', 'stopping']);
-const SHA = /^[0-9a-f]{7,64}$/;
 
 /** Gate-7 records what it waits for: merging this branch at this commit. */
 export async function requestMergeApproval(store: Store, at: { sessionId: string; storyId: string; storyRunId: string; headSha: string; branch: string | null }): Promise<void> {
@@ -67,7 +65,7 @@ export async function approveMerge(store: Store, req: { sessionId: string; story
   if (!actor) throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
   const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
   if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
-  if (ACTIVE.has(session.status)) {
+  if (DRIVEN_SESSION_STATUSES.has(session.status)) {
     throw new OrchestratorError('conflict', `Session ${req.sessionId} is ${session.status}; approve the merge once it has paused for the approval. Nothing was approved.`);
   }
   const [run] = await store.db
@@ -76,11 +74,11 @@ export async function approveMerge(store: Store, req: { sessionId: string; story
     .where(and(eq(storyRuns.sessionId, req.sessionId), eq(storyRuns.storyId, req.storyId)));
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
   const { requested } = await mergeApprovalState(store, req.sessionId, req.storyId);
-  if (!isAwaitingMergeApproval(run) || !requested || !SHA.test(requested.headSha)) {
+  if (!isAwaitingMergeApproval(run) || !requested || !COMMIT_ID.test(requested.headSha)) {
     throw new OrchestratorError('precondition_failed', `Story ${req.storyId} is not waiting for a merge approval (it is ${run.status}${run.currentGate ? ` at ${run.currentGate}` : ''}); nothing was approved.`);
   }
   const seen = req.headSha?.trim().toLowerCase();
-  if (seen !== undefined && (!SHA.test(seen) || !requested.headSha.startsWith(seen))) {
+  if (seen !== undefined && (!COMMIT_ID.test(seen) || !requested.headSha.startsWith(seen))) {
     throw new OrchestratorError(
       'conflict',
       `Story ${req.storyId} now waits to merge ${requested.headSha.slice(0, 12)}, not the ${seen.slice(0, 12)} you reviewed; review the branch again. Nothing was approved.`,

@@ -11,6 +11,7 @@ import { auditLog, gateRuns, projects, sessions, stories, storyRuns, usage, type
 import { storySubject } from './domain-override';
 import { isAwaitingMergeApproval, MERGE_APPROVAL_REQUESTED } from './merge-approval';
 import type { InterruptedSession } from '../checkpointer';
+import { MAX_DECISION_TEXT_CHARS, MAX_OVERRIDE_PATHS } from '../../../shared/ipc/decision-rules';
 
 /*
  * View models for the UI and the CLI, built from the store (the single source of truth),
@@ -62,8 +63,8 @@ function domainFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'ou
   const outside = strings(detail.outside);
   const o = detail.override as { by?: unknown; reason?: unknown; paths?: unknown } | undefined;
   return {
-    ...(outside.length > 0 && strings(detail.escaped).length === 0 && strings(detail.uncommitted).length === 0 ? { outside: outside.slice(0, 200) } : {}),
-    ...(o && typeof o.by === 'string' && typeof o.reason === 'string' ? { override: { by: o.by, reason: o.reason.slice(0, 2000), paths: strings(o.paths).slice(0, 200) } } : {}),
+    ...(outside.length > 0 && strings(detail.escaped).length === 0 && strings(detail.uncommitted).length === 0 ? { outside: outside.slice(0, MAX_OVERRIDE_PATHS) } : {}),
+    ...(o && typeof o.by === 'string' && typeof o.reason === 'string' ? { override: { by: o.by, reason: o.reason.slice(0, MAX_DECISION_TEXT_CHARS), paths: strings(o.paths).slice(0, MAX_OVERRIDE_PATHS) } } : {}),
   };
 }
 

@@ -5,15 +5,13 @@ import { api } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import { describeError } from '../../lib/errors';
 import { useAppStore } from '../../state/app-store';
+import { DRIVEN_SESSION_STATUSES, MAX_DECISION_TEXT_CHARS, MIN_OVERRIDE_REASON_CHARS } from '../../../shared/ipc/decision-rules';
 
-const MIN_REASON = 10;
-/** While a process drives the session its stories cannot be changed under it. */
-const ACTIVE = new Set(['created', 'running', 'stopping']);
 
 /** The decisions a lead can take about a story (both resume the session): a domain override and a merge approval. */
 export function StoryDecisions({ story }: { story: StoryRunView }) {
   const sessionStatus = useAppStore((s) => (s.session?.id === story.sessionId ? s.session.status : null));
-  const busy = sessionStatus !== null && ACTIVE.has(sessionStatus);
+  const busy = sessionStatus !== null && DRIVEN_SESSION_STATUSES.has(sessionStatus);
   return (
     <>
       <DomainOverride story={story} busy={busy} />
@@ -60,7 +58,7 @@ function DomainOverride({ story, busy }: { story: StoryRunView; busy: boolean })
           what="Exactly these paths are allowed, for this story only; the session then resumes with the story from gate-3. Your user name, the reason and the paths go to the audit log. A path the story adds later needs a decision of its own."
           paths={last.outside}
           label="Reason (required)"
-          minLength={MIN_REASON}
+          minLength={MIN_OVERRIDE_REASON_CHARS}
           submitLabel="Allow and resume"
           send={(text) => api.story.overrideDomain({ sessionId: story.sessionId, storyId: story.storyId, reason: text })}
           failed={`override the domain check of ${story.storyId}`}
@@ -163,7 +161,7 @@ function DecisionDialog(props: {
               setText(e.target.value);
               setError(null);
             }}
-            maxLength={2000}
+            maxLength={MAX_DECISION_TEXT_CHARS}
             rows={3}
             data-autofocus
             data-testid={`${testId}-reason`}
