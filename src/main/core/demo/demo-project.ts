@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { findDemoQaCheck } from '../orchestrator/agent-presets';
 
 /*
  * The sample project `wave demo` runs: a small git repository with wave.config.json, four
@@ -24,24 +25,6 @@ export interface DemoProject {
   storyIds: string[];
 }
 
-const QA_CHECK = `// QA for the WAVE demo: fails while a tracked file still contains the line WAVE_QA_BROKEN.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-
-const files = execFileSync('git', ['ls-files', '-z'], { encoding: 'utf8' }).split('\\0').filter(Boolean);
-const broken = files.filter((f) => {
-  try {
-    return /^WAVE_QA_BROKEN$/m.test(readFileSync(f, 'utf8'));
-  } catch {
-    return false;
-  }
-});
-if (broken.length > 0) {
-  console.log('QA failed: ' + broken.length + ' file(s) still marked WAVE_QA_BROKEN:\\n' + broken.map((f) => '  ' + f).join('\\n'));
-  process.exit(1);
-}
-console.log('QA passed: ' + files.length + ' tracked file(s) checked');
-`;
 
 interface DemoStory {
   id: string;
@@ -91,9 +74,12 @@ function write(path: string, text: string): void {
 }
 
 /** Creates the demo project in `dir` (which must be missing or empty). */
-export function createDemoProject(dir: string, node = process.execPath): DemoProject {
+export function createDemoProject(dir: string, node = process.execPath, qaCheck = findDemoQaCheck()): DemoProject {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new Error(`${dir} is not empty. Give wave demo an empty or new folder (--dir), or leave --dir out to use a temporary one.`);
+  }
+  if (!qaCheck) {
+    throw new Error('The demo QA check (agents/qa-check.mjs, beside the scripted agent) was not found next to this installation; nothing was created. Reinstall WAVE, or set WAVE_SCRIPTED_AGENT to a scripted-agent.mjs that has qa-check.mjs beside it.');
   }
   const repo = join(dir, 'repo');
   const storiesDir = join(dir, 'stories');
@@ -107,7 +93,8 @@ export function createDemoProject(dir: string, node = process.execPath): DemoPro
   git(repo, ['config', 'commit.gpgsign', 'false']);
   write(join(repo, 'README.md'), '# WAVE demo project\n\nStories are implemented by a scripted agent and merged here by `wave demo`.\n');
   write(join(repo, 'package.json'), `${JSON.stringify({ name: 'wave-demo', private: true, type: 'module' }, null, 2)}\n`);
-  write(join(repo, 'tools', 'qa-check.mjs'), QA_CHECK);
+  mkdirSync(join(repo, 'tools'), { recursive: true });
+  copyFileSync(qaCheck, join(repo, 'tools', 'qa-check.mjs'));
   write(
     join(repo, 'wave.config.json'),
     `${JSON.stringify(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findScriptedAgent, resolveAgentPreset } from './agent-presets';
+import { findDemoQaCheck, findScriptedAgent, resolveAgentPreset } from './agent-presets';
 
 describe('the scripted agent preset', () => {
   const dirs: string[] = [];
@@ -23,6 +23,13 @@ describe('the scripted agent preset', () => {
     mkdirSync(join(resources, 'agents'));
     writeFileSync(join(resources, shipped!.to), readFileSync(shipped!.from));
     expect(findScriptedAgent({}, resources)).toBe(join(resources, shipped!.to));
+
+    // wave demo's QA check ships beside it.
+    const check = config.extraResources.find((r) => r.from.endsWith('qa-check.mjs'));
+    expect(check, 'electron-builder.yml must ship the demo QA check beside the scripted agent').toBeDefined();
+    expect(findDemoQaCheck({}, resources)).toBeNull();
+    writeFileSync(join(resources, check!.to), readFileSync(check!.from));
+    expect(findDemoQaCheck({}, resources)).toBe(join(resources, check!.to));
   });
 
   it('prefers WAVE_SCRIPTED_AGENT, and says what to set when the agent is nowhere', () => {

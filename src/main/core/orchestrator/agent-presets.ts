@@ -41,6 +41,13 @@ export function findScriptedAgent(env: NodeJS.ProcessEnv = process.env, resource
   return null;
 }
 
+/** The QA check that goes with the scripted agent (wave demo's gate-4), kept beside it in the repository and in a packaged app. */
+export function findDemoQaCheck(env: NodeJS.ProcessEnv = process.env, resourcesPath?: string): string | null {
+  const agent = resourcesPath === undefined ? findScriptedAgent(env) : findScriptedAgent(env, resourcesPath);
+  const check = agent ? join(dirname(agent), 'qa-check.mjs') : null;
+  return check && existsSync(check) ? check : null;
+}
+
 export interface ResolvedPreset {
   preset: AgentPreset;
   /** Extra environment for the agent process. */

@@ -12,7 +12,7 @@ export { SessionViewReader, toInterruptedView, toSessionSummary, toStoryRunView,
 export { ControlFiles, killSwitchPath, readKillSwitch, type SessionRegistration, type StopRequest, type StopResult } from './control-files';
 export { BudgetGuard, BUDGET_WARNING_RATIO, type BudgetCrossing } from './budget';
 export { ChangeThrottle } from './change-throttle';
-export { findScriptedAgent, resolveAgentPreset } from './agent-presets';
+export { findDemoQaCheck, findScriptedAgent, resolveAgentPreset } from './agent-presets';
 export { AGENT_PRESETS, SessionConfig, parseSessionConfig, type AgentPresetName } from './session-config';
 export type { EventSink, StopSummary, RatePoint } from './session-run';
 export { DOMAIN_OVERRIDE_GRANTED, grantDomainOverride, latestDomainOverride, type DomainOverrideGrant } from './domain-override';
