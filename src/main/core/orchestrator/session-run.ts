@@ -17,7 +17,11 @@ import { isAwaitingMergeApproval } from './merge-approval';
 import { SessionFiles } from './session-files';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import type { LiveSessionFacts, SessionViewReader, StoryMeta } from './session-views';
-import { StoryPipeline, type PipelineHost, type StoryStart } from './story-pipeline';
+import { StoryPipeline, type StoryStart } from './story-pipeline';
+import type { StoryEnv } from './story-env';
+import { pipelineRepo } from '../../store/repos/pipeline-repo';
+import { mergeApprovalState, requestMergeApproval } from './merge-approval';
+import { latestDomainOverride } from './domain-override';
 
 /** Where pushed UI events go (the app's EventHub, or a CLI's progress renderer). */
 export interface EventSink {
@@ -79,7 +83,7 @@ class Deferred {
  * stories. Created by the Orchestrator; `done` settles when the session completes, fails,
  * pauses or stops, with every resource released.
  */
-export class SessionRun implements PipelineHost {
+export class SessionRun {
   readonly sessionId: string;
   readonly files: SessionFiles;
   readonly checkpointer: Checkpointer;
@@ -268,6 +272,50 @@ export class SessionRun implements PipelineHost {
     })().catch((e) => this.log(`could not record the budget pause: ${(e as Error).message}`));
   }
 
+  private storyEnv(): StoryEnv {
+    const store = this.o.store;
+    const sessionId = this.sessionId;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      sessionId,
+      config: this.config,
+      files: this.files,
+      checkpointer: this.checkpointer,
+      repo: pipelineRepo(store),
+      decisions: {
+        latestDomainOverride: (storyId) => latestDomainOverride(store, sessionId, storyId),
+        approvedMerge: async (storyId) => (await mergeApprovalState(store, sessionId, storyId)).approved,
+        requestMergeApproval: (at) => requestMergeApproval(store, { sessionId, ...at }),
+      },
+      executor: this.executor,
+      preset: this.preset,
+      prds: this.o.prds,
+      agentEnv: this.o.options.agentEnv,
+      phaseTimeoutMs: this.o.options.phaseTimeoutMs,
+      signals: {
+        get stopping() {
+          return self.stopping;
+        },
+        get stopReason() {
+          return self.stopReason;
+        },
+        get budgetExhausted() {
+          return self.budgetExhausted;
+        },
+        pauseForBudget: () => this.pauseForBudget(),
+        addCost: (c) => this.addCost(c),
+      },
+      out: {
+        publish: (d) => this.publish(d),
+        setProgress: (id, p) => this.setProgress(id, p),
+        storyChanged: (id) => this.storyChanged(id),
+        notice: (k, t, b) => this.notice(k, t, b),
+        log: (l) => this.log(l),
+      },
+    };
+  }
+
   // ---- lifecycle ----
 
   private hub<E extends EventName>(name: E, payload: EventOf<E>): void {
@@ -430,7 +478,7 @@ export class SessionRun implements PipelineHost {
       return;
     }
     try {
-      await new StoryPipeline(this, run, story, start).execute();
+      await new StoryPipeline(this.storyEnv(), run, story, start).execute();
     } finally {
       await this.throttle.flush(run.id);
     }
