@@ -23,6 +23,7 @@ import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 import { OrchestratorError, type OrchestratorErrorCode } from './errors';
+import { pipelineRepo } from '../../store/repos/pipeline-repo';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
 import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
 
@@ -146,6 +147,7 @@ export class Orchestrator {
       log: deps.log ?? (() => {}),
       options,
       prds: new PrdService(deps.store),
+      repo: pipelineRepo(deps.store),
       views: new SessionViewReader(deps.store.db),
     };
   }

@@ -1,13 +1,15 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventDraft } from '../../../shared/events';
+import type { Store } from '../../store';
 import type { StoryRunPort } from '../../store/repos/pipeline-repo';
 import type { Checkpointer } from '../checkpointer';
 import type { Executor } from '../executor';
 import type { PrdService } from '../prd';
 import type { ResolvedPreset } from './agent-presets';
-import type { DomainOverrideGrant } from './domain-override';
-import type { MergeApproval } from './merge-approval';
+import { latestDomainOverride, type DomainOverrideGrant } from './domain-override';
+import { mergeApprovalState, requestMergeApproval, type MergeApproval } from './merge-approval';
+import type { StopRequest } from './run-state';
 import type { SessionConfig } from './session-config';
 import type { SessionFiles } from './session-files';
 
@@ -66,4 +68,34 @@ export function noteInLog(logPath: string, text: string): void {
   } catch {
     // Best effort.
   }
+}
+
+/** A StoryEnv over a session's parts: what each story pipeline gets instead of the session. */
+export function storyEnvOf(p: Omit<StoryEnv, 'decisions' | 'signals'> & {
+  store: Store;
+  signals: { stopRequest: () => StopRequest | null; budget: { readonly exhausted: boolean; pause(): void; add(costUsd: number): void } };
+}): StoryEnv {
+  const { store, sessionId, signals, ...rest } = p;
+  return {
+    ...rest,
+    sessionId,
+    decisions: {
+      latestDomainOverride: (storyId) => latestDomainOverride(store, sessionId, storyId),
+      approvedMerge: async (storyId) => (await mergeApprovalState(store, sessionId, storyId)).approved,
+      requestMergeApproval: (at) => requestMergeApproval(store, { sessionId, ...at }),
+    },
+    signals: {
+      get stopping() {
+        return signals.stopRequest() !== null;
+      },
+      get stopReason() {
+        return signals.stopRequest()?.reason ?? '';
+      },
+      get budgetExhausted() {
+        return signals.budget.exhausted;
+      },
+      pauseForBudget: () => signals.budget.pause(),
+      addCost: (costUsd) => signals.budget.add(costUsd),
+    },
+  };
 }
