@@ -225,7 +225,7 @@ describe('story workflow: properties over random outcomes', () => {
         expect(runs).toBeLessThanOrEqual(PIPELINE.length + st.maxRetries + 1 + MAX_MERGE_LOOPS * 2 + MAX_BRANCH_RETRIES);
         expect(isFinal(steps.at(-1)!)).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -238,7 +238,7 @@ describe('story workflow: properties over random outcomes', () => {
           expect(state.passed).toEqual(before);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -254,7 +254,7 @@ describe('story workflow: properties over random outcomes', () => {
         const done = trace.filter((t) => t.step.kind === 'done');
         for (const d of done) expect(d.state.passed).not.toContain('gate-7');
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -266,7 +266,7 @@ describe('story workflow: properties over random outcomes', () => {
         expect(b.steps).toEqual(a.steps);
         expect(b.final).toEqual(a.final);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -281,7 +281,7 @@ describe('story workflow: properties over random outcomes', () => {
           expect(final.data.feedbackFile).not.toBeNull();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
