@@ -247,8 +247,7 @@ export class StoryPipeline {
       if (row) this.run = row;
     }
     const target = this.headSha ?? (await this.head());
-    await wt.git(['reset', '--hard', '--quiet', target], { cwd: created.path });
-    await wt.git(['clean', '-fd', '--quiet'], { cwd: created.path });
+    await wt.resetTo(this.storyId, target, { reason: `resume at ${this.start.gate}: back to the checkpoint ${target.slice(0, 12)}`, actor: 'orchestrator', gate: this.start.gate, sessionId: this.host.sessionId });
     this.headSha = target;
   }
 
@@ -443,8 +442,7 @@ export class StoryPipeline {
       // Nothing of this story has passed in this run: whatever an earlier run left on the
       // branch is not the story's state. Start again from the target's tip.
       baseSha = (await wt.resolveRef(`refs/heads/${this.host.config.targetBranch}`)) ?? created.baseSha;
-      await wt.git(['reset', '--hard', '--quiet', baseSha], { cwd: created.path });
-      await wt.git(['clean', '-fd', '--quiet'], { cwd: created.path });
+      await wt.resetTo(this.storyId, baseSha, { reason: `restart from gate-0: back to ${this.host.config.targetBranch}`, operation: 'restart', actor: 'orchestrator', gate: 'gate-0', sessionId: this.host.sessionId });
     }
     SessionFiles.write(this.host.files.storyFile(this.storyId), `${JSON.stringify(this.story, null, 2)}\n`);
     return {
@@ -664,6 +662,7 @@ export class StoryPipeline {
     if (this.data.feedbackFile) {
       const feedback = this.data.feedbackFile;
       this.note(logPath, `fix phase ${this.data.qaFixes + 1} of ${this.maxRetries} with feedback ${feedback}`);
+      await this.host.executor.worktrees.snapshot(this.storyId, { reason: `QA attempt ${this.data.qaFixes + 1} failed; kept before fix ${this.data.qaFixes + 1}`, operation: 'qa-retry', keeps: null, actor: 'orchestrator', gate: 'gate-4', sessionId: this.host.sessionId });
       const fix = await this.runAgent('gate-4', 'fix', logPath, feedback);
       usageList.push(fix.usage);
       if (this.host.stopping) return { status: 'failed', reason: 'stopped', usage: usageList };
@@ -745,7 +744,7 @@ export class StoryPipeline {
         detail: { sha: r.sha, alreadyMerged: r.alreadyMerged, strategy: r.strategy, previousTargetSha: r.previousTargetSha },
         // Merged: the worktree and branch have done their job.
         after: async () => {
-          await this.host.executor.worktrees.remove(this.storyId, { deleteBranch: true });
+          await this.host.executor.worktrees.remove(this.storyId, { deleteBranch: true, mergedAs: r.sha, reason: `merged as ${r.sha.slice(0, 12)}`, actor: 'orchestrator', gate: 'gate-7', sessionId: this.host.sessionId });
         },
       };
     } catch (e) {
