@@ -22,6 +22,8 @@ export type {
 } from './worktree-manager';
 
 export { Backups, BACKUP_REF_PREFIX, DEFAULT_BACKUP_RETENTION } from './backups';
+export { openProjectBackups } from './project-backups';
+export type { ProjectBackups } from './project-backups';
 export type { Snapshot, SnapshotRequest, BackupOperation, BackupRetention, PruneResult, BackupDiskUsage } from './backups';
 
 export { RepoLock } from './repo-lock';
