@@ -66,7 +66,7 @@ export interface Snapshot {
   branch: string | null;
   /** The branch tip at the time (the snapshot's parent). */
   head: string | null;
-  /** Files that differ from the target branch (since their merge base); null when unknown. */
+  /** Files that differ between the snapshot and the target branch as it is now; null when unknown. */
   filesChanged: number | null;
 }
 
@@ -285,7 +285,8 @@ export class Backups {
   }
 
   private async filesChanged(sha: string): Promise<number | null> {
-    const r = await this.git(['diff', '--name-only', '-z', `refs/heads/${this.options.targetBranch}...${sha}`], { allowExitCodes: [128] });
+    // The snapshot's files against the target as it is now: what restoring it would bring back.
+    const r = await this.git(['diff', '--name-only', '-z', `refs/heads/${this.options.targetBranch}`, sha, '--'], { allowExitCodes: [128] });
     return r.exitCode === 0 ? splitNul(r.stdout).length : null;
   }
 

@@ -78,7 +78,7 @@ export function EarlierWork({ story }: { story: StoryRunView }) {
             <tr>
               <th>when</th>
               <th>why</th>
-              <th>files vs target</th>
+              <th title="Files that differ between the snapshot and the target branch as it is now">files ≠ target</th>
               <th></th>
             </tr>
           </thead>
