@@ -189,7 +189,8 @@ export class Backups {
 
   /** Paths with tracked changes or untracked (not ignored, not copied-in) files. */
   private async changedPaths(cwd: string): Promise<string[]> {
-    const status = await this.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { cwd });
+    // --no-optional-locks: not even the stat cache of the worktree's index is rewritten.
+    const status = await this.git(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { cwd });
     const copied = new Set(this.copiedPaths());
     return splitNul(status.stdout)
       .filter((l) => !(l.startsWith('??') && copied.has(l.slice(3))))

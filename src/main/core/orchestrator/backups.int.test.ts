@@ -19,6 +19,7 @@ describe('orchestrator: snapshots before destroying a story\'s work (embedded st
       // Writes its files without committing, then dies: a crash in the middle of gate-2.
       { id: 'R-1', wave: 1, domain: 'app', create: ['src/app/r1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
       { id: 'S-1', wave: 1, domain: 'app', create: ['src/app/s1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
+      { id: 'P-1', wave: 1, domain: 'app', create: ['src/app/p1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
       // QA fails on the first attempt; the fix phase repairs it.
       { id: 'Q-1', wave: 1, domain: 'web', create: ['src/web/q1.ts'], testAgent: { qa_fix: true } },
     ]);
@@ -46,9 +47,23 @@ describe('orchestrator: snapshots before destroying a story\'s work (embedded st
     expect(s.repo.git(['show', 'main:src/web/q1.ts'])).not.toContain('WAVE_QA_BROKEN');
 
     // Restart R-1 from gate-0: its worktree is reset to main, its partial file snapshotted first.
+    // P-1 resumes at gate-2: its worktree goes back to the gate-1 checkpoint, snapshotted first.
     // S-1 does not continue: the resume's reconcile removes its worktree, snapshotting it first.
-    const restarted = await continueSession({ store: suite.store, bus: suite.bus, dataDir: suite.dataDir, sessionId, strategy: 'restart', onlyStories: ['R-1'], includeFailed: true, options });
+    const restarted = await continueSession({
+      store: suite.store,
+      bus: suite.bus,
+      dataDir: suite.dataDir,
+      sessionId,
+      strategy: 'resume_from_last',
+      perStory: { 'R-1': { strategy: 'restart' } },
+      onlyStories: ['R-1', 'P-1'],
+      includeFailed: true,
+      options,
+    });
     expect(restarted.stories.find((x) => x.id === 'R-1')).toMatchObject({ status: 'failed', gate: 'gate-2' });
+    const p = await backups.list('P-1');
+    expect(p.map((x) => [x.operation, x.gate, x.actor])).toEqual([['reset', 'gate-2', 'orchestrator']]);
+    expect(show(p[0]!.sha, 'src/app/p1.ts')).toContain('export const value');
     const r = await backups.list('R-1');
     expect(r.map((x) => [x.operation, x.gate, x.actor])).toEqual([['restart', 'gate-0', 'orchestrator']]);
     expect(show(r[0]!.sha, 'src/app/r1.ts')).toContain('export const value');
@@ -72,6 +87,7 @@ describe('orchestrator: snapshots before destroying a story\'s work (embedded st
     const rows = await suite.store.db.select().from(auditLog).where(eq(auditLog.action, 'backup_created'));
     const mine = rows.filter((x) => x.subjectId.startsWith(`${sessionId}/`));
     expect(mine.map((x) => `${x.subjectId.split('/')[1]} ${x.actor} ${(x.detail as { operation: string }).operation}`).sort()).toEqual([
+      'P-1 orchestrator reset',
       'Q-1 orchestrator qa-retry',
       'R-1 orchestrator restart',
       'R-1 reconcile reconcile',
