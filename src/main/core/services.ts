@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { ProjectSettings } from '../../shared/ipc';
+import { backupHandlers } from './api/backup-handlers';
 import { importHandlers } from './api/import-handlers';
 import { prdHandlers, toPrdSummary } from './api/prd-handlers';
 import { createSessionServices } from './api/session-handlers';
@@ -72,6 +73,7 @@ export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreSe
       actor: localActor(deps.env),
     }),
     ...sessions.handlers,
+    ...backupHandlers({ store: deps.store, settings, actor: localActor(deps.env) }),
   };
 
   return {

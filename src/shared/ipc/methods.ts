@@ -29,6 +29,8 @@ export const REQUEST_NAMES = [
   'prd.get',
   'prd.approve',
   'prd.reject',
+  'backups.list',
+  'backups.restore',
 ] as const satisfies readonly RequestName[];
 export const EVENT_NAMES = [
   'app.health',

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../cli-types';
+import { backupsCommand, restoreCommand } from './backups';
 import { demoCommand } from './demo';
 import { importCommand } from './import';
 import { initCommand } from './init';
@@ -30,6 +31,9 @@ export const commands: readonly CliCommand[] = [
   resumeCommand,
   overrideDomainCommand,
   approveMergeCommand,
+  // Earlier work: snapshots taken before destructive git operations.
+  backupsCommand,
+  restoreCommand,
   demoCommand,
   signalCommand,
   serveCommand,

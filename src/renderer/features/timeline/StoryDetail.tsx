@@ -9,6 +9,7 @@ import { ui, useUiStore } from '../../state/ui-store';
 import { GateStrip } from '../waves/GateStrip';
 import { Gantt, type GanttLane } from './Gantt';
 import { StoryDecisions } from './StoryDecisions';
+import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
@@ -75,6 +76,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         </p>
       ) : null}
       <StoryDecisions story={story} />
+      <EarlierWork story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}
