@@ -1,5 +1,6 @@
 import type { CliCommand } from '../cli-types';
 import { demoCommand } from './demo';
+import { diffCommand } from './diff';
 import { importCommand } from './import';
 import { initCommand } from './init';
 import { approveMergeCommand, overrideDomainCommand } from './decisions';
@@ -30,6 +31,7 @@ export const commands: readonly CliCommand[] = [
   resumeCommand,
   overrideDomainCommand,
   approveMergeCommand,
+  diffCommand,
   demoCommand,
   signalCommand,
   serveCommand,
