@@ -17,6 +17,7 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
+import { DiffAgainst, StoryDiff } from './review';
 
 const Id = z.string().min(1).max(200);
 /** Largest piece of a file sent in one import.stage request (keeps requests under the 64 KB cap). */
@@ -150,6 +151,12 @@ export const requests = {
       })
       .strict(),
     response: SessionSummary,
+  },
+
+  'story.diff': {
+    doc: "A story's changes: its branch against where it left the target (base) or against the target's tip now, file by file with +/- counts and patches.",
+    request: z.object({ sessionId: Id, storyId: Id, against: DiffAgainst.optional(), ignoreWhitespace: z.boolean().optional() }).strict(),
+    response: StoryDiff,
   },
 
   'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },

@@ -17,6 +17,7 @@ export const REQUEST_NAMES = [
   'session.resume',
   'story.overrideDomain',
   'story.approveMerge',
+  'story.diff',
   'recovery.list',
   'events.deadLetters',
   'metrics.get',

@@ -15,6 +15,7 @@ import {
   type OrchestratorOptions,
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
+import { storyDiff } from '../review/story-diff';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
@@ -250,6 +251,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         .catch(toAppError);
       return summary(handle.sessionId);
     },
+    'story.diff': (req) => storyDiff(deps.store, req).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
       (await deps.bus.listDeadLetters({ limit: req.limit ?? 100 })).map((d) => ({

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { GATE_IDS } from '../../lib/contract-constants';
 import { duration, elapsedMs, storyEndIso, tokens, usd } from '../../lib/format';
@@ -11,6 +11,7 @@ import { Gantt, type GanttLane } from './Gantt';
 import { StoryDecisions } from './StoryDecisions';
 import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
+import { ChangesPanel } from '../review/ChangesPanel';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -19,6 +20,8 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
   const closeRef = useRef<HTMLButtonElement>(null);
   const live = story?.status === 'running';
   const now = useNow(live);
+  const [changesOpen, setChangesOpen] = useState(false);
+  const closeChanges = useCallback(() => setChangesOpen(false), []);
 
   useEffect(() => {
     closeRef.current?.focus();
@@ -77,6 +80,15 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
       ) : null}
       <StoryDecisions story={story} />
       <EarlierWork story={story} />
+      {story.branch || story.mergeSha ? (
+        <p>
+          <button type="button" className="btn" onClick={() => setChangesOpen(true)} data-testid="open-changes">
+            Changes…
+          </button>{' '}
+          <span className="muted small">{live ? 'what the agent has committed so far' : 'review the branch file by file'}</span>
+        </p>
+      ) : null}
+      {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
       {story.progress ? (
         <p className="muted">
           {story.progress.message}
