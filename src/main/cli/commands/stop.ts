@@ -1,6 +1,6 @@
-import { inArray } from 'drizzle-orm';
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
-import { openStore, resolveDataDir, sessions, StoreLockedError, type Store } from '../../store';
+import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
+import { LIVE_SESSION_STATUSES, repositories } from '../../store/repos';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { cliActor } from './import';
 import { orchestratorToCli } from './run';
@@ -42,7 +42,7 @@ export const stopCommand: CliCommand = {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
       else if (store) {
-        ids = (await store.db.select({ id: sessions.id }).from(sessions).where(inArray(sessions.status, ['running', 'paused', 'stopping', 'created']))).map((r) => r.id);
+        ids = await repositories(store).sessions.idsWithStatus(LIVE_SESSION_STATUSES);
       } else {
         ids = new ControlFiles(dataDir).registrations().map((r) => r.sessionId);
       }

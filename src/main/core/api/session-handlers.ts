@@ -1,9 +1,7 @@
 import os from 'node:os';
-import { and, asc, desc, eq, inArray, isNotNull, notInArray } from 'drizzle-orm';
 import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
-import { GATE_IDS } from '../../../shared/ipc';
-import { gateRuns, latencyStats, sessions, storyRuns, usage } from '../../store';
 import type { Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { toInterruptedSession } from '../checkpointer';
 import type { EventBus } from '../events';
 import {
@@ -15,6 +13,7 @@ import {
   type OrchestratorOptions,
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
+import { EMPTY_METRICS, latencySeries, sessionUsageMetrics } from '../metrics/session-metrics';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
@@ -74,6 +73,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       return envelope;
     },
   };
+  const repos = repositories(deps.store);
   const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.dataDir, env: deps.env, log: deps.log, options: deps.orchestrator });
   const views = orchestrator.views;
   const live = (id: string) => orchestrator.liveFacts(id);
@@ -84,16 +84,11 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
     const seen = new Set(crashed.map((c) => c.sessionId));
     // Stopped and paused sessions can be continued as well; the crash finding does not list them.
-    const halted = (await deps.store.db.select().from(sessions).where(inArray(sessions.status, ['stopped', 'paused'])).orderBy(desc(sessions.createdAt)).limit(50)).filter(
-      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+    const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter((s) => !seen.has(s.id) && !orchestrator.isRunning(s.id));
+    const runs = await repos.storyRuns.ofSessionsExcept(
+      halted.map((s) => s.id),
+      UNFINISHED_AFTER_STOP,
     );
-    const runs = halted.length
-      ? await deps.store.db
-          .select()
-          .from(storyRuns)
-          .where(and(inArray(storyRuns.sessionId, halted.map((s) => s.id)), notInArray(storyRuns.status, [...UNFINISHED_AFTER_STOP])))
-          .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId))
-      : [];
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
     const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
     for (const s of halted) out.push(toInterruptedView(toInterruptedSession(s, runs, s.stopReason ?? s.status, s.endedAt), names.get(s.projectId) ?? s.projectId));
@@ -114,7 +109,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   }
 
   async function summary(sessionId: string): Promise<SessionSummary> {
-    const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const row = await repos.sessions.byId(sessionId);
     if (!row) throw new AppError('not_found', `Session ${sessionId} does not exist.`);
     return (await views.summaries([row], live))[0]!;
   }
@@ -122,61 +117,18 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   async function currentSessionId(): Promise<string | null> {
     const running = orchestrator.runningSessionIds();
     if (running.length) return running[0]!;
-    const [latest] = await deps.store.db.select({ id: sessions.id }).from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(1);
-    return latest?.id ?? null;
+    return repos.sessions.latestId();
   }
 
   async function metrics(sessionId: string | null): Promise<MetricsView> {
-    const empty: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
-    const latencyRows = await deps.store.db.select().from(latencyStats).where(eq(latencyStats.eventType, '*')).orderBy(desc(latencyStats.windowStart)).limit(300);
-    const points = new Map<string, MetricsView['latency'][number]>();
-    for (const r of latencyRows.reverse()) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
-    for (const p of deps.bus.latencySnapshot().series) {
-      if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
-    }
-    const latency = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
-    if (!sessionId) return { ...empty, latency };
-    const [rows, gates] = await Promise.all([
-      deps.store.db.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)),
-      deps.store.db
-        .select({ gate: gateRuns.gate, durationMs: gateRuns.durationMs })
-        .from(gateRuns)
-        .where(and(eq(gateRuns.sessionId, sessionId), isNotNull(gateRuns.durationMs)))
-        .orderBy(asc(gateRuns.id)),
-    ]);
-    let total = 0;
-    const cumulativeCost = rows.map((r) => {
-      total += Number(r.costUsd ?? 0);
-      return { at: r.createdAt.toISOString(), usd: Math.round(total * 1e6) / 1e6 };
-    });
-    const sumBy = (key: (r: (typeof rows)[number]) => string) => {
-      const m = new Map<string, number>();
-      for (const r of rows) m.set(key(r), (m.get(key(r)) ?? 0) + Number(r.costUsd ?? 0));
-      return [...m].map(([k, usd]) => ({ key: k, usd: Math.round(usd * 1e6) / 1e6 })).sort((a, b) => b.usd - a.usd);
-    };
-    const tokens = new Map<string, MetricsView['tokens'][number]>();
-    for (const r of rows) {
-      const t = tokens.get(r.model) ?? { key: r.model, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-      t.input += r.inputTokens;
-      t.output += r.outputTokens;
-      t.cacheRead += r.cacheReadTokens;
-      t.cacheWrite += r.cacheWriteTokens;
-      tokens.set(r.model, t);
-    }
-    const durations = new Map<string, number[]>();
-    for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
-    return {
-      latency,
-      eventRate: orchestrator.eventRate(sessionId),
-      cumulativeCost,
-      costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
-      tokens: [...tokens.values()],
-      gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
-    };
+    const latency = latencySeries(await repos.latency.recent('*', 300), deps.bus.latencySnapshot().series);
+    if (!sessionId) return { ...EMPTY_METRICS, latency };
+    const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
+    return { latency, eventRate: orchestrator.eventRate(sessionId), ...sessionUsageMetrics(rows, gates) };
   }
 
   async function gateRun(gateRunId: number) {
-    const [row] = await deps.store.db.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId));
+    const row = await repos.gateRuns.logOf(gateRunId);
     if (!row) throw new AppError('not_found', `Gate run ${gateRunId} does not exist.`);
     return row;
   }
@@ -230,7 +182,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
     },
     'session.resume': async (req) => {
-      const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+      const row = await repos.sessions.byId(req.sessionId);
       if (!row) throw new AppError('not_found', `Session ${req.sessionId} does not exist.`);
       const s = await deps.settings.read();
       // A session paused by its budget continues with the budget now in Settings, if that is larger.
