@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
@@ -17,6 +16,7 @@ import { EMPTY_METRICS, latencySeries, sessionUsageMetrics } from '../metrics/se
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
+import type { WaveSettings } from '../settings/wave-settings';
 import type { DomainHandlers, SnapshotParts } from './types';
 
 export interface SessionServiceDeps {
@@ -24,8 +24,8 @@ export interface SessionServiceDeps {
   bus: EventBus;
   hub: EventHub;
   settings: SettingsStore;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
+  /** Data dir, Redis, actor and the environment agents are granted from. */
+  wave: WaveSettings;
   log: (line: string) => void;
   /** Orchestrator tuning (tests: agent environment, short timeouts). */
   orchestrator?: OrchestratorOptions;
@@ -39,14 +39,6 @@ export interface SessionServices {
   /** The orchestrator behind the handlers (the CLI and tests drive it directly). */
   orchestrator: Orchestrator;
   close(): Promise<void>;
-}
-
-function actorOf(env: NodeJS.ProcessEnv): string {
-  try {
-    return env.WAVE_USER || env.USER || os.userInfo().username || 'lead';
-  } catch {
-    return 'lead';
-  }
 }
 
 function toAppError(e: unknown): never {
@@ -74,7 +66,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
   };
   const repos = repositories(deps.store);
-  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.dataDir, env: deps.env, log: deps.log, options: deps.orchestrator });
+  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.wave.dataDir, env: deps.wave.env, log: deps.log, options: deps.orchestrator });
   const views = orchestrator.views;
   const live = (id: string) => orchestrator.liveFacts(id);
   const progress = (id: string) => orchestrator.progressOf(id);
@@ -149,14 +141,14 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           budgetUsd: req.budgetUsd ?? s.budgetUsd,
           concurrency: req.concurrency ?? s.concurrency,
           agentPreset: s.agentPreset,
-          actor: actorOf(deps.env),
+          actor: deps.wave.actor,
           projectPath: s.projectPath,
         })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
     'session.stop': async (req) => {
-      const by = actorOf(deps.env);
+      const by = deps.wave.actor;
       const reason = req.reason?.trim() || 'STOP pressed';
       const mine = req.sessionId ? (orchestrator.isRunning(req.sessionId) ? [req.sessionId] : []) : orchestrator.runningSessionIds();
       if (mine.length > 0) {
@@ -171,12 +163,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       // Driven by another process (wave run in a terminal): reach it through the store, Redis and the data dir.
       const r = await requestSessionStop({
         store: deps.store,
-        dataDir: deps.dataDir,
+        dataDir: deps.wave.dataDir,
         sessionId: req.sessionId,
         reason,
         by,
-        redisUrl: deps.env.REDIS_URL || undefined,
-        redisPrefix: deps.env.WAVE_REDIS_PREFIX || undefined,
+        redisUrl: deps.wave.redisUrl,
+        redisPrefix: deps.wave.redisPrefix,
         log: deps.log,
       }).catch(toAppError);
       return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
@@ -188,17 +180,17 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       // A session paused by its budget continues with the budget now in Settings, if that is larger.
       const raise = row.status === 'paused' && row.budgetUsd !== null && (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
       const handle = await orchestrator
-        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: actorOf(deps.env), ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
+        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: deps.wave.actor, ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.overrideDomain': async (req) => {
-      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: actorOf(deps.env) }).catch(toAppError);
+      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: deps.wave.actor }).catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.approveMerge': async (req) => {
       const { handle } = await orchestrator
-        .approveMerge(req.sessionId, req.storyId, { actor: actorOf(deps.env), headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
+        .approveMerge(req.sessionId, req.storyId, { actor: deps.wave.actor, headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
         .catch(toAppError);
       return summary(handle.sessionId);
     },

@@ -1,5 +1,5 @@
 import type { Store, TransactionOptions, WaveQueryable } from '../store';
-import { DeadLettersRepo, DedupRepo, EventOutboxRepo, LatencyRepo } from './events-repo';
+import { LatencyRepo } from './events-repo';
 import { GateRunsRepo } from './gate-runs-repo';
 import { onQueryable, type QueryRunner } from './runner';
 import { SessionsRepo } from './sessions-repo';
