@@ -3,7 +3,7 @@ import { pidAlive } from '../../store/dir-lock';
 import { describeDbError } from '../../store/db-errors';
 import type { SessionStatus } from '../../store/schema';
 import { repositories, type SessionsRepo } from '../../store/repos';
-import type { Store } from '../../store/store';
+import type { Store } from '../../store';
 import { RecoveryError } from './errors';
 
 export const DEFAULT_LEASE_MS = 15_000;
