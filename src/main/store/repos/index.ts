@@ -1,6 +1,10 @@
 import type { Store, TransactionOptions, WaveQueryable } from '../store';
 import { LatencyRepo } from './events-repo';
+import { AuditRepo } from './audit-repo';
 import { GateRunsRepo } from './gate-runs-repo';
+import { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
+import { ProjectsRepo } from './projects-repo';
+import { StoriesRepo } from './stories-repo';
 import { onQueryable, type QueryRunner } from './runner';
 import { SessionsRepo } from './sessions-repo';
 import { StoryRunsRepo } from './story-runs-repo';
@@ -16,6 +20,11 @@ export class Repos {
   readonly gateRuns: GateRunsRepo;
   readonly usage: UsageRepo;
   readonly latency: LatencyRepo;
+  readonly projects: ProjectsRepo;
+  readonly prds: PrdsRepo;
+  readonly prdDecisions: PrdDecisionsRepo;
+  readonly stories: StoriesRepo;
+  readonly audit: AuditRepo;
 
   constructor(protected readonly runner: QueryRunner) {
     this.sessions = new SessionsRepo(runner);
@@ -23,6 +32,11 @@ export class Repos {
     this.gateRuns = new GateRunsRepo(runner);
     this.usage = new UsageRepo(runner);
     this.latency = new LatencyRepo(runner);
+    this.projects = new ProjectsRepo(runner);
+    this.prds = new PrdsRepo(runner);
+    this.prdDecisions = new PrdDecisionsRepo(runner);
+    this.stories = new StoriesRepo(runner);
+    this.audit = new AuditRepo(runner);
   }
 }
 
@@ -56,7 +70,11 @@ export function repositories(store: Store): StoreRepos {
 }
 
 export { DeadLettersRepo, DedupRepo, EventOutboxRepo, LatencyRepo, type DeadLetterInput, type OutboxLog } from './events-repo';
+export { AuditRepo } from './audit-repo';
 export { GateRunsRepo } from './gate-runs-repo';
+export { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
+export { ProjectsRepo } from './projects-repo';
+export { StoriesRepo } from './stories-repo';
 export { onQueryable, type QueryRunner } from './runner';
 export { heartbeatAgeMs, LIVE_SESSION_STATUSES, SessionsRepo, type SessionOwnerRow } from './sessions-repo';
 export { StoryRunsRepo, type StoryRunTiming } from './story-runs-repo';
