@@ -1,6 +1,7 @@
 import type { Store, TransactionOptions, WaveQueryable } from '../store';
 import { LatencyRepo } from './events-repo';
 import { AuditRepo } from './audit-repo';
+import { CheckpointsRepo } from './checkpoints-repo';
 import { GateRunsRepo } from './gate-runs-repo';
 import { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 import { ProjectsRepo } from './projects-repo';
@@ -25,6 +26,7 @@ export class Repos {
   readonly prdDecisions: PrdDecisionsRepo;
   readonly stories: StoriesRepo;
   readonly audit: AuditRepo;
+  readonly checkpoints: CheckpointsRepo;
 
   constructor(protected readonly runner: QueryRunner) {
     this.sessions = new SessionsRepo(runner);
@@ -37,6 +39,7 @@ export class Repos {
     this.prdDecisions = new PrdDecisionsRepo(runner);
     this.stories = new StoriesRepo(runner);
     this.audit = new AuditRepo(runner);
+    this.checkpoints = new CheckpointsRepo(runner);
   }
 }
 
@@ -71,6 +74,14 @@ export function repositories(store: Store): StoreRepos {
 
 export { DeadLettersRepo, DedupRepo, EventOutboxRepo, LatencyRepo, type DeadLetterInput, type OutboxLog } from './events-repo';
 export { AuditRepo } from './audit-repo';
+export {
+  CheckpointsRepo,
+  type CheckpointMeta,
+  type CheckpointWithStory,
+  type GateRecordWrite,
+  type RecordedGateRow,
+  type StoryRunSnapshot,
+} from './checkpoints-repo';
 export { GateRunsRepo } from './gate-runs-repo';
 export { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 export { ProjectsRepo } from './projects-repo';

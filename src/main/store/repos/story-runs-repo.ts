@@ -1,4 +1,4 @@
-import { and, asc, inArray, notInArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
 import { storyRuns, type StoryRun, type StoryRunStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -12,6 +12,20 @@ export interface StoryRunTiming {
 /** The `story_runs` table: one row per story in a session. */
 export class StoryRunsRepo {
   constructor(private readonly run: QueryRunner) {}
+
+  /** A session's story runs by wave then story; `forUpdate` locks them (inside a transaction). */
+  ofSession(sessionId: string, opts: { forUpdate?: boolean } = {}): Promise<StoryRun[]> {
+    return this.run.read((q) => {
+      const base = q.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
+      return opts.forUpdate ? base.for('update') : base;
+    });
+  }
+
+  /** The story runs of these sessions, by wave then story. */
+  ofSessions(sessionIds: readonly string[]): Promise<StoryRun[]> {
+    if (sessionIds.length === 0) return Promise.resolve([]);
+    return this.run.read((q) => q.select().from(storyRuns).where(inArray(storyRuns.sessionId, [...sessionIds])).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)));
+  }
 
   /** The story runs of these sessions whose status is not in `except`, by wave then story. */
   ofSessionsExcept(sessionIds: readonly string[], except: readonly StoryRunStatus[]): Promise<StoryRun[]> {
