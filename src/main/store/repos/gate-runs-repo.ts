@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { gateRuns, type GateRunStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -10,6 +10,17 @@ export class GateRunsRepo {
   async logOf(gateRunId: number): Promise<{ logPath: string | null; status: GateRunStatus } | null> {
     const [row] = await this.run.read((q) => q.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId)));
     return row ?? null;
+  }
+
+  /** Closes the gate runs still `running` of these story runs as failed (interrupted): their process is gone. */
+  async failRunning(storyRunIds: readonly string[]): Promise<void> {
+    if (storyRunIds.length === 0) return;
+    await this.run.write((q) =>
+      q
+        .update(gateRuns)
+        .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
+        .where(and(inArray(gateRuns.storyRunId, [...storyRunIds]), eq(gateRuns.status, 'running'))),
+    );
   }
 
   /** Every finished gate run's duration in a session, oldest first. */

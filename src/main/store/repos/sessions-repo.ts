@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { sessions, type Session, type SessionStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -38,6 +38,47 @@ export class SessionsRepo {
   /** The newest `limit` sessions in one of `statuses`, newest first. */
   withStatus(statuses: readonly SessionStatus[], limit: number): Promise<Session[]> {
     return this.run.read((q) => q.select().from(sessions).where(inArray(sessions.status, [...statuses])).orderBy(desc(sessions.createdAt)).limit(limit));
+  }
+
+  /**
+   * Sessions in one of `statuses`, oldest first, with their heartbeat age and the time of
+   * their newest checkpoint (ms since the epoch) by the database clock.
+   */
+  withLiveness(statuses: readonly SessionStatus[]): Promise<Array<{ s: Session; heartbeatAgeMs: number | null; lastCheckpointMs: number | null }>> {
+    return this.run.read((q) =>
+      q
+        .select({
+          s: sessions,
+          heartbeatAgeMs,
+          lastCheckpointMs: sql<number | null>`(select (extract(epoch from max(c.created_at)) * 1000)::float8 from checkpoints c where c.session_id = sessions.id)`,
+        })
+        .from(sessions)
+        .where(inArray(sessions.status, [...statuses]))
+        .orderBy(asc(sessions.createdAt)),
+    );
+  }
+
+  /** A session with its heartbeat age, locked for update (call inside a transaction). */
+  async lockWithHeartbeat(sessionId: string): Promise<{ s: Session; heartbeatAgeMs: number | null } | null> {
+    const [row] = await this.run.read((q) => q.select({ s: sessions, heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId)).for('update'));
+    return row ?? null;
+  }
+
+  /** Records the outcome of a recovery: the new status and owner (a claimer) or no owner. */
+  async markRecovered(sessionId: string, r: { status: SessionStatus; claimer: { pid: number; host: string } | null; stopReason: string | null }): Promise<void> {
+    await this.run.write((q) =>
+      q
+        .update(sessions)
+        .set({
+          status: r.status,
+          ownerPid: r.claimer?.pid ?? null,
+          ownerHost: r.claimer?.host ?? null,
+          heartbeatAt: r.claimer ? sql`now()` : null,
+          stopReason: r.stopReason,
+          endedAt: r.status === 'completed' ? sql`now()` : null,
+        })
+        .where(eq(sessions.id, sessionId)),
+    );
   }
 
   /** The owner columns of a session, locked for update (call inside a transaction). */

@@ -1,6 +1,19 @@
-import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
-import { storyRuns, type StoryRun, type StoryRunStatus } from '../schema';
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { storyRuns, type GateId, type StoryRun, type StoryRunStatus } from '../schema';
 import type { QueryRunner } from './runner';
+
+/** One story run's state after a recovery. */
+export interface RecoveredStoryRun {
+  id: string;
+  status: StoryRunStatus;
+  current_gate: GateId | null;
+  last_passed_gate: GateId | null;
+  epoch: number;
+  attempts: number;
+  reason: string | null;
+  /** ended_at = now() when true, null otherwise. */
+  ended: boolean;
+}
 
 export interface StoryRunTiming {
   cost: string | number | null;
@@ -36,6 +49,20 @@ export class StoryRunsRepo {
         .from(storyRuns)
         .where(and(inArray(storyRuns.sessionId, [...sessionIds]), notInArray(storyRuns.status, [...except])))
         .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)),
+    );
+  }
+
+  /** Writes the state of many story runs after a recovery in one statement, whatever their number. */
+  async applyRecovery(values: readonly RecoveredStoryRun[]): Promise<void> {
+    if (values.length === 0) return;
+    await this.run.write((q) =>
+      q.execute(sql`
+    update story_runs as sr set
+      status = v.status, current_gate = v.current_gate, last_passed_gate = v.last_passed_gate, epoch = v.epoch,
+      attempts = v.attempts, reason = v.reason, ended_at = case when v.ended then now() else null end, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+      as v(id text, status text, current_gate text, last_passed_gate text, epoch int, attempts int, reason text, ended boolean)
+    where sr.id = v.id`),
     );
   }
 
