@@ -63,6 +63,10 @@ export interface TransactionOptions {
 
 export interface Store {
   readonly kind: StoreKind;
+  /**
+   * The raw drizzle handle: internal to src/main/store. Everything else reads and writes
+   * through src/main/store/repos (eslint refuses `.db` outside the store).
+   */
   readonly db: WaveDb;
   readonly dataDir: string;
   /** Where the data lives, for people: the PGlite directory or the server URL without password. */

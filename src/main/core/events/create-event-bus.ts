@@ -6,7 +6,7 @@ import { storeEventPorts } from './store-ports';
 import type { Store } from '../../store';
 
 export interface CreateEventBusOptions extends Omit<RedisEventBusOptions, 'redisUrl' | 'ports'> {
-  /** Usually process.env.REDIS_URL; absent or empty selects the in-process bus. */
+  /** Usually WaveSettings.redisUrl (REDIS_URL); absent or empty selects the in-process bus. */
   redisUrl?: string | null;
   /** The opened store: its tables become the outbox, dedup, dead letters and latency history. */
   store?: Store | null;

@@ -1,5 +1,4 @@
 import type { Store } from '../../store';
-import type { CoreServices } from '../services';
 import type { StrategyChoice } from '../checkpointer';
 import type { EventBus } from '../events';
 import { Orchestrator, type OrchestratorOptions } from './orchestrator';
@@ -15,11 +14,16 @@ export interface ContinueSessionParts {
   options?: OrchestratorOptions;
 }
 
+/** What continueSession needs from the core services of createCoreServices: a new orchestrator. */
+export interface OrchestratorSource {
+  orchestrator(hub: EventSink | null, opts?: { log?: (line: string) => void }): Promise<Orchestrator>;
+}
+
 /**
- * From the composition root: `core.orchestrator()` (the CLI). The parts are the alternative
- * for tests that open a store and bus themselves.
+ * From the composition root: `core` is the CLI's CoreServices. The parts are the
+ * alternative for tests that open a store and bus themselves.
  */
-export type ContinueSessionOptions = ContinueSessionRequest & ({ core: CoreServices } | ContinueSessionParts);
+export type ContinueSessionOptions = ContinueSessionRequest & ({ core: OrchestratorSource } | ContinueSessionParts);
 
 export interface ContinueSessionRequest {
   sessionId: string;
