@@ -26,7 +26,8 @@ export async function openCliCore(ctx: CliContext, opts: CliCoreOptions & { lock
 export async function openCliCore(ctx: CliContext, opts?: CliCoreOptions): Promise<CoreServices>;
 export async function openCliCore(ctx: CliContext, opts: CliCoreOptions = {}): Promise<CoreServices | null> {
   try {
-    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log) });
+    // The bus's messages are details in every command (WAVE_DEBUG), as they always were.
+    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug') });
   } catch (e) {
     if (e instanceof StoreLockedError) {
       if (opts.locked === 'return-null') return null;

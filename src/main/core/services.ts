@@ -16,6 +16,8 @@ import type { WaveSettings } from './settings/wave-settings';
 
 export interface CoreServicesOptions {
   log?: (line: string) => void;
+  /** Where the event bus logs (default: `log`). */
+  busLog?: (line: string) => void;
   /** Orchestrator tuning (tests: agent environment, short timeouts). */
   orchestrator?: OrchestratorOptions;
 }
@@ -65,7 +67,7 @@ export async function createCoreServices(settings: WaveSettings, opts: CoreServi
   let closing: Promise<void> | null = null;
 
   const getBus = () => {
-    bus ??= createEventBus({ redisUrl: settings.redisUrl, keyPrefix: settings.redisPrefix, store, log }).catch((e: unknown) => {
+    bus ??= createEventBus({ redisUrl: settings.redisUrl, keyPrefix: settings.redisPrefix, store, log: opts.busLog ?? log }).catch((e: unknown) => {
       bus = null;
       throw e;
     });
