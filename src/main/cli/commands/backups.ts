@@ -2,7 +2,7 @@ import { backupsView, storeAuditSink, toSnapshotView } from '../../core/api/back
 import { ExecutorError, openProjectBackups, type ProjectBackups } from '../../core/executor';
 import type { BackupsView } from '../../../shared/ipc';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
-import { cliActor, resolveProjectRepo, withCliStore } from './import';
+import { resolveProjectRepo, withCliStore } from './import';
 
 function toCli(e: unknown): never {
   if (e instanceof ExecutorError) {
@@ -53,9 +53,9 @@ export const backupsCommand: CliCommand = {
     const project = args.values.project as string | undefined;
     if (args.values.prune) {
       if (storyId) throw new CliError('--prune applies the retention to every story; leave out the story id.', EXIT_USAGE, 'usage');
-      return withCliStore(ctx, async (store) => {
-        const p = await open(ctx, project, store);
-        const result = await p.backups.prune({ actor: cliActor(ctx.env) }).catch(toCli);
+      return withCliStore(ctx, async (core) => {
+        const p = await open(ctx, project, core.store);
+        const result = await p.backups.prune({ actor: ctx.settings.actor }).catch(toCli);
         const disk = await p.backups.diskUsage();
         const doc = { repoPath: p.repoRoot, deleted: result.deleted.map(toSnapshotView), kept: result.kept, retention: result.retention, disk };
         ctx.output(doc, () =>
@@ -89,9 +89,9 @@ export const restoreCommand: CliCommand = {
   async run(ctx, args) {
     const [id, ...extra] = args.positionals;
     if (!id || extra.length) throw new CliError(`wave restore takes one snapshot id.\nUsage: ${restoreCommand.usage}`, EXIT_USAGE, 'usage');
-    return withCliStore(ctx, async (store) => {
-      const p = await open(ctx, args.values.project as string | undefined, store);
-      const r = await p.backups.restore(id, { branch: args.values.branch as string | undefined, actor: cliActor(ctx.env) }).catch(toCli);
+    return withCliStore(ctx, async (core) => {
+      const p = await open(ctx, args.values.project as string | undefined, core.store);
+      const r = await p.backups.restore(id, { branch: args.values.branch as string | undefined, actor: ctx.settings.actor }).catch(toCli);
       const doc = { snapshotId: r.snapshot.id, branch: r.branch, sha: r.sha, storyId: r.snapshot.storyId, reason: r.snapshot.reason };
       ctx.output(doc, () => `Restored ${r.snapshot.id} (${r.snapshot.reason}) onto the new branch ${r.branch} at ${r.sha.slice(0, 12)}.\nLook at it with: git -C ${p.repoRoot} switch ${r.branch}`);
       return 0;

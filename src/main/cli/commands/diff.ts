@@ -58,9 +58,9 @@ export const diffCommand: CliCommand = {
     if (!sessionId || !storyId || extra.length) throw new CliError(`wave diff takes a session id and a story id.\nUsage: ${diffCommand.usage}`, EXIT_USAGE, 'usage');
     const against = DiffAgainst.safeParse(args.values.against ?? 'base');
     if (!against.success) throw new CliError(`--against must be base or target, not ${JSON.stringify(args.values.against)}.\nUsage: ${diffCommand.usage}`, EXIT_USAGE, 'usage');
-    const store = await openRecoveryStore(ctx);
+    const core = await openRecoveryStore(ctx);
     try {
-      const d = await storyDiff(store, {
+      const d = await storyDiff(core.store, {
         sessionId,
         storyId,
         against: against.data,
@@ -85,7 +85,7 @@ export const diffCommand: CliCommand = {
       });
       return 0;
     } finally {
-      await store.close();
+      await core.close();
     }
   },
 };

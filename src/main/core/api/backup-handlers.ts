@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { BackupsView } from '../../../shared/ipc';
-import { auditLog, sessions, type Store } from '../../store';
+import type { Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { ExecutorError, openProjectBackups, type AuditSink, type ProjectBackups, type Snapshot } from '../executor';
 import { parseSessionConfig } from '../orchestrator/session-config';
 import { AppError } from '../rpc';
@@ -11,7 +11,7 @@ import type { DomainHandlers } from './types';
 export function storeAuditSink(store: Store): AuditSink {
   return {
     record: async (e) => {
-      await store.db.insert(auditLog).values({
+      await repositories(store).audit.append({
         actor: e.actor,
         action: e.action,
         subjectType: 'story',
@@ -46,7 +46,7 @@ export function backupHandlers(deps: { store: Store; settings: SettingsStore; ac
   const open = async (sessionId: string | undefined): Promise<ProjectBackups> => {
     const audit = storeAuditSink(deps.store);
     if (sessionId) {
-      const [row] = await deps.store.db.select({ config: sessions.config }).from(sessions).where(eq(sessions.id, sessionId));
+      const row = await repositories(deps.store).sessions.byId(sessionId);
       if (!row) throw new AppError('not_found', `There is no session ${sessionId}.`);
       const config = parseSessionConfig(sessionId, row.config);
       return openProjectBackups(config.repoPath, { audit, targetBranch: config.targetBranch }).catch(toAppError);
