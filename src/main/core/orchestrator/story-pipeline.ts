@@ -619,8 +619,8 @@ export class StoryPipeline {
     return { status: 'passed', detail: { committedLeftovers: commit !== null, changedFiles: changed, domainCheck: changed !== null, ...(override ? { override } : {}) } };
   }
 
-  private commandEnv(): NodeJS.ProcessEnv {
-    return { ...process.env, ...this.host.agentEnv, WAVE_SESSION_ID: this.host.sessionId, WAVE_STORY_ID: this.storyId };
+  private commandEnv(): Record<string, string> {
+    return this.host.executor.commandEnv({ WAVE_SESSION_ID: this.host.sessionId, WAVE_STORY_ID: this.storyId }).env;
   }
 
   /** Runs commands in order in the worktree, stopping at the first failure; output goes to the gate log. */
