@@ -3,6 +3,7 @@ import { EventHub } from './rpc';
 import { createCoreServices } from './services';
 import { createEventBus } from './events';
 import { openStore } from '../store';
+import { inertText } from '../../shared/text';
 
 export interface OpenAppCoreOptions {
   version: string;
@@ -18,7 +19,7 @@ export interface OpenAppCoreOptions {
  * in-process) and wires them into one AppCore. Used by Electron, `wave serve` and tests.
  */
 export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${inertText(line)}\n`));
   const store = await openStore({
     dataDir: opts.dataDir,
     databaseUrl: opts.env.DATABASE_URL || undefined,

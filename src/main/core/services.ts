@@ -64,7 +64,7 @@ export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreSe
       deps.hub.publish('settings.changed', next);
       return next;
     },
-    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency }),
+    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency, actor: () => localActor(deps.env) }),
     ...importHandlers({
       store: deps.store,
       hub: deps.hub,

@@ -17,6 +17,7 @@ import type { SessionRecoveryResult } from '../../core/checkpointer';
 import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../core/prd';
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { rawStream } from '../inert-io';
 import { cliActor, resolveProjectRepo } from './import';
 
 /** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
@@ -131,7 +132,8 @@ export class ProgressRenderer implements EventSink {
   }
 
   private clear(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    // WAVE's own cursor control: the one sequence that goes to the terminal as it is.
+    if (this.drawn > 0) rawStream(this.out).write(`\x1b[${this.drawn}A\x1b[0J`);
     this.drawn = 0;
   }
 
@@ -339,18 +341,18 @@ export const runCommand: CliCommand = {
   },
 };
 
-/** --approve-as: approves the PRD by that name unless it already is (PrdService writes the audit entry). */
+/** --approve-as: approves the PRD unless it already is; the audit entry holds this process's user, the name is shown beside it. */
 export async function approveForUnattendedRun(ctx: CliContext, store: Store, prdId: string, by: string): Promise<void> {
   const prds = new PrdService(store);
   const status = await prds.approvalStatus(prdId);
   if (status.approved) return;
   if (status.status === 'rejected') throw new CliError(`PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`, 1, 'rejected');
   try {
-    await prds.approve(prdId, { by, comment: 'Approved for an unattended run (wave run --approve-as).' });
+    await prds.approve(prdId, { by: cliActor(ctx.env), name: by, comment: 'Approved for an unattended run (wave run --approve-as).' });
   } catch (e) {
     throw new CliError(`Could not approve PRD ${prdId} as ${by}: ${(e as Error).message}`, 1, 'approval_failed');
   }
-  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log).`);
+  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log as ${cliActor(ctx.env)}).`);
 }
 
 /**

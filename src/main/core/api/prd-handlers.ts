@@ -70,7 +70,8 @@ function mapPrdError(e: unknown): never {
   throw e;
 }
 
-export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number> }): DomainHandlers<'prd'> {
+/** `actor`: who this process runs as (the audit log's actor); the name a client sends is display only. */
+export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number>; actor: () => string }): DomainHandlers<'prd'> {
   const service = new PrdService(deps.store);
   const detail = async (prdId: string) => {
     const view = await service.show(prdId).catch(mapPrdError);
@@ -87,13 +88,16 @@ export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: ()
           `PRD ${req.prdId} changed after you opened it (you read ${req.contentHash.slice(0, 12)}, it is now ${status.currentHash.slice(0, 12)}). Re-read it and approve again.`,
         );
       }
-      await service.approve(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      if (req.runsHash !== undefined && status.runsHash !== req.runsHash) {
+        throw new AppError('precondition_failed', `The commands PRD ${req.prdId} would run changed after you opened it (${status.changes.join('; ') || 'wave.config.json or a story changed'}). Re-read the list and approve again.`);
+      }
+      await service.approve(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
       const d = await detail(req.prdId);
       deps.hub.publish('prd.changed', d);
       return d;
     },
     'prd.reject': async (req) => {
-      await service.reject(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      await service.reject(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
       const d = await detail(req.prdId);
       deps.hub.publish('prd.changed', d);
       return d;

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { and, eq, max, sql } from 'drizzle-orm';
 import type { EventDraft } from '../../../shared/events';
 import type { StoryDocument } from '../../../shared/stories';
-import { effectiveExecution } from '../../../shared/stories';
+import { effectiveExecution, validationArgvs } from '../../../shared/stories';
 import { gateRuns, storyRuns, usage, type GateId, type StoryRun, type StoryRunStatus, type Store } from '../../store';
 import { Checkpointer, nextGate as nextGateOf, type LoadedCheckpoint } from '../checkpointer';
 import { ExecutorError, runCommand, type AgentPhase, type AgentRunResult, type Executor, type UsageSummary } from '../executor';
@@ -710,10 +710,7 @@ export class StoryPipeline {
 
   /** gate-5: the story's own validation commands. */
   private async acceptance(logPath: string): Promise<GateOutcome> {
-    const raw = this.story.validation?.commands ?? [];
-    const commands = raw
-      .map((c, i) => ({ name: `validation-${i + 1}`, argv: Array.isArray(c) ? c.map(String) : String(c).trim().split(/\s+/) }))
-      .filter((c) => c.argv.length > 0 && c.argv[0] !== '');
+    const commands = validationArgvs(this.story).map((argv, i) => ({ name: `validation-${i + 1}`, argv }));
     if (commands.length === 0) return { status: 'passed', headSha: this.headSha, detail: { note: 'the story has no validation commands' } };
     const r = await this.runCommands('gate-5', commands, logPath);
     if (r.ok) return { status: 'passed', headSha: this.headSha, detail: { commands: commands.length } };

@@ -1,13 +1,17 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { planWaves, type ApprovalStatus, type WavePlan } from '../../../shared/stories';
-import { auditLog, prdDecisions, prds, stories, type Prd, type PrdDecision, type Story, type WaveDb, type WaveQueryable, type WaveTx } from '../../store';
+import { planWaves, type ApprovalStatus, type AuthorisedRuns, type WavePlan } from '../../../shared/stories';
+import { auditLog, prdDecisions, prds, projects, stories, type Prd, type PrdDecision, type Story, type WaveDb, type WaveQueryable, type WaveTx } from '../../store';
 import { sha256Hex } from '../stories/hash';
+import { authorisedRuns, describeRunChanges, type RunsSnapshot } from './authorised-runs';
 
 /*
  * PRD approval bound to content: an approval records the sha256 of the PRD text and of every
  * story it covers. It stands only while all of them are unchanged; a re-import that changes
  * any of them voids it (status 'void', decision.voidedAt), and approvalStatus re-checks the
  * hashes itself, so even a row edited behind WAVE's back is not taken as approved.
+ * It also covers every command a session would run (authorised-runs.ts): a change of a QA,
+ * setup, validation or agent command, or of what the agent may see of the environment,
+ * voids it too, and the reason names what changed.
  */
 
 /** What the PRD service needs from the store. */
@@ -17,7 +21,10 @@ export interface PrdStore {
 }
 
 export interface DecisionInput {
+  /** Who decides, as this process knows it (the OS user or WAVE_USER): what the record and the audit log hold. */
   by: string;
+  /** A name the client gave (e.g. typed in the window, `--by`): shown beside the decision, never taken as the actor. */
+  name?: string | null;
   comment?: string | null;
 }
 
@@ -45,6 +52,10 @@ interface ApprovalSnapshot {
   decisionId: number;
   contentHash: string;
   stories: Record<string, string>;
+  /** The commands the decision covered (absent in approvals made before WAVE recorded them). */
+  runs?: RunsSnapshot;
+  /** The name the client gave, when it differs from the actor. */
+  name?: string | null;
 }
 
 export interface PrdView {
@@ -55,7 +66,10 @@ export interface PrdView {
   missingStoryIds: string[];
   plan: WavePlan;
   approval: ApprovalStatus;
-  decisions: PrdDecision[];
+  /** Decisions, oldest first; `name` is the name the client gave, when it differs from `by`. */
+  decisions: Array<PrdDecision & { name: string | null }>;
+  /** Every command approving the PRD authorises (and the environment names the agent gets). */
+  runs: AuthorisedRuns;
 }
 
 const short = (h: string | null | undefined) => (h ? h.slice(0, 12) : 'none');
@@ -105,6 +119,28 @@ export class PrdService {
     return rows[0] ?? null;
   }
 
+  /** What a session of this PRD would run, from its project's wave.config.json as it is now. */
+  private async runsOf(prd: Prd, covered: Story[], q: WaveQueryable): Promise<RunsSnapshot> {
+    const [project] = prd.projectId ? await q.select({ repoPath: projects.repoPath }).from(projects).where(eq(projects.id, prd.projectId)) : [];
+    const order = new Map(prd.storyIds.map((id, i) => [id, i]));
+    const sorted = [...covered].sort((a, b) => (order.get(a.storyId) ?? 0) - (order.get(b.storyId) ?? 0));
+    return authorisedRuns(project?.repoPath ?? null, sorted.map((s) => ({ storyId: s.storyId, content: s.content })));
+  }
+
+  /** Names clients gave with their decisions (audit log), by decision id. */
+  private async decisionNames(prdId: string, q: WaveQueryable): Promise<Map<number, string>> {
+    const rows = await q
+      .select({ detail: auditLog.detail })
+      .from(auditLog)
+      .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), inArray(auditLog.action, ['prd.approve', 'prd.reject'])));
+    const names = new Map<number, string>();
+    for (const r of rows) {
+      const d = r.detail as { decisionId?: unknown; name?: unknown } | null;
+      if (d && typeof d.decisionId === 'number' && typeof d.name === 'string' && d.name) names.set(d.decisionId, d.name);
+    }
+    return names;
+  }
+
   private async snapshotOf(decision: PrdDecision, q: WaveQueryable): Promise<ApprovalSnapshot | null> {
     const rows = await q
       .select()
@@ -125,17 +161,22 @@ export class PrdService {
       found.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })),
     );
     const order = plan.waves.flatMap((w) => w.storyIds);
-    const decisions = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id));
-    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId), decisions };
+    const rows = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id));
+    const names = await this.decisionNames(prdId, q);
+    const decisions = rows.map((d) => ({ ...d, name: names.get(d.id) ?? null }));
+    const runs = await this.runsOf(prd, found, q);
+    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId, q, runs), decisions, runs: runs.runs };
   }
 
   /**
    * Whether the PRD may run: approved AND the approved hash equals the hash of the current
    * text AND every story it covers is the one that was approved. `reason` says what changed.
    */
-  async approvalStatus(prdId: string, q: WaveQueryable = this.store.db): Promise<ApprovalStatus> {
+  async approvalStatus(prdId: string, q: WaveQueryable = this.store.db, runsNow?: RunsSnapshot): Promise<ApprovalStatus> {
     const prd = await this.require(prdId, q);
     const currentHash = sha256Hex(prd.content);
+    const covered = await this.storiesOf(prd, q);
+    const runs = runsNow ?? (await this.runsOf(prd, covered, q));
     const decision = await this.latestDecision(prdId, q);
     const live = decision && !decision.voidedAt ? decision : null;
     const base: ApprovalStatus = {
@@ -147,10 +188,11 @@ export class PrdService {
       approvedBy: live?.decision === 'approved' ? live.by : null,
       approvedAt: live?.decision === 'approved' ? live.createdAt.toISOString() : null,
       comment: live?.comment ?? null,
+      runsHash: runs.hash,
       reason: '',
       changes: [],
     };
-    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId} --by <name>.`;
+    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId}.`;
     if (prd.status === 'draft' || !decision) return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
     if (prd.status === 'rejected' && live?.decision === 'rejected') {
       return {
@@ -163,7 +205,7 @@ export class PrdService {
       return {
         ...base,
         changes: [why],
-        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId}.`,
       };
     }
     // Approved: re-check the hashes rather than trust the status column.
@@ -173,13 +215,15 @@ export class PrdService {
     }
     const snapshot = await this.snapshotOf(live, q);
     if (snapshot) {
-      const now = new Map((await this.storiesOf(prd, q)).map((s) => [s.storyId, s.contentHash]));
+      const now = new Map(covered.map((s) => [s.storyId, s.contentHash]));
       for (const [id, hash] of Object.entries(snapshot.stories)) {
         if (!prd.storyIds.includes(id)) changes.push(`story ${id} was removed from the PRD`);
         else if (!now.has(id)) changes.push(`story ${id} is no longer imported`);
         else if (now.get(id) !== hash) changes.push(`story ${id} changed`);
       }
       for (const id of prd.storyIds) if (!(id in snapshot.stories)) changes.push(`story ${id} was added to the PRD`);
+      if (!snapshot.runs) changes.push('the approval does not record the commands it authorises (it predates that check)');
+      else if (snapshot.runs.hash !== runs.hash) changes.push(...describeRunChanges(snapshot.runs, runs));
     } else {
       changes.push('the record of what was approved is missing from the audit log');
     }
@@ -187,10 +231,14 @@ export class PrdService {
       return {
         ...base,
         changes,
-        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId}.`,
       };
     }
-    return { ...base, approved: true, reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…) and ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'}.` };
+    return {
+      ...base,
+      approved: true,
+      reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…), ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'} and the commands listed (sha256 ${short(runs.hash)}…).`,
+    };
   }
 
   /** Throws PrdNotApprovedError (message: what changed, what to do) unless the PRD is approved for its current content. */
@@ -213,6 +261,8 @@ export class PrdService {
     const by = input.by.trim();
     if (!by) throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
     const comment = input.comment?.trim() || null;
+    const given = input.name?.trim() || null;
+    const name = given && given !== by ? given : null;
     await this.store.transaction(async (tx) => {
       const prd = await this.require(prdId, tx, true);
       if (prd.status === 'approved' || prd.status === 'rejected') {
@@ -241,7 +291,8 @@ export class PrdService {
       const now = this.clock();
       const [row] = await tx.insert(prdDecisions).values({ prdId, decision, by, comment, contentHash, createdAt: now }).returning();
       await tx.update(prds).set({ status: decision, voidReason: null, updatedAt: now }).where(eq(prds.id, prdId));
-      const snapshot: ApprovalSnapshot = { decisionId: row!.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])) };
+      const runs = await this.runsOf(prd, covered, tx);
+      const snapshot: ApprovalSnapshot = { decisionId: row!.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])), runs, ...(name ? { name } : {}) };
       await tx.insert(auditLog).values({
         at: now,
         actor: by,

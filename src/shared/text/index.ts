@@ -1,0 +1,1 @@
+export { inertText, isInert } from './inert';
