@@ -7,6 +7,7 @@ import { createSessionServices } from './api/session-handlers';
 import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { WaveConfigError, loadWaveConfig } from './config';
 import type { EventBus } from './events';
+import { describeGrant } from './executor';
 import { PrdService } from './prd';
 import type { EventHub } from './rpc';
 import { SettingsStore, toProjectSettings } from './settings/settings-store';
@@ -47,7 +48,7 @@ export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreSe
     try {
       const loaded = await loadWaveConfig(s.projectPath);
       const problems = loaded.found ? [] : [`${path.join(s.projectPath, 'wave.config.json')} does not exist: run "wave init ${s.projectPath}" to create one (defaults apply until then).`];
-      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems });
+      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems, agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env) });
     } catch (e) {
       const message = e instanceof WaveConfigError ? e.message : `Could not read the project config: ${(e as Error).message}`;
       return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: null, configProblems: [message] });

@@ -50,8 +50,10 @@ export async function toPrdDetail(store: Store, view: PrdView, concurrency: numb
     content: view.prd.content,
     voidReason: view.prd.voidReason,
     decision: last
-      ? { decision: last.decision, by: last.by, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
+      ? { decision: last.decision, by: last.by, name: last.name, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
       : null,
+    runs: view.runs,
+    runsHash: view.approval.runsHash,
     waves,
     warnings: [
       ...view.missingStoryIds.map((id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`),

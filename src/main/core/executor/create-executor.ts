@@ -40,6 +40,8 @@ export interface Executor {
   prices: PriceTable;
   /** The environment a QA, validation or setup command of this repository runs with; `own` are WAVE's per-run values. */
   commandEnv(own: Record<string, string>): BuiltEnv;
+  /** The names (never values) an agent of `preset` and a command get besides WAVE's own WAVE_* values, for gate run records. */
+  envNames(preset: string): { agent: string[]; commands: string[] };
   /** Stops queued and running work of this process, in reverse order of creation. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function createExecutor(config: ExecutorConfig): Promise<Executor> 
     groups,
     prices,
     commandEnv: (own) => buildChildEnv(config.env ?? basePolicy(), own),
+    envNames: (preset) => ({ agent: buildChildEnv(config.env ?? basePolicy(), {}, preset).names, commands: buildChildEnv(config.env ?? basePolicy(), {}).names }),
     dispose() {
       disposed ??= (async () => {
         pool.cancelPending();

@@ -313,7 +313,7 @@ export class StoryPipeline {
       outputTokens: tokens.reduce((s, m) => s + m.outputTokens, 0),
       costUsd: Math.round(cost * 1e6) / 1e6,
       logPath,
-      detail: { ...(outcome.detail ?? {}), ...(outcome.reason ? { reason: outcome.reason } : {}) },
+      detail: { ...(outcome.detail ?? {}), ...(outcome.reason ? { reason: outcome.reason } : {}), env: this.host.executor.envNames(this.host.preset.preset.name) },
       data: { ...this.data },
       headSha: headSha ?? null,
       storyRun: {
