@@ -206,6 +206,8 @@ export const PrdDetail = PrdSummary.extend({
   runs: AuthorisedRuns,
   /** Hash of `runs` as shown: prd.approve sends it back, and is refused when the commands changed since. */
   runsHash: z.string(),
+  /** Set when the PRD is marked approved but the approval no longer holds (e.g. a QA command changed in wave.config.json): what changed and what to do. */
+  approvalProblem: z.string().nullable().optional(),
   waves: z.array(z.object({ wave: z.number().int(), stories: z.array(z.object({ storyId: z.string(), title: z.string(), domain: z.string(), dependencies: z.array(z.string()) })) })),
   warnings: z.array(z.string()),
   forecast: z.object({ costUsd: z.number().nonnegative().nullable(), minutes: z.number().nonnegative().nullable(), basis: z.string() }),

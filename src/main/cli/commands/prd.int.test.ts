@@ -115,6 +115,13 @@ describe('wave import and wave prd (Postgres)', () => {
     expect(approval.changes).toEqual(['agent.env.pass added GITHUB_TOKEN', 'agent.env.set changed the value of NODE_ENV', 'QA command "test" changed']);
     expect(approval.reason).toContain('QA command "test" changed');
     expect(after.stdout).not.toContain('production');
+
+    // The lead reads the new list and approves it; the old approval is void, saying why.
+    const again = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(JSON.parse(again.stdout).approval.approved).toBe(true);
+    const history = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
+    expect(history.stdout).toMatch(/approved by ci-bot {2}\(void since .*: agent\.env\.pass added GITHUB_TOKEN; agent\.env\.set changed the value of NODE_ENV; QA command "test" changed\)/);
   });
 
   it('says clearly when a PRD does not exist', async () => {

@@ -54,6 +54,7 @@ export async function toPrdDetail(store: Store, view: PrdView, concurrency: numb
       : null,
     runs: view.runs,
     runsHash: view.approval.runsHash,
+    approvalProblem: view.prd.status === 'approved' && !view.approval.approved ? view.approval.reason : null,
     waves,
     warnings: [
       ...view.missingStoryIds.map((id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`),

@@ -265,7 +265,11 @@ export class PrdService {
     const name = given && given !== by ? given : null;
     await this.store.transaction(async (tx) => {
       const prd = await this.require(prdId, tx, true);
-      if (prd.status === 'approved' || prd.status === 'rejected') {
+      // An approval that no longer holds (a command it covers changed in wave.config.json, or
+      // a row edited behind WAVE's back) is voided here, saying why, so a new decision can be made.
+      const stale = prd.status === 'approved' ? await this.approvalStatus(prdId, tx) : null;
+      if (stale && !stale.approved) await voidPrdDecision(tx, prdId, stale.changes.join('; ') || 'what it covered changed', by, this.clock());
+      else if (prd.status === 'approved' || prd.status === 'rejected') {
         const last = await this.latestDecision(prdId, tx);
         throw new PrdActionError(
           `PRD ${prdId} is already ${prd.status}${last ? ` by ${last.by} on ${when(last.createdAt)}` : ''}. A new decision is possible once its text or stories change (re-import them).`,

@@ -131,6 +131,11 @@ function Stamp({ detail }: { detail: PrdDetail }) {
           ⚠ approval void: {detail.voidReason ?? 'the PRD or one of its stories changed after approval'}. Read it again and approve the new content to run it.
         </p>
       ) : null}
+      {detail.approvalProblem ? (
+        <p className="callout callout-warn" data-testid="prd-approval-problem">
+          ⚠ {detail.approvalProblem}
+        </p>
+      ) : null}
       {d ? (
         <p className={d.decision === 'approved' ? 'tone-ok' : 'tone-bad'}>
           {d.decision === 'approved' ? '✓ Approved' : '✕ Rejected'} by <strong>{d.by}</strong>
@@ -254,7 +259,7 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     void act('approve');
   };
   // A decision stands until the content changes: then it is void and a new one can be made.
-  const final = detail.status === 'approved' || detail.status === 'rejected';
+  const final = (detail.status === 'approved' && !detail.approvalProblem) || detail.status === 'rejected';
   return (
     <form className="decide card" onSubmit={submit} aria-label="Approve or reject" data-testid="prd-decide">
       <h3>Decision</h3>
@@ -307,7 +312,8 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const running = session && ['created', 'running', 'paused', 'stopping'].includes(session.status) ? session : null;
 
   let blocked: string | null = null;
-  if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
+  if (detail.approvalProblem) blocked = 'The approval no longer covers what would run: read the commands again and approve them.';
+  else if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
   else if (!budget.trim() || !Number.isFinite(budgetNum) || budgetNum <= 0) blocked = 'Set a budget in US dollars greater than $0: the session stops when it is spent.';
   else if (!Number.isInteger(concNum) || concNum < 1 || concNum > 64) blocked = 'Concurrency must be a whole number from 1 to 64.';
   else if (running) blocked = `Session ${shortId(running.id)} is ${running.status}: stop it or let it finish first.`;
