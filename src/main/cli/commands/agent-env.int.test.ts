@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SessionViewReader } from '../../core/orchestrator';
+import { openStore } from '../../store';
 import { QA_CHECK, SCRIPTED_AGENT } from '../../../../test/fixtures/repos/agents';
 import { TEST_REDIS_URL } from '../../../../test/helpers/env';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/pg';
@@ -82,6 +84,20 @@ describe('what an agent can see', () => {
         expect(e.WAVE_SESSION_ID).toBe(run.json.session);
         expect(e.WAVE_STORY_ID).toBe('E-1');
       }
+    }
+    // Each gate run that started processes records the names they got, as the window's gate detail shows them.
+    const store = await openStore({ dataDir: env.WAVE_HOME, databaseUrl: db.url });
+    try {
+      const view = await new SessionViewReader(store.db).sessionView(run.json.session, null, () => null);
+      const gates = view!.stories[0]!.gates;
+      const develop = gates.find((g) => g.gate === 'gate-2')!;
+      expect(develop.env!.agent).toEqual(expect.arrayContaining(['GRANTED_TOKEN', 'ENV_DUMP_DIR', 'PATH']));
+      expect(develop.env!.agent).not.toContain('GITHUB_TOKEN');
+      expect(gates.find((g) => g.gate === 'gate-5')!.env!.commands).toContain('GRANTED_TOKEN');
+      expect(gates.find((g) => g.gate === 'gate-3')!.env).toBeUndefined();
+      expect(JSON.stringify(gates)).not.toContain('granted-value');
+    } finally {
+      await store.close();
     }
     // The gate log lists the names the agent got (never a value).
     const log = spawnSync('grep', ['-rh', 'environment (names only)', join(env.WAVE_HOME)], { encoding: 'utf8' }).stdout;
