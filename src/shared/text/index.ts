@@ -1,1 +1,1 @@
-export { inertText, isInert } from './inert';
+export { inertText } from './inert';

@@ -13,11 +13,3 @@ export function inertText(text: string): string {
   // A Windows line ending is a line ending; a lone CR (which can overwrite a line) is escaped.
   return text.replace(/\r\n/g, '\n').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-
-/** True when `text` holds nothing inertText would change. */
-export function isInert(text: string): boolean {
-  UNSAFE.lastIndex = 0;
-  const found = UNSAFE.test(text);
-  UNSAFE.lastIndex = 0;
-  return !found;
-}

@@ -12,21 +12,23 @@
  * give an agent write access to WAVE's own records (approvals, decisions).
  */
 
+import type { GrantedEnvNames } from '../../../shared/stories';
+
 /** Copied from the app's environment into every child when present. */
-export const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TERM', 'TMPDIR', 'SHELL', 'TZ'];
+const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TERM', 'TMPDIR', 'SHELL', 'TZ'];
 /** Every LC_* (locale categories) is part of the base too. */
 const BASE_ENV_PREFIX = 'LC_';
 /** What a Windows process needs to start at all (spawn fails without SystemRoot). */
 const WINDOWS_BASE_ENV_NAMES: readonly string[] = ['SystemRoot', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE', 'WINDIR', 'APPDATA', 'LOCALAPPDATA'];
 
 /** Names a grant may never name (and no default includes). */
-export function isNeverGranted(name: string): boolean {
+function isNeverGranted(name: string): boolean {
   const upper = name.toUpperCase();
   return upper === 'DATABASE_URL' || upper === 'REDIS_URL' || upper.startsWith('WAVE_');
 }
 
 /** A name an environment variable may have in a grant (letters, digits, underscores; not starting with a digit). */
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why `name` cannot be granted, or null when it can. */
 export function grantProblem(name: string): string | null {
@@ -43,10 +45,10 @@ export interface EnvGrant {
   set: Record<string, string>;
 }
 
-export const NO_GRANT: Readonly<EnvGrant> = Object.freeze({ pass: [], set: {} });
+const NO_GRANT: Readonly<EnvGrant> = Object.freeze({ pass: [], set: {} });
 
 /** Names an agent preset needs from the app's environment; `when` groups apply only when their switch is set. */
-export interface PresetEnvDefaults {
+interface PresetEnvDefaults {
   always: readonly string[];
   when: ReadonlyArray<{ set: string; names: readonly string[] }>;
 }
@@ -86,21 +88,12 @@ const CLAUDE_CODE_ENV: PresetEnvDefaults = {
 const NO_DEFAULTS: PresetEnvDefaults = { always: [], when: [] };
 
 /** The names an agent preset takes from the app's environment by default (`command` and `scripted`: none). */
-export function presetEnvDefaults(preset: string): PresetEnvDefaults {
+function presetEnvDefaults(preset: string): PresetEnvDefaults {
   return preset === 'claude-code' ? CLAUDE_CODE_ENV : NO_DEFAULTS;
 }
 
-/** One line per grant, names only (never values): what the PRD review, `wave prd show` and Settings list. */
-export interface GrantedEnvSummary {
-  /** Always copied when present. */
-  base: string[];
-  /** The preset's defaults, with the conditional groups as "NAME (when SWITCH is set)". */
-  preset: string[];
-  pass: string[];
-  set: string[];
-}
-
-export function describeGrant(preset: string, grant: EnvGrant): GrantedEnvSummary {
+/** The names (never values) the PRD review, `wave prd show` and Settings list; `LC_*` stands for every locale variable. */
+export function describeGrant(preset: string, grant: EnvGrant): GrantedEnvNames {
   const d = presetEnvDefaults(preset);
   return {
     base: [...BASE_ENV_NAMES, `${BASE_ENV_PREFIX}*`],

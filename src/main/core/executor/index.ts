@@ -27,8 +27,8 @@ export { ProcessGroups } from './process-groups';
 export type { ProcessGroupRecord, StopReport, ProcessGroupsOptions } from './process-groups';
 
 export { runCommand } from './run-command';
-export { buildChildEnv, basePolicy, describeGrant, grantProblem, isNeverGranted, presetEnvDefaults, BASE_ENV_NAMES, NO_GRANT } from './agent-env';
-export type { BuiltEnv, ChildEnvPolicy, EnvGrant, GrantedEnvSummary, PresetEnvDefaults } from './agent-env';
+export { describeGrant } from './agent-env';
+export type { BuiltEnv, ChildEnvPolicy, EnvGrant } from './agent-env';
 export type { RunCommandOptions, RunCommandResult } from './run-command';
 
 export { commandPreset, waveProtocolParser, COMMAND_PLACEHOLDERS } from './command-preset';
