@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,12 @@ describe('what an agent can see', () => {
         worktree: { setup: [node, DUMP, 'setup'] },
       },
     });
+    // A hook left in the repository runs inside WAVE's own git commands (every ref update: worktree branches, merges).
+    for (const name of ['reference-transaction', 'post-commit', 'post-merge']) {
+      const hook = join(s.repo.path, '.git', 'hooks', name);
+      writeFileSync(hook, `#!/bin/sh\nenv > "${dumps}/githook-$$.env"\n`);
+      chmodSync(hook, 0o755);
+    }
     const env = { ...SECRETS, WAVE_HOME: await suite.home(), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, WAVE_TEST_TAG: suite.tag, GRANTED_TOKEN: 'granted-value' };
     const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--json'], env);
     expect(run.code, run.stderr).toBe(0);
@@ -84,6 +90,12 @@ describe('what an agent can see', () => {
         expect(e.WAVE_SESSION_ID).toBe(run.json.session);
         expect(e.WAVE_STORY_ID).toBe('E-1');
       }
+    }
+    const hookRuns = readdirSync(dumps).filter((f) => f.startsWith('githook-'));
+    expect(hookRuns.length, 'the git hook ran').toBeGreaterThanOrEqual(1);
+    for (const f of hookRuns) {
+      const names = readFileSync(join(dumps, f), 'utf8').split('\n').map((l) => l.split('=')[0]!);
+      for (const secret of [...Object.keys(SECRETS), 'DATABASE_URL', 'REDIS_URL', 'WAVE_HOME']) expect(names, `a git hook saw ${secret}`).not.toContain(secret);
     }
     // Each gate run that started processes records the names they got, as the window's gate detail shows them.
     const store = await openStore({ dataDir: env.WAVE_HOME, databaseUrl: db.url });
