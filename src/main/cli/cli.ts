@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveSettings } from '../core/settings/wave-settings';
+import { inertStream } from './inert-io';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
 
 const GLOBAL_OPTIONS = {
@@ -7,7 +8,8 @@ const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function makeContext(io: CliIo, json: boolean): CliContext {
+function makeContext(raw: CliIo, json: boolean): CliContext {
+  const io: CliIo = { ...raw, stdout: inertStream(raw.stdout), stderr: inertStream(raw.stderr) };
   return {
     ...io,
     json,
@@ -75,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   }
   const ctx = makeContext(io, parsed.values.json === true);
   if (parsed.values.help) {
-    io.stdout.write(`${commandHelp(cmd)}\n`);
+    ctx.stdout.write(`${commandHelp(cmd)}\n`);
     return 0;
   }
   try {

@@ -2,6 +2,7 @@ import { AppCore } from './app-core';
 import { EventHub } from './rpc';
 import { createCoreServices } from './services';
 import type { WaveSettings } from './settings/wave-settings';
+import { inertText } from '../../shared/text';
 
 export interface OpenAppCoreOptions {
   version: string;
@@ -15,7 +16,7 @@ export interface OpenAppCoreOptions {
  * composition root) and wires them into one AppCore. Used by Electron, `wave serve` and tests.
  */
 export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${inertText(line)}\n`));
   const services = await createCoreServices(opts.settings, { log });
   const hub = new EventHub();
   let app;

@@ -9,6 +9,7 @@ import { createSessionServices } from './api/session-handlers';
 import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { WaveConfigError, loadWaveConfig } from './config';
 import { createEventBus, type EventBus } from './events';
+import { describeGrant } from './executor';
 import { Orchestrator, SessionViewReader, type EventSink, type OrchestratorOptions } from './orchestrator';
 import { PrdService, StoryImporter } from './prd';
 import type { EventHub } from './rpc';
@@ -129,7 +130,7 @@ async function buildAppServices(deps: {
     try {
       const loaded = await loadWaveConfig(s.projectPath);
       const problems = loaded.found ? [] : [`${path.join(s.projectPath, 'wave.config.json')} does not exist: run "wave init ${s.projectPath}" to create one (defaults apply until then).`];
-      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems });
+      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems, agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env) });
     } catch (e) {
       const message = e instanceof WaveConfigError ? e.message : `Could not read the project config: ${(e as Error).message}`;
       return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: null, configProblems: [message] });
@@ -146,7 +147,7 @@ async function buildAppServices(deps: {
       deps.hub.publish('settings.changed', next);
       return next;
     },
-    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency }),
+    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency, actor: () => deps.settings.actor }),
     ...importHandlers({
       store: deps.store,
       hub: deps.hub,

@@ -209,7 +209,11 @@ export const requests = {
   'prd.get': { doc: 'A PRD, its stories by wave, forecast and decision.', request: z.object({ prdId: Id }).strict(), response: PrdDetail },
   'prd.approve': {
     doc: 'Approves exactly the text the lead read: contentHash must match the current content.',
-    request: z.object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    // `by` is the name shown beside the decision; the audit log records the app's own user.
+    // `runsHash`: the commands the lead read (PrdDetail.runsHash); refused when they changed since.
+    request: z
+      .object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/), runsHash: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+      .strict(),
     response: PrdDetail,
   },
   'prd.reject': {
