@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { openAppCore } from './core/open-app-core';
+import { appUrlMatcher } from './electron/app-url';
 import { registerIpc } from './electron/ipc';
 import { showNoticesAsNotifications } from './electron/notifications';
 import { createMainWindow } from './electron/window';
@@ -39,8 +40,7 @@ async function start(): Promise<void> {
     env: process.env,
     resourcesDir: app.isPackaged ? process.resourcesPath : undefined,
   });
-  const appPrefix = devUrl ?? `file://${path.dirname(rendererHtml)}`;
-  const unregister = registerIpc(core, (url) => url.startsWith(appPrefix));
+  const unregister = registerIpc(core, appUrlMatcher({ devUrl, rendererDir: path.dirname(rendererHtml) }));
   const stopNotifications = showNoticesAsNotifications(core);
   createMainWindow({ preload, rendererHtml, devUrl });
 
