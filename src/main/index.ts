@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { openAppCore } from './core/open-app-core';
+import { LOCK_ROLES } from './store/errors';
 import { appUrlMatcher } from './electron/app-url';
 import { registerIpc } from './electron/ipc';
 import { showNoticesAsNotifications } from './electron/notifications';
@@ -39,6 +40,7 @@ async function start(): Promise<void> {
     dataDir: process.env.WAVE_HOME ?? app.getPath('userData'),
     env: process.env,
     resourcesDir: app.isPackaged ? process.resourcesPath : undefined,
+    role: LOCK_ROLES.window,
   });
   const unregister = registerIpc(core, appUrlMatcher({ devUrl, rendererDir: path.dirname(rendererHtml) }));
   const stopNotifications = showNoticesAsNotifications(core);

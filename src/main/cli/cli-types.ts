@@ -13,6 +13,8 @@ export interface CliIo {
 
 export interface CliContext extends CliIo {
   json: boolean;
+  /** The command being run ("run", "serve", …); absent before one is recognised. */
+  command?: string;
   /** Writes `data` as one JSON document with --json, otherwise the human text. */
   output(data: unknown, human: () => string): void;
   /** Human-facing line on stderr (kept off stdout so --json stays parseable). */

@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
+import { StoreLockedError } from '../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
+import { storeOpenError } from './store-open';
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function makeContext(io: CliIo, json: boolean): CliContext {
+function makeContext(io: CliIo, json: boolean, command?: string): CliContext {
   return {
     ...io,
     json,
+    command,
     output(data, human) {
       io.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
     },
@@ -71,7 +74,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     const ctx = makeContext(io, wantsJson);
     return fail(ctx, new CliError(`${(e as Error).message}\n${commandHelp(cmd)}`, EXIT_USAGE, 'usage'));
   }
-  const ctx = makeContext(io, parsed.values.json === true);
+  const ctx = makeContext(io, parsed.values.json === true, cmd.name);
   if (parsed.values.help) {
     io.stdout.write(`${commandHelp(cmd)}\n`);
     return 0;
@@ -86,7 +89,8 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
 type CliParsed = Parameters<CliCommand['run']>[1];
 
 function fail(ctx: CliContext, e: unknown): number {
-  const cliErr = e instanceof CliError ? e : null;
+  // A held store is an expected state with its own message (holder, pid, what to do), not a bug.
+  const cliErr = e instanceof CliError ? e : e instanceof StoreLockedError ? storeOpenError(e) : null;
   const message = cliErr ? cliErr.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
   const exitCode = cliErr ? cliErr.exitCode : 1;
   if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);

@@ -11,6 +11,8 @@ export interface OpenAppCoreOptions {
   /** Packaged app: where electron-builder put migrations/ and schemas/. */
   resourcesDir?: string;
   log?: (line: string) => void;
+  /** What this process is, named to another process that finds the embedded store locked. */
+  role?: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
     databaseUrl: opts.env.DATABASE_URL || undefined,
     migrationsDir: opts.resourcesDir ? `${opts.resourcesDir}/migrations` : undefined,
     log,
+    role: opts.role,
   });
   let bus;
   try {

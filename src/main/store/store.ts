@@ -48,6 +48,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** For tests: decides whether a lock holder's pid is alive. */
   lockIsAlive?: (pid: number) => boolean;
+  /** What this process is, named to another process that finds the embedded store locked (LOCK_ROLES). */
+  role?: string;
   /**
    * PGlite: how often to CHECKPOINT (default 5 min; 0 = never). Embedded Postgres has no
    * checkpointer process, and the WAL written since the last checkpoint is what a restart
@@ -163,7 +165,7 @@ class PgliteStore extends BaseStore {
     const log = opts.log ?? (() => {});
     const dataDir = path.resolve(opts.dataDir);
     const pgdata = path.join(dataDir, 'pgdata');
-    const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive });
+    const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive, role: opts.role });
     let client: PGlite | null = null;
     try {
       if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, log);

@@ -6,6 +6,7 @@ import { loadWaveConfig, WaveConfigError } from '../../core/config';
 import { ensureProject, StoryImporter } from '../../core/prd';
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { cliLockRole, storeOpenError } from '../store-open';
 
 /** Who is running the command, for the audit log. */
 export function cliActor(env: NodeJS.ProcessEnv): string {
@@ -22,9 +23,9 @@ export function cliActor(env: NodeJS.ProcessEnv): string {
 export async function withCliStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
   let store: Store;
   try {
-    store = await openStore({ dataDir: resolveDataDir(ctx.env), databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l) });
+    store = await openStore({ dataDir: resolveDataDir(ctx.env), databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l), role: cliLockRole(ctx) });
   } catch (e) {
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+    throw storeOpenError(e);
   }
   try {
     return await fn(store);

@@ -1,6 +1,7 @@
 import { RecoveryService, type InterruptedSession } from '../../core/checkpointer';
-import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
+import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { cliLockRole, storeOpenError } from '../store-open';
 
 /** The `wave recover --list` document (also what `wave resume` prints per session). */
 export interface RecoverListJson {
@@ -43,13 +44,10 @@ function renderList(doc: RecoverListJson): string {
 export async function openRecoveryStore(ctx: CliContext): Promise<Store> {
   const dataDir = resolveDataDir(ctx.env);
   try {
-    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l) });
+    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l), role: cliLockRole(ctx) });
   } catch (e) {
-    if (e instanceof StoreLockedError) {
-      // The holder is alive, so its own sessions are not interrupted; the lead must stop it first.
-      throw new CliError(e.message, 1, 'store_locked');
-    }
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+    // A live holder's own sessions are not interrupted; the lead must stop it first (the message says how).
+    throw storeOpenError(e);
   }
 }
 

@@ -18,6 +18,7 @@ import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../co
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { cliActor, resolveProjectRepo } from './import';
+import { cliLockRole, storeOpenError } from '../store-open';
 
 /** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
 export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store; bus: EventBus; dataDir: string }) => Promise<T>, dataDir = resolveDataDir(ctx.env)): Promise<T> {
@@ -26,9 +27,9 @@ export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store
     if (ctx.env.WAVE_DEBUG) ctx.info(l);
   };
   try {
-    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log });
+    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log, role: cliLockRole(ctx) });
   } catch (e) {
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+    throw storeOpenError(e);
   }
   let bus: EventBus;
   try {

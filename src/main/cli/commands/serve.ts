@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { openAppCore } from '../../core/open-app-core';
 import { startBridgeServer } from '../../server/bridge-server';
 import { resolveDataDir } from '../../store';
+import { LOCK_ROLES } from '../../store/errors';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { packageVersion } from '../version';
 
@@ -25,7 +26,8 @@ export const serveCommand: CliCommand = {
     const staticDir = (args.values.static as string | undefined) ?? ctx.env.WAVE_RENDERER_DIR ?? DEFAULT_STATIC;
     const dataDir = resolveDataDir(ctx.env);
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
-    const core = await openAppCore({ version: packageVersion(), dataDir, env: ctx.env, log });
+    // A held store surfaces as store_locked naming its holder (see runCli).
+    const core = await openAppCore({ version: packageVersion(), dataDir, env: ctx.env, log, role: LOCK_ROLES.serve });
     let server;
     try {
       server = await startBridgeServer({ core, staticDir, port, log });

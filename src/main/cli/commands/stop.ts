@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
 import { openStore, resolveDataDir, sessions, StoreLockedError, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { cliLockRole, storeOpenError } from '../store-open';
 import { cliActor } from './import';
 import { orchestratorToCli } from './run';
 
@@ -33,10 +34,10 @@ export const stopCommand: CliCommand = {
     const dataDir = resolveDataDir(ctx.env);
     let store: Store | null = null;
     try {
-      store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+      store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l), role: cliLockRole(ctx) });
     } catch (e) {
       // The embedded database is held by the very process we want to stop: go through the data dir.
-      if (!(e instanceof StoreLockedError)) throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+      if (!(e instanceof StoreLockedError)) throw storeOpenError(e);
     }
     try {
       let ids: string[];
