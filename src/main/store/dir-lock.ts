@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StoreLockedError, type LockHolder } from './errors';
+import { ensureOwnerOnlyDir } from './owner-only';
 
 /** Lock paths held by this process, so a second open in the same process is refused too. */
 const heldInThisProcess = new Set<string>();
@@ -32,7 +33,7 @@ export class DirLock {
   ) {}
 
   static acquire(dir: string, opts: DirLockOptions = {}): DirLock {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureOwnerOnlyDir(dir);
     const lockPath = path.resolve(dir, 'store.lock');
     if (heldInThisProcess.has(lockPath)) {
       throw new StoreLockedError(lockPath, readHolder(lockPath) ?? selfHolder('?'));
@@ -83,7 +84,7 @@ function selfHolder(token: string, role?: string): LockHolder {
 /** Writes the holder to a temp file and links it into place; false if the lock exists. */
 function tryPublish(lockPath: string, me: LockHolder): boolean {
   const tmp = `${lockPath}.${process.pid}.${me.token}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`, { mode: 0o644 });
+  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`, { mode: 0o600 });
   try {
     fs.linkSync(tmp, lockPath);
     return true;
