@@ -13,6 +13,8 @@ export interface OpenAppCoreOptions {
   log?: (line: string) => void;
   /** What this process is, named to another process that finds the embedded store locked. */
   role?: string;
+  /** Per-client request rate of the router (default RATE_LIMIT). */
+  rate?: { ratePerSecond: number; burst: number };
 }
 
 /**
@@ -53,6 +55,7 @@ export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
     store,
     events: bus,
     log,
+    rate: opts.rate,
     // Released in reverse: services first, then the bus, then the store.
     disposables: [store, bus, services],
   });
