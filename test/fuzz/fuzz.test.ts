@@ -182,10 +182,17 @@ describe(`fuzz (seed ${SEED})`, () => {
         expect(r.stderr, what).not.toMatch(/Unexpected error|\n\s+at .+:\d+:\d+\)?\n/);
         if (r.code !== 0) {
           const last = r.stdout.trim().split('\n').pop() ?? '';
-          const error = (JSON.parse(last) as { error?: { code: string; message: string } }).error;
-          expect(error?.code, what).toBeTruthy();
-          expect(error?.code, what).not.toBe('internal');
-          expect(error?.message.length, what).toBeGreaterThan(10);
+          const doc = JSON.parse(last) as { error?: { code: string; message: string }; files?: Array<{ errors: Array<{ line: number; column: number }> }> };
+          if (doc.files) {
+            // wave validate: exit 1 with a report whose every error has a line and column.
+            const errors = doc.files.flatMap((f) => f.errors);
+            expect(errors.length, what).toBeGreaterThan(0);
+            for (const e of errors) expect(e.line >= 1 && e.column >= 1, what).toBe(true);
+          } else {
+            expect(doc.error?.code, what).toBeTruthy();
+            expect(doc.error?.code, what).not.toBe('internal');
+            expect(doc.error?.message.length, what).toBeGreaterThan(10);
+          }
         }
       });
       process.stdout.write(`fuzz cli: ${results.length} processes → exit codes ${JSON.stringify(results.map((r) => r.code))}\n`);
