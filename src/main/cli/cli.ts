@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { StoreLockedError } from '../store';
+import { clientDbError } from '../store/db-errors';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
 import { storeOpenError } from './store-open';
 
@@ -89,8 +90,10 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
 type CliParsed = Parameters<CliCommand['run']>[1];
 
 function fail(ctx: CliContext, e: unknown): number {
-  // A held store is an expected state with its own message (holder, pid, what to do), not a bug.
-  const cliErr = e instanceof CliError ? e : e instanceof StoreLockedError ? storeOpenError(e) : null;
+  // A held store is an expected state with its own message (holder, pid, what to do), not a bug;
+  // a database error is told by its code, never with the SQL text and parameters drizzle adds.
+  const db = e instanceof CliError ? null : clientDbError(e, `wave ${ctx.command ?? ''}`.trim());
+  const cliErr = e instanceof CliError ? e : e instanceof StoreLockedError ? storeOpenError(e) : db ? new CliError(db.message, 1, db.code) : null;
   const message = cliErr ? cliErr.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
   const exitCode = cliErr ? cliErr.exitCode : 1;
   if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);
