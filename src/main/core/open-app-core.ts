@@ -9,6 +9,10 @@ export interface OpenAppCoreOptions {
   /** Resolved once by the caller (resolveSettings): data dir, DATABASE_URL, REDIS_URL, … */
   settings: WaveSettings;
   log?: (line: string) => void;
+  /** What this process is, named to another process that finds the embedded store locked. */
+  role?: string;
+  /** Per-client request rate of the router (default RATE_LIMIT). */
+  rate?: { ratePerSecond: number; burst: number };
 }
 
 /**
@@ -17,7 +21,7 @@ export interface OpenAppCoreOptions {
  */
 export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${inertText(line)}\n`));
-  const services = await createCoreServices(opts.settings, { log });
+  const services = await createCoreServices(opts.settings, { log, lockRole: opts.role });
   const hub = new EventHub();
   let app;
   let bus;
@@ -37,6 +41,7 @@ export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
     store: services.store,
     events: bus,
     log,
+    rate: opts.rate,
     // Releases the session services, then the bus, then the store.
     disposables: [services],
   });
