@@ -9,7 +9,7 @@ import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, w
 
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'Create a sample repository with stories and run a complete wave with the built-in scripted agent (no LLM, no servers)',
+  summary: 'Create a sample repository with 4 stories in 2 waves and run both with the built-in scripted agent (no LLM, no servers)',
   usage: 'wave demo [--dir D] [--json]',
   help: [
     'Creates <D>/repo (a git repository with wave.config.json), <D>/stories (4 stories in 2 waves and a PRD) and',
