@@ -55,7 +55,7 @@ describe('wave import and wave prd (Postgres)', () => {
     ]);
     expect(view.fileDiffers).toBeNull();
 
-    expect((await wave(['prd', 'approve', 'PRD-ACCOUNTS'])).code).toBe(2); // --by is required
+    expect((await wave(['prd', 'reject', 'PRD-ACCOUNTS'])).code).toBe(2); // a rejection needs --comment
     const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--by', 'Ana Lead', '--comment', 'ship it', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'Ana Lead', comment: 'ship it' });

@@ -5,7 +5,7 @@ import { readInputFile } from '../../core/stories';
 import { sha256Hex } from '../../core/stories/hash';
 import type { Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { withCliStore } from './import';
+import { cliActor, withCliStore } from './import';
 
 interface Target {
   prdId: string;
@@ -80,9 +80,10 @@ export const prdCommand: CliCommand = {
   usage: 'wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT] [--json]',
   help: [
     'show: the PRD, its stories grouped into waves, planning problems, approval status and decision history.',
-    'approve: needs --by; refused while stories are missing or cannot be planned. Binds the approval to the sha256',
+    'approve: --by names who decides (default: WAVE_USER, else your login name, as for every CLI decision);',
+    '  refused while stories are missing or cannot be planned. Binds the approval to the sha256',
     '  of the PRD text and of each story; any later change voids it.',
-    'reject: needs --by and --comment saying what to change.',
+    'reject: needs --comment saying what to change.',
     'Naming the PRD by its file also checks the file is the text that was imported.',
   ].join('\n'),
   options: {
@@ -94,16 +95,15 @@ export const prdCommand: CliCommand = {
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
       throw new CliError('Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]', EXIT_USAGE, 'usage');
     }
-    const by = (args.values.by as string | undefined)?.trim();
+    const by = (args.values.by as string | undefined)?.trim() || cliActor(ctx.env);
     const comment = (args.values.comment as string | undefined)?.trim() || null;
-    if (action !== 'show' && !by) throw new CliError(`wave prd ${action} needs the name of the person deciding: --by "<name>".`, EXIT_USAGE, 'usage');
     if (action === 'reject' && !comment) throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
 
     return withCliStore(ctx, async (store: Store) => {
       const service = new PrdService(store);
       const target = await resolveTarget(ref, ctx.cwd, service);
       const prd = await service.get(target.prdId);
-      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import it first: wave import <prd.md>.`, 1, 'not_found');
+      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import its file first (wave import, then the path of the .md file).`, 1, 'not_found');
       const fileNote =
         target.fileHash && target.fileHash !== prd.contentHash
           ? `${target.file} differs from the imported text (sha256 ${target.fileHash.slice(0, 12)}… vs ${prd.contentHash.slice(0, 12)}…): run wave import ${target.file} to import the edit.`
@@ -115,7 +115,7 @@ export const prdCommand: CliCommand = {
       }
       if (fileNote) throw new CliError(`Not ${action === 'approve' ? 'approved' : 'rejected'}: ${fileNote} A decision is always about the imported text.`, 1, 'stale_file');
       try {
-        const status = action === 'approve' ? await service.approve(target.prdId, { by: by!, comment }) : await service.reject(target.prdId, { by: by!, comment });
+        const status = action === 'approve' ? await service.approve(target.prdId, { by, comment }) : await service.reject(target.prdId, { by, comment });
         ctx.output({ approval: status }, () => (action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`));
         return 0;
       } catch (e) {

@@ -1,7 +1,9 @@
 import { ControlFiles, SessionViewReader, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
 import type { SessionSummary } from '../../../shared/ipc';
-import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
+import { openStore, projects, resolveDataDir, StoreLockedError, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { PrdService } from '../../core/prd';
+import { waveCommand } from '../hint';
 import { renderOutcome } from './run';
 
 interface SessionListItem {
@@ -30,8 +32,18 @@ function toListItem(s: SessionSummary): SessionListItem {
   };
 }
 
-function renderList(items: SessionListItem[], note: string | null): string {
-  if (items.length === 0) return `No sessions yet.${note ? ` ${note}` : ''} Start one with: wave run --project <repo> --prd <file>`;
+/** What to paste to start a first session: one `wave run` per imported PRD, else the demo. */
+async function firstRunHints(store: Store): Promise<string[]> {
+  const repos = new Map((await store.db.select({ id: projects.id, repoPath: projects.repoPath }).from(projects)).map((p) => [p.id, p.repoPath]));
+  const hints = (await new PrdService(store).list()).flatMap((p) => (p.projectId && repos.has(p.projectId) ? [waveCommand('run', '--project', repos.get(p.projectId)!, '--prd', p.id)] : []));
+  return hints.length ? hints : [waveCommand('demo')];
+}
+
+function renderList(items: SessionListItem[], note: string | null, startHints: string[] = []): string {
+  if (items.length === 0) {
+    const how = startHints.length ? `Start one with:\n${startHints.map((h) => `  ${h}`).join('\n')}` : 'Start one with wave run (see wave run --help).';
+    return `No sessions yet.${note ? ` ${note}` : ''} ${how}`;
+  }
   return [
     ...(note ? [note, ''] : []),
     ...items.map((i) => `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`),
@@ -90,7 +102,8 @@ export const statusCommand: CliCommand = {
         return 0;
       }
       const items = (await reader.listSummaries(() => null)).map(toListItem);
-      ctx.output({ sessions: items }, () => renderList(items, null));
+      const next = items.length ? [] : await firstRunHints(store);
+      ctx.output({ sessions: items, ...(next.length ? { next } : {}) }, () => renderList(items, null, next));
       return 0;
     } finally {
       await store.close();

@@ -150,7 +150,7 @@ export class PrdService {
       reason: '',
       changes: [],
     };
-    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId} --by <name>.`;
+    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId}.`;
     if (prd.status === 'draft' || !decision) return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
     if (prd.status === 'rejected' && live?.decision === 'rejected') {
       return {
@@ -163,7 +163,7 @@ export class PrdService {
       return {
         ...base,
         changes: [why],
-        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId}.`,
       };
     }
     // Approved: re-check the hashes rather than trust the status column.
@@ -187,7 +187,7 @@ export class PrdService {
       return {
         ...base,
         changes,
-        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId}.`,
       };
     }
     return { ...base, approved: true, reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…) and ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'}.` };
