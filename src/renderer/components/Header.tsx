@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import { budgetLevel } from '../lib/budget';
+import { budgetLevel, shownBudget } from '../lib/budget';
 import { ms, plural, shortId, usd } from '../lib/format';
 import { useAppStore } from '../state/app-store';
 import { ui, useUiStore } from '../state/ui-store';
@@ -23,7 +23,7 @@ export function Header() {
     return 0;
   });
   const spent = Math.max(session?.costUsd ?? 0, tickedSpend);
-  const budget = session ? session.budgetUsd : (settings?.budgetUsd ?? null);
+  const budget = shownBudget(session, settings).usd;
   const level = budgetLevel(spent, budget);
   const sessionText = session
     ? `session ${shortId(session.id)} · ${session.status}${session.currentWave !== null ? ` · wave ${session.currentWave}/${session.waveCount}` : session.waveCount ? ` · ${plural(session.waveCount, 'wave')}` : ''}`

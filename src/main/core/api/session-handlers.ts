@@ -129,13 +129,18 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   async function metrics(sessionId: string | null): Promise<MetricsView> {
     const empty: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
     const latencyRows = await deps.store.db.select().from(latencyStats).where(eq(latencyStats.eventType, '*')).orderBy(desc(latencyStats.windowStart)).limit(300);
-    const points = new Map<string, MetricsView['latency'][number]>();
-    for (const r of latencyRows.reverse()) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
+    // One source for both event charts: the latency windows (persisted by every process that
+    // handled events, plus this one's open ones). Each window's count of handled events gives
+    // its rate, so the rate chart is never empty beside a filled latency chart.
+    const points = new Map<string, MetricsView['latency'][number] & { windowMs: number }>();
+    for (const r of latencyRows.reverse()) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count, windowMs: r.windowMs });
     for (const p of deps.bus.latencySnapshot().series) {
-      if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
+      if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count, windowMs: p.windowMs });
     }
-    const latency = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
-    if (!sessionId) return { ...empty, latency };
+    const windows = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
+    const latency = windows.map(({ windowMs: _w, ...p }) => p);
+    const eventRate = windows.map((w) => ({ at: w.at, perSecond: Math.round((w.count / Math.max(1, w.windowMs / 1000)) * 100) / 100 }));
+    if (!sessionId) return { ...empty, latency, eventRate };
     const [rows, gates] = await Promise.all([
       deps.store.db.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)),
       deps.store.db
@@ -167,7 +172,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
     return {
       latency,
-      eventRate: orchestrator.eventRate(sessionId),
+      eventRate,
       cumulativeCost,
       costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
       tokens: [...tokens.values()],
@@ -190,7 +195,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
     'session.start': async (req) => {
       const s = await deps.settings.read();
-      if (!s.projectPath) throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents work on, then start the session.');
+      // Without a project in Settings the session runs on the project the PRD was imported
+      // into (as `wave run` does); with one, the orchestrator refuses a PRD of another project.
       const handle = await orchestrator
         .startSession({
           prdId: req.prdId,
@@ -198,7 +204,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           concurrency: req.concurrency ?? s.concurrency,
           agentPreset: s.agentPreset,
           actor: actorOf(deps.env),
-          projectPath: s.projectPath,
+          projectPath: s.projectPath ?? undefined,
         })
         .catch(toAppError);
       return summary(handle.sessionId);

@@ -62,13 +62,6 @@ export interface StopSummary {
   storiesCheckpointed: number;
 }
 
-export interface RatePoint {
-  at: string;
-  perSecond: number;
-}
-
-const RATE_HISTORY = 600;
-
 class Deferred {
   resolve!: () => void;
   readonly promise = new Promise<void>((r) => (this.resolve = r));
@@ -84,7 +77,6 @@ export class SessionRun implements PipelineHost {
   readonly files: SessionFiles;
   readonly checkpointer: Checkpointer;
   readonly done: Promise<SessionOutcome>;
-  readonly rates: RatePoint[] = [];
   private readonly control: ControlFiles;
   private readonly budget: BudgetGuard;
   private readonly throttle: ChangeThrottle;
@@ -634,8 +626,6 @@ export class SessionRun implements PipelineHost {
     this.eventsSinceTick = 0;
     this.lastTickAt = now;
     const at = new Date(now).toISOString();
-    this.rates.push({ at, perSecond: Math.round(perSecond * 100) / 100 });
-    if (this.rates.length > RATE_HISTORY) this.rates.splice(0, this.rates.length - RATE_HISTORY);
     const overall = this.o.bus.latencySnapshot().overall;
     this.hub('metrics.tick', {
       sessionId: this.sessionId,

@@ -22,6 +22,7 @@ import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { clock, duration, ms, shortId, tokens, usd } from '../../lib/format';
 import { PALETTES, type ChartPalette } from '../../lib/theme';
+import { shownBudget } from '../../lib/budget';
 import { useAppStore } from '../../state/app-store';
 import { useUiStore } from '../../state/ui-store';
 import { durationHistogram, mergeSeries, quantile, withForecast } from './series';
@@ -31,6 +32,7 @@ const timeTick = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-di
 
 export function ChartsView() {
   const session = useAppStore((s) => s.session);
+  const settings = useAppStore((s) => s.settings);
   const ticks = useAppStore((s) => s.ticks);
   const connection = useAppStore((s) => s.connection);
   const theme = useUiStore((s) => s.theme);
@@ -58,7 +60,8 @@ export function ChartsView() {
   }
   if (!base) return <p className="muted" data-testid="charts-loading">Loading metrics…</p>;
   const data = base;
-  const budget = session?.budgetUsd ?? null;
+  const shown = shownBudget(session, settings);
+  const budget = shown.usd;
   return (
     <section className="charts" aria-label="Charts" data-testid="charts">
       <div className="board-toolbar">
@@ -116,7 +119,7 @@ export function ChartsView() {
           testId="chart-cost"
           extra={
             <span className="small muted">
-              {budget !== null ? `budget ${usd(budget)}` : 'no budget'}
+              {shown.label}
               {session?.forecastUsd != null ? ` · forecast ${usd(session.forecastUsd)}${cost.endsAt ? ` by ${clock(new Date(cost.endsAt).toISOString())}` : ''}` : ' · forecast: not enough data yet'}
             </span>
           }
