@@ -31,26 +31,28 @@ export function Header() {
 
   return (
     <header className="header">
-      <div className="header-row">
-        <span className="brand">WAVE</span>
-        <span className="header-item" data-testid="header-project">
-          project:{' '}
-          {project ? (
-            <strong title={settings?.projectPath ?? undefined}>{project}</strong>
-          ) : (
-            <button type="button" className="link-button" onClick={() => ui.go('settings')}>
-              none — set it in Settings
-            </button>
-          )}
-        </span>
-        <span className={`header-item session-${session?.status ?? 'none'}`} data-testid="session-state">
-          {sessionText}
-        </span>
-        <span className={`header-item budget budget-${level.level}`} data-testid="budget" title="Spend of the current session against its budget">
-          {level.level === 'over' ? '⚠ ' : level.level === 'warn' ? '◐ ' : ''}
-          {usd(spent)} / {budget !== null ? usd(budget) : 'no budget'} · {level.text}
-        </span>
-        <span className="spacer" />
+      {/* Facts on the left (they may wrap inside their own column); STOP in a fixed column of its own, top right at every width. */}
+      <div className="header-row header-main" data-testid="header-main">
+        <div className="header-facts">
+          <span className="brand">WAVE</span>
+          <span className="header-item" data-testid="header-project">
+            project:{' '}
+            {project ? (
+              <strong title={settings?.projectPath ?? undefined}>{project}</strong>
+            ) : (
+              <button type="button" className="link-button" onClick={() => ui.go('settings')}>
+                none — set it in Settings
+              </button>
+            )}
+          </span>
+          <span className={`header-item session-${session?.status ?? 'none'}`} data-testid="session-state">
+            {sessionText}
+          </span>
+          <span className={`header-item budget budget-${level.level}`} data-testid="budget" title="Spend of the current session against its budget">
+            {level.level === 'over' ? '⚠ ' : level.level === 'warn' ? '◐ ' : ''}
+            {usd(spent)} / {budget !== null ? usd(budget) : 'no budget'} · {level.text}
+          </span>
+        </div>
         <StopButton />
       </div>
       <div className="header-row header-health" aria-live="polite">
