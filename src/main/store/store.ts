@@ -32,6 +32,11 @@ export interface OpenStoreOptions {
   /** A Postgres server (postgres://…); when absent the embedded PGlite is used. */
   databaseUrl?: string;
   log?: (line: string) => void;
+  /**
+   * Lines for a person who is waiting (the first creation of the embedded database: what is
+   * happening, an estimate, and every few seconds how long so far). Default: `log`.
+   */
+  progress?: (line: string) => void;
   /** Folder of drizzle-kit migrations; default: found next to the code (see resolveMigrationsDir). */
   migrationsDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -166,7 +171,7 @@ class PgliteStore extends BaseStore {
     const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive });
     let client: PGlite | null = null;
     try {
-      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, log);
+      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, opts.progress ?? log);
       const nodeFs = new DurableNodeFS(pgdata);
       try {
         client = await PGlite.create({ fs: nodeFs, startParams: durableStartParams() });
@@ -573,6 +578,10 @@ function redactUrl(url: string): string {
  * Creates the PGlite cluster beside its final place and renames it in only when complete:
  * initdb is not crash-safe, and a half-initialised directory would fail every later start.
  */
+/** What the first start of the embedded database takes (initdb in WebAssembly): ~15 s on an idle laptop, a minute or more on a busy machine. */
+const FIRST_START_ESTIMATE = 'usually 15–60 s';
+const FIRST_START_HEARTBEAT_MS = 5000;
+
 async function initCluster(dataDir: string, pgdata: string, log: (line: string) => void): Promise<void> {
   if (fs.existsSync(pgdata)) {
     if (fs.readdirSync(pgdata).length > 0) {
@@ -585,9 +594,17 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   const staging = `${pgdata}.init`;
   // Leftovers of a start that was killed during initdb.
   fs.rmSync(staging, { recursive: true, force: true });
-  log(`store: creating the embedded database in ${pgdata} (first start; this takes a few seconds)`);
-  const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
-  await client.close();
+  const started = Date.now();
+  log(`Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`);
+  const heartbeat = setInterval(() => log(`  still creating the embedded database… ${Math.round((Date.now() - started) / 1000)} s so far (${FIRST_START_ESTIMATE})`), FIRST_START_HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
+    await client.close();
+  } finally {
+    clearInterval(heartbeat);
+  }
+  log(`  embedded database created in ${Math.round((Date.now() - started) / 1000)} s.`);
   // initdb writes without fsync: flush everything before the directory becomes visible.
   fsyncTree(staging);
   fs.renameSync(staging, pgdata);

@@ -36,6 +36,7 @@ export const demoCommand: CliCommand = {
     return withCliRuntime(
       { ...ctx, env },
       async ({ store, bus, dataDir }) => {
+        ctx.info(`Importing the demo's ${demo.storyIds.length} stories and its PRD, approving the PRD as "demo"…`);
         const project = await ensureProject(store, demo.repo, config);
         const report = await new StoryImporter(store).importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
         const invalid = report.files.filter((f) => f.status === 'invalid');

@@ -6,6 +6,7 @@ import { loadWaveConfig, WaveConfigError } from '../../core/config';
 import { ensureProject, StoryImporter } from '../../core/prd';
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { importProgress } from '../progress';
 
 /** Who is running the command, for the audit log. */
 export function cliActor(env: NodeJS.ProcessEnv): string {
@@ -91,6 +92,7 @@ export const importCommand: CliCommand = {
         actor: cliActor(ctx.env),
         cwd: ctx.cwd,
         prdId: (args.values.prd as string | undefined) || undefined,
+        onProgress: importProgress((l) => ctx.info(l)),
       });
     });
     ctx.output(report, () => {

@@ -17,6 +17,7 @@ import type { SessionRecoveryResult } from '../../core/checkpointer';
 import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../core/prd';
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { importProgress } from '../progress';
 import { cliActor, resolveProjectRepo } from './import';
 
 /** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
@@ -26,7 +27,7 @@ export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store
     if (ctx.env.WAVE_DEBUG) ctx.info(l);
   };
   try {
-    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log });
+    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log, progress: (l) => ctx.info(l) });
   } catch (e) {
     throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
   }
@@ -261,7 +262,7 @@ async function importAndPickPrd(ctx: CliContext, store: Store, repo: string, con
     paths.unshift(abs);
   }
   if (paths.length) {
-    const report = await new StoryImporter(store).importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined });
+    const report = await new StoryImporter(store).importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined, onProgress: importProgress((l) => ctx.info(l)) });
     const invalid = report.files.filter((f) => f.status === 'invalid');
     if (invalid.length) {
       throw new CliError(

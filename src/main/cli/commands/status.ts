@@ -53,7 +53,7 @@ function renderList(items: SessionListItem[], note: string | null, startHints: s
 /** Opens the store, or returns null when the embedded one is held by a running session's process. */
 async function tryOpenStore(ctx: CliContext, dataDir: string): Promise<Store | null> {
   try {
-    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l), progress: (l) => ctx.info(l) });
   } catch (e) {
     if (e instanceof StoreLockedError) return null;
     throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');

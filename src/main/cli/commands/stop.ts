@@ -33,7 +33,7 @@ export const stopCommand: CliCommand = {
     const dataDir = resolveDataDir(ctx.env);
     let store: Store | null = null;
     try {
-      store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+      store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l), progress: (l) => ctx.info(l) });
     } catch (e) {
       // The embedded database is held by the very process we want to stop: go through the data dir.
       if (!(e instanceof StoreLockedError)) throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
