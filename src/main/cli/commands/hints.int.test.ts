@@ -70,13 +70,19 @@ describe('hints the CLI prints', () => {
     expect(JSON.parse(shown.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ana lead' });
   }, 240_000);
 
-  it('wave status on an empty data dir points at the demo, and every command lists --json in its help', async () => {
-    const env = { PATH: `${waveOnPath()}:${process.env.PATH}`, WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '' };
+  it('wave status on a new data dir says it is creating the database (with an estimate), then points at the demo; help lists --json', async () => {
+    const home = join(base, 'new home');
+    const env = { PATH: `${waveOnPath()}:${process.env.PATH}`, WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '' };
     const status = paste('wave status', base, env);
     expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toMatch(/^Creating the embedded database in .*: first start only, usually 15–60 s; later starts take about a second\./m);
+    expect(status.stderr).toMatch(/embedded database created in \d+ s\./);
     expect(hintLines(status.stdout)).toEqual(['wave demo']);
+    // The second start is quick and says nothing about it.
+    const again = paste('wave status', base, env);
+    expect(again.stderr).not.toMatch(/Creating the embedded database/);
     const help = paste('wave demo --help', base, env);
     expect(help.stdout).toMatch(/--dir <value>/);
     expect(help.stdout).toMatch(/--json/);
-  }, 120_000);
+  }, 240_000);
 });
