@@ -100,7 +100,7 @@ test.describe('the demo, in the CLI and in the window', () => {
 
     // Axis labels never run into each other.
     for (const id of ['chart-latency', 'chart-rate', 'chart-cost']) {
-      const labels = page.getByTestId(id).locator('.recharts-xAxis .recharts-cartesian-axis-tick-value');
+      const labels = page.getByTestId(id).locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value');
       await expect(labels.first()).toBeVisible();
       const boxes = await labels.evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, width: r.width })));
       expect(boxes.length, id).toBeLessThanOrEqual(5);
