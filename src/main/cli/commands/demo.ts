@@ -5,7 +5,7 @@ import { createDemoProject, DEMO_PRD_ID } from '../../core/demo/demo-project';
 import { ensureProject, PrdService, StoryImporter } from '../../core/prd';
 import { Orchestrator } from '../../core/orchestrator';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { shellArg } from '../hint';
+import { shellArg, waveCommand } from '../hint';
 import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, withCliRuntime } from './run';
 
 export const demoCommand: CliCommand = {
@@ -48,7 +48,16 @@ export const demoCommand: CliCommand = {
           const handle = await orchestrator.startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' }).catch(orchestratorToCli);
           ctx.info(`Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`);
           const code = await driveSession({ ...ctx, env }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
-          if (!ctx.json) ctx.info(`\nSee what was merged: git -C ${shellArg(demo.repo)} log --oneline --graph\nThe demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`);
+          if (!ctx.json) {
+            ctx.info(
+              [
+                '',
+                `See what was merged: git -C ${shellArg(demo.repo)} log --oneline --graph`,
+                `See the session in the control center: WAVE_HOME=${shellArg(demo.dataDir)} ${waveCommand('serve')}`,
+                `The demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`,
+              ].join('\n'),
+            );
+          }
           return code;
         } finally {
           renderer.end();
