@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -574,14 +575,42 @@ function redactUrl(url: string): string {
   }
 }
 
-/**
- * Creates the PGlite cluster beside its final place and renames it in only when complete:
- * initdb is not crash-safe, and a half-initialised directory would fail every later start.
- */
 /** What the first start of the embedded database takes (initdb in WebAssembly): ~15 s on an idle laptop, a minute or more on a busy machine. */
 const FIRST_START_ESTIMATE = 'usually 15–60 s';
 const FIRST_START_HEARTBEAT_MS = 5000;
 
+/*
+ * initdb in WebAssembly holds the main thread for most of its run, so no timer of ours fires
+ * until it ends. The "still creating" lines therefore come from a worker thread that writes
+ * them to stderr (fd 2) itself, synchronously, until it is terminated.
+ */
+const HEARTBEAT_WORKER = `
+const { writeSync } = require('node:fs');
+const { workerData } = require('node:worker_threads');
+const started = Date.now();
+setInterval(() => {
+  try { writeSync(2, workerData.text.replace('{s}', String(Math.round((Date.now() - started) / 1000))) + '\\n'); } catch {}
+}, workerData.everyMs);
+`;
+
+function startHeartbeat(text: string, everyMs: number): () => Promise<void> {
+  let worker: Worker | null = null;
+  try {
+    worker = new Worker(HEARTBEAT_WORKER, { eval: true, workerData: { text, everyMs } });
+    worker.unref();
+    worker.on('error', () => undefined);
+  } catch {
+    // Progress is a courtesy: creating the database goes on without it.
+  }
+  return async () => {
+    await worker?.terminate().catch(() => undefined);
+  };
+}
+
+/**
+ * Creates the PGlite cluster beside its final place and renames it in only when complete:
+ * initdb is not crash-safe, and a half-initialised directory would fail every later start.
+ */
 async function initCluster(dataDir: string, pgdata: string, log: (line: string) => void): Promise<void> {
   if (fs.existsSync(pgdata)) {
     if (fs.readdirSync(pgdata).length > 0) {
@@ -596,13 +625,12 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   fs.rmSync(staging, { recursive: true, force: true });
   const started = Date.now();
   log(`Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`);
-  const heartbeat = setInterval(() => log(`  still creating the embedded database… ${Math.round((Date.now() - started) / 1000)} s so far (${FIRST_START_ESTIMATE})`), FIRST_START_HEARTBEAT_MS);
-  heartbeat.unref();
+  const stopHeartbeat = startHeartbeat(`  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`, FIRST_START_HEARTBEAT_MS);
   try {
     const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
     await client.close();
   } finally {
-    clearInterval(heartbeat);
+    await stopHeartbeat();
   }
   log(`  embedded database created in ${Math.round((Date.now() - started) / 1000)} s.`);
   // initdb writes without fsync: flush everything before the directory becomes visible.
