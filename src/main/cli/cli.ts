@@ -52,7 +52,9 @@ function commandHelp(cmd: CliCommand): string {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`;
     return `  ${flag}`;
   });
-  return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), ...(opts.length ? ['', 'Options:', ...opts] : [])].join('\n');
+  // Every command also takes the global options: list them, so --help shows all it accepts.
+  opts.push('  --json        machine-readable output on stdout (one JSON document)', '  -h, --help    this help');
+  return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), '', 'Options:', ...opts].join('\n');
 }
 
 /** Runs one CLI invocation and returns the exit code; never calls process.exit itself. */

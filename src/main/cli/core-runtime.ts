@@ -33,7 +33,7 @@ export async function openCliCore(ctx: CliContext, opts?: CliCoreOptions): Promi
 export async function openCliCore(ctx: CliContext, opts: CliCoreOptions = {}): Promise<CoreServices | StoreLockedError | null> {
   try {
     // The bus's messages are details in every command (WAVE_DEBUG), as they always were.
-    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug'), lockRole: cliLockRole(ctx) });
+    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug'), lockRole: cliLockRole(ctx), progress: (l) => ctx.info(l) });
   } catch (e) {
     if (e instanceof StoreLockedError && opts.locked === 'return-null') return null;
     if (e instanceof StoreLockedError && opts.locked === 'return-error') return e;

@@ -24,6 +24,8 @@ export interface CoreServicesOptions {
   orchestrator?: OrchestratorOptions;
   /** What this process is (session run, wave serve, the window), named to another process that finds the embedded store locked. */
   lockRole?: string;
+  /** Progress of long first-start work (creating the embedded database), for a person waiting. */
+  progress?: (line: string) => void;
 }
 
 /** The window's part: request handlers and snapshot over one orchestrator. */
@@ -62,7 +64,7 @@ export interface CoreServices {
 /** Opens the store named by the settings and builds the services over it. */
 export async function createCoreServices(settings: WaveSettings, opts: CoreServicesOptions = {}): Promise<CoreServices> {
   const log = opts.log ?? (() => {});
-  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log, role: opts.lockRole });
+  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log, role: opts.lockRole, progress: opts.progress });
   const projectSettings = new SettingsStore(settings.dataDir, settings.project);
   const prds = new PrdService(store);
   let bus: Promise<EventBus> | null = null;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -33,6 +34,11 @@ export interface OpenStoreOptions {
   /** A Postgres server (postgres://…); when absent the embedded PGlite is used. */
   databaseUrl?: string;
   log?: (line: string) => void;
+  /**
+   * Lines for a person who is waiting (the first creation of the embedded database: what is
+   * happening, an estimate, and every few seconds how long so far). Default: `log`.
+   */
+  progress?: (line: string) => void;
   /** Folder of drizzle-kit migrations; default: found next to the code (see resolveMigrationsDir). */
   migrationsDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -188,7 +194,7 @@ class PgliteStore extends BaseStore {
     const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive, role: opts.role });
     let client: PGlite | null = null;
     try {
-      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, log);
+      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, opts.progress ?? log);
       // Stores created before files were owner-only (or copied in with loose modes) are fixed once.
       const loosened = tightenTree(pgdata);
       if (loosened > 0) log(`store: made ${loosened} files and folders of ${pgdata} readable by their owner only (they were open to other users)`);
@@ -594,6 +600,38 @@ function redactUrl(url: string): string {
   }
 }
 
+/** What the first start of the embedded database takes (initdb in WebAssembly): ~15 s on an idle laptop, a minute or more on a busy machine. */
+const FIRST_START_ESTIMATE = 'usually 15–60 s';
+const FIRST_START_HEARTBEAT_MS = 5000;
+
+/*
+ * initdb in WebAssembly holds the main thread for most of its run, so no timer of ours fires
+ * until it ends. The "still creating" lines therefore come from a worker thread that writes
+ * them to stderr (fd 2) itself, synchronously, until it is terminated.
+ */
+const HEARTBEAT_WORKER = `
+const { writeSync } = require('node:fs');
+const { workerData } = require('node:worker_threads');
+const started = Date.now();
+setInterval(() => {
+  try { writeSync(2, workerData.text.replace('{s}', String(Math.round((Date.now() - started) / 1000))) + '\\n'); } catch {}
+}, workerData.everyMs);
+`;
+
+function startHeartbeat(text: string, everyMs: number): () => Promise<void> {
+  let worker: Worker | null = null;
+  try {
+    worker = new Worker(HEARTBEAT_WORKER, { eval: true, workerData: { text, everyMs } });
+    worker.unref();
+    worker.on('error', () => undefined);
+  } catch {
+    // Progress is a courtesy: creating the database goes on without it.
+  }
+  return async () => {
+    await worker?.terminate().catch(() => undefined);
+  };
+}
+
 /**
  * Creates the PGlite cluster beside its final place and renames it in only when complete:
  * initdb is not crash-safe, and a half-initialised directory would fail every later start.
@@ -611,9 +649,16 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   // Leftovers of a start that was killed during initdb.
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { mode: 0o700 });
-  log(`store: creating the embedded database in ${pgdata} (first start; this takes a few seconds)`);
-  const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
-  await client.close();
+  const started = Date.now();
+  log(`Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`);
+  const stopHeartbeat = startHeartbeat(`  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`, FIRST_START_HEARTBEAT_MS);
+  try {
+    const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
+    await client.close();
+  } finally {
+    await stopHeartbeat();
+  }
+  log(`  embedded database created in ${Math.round((Date.now() - started) / 1000)} s.`);
   // initdb writes without fsync: flush everything before the directory becomes visible.
   fsyncTree(staging);
   fs.renameSync(staging, pgdata);

@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import { budgetLevel } from '../lib/budget';
+import { budgetLevel, shownBudget } from '../lib/budget';
 import { ms, plural, shortId, usd } from '../lib/format';
 import { useAppStore } from '../state/app-store';
 import { ui, useUiStore } from '../state/ui-store';
@@ -23,7 +23,7 @@ export function Header() {
     return 0;
   });
   const spent = Math.max(session?.costUsd ?? 0, tickedSpend);
-  const budget = session ? session.budgetUsd : (settings?.budgetUsd ?? null);
+  const budget = shownBudget(session, settings).usd;
   const level = budgetLevel(spent, budget);
   const sessionText = session
     ? `session ${shortId(session.id)} · ${session.status}${session.currentWave !== null ? ` · wave ${session.currentWave}/${session.waveCount}` : session.waveCount ? ` · ${plural(session.waveCount, 'wave')}` : ''}`
@@ -31,26 +31,28 @@ export function Header() {
 
   return (
     <header className="header">
-      <div className="header-row">
-        <span className="brand">WAVE</span>
-        <span className="header-item" data-testid="header-project">
-          project:{' '}
-          {project ? (
-            <strong title={settings?.projectPath ?? undefined}>{project}</strong>
-          ) : (
-            <button type="button" className="link-button" onClick={() => ui.go('settings')}>
-              none — set it in Settings
-            </button>
-          )}
-        </span>
-        <span className={`header-item session-${session?.status ?? 'none'}`} data-testid="session-state">
-          {sessionText}
-        </span>
-        <span className={`header-item budget budget-${level.level}`} data-testid="budget" title="Spend of the current session against its budget">
-          {level.level === 'over' ? '⚠ ' : level.level === 'warn' ? '◐ ' : ''}
-          {usd(spent)} / {budget !== null ? usd(budget) : 'no budget'} · {level.text}
-        </span>
-        <span className="spacer" />
+      {/* Facts on the left (they may wrap inside their own column); STOP in a fixed column of its own, top right at every width. */}
+      <div className="header-row header-main" data-testid="header-main">
+        <div className="header-facts">
+          <span className="brand">WAVE</span>
+          <span className="header-item" data-testid="header-project">
+            project:{' '}
+            {project ? (
+              <strong title={settings?.projectPath ?? undefined}>{project}</strong>
+            ) : (
+              <button type="button" className="link-button" onClick={() => ui.go('settings')}>
+                none — set it in Settings
+              </button>
+            )}
+          </span>
+          <span className={`header-item session-${session?.status ?? 'none'}`} data-testid="session-state">
+            {sessionText}
+          </span>
+          <span className={`header-item budget budget-${level.level}`} data-testid="budget" title="Spend of the current session against its budget">
+            {level.level === 'over' ? '⚠ ' : level.level === 'warn' ? '◐ ' : ''}
+            {usd(spent)} / {budget !== null ? usd(budget) : 'no budget'} · {level.text}
+          </span>
+        </div>
         <StopButton />
       </div>
       <div className="header-row header-health" aria-live="polite">

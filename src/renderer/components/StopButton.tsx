@@ -93,6 +93,7 @@ export function StopButton() {
       : `Nothing is running: session ${shortId(session.id)} is ${session.status}${session.statusReason ? ` (${session.statusReason})` : ''}.`;
   }
 
+  const statusText = status ?? disabledReason ?? `Stops every agent of session ${shortId(session!.id)} (${STOP_SHORTCUT}).`;
   return (
     <div className="stop-wrap">
       <button
@@ -107,8 +108,9 @@ export function StopButton() {
       >
         ■ STOP
       </button>
-      <span id="stop-reason" className={`stop-reason tone-${status ? tone : 'muted'}`} data-testid="stop-status" role="status" aria-live="polite">
-        {status ?? disabledReason ?? `Stops every agent of session ${shortId(session!.id)} (${STOP_SHORTCUT}).`}
+      {/* A fixed width, clamped to 3 lines (the full text in its tooltip): a long reason never pushes STOP around. */}
+      <span id="stop-reason" className={`stop-reason tone-${status ? tone : 'muted'}`} data-testid="stop-status" role="status" aria-live="polite" title={statusText}>
+        {statusText}
       </span>
       {dialogOpen && session ? <StopDialog sessionId={session.id} running={session.stories.filter((s) => s.status === 'running').length} onConfirm={confirm} /> : null}
     </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GateAttemptView } from '../../shared/ipc/views';
-import { budgetLevel } from './budget';
+import { budgetLevel, shownBudget } from './budget';
 import { duration, tokens, usd } from './format';
 import { gateCells, stripDescription } from './gates';
 
@@ -43,6 +43,13 @@ describe('spend against budget', () => {
     expect(budgetLevel(8, 10)).toEqual({ level: 'warn', text: '80 % of budget — nearly spent' });
     expect(budgetLevel(10, 10)).toEqual({ level: 'over', text: 'over budget (100 %)' });
     expect(budgetLevel(3, null).level).toBe('none');
+  });
+
+  it("shows the session's budget, and before any session the one Settings gives the next (never 'no budget' beside a set one)", () => {
+    expect(shownBudget({ budgetUsd: 1 }, { budgetUsd: 10 })).toEqual({ usd: 1, label: 'budget $1.00' });
+    expect(shownBudget({ budgetUsd: null }, { budgetUsd: 10 })).toEqual({ usd: null, label: 'no budget' });
+    expect(shownBudget(null, { budgetUsd: 10 })).toEqual({ usd: 10, label: 'budget $10.00 (next session, from Settings)' });
+    expect(shownBudget(null, null)).toEqual({ usd: null, label: 'no budget' });
   });
 });
 

@@ -56,6 +56,7 @@ export const StoryRunView = z.object({
   agent: z.string(),
   status: StoryRunStatus,
   currentGate: GateId.nullable(),
+  /** The most attempts any gate in `gates` took (2 = one retry, e.g. a QA fix): what the CLI and every view show. */
   attempts: z.number().int().nonnegative(),
   costUsd: z.number().nonnegative(),
   startedAt: z.string().nullable(),

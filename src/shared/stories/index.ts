@@ -3,3 +3,4 @@ export * from './version';
 export * from './wave-plan';
 export * from './reports';
 export * from './authorised-runs';
+export * from './preset-fields';

@@ -6,11 +6,12 @@ import { ensureProject } from '../../core/prd';
 import { resolveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { cliLog } from '../core-runtime';
+import { shellArg, waveCommand } from '../hint';
 import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, withCliRuntime } from './run';
 
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'Create a sample repository with stories and run a complete wave with the built-in scripted agent (no LLM, no servers)',
+  summary: 'Create a sample repository with 4 stories in 2 waves and run both with the built-in scripted agent (no LLM, no servers)',
   usage: 'wave demo [--dir D] [--json]',
   help: [
     'Creates <D>/repo (a git repository with wave.config.json), <D>/stories (4 stories in 2 waves and a PRD) and',
@@ -37,6 +38,7 @@ export const demoCommand: CliCommand = {
     return withCliRuntime(
       ctx,
       async (core) => {
+        ctx.info(`Importing the demo's ${demo.storyIds.length} stories and its PRD, approving the PRD as "demo"…`);
         const project = await ensureProject(core.store, demo.repo, config);
         const report = await core.importer.importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
         const invalid = report.files.filter((f) => f.status === 'invalid');
@@ -48,7 +50,16 @@ export const demoCommand: CliCommand = {
           const handle = await orchestrator.startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' }).catch(orchestratorToCli);
           ctx.info(`Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`);
           const code = await driveSession({ ...ctx, env: settings.env, settings }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
-          if (!ctx.json) ctx.info(`\nSee what was merged: git -C ${demo.repo} log --oneline --graph\nThe demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`);
+          if (!ctx.json) {
+            ctx.info(
+              [
+                '',
+                `See what was merged: git -C ${shellArg(demo.repo)} log --oneline --graph`,
+                `See the session in the control center: WAVE_HOME=${shellArg(demo.dataDir)} ${waveCommand('serve')}`,
+                `The demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`,
+              ].join('\n'),
+            );
+          }
           return code;
         } finally {
           renderer.end();

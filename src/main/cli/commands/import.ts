@@ -6,6 +6,7 @@ import { ensureProject } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { withCliCore } from '../core-runtime';
+import { importProgress } from '../progress';
 
 /** Opens the core services the way every CLI command does (WAVE_HOME / DATABASE_URL), runs fn, always closes them. */
 export function withCliStore<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>): Promise<T> {
@@ -70,6 +71,7 @@ export const importCommand: CliCommand = {
         actor: ctx.settings.actor,
         cwd: ctx.cwd,
         prdId: (args.values.prd as string | undefined) || undefined,
+        onProgress: importProgress((l) => ctx.info(l)),
       });
     });
     ctx.output(report, () => {

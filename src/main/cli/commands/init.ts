@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { examplePrd, exampleStory, starterWaveConfig } from '../../core/config';
 import { type CliCommand } from '../cli-types';
+import { waveCommand } from '../hint';
 
 interface Written {
   path: string;
@@ -42,14 +43,17 @@ export const initCommand: CliCommand = {
       const abs = path.join(dir, rel);
       files.push({ path: abs, status: await writeIfAbsent(abs, text, force) });
     }
-    ctx.output({ dir, files }, () =>
+    // The project is named explicitly: without --project, import picks the repository around the
+    // current directory, which is not <dir> when init was given one.
+    const rel = (p: string) => path.relative(ctx.cwd, p) || '.';
+    const stories = rel(path.join(dir, 'stories'));
+    const next = [waveCommand('validate', stories), waveCommand('import', stories, '--project', rel(dir)), waveCommand('prd', 'show', 'PRD-EXAMPLE')];
+    ctx.output({ dir, files, next }, () =>
       [
         ...files.map((f) => `${f.status === 'written' ? 'wrote' : 'kept (exists; --force overwrites)'} ${path.relative(ctx.cwd, f.path) || f.path}`),
         '',
-        'Next: edit wave.config.json, then run',
-        `  wave validate ${path.relative(ctx.cwd, path.join(dir, 'stories')) || 'stories'}`,
-        `  wave import ${path.relative(ctx.cwd, path.join(dir, 'stories')) || 'stories'}`,
-        '  wave prd show PRD-EXAMPLE',
+        `Next: edit ${rel(path.join(dir, 'wave.config.json'))}, then run`,
+        ...next.map((c) => `  ${c}`),
       ].join('\n'),
     );
     return 0;

@@ -56,6 +56,7 @@ describe('wave import and wave prd (Postgres)', () => {
     expect(view.fileDiffers).toBeNull();
 
     // The decision is recorded as the process's user (USER here); --by is a name shown beside it.
+    expect((await wave(['prd', 'reject', 'PRD-ACCOUNTS'])).code).toBe(2); // a rejection needs --comment
     const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--by', 'Ana Lead', '--comment', 'ship it', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ci-bot', comment: 'ship it' });

@@ -126,7 +126,7 @@ export const prdCommand: CliCommand = {
       const service = core.prds;
       const target = await resolveTarget(ref, ctx.cwd, service);
       const prd = await service.get(target.prdId);
-      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import it first: wave import <prd.md>.`, 1, 'not_found');
+      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import its file first (wave import, then the path of the .md file).`, 1, 'not_found');
       const fileNote =
         target.fileHash && target.fileHash !== prd.contentHash
           ? `${target.file} differs from the imported text (sha256 ${target.fileHash.slice(0, 12)}… vs ${prd.contentHash.slice(0, 12)}…): run wave import ${target.file} to import the edit.`

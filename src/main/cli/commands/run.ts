@@ -19,6 +19,7 @@ import type { WaveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { cliBus, cliLog, withCliCore } from '../core-runtime';
 import { rawStream } from '../inert-io';
+import { importProgress } from '../progress';
 import { resolveProjectRepo } from './import';
 
 /**
@@ -253,7 +254,7 @@ async function importAndPickPrd(ctx: CliContext, core: CoreServices, repo: strin
     paths.unshift(abs);
   }
   if (paths.length) {
-    const report = await core.importer.importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined });
+    const report = await core.importer.importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined, onProgress: importProgress((l) => ctx.info(l)) });
     const invalid = report.files.filter((f) => f.status === 'invalid');
     if (invalid.length) {
       throw new CliError(

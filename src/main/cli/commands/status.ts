@@ -1,8 +1,10 @@
 import { ControlFiles, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
 import type { SessionSummary } from '../../../shared/ipc';
 import { StoreLockedError } from '../../store';
+import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { openCliCore } from '../core-runtime';
+import { waveCommand } from '../hint';
 import { renderOutcome } from './run';
 
 interface SessionListItem {
@@ -31,8 +33,21 @@ function toListItem(s: SessionSummary): SessionListItem {
   };
 }
 
-function renderList(items: SessionListItem[], note: string | null): string {
-  if (items.length === 0) return `No sessions yet.${note ? ` ${note}` : ''} Start one with: wave run --project <repo> --stories <dir> --prd <file>`;
+/** What to paste to start a first session: one `wave run` per imported PRD, else the demo. */
+async function firstRunHints(core: CoreServices): Promise<string[]> {
+  const hints: string[] = [];
+  for (const p of await core.prds.list()) {
+    const project = p.projectId ? await core.repos.projects.byId(p.projectId) : null;
+    if (project) hints.push(waveCommand('run', '--project', project.repoPath, '--prd', p.id));
+  }
+  return hints.length ? hints : [waveCommand('demo')];
+}
+
+function renderList(items: SessionListItem[], note: string | null, startHints: string[] = []): string {
+  if (items.length === 0) {
+    const how = startHints.length ? `Start one with:\n${startHints.map((h) => `  ${h}`).join('\n')}` : 'Start one with wave run (see wave run --help).';
+    return `No sessions yet.${note ? ` ${note}` : ''} ${how}`;
+  }
   return [
     ...(note ? [note, ''] : []),
     ...items.map((i) => `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`),
@@ -88,7 +103,8 @@ export const statusCommand: CliCommand = {
         return 0;
       }
       const items = (await reader.listSummaries(() => null)).map(toListItem);
-      ctx.output({ sessions: items }, () => renderList(items, null));
+      const next = items.length ? [] : await firstRunHints(core);
+      ctx.output({ sessions: items, ...(next.length ? { next } : {}) }, () => renderList(items, null, next));
       return 0;
     } finally {
       await core.close();

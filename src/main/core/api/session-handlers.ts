@@ -13,7 +13,7 @@ import {
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
-import { EMPTY_METRICS, latencySeries, sessionUsageMetrics } from '../metrics/session-metrics';
+import { EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
@@ -114,10 +114,10 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   }
 
   async function metrics(sessionId: string | null): Promise<MetricsView> {
-    const latency = latencySeries(await repos.latency.recent('*', 300), deps.bus.latencySnapshot().series);
-    if (!sessionId) return { ...EMPTY_METRICS, latency };
+    const events = eventSeries(await repos.latency.recent('*', 300), deps.bus.latencySnapshot().series);
+    if (!sessionId) return { ...EMPTY_METRICS, ...events };
     const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
-    return { latency, eventRate: orchestrator.eventRate(sessionId), ...sessionUsageMetrics(rows, gates) };
+    return { ...events, ...sessionUsageMetrics(rows, gates) };
   }
 
   async function gateRun(gateRunId: number) {
@@ -135,7 +135,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
     'session.start': async (req) => {
       const s = await deps.settings.read();
-      if (!s.projectPath) throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents work on, then start the session.');
+      // Without a project in Settings the session runs on the project the PRD was imported
+      // into (as `wave run` does); with one, the orchestrator refuses a PRD of another project.
       const handle = await orchestrator
         .startSession({
           prdId: req.prdId,
@@ -143,7 +144,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           concurrency: req.concurrency ?? s.concurrency,
           agentPreset: s.agentPreset,
           actor: deps.wave.actor,
-          projectPath: s.projectPath,
+          projectPath: s.projectPath ?? undefined,
         })
         .catch(toAppError);
       return summary(handle.sessionId);

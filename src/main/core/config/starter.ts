@@ -83,7 +83,7 @@ export function examplePrd(): string {
     '',
     'Signed-in visitors are greeted by their first name on the home page; anonymous visitors get a plain greeting.',
     '',
-    'Approve this PRD with `wave prd approve PRD-EXAMPLE --by "<your name>"` once you have read it and its stories.',
+    'Approve this PRD with `wave prd approve PRD-EXAMPLE` once you have read it and its stories.',
     '',
   ].join('\n');
 }

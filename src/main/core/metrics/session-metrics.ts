@@ -6,16 +6,23 @@ import type { LatencyStat, UsageRow } from '../../store';
 export const EMPTY_METRICS: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
 
 /**
- * The latency series of the metrics panel: stored windows, overlaid with this process's
- * live ones (same window start wins live), the newest 300, oldest first.
+ * Both event charts of the metrics panel from one source, the latency windows: stored ones
+ * (persisted by every process that handled events) overlaid with this process's live ones
+ * (same window start wins live), the newest 300, oldest first. Each window's count of
+ * handled events gives its rate, so the rate chart is never empty beside a filled latency
+ * chart, whichever process ran the session.
  */
-export function latencySeries(stored: readonly LatencyStat[], live: readonly LatencyPoint[]): MetricsView['latency'] {
-  const points = new Map<string, MetricsView['latency'][number]>();
-  for (const r of stored) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
+export function eventSeries(stored: readonly LatencyStat[], live: readonly LatencyPoint[]): Pick<MetricsView, 'latency' | 'eventRate'> {
+  const points = new Map<string, MetricsView['latency'][number] & { windowMs: number }>();
+  for (const r of stored) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count, windowMs: r.windowMs });
   for (const p of live) {
-    if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
+    if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count, windowMs: p.windowMs });
   }
-  return [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
+  const windows = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
+  return {
+    latency: windows.map(({ windowMs: _w, ...p }) => p),
+    eventRate: windows.map((w) => ({ at: w.at, perSecond: Math.round((w.count / Math.max(1, w.windowMs / 1000)) * 100) / 100 })),
+  };
 }
 
 /** Cost over time, cost by story/agent/model, tokens by model and gate durations of one session. */

@@ -15,6 +15,6 @@ export { BudgetGuard, BUDGET_WARNING_RATIO, type BudgetCrossing } from './budget
 export { ChangeThrottle } from './change-throttle';
 export { findDemoQaCheck, findScriptedAgent, resolveAgentPreset } from './agent-presets';
 export { AGENT_PRESETS, SessionConfig, parseSessionConfig, type AgentPresetName } from './session-config';
-export type { EventSink, StopSummary, RatePoint } from './session-run';
+export type { EventSink, StopSummary } from './session-run';
 export { DOMAIN_OVERRIDE_GRANTED, grantDomainOverride, latestDomainOverride, type DomainOverrideGrant } from './domain-override';
 export { approveMerge, isAwaitingMergeApproval, MERGE_APPROVAL_WAIT, MERGE_APPROVED, mergeApprovalState, type MergeApproval } from './merge-approval';

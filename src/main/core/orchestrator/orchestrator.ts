@@ -18,7 +18,7 @@ import { OrchestratorError, type OrchestratorErrorCode } from './errors';
 import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
 import { configFromWaveConfig, parseSessionConfig, type SessionConfig } from './session-config';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
-import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
+import { SessionRun, type EventSink, type OrchestratorEnv, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
 import { assertPresetUsable, createSession, loadProjectConfig, type StartSessionRequest } from './session-start';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 
@@ -91,7 +91,6 @@ export class Orchestrator {
   readonly store: Store;
   private readonly o: OrchestratorEnv;
   private readonly runs = new Map<string, SessionRun>();
-  private readonly pastRates = new Map<string, RatePoint[]>();
   private disposed: Promise<void> | null = null;
 
   constructor(deps: OrchestratorDeps) {
@@ -150,11 +149,6 @@ export class Orchestrator {
     return this.runs.get(sessionId)?.progressOf(storyRunId) ?? null;
   }
 
-  /** Events per second over the session's run (this process only), one point per second. */
-  eventRate(sessionId: string): RatePoint[] {
-    return [...(this.runs.get(sessionId)?.rates ?? this.pastRates.get(sessionId) ?? [])];
-  }
-
   /** Sessions left running by a process that is gone (crash, kill -9). */
   findInterrupted(): Promise<InterruptedSession[]> {
     return new RecoveryService(this.store, { leaseMs: this.o.options.leaseMs, log: this.o.log }).findInterrupted();
@@ -180,8 +174,6 @@ export class Orchestrator {
     this.runs.set(run.sessionId, run);
     // Registered first, so it runs before any caller's `await done` continues.
     const forget = () => {
-      this.pastRates.set(run.sessionId, run.rates);
-      while (this.pastRates.size > 20) this.pastRates.delete(this.pastRates.keys().next().value!);
       this.runs.delete(run.sessionId);
     };
     run.done.then(forget, (e) => {

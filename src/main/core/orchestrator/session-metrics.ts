@@ -1,19 +1,12 @@
 import type { EventBus } from '../events';
 import type { SessionProjection } from './session-ui';
 
-export interface RatePoint {
-  at: string;
-  perSecond: number;
-}
-
-const RATE_HISTORY = 600;
-
 /**
- * A running session's metrics: events per second (one point a second, the last ten minutes),
- * bus latency and cost, pushed as metrics.tick; each tick also refreshes the view file.
+ * A running session's live metrics: events per second, bus latency and cost, pushed as
+ * metrics.tick; each tick also refreshes the view file. (The charts' history of both comes
+ * from the stored latency windows, whichever process ran the session.)
  */
 export class SessionMetrics {
-  readonly rates: RatePoint[] = [];
   private eventsSinceTick = 0;
   private lastTickAt = Date.now();
   private timer: NodeJS.Timeout | null = null;
@@ -47,8 +40,6 @@ export class SessionMetrics {
     this.eventsSinceTick = 0;
     this.lastTickAt = now;
     const at = new Date(now).toISOString();
-    this.rates.push({ at, perSecond: Math.round(perSecond * 100) / 100 });
-    if (this.rates.length > RATE_HISTORY) this.rates.splice(0, this.rates.length - RATE_HISTORY);
     const overall = this.bus.latencySnapshot().overall;
     this.ui.push('metrics.tick', {
       sessionId: this.sessionId,

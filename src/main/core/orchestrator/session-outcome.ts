@@ -15,7 +15,7 @@ export interface StoryOutcome {
   status: StoryRunStatus;
   /** The gate the story reached (the one it is at, or ended on). */
   gate: string | null;
-  /** Most attempts any gate of the story took (2 = one retry, e.g. a QA fix). */
+  /** StoryRunView.attempts: the most attempts any gate of the story took (2 = one retry, e.g. a QA fix). */
   attempts: number;
   cost_usd: number;
   merge_sha: string | null;
@@ -33,7 +33,7 @@ export function toSessionOutcome(view: SessionView): SessionOutcome {
       id: s.storyId,
       status: s.status,
       gate: s.currentGate,
-      attempts: s.gates.reduce((m, g) => Math.max(m, g.attempt), 0),
+      attempts: s.attempts,
       cost_usd: s.costUsd,
       merge_sha: s.mergeSha,
       reason: s.reason,

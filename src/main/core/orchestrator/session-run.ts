@@ -14,7 +14,7 @@ import { decideSessionEnd } from './session-end';
 import { SessionBudget } from './session-budget';
 import { SessionFiles } from './session-files';
 import { openSessionParts } from './session-open';
-import { SessionMetrics, type RatePoint } from './session-metrics';
+import { SessionMetrics } from './session-metrics';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import { planStarts, type SessionMode } from './session-plan';
 import { countAlive, performStop, type StopSummary } from './session-stop';
@@ -25,7 +25,6 @@ import { storyEnvOf, type StoryEnv } from './story-env';
 import { StoryPipeline, type StoryStart } from './story-pipeline';
 
 export type { EventSink } from './session-ui';
-export type { RatePoint } from './session-metrics';
 export type { SessionMode } from './session-plan';
 export type { StopSummary } from './session-stop';
 
@@ -143,9 +142,6 @@ export class SessionRun {
     return run;
   }
 
-  get rates(): RatePoint[] {
-    return this.metrics.rates;
-  }
 
   private get stopping(): boolean {
     return stopRequestOf(this.state) !== null;

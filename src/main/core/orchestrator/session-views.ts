@@ -80,6 +80,10 @@ function domainFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'ou
 }
 
 export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates: GateRun[], progress: StoryRunView['progress'], approvalSha?: string): StoryRunView {
+  const listed = gates
+    .filter((g) => g.epoch === run.epoch)
+    .map(toGateAttemptView)
+    .filter((g): g is GateAttemptView => g !== null);
   return {
     id: run.id,
     sessionId: run.sessionId,
@@ -90,7 +94,8 @@ export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates
     agent: run.agent,
     status: run.status,
     currentGate: isViewGate(run.currentGate) ? run.currentGate : null,
-    attempts: Math.max(0, run.attempts),
+    // One figure everywhere (CLI, Waves board, story detail), from the attempts listed below.
+    attempts: storyAttempts(listed),
     costUsd: money(run.costUsd),
     startedAt: iso(run.startedAt),
     endedAt: iso(run.endedAt),
@@ -99,11 +104,13 @@ export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates
     branch: run.branch,
     ...(isAwaitingMergeApproval(run) ? { awaitingMergeApproval: true, ...(approvalSha ? { mergeApprovalSha: approvalSha } : {}) } : {}),
     progress,
-    gates: gates
-      .filter((g) => g.epoch === run.epoch)
-      .map(toGateAttemptView)
-      .filter((g): g is GateAttemptView => g !== null),
+    gates: listed,
   };
+}
+
+/** A story's attempts: the most any one of its gates took (2 = one retry, e.g. a QA fix). */
+export function storyAttempts(gates: ReadonlyArray<Pick<GateAttemptView, 'attempt'>>): number {
+  return gates.reduce((m, g) => Math.max(m, g.attempt), 0);
 }
 
 /** Projected total cost: spent so far plus the average of finished stories times those left. */

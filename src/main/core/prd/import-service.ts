@@ -30,6 +30,8 @@ export interface ImportOptions {
   cwd: string;
   /** Link the imported stories to this (already imported or same-batch) PRD. */
   prdId?: string;
+  /** Called after each file is validated and after each is imported (`done` of `total` in that phase). */
+  onProgress?: (p: { phase: 'validate' | 'import'; done: number; total: number }) => void;
 }
 
 const emptySummary = () => ({ imported: 0, updated: 0, unchanged: 0, invalid: 0, skipped: 0 });
@@ -85,7 +87,10 @@ export class StoryImporter {
   async importPaths(paths: readonly string[], opts: ImportOptions): Promise<ImportReport> {
     const inputs = await collectInputFiles(paths, opts.cwd);
     const validated: ValidatedFile[] = [];
-    for (const input of inputs.files) validated.push(await validateInputFile(input));
+    for (const input of inputs.files) {
+      validated.push(await validateInputFile(input));
+      opts.onProgress?.({ phase: 'validate', done: validated.length, total: inputs.files.length });
+    }
     markDuplicateStoryIds(validated);
 
     const results: ImportFileResult[] = inputs.problems.map((p) => ({
@@ -132,8 +137,17 @@ export class StoryImporter {
       for (const id of r.prd?.storyIds ?? []) links.set(id, r.prd!.id);
     }
 
-    for (const f of storyFiles) results.push(await this.importStory(f, opts, links));
-    for (const f of prdFiles) results.push(await this.importPrd(f, opts, batchLinked));
+    const toImport = storyFiles.length + prdFiles.length;
+    let imported = 0;
+    const step = () => opts.onProgress?.({ phase: 'import', done: ++imported, total: toImport });
+    for (const f of storyFiles) {
+      results.push(await this.importStory(f, opts, links));
+      step();
+    }
+    for (const f of prdFiles) {
+      results.push(await this.importPrd(f, opts, batchLinked));
+      step();
+    }
     if (opts.prdId && batchLinked.has(opts.prdId) && !prdFiles.some((f) => (f.report as PrdValidation).prd?.id === opts.prdId)) {
       await this.linkToExistingPrd(opts.prdId, batchLinked.get(opts.prdId)!, opts, results);
     }

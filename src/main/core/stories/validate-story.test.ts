@@ -117,6 +117,18 @@ describe('story validation against the corpus', () => {
     expect(r.warnings[1]!.suggestion).toContain('"title"');
   });
 
+  it('knows the field an agent preset reads (test_agent, for the scripted agent) in every schema version, but not a typo of it', () => {
+    for (const rel of ['valid/v41-full.json', 'valid/v42-design-source.json', 'valid/v43-full.json']) {
+      const doc = JSON.parse(read(rel));
+      doc.test_agent = { qa_fix: true };
+      doc.test_agnet = { qa_fix: true };
+      const r = validateStoryText(JSON.stringify(doc, null, 2), rel);
+      expect(r.valid, rel).toBe(true);
+      expect(r.warnings.map((w) => w.pointer), rel).toEqual(['/test_agnet']);
+      expect(r.warnings[0]!.suggestion).toContain('"test_agent"');
+    }
+  });
+
   it('tells a 4.1 story that its 4.3 field is ignored', () => {
     const r = check('warnings/v41-with-43-field-ignored.json');
     expect(r.valid).toBe(true);

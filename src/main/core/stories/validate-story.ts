@@ -3,6 +3,8 @@ import {
   chooseStoryVersion,
   detectStoryVersion,
   isStorySchemaVersion,
+  presetStoryField,
+  PRESET_STORY_FIELDS,
   STORY_SCHEMA_VERSIONS,
   V43_DESIGN_SOURCE_FIELDS,
   V43_ONLY_FIELDS,
@@ -158,7 +160,9 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
 
 function unknownFieldWarnings(doc: Record<string, unknown>, version: StorySchemaVersion, file: string, tree: Node, lines: LineIndex): StoryIssue[] {
   const later43 = new Set<string>([...V43_ONLY_FIELDS.map((f) => `/${f}`), ...V43_DESIGN_SOURCE_FIELDS.map((f) => `/design_source/${f}`)]);
-  return findUnknownFields(STORY_SCHEMAS[version], doc).map((u) => {
+  // A top-level field an agent preset reads (e.g. the scripted agent's test_agent) is known.
+  const unknown = findUnknownFields(STORY_SCHEMAS[version], doc).filter((u) => !(u.pointer === `/${u.key}` && presetStoryField(u.key)));
+  return unknown.map((u) => {
     const pos = locate(tree, lines, u.pointer, 'key');
     let message = `Unknown field "${u.key}" ${placeOf(u.pointer)}: WAVE ignores it.`;
     let suggestion: string;
@@ -169,7 +173,7 @@ function unknownFieldWarnings(doc: Record<string, unknown>, version: StorySchema
       message = `"design_source" is a schema 4.2 field, but this story says it is 4.1, so it is ignored.`;
       suggestion = 'Set "schema_version": "4.2", or "4.3" with wave validate --migrate.';
     } else {
-      const guess = closestName(u.key, u.known);
+      const guess = closestName(u.key, u.pointer === `/${u.key}` ? [...u.known, ...Object.keys(PRESET_STORY_FIELDS)] : u.known);
       suggestion = guess ? `Did you mean "${guess}"? Rename it, or remove it if it is not needed.` : 'Remove it if it is not needed; keeping it is harmless.';
     }
     return issue(file, 'unknown-field', u.pointer, pos, message, suggestion, valueAt(doc, u.pointer), 'warning');

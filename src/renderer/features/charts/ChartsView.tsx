@@ -22,15 +22,17 @@ import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { clock, duration, ms, shortId, tokens, usd } from '../../lib/format';
 import { PALETTES, type ChartPalette } from '../../lib/theme';
+import { shownBudget } from '../../lib/budget';
 import { useAppStore } from '../../state/app-store';
 import { useUiStore } from '../../state/ui-store';
-import { durationHistogram, mergeSeries, quantile, withForecast } from './series';
+import { durationHistogram, mergeSeries, quantile, timeAxisTicks, withForecast } from './series';
 
 const HEIGHT = 230;
 const timeTick = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 export function ChartsView() {
   const session = useAppStore((s) => s.session);
+  const settings = useAppStore((s) => s.settings);
   const ticks = useAppStore((s) => s.ticks);
   const connection = useAppStore((s) => s.connection);
   const theme = useUiStore((s) => s.theme);
@@ -58,7 +60,8 @@ export function ChartsView() {
   }
   if (!base) return <p className="muted" data-testid="charts-loading">Loading metrics…</p>;
   const data = base;
-  const budget = session?.budgetUsd ?? null;
+  const shown = shownBudget(session, settings);
+  const budget = shown.usd;
   return (
     <section className="charts" aria-label="Charts" data-testid="charts">
       <div className="board-toolbar">
@@ -79,7 +82,7 @@ export function ChartsView() {
           <ResponsiveContainer width="100%" height={HEIGHT}>
             <LineChart data={logScale ? series.latency.map((r) => ({ ...r, p50: Math.max(r.p50, 0.01), p95: Math.max(r.p95, 0.01), p99: Math.max(r.p99, 0.01) })) : series.latency}>
               {grid(palette)}
-              {timeAxis(palette)}
+              {timeAxis(palette, series.latency)}
               <YAxis
                 scale={logScale ? 'log' : 'auto'}
                 domain={logScale ? [0.01, 'auto'] : [0, 'auto']}
@@ -102,7 +105,7 @@ export function ChartsView() {
           <ResponsiveContainer width="100%" height={HEIGHT}>
             <AreaChart data={series.rate}>
               {grid(palette)}
-              {timeAxis(palette)}
+              {timeAxis(palette, series.rate)}
               <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} label={axisLabel('events/s', palette)} width={64} />
               {tooltip(palette, (v) => `${v.toFixed(1)} events/s`)}
               <Area type="monotone" dataKey="perSecond" name="events handled" stroke={palette.series[0]} fill={palette.series[0]} fillOpacity={0.25} isAnimationActive={false} />
@@ -116,7 +119,7 @@ export function ChartsView() {
           testId="chart-cost"
           extra={
             <span className="small muted">
-              {budget !== null ? `budget ${usd(budget)}` : 'no budget'}
+              {shown.label}
               {session?.forecastUsd != null ? ` · forecast ${usd(session.forecastUsd)}${cost.endsAt ? ` by ${clock(new Date(cost.endsAt).toISOString())}` : ''}` : ' · forecast: not enough data yet'}
             </span>
           }
@@ -124,7 +127,7 @@ export function ChartsView() {
           <ResponsiveContainer width="100%" height={HEIGHT}>
             <ComposedChart data={cost.rows}>
               {grid(palette)}
-              {timeAxis(palette)}
+              {timeAxis(palette, cost.rows)}
               <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => `$${v}`} label={axisLabel('cost (USD)', palette)} width={64} domain={[0, (max: number) => Math.max(max, budget ?? 0) * 1.05]} />
               {tooltip(palette, (v) => usd(v))}
               <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
@@ -248,19 +251,24 @@ function Card({ title, empty, children, extra, testId }: { title: string; empty:
 }
 
 const grid = (p: ChartPalette) => <CartesianGrid stroke={p.grid} strokeDasharray="3 3" />;
-const timeAxis = (p: ChartPalette) => (
-  <XAxis
-    dataKey="t"
-    type="number"
-    scale="time"
-    domain={['dataMin', 'dataMax']}
-    tickFormatter={timeTick}
-    stroke={p.muted}
-    tick={{ fill: p.muted, fontSize: 11 }}
-    label={{ value: 'time (local)', position: 'insideBottom', offset: -2, fill: p.muted, fontSize: 11 }}
-    height={36}
-  />
-);
+const timeAxis = (p: ChartPalette, rows: ReadonlyArray<{ t: number }>) => {
+  const axis = timeAxisTicks(rows.reduce((m, r) => Math.min(m, r.t), Infinity), rows.reduce((m, r) => Math.max(m, r.t), -Infinity));
+  return (
+    <XAxis
+      dataKey="t"
+      type="number"
+      scale="time"
+      domain={['dataMin', 'dataMax']}
+      ticks={axis.ticks}
+      interval={0}
+      tickFormatter={axis.label}
+      stroke={p.muted}
+      tick={{ fill: p.muted, fontSize: 11 }}
+      label={{ value: 'time (local)', position: 'insideBottom', offset: -2, fill: p.muted, fontSize: 11 }}
+      height={36}
+    />
+  );
+};
 const axisLabel = (value: string, p: ChartPalette) => ({ value, angle: -90, position: 'insideLeft' as const, fill: p.muted, fontSize: 11, style: { textAnchor: 'middle' as const } });
 const tooltip = (p: ChartPalette, fmt: (v: number) => string) => (
   <Tooltip

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationHistogram, mergeSeries, withForecast } from './series';
+import { durationHistogram, mergeSeries, timeAxisTicks, timeTicks, withForecast } from './series';
 
 const tick = (at: string, costUsd: number, sessionId: string | null = 's1') => ({
   sessionId,
@@ -36,5 +36,24 @@ describe('chart series', () => {
     expect(h[0]).toMatchObject({ bucket: '< 1 s', 'gate-4': 1 });
     expect(h[1]).toMatchObject({ 'gate-4': 2 });
     expect(h.at(-1)).toMatchObject({ 'gate-4': 1 });
+  });
+});
+
+describe('time axis ticks', () => {
+  it('never puts more than 5 labels on the axis, whatever the span, each distinct and a whole step inside the data', () => {
+    const start = Date.parse('2026-12-04T14:03:17.250Z');
+    for (const span of [0, 400, 3_000, 9_000, 61_000, 7 * 60_000, 59 * 60_000, 5 * 3600_000, 3 * 86_400_000]) {
+      const { ticks, label } = timeAxisTicks(start, start + span);
+      expect(ticks.length, `span ${span}`).toBeGreaterThanOrEqual(1);
+      expect(ticks.length, `span ${span}`).toBeLessThanOrEqual(5);
+      expect(new Set(ticks.map(label)).size, `span ${span}`).toBe(ticks.length);
+      for (const t of ticks) expect(t >= start && t <= start + span, `span ${span}`).toBe(true);
+      const steps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+      expect(new Set(steps).size, `span ${span}: even steps`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('has no ticks without data', () => {
+    expect(timeTicks(Infinity, -Infinity)).toEqual([]);
   });
 });

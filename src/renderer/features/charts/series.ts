@@ -80,3 +80,32 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+/** Steps a time axis may use, from 1 s to a day. */
+const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400].map((s) => s * 1000);
+
+/**
+ * Whole-step times between `min` and `max` (ms), at most `maxCount` of them: the smallest
+ * step that fits, so labels ("14:03:20") never crowd into each other whatever the span.
+ * The chart cards are at least 460 px wide, which leaves room for 5 such labels with a gap.
+ */
+/**
+ * A time axis: its ticks, and labels that tell them apart (with the day once the data spans
+ * one: longer labels, so one fewer of them fits).
+ */
+export function timeAxisTicks(min: number, max: number): { ticks: number[]; label: (t: number) => string } {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const clock = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  if (max - min >= 86_400_000) return { ticks: timeTicks(min, max, 4), label: (t) => { const d = new Date(t); return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${clock(d).slice(0, 5)}`; } };
+  return { ticks: timeTicks(min, max), label: (t) => clock(new Date(t)) };
+}
+
+export function timeTicks(min: number, max: number, maxCount = 5): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return [];
+  if (max === min) return [min];
+  const step = TIME_STEPS_MS.find((s) => Math.floor(max / s) - Math.ceil(min / s) + 1 <= maxCount) ?? Math.ceil((max - min) / maxCount / 86_400_000) * 86_400_000;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max; t += step) ticks.push(t);
+  // Under a second of data with no whole second in it: one label at its start.
+  return ticks.length ? ticks : [min];
+}

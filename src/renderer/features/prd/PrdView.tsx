@@ -317,7 +317,6 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   else if (!budget.trim() || !Number.isFinite(budgetNum) || budgetNum <= 0) blocked = 'Set a budget in US dollars greater than $0: the session stops when it is spent.';
   else if (!Number.isInteger(concNum) || concNum < 1 || concNum > 64) blocked = 'Concurrency must be a whole number from 1 to 64.';
   else if (running) blocked = `Session ${shortId(running.id)} is ${running.status}: stop it or let it finish first.`;
-  else if (!settings?.projectPath) blocked = 'No project is set: choose the git repository in Settings first.';
 
   const start = async () => {
     if (blocked) return;
