@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { openAppCore } from '../../core/open-app-core';
 import { startBridgeServer } from '../../server/bridge-server';
 import { resolveDataDir } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { packageVersion } from '../version';
+import { packageRoot, packageVersion } from '../version';
 
-const DEFAULT_STATIC = fileURLToPath(new URL('../../../../out/renderer', import.meta.url));
 
 export const serveCommand: CliCommand = {
   name: 'serve',
@@ -22,7 +21,7 @@ export const serveCommand: CliCommand = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new CliError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`, EXIT_USAGE, 'usage');
     }
-    const staticDir = (args.values.static as string | undefined) ?? ctx.env.WAVE_RENDERER_DIR ?? DEFAULT_STATIC;
+    const staticDir = (args.values.static as string | undefined) ?? ctx.env.WAVE_RENDERER_DIR ?? path.join(packageRoot() ?? ctx.cwd, 'out', 'renderer');
     const dataDir = resolveDataDir(ctx.env);
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
     const core = await openAppCore({ version: packageVersion(), dataDir, env: ctx.env, log });
