@@ -18,6 +18,9 @@ import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../co
 import { openStore, resolveDataDir, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { cliActor, resolveProjectRepo } from './import';
+import { fmtUsd, renderOutcome } from './outcome-text';
+
+export { renderOutcome };
 
 /** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
 export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store; bus: EventBus; dataDir: string }) => Promise<T>, dataDir = resolveDataDir(ctx.env)): Promise<T> {
@@ -55,7 +58,6 @@ export function loadProjectConfig(repo: string): Promise<WaveConfig> {
   );
 }
 
-const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
 const fmtSecs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const gateLabel = (g: string | null) => (g ? `${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim() : '');
 
@@ -167,20 +169,6 @@ export class ProgressRenderer implements EventSink {
     this.timer = this.pendingDraw = null;
     if (this.tty) this.clear();
   }
-}
-
-export function renderOutcome(o: SessionOutcome): string {
-  const lines = [
-    `Session ${o.session}: ${o.status}, ${fmtUsd(o.cost_usd)} spent${o.budget_usd !== null ? ` of $${o.budget_usd.toFixed(2)}` : ''}.`,
-    ...(o.reason ? [`  ${o.reason}`] : []),
-    '',
-    ...o.stories.map(
-      (s) =>
-        `  ${s.id.padEnd(14)} ${s.status.padEnd(9)} ${(s.gate ?? '').padEnd(7)} attempts ${String(s.attempts).padEnd(2)} ${fmtUsd(s.cost_usd).padStart(9)}  ${s.merge_sha ? s.merge_sha.slice(0, 12) : ''}${s.reason && s.status !== 'merged' ? `  ${s.reason}` : ''}`,
-    ),
-  ];
-  if (o.status === 'stopped' || o.status === 'paused' || o.status === 'failed') lines.push('', `Continue it with: wave resume ${o.session}`);
-  return lines.join('\n');
 }
 
 /**

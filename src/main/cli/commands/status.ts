@@ -1,8 +1,11 @@
-import { ControlFiles, SessionViewReader, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
+// Each from its own module, not the orchestrator's index: `wave status` loads no more than it reads with.
+import { ControlFiles } from '../../core/orchestrator/control-files';
+import { toSessionOutcome, type SessionOutcome } from '../../core/orchestrator/session-outcome';
+import { SessionViewReader } from '../../core/orchestrator/session-views';
 import type { SessionSummary } from '../../../shared/ipc';
 import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
-import { renderOutcome } from './run';
+import { renderOutcome } from './outcome-text';
 
 interface SessionListItem {
   session: string;
