@@ -5,6 +5,7 @@
 //                                                            and the browser more than on the CPU
 // A stage that runs beside another has its lines prefixed with its name; the first failure
 // stops the others and the run ends with that stage's exit code and a summary of durations.
+// WAVE_TEST_SERIAL=1 runs the test stages one after the other.
 // `npm run test:chaos` (node scripts/test.mjs chaos) runs the crash and kill tests with long
 // rounds (WAVE_CHAOS=1) instead.
 import { spawn } from 'node:child_process';
@@ -118,9 +119,12 @@ if (process.argv[2] === 'chaos') {
       ),
   );
   if (staticCode !== 0) summary(staticCode);
-  const testCode = await lanes(
-    () => npmStage('test:unit', { prefix: true }),
-    () => npmStage('test:e2e', { prefix: true }),
-  );
+  // WAVE_TEST_SERIAL=1 runs the two test stages one after the other (a machine too busy to share).
+  const testCode = process.env.WAVE_TEST_SERIAL === '1'
+    ? await sequence(() => npmStage('test:unit'), () => npmStage('test:e2e'))
+    : await lanes(
+        () => npmStage('test:unit', { prefix: true }),
+        () => npmStage('test:e2e', { prefix: true }),
+      );
   summary(testCode);
 }
