@@ -20,8 +20,6 @@ import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-t
 import { cliActor, resolveProjectRepo } from './import';
 import { fmtUsd, renderOutcome } from './outcome-text';
 
-export { renderOutcome };
-
 /** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
 export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store; bus: EventBus; dataDir: string }) => Promise<T>, dataDir = resolveDataDir(ctx.env)): Promise<T> {
   let store: Store;
