@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli';
@@ -49,5 +53,34 @@ describe('wave command registry', () => {
     const r = await run(['--help'], commands);
     expect(r.code).toBe(0);
     for (const c of commands) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +\\S`, 'm'));
+  });
+});
+
+describe('bin/wave.mjs', () => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const bin = path.join(root, 'bin', 'wave.mjs');
+
+  it('runs the built bundle, which finds the package version from wherever it is', () => {
+    const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(process.execPath, [bin, '--version'], { cwd: os.tmpdir(), encoding: 'utf8' })).toBe(`${version}\n`);
+  });
+
+  it('without a build says what to run instead of failing on a missing module', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wave-bin-'));
+    try {
+      mkdirSync(path.join(dir, 'bin'));
+      copyFileSync(bin, path.join(dir, 'bin', 'wave.mjs'));
+      mkdirSync(path.join(dir, 'src', 'main', 'cli'), { recursive: true });
+      writeFileSync(path.join(dir, 'src', 'main', 'cli', 'main.ts'), '');
+      const checkout = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], { encoding: 'utf8' });
+      expect(checkout.status).toBe(1);
+      expect(checkout.stderr).toContain('Run `npm run build` in this checkout first');
+      rmSync(path.join(dir, 'src'), { recursive: true });
+      const installed = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], { encoding: 'utf8' });
+      expect(installed.status).toBe(1);
+      expect(installed.stderr).toContain('reinstall WAVE Control Center');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
