@@ -18,7 +18,11 @@ const started = performance.now();
 const results = [];
 const running = new Map();
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const say = (line) => process.stdout.write(`[test] ${line}\n`);
+let lastOutput = performance.now();
+const say = (line) => {
+  lastOutput = performance.now();
+  process.stdout.write(`[test] ${line}\n`);
+};
 
 /** Runs one stage (an npm script, or a command), its output prefixed when `prefix` is set. */
 function stage(name, command, args, { prefix = false, env = {} } = {}) {
@@ -37,6 +41,7 @@ function stage(name, command, args, { prefix = false, env = {} } = {}) {
   ]) {
     let rest = '';
     from.setEncoding('utf8').on('data', (d) => {
+      lastOutput = performance.now();
       if (!prefix) return void to.write(d);
       const lines = (rest + d).split('\n');
       rest = lines.pop() ?? '';
@@ -85,10 +90,10 @@ async function sequence(...steps) {
   return 0;
 }
 
-// A heartbeat for stages whose own output is quiet for long (tsc prints nothing until it ends).
+// A heartbeat when nothing was printed for 15 s (tsc prints nothing until it ends).
 const heartbeat = setInterval(() => {
-  if (running.size > 0) say(`… still running: ${[...running.keys()].join(', ')} (${seconds(performance.now() - started)} in total)`);
-}, 20_000);
+  if (running.size > 0 && performance.now() - lastOutput >= 15_000) say(`… still running: ${[...running.keys()].join(', ')} (${seconds(performance.now() - started)} in total)`);
+}, 1_000);
 heartbeat.unref();
 
 function summary(code) {
