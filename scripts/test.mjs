@@ -6,8 +6,8 @@
 // A stage that runs beside another has its lines prefixed with its name; the first failure
 // stops the others and the run ends with that stage's exit code and a summary of durations.
 // WAVE_TEST_SERIAL=1 runs the test stages one after the other.
-// `npm run test:chaos` (node scripts/test.mjs chaos) runs the crash and kill tests with long
-// rounds (WAVE_CHAOS=1) instead.
+// `npm run test:chaos` (node scripts/test.mjs chaos) runs the crash, kill and fuzz tests with
+// long rounds (WAVE_CHAOS=1) instead.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,7 +111,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 if (process.argv[2] === 'chaos') {
-  const code = await stage('chaos', npm, ['exec', '--', 'vitest', 'run', 'test/crash', 'src/main/core/orchestrator/kill-resume.int.test.ts'], { env: { WAVE_CHAOS: '1' } });
+  const code = await stage('chaos', npm, ['exec', '--', 'vitest', 'run', 'test/crash', 'src/main/core/orchestrator/kill-resume.int.test.ts', 'src/main/core/stories/fuzz.test.ts'], { env: { WAVE_CHAOS: '1' } });
   summary(code);
 } else {
   const staticCode = await lanes(
