@@ -6,7 +6,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },
+      // index: the Electron main process. cli: the `wave` command (bin/wave.mjs loads it), which
+      // runs under plain Node; its commands are separate chunks imported on demand.
+      // node_modules dependencies stay external (PGlite reads its wasm/data files from its package).
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/main/index.ts'), cli: resolve(__dirname, 'src/main/cli/main.ts') },
+        output: { chunkFileNames: 'chunks/[name]-[hash].js' },
+      },
     },
   },
   preload: {

@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['node_modules/**', 'out/**', 'e2e/**'],
     environment: 'node',
+    // Tests that spawn `wave` run its bundle: rebuild it first when a source is newer.
+    globalSetup: ['test/helpers/wave-bundle.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -129,8 +129,9 @@ export async function runLane(env: NodeJS.ProcessEnv, kills: number): Promise<La
   for (let i = 0; i < kills; i++) {
     const current = next;
     if (i < kills - 1) next = spawnWriter(env);
-    // The first life always writes (so the session exists); then one in four dies early.
-    const early = i > 0 && Math.random() < 0.25;
+    // The first life always writes (so the session exists); the second always dies early (so a
+    // short run covers a kill during start-up and crash recovery too); then one in four does.
+    const early = i === 1 || (i > 1 && Math.random() < 0.25);
     const r = await runUntilKilled(current, early);
     result.reported.push(...r.reported);
     result.kills++;

@@ -9,9 +9,11 @@ import { openPgliteTestStore } from '../helpers/pglite';
 import { createScenario, type Scenario, type ScenarioOptions } from './scenario';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** `wave` with the orchestrator's commands registered (see wave-cli.ts). */
-export const WAVE_CLI = join(here, 'wave-cli.ts');
 export const REPO_ROOT = resolve(here, '..', '..');
+/** `wave` as users run it: bin/wave.mjs, which loads the bundle `npm run build` wrote (see the vitest globalSetup). */
+export const WAVE_BIN = join(REPO_ROOT, 'bin', 'wave.mjs');
+/** `wave` plus the test-only `continue` command, from the sources (see wave-cli.ts). */
+export const WAVE_TEST_CLI = join(here, 'wave-cli.ts');
 
 export interface WaveChild {
   child: ChildProcess;
@@ -27,9 +29,13 @@ export interface WaveChild {
 
 const live = new Set<ChildProcess>();
 
-/** Starts `wave <args>` (the test CLI) in a child process with its own environment. */
+/**
+ * Starts `wave <args>` in a child process with its own environment: the built `wave`, except
+ * for the test-only `continue`, which runs from the sources through tsx.
+ */
 export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): WaveChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', WAVE_CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = args[0] === 'continue' ? ['--import', 'tsx', WAVE_TEST_CLI, ...args] : [WAVE_BIN, ...args];
+  const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   let err = '';

@@ -1,6 +1,7 @@
 import { continueSession } from '../../src/main/core/orchestrator';
 import { CliError, EXIT_USAGE, type CliCommand } from '../../src/main/cli/cli-types';
-import { orchestratorToCli, ProgressRenderer, renderOutcome, withCliRuntime } from '../../src/main/cli/commands/run';
+import { renderOutcome } from '../../src/main/cli/commands/outcome-text';
+import { orchestratorToCli, ProgressRenderer, withCliRuntime } from '../../src/main/cli/commands/run';
 
 /** Test stand-in for `wave resume <session>` (owned by another helper): continueSession from the CLI. */
 export const continueCommand: CliCommand = {

@@ -41,6 +41,18 @@ export interface CliCommand {
   run(ctx: CliContext, args: ParsedArgs): Promise<number>;
 }
 
+/**
+ * A command registered by name whose module is imported only when it runs (or for --help),
+ * so `wave --version` and each command load nothing they do not use.
+ */
+export interface LazyCliCommand {
+  name: string;
+  load(): Promise<CliCommand>;
+}
+
+/** What runCli accepts: commands, or lazy entries that import them on demand. */
+export type CliCommandSource = CliCommand | LazyCliCommand;
+
 /** A failure with a message meant for a person and the exit code to leave with. */
 export class CliError extends Error {
   constructor(

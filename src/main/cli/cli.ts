@@ -3,8 +3,8 @@ import { resolveSettings } from '../core/settings/wave-settings';
 import { inertStream } from './inert-io';
 import { StoreLockedError } from '../store';
 import { clientDbError } from '../store/db-errors';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
 import { storeOpenError } from './store-open';
+import { CliError, EXIT_USAGE, type CliCommand, type CliCommandSource, type CliContext, type CliIo } from './cli-types';
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
@@ -57,23 +57,32 @@ function commandHelp(cmd: CliCommand): string {
   return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), '', 'Options:', ...opts].join('\n');
 }
 
+/** The command itself, importing its module first when it is registered lazily. */
+export async function loadCommand(source: CliCommandSource): Promise<CliCommand> {
+  if (!('load' in source)) return source;
+  const cmd = await source.load();
+  if (cmd.name !== source.name) throw new Error(`The command registered as "${source.name}" loaded as "${cmd.name}".`);
+  return cmd;
+}
+
 /** Runs one CLI invocation and returns the exit code; never calls process.exit itself. */
-export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommand[], version: string): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommandSource[], version: string): Promise<number> {
   const [first, ...rest] = argv;
   const wantsJson = argv.includes('--json');
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    io.stdout.write(`${renderHelp(commands, version)}\n`);
+    io.stdout.write(`${renderHelp(await Promise.all(commands.map(loadCommand)), version)}\n`);
     return first === undefined ? EXIT_USAGE : 0;
   }
   if (first === '--version' || first === '-v') {
     io.stdout.write(wantsJson ? `${JSON.stringify({ version })}\n` : `${version}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === first);
-  if (!cmd) {
+  const source = commands.find((c) => c.name === first);
+  if (!source) {
     const ctx = makeContext(io, wantsJson);
     return fail(ctx, new CliError(`Unknown command "${first}". Run "wave --help" to list the commands.`, EXIT_USAGE, 'usage'));
   }
+  const cmd = await loadCommand(source);
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) }, allowPositionals: true, strict: true });

@@ -1,11 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WAVE_CLI, waveProcessSuite } from '../../../../test/orchestrator/child';
+import { WAVE_BIN, waveProcessSuite } from '../../../../test/orchestrator/child';
 
 /*
  * Every command the CLI prints for a person to paste is pasted: each hint line goes through
@@ -17,13 +15,12 @@ const suite = waveProcessSuite();
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'wave hints ')));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** A `wave` on PATH that runs this checkout's CLI (the test CLI, from any directory). */
+/** A `wave` on PATH that runs this checkout's built CLI (bin/wave.mjs), from any directory. */
 function waveOnPath(): string {
   const bin = join(base, 'bin');
   mkdirSync(bin, { recursive: true });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(join(bin, 'wave'), `#!/bin/sh\nexec ${q(process.execPath)} --import ${q(tsx)} ${q(WAVE_CLI)} "$@"\n`);
+  writeFileSync(join(bin, 'wave'), `#!/bin/sh\nexec ${q(process.execPath)} ${q(WAVE_BIN)} "$@"\n`);
   chmodSync(join(bin, 'wave'), 0o755);
   return bin;
 }

@@ -1,42 +1,35 @@
-import type { CliCommand } from '../cli-types';
-import { backupsCommand, restoreCommand } from './backups';
-import { demoCommand } from './demo';
-import { diffCommand } from './diff';
-import { importCommand } from './import';
-import { initCommand } from './init';
-import { approveMergeCommand, overrideDomainCommand } from './decisions';
-import { prdCommand } from './prd';
-import { recoverCommand } from './recover';
-import { createResumeCommand } from './resume';
-import { continueFromRecovery, runCommand } from './run';
-import { serveCommand } from './serve';
-import { signalCommand } from './signal';
-import { statusCommand } from './status';
-import { stopCommand } from './stop';
-import { validateCommand } from './validate';
+import type { LazyCliCommand } from '../cli-types';
 
-// `wave resume` applies the recovery strategy in the store, then hands the session to the
-// orchestrator, which continues it to the end in this process.
-const resumeCommand = createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery });
-
-/** Every `wave` command, in the order `wave --help` lists them. */
-export const commands: readonly CliCommand[] = [
-  initCommand,
-  validateCommand,
-  importCommand,
-  prdCommand,
-  runCommand,
-  statusCommand,
-  stopCommand,
-  recoverCommand,
-  resumeCommand,
-  overrideDomainCommand,
-  approveMergeCommand,
+/**
+ * Every `wave` command, in the order `wave --help` lists them. Each module is imported only
+ * when its command runs (or for --help): `wave --version` loads none of them, and `wave
+ * validate` never loads the database.
+ */
+export const commands: readonly LazyCliCommand[] = [
+  { name: 'init', load: async () => (await import('./init')).initCommand },
+  { name: 'validate', load: async () => (await import('./validate')).validateCommand },
+  { name: 'import', load: async () => (await import('./import')).importCommand },
+  { name: 'prd', load: async () => (await import('./prd')).prdCommand },
+  { name: 'run', load: async () => (await import('./run')).runCommand },
+  { name: 'status', load: async () => (await import('./status')).statusCommand },
+  { name: 'stop', load: async () => (await import('./stop')).stopCommand },
+  { name: 'recover', load: async () => (await import('./recover')).recoverCommand },
+  {
+    name: 'resume',
+    // `wave resume` applies the recovery strategy in the store, then hands the session to the
+    // orchestrator, which continues it to the end in this process.
+    load: async () => {
+      const [{ createResumeCommand }, { continueFromRecovery }] = await Promise.all([import('./resume'), import('./run')]);
+      return createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery });
+    },
+  },
+  { name: 'override-domain', load: async () => (await import('./decisions')).overrideDomainCommand },
+  { name: 'approve-merge', load: async () => (await import('./decisions')).approveMergeCommand },
+  { name: 'diff', load: async () => (await import('./diff')).diffCommand },
   // Earlier work: snapshots taken before destructive git operations.
-  backupsCommand,
-  restoreCommand,
-  diffCommand,
-  demoCommand,
-  signalCommand,
-  serveCommand,
+  { name: 'backups', load: async () => (await import('./backups')).backupsCommand },
+  { name: 'restore', load: async () => (await import('./backups')).restoreCommand },
+  { name: 'demo', load: async () => (await import('./demo')).demoCommand },
+  { name: 'signal', load: async () => (await import('./signal')).signalCommand },
+  { name: 'serve', load: async () => (await import('./serve')).serveCommand },
 ];

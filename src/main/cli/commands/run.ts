@@ -21,6 +21,7 @@ import { cliBus, cliLog, withCliCore } from '../core-runtime';
 import { rawStream } from '../inert-io';
 import { importProgress } from '../progress';
 import { resolveProjectRepo } from './import';
+import { fmtUsd, renderOutcome } from './outcome-text';
 
 /**
  * The core services a session command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL, from
@@ -47,7 +48,6 @@ export function loadProjectConfig(repo: string): Promise<WaveConfig> {
   );
 }
 
-const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
 const fmtSecs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const gateLabel = (g: string | null) => (g ? `${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim() : '');
 
@@ -160,20 +160,6 @@ export class ProgressRenderer implements EventSink {
     this.timer = this.pendingDraw = null;
     if (this.tty) this.clear();
   }
-}
-
-export function renderOutcome(o: SessionOutcome): string {
-  const lines = [
-    `Session ${o.session}: ${o.status}, ${fmtUsd(o.cost_usd)} spent${o.budget_usd !== null ? ` of $${o.budget_usd.toFixed(2)}` : ''}.`,
-    ...(o.reason ? [`  ${o.reason}`] : []),
-    '',
-    ...o.stories.map(
-      (s) =>
-        `  ${s.id.padEnd(14)} ${s.status.padEnd(9)} ${(s.gate ?? '').padEnd(7)} attempts ${String(s.attempts).padEnd(2)} ${fmtUsd(s.cost_usd).padStart(9)}  ${s.merge_sha ? s.merge_sha.slice(0, 12) : ''}${s.reason && s.status !== 'merged' ? `  ${s.reason}` : ''}`,
-    ),
-  ];
-  if (o.status === 'stopped' || o.status === 'paused' || o.status === 'failed') lines.push('', `Continue it with: wave resume ${o.session}`);
-  return lines.join('\n');
 }
 
 /**

@@ -1,12 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { openAppCore } from '../../core/open-app-core';
 import { MAX_BRIDGE_CONNECTIONS } from '../../server/bridge-guard';
 import { startBridgeServer } from '../../server/bridge-server';
 import { LOCK_ROLES } from '../../store/errors';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { packageVersion } from '../version';
+import { packageRoot, packageVersion } from '../version';
 
-const DEFAULT_STATIC = fileURLToPath(new URL('../../../../out/renderer', import.meta.url));
 
 export const serveCommand: CliCommand = {
   name: 'serve',
@@ -31,7 +30,7 @@ export const serveCommand: CliCommand = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new CliError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`, EXIT_USAGE, 'usage');
     }
-    const staticDir = (args.values.static as string | undefined) ?? ctx.settings.rendererDir ?? DEFAULT_STATIC;
+    const staticDir = (args.values.static as string | undefined) ?? ctx.settings.rendererDir ?? path.join(packageRoot() ?? ctx.cwd, 'out', 'renderer');
     const dataDir = ctx.settings.dataDir;
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
     // A held store surfaces as store_locked naming its holder (see runCli).

@@ -1,11 +1,12 @@
-import { ControlFiles, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
+import { ControlFiles } from '../../core/orchestrator/control-files';
+import { toSessionOutcome, type SessionOutcome } from '../../core/orchestrator/session-outcome';
 import type { SessionSummary } from '../../../shared/ipc';
 import { StoreLockedError } from '../../store';
 import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { openCliCore } from '../core-runtime';
 import { waveCommand } from '../hint';
-import { renderOutcome } from './run';
+import { renderOutcome } from './outcome-text';
 
 interface SessionListItem {
   session: string;

@@ -13,6 +13,7 @@ import { killTagged, processesTagged } from '../../../../test/fixtures/repos/lef
 import { createScenario, type Scenario } from '../../../../test/orchestrator/scenario';
 import { expectReferenceOutcome } from '../../../../test/orchestrator/expectations';
 import { seededRandom } from '../../../../test/helpers/random';
+import { chaosRounds, chaosTimeout } from '../../../../test/helpers/chaos';
 import { killChildren, startWave, type WaveChild } from '../../../../test/orchestrator/child';
 
 /*
@@ -28,6 +29,8 @@ const tag = randomUUID();
 const seed = Number(process.env.WAVE_TEST_SEED ?? Date.now() % 1_000_000);
 const embedded = process.env.WAVE_KILL_TEST_STORE === 'pglite';
 const prefix = uniquePrefix('kill');
+// SIGKILLs per run: 2 in `npm test`, 5 in `npm run test:chaos`.
+const KILLS = chaosRounds(2, 5);
 let scenario: Scenario | null = null;
 let home = '';
 let db: TestDatabase | null = null;
@@ -80,7 +83,7 @@ describe('kill -9 and resume', () => {
     await first.waitForStderr(/Session (ses-[\w-]+) started/, 90_000);
     const sessionId = /Session (ses-[\w-]+) started/.exec(first.stderr())![1]!;
     let child: WaveChild = first;
-    for (let k = 0; k < 2; k++) {
+    for (let k = 0; k < KILLS; k++) {
       const target = k === 0 ? 3 + Math.floor(random() * 22) : 2 + Math.floor(random() * 12);
       const reached = await gatesOrExit(child, target);
       if (!reached) break;
@@ -107,5 +110,5 @@ describe('kill -9 and resume', () => {
     } finally {
       await store.close();
     }
-  }, 240_000);
+  }, chaosTimeout(KILLS, 60_000, 120_000));
 });

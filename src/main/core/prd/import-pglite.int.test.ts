@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../store';
+import type { Store } from '../../store';
+import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { ensureProject, StoryImporter } from './import-service';
 import { PrdService } from './prd-service';
 
@@ -10,19 +11,19 @@ const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/stories');
 
 // The same import and approval path on the embedded database (the desktop default).
 describe('import and approval on embedded PGlite', () => {
-  let dataDir: string;
   let repo: string;
+  let test: TestStore;
   let store: Store;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-prd-'));
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-repo-'));
     fs.cpSync(path.join(FIXTURES, 'project'), repo, { recursive: true });
-    store = await openStore({ dataDir, log: () => undefined });
+    // A copy of the migrated template: the store's own open path, without initdb.
+    test = await openPgliteTestStore({ log: () => undefined });
+    store = test.store;
   }, 120_000);
   afterAll(async () => {
-    await store?.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await test?.close();
     fs.rmSync(repo, { recursive: true, force: true });
   });
 

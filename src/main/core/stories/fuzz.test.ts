@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fromPointer } from './json-text';
 import { migrateStoryText } from './migrate';
 import { seededRandom } from '../../../../test/helpers/random';
+import { chaosRounds, chaosTimeout } from '../../../../test/helpers/chaos';
 import { validateStoryText, type StoryValidation } from './validate-story';
 
 /*
@@ -117,12 +118,17 @@ function assertLocated(text: string, r: StoryValidation, where: string): void {
   if (r.valid) expect(r.story, where).not.toBeNull();
 }
 
+// 4000 and 1500 edits in `npm test` (about 2 s on a quiet machine), five times more in
+// `npm run test:chaos`; the timeouts grow with the edits so a busy machine only makes it slower.
+const EDITS = chaosRounds(4000, 20_000);
+const STRUCTURAL_EDITS = chaosRounds(1500, 7500);
+
 describe('mutation fuzzing of valid stories', () => {
-  it('never crashes and locates every error, over 4000 random edits', () => {
+  it(`never crashes and locates every error, over ${EDITS} random edits`, { timeout: chaosTimeout(EDITS, 25) }, () => {
     const seed = 0x5eed_2025;
     const rng = seededRandom(seed);
     let invalid = 0;
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < EDITS; i++) {
       let text = pick(rng, SEEDS);
       const edits = 1 + Math.floor(rng() * 3);
       for (let k = 0; k < edits; k++) {
@@ -156,12 +162,12 @@ describe('mutation fuzzing of valid stories', () => {
       }
     }
     // The edits really do break most stories (the test is not vacuous).
-    expect(invalid).toBeGreaterThan(2000);
+    expect(invalid).toBeGreaterThan(EDITS / 2);
   });
 
-  it('migration never crashes and never loses a field, over 1500 random structural edits', () => {
+  it(`migration never crashes and never loses a field, over ${STRUCTURAL_EDITS} random structural edits`, { timeout: chaosTimeout(STRUCTURAL_EDITS, 50) }, () => {
     const rng = seededRandom(0xabc123);
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < STRUCTURAL_EDITS; i++) {
       let text = pick(rng, SEEDS);
       try {
         text = mutate(text, rng);

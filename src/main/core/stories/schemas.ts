@@ -1,4 +1,4 @@
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import type { StorySchemaVersion } from '../../../shared/stories';
 import story41 from '../../../../schemas/story-v4.1.schema.json';
 import story42 from '../../../../schemas/story-v4.2.schema.json';
