@@ -1,4 +1,4 @@
-import { classifyAgentLine } from './agent-events';
+import { parseAgentLine } from '../../../shared/events';
 import type { AgentInvocation, AgentInvocationContext, AgentPreset, OutputParser } from './agent-preset';
 import { ExecutorError } from './errors';
 
@@ -61,7 +61,7 @@ export function commandPreset(template: string[]): AgentPreset {
 export function waveProtocolParser(): OutputParser {
   return {
     line(line) {
-      const c = classifyAgentLine(line);
+      const c = parseAgentLine(line);
       if (c.kind === 'event') return { events: [c.event] };
       if (c.kind === 'invalid') return { events: [], invalid: c.reason };
       return { events: [] };

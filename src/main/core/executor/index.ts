@@ -34,8 +34,8 @@ export { claudeCodePreset, ClaudeStreamParser } from './claude-code-preset';
 export type { ClaudeCodePresetOptions } from './claude-code-preset';
 export type { AgentPreset, AgentPhase, AgentInvocation, AgentInvocationContext, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
 
-export { AgentEvent, AgentProgressEvent, AgentUsageEvent, AgentSignalEvent, classifyAgentLine } from './agent-events';
-export type { AgentLine } from './agent-events';
+// The agent stdout protocol is defined once, in src/shared/events/agent-line.ts.
+export type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 
 export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
