@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
 import { readInputFile } from '../../core/stories';
-import { sha256Hex } from '../../core/stories/hash';
+import { sha256Hex } from '../../core/hash';
 import type { Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { withCliStore } from './import';

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { planWaves, type ApprovalStatus, type WavePlan } from '../../../shared/stories';
 import { auditLog, prdDecisions, prds, stories, type Prd, type PrdDecision, type Story, type WaveDb, type WaveQueryable, type WaveTx } from '../../store';
-import { sha256Hex } from '../stories/hash';
+import { sha256Hex } from '../hash';
 
 /*
  * PRD approval bound to content: an approval records the sha256 of the PRD text and of every
