@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRD_STATUSES } from '../status';
 
 /*
  * zod mirrors of what the stories/PRD services return, for the IPC contract and the
@@ -54,11 +55,9 @@ export const ImportReportSchema = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 
-export const PRD_STATUS_VALUES = ['draft', 'approved', 'rejected', 'void'] as const;
-
 export const ApprovalStatusSchema = z.object({
   prdId: z.string(),
-  status: z.enum(PRD_STATUS_VALUES),
+  status: z.enum(PRD_STATUSES),
   /** True only when approved AND the approved hash equals the current content's hash AND no story changed since. */
   approved: z.boolean(),
   currentHash: z.string(),

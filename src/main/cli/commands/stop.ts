@@ -1,4 +1,5 @@
 import { inArray } from 'drizzle-orm';
+import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
 import { openStore, resolveDataDir, sessions, StoreLockedError, type Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
@@ -42,7 +43,7 @@ export const stopCommand: CliCommand = {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
       else if (store) {
-        ids = (await store.db.select({ id: sessions.id }).from(sessions).where(inArray(sessions.status, ['running', 'paused', 'stopping', 'created']))).map((r) => r.id);
+        ids = (await store.db.select({ id: sessions.id }).from(sessions).where(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]))).map((r) => r.id);
       } else {
         ids = new ControlFiles(dataDir).registrations().map((r) => r.sessionId);
       }

@@ -1,4 +1,5 @@
 import type { PrdDetail, PrdSummary } from '../../../shared/ipc';
+import { isDoneStory } from '../../../shared/status';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import { PrdActionError, PrdService, type PrdView } from '../prd';
@@ -20,7 +21,7 @@ export function toPrdSummary(prd: Prd): PrdSummary {
 /** A plain forecast from this store's finished story runs: average cost and duration per story. */
 async function forecastFor(store: Store, storyCount: number, waves: string[][], concurrency: number): Promise<PrdDetail['forecast']> {
   const runs = await store.db.select({ cost: storyRuns.costUsd, started: storyRuns.startedAt, ended: storyRuns.endedAt, status: storyRuns.status }).from(storyRuns);
-  const done = runs.filter((r) => r.ended && r.started && (r.status === 'merged' || r.status === 'passed'));
+  const done = runs.filter((r) => r.ended && r.started && isDoneStory(r.status));
   if (done.length === 0) {
     return { costUsd: null, minutes: null, basis: 'No finished story runs yet to forecast from; the first session sets the baseline.' };
   }

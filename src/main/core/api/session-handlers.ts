@@ -2,6 +2,7 @@ import os from 'node:os';
 import { and, asc, desc, eq, inArray, isNotNull, notInArray } from 'drizzle-orm';
 import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
 import { GATE_IDS } from '../../../shared/ipc';
+import { SETTLED_STORY_STATUSES } from '../../../shared/status';
 import { gateRuns, latencyStats, sessions, storyRuns, usage } from '../../store';
 import type { Store } from '../../store';
 import { toInterruptedSession } from '../checkpointer';
@@ -55,7 +56,6 @@ function toAppError(e: unknown): never {
   throw e;
 }
 
-const UNFINISHED_AFTER_STOP = ['merged', 'passed', 'cancelled'] as const;
 
 /**
  * The session.*, recovery.*, events.deadLetters, metrics.get and gate.* requests over the
@@ -91,7 +91,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       ? await deps.store.db
           .select()
           .from(storyRuns)
-          .where(and(inArray(storyRuns.sessionId, halted.map((s) => s.id)), notInArray(storyRuns.status, [...UNFINISHED_AFTER_STOP])))
+          .where(and(inArray(storyRuns.sessionId, halted.map((s) => s.id)), notInArray(storyRuns.status, [...SETTLED_STORY_STATUSES])))
           .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId))
       : [];
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson } from '../../../shared/canonical-json';
+import { ENDED_GATE_STATUSES } from '../../../shared/status';
 import { sha256Hex } from '../hash';
 import { isGateId } from './gates';
 import type { GateId } from '../../store/schema';
@@ -20,7 +21,7 @@ export const CheckpointState = z.object({
   storyId: z.string().min(1),
   epoch: z.number().int().nonnegative(),
   gate: Gate,
-  gateStatus: z.enum(['passed', 'failed', 'skipped']),
+  gateStatus: z.enum(ENDED_GATE_STATUSES),
   attempt: z.number().int().positive(),
   lastPassedGate: Gate.nullable(),
   /** The gate to run when resuming from this checkpoint; null when the pipeline is done. */

@@ -12,13 +12,12 @@ import type { Store, WaveQueryable, WaveTx } from '../../store/store';
 import { canonicalJson, sha256Hex, verifyState, type CheckpointState } from './checkpoint-state';
 import { CorruptCheckpointError, RecoveryError, type CheckpointProblem } from './errors';
 import { DEFAULT_PIPELINE, gateIndex, nextGate as nextGateOf } from './gates';
+import { COMPLETED_GATE_STATUSES, isFinalStory } from '../../../shared/status';
 
 export const DEFAULT_RETAIN = 5;
 
-/** Gate statuses after which the story may move on: their checkpoints are recovery points. */
-export const COMPLETED_GATE_STATUSES = ['passed', 'skipped'] as const satisfies readonly GateRunStatus[];
-
-const TERMINAL_STORY_STATUSES: readonly StoryRunStatus[] = ['passed', 'merged', 'failed', 'escalated', 'cancelled'];
+// Gate statuses after which the story may move on (passed, skipped): their checkpoints are recovery points.
+export { COMPLETED_GATE_STATUSES };
 
 export interface CheckpointerOptions {
   /** Checkpoints kept per story run (default 5, at least 1); recovery points are kept on top. */
@@ -337,7 +336,7 @@ export class Checkpointer {
 
     const ended = endedAt.toISOString();
     const detail = input.detail === undefined || input.detail === null ? null : JSON.stringify(input.detail);
-    const terminal = TERMINAL_STORY_STATUSES.includes(status);
+    const terminal = isFinalStory(status);
     const optional = (column: string, value: string | null | undefined) => (value !== undefined ? sql`, ${sql.raw(column)} = ${value}::text` : sql``);
     // The statement applies only while the story run still holds what the state was built from.
     const guard = sql`id = ${snap.id}::text and epoch = ${snap.epoch}::int and cost_usd = ${snap.costUsd}::numeric

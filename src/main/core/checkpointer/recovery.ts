@@ -14,20 +14,24 @@ import {
   type StoryRunStatus,
 } from '../../store/schema';
 import type { Store, WaveQueryable, WaveTx } from '../../store/store';
+import { RECOVERY_STRATEGIES } from '../../../shared/events';
+import { ACTIVE_SESSION_STATUSES, FAILED_STORY_STATUSES, isFinalStory, UNFINISHED_STORY_STATUSES } from '../../../shared/status';
 import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
 import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
 import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
 import { heartbeatAgeMs, judgeOwner, type LivenessOptions } from './session-lease';
 
-export const RECOVERY_STRATEGIES = ['resume_from_last', 'resume_from_gate', 'restart', 'skip'] as const;
+export { RECOVERY_STRATEGIES };
 export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
 
-/** Session statuses in which a process should be driving the session. */
-export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['running', 'stopping', 'paused'];
-/** Story statuses a session-level recovery acts on. */
-export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatus[] = ['queued', 'running', 'stopped', 'blocked'];
-/** Added with `includeFailed`: stories that ended badly and may be worth another try. */
-export const FAILED_STORY_STATUSES: readonly StoryRunStatus[] = ['failed', 'escalated'];
+/**
+ * Active sessions a process has started and should be driving (holding the lease): a session
+ * still `created` has no process yet, so there is nothing to recover from.
+ */
+export const STARTED_SESSION_STATUSES: readonly SessionStatus[] = ACTIVE_SESSION_STATUSES.filter((s) => s !== 'created');
+// A session-level recovery acts on the unfinished stories (UNFINISHED_STORY_STATUSES), and with
+// `includeFailed` on those that ended badly and may be worth another try (FAILED_STORY_STATUSES).
+export { FAILED_STORY_STATUSES, UNFINISHED_STORY_STATUSES };
 
 export interface InterruptedStory {
   storyRunId: string;
@@ -154,7 +158,7 @@ export class RecoveryService {
         lastCheckpointMs: sql<number | null>`(select (extract(epoch from max(c.created_at)) * 1000)::float8 from checkpoints c where c.session_id = sessions.id)`,
       })
       .from(sessions)
-      .where(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]))
+      .where(inArray(sessions.status, [...STARTED_SESSION_STATUSES]))
       .orderBy(asc(sessions.createdAt));
     const found: Array<{ s: Session; reason: string; lastCheckpointMs: number | null }> = [];
     for (const r of rows) {
@@ -192,7 +196,7 @@ export class RecoveryService {
     const perStory = new Map(Object.entries(opts.perStory ?? {}).map(([k, c]) => [k, normaliseChoice(c, pipeline)]));
     const claimer = opts.claimAs;
     const ownedByClaimer = claimer && session.ownerPid === claimer.pid && session.ownerHost === claimer.host;
-    if (ACTIVE_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
+    if (STARTED_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
       const v = judgeOwner({ ownerPid: session.ownerPid, ownerHost: session.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, this.options);
       if (v.alive) {
         throw new RecoveryError(
@@ -239,7 +243,7 @@ export class RecoveryService {
     await applyPlans(tx, plans, runs);
 
     const hasWork = plans.some((p) => p.nextGate !== null && (p.action === 'resume' || p.action === 'restart'));
-    const pending = plans.some((p) => p.action === 'error' || UNFINISHED_STORY_STATUSES.includes(p.statusAfter));
+    const pending = plans.some((p) => p.action === 'error' || !isFinalStory(p.statusAfter));
     const statusAfter: SessionStatus = claimer ? 'running' : hasWork || pending ? 'stopped' : 'completed';
     const choiceText = `${defaultChoice.strategy}${defaultChoice.gate ? ` ${defaultChoice.gate}` : ''}`;
     await tx
@@ -489,7 +493,7 @@ async function applyPlans(tx: WaveTx, plans: StoryRecoveryPlan[], runs: StoryRun
       epoch: p.epoch,
       attempts: p.action === 'restart' ? 0 : r.attempts,
       reason: p.action === 'error' ? p.error! : p.action === 'skip' ? `skipped during recovery of session ${r.sessionId}` : null,
-      ended: ['cancelled', 'passed', 'merged', 'failed', 'escalated'].includes(p.statusAfter),
+      ended: isFinalStory(p.statusAfter),
     };
   });
   await tx.execute(sql`

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
 import { auditLog, gateRuns, pidAlive, sessions, storyRuns, type SessionStatus, type Store } from '../../store';
 import { heartbeatAgeMs, judgeOwner } from '../checkpointer';
 import { publishRemote } from '../events';
@@ -35,8 +36,6 @@ export interface RemoteStopResult {
   status: SessionStatus | 'unknown';
   message: string;
 }
-
-const FINAL: readonly SessionStatus[] = ['stopped', 'completed', 'failed'];
 
 /** Processes of the session's recorded agent groups alive now on this machine (a /proc scan). */
 export function countAliveAgents(dataDir: string, sessionId: string): number {

@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
+import { isActiveSession } from '../../../shared/status';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
@@ -241,7 +242,7 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const [error, setError] = useState<string | null>(null);
   const budgetNum = Number(budget);
   const concNum = Number(concurrency);
-  const running = session && ['created', 'running', 'paused', 'stopping'].includes(session.status) ? session : null;
+  const running = session && isActiveSession(session.status) ? session : null;
 
   let blocked: string | null = null;
   if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';

@@ -1,4 +1,5 @@
 import type { StoryRunStatus, StoryRunView } from '../../../shared/ipc/views';
+import { isDoneStory } from '../../../shared/status';
 
 export interface BoardFilters {
   status: StoryRunStatus | 'all' | 'problems';
@@ -18,7 +19,6 @@ export type BoardRow =
 const byNaturalId = new Intl.Collator(undefined, { numeric: true }).compare;
 
 const PROBLEMS: ReadonlySet<StoryRunStatus> = new Set(['failed', 'blocked', 'escalated']);
-const DONE: ReadonlySet<StoryRunStatus> = new Set(['merged', 'passed']);
 
 export function matches(story: StoryRunView, f: BoardFilters): boolean {
   if (f.status === 'problems' ? !PROBLEMS.has(story.status) : f.status !== 'all' && story.status !== f.status) return false;
@@ -36,7 +36,7 @@ export function matches(story: StoryRunView, f: BoardFilters): boolean {
 export function waveSummary(stories: readonly StoryRunView[]): { text: string; done: boolean } {
   const counts = new Map<StoryRunStatus, number>();
   for (const s of stories) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-  const finished = stories.filter((s) => DONE.has(s.status)).length;
+  const finished = stories.filter((s) => isDoneStory(s.status)).length;
   if (stories.length > 0 && finished === stories.length) return { text: `✓ ${finished}/${stories.length} ${counts.get('merged') === finished ? 'merged' : 'passed'}`, done: true };
   const order: StoryRunStatus[] = ['running', 'queued', 'failed', 'escalated', 'blocked', 'stopped', 'cancelled', 'passed', 'merged'];
   const parts = order.filter((s) => counts.get(s)).map((s) => `${counts.get(s)} ${s}`);
