@@ -267,14 +267,17 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const chunk = readLogChunk(run.logPath, req.offset, req.maxBytes);
       return { ...chunk, running: run.status === 'running' };
     },
-    'gate.follow': async (req) => {
+    // Follows belong to the client that asked: its unfollow, or its window or socket closing,
+    // releases its own follow only; the log stays watched while another client follows it.
+    'gate.follow': async (req, ctx) => {
+      const key = `gate.follow:${req.gateRunId}`;
       if (!req.follow) {
-        follower.unfollow(req.gateRunId);
+        ctx.client.delete(key);
         return { following: false };
       }
       const run = await gateRun(req.gateRunId);
       if (!run.logPath) throw new AppError('not_found', `Gate run ${req.gateRunId} has no log file.`);
-      follower.follow(req.gateRunId, run.logPath);
+      if (!ctx.client.has(key)) ctx.client.set(key, follower.follow(req.gateRunId, run.logPath));
       return { following: true };
     },
   };
