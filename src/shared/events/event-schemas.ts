@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Wire format of every event on the bus (Redis Streams or in-process). Field names are
- * snake_case because agents write the same fields on stdout (DESIGN §4) and other
+ * snake_case because agents write the same fields on stdout (docs/architecture.md#agent-stdout-protocol) and other
  * machines publish them with `wave signal`.
  */
 

@@ -80,7 +80,7 @@ describe('timestamps', () => {
 });
 
 describe('agent stdout lines', () => {
-  it('turn DESIGN §4 lines into events and everything else into log', () => {
+  it('turn agent protocol lines into events and everything else into log', () => {
     expect(parseAgentLine('{"type":"progress","message":"planning","pct":40}')).toEqual({
       kind: 'event',
       event: { type: 'progress', message: 'planning', pct: 40 },

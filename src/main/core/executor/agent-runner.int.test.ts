@@ -50,7 +50,7 @@ function request(storyId: string, overrides: Partial<AgentRunRequest> = {}): Age
 }
 
 describe('AgentRunner', () => {
-  it('gives the agent the DESIGN §4 environment, streams its events and logs everything to the gate run log', async () => {
+  it('gives the agent the protocol environment (docs/architecture.md#agent-stdout-protocol), streams its events and logs everything to the gate run log', async () => {
     const probe = [
       process.execPath,
       '-e',

@@ -1,6 +1,6 @@
 /*
  * Parallel executor: a git worktree per story, agent processes that really stop,
- * domain boundaries and safe merges (DESIGN §3–4).
+ * domain boundaries and safe merges (docs/architecture.md#the-gates, #agent-stdout-protocol).
  */
 export { createExecutor } from './create-executor';
 export type { Executor, ExecutorConfig } from './create-executor';

@@ -1,6 +1,6 @@
 /*
  * The orchestrator: sessions → waves → stories → gates, with budget, emergency stop and
- * crash recovery (DESIGN §1, §3, §7).
+ * crash recovery (docs/architecture.md#the-gates, #checkpoints-and-crash-recovery).
  */
 export { Orchestrator } from './orchestrator';
 export type { OrchestratorDeps, OrchestratorOptions, ResumeRequest, SessionHandle, StartSessionRequest } from './orchestrator';
