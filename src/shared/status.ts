@@ -55,6 +55,12 @@ export const FINAL_STORY_STATUSES: readonly StoryRunStatusValue[] = [...DONE_STO
 /** Not final: queued, running, or halted (stopped, blocked) where a resume picks it up. */
 export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatusValue[] = STORY_RUN_STATUSES.filter((s) => !FINAL_STORY_STATUSES.includes(s));
 
+/** Needs a person: failed, escalated, or blocked (a dependency, an approval, an out-of-domain change). */
+export const NEEDS_ATTENTION_STORY_STATUSES: readonly StoryRunStatusValue[] = [...FAILED_STORY_STATUSES, 'blocked'];
+
+export function needsAttention(status: string): boolean {
+  return (NEEDS_ATTENTION_STORY_STATUSES as readonly string[]).includes(status);
+}
 export function isDoneStory(status: string): boolean {
   return (DONE_STORY_STATUSES as readonly string[]).includes(status);
 }

@@ -1,5 +1,5 @@
 import type { StoryRunStatus, StoryRunView } from '../../../shared/ipc/views';
-import { isDoneStory } from '../../../shared/status';
+import { isDoneStory, needsAttention } from '../../../shared/status';
 
 export interface BoardFilters {
   status: StoryRunStatus | 'all' | 'problems';
@@ -18,10 +18,9 @@ export type BoardRow =
 // what made sorting a thousand ids cost whole frames.
 const byNaturalId = new Intl.Collator(undefined, { numeric: true }).compare;
 
-const PROBLEMS: ReadonlySet<StoryRunStatus> = new Set(['failed', 'blocked', 'escalated']);
 
 export function matches(story: StoryRunView, f: BoardFilters): boolean {
-  if (f.status === 'problems' ? !PROBLEMS.has(story.status) : f.status !== 'all' && story.status !== f.status) return false;
+  if (f.status === 'problems' ? !needsAttention(story.status) : f.status !== 'all' && story.status !== f.status) return false;
   if (f.wave !== 'all' && story.waveNumber !== f.wave) return false;
   if (f.agent !== 'all' && story.agent !== f.agent) return false;
   const q = f.search.trim().toLowerCase();
