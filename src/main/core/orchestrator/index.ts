@@ -1,6 +1,7 @@
 /*
  * The orchestrator: sessions → waves → stories → gates, with budget, emergency stop and
- * crash recovery (docs/architecture.md#the-gates, #checkpoints-and-crash-recovery).
+ * crash recovery. A story's rules are in workflow/story-workflow.ts, each gate's work in
+ * gates/, the session's state in run-state.ts (see the README, "Where a gate's rule lives").
  */
 export { Orchestrator } from './orchestrator';
 export type { OrchestratorDeps, OrchestratorOptions, ResumeRequest, SessionHandle, StartSessionRequest } from './orchestrator';

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
 import os from 'node:os';
-import { and, eq } from 'drizzle-orm';
-import { auditLog, projects, sessions, stories, storyRuns, type NewStoryRun, type Session, type Store } from '../../store';
+import type { Session, Store } from '../../store';
+import { pipelineRepo } from '../../store/repos/pipeline-repo';
 import {
   RecoveryError,
   RecoveryService,
@@ -12,19 +10,19 @@ import {
   type SessionRecoveryResult,
   type StrategyChoice,
 } from '../checkpointer';
-import { loadWaveConfig, WaveConfigError } from '../config';
 import type { EventBus } from '../events';
-import { assertAgentName } from '../executor';
 import { PrdNotApprovedError, PrdService } from '../prd';
-import { resolveAgentPreset } from './agent-presets';
 import { readKillSwitch, killSwitchPath } from './control-files';
-import { AGENT_PRESETS, configFromWaveConfig, defaultGates, parseSessionConfig, type AgentPresetName, type SessionConfig } from './session-config';
+import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
+import { OrchestratorError, type OrchestratorErrorCode } from './errors';
+import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
+import { configFromWaveConfig, parseSessionConfig, type SessionConfig } from './session-config';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
 import { SessionRun, type EventSink, type OrchestratorEnv, type RatePoint, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
+import { assertPresetUsable, createSession, loadProjectConfig, type StartSessionRequest } from './session-start';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
-import { OrchestratorError, type OrchestratorErrorCode } from './errors';
-import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
-import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
+
+export type { StartSessionRequest } from './session-start';
 
 export interface OrchestratorOptions {
   /** Extra environment for agent processes and QA commands (tests tag their processes with it). */
@@ -58,18 +56,6 @@ export interface OrchestratorDeps {
   options?: OrchestratorOptions;
 }
 
-export interface StartSessionRequest {
-  prdId: string;
-  /** Overrides wave.config.json's budgetUsd; null = no limit. */
-  budgetUsd?: number | null;
-  concurrency?: number;
-  agentPreset?: AgentPresetName;
-  /** Who starts it (audit log). */
-  actor?: string;
-  /** When set, the PRD's project must be this repository. */
-  projectPath?: string;
-}
-
 export interface ResumeRequest extends StrategyChoice {
   perStory?: Record<string, StrategyChoice>;
   /** Apply the strategy to these stories only (by story id). */
@@ -85,20 +71,6 @@ export interface ResumeRequest extends StrategyChoice {
 export interface SessionHandle {
   sessionId: string;
   done: Promise<SessionOutcome>;
-}
-
-function newSessionId(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `ses-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${randomBytes(3).toString('hex')}`;
-}
-
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
 }
 
 function recoveryToOrchestrator(e: unknown): never {
@@ -146,6 +118,7 @@ export class Orchestrator {
       log: deps.log ?? (() => {}),
       options,
       prds: new PrdService(deps.store),
+      repo: pipelineRepo(deps.store),
       views: new SessionViewReader(deps.store.db),
     };
   }
@@ -203,15 +176,6 @@ export class Orchestrator {
     }
   }
 
-  private async loadConfig(repoPath: string) {
-    try {
-      return await loadWaveConfig(repoPath);
-    } catch (e) {
-      if (e instanceof WaveConfigError) throw new OrchestratorError('precondition_failed', `The project's ${e.message}`);
-      throw e;
-    }
-  }
-
   private track(run: SessionRun): SessionHandle {
     this.runs.set(run.sessionId, run);
     // Registered first, so it runs before any caller's `await done` continues.
@@ -233,85 +197,8 @@ export class Orchestrator {
    */
   async startSession(req: StartSessionRequest): Promise<SessionHandle> {
     this.assertOpen();
-    const prd = await this.o.prds.get(req.prdId);
-    if (!prd) throw new OrchestratorError('not_found', `No PRD with id "${req.prdId}" has been imported. Import it first (wave import <prd.md>).`);
-    let approval;
-    try {
-      approval = await this.o.prds.assertApproved(req.prdId);
-    } catch (e) {
-      if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `Session not started: ${e.message}`);
-      throw e;
-    }
-    if (!prd.projectId) throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to no project. Re-import it with --project <repo>.`);
-    const [project] = await this.store.db.select().from(projects).where(eq(projects.id, prd.projectId));
-    if (!project) throw new OrchestratorError('precondition_failed', `The project ${prd.projectId} of PRD ${req.prdId} is missing from the database. Re-import the PRD with --project <repo>.`);
-    if (req.projectPath && realOrSelf(project.repoPath) !== realOrSelf(req.projectPath)) {
-      throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to ${project.repoPath}, not to the chosen project ${req.projectPath}. Open that project in Settings, or import the PRD into this one.`);
-    }
-    if (!existsSync(project.repoPath)) throw new OrchestratorError('precondition_failed', `The repository ${project.repoPath} of PRD ${req.prdId} does not exist any more. Restore it or re-import the PRD into the right project.`);
-    this.assertRepoFree(project.repoPath);
-    const loaded = await this.loadConfig(project.repoPath);
-    const view = await this.o.prds.show(req.prdId);
-    if (!view.plan.ok) {
-      throw new OrchestratorError('precondition_failed', `The stories of PRD ${req.prdId} cannot be planned into waves: ${view.plan.errors.map((e) => `${e.message} ${e.suggestion}`).join(' ')}`);
-    }
-    const presetName = req.agentPreset ?? loaded.config.agent.preset;
-    if (!AGENT_PRESETS.includes(presetName)) throw new OrchestratorError('invalid_request', `Unknown agent preset "${presetName}"; use one of ${AGENT_PRESETS.join(', ')}.`);
-    const concurrency = req.concurrency ?? loaded.config.concurrency;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OrchestratorError('invalid_request', `Concurrency must be a whole number from 1 to 64 (got ${concurrency}).`);
-    const budgetUsd = req.budgetUsd !== undefined ? req.budgetUsd : loaded.config.budgetUsd;
-    if (budgetUsd !== null && !(budgetUsd >= 0)) throw new OrchestratorError('invalid_request', `The budget must be a positive number of US dollars (got ${budgetUsd}).`);
-
-    const config: SessionConfig = {
-      v: 1,
-      repoPath: project.repoPath,
-      projectName: project.name,
-      prdId: req.prdId,
-      prdHash: approval.currentHash,
-      targetBranch: loaded.config.targetBranch,
-      concurrency,
-      agent: { preset: presetName, command: loaded.config.agent.command },
-      ...configFromWaveConfig(loaded.config),
-      waves: view.plan.waves.map((w) => ({ number: w.number, storyIds: [...w.storyIds] })),
-      gates: defaultGates(),
-    };
-    try {
-      resolveAgentPreset(config.agent.preset, config.agent.command, this.o.env);
-    } catch (e) {
-      throw new OrchestratorError('precondition_failed', (e as Error).message);
-    }
-
-    const sessionId = newSessionId();
-    const storyRows = await this.store.db.select().from(stories).where(eq(stories.projectId, project.id));
-    const byId = new Map(storyRows.map((s) => [s.storyId, s]));
-    const runs: NewStoryRun[] = config.waves.flatMap((w) =>
-      w.storyIds.map((storyId) => {
-        const declared = (byId.get(storyId)?.content as { agent?: unknown } | undefined)?.agent;
-        let agent: string = presetName;
-        if (typeof declared === 'string') {
-          try {
-            agent = assertAgentName(declared);
-          } catch {
-            // Not usable in a branch name: the preset's name is.
-          }
-        }
-        return { id: `${sessionId}:${storyId}`, sessionId, storyId, waveNumber: w.number, agent, status: 'queued' as const, currentGate: 'gate-0' as const };
-      }),
-    );
-    const actor = req.actor ?? 'wave';
-    await this.store.transaction(async (tx) => {
-      await tx.insert(sessions).values({ id: sessionId, projectId: project.id, prdId: req.prdId, status: 'created', budgetUsd, config: config as unknown as Record<string, unknown> });
-      if (runs.length) await tx.insert(storyRuns).values(runs);
-      await tx.insert(auditLog).values({
-        actor,
-        action: 'session.start',
-        subjectType: 'session',
-        subjectId: sessionId,
-        detail: { prdId: req.prdId, prdHash: approval.currentHash, approvedBy: approval.approvedBy, budgetUsd, concurrency, agentPreset: presetName, stories: runs.length },
-      });
-    });
-    const [row] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
-    const run = await SessionRun.open(this.o, row!, config, { kind: 'start' });
+    const { row, config } = await createSession(this.o, req, (repoPath) => this.assertRepoFree(repoPath));
+    const run = await SessionRun.open(this.o, row, config, { kind: 'start' });
     return this.track(run);
   }
 
@@ -319,7 +206,7 @@ export class Orchestrator {
   private async prepareContinue(sessionId: string): Promise<{ row: Session; config: SessionConfig }> {
     this.assertOpen();
     if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is already running in this process.`);
-    const [row] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const row = await this.o.repo.session(sessionId);
     if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
     let config = parseSessionConfig(sessionId, row.config);
     this.assertRepoFree(config.repoPath, sessionId);
@@ -330,23 +217,16 @@ export class Orchestrator {
       throw e;
     }
     // What a lead may have fixed in between (a QA command, a domain) applies on resume.
-    const loaded = await this.loadConfig(config.repoPath);
+    const loaded = await loadProjectConfig(config.repoPath);
     config = { ...config, ...configFromWaveConfig(loaded.config), agent: { ...config.agent, command: loaded.config.agent.command ?? config.agent.command } };
-    try {
-      resolveAgentPreset(config.agent.preset, config.agent.command, this.o.env);
-    } catch (e) {
-      throw new OrchestratorError('precondition_failed', (e as Error).message);
-    }
+    assertPresetUsable(config, this.o.env);
     return { row, config };
   }
 
   private async openContinued(sessionId: string, config: SessionConfig, recovery: SessionRecoveryResult, budgetUsd: number | null | undefined): Promise<SessionHandle> {
-    await this.store.db
-      .update(sessions)
-      .set({ config: config as unknown as Record<string, unknown>, ...(budgetUsd !== undefined ? { budgetUsd } : {}) })
-      .where(eq(sessions.id, sessionId));
-    const [fresh] = await this.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
-    const run = await SessionRun.open(this.o, fresh as Session, config, { kind: 'resume', recovery });
+    const fresh = await this.o.repo.updateConfig(sessionId, config as unknown as Record<string, unknown>, budgetUsd);
+    if (!fresh) throw new OrchestratorError('not_found', `Session ${sessionId} disappeared from the store.`);
+    const run = await SessionRun.open(this.o, fresh, config, { kind: 'resume', recovery });
     return this.track(run);
   }
 
@@ -419,10 +299,7 @@ export class Orchestrator {
     try {
       prepared = await this.prepareContinue(sessionId);
     } catch (e) {
-      await this.store.db
-        .update(sessions)
-        .set({ status: 'stopped', stopReason: (e as Error).message, ownerPid: null, ownerHost: null, heartbeatAt: null })
-        .where(and(eq(sessions.id, sessionId), eq(sessions.ownerPid, process.pid), eq(sessions.ownerHost, os.hostname()), eq(sessions.status, 'running')));
+      await this.o.repo.releaseClaim(sessionId, (e as Error).message, { pid: process.pid, host: os.hostname() });
       throw e;
     }
     if (prepared.row.status === 'completed') {

@@ -1,0 +1,33 @@
+import type { Store } from '../../store';
+import type { PipelineRepo } from '../../store/repos/pipeline-repo';
+import type { EventBus } from '../events';
+import type { PrdService } from '../prd';
+import type { EventSink } from './session-ui';
+import type { SessionViewReader } from './session-views';
+
+export interface ResolvedOrchestratorOptions {
+  agentEnv: Record<string, string>;
+  phaseTimeoutMs: number | null;
+  graceMs: number;
+  controlIntervalMs: number;
+  heartbeatMs: number;
+  leaseMs: number;
+  storyChangeIntervalMs: number;
+  metricsIntervalMs: number;
+  priceFile: string | undefined;
+  committer: { name: string; email: string };
+}
+
+/** What every session run of one orchestrator shares. */
+export interface OrchestratorEnv {
+  store: Store;
+  repo: PipelineRepo;
+  bus: EventBus;
+  hub: EventSink | null;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  options: ResolvedOrchestratorOptions;
+  prds: PrdService;
+  views: SessionViewReader;
+}

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import type { StoryDocument } from '../../../../shared/stories';
+import type { GateId, StoryRun } from '../../../store';
+import type { AgentEvent, AgentRunResult, UsageSummary } from '../../executor';
+import type { AgentPort } from '../gates/types';
+import { SessionFiles } from '../session-files';
+import type { StoryEnv } from '../story-env';
+import { writePrompt } from './prompt';
+
+/**
+ * Runs one agent phase of a story: writes its prompt, runs the agent in the story's worktree,
+ * forwards its progress and signals, and writes its token usage as soon as the phase ends
+ * (money spent counts even if the gate never records).
+ */
+export function agentPort(env: StoryEnv, story: StoryDocument, run: () => StoryRun, worktreePath: () => string, timeoutMs: number): AgentPort {
+  const storyId = story.story_id;
+
+  function onEvent(gate: GateId, e: AgentEvent): void {
+    const r = run();
+    if (e.type === 'progress') {
+      env.out.setProgress(r.id, { message: e.message.slice(0, 500), pct: e.pct ?? null });
+      env.out.storyChanged(r.id);
+    }
+    const base = { session: env.sessionId, story: storyId, gate, source: `agent:${r.agent}` };
+    if (e.type === 'progress') void env.out.publish({ ...base, type: 'progress', message: e.message, ...(e.pct !== undefined ? { pct: e.pct } : {}) });
+    else if (e.type === 'signal') void env.out.publish({ ...base, type: 'signal', signal: e.signal, ...(e.message ? { message: e.message } : {}) });
+    else {
+      void env.out.publish({
+        ...base,
+        type: 'usage',
+        model: e.model,
+        input_tokens: e.input_tokens,
+        output_tokens: e.output_tokens,
+        agent: r.agent,
+        ...(e.cache_read_tokens !== undefined ? { cache_read_tokens: e.cache_read_tokens } : {}),
+        ...(e.cache_write_tokens !== undefined ? { cache_write_tokens: e.cache_write_tokens } : {}),
+        ...(e.cost_usd !== undefined ? { cost_usd: e.cost_usd } : {}),
+      });
+    }
+  }
+
+  async function recordUsage(gate: GateId, summary: UsageSummary): Promise<void> {
+    if (summary.models.length === 0) return;
+    const r = run();
+    await env.repo.addUsage(
+      summary.models.map((m) => ({
+        sessionId: env.sessionId,
+        storyRunId: r.id,
+        storyId,
+        gate,
+        agent: r.agent,
+        model: m.model,
+        inputTokens: m.inputTokens,
+        outputTokens: m.outputTokens,
+        cacheReadTokens: m.cacheReadTokens,
+        cacheWriteTokens: m.cacheWriteTokens,
+        costUsd: m.costUsd ?? 0,
+      })),
+    );
+    for (const w of summary.warnings) env.out.log(`story ${storyId} ${gate}: ${w}`);
+    env.signals.addCost(summary.knownCostUsd);
+  }
+
+  return {
+    async run(gate, phase, logPath, feedbackFile, plan): Promise<AgentRunResult> {
+      const promptFile = writePrompt(env.files, env.config, story, run().branch ?? null, phase, feedbackFile, plan);
+      const storyFile = env.files.storyFile(storyId);
+      if (!existsSync(storyFile)) SessionFiles.write(storyFile, `${JSON.stringify(story, null, 2)}\n`);
+      const result = await env.executor.runner.run({
+        sessionId: env.sessionId,
+        storyId,
+        gate,
+        phase,
+        agentId: run().agent,
+        worktreePath: worktreePath(),
+        storyFile,
+        promptFile,
+        ...(feedbackFile ? { feedbackFile } : {}),
+        preset: env.preset.preset,
+        logFile: logPath,
+        timeoutMs,
+        env: { ...env.preset.env, ...env.agentEnv },
+        onEvent: (e) => onEvent(gate, e),
+      });
+      await recordUsage(gate, result.usage);
+      return result;
+    },
+  };
+}

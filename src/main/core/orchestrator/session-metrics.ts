@@ -1,0 +1,62 @@
+import type { EventBus } from '../events';
+import type { SessionProjection } from './session-ui';
+
+export interface RatePoint {
+  at: string;
+  perSecond: number;
+}
+
+const RATE_HISTORY = 600;
+
+/**
+ * A running session's metrics: events per second (one point a second, the last ten minutes),
+ * bus latency and cost, pushed as metrics.tick; each tick also refreshes the view file.
+ */
+export class SessionMetrics {
+  readonly rates: RatePoint[] = [];
+  private eventsSinceTick = 0;
+  private lastTickAt = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly sessionId: string,
+    private readonly bus: EventBus,
+    private readonly ui: SessionProjection,
+    private readonly costUsd: () => number,
+  ) {}
+
+  /** One event of the session went by. */
+  count(): void {
+    this.eventsSinceTick += 1;
+  }
+
+  start(intervalMs: number): void {
+    this.lastTickAt = Date.now();
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    const perSecond = this.eventsSinceTick / Math.max(0.001, (now - this.lastTickAt) / 1000);
+    this.eventsSinceTick = 0;
+    this.lastTickAt = now;
+    const at = new Date(now).toISOString();
+    this.rates.push({ at, perSecond: Math.round(perSecond * 100) / 100 });
+    if (this.rates.length > RATE_HISTORY) this.rates.splice(0, this.rates.length - RATE_HISTORY);
+    const overall = this.bus.latencySnapshot().overall;
+    this.ui.push('metrics.tick', {
+      sessionId: this.sessionId,
+      at,
+      latency: overall.count > 0 ? { p50Ms: overall.p50Ms, p95Ms: overall.p95Ms, p99Ms: overall.p99Ms, count: overall.count } : null,
+      eventsPerSecond: Math.max(0, perSecond),
+      costUsd: this.costUsd(),
+    });
+    await this.ui.refreshViewFile();
+  }
+}
