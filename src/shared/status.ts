@@ -64,6 +64,9 @@ export function needsAttention(status: string): boolean {
 export function isDoneStory(status: string): boolean {
   return (DONE_STORY_STATUSES as readonly string[]).includes(status);
 }
+export function isSettledStory(status: string): boolean {
+  return (SETTLED_STORY_STATUSES as readonly string[]).includes(status);
+}
 export function isFinalStory(status: string): boolean {
   return (FINAL_STORY_STATUSES as readonly string[]).includes(status);
 }
