@@ -35,9 +35,6 @@ export const FINAL_SESSION_STATUSES: readonly SessionStatusValue[] = ['completed
 export function isActiveSession(status: string): boolean {
   return (ACTIVE_SESSION_STATUSES as readonly string[]).includes(status);
 }
-export function isFinalSession(status: string): boolean {
-  return (FINAL_SESSION_STATUSES as readonly string[]).includes(status);
-}
 
 // --- Story runs -----------------------------------------------------------------------
 
