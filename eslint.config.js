@@ -8,6 +8,18 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'url', 'util', 'stream', 'events', 'worker_threads'];
 const electronOnly = { group: ['electron', 'electron/*'], message: 'Only the Electron shell (src/main/index.ts, src/main/electron/*, src/preload) may import electron: the core must run under plain Node.' };
 
+// The database is reached only through the typed repositories of src/main/store/repos (their
+// writes go through the store's retrying transaction/write): no query builder, no store internals,
+// no raw `db` handle anywhere else in the main process.
+const rawDatabase = [
+  { group: ['drizzle-orm', 'drizzle-orm/*'], message: 'Only src/main/store talks SQL: add or use a method of a repository in src/main/store/repos.' },
+  { group: ['**/store/store', '**/store/store.js'], message: 'Import the store through src/main/store (its index), and reach data through src/main/store/repos.' },
+];
+const rawDbAccess = {
+  selector: "MemberExpression[property.name='db']",
+  message: 'The raw database handle is internal to src/main/store: use a repository of src/main/store/repos (writes are retried there).',
+};
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'migrations/**', '.tmp/**', 'coverage/**'] },
   js.configs.recommended,
@@ -55,6 +67,24 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/store/**', 'src/main/**/*.test.ts', 'src/main/index.ts', 'src/main/electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electronOnly, ...rawDatabase] }],
+      'no-restricted-syntax': ['error', rawDbAccess],
+    },
+  },
+  {
+    // TEMPORARY (issue #15): src/main/core/orchestrator is being restructured by another branch,
+    // which moves its queries into src/main/store/repos (pipeline-repo.ts). Remove this block
+    // when that branch is merged.
+    files: ['src/main/core/orchestrator/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electronOnly] }],
+      'no-restricted-syntax': 'off',
     },
   },
   {

@@ -31,6 +31,17 @@ describe('layer boundaries', () => {
     expect(msgs.join('\n')).toMatch(/typed API/);
   });
 
+  it('refuses SQL, store internals and the raw db handle outside src/main/store', async () => {
+    const drizzle = await ruleIds('src/main/core/api/bad.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n");
+    expect(drizzle.join('\n')).toMatch(/no-restricted-imports.*repository in src\/main\/store\/repos/);
+    const internals = await ruleIds('src/main/cli/commands/bad.ts', "import { openStore } from '../../store/store';\nexport const x = openStore;\n");
+    expect(internals.join('\n')).toMatch(/no-restricted-imports.*through src\/main\/store/);
+    const raw = await ruleIds('src/main/core/prd/bad.ts', 'export async function f(store: { db: { execute(q: string): Promise<unknown> } }) {\n  return store.db.execute("delete from sessions");\n}\n');
+    expect(raw.join('\n')).toMatch(/no-restricted-syntax.*raw database handle/);
+    const repo = await ruleIds('src/main/store/repos/ok.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n");
+    expect(repo.filter((m) => m.startsWith('no-restricted'))).toEqual([]);
+  });
+
   it('allows electron in the shell files', async () => {
     const msgs = await ruleIds('src/main/electron/ok.ts', "import { app } from 'electron';\nexport const x = app;\n");
     expect(msgs.filter((m) => m.startsWith('no-restricted-imports'))).toEqual([]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { openAppCore } from './core/open-app-core';
+import { resolveSettings } from './core/settings/wave-settings';
 import { registerIpc } from './electron/ipc';
 import { showNoticesAsNotifications } from './electron/notifications';
 import { createMainWindow } from './electron/window';
@@ -35,9 +36,7 @@ async function start(): Promise<void> {
 
   const core = await openAppCore({
     version: app.getVersion(),
-    dataDir: process.env.WAVE_HOME ?? app.getPath('userData'),
-    env: process.env,
-    resourcesDir: app.isPackaged ? process.resourcesPath : undefined,
+    settings: resolveSettings(process.env, { dataDir: app.getPath('userData'), resourcesDir: app.isPackaged ? process.resourcesPath : undefined }),
   });
   const appPrefix = devUrl ?? `file://${path.dirname(rendererHtml)}`;
   const unregister = registerIpc(core, (url) => url.startsWith(appPrefix));

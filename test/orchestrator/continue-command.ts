@@ -10,10 +10,10 @@ export const continueCommand: CliCommand = {
   async run(ctx, args) {
     const [sessionId] = args.positionals;
     if (!sessionId) throw new CliError('continue <session>', EXIT_USAGE, 'usage');
-    return withCliRuntime(ctx, async ({ store, bus, dataDir }) => {
+    return withCliRuntime(ctx, async (core) => {
       const renderer = new ProgressRenderer(ctx.stderr, false);
       try {
-        const outcome = await continueSession({ store, bus, dataDir, sessionId, env: ctx.env, hub: renderer, actor: 'test' }).catch(orchestratorToCli);
+        const outcome = await continueSession({ core, sessionId, hub: renderer, actor: 'test' }).catch(orchestratorToCli);
         ctx.output(outcome, () => renderOutcome(outcome));
         return outcome.status === 'completed' ? 0 : 1;
       } finally {

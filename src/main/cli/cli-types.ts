@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { WaveSettings } from '../core/settings/wave-settings';
 
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;
 
@@ -13,6 +14,8 @@ export interface CliIo {
 
 export interface CliContext extends CliIo {
   json: boolean;
+  /** The environment resolved once (data dir, DATABASE_URL, REDIS_URL, actor, …); commands read nothing else. */
+  settings: WaveSettings;
   /** Writes `data` as one JSON document with --json, otherwise the human text. */
   output(data: unknown, human: () => string): void;
   /** Human-facing line on stderr (kept off stdout so --json stays parseable). */

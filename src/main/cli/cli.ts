@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { resolveSettings } from '../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
 
 const GLOBAL_OPTIONS = {
@@ -10,6 +11,7 @@ function makeContext(io: CliIo, json: boolean): CliContext {
   return {
     ...io,
     json,
+    settings: resolveSettings(io.env),
     output(data, human) {
       io.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
     },
@@ -91,6 +93,6 @@ function fail(ctx: CliContext, e: unknown): number {
   const exitCode = cliErr ? cliErr.exitCode : 1;
   if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);
   else ctx.stderr.write(`wave: ${message}\n`);
-  if (!cliErr && process.env.WAVE_DEBUG) ctx.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  if (!cliErr && ctx.settings.debug) ctx.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
   return exitCode;
 }

@@ -1,57 +1,43 @@
 import { AppCore } from './app-core';
 import { EventHub } from './rpc';
 import { createCoreServices } from './services';
-import { createEventBus } from './events';
-import { openStore } from '../store';
+import type { WaveSettings } from './settings/wave-settings';
 
 export interface OpenAppCoreOptions {
   version: string;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
-  /** Packaged app: where electron-builder put migrations/ and schemas/. */
-  resourcesDir?: string;
+  /** Resolved once by the caller (resolveSettings): data dir, DATABASE_URL, REDIS_URL, … */
+  settings: WaveSettings;
   log?: (line: string) => void;
 }
 
 /**
- * The composition root: opens the store (PGlite or Postgres), the event bus (Redis or
- * in-process) and wires them into one AppCore. Used by Electron, `wave serve` and tests.
+ * Opens the core services (store, event bus, domain services: createCoreServices, the one
+ * composition root) and wires them into one AppCore. Used by Electron, `wave serve` and tests.
  */
 export async function openAppCore(opts: OpenAppCoreOptions): Promise<AppCore> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = await openStore({
-    dataDir: opts.dataDir,
-    databaseUrl: opts.env.DATABASE_URL || undefined,
-    migrationsDir: opts.resourcesDir ? `${opts.resourcesDir}/migrations` : undefined,
-    log,
-  });
+  const services = await createCoreServices(opts.settings, { log });
+  const hub = new EventHub();
+  let app;
   let bus;
   try {
-    bus = await createEventBus({ redisUrl: opts.env.REDIS_URL || undefined, keyPrefix: opts.env.WAVE_REDIS_PREFIX || undefined, store, log });
+    bus = await services.bus();
+    app = await services.app(hub);
   } catch (e) {
-    await store.close();
-    throw e;
-  }
-  const hub = new EventHub();
-  let services;
-  try {
-    services = await createCoreServices({ store, bus, hub, dataDir: opts.dataDir, env: opts.env, log });
-  } catch (e) {
-    await bus.close();
-    await store.close();
+    await services.close();
     throw e;
   }
   const core = new AppCore({
     version: opts.version,
-    dataDir: opts.dataDir,
+    dataDir: opts.settings.dataDir,
     hub,
-    handlers: services.handlers,
-    snapshotParts: () => services.snapshotParts(),
-    store,
+    handlers: app.handlers,
+    snapshotParts: () => app.snapshotParts(),
+    store: services.store,
     events: bus,
     log,
-    // Released in reverse: services first, then the bus, then the store.
-    disposables: [store, bus, services],
+    // Releases the session services, then the bus, then the store.
+    disposables: [services],
   });
   await core.start();
   return core;

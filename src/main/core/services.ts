@@ -1,45 +1,127 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { ProjectSettings } from '../../shared/ipc';
+import { backupHandlers } from './api/backup-handlers';
+import { openStore, type Store } from '../store';
+import { repositories, type StoreRepos } from '../store/repos';
 import { importHandlers } from './api/import-handlers';
 import { prdHandlers, toPrdSummary } from './api/prd-handlers';
 import { createSessionServices } from './api/session-handlers';
 import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { WaveConfigError, loadWaveConfig } from './config';
-import type { EventBus } from './events';
-import { PrdService } from './prd';
+import { createEventBus, type EventBus } from './events';
+import { Orchestrator, SessionViewReader, type EventSink, type OrchestratorOptions } from './orchestrator';
+import { PrdService, StoryImporter } from './prd';
 import type { EventHub } from './rpc';
 import { SettingsStore, toProjectSettings } from './settings/settings-store';
-import type { Store } from '../store';
+import type { WaveSettings } from './settings/wave-settings';
 
-export interface CoreServicesDeps {
-  store: Store;
-  bus: EventBus;
-  hub: EventHub;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
+export interface CoreServicesOptions {
+  log?: (line: string) => void;
+  /** Where the event bus logs (default: `log`). */
+  busLog?: (line: string) => void;
+  /** Orchestrator tuning (tests: agent environment, short timeouts). */
+  orchestrator?: OrchestratorOptions;
 }
 
-export interface CoreServices {
+/** The window's part: request handlers and snapshot over one orchestrator. */
+export interface AppServices {
   handlers: ServiceHandlers;
   snapshotParts(): Promise<SnapshotParts>;
+  /** The orchestrator behind the handlers. */
+  orchestrator: Orchestrator;
+}
+
+/**
+ * Everything the core is made of, built from one WaveSettings: the store, its repositories,
+ * the domain services, the event bus and orchestrators. The window, `wave serve`, every CLI
+ * command and the demo get theirs from createCoreServices; nothing else opens a store or a bus.
+ */
+export interface CoreServices {
+  readonly settings: WaveSettings;
+  readonly store: Store;
+  readonly repos: StoreRepos;
+  readonly prds: PrdService;
+  readonly importer: StoryImporter;
+  /** The lead's choices kept in the data dir (project, concurrency, budget, agent). */
+  readonly projectSettings: SettingsStore;
+  /** Sessions and their stories as the window and `wave status` show them. */
+  readonly views: SessionViewReader;
+  /** The event bus (Redis Streams or in-process), opened on first use: commands that only read never connect to Redis. */
+  bus(): Promise<EventBus>;
+  /** An orchestrator over the store and bus pushing to `hub`; disposed with the services. */
+  orchestrator(hub: EventSink | null, opts?: { log?: (line: string) => void; env?: NodeJS.ProcessEnv }): Promise<Orchestrator>;
+  /** The request handlers and snapshot of the window (the app and `wave serve`); built once. */
+  app(hub: EventHub): Promise<AppServices>;
+  /** Releases orchestrators, then the bus, then the store. Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Who is acting, for audit entries made from the UI. */
-export function localActor(env: NodeJS.ProcessEnv): string {
-  try {
-    return env.WAVE_USER || env.USER || os.userInfo().username || 'lead';
-  } catch {
-    return 'lead';
-  }
+/** Opens the store named by the settings and builds the services over it. */
+export async function createCoreServices(settings: WaveSettings, opts: CoreServicesOptions = {}): Promise<CoreServices> {
+  const log = opts.log ?? (() => {});
+  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log });
+  const projectSettings = new SettingsStore(settings.dataDir, settings.project);
+  const prds = new PrdService(store);
+  let bus: Promise<EventBus> | null = null;
+  let app: Promise<AppServices & { close(): Promise<void> }> | null = null;
+  const orchestrators: Orchestrator[] = [];
+  let closing: Promise<void> | null = null;
+
+  const getBus = () => {
+    bus ??= createEventBus({ redisUrl: settings.redisUrl, keyPrefix: settings.redisPrefix, store, log: opts.busLog ?? log }).catch((e: unknown) => {
+      bus = null;
+      throw e;
+    });
+    return bus;
+  };
+
+  const services: CoreServices = {
+    settings,
+    store,
+    repos: repositories(store),
+    prds,
+    importer: new StoryImporter(store),
+    projectSettings,
+    // TEMPORARY: SessionViewReader (orchestrator/session-views.ts) still takes the raw database;
+    // the orchestrator restructure moves its queries into store/repos, then this line goes.
+    // eslint-disable-next-line no-restricted-syntax
+    views: new SessionViewReader(store.db),
+    bus: getBus,
+    async orchestrator(hub, o = {}) {
+      const orchestrator = new Orchestrator({ store, bus: await getBus(), hub, dataDir: settings.dataDir, env: o.env ?? settings.env, log: o.log ?? log, options: opts.orchestrator });
+      orchestrators.push(orchestrator);
+      return orchestrator;
+    },
+    app(hub) {
+      app ??= buildAppServices({ settings, store, bus: getBus, hub, projectSettings, prds, log, orchestrator: opts.orchestrator });
+      return app;
+    },
+    close() {
+      closing ??= (async () => {
+        const built = app ? await app.catch(() => null) : null;
+        await built?.close().catch((e: unknown) => log(`closing the session services failed: ${(e as Error).message}`));
+        for (const o of orchestrators.reverse()) await o.dispose().catch(() => undefined);
+        const opened = bus ? await bus.catch(() => null) : null;
+        await opened?.close().catch(() => undefined);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+  return services;
 }
 
-/** Builds every domain service over one store, bus and hub, and the request handlers for them. */
-export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreServices> {
-  const settings = new SettingsStore(deps.dataDir, deps.env);
-  const prds = new PrdService(deps.store);
+async function buildAppServices(deps: {
+  settings: WaveSettings;
+  store: Store;
+  bus: () => Promise<EventBus>;
+  hub: EventHub;
+  projectSettings: SettingsStore;
+  prds: PrdService;
+  log: (line: string) => void;
+  orchestrator?: OrchestratorOptions;
+}): Promise<AppServices & { close(): Promise<void> }> {
+  const { projectSettings: settings, prds } = deps;
 
   const projectSettings = async (): Promise<ProjectSettings> => {
     const s = await settings.read();
@@ -54,7 +136,7 @@ export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreSe
     }
   };
 
-  const sessions = await createSessionServices({ store: deps.store, bus: deps.bus, hub: deps.hub, settings, dataDir: deps.dataDir, env: deps.env, log: deps.log });
+  const sessions = await createSessionServices({ store: deps.store, bus: await deps.bus(), hub: deps.hub, settings, wave: deps.settings, log: deps.log, orchestrator: deps.orchestrator });
 
   const handlers: ServiceHandlers = {
     'settings.get': () => projectSettings(),
@@ -69,13 +151,15 @@ export async function createCoreServices(deps: CoreServicesDeps): Promise<CoreSe
       store: deps.store,
       hub: deps.hub,
       projectPath: async () => (await settings.read()).projectPath,
-      actor: localActor(deps.env),
+      actor: deps.settings.actor,
     }),
     ...sessions.handlers,
+    ...backupHandlers({ store: deps.store, settings, actor: deps.settings.actor }),
   };
 
   return {
     handlers,
+    orchestrator: sessions.orchestrator,
     async snapshotParts() {
       const [s, prdList, sessionParts] = await Promise.all([projectSettings(), prds.list(), sessions.snapshot()]);
       return { settings: s, prds: prdList.map(toPrdSummary), ...sessionParts };

@@ -4,19 +4,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { AppCore } from '../core/app-core';
-import { createEventBus, type EventBus } from '../core/events';
 import { openGateLogWatches } from '../core/orchestrator/gate-log';
 import { EventHub } from '../core/rpc';
 import { createCoreServices, type CoreServices } from '../core/services';
+import { resolveSettings } from '../core/settings/wave-settings';
 import { gateRuns } from '../store';
-import { openPgliteTestStore, seedSession, type TestStore } from '../../../test/helpers/pglite';
+import { openPgliteTestStore, seedSession } from '../../../test/helpers/pglite';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
 // Following a gate log over `wave serve`: the real bridge, router, session handlers and
 // store. Each socket's follows are its own and end when the socket closes.
 
-let ts: TestStore;
-let bus: EventBus;
+let dataDir: string;
 let services: CoreServices;
 let core: AppCore;
 let server: BridgeServer;
@@ -25,28 +24,31 @@ let logFile: string;
 let gateRunId: number;
 
 beforeAll(async () => {
-  ts = await openPgliteTestStore();
+  // A migrated embedded store copied from the test template, then opened by the composition root.
+  const ts = await openPgliteTestStore();
+  dataDir = ts.dataDir;
+  await ts.store.close();
+  services = await createCoreServices({ ...resolveSettings({ PATH: process.env.PATH, WAVE_USER: 'lead' }), dataDir });
   staticDir = mkdtempSync(path.join(os.tmpdir(), 'wave-bridge-follow-'));
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>WAVE</title>');
   logFile = path.join(staticDir, 'gate-2.log');
   writeFileSync(logFile, 'planning\n');
-  const seeded = await seedSession(ts.store.db, { stories: 1, status: 'running' });
-  const [row] = await ts.store.db
+  const seeded = await seedSession(services.store.db, { stories: 1, status: 'running' });
+  const [row] = await services.store.db
     .insert(gateRuns)
     .values({ storyRunId: seeded.runIds[0]!, sessionId: seeded.sessionId, gate: 'gate-2', logPath: logFile })
     .returning({ id: gateRuns.id });
   gateRunId = row!.id;
-  bus = await createEventBus({ store: ts.store });
   const hub = new EventHub();
-  const env = { PATH: process.env.PATH, WAVE_USER: 'lead' };
-  services = await createCoreServices({ store: ts.store, bus, hub, dataDir: ts.dataDir, env, log: () => undefined });
+  const bus = await services.bus();
+  const app = await services.app(hub);
   core = new AppCore({
     version: '0.0.0-test',
-    dataDir: ts.dataDir,
+    dataDir,
     hub,
-    handlers: services.handlers,
-    snapshotParts: () => services.snapshotParts(),
-    store: ts.store,
+    handlers: app.handlers,
+    snapshotParts: () => app.snapshotParts(),
+    store: services.store,
     events: bus,
     healthIntervalMs: 60_000,
   });
@@ -58,9 +60,8 @@ afterAll(async () => {
   await server?.close();
   await core?.dispose();
   await services?.close();
-  await bus?.close();
-  await ts?.close();
   rmSync(staticDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface Client {

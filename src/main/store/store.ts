@@ -63,6 +63,10 @@ export interface TransactionOptions {
 
 export interface Store {
   readonly kind: StoreKind;
+  /**
+   * The raw drizzle handle: internal to src/main/store. Everything else reads and writes
+   * through src/main/store/repos (eslint refuses `.db` outside the store).
+   */
   readonly db: WaveDb;
   readonly dataDir: string;
   /** Where the data lives, for people: the PGlite directory or the server URL without password. */
@@ -82,6 +86,13 @@ export interface Store {
    * if the connection breaks after it was sent, rejects with CommitOutcomeUnknownError.
    */
   execute<R = Record<string, unknown>>(query: SQL, opts?: TransactionOptions): Promise<R[]>;
+  /**
+   * Runs ONE statement built with the query builder on its own (autocommit), retried like
+   * `execute`: the repositories' single-statement writes go through here.
+   */
+  write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** Runs reads (not retried: a failed read is reported at once, as the database answered). */
+  read<T>(fn: (q: WaveQueryable) => Promise<T>): Promise<T>;
   /** Called on every change of health status (up → down, down → up). Returns an unsubscribe. */
   onDidChangeHealth(listener: (h: StoreHealth) => void): () => void;
   /** Releases the connection pool or the embedded database and its lock. Safe to call twice. */
@@ -113,8 +124,16 @@ abstract class BaseStore implements Store {
 
   abstract health(opts?: { timeoutMs?: number }): Promise<StoreHealth>;
   abstract transaction<T>(fn: (tx: WaveTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
-  abstract execute<R = Record<string, unknown>>(query: SQL, opts?: TransactionOptions): Promise<R[]>;
+  abstract write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   protected abstract doClose(): Promise<void>;
+
+  execute<R = Record<string, unknown>>(query: SQL, opts?: TransactionOptions): Promise<R[]> {
+    return this.write(async (q) => rowsOf<R>(await q.execute(query)), opts);
+  }
+
+  read<T>(fn: (q: WaveQueryable) => Promise<T>): Promise<T> {
+    return fn(this.db);
+  }
 
   onDidChangeHealth(listener: (h: StoreHealth) => void): () => void {
     this.listeners.add(listener);
@@ -214,8 +233,8 @@ class PgliteStore extends BaseStore {
     return this.db.transaction(fn);
   }
 
-  async execute<R = Record<string, unknown>>(query: SQL): Promise<R[]> {
-    return rowsOf<R>(await this.db.execute(query));
+  write<T>(fn: (q: WaveQueryable) => Promise<T>): Promise<T> {
+    return fn(this.db);
   }
 
   private startCheckpoints(everyMs: number): void {
@@ -355,7 +374,7 @@ class PostgresStore extends BaseStore {
     }
   }
 
-  async execute<R = Record<string, unknown>>(query: SQL, opts?: TransactionOptions): Promise<R[]> {
+  async write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     const deadline = Date.now() + (opts?.retryForMs ?? this.writeRetryMs);
     for (;;) {
       if (this.closing) throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
@@ -363,7 +382,7 @@ class PostgresStore extends BaseStore {
       try {
         return await this.onOwnClient(async (db) => {
           sent = true;
-          return rowsOf<R>(await db.execute(query));
+          return await fn(db as unknown as WaveDb);
         });
       } catch (e) {
         if (!isConnectionError(e)) throw e;

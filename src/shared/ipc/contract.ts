@@ -17,10 +17,57 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
+import { DiffAgainst, StoryDiff } from './review';
 
 const Id = z.string().min(1).max(200);
 /** Largest piece of a file sent in one import.stage request (keeps requests under the 64 KB cap). */
 export const IMPORT_CHUNK_CHARS = 32 * 1024;
+
+// ---- backups: snapshots taken before destructive git operations (refs/wave/backup/…) ----
+const SnapshotId = z
+  .string()
+  .max(160)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[0-9T.Z-]{8,40}$/, 'a snapshot id such as S-1/20261204T171047.123Z (see Earlier work or wave backups)');
+export const BackupSnapshotView = z.object({
+  id: z.string(),
+  storyId: z.string(),
+  at: z.string(),
+  reason: z.string(),
+  operation: z.string(),
+  actor: z.string(),
+  gate: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  branch: z.string().nullable(),
+  sha: z.string(),
+  filesChanged: z.number().int().nullable(),
+});
+export type BackupSnapshotView = z.infer<typeof BackupSnapshotView>;
+export const BackupsView = z.object({
+  repoPath: z.string(),
+  snapshots: z.array(BackupSnapshotView),
+  /** Snapshots in the repository and the bytes only they hold (null when git cannot say). */
+  disk: z.object({ count: z.number().int(), bytes: z.number().nullable() }),
+  retention: z.object({ keepDays: z.number().int(), keepPerStory: z.number().int() }),
+});
+export type BackupsView = z.infer<typeof BackupsView>;
+const backupRequests = {
+  'backups.list': {
+    doc: "Snapshots of a story's earlier work (every story without storyId), newest first, with the disk they hold; the repository is the session's, or the project's.",
+    request: z.object({ sessionId: Id.optional(), storyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a story id').optional() }).strict(),
+    response: BackupsView,
+  },
+  'backups.restore': {
+    doc: 'Puts a snapshot on a new branch (never over an existing one); written to the audit log.',
+    request: z
+      .object({
+        sessionId: Id.optional(),
+        snapshotId: SnapshotId,
+        branch: z.string().trim().min(1).max(200).regex(/^[^\s~^:?*[\\]+$/, 'a branch name without spaces or ~ ^ : ? * [ \\').optional(),
+      })
+      .strict(),
+    response: z.object({ snapshotId: z.string(), branch: z.string(), sha: z.string() }),
+  },
+} as const;
 
 /**
  * The one contract between the renderer and the core. Every request is `domain.verb`
@@ -106,6 +153,12 @@ export const requests = {
     response: SessionSummary,
   },
 
+  'story.diff': {
+    doc: "A story's changes: its branch against where it left the target (base) or against the target's tip now, file by file with +/- counts and patches.",
+    request: z.object({ sessionId: Id, storyId: Id, against: DiffAgainst.optional(), ignoreWhitespace: z.boolean().optional() }).strict(),
+    response: StoryDiff,
+  },
+
   'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },
   'events.deadLetters': {
     doc: 'Events that could not be handled, with the reason.',
@@ -164,6 +217,7 @@ export const requests = {
     request: z.object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().min(1).max(4000) }).strict(),
     response: PrdDetail,
   },
+  ...backupRequests,
 } as const;
 
 export const events = {

@@ -17,6 +17,7 @@ export const REQUEST_NAMES = [
   'session.resume',
   'story.overrideDomain',
   'story.approveMerge',
+  'story.diff',
   'recovery.list',
   'events.deadLetters',
   'metrics.get',
@@ -29,6 +30,8 @@ export const REQUEST_NAMES = [
   'prd.get',
   'prd.approve',
   'prd.reject',
+  'backups.list',
+  'backups.restore',
 ] as const satisfies readonly RequestName[];
 export const EVENT_NAMES = [
   'app.health',

@@ -3,7 +3,6 @@ import { RecoveryError, resumeSession, type StrategyChoice } from '../../core/ch
 import { approveMerge, grantDomainOverride } from '../../core/orchestrator';
 import type { Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
-import { cliActor } from './import';
 import { openRecoveryStore } from './recover';
 import { renderPlan, toResumeJson } from './resume';
 import { continueFromRecovery, orchestratorToCli } from './run';
@@ -19,14 +18,14 @@ async function decideThenContinue<T>(
   sessionId: string,
   opts: { key: string; force: boolean; perStory?: Record<string, StrategyChoice>; record(store: Store, actor: string): Promise<T>; said(decision: T, actor: string): string },
 ): Promise<number> {
-  const actor = cliActor(ctx.env);
-  const store = await openRecoveryStore(ctx);
+  const actor = ctx.settings.actor;
+  const core = await openRecoveryStore(ctx);
   try {
-    const decision = await opts.record(store, actor).catch(orchestratorToCli);
+    const decision = await opts.record(core.store, actor).catch(orchestratorToCli);
     ctx.info(opts.said(decision, actor));
     let result;
     try {
-      result = await resumeSession(store, sessionId, {
+      result = await resumeSession(core.store, sessionId, {
         strategy: 'resume_from_last',
         ...(opts.perStory ? { perStory: opts.perStory } : {}),
         force: opts.force,
@@ -38,11 +37,11 @@ async function decideThenContinue<T>(
       throw e;
     }
     const doc = { [opts.key]: decision, ...toResumeJson(result) };
-    doc.continued = await continueFromRecovery(store, result, ctx);
+    doc.continued = await continueFromRecovery(core, result, ctx);
     ctx.output(doc, () => renderPlan(doc));
     return result.stories.some((s) => s.action === 'error') ? 1 : 0;
   } finally {
-    await store.close();
+    await core.close();
   }
 }
 

@@ -2,9 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDemoProject, DEMO_PRD_ID } from '../../core/demo/demo-project';
-import { ensureProject, PrdService, StoryImporter } from '../../core/prd';
-import { Orchestrator } from '../../core/orchestrator';
+import { ensureProject } from '../../core/prd';
+import { resolveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { cliLog } from '../core-runtime';
 import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, withCliRuntime } from './run';
 
 export const demoCommand: CliCommand = {
@@ -31,21 +32,22 @@ export const demoCommand: CliCommand = {
     }
     ctx.info(`Demo project in ${dir}`);
     const config = await loadProjectConfig(demo.repo);
-    const env = { ...ctx.env, WAVE_HOME: demo.dataDir };
+    // The demo's own data dir: its settings are the command's with WAVE_HOME set to it.
+    const settings = resolveSettings({ ...ctx.env, WAVE_HOME: demo.dataDir });
     return withCliRuntime(
-      { ...ctx, env },
-      async ({ store, bus, dataDir }) => {
-        const project = await ensureProject(store, demo.repo, config);
-        const report = await new StoryImporter(store).importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
+      ctx,
+      async (core) => {
+        const project = await ensureProject(core.store, demo.repo, config);
+        const report = await core.importer.importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
         const invalid = report.files.filter((f) => f.status === 'invalid');
         if (invalid.length) throw new CliError(`The demo stories did not import: ${invalid.map((f) => `${f.file}: ${f.message}`).join('; ')}`, 1, 'internal');
-        await new PrdService(store).approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.' });
+        await core.prds.approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.' });
         const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
-        const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+        const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
         try {
           const handle = await orchestrator.startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' }).catch(orchestratorToCli);
           ctx.info(`Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`);
-          const code = await driveSession({ ...ctx, env }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
+          const code = await driveSession({ ...ctx, env: settings.env, settings }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
           if (!ctx.json) ctx.info(`\nSee what was merged: git -C ${demo.repo} log --oneline --graph\nThe demo's data (database, logs) is in ${demo.dataDir}; delete ${dir} when done.`);
           return code;
         } finally {
@@ -53,7 +55,7 @@ export const demoCommand: CliCommand = {
           await orchestrator.dispose();
         }
       },
-      demo.dataDir,
+      settings,
     );
   },
 };

@@ -1,36 +1,15 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ImportFileResult } from '../../../shared/stories';
 import { loadWaveConfig, WaveConfigError } from '../../core/config';
-import { ensureProject, StoryImporter } from '../../core/prd';
-import { openStore, resolveDataDir, type Store } from '../../store';
+import { ensureProject } from '../../core/prd';
+import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { withCliCore } from '../core-runtime';
 
-/** Who is running the command, for the audit log. */
-export function cliActor(env: NodeJS.ProcessEnv): string {
-  const fromEnv = env.WAVE_USER?.trim() || env.USER?.trim() || env.USERNAME?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** Opens the store the way every CLI command does (WAVE_HOME / DATABASE_URL), runs fn, always closes it. */
-export async function withCliStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
-  let store: Store;
-  try {
-    store = await openStore({ dataDir: resolveDataDir(ctx.env), databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l) });
-  } catch (e) {
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
-  }
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
+/** Opens the core services the way every CLI command does (WAVE_HOME / DATABASE_URL), runs fn, always closes them. */
+export function withCliStore<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>): Promise<T> {
+  return withCliCore(ctx, fn, { log: 'always' });
 }
 
 /** The repository a command works on: --project, else the nearest folder up from cwd with wave.config.json or .git, else cwd. */
@@ -84,11 +63,11 @@ export const importCommand: CliCommand = {
       if (e instanceof WaveConfigError) throw new CliError(`The project's ${e.message}`, 1, 'invalid_config');
       throw e;
     }
-    const report = await withCliStore(ctx, async (store) => {
-      const project = await ensureProject(store, repo, config);
-      return new StoryImporter(store).importPaths(args.positionals, {
+    const report = await withCliStore(ctx, async (core) => {
+      const project = await ensureProject(core.store, repo, config);
+      return core.importer.importPaths(args.positionals, {
         projectId: project.id,
-        actor: cliActor(ctx.env),
+        actor: ctx.settings.actor,
         cwd: ctx.cwd,
         prdId: (args.values.prd as string | undefined) || undefined,
       });

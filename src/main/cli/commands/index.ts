@@ -1,5 +1,7 @@
 import type { CliCommand } from '../cli-types';
+import { backupsCommand, restoreCommand } from './backups';
 import { demoCommand } from './demo';
+import { diffCommand } from './diff';
 import { importCommand } from './import';
 import { initCommand } from './init';
 import { approveMergeCommand, overrideDomainCommand } from './decisions';
@@ -30,6 +32,10 @@ export const commands: readonly CliCommand[] = [
   resumeCommand,
   overrideDomainCommand,
   approveMergeCommand,
+  // Earlier work: snapshots taken before destructive git operations.
+  backupsCommand,
+  restoreCommand,
+  diffCommand,
   demoCommand,
   signalCommand,
   serveCommand,

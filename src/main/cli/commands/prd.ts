@@ -3,7 +3,6 @@ import path from 'node:path';
 import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
 import { readInputFile } from '../../core/stories';
 import { sha256Hex } from '../../core/hash';
-import type { Store } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { withCliStore } from './import';
 
@@ -99,8 +98,8 @@ export const prdCommand: CliCommand = {
     if (action !== 'show' && !by) throw new CliError(`wave prd ${action} needs the name of the person deciding: --by "<name>".`, EXIT_USAGE, 'usage');
     if (action === 'reject' && !comment) throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
 
-    return withCliStore(ctx, async (store: Store) => {
-      const service = new PrdService(store);
+    return withCliStore(ctx, async (core) => {
+      const service = core.prds;
       const target = await resolveTarget(ref, ctx.cwd, service);
       const prd = await service.get(target.prdId);
       if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import it first: wave import <prd.md>.`, 1, 'not_found');

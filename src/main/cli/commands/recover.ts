@@ -1,6 +1,7 @@
 import { RecoveryService, type InterruptedSession } from '../../core/checkpointer';
-import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
+import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { openCliCore } from '../core-runtime';
 
 /** The `wave recover --list` document (also what `wave resume` prints per session). */
 export interface RecoverListJson {
@@ -39,18 +40,9 @@ function renderList(doc: RecoverListJson): string {
   return lines.join('\n').trimEnd();
 }
 
-/** Opens the store the way every recovery command does, with errors a person can act on. */
-export async function openRecoveryStore(ctx: CliContext): Promise<Store> {
-  const dataDir = resolveDataDir(ctx.env);
-  try {
-    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.info(l) });
-  } catch (e) {
-    if (e instanceof StoreLockedError) {
-      // The holder is alive, so its own sessions are not interrupted; the lead must stop it first.
-      throw new CliError(e.message, 1, 'store_locked');
-    }
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
-  }
+/** Opens the core services the way every recovery command does, with errors a person can act on. */
+export function openRecoveryStore(ctx: CliContext): Promise<CoreServices> {
+  return openCliCore(ctx, { log: 'always', locked: 'fail' });
 }
 
 export const recoverCommand: CliCommand = {
@@ -71,13 +63,13 @@ export const recoverCommand: CliCommand = {
       throw new CliError(`wave recover takes no arguments; to continue a session use: wave resume ${args.positionals[0]}\nUsage: ${recoverCommand.usage}`, EXIT_USAGE, 'usage');
     }
     // Listing is the only action, so --list is accepted but not required.
-    const store = await openRecoveryStore(ctx);
+    const core = await openRecoveryStore(ctx);
     try {
-      const doc = toRecoverListJson(await new RecoveryService(store).findInterrupted());
+      const doc = toRecoverListJson(await new RecoveryService(core.store).findInterrupted());
       ctx.output(doc, () => renderList(doc));
       return 0;
     } finally {
-      await store.close();
+      await core.close();
     }
   },
 };

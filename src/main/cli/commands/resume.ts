@@ -6,7 +6,7 @@ import {
   type RecoveryStrategy,
   type SessionRecoveryResult,
 } from '../../core/checkpointer';
-import type { Store } from '../../store';
+import type { CoreServices } from '../../core/services';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { openRecoveryStore } from './recover';
 
@@ -78,7 +78,7 @@ export interface ResumeCommandDeps {
    * with the per-story plan; its result is added to the output as `continued`. Without it,
    * `wave resume` only prepares the session and prints the plan.
    */
-  continueSession?: (store: Store, result: SessionRecoveryResult, ctx: CliContext) => Promise<unknown>;
+  continueSession?: (core: CoreServices, result: SessionRecoveryResult, ctx: CliContext) => Promise<unknown>;
   /** Whether the orchestrator will take the session over in this process (sets claimAs). */
   claimsSession?: boolean;
 }
@@ -119,17 +119,17 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
       if (strategy === 'resume_from_gate' && !gate) throw new CliError('--strategy resume_from_gate needs --gate gate-N.', EXIT_USAGE, 'usage');
       if (strategy !== 'resume_from_gate' && gate) throw new CliError(`--gate only goes with --strategy resume_from_gate, not with ${strategy}.`, EXIT_USAGE, 'usage');
 
-      const store = await openRecoveryStore(ctx);
+      const core = await openRecoveryStore(ctx);
       try {
         let result: SessionRecoveryResult;
         try {
-          result = await resumeSession(store, sessionId, {
+          result = await resumeSession(core.store, sessionId, {
             strategy: strategy as RecoveryStrategy,
             ...(gate ? { gate } : {}),
             ...(args.values.story ? { onlyStories: args.values.story as string[] } : {}),
             includeFailed: args.values['include-failed'] === true,
             force: args.values.force === true,
-            actor: `cli:${ctx.env.USER ?? ctx.env.USERNAME ?? 'unknown'}@${os.hostname()}`,
+            actor: `cli:${ctx.settings.actor}@${os.hostname()}`,
             ...(deps.claimsSession ? { claimAs: { pid: process.pid, host: os.hostname() } } : {}),
           });
         } catch (e) {
@@ -137,11 +137,11 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
           throw e;
         }
         const doc = toResumeJson(result);
-        if (deps.continueSession) doc.continued = await deps.continueSession(store, result, ctx);
+        if (deps.continueSession) doc.continued = await deps.continueSession(core, result, ctx);
         ctx.output(doc, () => renderPlan(doc));
         return result.stories.some((s) => s.action === 'error') ? 1 : 0;
       } finally {
-        await store.close();
+        await core.close();
       }
     },
   };

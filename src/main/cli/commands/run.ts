@@ -4,46 +4,36 @@ import type { EventName, EventOf, StoryRunView } from '../../../shared/ipc';
 import { GATE_NAMES } from '../../../shared/ipc';
 import { isDoneStory } from '../../../shared/status';
 import { loadWaveConfig, WaveConfigError, type WaveConfig } from '../../core/config';
-import { createEventBus, type EventBus } from '../../core/events';
 import {
   AGENT_PRESETS,
-  Orchestrator,
   OrchestratorError,
+  type Orchestrator,
   type AgentPresetName,
   type EventSink,
   type SessionHandle,
   type SessionOutcome,
 } from '../../core/orchestrator';
 import type { SessionRecoveryResult } from '../../core/checkpointer';
-import { ensureProject, parsePrdText, PrdService, StoryImporter } from '../../core/prd';
-import { openStore, resolveDataDir, type Store } from '../../store';
+import { ensureProject, parsePrdText } from '../../core/prd';
+import type { CoreServices } from '../../core/services';
+import type { WaveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
-import { cliActor, resolveProjectRepo } from './import';
+import { cliBus, cliLog, withCliCore } from '../core-runtime';
+import { resolveProjectRepo } from './import';
 
-/** The store and event bus a CLI command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL), closed in reverse. */
-export async function withCliRuntime<T>(ctx: CliContext, fn: (rt: { store: Store; bus: EventBus; dataDir: string }) => Promise<T>, dataDir = resolveDataDir(ctx.env)): Promise<T> {
-  let store: Store;
-  const log = (l: string) => {
-    if (ctx.env.WAVE_DEBUG) ctx.info(l);
-  };
-  try {
-    store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log });
-  } catch (e) {
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
-  }
-  let bus: EventBus;
-  try {
-    bus = await createEventBus({ redisUrl: ctx.env.REDIS_URL || undefined, keyPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined, store, log });
-  } catch (e) {
-    await store.close();
-    throw new CliError(`Cannot start the event bus: ${(e as Error).message}`, 1, 'bus_unavailable');
-  }
-  try {
-    return await fn({ store, bus, dataDir });
-  } finally {
-    await bus.close().catch(() => undefined);
-    await store.close().catch(() => undefined);
-  }
+/**
+ * The core services a session command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL, from
+ * the command's settings) with the event bus already started; closed after `fn`.
+ */
+export async function withCliRuntime<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>, settings: WaveSettings = ctx.settings): Promise<T> {
+  return withCliCore(
+    ctx,
+    async (core) => {
+      await cliBus(core);
+      return fn(core);
+    },
+    { settings },
+  );
 }
 
 export function loadProjectConfig(repo: string): Promise<WaveConfig> {
@@ -238,9 +228,9 @@ export function orchestratorToCli(e: unknown): never {
 }
 
 /** Imports what `wave run` is given and decides which PRD runs. */
-async function importAndPickPrd(ctx: CliContext, store: Store, repo: string, config: WaveConfig, storiesArg: string | undefined, prdArg: string | undefined, actor: string): Promise<string> {
-  const project = await ensureProject(store, repo, config);
-  const prds = new PrdService(store);
+async function importAndPickPrd(ctx: CliContext, core: CoreServices, repo: string, config: WaveConfig, storiesArg: string | undefined, prdArg: string | undefined, actor: string): Promise<string> {
+  const project = await ensureProject(core.store, repo, config);
+  const prds = core.prds;
   let prdId: string | null = null;
   const paths: string[] = [];
   if (prdArg) {
@@ -262,7 +252,7 @@ async function importAndPickPrd(ctx: CliContext, store: Store, repo: string, con
     paths.unshift(abs);
   }
   if (paths.length) {
-    const report = await new StoryImporter(store).importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined });
+    const report = await core.importer.importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined });
     const invalid = report.files.filter((f) => f.status === 'invalid');
     if (invalid.length) {
       throw new CliError(
@@ -322,12 +312,12 @@ export const runCommand: CliCommand = {
     const agentPreset = parseAgent(args.values.agent);
     const approveAs = (args.values['approve-as'] as string | undefined)?.trim();
     const config = await loadProjectConfig(repo);
-    const actor = cliActor(ctx.env);
-    return withCliRuntime(ctx, async ({ store, bus, dataDir }) => {
-      const prdId = await importAndPickPrd(ctx, store, repo, config, args.values.stories as string | undefined, args.values.prd as string | undefined, actor);
-      if (approveAs) await approveForUnattendedRun(ctx, store, prdId, approveAs);
+    const actor = ctx.settings.actor;
+    return withCliRuntime(ctx, async (core) => {
+      const prdId = await importAndPickPrd(ctx, core, repo, config, args.values.stories as string | undefined, args.values.prd as string | undefined, actor);
+      if (approveAs) await approveForUnattendedRun(ctx, core, prdId, approveAs);
       const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
-      const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
+      const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
       try {
         const handle = await orchestrator.startSession({ prdId, concurrency, budgetUsd, agentPreset, actor, projectPath: undefined }).catch(orchestratorToCli);
         ctx.info(`Session ${handle.sessionId} started for PRD ${prdId} on ${repo}.`);
@@ -341,8 +331,8 @@ export const runCommand: CliCommand = {
 };
 
 /** --approve-as: approves the PRD by that name unless it already is (PrdService writes the audit entry). */
-export async function approveForUnattendedRun(ctx: CliContext, store: Store, prdId: string, by: string): Promise<void> {
-  const prds = new PrdService(store);
+export async function approveForUnattendedRun(ctx: CliContext, core: CoreServices, prdId: string, by: string): Promise<void> {
+  const prds = core.prds;
   const status = await prds.approvalStatus(prdId);
   if (status.approved) return;
   if (status.status === 'rejected') throw new CliError(`PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`, 1, 'rejected');
@@ -359,20 +349,11 @@ export async function approveForUnattendedRun(ctx: CliContext, store: Store, prd
  * Ctrl-C → emergency stop; resolves with its outcome when it ends. Wire it as
  * createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery }).
  */
-export async function continueFromRecovery(store: Store, result: SessionRecoveryResult, ctx: CliContext): Promise<SessionOutcome> {
-  const dataDir = resolveDataDir(ctx.env);
-  const log = (l: string) => {
-    if (ctx.env.WAVE_DEBUG) ctx.info(l);
-  };
-  let bus: EventBus;
-  try {
-    bus = await createEventBus({ redisUrl: ctx.env.REDIS_URL || undefined, keyPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined, store, log });
-  } catch (e) {
-    throw new CliError(`Cannot start the event bus: ${(e as Error).message}`, 1, 'bus_unavailable');
-  }
-  const actor = cliActor(ctx.env);
+export async function continueFromRecovery(core: CoreServices, result: SessionRecoveryResult, ctx: CliContext): Promise<SessionOutcome> {
+  await cliBus(core);
+  const actor = ctx.settings.actor;
   const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
-  const orchestrator = new Orchestrator({ store, bus, hub: renderer, dataDir, env: ctx.env, log });
+  const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
   let signalled = false;
   let sessionId: string | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -396,6 +377,5 @@ export async function continueFromRecovery(store: Store, result: SessionRecovery
     process.off('SIGTERM', onSignal);
     renderer.end();
     await orchestrator.dispose();
-    await bus.close().catch(() => undefined);
   }
 }

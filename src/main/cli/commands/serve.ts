@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { openAppCore } from '../../core/open-app-core';
 import { startBridgeServer } from '../../server/bridge-server';
-import { resolveDataDir } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { packageVersion } from '../version';
 
@@ -17,15 +16,15 @@ export const serveCommand: CliCommand = {
     static: { type: 'string' },
   },
   async run(ctx, args) {
-    const portText = (args.values.port as string | undefined) ?? ctx.env.WAVE_PORT ?? '0';
+    const portText = (args.values.port as string | undefined) ?? ctx.settings.port ?? '0';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new CliError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`, EXIT_USAGE, 'usage');
     }
-    const staticDir = (args.values.static as string | undefined) ?? ctx.env.WAVE_RENDERER_DIR ?? DEFAULT_STATIC;
-    const dataDir = resolveDataDir(ctx.env);
+    const staticDir = (args.values.static as string | undefined) ?? ctx.settings.rendererDir ?? DEFAULT_STATIC;
+    const dataDir = ctx.settings.dataDir;
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
-    const core = await openAppCore({ version: packageVersion(), dataDir, env: ctx.env, log });
+    const core = await openAppCore({ version: packageVersion(), settings: ctx.settings, log });
     let server;
     try {
       server = await startBridgeServer({ core, staticDir, port, log });

@@ -50,7 +50,7 @@ export const signalCommand: CliCommand = {
       source: `cli:${hostname()}`,
     } as EventDraft;
 
-    const redisUrl = ctx.env.REDIS_URL?.trim();
+    const redisUrl = ctx.settings.redisUrl;
     if (!redisUrl) {
       throw new CliError(
         'wave signal publishes through the Redis of the running session, but REDIS_URL is not set. ' +
@@ -60,7 +60,7 @@ export const signalCommand: CliCommand = {
       );
     }
     try {
-      const ack = await publishRemote({ redisUrl, keyPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined, source: 'cli' }, draft);
+      const ack = await publishRemote({ redisUrl, keyPrefix: ctx.settings.redisPrefix, source: 'cli' }, draft);
       const label = ack.type === 'signal' ? `signal ${(draft as { signal: string }).signal}` : ack.type;
       ctx.output({ published: ack }, () => `Published ${label} to session ${ack.session}${ack.story ? ` story ${ack.story}` : ''} (seq ${ack.seq}, id ${ack.id}).`);
       return 0;

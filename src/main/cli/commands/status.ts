@@ -1,7 +1,7 @@
-import { ControlFiles, SessionViewReader, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
+import { ControlFiles, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
 import type { SessionSummary } from '../../../shared/ipc';
-import { openStore, resolveDataDir, StoreLockedError, type Store } from '../../store';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { openCliCore } from '../core-runtime';
 import { renderOutcome } from './run';
 
 interface SessionListItem {
@@ -38,16 +38,6 @@ function renderList(items: SessionListItem[], note: string | null): string {
   ].join('\n');
 }
 
-/** Opens the store, or returns null when the embedded one is held by a running session's process. */
-async function tryOpenStore(ctx: CliContext, dataDir: string): Promise<Store | null> {
-  try {
-    return await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
-  } catch (e) {
-    if (e instanceof StoreLockedError) return null;
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
-  }
-}
-
 export const statusCommand: CliCommand = {
   name: 'status',
   summary: 'Show the sessions, or one session with every story, its gate, attempts, cost and merge SHA',
@@ -60,9 +50,10 @@ export const statusCommand: CliCommand = {
   async run(ctx, args) {
     const [sessionId, ...extra] = args.positionals;
     if (extra.length) throw new CliError(`wave status takes at most one session id.\nUsage: ${statusCommand.usage}`, EXIT_USAGE, 'usage');
-    const dataDir = resolveDataDir(ctx.env);
-    const store = await tryOpenStore(ctx, dataDir);
-    if (!store) {
+    const dataDir = ctx.settings.dataDir;
+    // Null when the embedded database is held by a running session's process.
+    const core = await openCliCore(ctx, { locked: 'return-null' });
+    if (!core) {
       // The embedded database is held by the process running the session: read what it publishes.
       const control = new ControlFiles(dataDir);
       const regs = control.registrations();
@@ -81,7 +72,7 @@ export const statusCommand: CliCommand = {
       return 0;
     }
     try {
-      const reader = new SessionViewReader(store.db);
+      const reader = core.views;
       if (sessionId) {
         const view = await reader.sessionView(sessionId, null, () => null);
         if (!view) throw new CliError(`Session ${sessionId} does not exist. List the sessions with: wave status`, 1, 'not_found');
@@ -93,7 +84,7 @@ export const statusCommand: CliCommand = {
       ctx.output({ sessions: items }, () => renderList(items, null));
       return 0;
     } finally {
-      await store.close();
+      await core.close();
     }
   },
 };

@@ -1,9 +1,8 @@
-import { inArray } from 'drizzle-orm';
-import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
-import { openStore, resolveDataDir, sessions, StoreLockedError, type Store } from '../../store';
+import type { CoreServices } from '../../core/services';
+import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { cliActor } from './import';
+import { openCliCore } from '../core-runtime';
 import { orchestratorToCli } from './run';
 
 function toJson(r: RemoteStopResult) {
@@ -30,20 +29,16 @@ export const stopCommand: CliCommand = {
     const [sessionArg, ...extra] = args.positionals;
     if (extra.length) throw new CliError(`wave stop takes at most one session id.\nUsage: ${stopCommand.usage}`, EXIT_USAGE, 'usage');
     const reason = (args.values.reason as string | undefined)?.trim() || 'wave stop';
-    const by = cliActor(ctx.env);
-    const dataDir = resolveDataDir(ctx.env);
-    let store: Store | null = null;
-    try {
-      store = await openStore({ dataDir, databaseUrl: ctx.env.DATABASE_URL || undefined, env: ctx.env, log: (l) => ctx.env.WAVE_DEBUG && ctx.info(l) });
-    } catch (e) {
-      // The embedded database is held by the very process we want to stop: go through the data dir.
-      if (!(e instanceof StoreLockedError)) throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
-    }
+    const by = ctx.settings.actor;
+    const dataDir = ctx.settings.dataDir;
+    // Null when the embedded database is held by the very process we want to stop: go through the data dir.
+    const core: CoreServices | null = await openCliCore(ctx, { locked: 'return-null' });
+    const store = core?.store ?? null;
     try {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
-      else if (store) {
-        ids = (await store.db.select({ id: sessions.id }).from(sessions).where(inArray(sessions.status, [...ACTIVE_SESSION_STATUSES]))).map((r) => r.id);
+      else if (core) {
+        ids = await core.repos.sessions.idsWithStatus(ACTIVE_SESSION_STATUSES);
       } else {
         ids = new ControlFiles(dataDir).registrations().map((r) => r.sessionId);
       }
@@ -58,8 +53,8 @@ export const stopCommand: CliCommand = {
             sessionId,
             reason,
             by,
-            redisUrl: ctx.env.REDIS_URL || undefined,
-            redisPrefix: ctx.env.WAVE_REDIS_PREFIX || undefined,
+            redisUrl: ctx.settings.redisUrl,
+            redisPrefix: ctx.settings.redisPrefix,
             log: (l) => ctx.info(l),
           }).catch(orchestratorToCli),
         );
@@ -68,7 +63,7 @@ export const stopCommand: CliCommand = {
       ctx.output(json, () => results.map((r) => `${r.message}${r.aliveAfter > 0 ? ' Check them with ps and kill them by hand.' : ` Resume it with: wave resume ${r.sessionId}`}`).join('\n'));
       return results.some((r) => r.aliveAfter > 0) ? 1 : 0;
     } finally {
-      await store?.close();
+      await core?.close();
     }
   },
 };

@@ -1,10 +1,10 @@
 import type { PrdDetail, PrdSummary } from '../../../shared/ipc';
-import { isDoneStory } from '../../../shared/status';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import { PrdActionError, PrdService, type PrdView } from '../prd';
 import type { Prd, Store } from '../../store';
-import { storyRuns } from '../../store';
+import { repositories } from '../../store/repos';
+import { forecastFromRuns } from '../prd/forecast';
 import type { DomainHandlers } from './types';
 
 export function toPrdSummary(prd: Prd): PrdSummary {
@@ -15,23 +15,6 @@ export function toPrdSummary(prd: Prd): PrdSummary {
     contentHash: prd.contentHash,
     storyCount: prd.storyIds.length,
     updatedAt: prd.updatedAt.toISOString(),
-  };
-}
-
-/** A plain forecast from this store's finished story runs: average cost and duration per story. */
-async function forecastFor(store: Store, storyCount: number, waves: string[][], concurrency: number): Promise<PrdDetail['forecast']> {
-  const runs = await store.db.select({ cost: storyRuns.costUsd, started: storyRuns.startedAt, ended: storyRuns.endedAt, status: storyRuns.status }).from(storyRuns);
-  const done = runs.filter((r) => r.ended && r.started && isDoneStory(r.status));
-  if (done.length === 0) {
-    return { costUsd: null, minutes: null, basis: 'No finished story runs yet to forecast from; the first session sets the baseline.' };
-  }
-  const avgCost = done.reduce((s, r) => s + Number(r.cost ?? 0), 0) / done.length;
-  const avgMin = done.reduce((s, r) => s + (r.ended!.getTime() - r.started!.getTime()), 0) / done.length / 60_000;
-  const minutes = waves.reduce((s, w) => s + Math.ceil(w.length / Math.max(1, concurrency)) * avgMin, 0);
-  return {
-    costUsd: Math.round(avgCost * storyCount * 100) / 100,
-    minutes: Math.round(minutes * 10) / 10,
-    basis: `Average of ${done.length} finished story run${done.length === 1 ? '' : 's'}: $${avgCost.toFixed(2)} and ${avgMin.toFixed(1)} min per story, ${concurrency} in parallel.`,
   };
 }
 
@@ -59,7 +42,7 @@ export async function toPrdDetail(store: Store, view: PrdView, concurrency: numb
       ...view.plan.errors.map((e) => `${e.message} ${e.suggestion}`),
       ...view.plan.warnings.map((w) => `${w.message} ${w.suggestion}`),
     ],
-    forecast: await forecastFor(store, view.stories.length, view.plan.waves.map((w) => w.storyIds), concurrency),
+    forecast: forecastFromRuns(await repositories(store).storyRuns.timings(), view.stories.length, view.plan.waves.map((w) => w.storyIds), concurrency),
   };
 }
 

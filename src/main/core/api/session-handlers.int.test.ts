@@ -6,6 +6,7 @@ import { DisposableMap } from '../../../shared/lifecycle';
 import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
 import { SettingsStore } from '../settings/settings-store';
+import { resolveSettings } from '../settings/wave-settings';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { createScenario, importAndApprove, type Scenario, type StorySpec } from '../../../../test/orchestrator/scenario';
@@ -29,14 +30,13 @@ beforeAll(async () => {
   bus = await createEventBus({ store: ts.store });
   hub = new EventHub();
   hub.subscribe((e) => void seen.push(e));
-  settings = new SettingsStore(ts.dataDir, {});
+  settings = new SettingsStore(ts.dataDir);
   services = await createSessionServices({
     store: ts.store,
     bus,
     hub,
     settings,
-    dataDir: ts.dataDir,
-    env: { ...process.env, WAVE_USER: 'ui-lead' },
+    wave: { ...resolveSettings({ ...process.env, WAVE_USER: 'ui-lead' }), dataDir: ts.dataDir },
     log: () => undefined,
     orchestrator: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
   });

@@ -1,10 +1,7 @@
-import os from 'node:os';
-import { and, asc, desc, eq, inArray, isNotNull, notInArray } from 'drizzle-orm';
 import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
-import { GATE_IDS } from '../../../shared/ipc';
 import { SETTLED_STORY_STATUSES } from '../../../shared/status';
-import { gateRuns, latencyStats, sessions, storyRuns, usage } from '../../store';
 import type { Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { toInterruptedSession } from '../checkpointer';
 import type { EventBus } from '../events';
 import {
@@ -16,9 +13,12 @@ import {
   type OrchestratorOptions,
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
+import { storyDiff } from '../review/story-diff';
+import { EMPTY_METRICS, latencySeries, sessionUsageMetrics } from '../metrics/session-metrics';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
+import type { WaveSettings } from '../settings/wave-settings';
 import type { DomainHandlers, SnapshotParts } from './types';
 
 export interface SessionServiceDeps {
@@ -26,8 +26,8 @@ export interface SessionServiceDeps {
   bus: EventBus;
   hub: EventHub;
   settings: SettingsStore;
-  dataDir: string;
-  env: NodeJS.ProcessEnv;
+  /** Data dir, Redis, actor and the environment agents are granted from. */
+  wave: WaveSettings;
   log: (line: string) => void;
   /** Orchestrator tuning (tests: agent environment, short timeouts). */
   orchestrator?: OrchestratorOptions;
@@ -41,14 +41,6 @@ export interface SessionServices {
   /** The orchestrator behind the handlers (the CLI and tests drive it directly). */
   orchestrator: Orchestrator;
   close(): Promise<void>;
-}
-
-function actorOf(env: NodeJS.ProcessEnv): string {
-  try {
-    return env.WAVE_USER || env.USER || os.userInfo().username || 'lead';
-  } catch {
-    return 'lead';
-  }
 }
 
 function toAppError(e: unknown): never {
@@ -74,7 +66,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       return envelope;
     },
   };
-  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.dataDir, env: deps.env, log: deps.log, options: deps.orchestrator });
+  const repos = repositories(deps.store);
+  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.wave.dataDir, env: deps.wave.env, log: deps.log, options: deps.orchestrator });
   const views = orchestrator.views;
   const live = (id: string) => orchestrator.liveFacts(id);
   const progress = (id: string) => orchestrator.progressOf(id);
@@ -84,16 +77,11 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
     const seen = new Set(crashed.map((c) => c.sessionId));
     // Stopped and paused sessions can be continued as well; the crash finding does not list them.
-    const halted = (await deps.store.db.select().from(sessions).where(inArray(sessions.status, ['stopped', 'paused'])).orderBy(desc(sessions.createdAt)).limit(50)).filter(
-      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+    const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter((s) => !seen.has(s.id) && !orchestrator.isRunning(s.id));
+    const runs = await repos.storyRuns.ofSessionsExcept(
+      halted.map((s) => s.id),
+      SETTLED_STORY_STATUSES,
     );
-    const runs = halted.length
-      ? await deps.store.db
-          .select()
-          .from(storyRuns)
-          .where(and(inArray(storyRuns.sessionId, halted.map((s) => s.id)), notInArray(storyRuns.status, [...SETTLED_STORY_STATUSES])))
-          .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId))
-      : [];
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
     const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
     for (const s of halted) out.push(toInterruptedView(toInterruptedSession(s, runs, s.stopReason ?? s.status, s.endedAt), names.get(s.projectId) ?? s.projectId));
@@ -114,7 +102,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   }
 
   async function summary(sessionId: string): Promise<SessionSummary> {
-    const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const row = await repos.sessions.byId(sessionId);
     if (!row) throw new AppError('not_found', `Session ${sessionId} does not exist.`);
     return (await views.summaries([row], live))[0]!;
   }
@@ -122,61 +110,18 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   async function currentSessionId(): Promise<string | null> {
     const running = orchestrator.runningSessionIds();
     if (running.length) return running[0]!;
-    const [latest] = await deps.store.db.select({ id: sessions.id }).from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(1);
-    return latest?.id ?? null;
+    return repos.sessions.latestId();
   }
 
   async function metrics(sessionId: string | null): Promise<MetricsView> {
-    const empty: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
-    const latencyRows = await deps.store.db.select().from(latencyStats).where(eq(latencyStats.eventType, '*')).orderBy(desc(latencyStats.windowStart)).limit(300);
-    const points = new Map<string, MetricsView['latency'][number]>();
-    for (const r of latencyRows.reverse()) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
-    for (const p of deps.bus.latencySnapshot().series) {
-      if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
-    }
-    const latency = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
-    if (!sessionId) return { ...empty, latency };
-    const [rows, gates] = await Promise.all([
-      deps.store.db.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)),
-      deps.store.db
-        .select({ gate: gateRuns.gate, durationMs: gateRuns.durationMs })
-        .from(gateRuns)
-        .where(and(eq(gateRuns.sessionId, sessionId), isNotNull(gateRuns.durationMs)))
-        .orderBy(asc(gateRuns.id)),
-    ]);
-    let total = 0;
-    const cumulativeCost = rows.map((r) => {
-      total += Number(r.costUsd ?? 0);
-      return { at: r.createdAt.toISOString(), usd: Math.round(total * 1e6) / 1e6 };
-    });
-    const sumBy = (key: (r: (typeof rows)[number]) => string) => {
-      const m = new Map<string, number>();
-      for (const r of rows) m.set(key(r), (m.get(key(r)) ?? 0) + Number(r.costUsd ?? 0));
-      return [...m].map(([k, usd]) => ({ key: k, usd: Math.round(usd * 1e6) / 1e6 })).sort((a, b) => b.usd - a.usd);
-    };
-    const tokens = new Map<string, MetricsView['tokens'][number]>();
-    for (const r of rows) {
-      const t = tokens.get(r.model) ?? { key: r.model, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-      t.input += r.inputTokens;
-      t.output += r.outputTokens;
-      t.cacheRead += r.cacheReadTokens;
-      t.cacheWrite += r.cacheWriteTokens;
-      tokens.set(r.model, t);
-    }
-    const durations = new Map<string, number[]>();
-    for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
-    return {
-      latency,
-      eventRate: orchestrator.eventRate(sessionId),
-      cumulativeCost,
-      costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
-      tokens: [...tokens.values()],
-      gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
-    };
+    const latency = latencySeries(await repos.latency.recent('*', 300), deps.bus.latencySnapshot().series);
+    if (!sessionId) return { ...EMPTY_METRICS, latency };
+    const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
+    return { latency, eventRate: orchestrator.eventRate(sessionId), ...sessionUsageMetrics(rows, gates) };
   }
 
   async function gateRun(gateRunId: number) {
-    const [row] = await deps.store.db.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId));
+    const row = await repos.gateRuns.logOf(gateRunId);
     if (!row) throw new AppError('not_found', `Gate run ${gateRunId} does not exist.`);
     return row;
   }
@@ -197,14 +142,14 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           budgetUsd: req.budgetUsd ?? s.budgetUsd,
           concurrency: req.concurrency ?? s.concurrency,
           agentPreset: s.agentPreset,
-          actor: actorOf(deps.env),
+          actor: deps.wave.actor,
           projectPath: s.projectPath,
         })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
     'session.stop': async (req) => {
-      const by = actorOf(deps.env);
+      const by = deps.wave.actor;
       const reason = req.reason?.trim() || 'STOP pressed';
       const mine = req.sessionId ? (orchestrator.isRunning(req.sessionId) ? [req.sessionId] : []) : orchestrator.runningSessionIds();
       if (mine.length > 0) {
@@ -219,37 +164,38 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       // Driven by another process (wave run in a terminal): reach it through the store, Redis and the data dir.
       const r = await requestSessionStop({
         store: deps.store,
-        dataDir: deps.dataDir,
+        dataDir: deps.wave.dataDir,
         sessionId: req.sessionId,
         reason,
         by,
-        redisUrl: deps.env.REDIS_URL || undefined,
-        redisPrefix: deps.env.WAVE_REDIS_PREFIX || undefined,
+        redisUrl: deps.wave.redisUrl,
+        redisPrefix: deps.wave.redisPrefix,
         log: deps.log,
       }).catch(toAppError);
       return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
     },
     'session.resume': async (req) => {
-      const [row] = await deps.store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+      const row = await repos.sessions.byId(req.sessionId);
       if (!row) throw new AppError('not_found', `Session ${req.sessionId} does not exist.`);
       const s = await deps.settings.read();
       // A session paused by its budget continues with the budget now in Settings, if that is larger.
       const raise = row.status === 'paused' && row.budgetUsd !== null && (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
       const handle = await orchestrator
-        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: actorOf(deps.env), ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
+        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: deps.wave.actor, ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.overrideDomain': async (req) => {
-      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: actorOf(deps.env) }).catch(toAppError);
+      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: deps.wave.actor }).catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.approveMerge': async (req) => {
       const { handle } = await orchestrator
-        .approveMerge(req.sessionId, req.storyId, { actor: actorOf(deps.env), headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
+        .approveMerge(req.sessionId, req.storyId, { actor: deps.wave.actor, headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
+    'story.diff': (req) => storyDiff(deps.store, req).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
       (await deps.bus.listDeadLetters({ limit: req.limit ?? 100 })).map((d) => ({

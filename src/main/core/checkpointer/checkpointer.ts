@@ -1,14 +1,5 @@
-import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import {
-  checkpoints,
-  storyRuns,
-  type Checkpoint,
-  type GateId,
-  type GateRunStatus,
-  type StoryRunStatus,
-} from '../../store/schema';
-import { CommitOutcomeUnknownError } from '../../store/errors';
-import type { Store, WaveQueryable, WaveTx } from '../../store/store';
+import { CommitOutcomeUnknownError, type Checkpoint, type GateId, type GateRunStatus, type Store, type StoryRunStatus, type WaveQueryable } from '../../store';
+import { repositories, type CheckpointWithStory, type GateRecordWrite, type RecordedGateRow, type Repos, type StoreRepos, type StoryRunSnapshot } from '../../store/repos';
 import { canonicalJson, sha256Hex, verifyState, type CheckpointState } from './checkpoint-state';
 import { CorruptCheckpointError, RecoveryError, type CheckpointProblem } from './errors';
 import { DEFAULT_PIPELINE, gateIndex, nextGate as nextGateOf } from './gates';
@@ -125,11 +116,13 @@ export class Checkpointer {
   readonly pipeline: readonly GateId[];
   /** Per story run, what this Checkpointer last wrote: lets recordGate skip reading it back. */
   private readonly snapshots = new Map<string, StoryRunSnapshot>();
+  private readonly repos: StoreRepos;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly options: CheckpointerOptions = {},
   ) {
+    this.repos = repositories(store);
     this.retain = Math.max(1, Math.floor(options.retain ?? DEFAULT_RETAIN));
     this.pipeline = options.pipeline ?? DEFAULT_PIPELINE;
   }
@@ -141,24 +134,10 @@ export class Checkpointer {
   async startGate(input: StartGateInput): Promise<{ gateRunId: number }> {
     gateIndex(input.gate, this.pipeline);
     const startedAt = input.startedAt ?? new Date();
-    const rows = await this.store.execute<SnapshotRow & { gate_run_id: unknown }>(sql`
-      with sr as (
-        update story_runs set status = 'running', current_gate = ${input.gate}::text, attempts = ${input.attempt}::int,
-          started_at = coalesce(started_at, ${startedAt.toISOString()}::timestamptz), ended_at = null, updated_at = now()
-        where id = ${input.storyRunId}::text
-        returning ${SNAPSHOT_COLUMNS}
-      ),
-      gr as (
-        insert into gate_runs (story_run_id, session_id, gate, attempt, status, epoch, started_at, log_path)
-        select sr.id, sr.session_id, ${input.gate}::text, ${input.attempt}::int, 'running', sr.epoch, ${startedAt.toISOString()}::timestamptz, ${input.logPath ?? null}::text
-        from sr
-        returning id
-      )
-      select gr.id as gate_run_id, sr.* from gr, sr`);
-    const row = rows[0];
-    if (!row) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; ${input.gate} was not started.`, 'not_found');
-    const gateRunId = Number(row.gate_run_id);
-    this.snapshots.set(input.storyRunId, { ...snapshotOf(row), openGateRun: { id: gateRunId, attempt: input.attempt, startedAt } });
+    const started = await this.repos.checkpoints.startGate({ storyRunId: input.storyRunId, gate: input.gate, attempt: input.attempt, startedAt, logPath: input.logPath ?? null });
+    if (!started) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; ${input.gate} was not started.`, 'not_found');
+    const { gateRunId } = started;
+    this.snapshots.set(input.storyRunId, { ...started.snap, openGateRun: { id: gateRunId, attempt: input.attempt, startedAt } });
     return { gateRunId };
   }
 
@@ -183,7 +162,7 @@ export class Checkpointer {
       const plan = this.planGate(input, data, snap);
       const recorded = await this.settle(
         () => plan,
-        () => this.store.execute<RecordRow>(plan.statement),
+        () => this.repos.checkpoints.recordGate(plan.write),
       );
       if (recorded) return recorded;
       this.snapshots.delete(input.storyRunId);
@@ -193,12 +172,12 @@ export class Checkpointer {
       const recorded = await this.settle(
         () => plan,
         () =>
-          this.store.transaction(async (tx) => {
+          this.repos.transaction(async (tx) => {
             const snapNow = await this.lockSnapshot(tx, input);
             plan = this.planGate(input, data, snapNow);
-            const rows = rowsOf<RecordRow>(await tx.execute(plan.statement));
-            if (!rows[0]) throw new Error(`Recording ${input.gate} of story ${snapNow.storyId} wrote nothing although its story run was locked; nothing was recorded.`);
-            return rows;
+            const row = await tx.checkpoints.recordGate(plan.write);
+            if (!row) throw new Error(`Recording ${input.gate} of story ${snapNow.storyId} wrote nothing although its story run was locked; nothing was recorded.`);
+            return row;
           }),
       );
       if (recorded) return recorded;
@@ -211,22 +190,14 @@ export class Checkpointer {
    * Runs a planned write; if the connection broke after it was sent, looks (once the store
    * is back) for the checkpoint it would have written, so the answer is never a guess.
    */
-  private async settle(planOf: () => GatePlan | null, write: () => Promise<RecordRow[]>): Promise<RecordedGate | null> {
+  private async settle(planOf: () => GatePlan | null, write: () => Promise<RecordedGateRow | null>): Promise<RecordedGate | null> {
     try {
-      const rows = await write();
-      return this.finish(planOf()!, rows[0]);
+      const row = await write();
+      return this.finish(planOf()!, row);
     } catch (e) {
       const plan = planOf();
       if (!(e instanceof CommitOutcomeUnknownError) || !plan) throw e;
-      const found = await this.store.transaction(async (tx) => {
-        const r = rowsOf<RecordRow>(
-          await tx.execute(sql`
-            select c.gate_run_id, c.id as checkpoint_id, c.created_at, 0 as pruned from checkpoints c
-            where c.story_run_id = ${plan.snap.id}::text and c.state_hash = ${plan.stateHash}::text and c.id > ${plan.snap.lastCheckpointId}::bigint
-            order by c.id desc limit 1`),
-        );
-        return r[0];
-      });
+      const found = await this.repos.transaction((tx) => tx.checkpoints.findRecorded(plan.snap.id, plan.stateHash, plan.snap.lastCheckpointId));
       // Committed after all: acknowledge it. Not there: it was not written; the caller's
       // fallback writes it now.
       this.options.log?.(
@@ -237,9 +208,9 @@ export class Checkpointer {
     }
   }
 
-  private finish(plan: GatePlan, row: RecordRow | undefined): RecordedGate | null {
+  private finish(plan: GatePlan, row: RecordedGateRow | null): RecordedGate | null {
     if (!row) return null;
-    const checkpointId = Number(row.checkpoint_id);
+    const { checkpointId } = row;
     const { state } = plan;
     if (plan.terminal) {
       this.snapshots.delete(plan.snap.id);
@@ -257,28 +228,20 @@ export class Checkpointer {
     }
     return {
       checkpointId,
-      gateRunId: Number(row.gate_run_id),
+      gateRunId: row.gateRunId,
       stateHash: plan.stateHash,
       state: JSON.parse(plan.json) as CheckpointState,
-      createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
-      pruned: Number(row.pruned),
+      createdAt: row.createdAt,
+      pruned: row.pruned,
     };
   }
 
   /** Locks the story run (serialising with recovery) and reads what the state is built from. */
-  private async lockSnapshot(tx: WaveTx, input: GateResultInput): Promise<StoryRunSnapshot> {
+  private async lockSnapshot(tx: Repos, input: GateResultInput): Promise<StoryRunSnapshot> {
     const gid = input.gateRunId;
-    const rows = rowsOf<SnapshotRow & { gr_attempt: unknown; gr_started_ms: unknown }>(
-      await tx.execute(sql`
-        select ${SNAPSHOT_COLUMNS},
-          ${gid !== undefined ? sql`(select g.attempt from gate_runs g where g.id = ${gid}::bigint and g.story_run_id = story_runs.id)` : sql`null`} as gr_attempt,
-          ${gid !== undefined ? sql`(select (extract(epoch from g.started_at) * 1000)::float8 from gate_runs g where g.id = ${gid}::bigint and g.story_run_id = story_runs.id)` : sql`null`} as gr_started_ms
-        from story_runs where id = ${input.storyRunId}::text
-        for update`),
-    );
-    const row = rows[0];
-    if (!row) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; nothing was recorded.`, 'not_found');
-    const snap = snapshotOf(row);
+    const locked = await tx.checkpoints.lockSnapshot(input.storyRunId, gid);
+    if (!locked) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; nothing was recorded.`, 'not_found');
+    const { snap } = locked;
     if (input.expectedEpoch !== undefined && input.expectedEpoch !== snap.epoch) {
       throw new RecoveryError(
         `Story ${snap.storyId} of session ${snap.sessionId} was restarted (epoch ${snap.epoch}, caller had ${input.expectedEpoch}); the result of ${input.gate} was not recorded.`,
@@ -286,15 +249,15 @@ export class Checkpointer {
       );
     }
     if (gid !== undefined) {
-      if (row.gr_attempt === null || row.gr_attempt === undefined) {
+      if (!locked.gateRun) {
         throw new RecoveryError(`Gate run ${gid} does not belong to story ${snap.storyId} of session ${snap.sessionId}; nothing was recorded.`, 'not_found');
       }
-      snap.openGateRun = { id: gid, attempt: Number(row.gr_attempt), startedAt: new Date(Number(row.gr_started_ms)) };
+      snap.openGateRun = { id: gid, attempt: locked.gateRun.attempt, startedAt: new Date(locked.gateRun.startedMs) };
     }
     return snap;
   }
 
-  /** Builds the state and the single statement that records it, guarded by the snapshot. */
+  /** Builds the state and the single write that records it, guarded by the snapshot. */
   private planGate(input: GateResultInput, data: Record<string, unknown>, snap: StoryRunSnapshot): GatePlan {
     const completed = input.status !== 'failed';
     const endedAt = input.endedAt ?? new Date();
@@ -334,104 +297,58 @@ export class Checkpointer {
     const json = canonicalJson(state);
     const stateHash = sha256Hex(json);
 
-    const ended = endedAt.toISOString();
-    const detail = input.detail === undefined || input.detail === null ? null : JSON.stringify(input.detail);
     const terminal = isFinalStory(status);
-    const optional = (column: string, value: string | null | undefined) => (value !== undefined ? sql`, ${sql.raw(column)} = ${value}::text` : sql``);
-    // The statement applies only while the story run still holds what the state was built from.
-    const guard = sql`id = ${snap.id}::text and epoch = ${snap.epoch}::int and cost_usd = ${snap.costUsd}::numeric
-      and last_passed_gate is not distinct from ${snap.lastPassedGate}::text and branch is not distinct from ${snap.branch}::text
-      and worktree_path is not distinct from ${snap.worktreePath}::text and base_sha is not distinct from ${snap.baseSha}::text`;
-    const gateRunWrite = open
-      ? sql`update gate_runs set
-            status = ${input.status}::text, ended_at = ${ended}::timestamptz, duration_ms = ${durationMs}::int,
-            input_tokens = ${input.inputTokens ?? 0}::int, output_tokens = ${input.outputTokens ?? 0}::int, cost_usd = ${cost}::numeric,
-            log_path = ${input.logPath !== undefined ? sql`${input.logPath}::text` : sql`log_path`}, detail = ${detail}::jsonb, attempt = ${attempt}::int
-          where id = ${open.id}::bigint and story_run_id = ${snap.id}::text and exists (select 1 from progress)
-          returning id`
-      : sql`insert into gate_runs
-            (story_run_id, session_id, gate, attempt, status, epoch, started_at, ended_at, duration_ms, input_tokens, output_tokens, cost_usd, log_path, detail)
-          select ${snap.id}::text, ${snap.sessionId}::text, ${input.gate}::text, ${attempt}::int, ${input.status}::text, ${snap.epoch}::int,
-            ${startedAt.toISOString()}::timestamptz, ${ended}::timestamptz, ${durationMs}::int,
-            ${input.inputTokens ?? 0}::int, ${input.outputTokens ?? 0}::int, ${cost}::numeric, ${input.logPath ?? null}::text, ${detail}::jsonb
-          from progress
-          returning id`;
-
-    // Retention sees the rows as they were before this statement: it keeps the newest
-    // retain-1 older checkpoints (the new one makes retain) and, for the current epoch, the
-    // newest completed checkpoint of every gate but the one this checkpoint supersedes.
-    const statement = sql`
-      with progress as (
-        update story_runs set
-          status = ${status}::text, current_gate = ${next ?? input.gate}::text, last_passed_gate = ${lastPassedGate}::text,
-          attempts = ${attempt}::int, cost_usd = ${totalCost}::numeric, branch = ${branch}::text,
-          worktree_path = ${worktreePath}::text, base_sha = ${baseSha}::text
-          ${optional('merge_sha', patch.mergeSha)} ${optional('reason', patch.reason)},
-          ended_at = ${terminal ? sql`${ended}::timestamptz` : sql`null`}, updated_at = now(),
-          started_at = coalesce(started_at, ${startedAt.toISOString()}::timestamptz)
-        where ${guard}
-        returning id
-      ),
-      gr as (${gateRunWrite}),
-      cp as (
-        insert into checkpoints (session_id, story_run_id, gate, gate_run_id, gate_status, epoch, state, state_hash)
-        select ${snap.sessionId}::text, ${snap.id}::text, ${input.gate}::text, gr.id, ${input.status}::text, ${snap.epoch}::int, ${json}::jsonb, ${stateHash}::text
-        from gr
-        returning id, created_at
-      ),
-      pruned as (
-        delete from checkpoints c
-        where c.story_run_id = ${snap.id}::text and exists (select 1 from cp)
-          and c.id not in (select id from checkpoints where story_run_id = ${snap.id}::text order by id desc limit ${this.retain - 1}::int)
-          and c.id not in (
-            select max(id) from checkpoints
-            where story_run_id = ${snap.id}::text and epoch = ${snap.epoch}::int and superseded_at is null
-              and gate_status in ('passed', 'skipped') ${completed ? sql`and gate <> ${input.gate}::text` : sql``}
-            group by gate)
-        returning c.id
-      )
-      select (select id from gr) as gate_run_id, cp.id as checkpoint_id, cp.created_at, (select count(*) from pruned) as pruned
-      from cp`;
-    return { snap, state, json, stateHash, statement, terminal };
+    const write: GateRecordWrite = {
+      snap,
+      gate: input.gate,
+      gateStatus: input.status,
+      completed,
+      runStatus: status,
+      currentGate: next ?? input.gate,
+      lastPassedGate,
+      attempt,
+      totalCostUsd: totalCost,
+      branch,
+      worktreePath,
+      baseSha,
+      mergeSha: patch.mergeSha,
+      reason: patch.reason,
+      terminal,
+      startedAt,
+      endedAt,
+      durationMs,
+      inputTokens: input.inputTokens ?? 0,
+      outputTokens: input.outputTokens ?? 0,
+      costUsd: cost,
+      logPath: input.logPath,
+      detail: input.detail ?? null,
+      openGateRunId: open ? open.id : null,
+      stateJson: json,
+      stateHash,
+      retain: this.retain,
+    };
+    return { snap, state, json, stateHash, write, terminal };
   }
 
   /** The newest live checkpoint of the story run (any gate status); null if none. Throws CorruptCheckpointError. */
-  async loadLatest(storyRunId: string, db: WaveQueryable = this.store.db): Promise<LoadedCheckpoint | null> {
-    const rows = await selectLive(db)
-      .where(eq(checkpoints.storyRunId, storyRunId))
-      .orderBy(desc(checkpoints.id))
-      .limit(1);
-    return rows[0] ? verifyRow(rows[0].cp, rows[0].storyId) : null;
+  async loadLatest(storyRunId: string, db?: WaveQueryable): Promise<LoadedCheckpoint | null> {
+    return verified(await this.repos.on(db).checkpoints.latestLive(storyRunId));
   }
 
   /**
    * The newest completed (passed or skipped) live checkpoint of `gate`: the state to resume
    * from when re-running the gate after it. Null if none. Throws CorruptCheckpointError.
    */
-  async loadByGate(storyRunId: string, gate: GateId, db: WaveQueryable = this.store.db): Promise<LoadedCheckpoint | null> {
-    const rows = await selectLive(db)
-      .where(and(eq(checkpoints.storyRunId, storyRunId), eq(checkpoints.gate, gate), inArray(checkpoints.gateStatus, [...COMPLETED_GATE_STATUSES])))
-      .orderBy(desc(checkpoints.id))
-      .limit(1);
-    return rows[0] ? verifyRow(rows[0].cp, rows[0].storyId) : null;
+  async loadByGate(storyRunId: string, gate: GateId, db?: WaveQueryable): Promise<LoadedCheckpoint | null> {
+    return verified(await this.repos.on(db).checkpoints.latestLive(storyRunId, { gate, statuses: COMPLETED_GATE_STATUSES }));
   }
 
   /** Every story run of the session with the points it can be resumed from (metadata only). */
-  async listRecoveryPoints(sessionId: string, db: WaveQueryable = this.store.db): Promise<StoryRecoveryPoints[]> {
-    const runs = await db.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
+  async listRecoveryPoints(sessionId: string, db?: WaveQueryable): Promise<StoryRecoveryPoints[]> {
+    const q = this.repos.on(db);
+    const runs = await q.storyRuns.ofSession(sessionId);
     if (runs.length === 0) return [];
-    const cps = await db
-      .select({
-        id: checkpoints.id,
-        storyRunId: checkpoints.storyRunId,
-        gate: checkpoints.gate,
-        gateStatus: checkpoints.gateStatus,
-        createdAt: checkpoints.createdAt,
-      })
-      .from(checkpoints)
-      .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
-      .where(and(eq(storyRuns.sessionId, sessionId), isNull(checkpoints.supersededAt)))
-      .orderBy(desc(checkpoints.id));
+    const cps = await q.checkpoints.liveMetaOfSession(sessionId);
     const byRun = new Map<string, typeof cps>();
     for (const c of cps) {
       let list = byRun.get(c.storyRunId);
@@ -474,84 +391,18 @@ export class Checkpointer {
   }
 }
 
-/** What a checkpoint's state is built from, as this Checkpointer last saw it in the story run row. */
-interface StoryRunSnapshot {
-  id: string;
-  sessionId: string;
-  storyId: string;
-  epoch: number;
-  lastPassedGate: GateId | null;
-  branch: string | null;
-  worktreePath: string | null;
-  baseSha: string | null;
-  costUsd: number;
-  /** Newest checkpoint id this Checkpointer knows of (to look for an unacknowledged write). */
-  lastCheckpointId: number;
-  openGateRun: { id: number; attempt: number; startedAt: Date } | null;
-}
-
-interface SnapshotRow {
-  id: string;
-  session_id: string;
-  story_id: string;
-  epoch: unknown;
-  last_passed_gate: string | null;
-  branch: string | null;
-  worktree_path: string | null;
-  base_sha: string | null;
-  cost_usd: unknown;
-  last_checkpoint_id: unknown;
-}
-
-const SNAPSHOT_COLUMNS = sql.raw(
-  'id, session_id, story_id, epoch, last_passed_gate, branch, worktree_path, base_sha, cost_usd, ' +
-    '(select coalesce(max(c.id), 0) from checkpoints c where c.story_run_id = story_runs.id) as last_checkpoint_id',
-);
-
-function snapshotOf(row: SnapshotRow): StoryRunSnapshot {
-  return {
-    id: row.id,
-    sessionId: row.session_id,
-    storyId: row.story_id,
-    epoch: Number(row.epoch),
-    lastPassedGate: row.last_passed_gate as GateId | null,
-    branch: row.branch,
-    worktreePath: row.worktree_path,
-    baseSha: row.base_sha,
-    costUsd: Number(row.cost_usd),
-    lastCheckpointId: Number(row.last_checkpoint_id ?? 0),
-    openGateRun: null,
-  };
-}
-
-interface RecordRow {
-  gate_run_id: unknown;
-  checkpoint_id: unknown;
-  created_at: unknown;
-  pruned: unknown;
-}
-
 interface GatePlan {
   snap: StoryRunSnapshot;
   state: CheckpointState;
   json: string;
   stateHash: string;
-  statement: SQL;
+  write: GateRecordWrite;
   /** The story run ends with this gate: nothing more to cache. */
   terminal: boolean;
 }
 
-function rowsOf<R>(result: unknown): R[] {
-  return ((result as { rows?: R[] }).rows ?? []) as R[];
-}
-
-/** Live = in the story run's current epoch and not rewound past. */
-function selectLive(db: WaveQueryable) {
-  return db
-    .select({ cp: checkpoints, storyId: storyRuns.storyId })
-    .from(checkpoints)
-    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch), isNull(checkpoints.supersededAt)))
-    .$dynamic();
+function verified(row: CheckpointWithStory | null): LoadedCheckpoint | null {
+  return row ? verifyRow(row.cp, row.storyId) : null;
 }
 
 /** Verifies hash and schema; throws CorruptCheckpointError naming session, story and gate. */

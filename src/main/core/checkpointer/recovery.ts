@@ -1,25 +1,12 @@
 import os from 'node:os';
-import { and, asc, eq, inArray, isNull, max, sql, type SQLWrapper } from 'drizzle-orm';
-import {
-  auditLog,
-  checkpoints,
-  gateRuns,
-  sessions,
-  storyRuns,
-  type GateId,
-  type NewAuditEntry,
-  type Session,
-  type SessionStatus,
-  type StoryRun,
-  type StoryRunStatus,
-} from '../../store/schema';
-import type { Store, WaveQueryable, WaveTx } from '../../store/store';
+import type { GateId, NewAuditEntry, Session, SessionStatus, Store, StoryRun, StoryRunStatus, WaveQueryable } from '../../store';
+import { repositories, type CheckpointWithStory, type Repos, type StoreRepos } from '../../store/repos';
 import { RECOVERY_STRATEGIES } from '../../../shared/events';
 import { ACTIVE_SESSION_STATUSES, FAILED_STORY_STATUSES, isFinalStory, UNFINISHED_STORY_STATUSES } from '../../../shared/status';
 import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
 import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
 import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
-import { heartbeatAgeMs, judgeOwner, type LivenessOptions } from './session-lease';
+import { judgeOwner, type LivenessOptions } from './session-lease';
 
 export { RECOVERY_STRATEGIES };
 export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
@@ -144,22 +131,19 @@ export interface RecoveryServiceOptions extends LivenessOptions {
  * stories, in one transaction per session, with an audit trail.
  */
 export class RecoveryService {
+  private readonly repos: StoreRepos;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly options: RecoveryServiceOptions = {},
-  ) {}
+  ) {
+    this.repos = repositories(store);
+  }
 
   /** Sessions in running/stopping/paused whose owner died (same host) or whose heartbeat lease expired. */
-  async findInterrupted(db: WaveQueryable = this.store.db): Promise<InterruptedSession[]> {
-    const rows = await db
-      .select({
-        s: sessions,
-        heartbeatAgeMs,
-        lastCheckpointMs: sql<number | null>`(select (extract(epoch from max(c.created_at)) * 1000)::float8 from checkpoints c where c.session_id = sessions.id)`,
-      })
-      .from(sessions)
-      .where(inArray(sessions.status, [...STARTED_SESSION_STATUSES]))
-      .orderBy(asc(sessions.createdAt));
+  async findInterrupted(db?: WaveQueryable): Promise<InterruptedSession[]> {
+    const q = this.repos.on(db);
+    const rows = await q.sessions.withLiveness(STARTED_SESSION_STATUSES);
     const found: Array<{ s: Session; reason: string; lastCheckpointMs: number | null }> = [];
     for (const r of rows) {
       const v = judgeOwner({ ownerPid: r.s.ownerPid, ownerHost: r.s.ownerHost, heartbeatAgeMs: r.heartbeatAgeMs }, this.options);
@@ -167,7 +151,7 @@ export class RecoveryService {
     }
     if (found.length === 0) return [];
     const ids = found.map((f) => f.s.id);
-    const runs = await db.select().from(storyRuns).where(inArray(storyRuns.sessionId, ids)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
+    const runs = await q.storyRuns.ofSessions(ids);
     return found.map(({ s, reason, lastCheckpointMs }) => toInterruptedSession(s, runs, reason, lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs))));
   }
 
@@ -178,13 +162,13 @@ export class RecoveryService {
    */
   async recoverSession(sessionId: string, opts: RecoverSessionOptions): Promise<SessionRecoveryResult> {
     const actor = opts.actor ?? 'wave';
-    const result = await this.store.transaction((tx) => this.recoverIn(tx, sessionId, opts, actor));
+    const result = await this.repos.transaction((tx) => this.recoverIn(tx, sessionId, opts, actor));
     for (const p of result.problems) this.options.log?.(`recovery: ${describeProblem(p)}`);
     return result;
   }
 
-  private async recoverIn(tx: WaveTx, sessionId: string, opts: RecoverSessionOptions, actor: string): Promise<SessionRecoveryResult> {
-    const [row] = await tx.select({ s: sessions, heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId)).for('update');
+  private async recoverIn(tx: Repos, sessionId: string, opts: RecoverSessionOptions, actor: string): Promise<SessionRecoveryResult> {
+    const row = await tx.sessions.lockWithHeartbeat(sessionId);
     if (!row) throw new RecoveryError(`Session ${sessionId} does not exist. List the sessions that can be resumed with: wave recover --list`, 'not_found');
     const session = row.s;
     const pipeline = pipelineFromConfig(session.config);
@@ -207,7 +191,7 @@ export class RecoveryService {
       }
     }
 
-    const runs = await tx.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)).for('update');
+    const runs = await tx.storyRuns.ofSession(sessionId, { forUpdate: true });
     const only = opts.onlyStories ? new Set(opts.onlyStories) : null;
     for (const id of [...perStory.keys(), ...(only ?? [])]) {
       if (!runs.some((r) => r.storyId === id)) throw new RecoveryError(`Story ${id} is not part of session ${sessionId}.`, 'bad_request');
@@ -246,17 +230,11 @@ export class RecoveryService {
     const pending = plans.some((p) => p.action === 'error' || !isFinalStory(p.statusAfter));
     const statusAfter: SessionStatus = claimer ? 'running' : hasWork || pending ? 'stopped' : 'completed';
     const choiceText = `${defaultChoice.strategy}${defaultChoice.gate ? ` ${defaultChoice.gate}` : ''}`;
-    await tx
-      .update(sessions)
-      .set({
-        status: statusAfter,
-        ownerPid: claimer?.pid ?? null,
-        ownerHost: claimer?.host ?? null,
-        heartbeatAt: claimer ? sql`now()` : null,
-        stopReason: claimer ? null : hasWork || pending ? `recovered with ${choiceText}; ready to continue` : 'recovered: nothing left to run',
-        endedAt: statusAfter === 'completed' ? sql`now()` : null,
-      })
-      .where(eq(sessions.id, sessionId));
+    await tx.sessions.markRecovered(sessionId, {
+      status: statusAfter,
+      claimer: claimer ?? null,
+      stopReason: claimer ? null : hasWork || pending ? `recovered with ${choiceText}; ready to continue` : 'recovered: nothing left to run',
+    });
 
     const audit: NewAuditEntry[] = plans
       .filter((p) => p.action !== 'unchanged')
@@ -296,13 +274,7 @@ export class RecoveryService {
         host: os.hostname(),
       },
     });
-    // One parameter for all rows: a 100-row insert with 600 bound values costs more to
-    // build and bind than the rows do to write.
-    await tx.execute(sql`
-      insert into ${auditLog} (actor, action, subject_type, subject_id, detail)
-      select x.actor, x.action, x.subject_type, x.subject_id, x.detail
-      from jsonb_to_recordset(${JSON.stringify(audit.map((a) => ({ actor: a.actor, action: a.action, subject_type: a.subjectType, subject_id: a.subjectId, detail: a.detail })))}::jsonb)
-        as x(actor text, action text, subject_type text, subject_id text, detail jsonb)`);
+    await tx.audit.appendMany(audit);
 
     return {
       sessionId,
@@ -430,58 +402,27 @@ function resumeFromLast(
 }
 
 /** The newest live checkpoint per story run, verified; problems instead of exceptions. */
-async function loadLatestPerRun(tx: WaveTx, runIds: string[]): Promise<Map<string, Loaded>> {
-  if (runIds.length === 0) return new Map();
-  // Pick the ids on the (story_run_id, id) index first, then read only those states: a
-  // DISTINCT ON over the rows would drag every retained state through the sort.
-  const newest = tx
-    .select({ id: max(checkpoints.id) })
-    .from(checkpoints)
-    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
-    .where(and(inArray(checkpoints.storyRunId, runIds), isNull(checkpoints.supersededAt)))
-    .groupBy(checkpoints.storyRunId);
-  return readVerified(tx, newest);
+async function loadLatestPerRun(tx: Repos, runIds: string[]): Promise<Map<string, Loaded>> {
+  return verifiedByRun(await tx.checkpoints.newestLivePerRun(runIds));
 }
 
 /** The newest live completed checkpoint of the given gate, per story run. */
-async function loadCompletedAt(tx: WaveTx, gates: Map<string, GateId>): Promise<Map<string, Loaded>> {
-  if (gates.size === 0) return new Map();
-  const pairs = [...gates].map(([run, gate]) => sql`(${run}::text, ${gate}::text)`);
-  const newest = tx
-    .select({ id: max(checkpoints.id) })
-    .from(checkpoints)
-    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
-    .where(
-      and(
-        sql`(${checkpoints.storyRunId}, ${checkpoints.gate}) in (${sql.join(pairs, sql`, `)})`,
-        inArray(checkpoints.gateStatus, [...COMPLETED_GATE_STATUSES]),
-        isNull(checkpoints.supersededAt),
-      ),
-    )
-    .groupBy(checkpoints.storyRunId, checkpoints.gate);
-  return readVerified(tx, newest);
+async function loadCompletedAt(tx: Repos, gates: Map<string, GateId>): Promise<Map<string, Loaded>> {
+  return verifiedByRun(await tx.checkpoints.newestLiveAt(gates, COMPLETED_GATE_STATUSES));
 }
 
-async function readVerified(tx: WaveTx, ids: SQLWrapper): Promise<Map<string, Loaded>> {
-  const rows = await tx
-    .select({ cp: checkpoints, storyId: storyRuns.storyId })
-    .from(checkpoints)
-    .innerJoin(storyRuns, eq(storyRuns.id, checkpoints.storyRunId))
-    .where(inArray(checkpoints.id, ids as never));
+function verifiedByRun(rows: CheckpointWithStory[]): Map<string, Loaded> {
   return new Map(rows.map((r) => [r.cp.storyRunId, checkRow(r.cp, r.storyId)]));
 }
 
 /** Writes every plan with a fixed number of statements, whatever the number of stories. */
-async function applyPlans(tx: WaveTx, plans: StoryRecoveryPlan[], runs: StoryRun[]): Promise<void> {
+async function applyPlans(tx: Repos, plans: StoryRecoveryPlan[], runs: StoryRun[]): Promise<void> {
   const acted = plans.filter((p) => p.action !== 'unchanged');
   if (acted.length === 0) return;
   const byId = new Map(runs.map((r) => [r.id, r]));
 
   // Gate runs whose process died stay "running" forever unless closed here.
-  await tx
-    .update(gateRuns)
-    .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
-    .where(and(inArray(gateRuns.storyRunId, acted.map((p) => p.storyRunId)), eq(gateRuns.status, 'running')));
+  await tx.gateRuns.failRunning(acted.map((p) => p.storyRunId));
 
   const values = acted.map((p) => {
     const r = byId.get(p.storyRunId)!;
@@ -496,24 +437,12 @@ async function applyPlans(tx: WaveTx, plans: StoryRecoveryPlan[], runs: StoryRun
       ended: isFinalStory(p.statusAfter),
     };
   });
-  await tx.execute(sql`
-    update story_runs as sr set
-      status = v.status, current_gate = v.current_gate, last_passed_gate = v.last_passed_gate, epoch = v.epoch,
-      attempts = v.attempts, reason = v.reason, ended_at = case when v.ended then now() else null end, updated_at = now()
-    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-      as v(id text, status text, current_gate text, last_passed_gate text, epoch int, attempts int, reason text, ended boolean)
-    where sr.id = v.id`);
+  await tx.storyRuns.applyRecovery(values);
 
   // A rewind hides the checkpoints after its base point, so a later resume_from_last
   // cannot jump forward past the gates that are being re-run.
   const rewinds = acted.filter((p) => p.action === 'resume' && p.strategy === 'resume_from_gate');
-  if (rewinds.length > 0) {
-    const rv = rewinds.map((p) => ({ story_run_id: p.storyRunId, after_id: p.checkpoint?.id ?? 0 }));
-    await tx.execute(sql`
-      update checkpoints as c set superseded_at = now()
-      from jsonb_to_recordset(${JSON.stringify(rv)}::jsonb) as v(story_run_id text, after_id bigint)
-      where c.story_run_id = v.story_run_id and c.id > v.after_id and c.superseded_at is null`);
-  }
+  await tx.checkpoints.supersedeAfter(rewinds.map((p) => ({ storyRunId: p.storyRunId, afterCheckpointId: p.checkpoint?.id ?? 0 })));
 }
 
 function lastPassedAfter(p: StoryRecoveryPlan, r: StoryRun): GateId | null {

@@ -1,4 +1,4 @@
-import type { Store } from '../../store/store';
+import type { Store } from '../../store';
 import { RecoveryService, type RecoverSessionOptions, type RecoveryServiceOptions, type SessionRecoveryResult } from './recovery';
 
 /**

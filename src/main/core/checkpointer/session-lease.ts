@@ -1,9 +1,9 @@
 import os from 'node:os';
-import { eq, sql, and } from 'drizzle-orm';
 import { pidAlive } from '../../store/dir-lock';
 import { describeDbError } from '../../store/db-errors';
-import { sessions, type SessionStatus } from '../../store/schema';
-import type { Store } from '../../store/store';
+import type { SessionStatus } from '../../store/schema';
+import { repositories, type SessionsRepo } from '../../store/repos';
+import type { Store } from '../../store';
 import { RecoveryError } from './errors';
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -42,8 +42,7 @@ export function judgeOwner(f: OwnerFacts, opts: LivenessOptions = {}): OwnerVerd
   return { alive: true };
 }
 
-/** SQL for the heartbeat age in ms by the database clock, so hosts with skewed clocks agree. */
-export const heartbeatAgeMs = sql<number | null>`(extract(epoch from (now() - ${sessions.heartbeatAt})) * 1000)::float8`;
+export { heartbeatAgeMs } from '../../store/repos';
 
 export interface SessionLeaseOptions extends LivenessOptions {
   pid?: number;
@@ -66,7 +65,7 @@ export class SessionLease {
   private beating: Promise<boolean> | null = null;
 
   private constructor(
-    private readonly store: Store,
+    private readonly sessions: SessionsRepo,
     readonly sessionId: string,
     readonly pid: number,
     readonly host: string,
@@ -77,12 +76,9 @@ export class SessionLease {
   static async acquire(store: Store, sessionId: string, opts: SessionLeaseOptions = {}): Promise<SessionLease> {
     const pid = opts.pid ?? process.pid;
     const host = opts.host ?? os.hostname();
-    await store.transaction(async (tx) => {
-      const [row] = await tx
-        .select({ ownerPid: sessions.ownerPid, ownerHost: sessions.ownerHost, heartbeatAgeMs, status: sessions.status })
-        .from(sessions)
-        .where(eq(sessions.id, sessionId))
-        .for('update');
+    const repos = repositories(store);
+    await repos.transaction(async (tx) => {
+      const row = await tx.sessions.lockOwner(sessionId);
       if (!row) throw new RecoveryError(`Session ${sessionId} does not exist.`, 'not_found');
       const mine = row.ownerPid === pid && row.ownerHost === host;
       if (!mine) {
@@ -94,18 +90,9 @@ export class SessionLease {
           );
         }
       }
-      await tx
-        .update(sessions)
-        .set({
-          ownerPid: pid,
-          ownerHost: host,
-          heartbeatAt: sql`now()`,
-          ...(opts.status ? { status: opts.status } : {}),
-          ...(opts.status === 'running' ? { startedAt: sql`coalesce(${sessions.startedAt}, now())`, endedAt: null, stopReason: null } : {}),
-        })
-        .where(eq(sessions.id, sessionId));
+      await tx.sessions.claim(sessionId, pid, host, opts.status);
     });
-    const lease = new SessionLease(store, sessionId, pid, host, opts);
+    const lease = new SessionLease(repos.sessions, sessionId, pid, host, opts);
     lease.timer = setInterval(() => void lease.heartbeat(), opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     lease.timer.unref();
     return lease;
@@ -126,12 +113,8 @@ export class SessionLease {
 
   private async beat(): Promise<boolean> {
     try {
-      const rows = await this.store.db
-        .update(sessions)
-        .set({ heartbeatAt: sql`now()` })
-        .where(and(eq(sessions.id, this.sessionId), eq(sessions.ownerPid, this.pid), eq(sessions.ownerHost, this.host)))
-        .returning({ id: sessions.id });
-      if (rows.length === 0 && !this.released) {
+      const owned = await this.sessions.beat(this.sessionId, this.pid, this.host);
+      if (!owned && !this.released) {
         this.lost = true;
         this.stopTimer();
         const reason = `session ${this.sessionId} was taken over by another process`;
@@ -158,16 +141,7 @@ export class SessionLease {
       this.stopTimer();
       await this.beating?.catch(() => {});
       if (this.lost) return;
-      await this.store.db
-        .update(sessions)
-        .set({
-          ownerPid: null,
-          ownerHost: null,
-          heartbeatAt: null,
-          ...(final?.status ? { status: final.status } : {}),
-          ...(final?.stopReason !== undefined ? { stopReason: final.stopReason } : {}),
-        })
-        .where(and(eq(sessions.id, this.sessionId), eq(sessions.ownerPid, this.pid), eq(sessions.ownerHost, this.host)));
+      await this.sessions.releaseOwner(this.sessionId, this.pid, this.host, final);
     })();
     return this.released;
   }

@@ -29,6 +29,14 @@ describe('wave.config.json', () => {
     expect(r.config!.budgetUsd).toBeNull();
   });
 
+  it('reads the retention of snapshots (backups), with defaults, and refuses a retention of zero', () => {
+    expect(DEFAULT_WAVE_CONFIG.backups).toEqual({ keepDays: 30, keepPerStory: 20 });
+    expect(validateWaveConfigText(JSON.stringify({ backups: { keepDays: 7 } })).config!.backups).toEqual({ keepDays: 7, keepPerStory: 20 });
+    const r = validateWaveConfigText('{\n  "backups": { "keepPerStory": 0 }\n}\n', 'wave.config.json');
+    expect(r.valid).toBe(false);
+    expect(r.errors[0]).toMatchObject({ pointer: '/backups/keepPerStory', line: 2 });
+  });
+
   it('explains a shell string where an argument list is expected', () => {
     const r = validateWaveConfigText('{\n  "qa": {\n    "test": "npm test && npm run lint"\n  }\n}\n', 'wave.config.json');
     expect(r.valid).toBe(false);

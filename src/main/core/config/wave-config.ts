@@ -31,6 +31,8 @@ export interface WaveConfig {
   execution: { max_retries: number; timeout_minutes: number };
   merge: { strategy: 'ff' | 'merge'; requireApproval: boolean };
   worktree: { copy: string[]; setup: string[] | null };
+  /** Snapshots taken before destructive git operations: how long `wave backups --prune` keeps them. */
+  backups: { keepDays: number; keepPerStory: number };
 }
 
 export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfig>({
@@ -43,6 +45,7 @@ export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfi
   execution: { max_retries: 3, timeout_minutes: 60 },
   merge: { strategy: 'merge', requireApproval: false },
   worktree: { copy: [], setup: null },
+  backups: { keepDays: 30, keepPerStory: 20 },
 });
 
 const CONFIG_HINTS: HintTable = {
@@ -55,6 +58,8 @@ const CONFIG_HINTS: HintTable = {
   '/budgetUsd': { what: 'a number of US dollars, e.g. 10 (null for no limit)' },
   '/merge/strategy': { what: '"merge" or "ff"' },
   '/worktree/setup': { what: 'an argument list such as ["npm", "ci"]' },
+  '/backups/keepDays': { what: 'a whole number of days, e.g. 30' },
+  '/backups/keepPerStory': { what: 'a whole number of snapshots per story, e.g. 20' },
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -69,6 +74,7 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
   const execution = obj('execution');
   const merge = obj('merge');
   const worktree = obj('worktree');
+  const backups = obj('backups');
   return {
     targetBranch: (raw.targetBranch as string | undefined) ?? d.targetBranch,
     domains: { ...((raw.domains as Record<string, string[]> | undefined) ?? d.domains) },
@@ -90,6 +96,10 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
     worktree: {
       copy: [...((worktree.copy as string[] | undefined) ?? d.worktree.copy)],
       setup: (worktree.setup as string[] | undefined) ?? d.worktree.setup,
+    },
+    backups: {
+      keepDays: (backups.keepDays as number | undefined) ?? d.backups.keepDays,
+      keepPerStory: (backups.keepPerStory as number | undefined) ?? d.backups.keepPerStory,
     },
   };
 }

@@ -1,14 +1,15 @@
-import { drizzleEventStorePorts, type EventsDb } from './drizzle-ports';
 import { InProcessEventBus } from './in-process-bus';
 import type { LatencyRecorderOptions } from './latency-recorder';
 import { toEventBusLog, type EventBus, type EventBusLogInput, type EventStorePorts } from './ports';
 import { RedisEventBus, type RedisEventBusOptions } from './redis-bus';
+import { storeEventPorts } from './store-ports';
+import type { Store } from '../../store';
 
 export interface CreateEventBusOptions extends Omit<RedisEventBusOptions, 'redisUrl' | 'ports'> {
-  /** Usually process.env.REDIS_URL; absent or empty selects the in-process bus. */
+  /** Usually WaveSettings.redisUrl (REDIS_URL); absent or empty selects the in-process bus. */
   redisUrl?: string | null;
   /** The opened store: its tables become the outbox, dedup, dead letters and latency history. */
-  store?: { db: EventsDb } | null;
+  store?: Store | null;
   /** Overrides individual store ports (tests inject in-memory ones). */
   ports?: Partial<EventStorePorts>;
   log?: EventBusLogInput;
@@ -21,7 +22,7 @@ export interface CreateEventBusOptions extends Omit<RedisEventBusOptions, 'redis
  */
 export async function createEventBus(options: CreateEventBusOptions = {}): Promise<EventBus> {
   const log = toEventBusLog(options.log);
-  const ports: Partial<EventStorePorts> = { ...(options.store ? drizzleEventStorePorts(options.store.db, log) : {}), ...options.ports };
+  const ports: Partial<EventStorePorts> = { ...(options.store ? storeEventPorts(options.store, log) : {}), ...options.ports };
   const redisUrl = options.redisUrl?.trim();
   if (!redisUrl) {
     return new InProcessEventBus({

@@ -1,6 +1,6 @@
 export * from './ports';
 export * from './memory-ports';
-export * from './drizzle-ports';
+export * from './store-ports';
 export * from './latency-recorder';
 export * from './event-codec';
 export * from './in-process-bus';

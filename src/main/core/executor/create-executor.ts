@@ -53,6 +53,7 @@ export async function createExecutor(config: ExecutorConfig): Promise<Executor> 
     setupCommand: config.setupCommand,
     committer: config.committer,
     processGroups: groups,
+    audit: config.audit,
   });
   const runner = new AgentRunner({ groups, prices, graceMs: config.graceMs, redisUrl: config.redisUrl });
   const pool = new ExecutorPool(config.concurrency ?? 4);

@@ -16,13 +16,27 @@ export interface AuditSink {
   record(entry: AuditEntry): Promise<void>;
 }
 
-export interface AuditEntry {
+export type AuditEntry = BoundaryOverrideAudit | BackupAudit;
+
+export interface BoundaryOverrideAudit {
   action: 'domain_boundary_override';
   actor: string;
   reason: string;
   sessionId?: string;
   storyId: string;
   detail: { domain: string; paths: string[]; base: string; head: string };
+  at: string;
+}
+
+/** A snapshot taken before a destructive git operation, a restore of one, or a prune (see backups.ts). */
+export interface BackupAudit {
+  action: 'backup_created' | 'backup_restored' | 'backups_pruned';
+  /** Who or what caused it: a person, `orchestrator`, `reconcile`, `cli`. */
+  actor: string;
+  reason: string;
+  sessionId?: string;
+  storyId: string;
+  detail: Record<string, unknown>;
   at: string;
 }
 

@@ -8,6 +8,8 @@ export type ExecutorErrorCode =
   | 'not_a_repository'
   | 'branch_not_owned'
   | 'branch_missing'
+  | 'branch_exists'
+  | 'snapshot_missing'
   | 'worktree_missing'
   | 'worktree_setup_failed'
   | 'unsafe_path'

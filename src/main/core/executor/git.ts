@@ -12,6 +12,8 @@ export interface GitRunOptions {
   config?: string[];
   /** Exit codes that are answers rather than failures (e.g. 1 for `merge-base --is-ancestor`). */
   allowExitCodes?: number[];
+  /** Variables set for this run only, after ambient GIT_* are dropped (e.g. a temporary GIT_INDEX_FILE). */
+  env?: Record<string, string>;
 }
 
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -33,7 +35,7 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
   for (const c of options.config ?? []) argv.push('-c', c);
   argv.push(...args);
   return new Promise((resolve, reject) => {
-    const child = spawn('git', argv, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', argv, { cwd, env: { ...gitEnv(), ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

@@ -16,7 +16,15 @@ export type {
   ReconcileOptions,
   ReconcileReport,
   DiskUsage,
+  DestroyReason,
+  RemoveOptions,
+  RemoveResult,
 } from './worktree-manager';
+
+export { Backups, BACKUP_REF_PREFIX, DEFAULT_BACKUP_RETENTION } from './backups';
+export { openProjectBackups } from './project-backups';
+export type { ProjectBackups } from './project-backups';
+export type { Snapshot, SnapshotRequest, BackupOperation, BackupRetention, PruneResult, BackupDiskUsage } from './backups';
 
 export { RepoLock } from './repo-lock';
 
@@ -41,7 +49,7 @@ export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
 
 export { DomainBoundaries, SHARED_DOMAIN, parseNameStatus, escapesWorktree } from './domain-boundaries';
-export type { AuditSink, AuditEntry, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
+export type { AuditSink, AuditEntry, BackupAudit, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
 
 export { StoryMerger } from './story-merger';
 export type { MergeStrategy, MergeResult, PrepareMergeResult, StoryMergerOptions } from './story-merger';

@@ -3,6 +3,8 @@ import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { sha256Hex } from '../hash';
+import { Backups, type BackupOperation, type BackupRetention, type Snapshot } from './backups';
+import type { AuditSink } from './domain-boundaries';
 import { ExecutorError } from './errors';
 import { runGit, type GitRunOptions } from './git';
 import { assertAgentName, assertStoryId, storyBranchName } from './names';
@@ -31,6 +33,35 @@ export interface WorktreeManagerOptions {
   lockTimeoutMs?: number;
   /** Setup commands register here so a session stop reaches them. */
   processGroups?: ProcessGroups;
+  /** Where snapshots taken before destructive operations are recorded. */
+  audit?: AuditSink;
+  /** Retention of snapshots (wave.config.json `backups`). */
+  backups?: Partial<BackupRetention>;
+}
+
+/** Why wave is about to destroy a story's state: goes into the snapshot and the audit log. */
+export interface DestroyReason {
+  reason: string;
+  /** Who or what caused it (a person, `orchestrator`…); default `wave`. */
+  actor?: string;
+  gate?: string | null;
+  sessionId?: string | null;
+}
+
+export interface RemoveOptions extends Partial<DestroyReason> {
+  /** Also delete the branch, only once its work is verified on the target branch. */
+  deleteBranch?: boolean;
+  /** The commit that landed the story (gate-7): must be on the target and contain the branch tip. */
+  mergedAs?: string;
+}
+
+export interface RemoveResult {
+  worktreeRemoved: boolean;
+  branchDeleted: boolean;
+  /** Set when deleteBranch was asked but the branch's work is not on the target: the branch was kept. */
+  branchKept?: string;
+  /** The snapshot taken before removal, or null when there was nothing to lose. */
+  snapshots: Snapshot[];
 }
 
 /** What wave knows about a story's worktree; also its proof of ownership of the branch. */
@@ -79,8 +110,11 @@ export interface ReconcileOptions {
   keep?: string[];
   /** Only report; change nothing. */
   dryRun?: boolean;
-  /** Also delete owned branches whose work never reached the target branch. */
+  /** Also delete owned branches whose work never reached the target branch (a snapshot of each is kept). */
   deleteUnmerged?: boolean;
+  /** Recorded with the snapshots of what is cleaned. */
+  reason?: string;
+  actor?: string;
 }
 
 export interface ReconcileReport {
@@ -91,6 +125,8 @@ export interface ReconcileReport {
   deletedBranches: string[];
   /** Owned branches left in place because their commits are not in the target branch. */
   keptUnmerged: string[];
+  /** Snapshots taken of what was cleaned (refs/wave/backup/…). */
+  snapshots: string[];
   /** Folders under the worktree root that git did not know about (deleted). */
   strayFolders: string[];
   /** `wave/` branches with no ownership record: listed, never touched. */
@@ -135,6 +171,8 @@ export class WorktreeManager {
     /** Folder holding this repository's story worktrees. */
     readonly root: string,
     readonly lock: RepoLock,
+    /** Snapshots of story state taken before destructive operations. */
+    readonly backups: Backups,
   ) {}
 
   /** Opens the manager for a repository, checking the configuration up front. */
@@ -172,7 +210,15 @@ export class WorktreeManager {
     }
     mkdirSync(join(root, OWNED_DIR), { recursive: true });
     const lock = RepoLock.forGitDir(gitDir, { timeoutMs: options.lockTimeoutMs });
-    return new WorktreeManager(options, repoRoot, gitDir, root, lock);
+    const backups = new Backups({
+      repoRoot,
+      targetBranch: options.targetBranch,
+      copyFiles: options.copyFiles,
+      committer: options.committer,
+      audit: options.audit,
+      retention: options.backups,
+    });
+    return new WorktreeManager(options, repoRoot, gitDir, root, lock, backups);
   }
 
   get targetBranch(): string {
@@ -304,6 +350,7 @@ export class WorktreeManager {
         await this.git(['worktree', 'add', '--no-checkout', ...(plan.add === 'add-force' ? ['--force'] : []), path, branch]);
       });
       // Phase 3 (no lock): check out the files. Touches only this worktree's own index and folder.
+      // destructive: fresh-worktree (just added with --no-checkout: this fills it, nothing is in it yet)
       await this.git(['reset', '--hard', '--quiet'], { cwd: path });
       await this.setUp(result, request.sessionId);
     } catch (error) {
@@ -381,24 +428,92 @@ export class WorktreeManager {
    * Removes a story's worktree (after success or skip); with `deleteBranch`, also the
    * branch. Only what the ownership record names is removed.
    */
-  async remove(storyId: string, options: { deleteBranch?: boolean } = {}): Promise<{ worktreeRemoved: boolean; branchDeleted: boolean }> {
+  async remove(storyId: string, options: RemoveOptions = {}): Promise<RemoveResult> {
     assertStoryId(storyId);
-    return this.lock.exclusive(() => this.removeLocked(storyId, options.deleteBranch ?? false));
+    return this.lock.exclusive(() => this.removeLocked(storyId, options));
   }
 
-  private async removeLocked(storyId: string, deleteBranch: boolean): Promise<{ worktreeRemoved: boolean; branchDeleted: boolean }> {
+  private async removeLocked(storyId: string, options: RemoveOptions): Promise<RemoveResult> {
     const owned = await this.readOwned(storyId);
-    if (!owned) return { worktreeRemoved: false, branchDeleted: false };
-    const worktreeRemoved = await this.removeWorktreeFolder(owned);
-    let branchDeleted = false;
-    if (deleteBranch) {
-      branchDeleted = await this.deleteOwnedBranch(owned);
-      await this.dropOwned(storyId);
+    const result: RemoveResult = { worktreeRemoved: false, branchDeleted: false, snapshots: [] };
+    if (!owned) return result;
+    const why: DestroyReason = {
+      reason: options.reason ?? (options.deleteBranch ? 'the story is done: its worktree and branch are removed' : 'the story worktree is removed'),
+      actor: options.actor,
+      gate: options.gate,
+      sessionId: options.sessionId ?? owned.owner?.sessionId,
+    };
+    result.worktreeRemoved = await this.removeWorktreeFolder(owned, why, 'remove-worktree', result.snapshots);
+    if (options.deleteBranch) {
+      const unmerged = await this.unmergedReason(owned, options.mergedAs);
+      if (unmerged) {
+        // Deleted only once its work is verified on the target: kept (with its record) otherwise.
+        result.branchKept = unmerged;
+      } else {
+        result.branchDeleted = await this.deleteOwnedBranch(owned, why, result.snapshots);
+        await this.dropOwned(storyId);
+      }
     }
-    return { worktreeRemoved, branchDeleted };
+    return result;
   }
 
-  private async removeWorktreeFolder(owned: StoryWorktree): Promise<boolean> {
+  /** Null when the story branch's work is on the target branch (through `mergedAs` when given); why not otherwise. */
+  private async unmergedReason(owned: StoryWorktree, mergedAs?: string): Promise<string | null> {
+    const tip = await this.resolveRef(`refs/heads/${owned.branch}`);
+    if (!tip) return null;
+    const target = `refs/heads/${this.options.targetBranch}`;
+    if (mergedAs !== undefined) {
+      if (!(await this.isAncestor(mergedAs, target).catch(() => false))) return `the merge commit ${mergedAs} is not on ${this.options.targetBranch}`;
+      if (!(await this.isAncestor(tip, mergedAs))) return `${owned.branch} has commits (${tip.slice(0, 12)}) that the merge commit ${mergedAs.slice(0, 12)} does not contain`;
+      return null;
+    }
+    if (!(await this.isAncestor(tip, target))) return `${owned.branch} has commits (${tip.slice(0, 12)}) that are not on ${this.options.targetBranch}`;
+    return null;
+  }
+
+  /**
+   * Takes a snapshot of a story's worktree and branch (see Backups.snapshot); null when
+   * nothing would be lost. `keeps`: the commit the branch still contains afterwards.
+   */
+  async snapshot(storyId: string, why: DestroyReason & { operation: BackupOperation; keeps: string | null }): Promise<Snapshot | null> {
+    const owned = await this.requireOwned(storyId);
+    return this.lock.shared(() => this.snapshotOwned(owned, why, why.operation, why.keeps));
+  }
+
+  private async snapshotOwned(owned: StoryWorktree, why: DestroyReason, operation: BackupOperation, keeps: string | null): Promise<Snapshot | null> {
+    const path = this.pathFor(owned.storyId);
+    const hasWorktree = existsSync(join(path, '.git'));
+    return this.backups.snapshot(
+      { worktreePath: hasWorktree ? path : null, branch: owned.branch },
+      { storyId: owned.storyId, operation, keeps, reason: why.reason, actor: why.actor, gate: why.gate ?? null, sessionId: why.sessionId ?? owned.owner?.sessionId ?? null },
+    );
+  }
+
+  /**
+   * Brings a story's worktree to `sha` (a resume to its checkpoint, a restart from the
+   * target): snapshots what the worktree and branch hold first, then resets and cleans.
+   * Untracked files wave copied in (`.env`) are left in place. Returns the snapshot, or
+   * null when nothing would have been lost.
+   */
+  async resetTo(storyId: string, sha: string, why: DestroyReason & { operation?: BackupOperation }): Promise<Snapshot | null> {
+    const owned = await this.requireOwned(storyId);
+    const path = this.pathFor(owned.storyId);
+    return this.perStory.run(owned.storyId, () =>
+      this.lock.shared(async () => {
+        const target = (await this.git(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`], { cwd: path, allowExitCodes: [1, 128] })).stdout.trim();
+        if (!target) throw new ExecutorError('branch_missing', `Cannot reset the worktree of ${owned.storyId} to ${sha}: no such commit.`, { storyId, sha });
+        const snapshot = await this.snapshotOwned(owned, why, why.operation ?? 'reset', target);
+        const keep = this.copiedFiles.map((f) => safeRelativePath(f)).filter((p): p is string => p !== null);
+        // destructive: after-snapshot
+        await this.git(['reset', '--hard', '--quiet', target], { cwd: path });
+        // destructive: after-snapshot
+        await this.git(['clean', '-fd', '--quiet', ...keep.flatMap((p) => ['-e', `/${p}`])], { cwd: path });
+        return snapshot;
+      }),
+    );
+  }
+
+  private async removeWorktreeFolder(owned: StoryWorktree, why: DestroyReason, operation: BackupOperation, snapshots: Snapshot[]): Promise<boolean> {
     const path = this.pathFor(owned.storyId);
     const registered = (await listGitWorktrees(this.gitDir)).find((w) => w.path === path);
     let removed = false;
@@ -406,8 +521,14 @@ export class WorktreeManager {
       if (registered.branch && registered.branch !== `refs/heads/${owned.branch}`) {
         throw new ExecutorError('unsafe_path', `${path} holds ${registered.branch}, not ${owned.branch}; wave left it untouched.`, { path });
       }
+      // The branch stays as it is: what is at risk is the worktree's uncommitted and untracked files.
+      if (!registered.prunable) {
+        const snapshot = await this.snapshotOwned(owned, why, operation, registered.head ?? null);
+        if (snapshot) snapshots.push(snapshot);
+      }
       // --force twice: copied untracked files (.env), build output or a lock left by a
       // crashed run must not block the removal of a worktree that is ours.
+      // destructive: after-snapshot
       const r = await this.git(['worktree', 'remove', '--force', '--force', path], { allowExitCodes: [128] });
       removed = true;
       if (r.exitCode !== 0) {
@@ -422,8 +543,12 @@ export class WorktreeManager {
     return removed;
   }
 
-  private async deleteOwnedBranch(owned: StoryWorktree): Promise<boolean> {
+  private async deleteOwnedBranch(owned: StoryWorktree, why: DestroyReason, snapshots: Snapshot[]): Promise<boolean> {
     if (!(await this.resolveRef(`refs/heads/${owned.branch}`))) return false;
+    // Nothing is written when the tip is on the target branch (its work is merged).
+    const snapshot = await this.snapshotOwned(owned, why, 'delete-branch', null);
+    if (snapshot) snapshots.push(snapshot);
+    // destructive: after-snapshot
     await this.git(['branch', '-D', '--', owned.branch]);
     return true;
   }
@@ -465,7 +590,9 @@ export class WorktreeManager {
     const keep = new Set(options.keep ?? []);
     return this.lock.exclusive(async () => {
       if (!options.dryRun) await this.git(['worktree', 'prune']);
-      const report: ReconcileReport = { kept: [], inUse: [], removedWorktrees: [], deletedBranches: [], keptUnmerged: [], strayFolders: [], foreignBranches: [] };
+      const report: ReconcileReport = { kept: [], inUse: [], removedWorktrees: [], deletedBranches: [], keptUnmerged: [], snapshots: [], strayFolders: [], foreignBranches: [] };
+      const taken: Snapshot[] = [];
+      const why: DestroyReason = { reason: options.reason ?? 'reconcile: clean-up of a story that does not continue', actor: options.actor ?? 'reconcile' };
       const owned = await this.allOwned();
       const ownedBranches = new Set(owned.map((o) => o.branch));
       for (const o of owned) {
@@ -481,7 +608,7 @@ export class WorktreeManager {
         const registered = (await listGitWorktrees(this.gitDir)).some((w) => w.path === o.path);
         if (registered || existsSync(o.path)) {
           report.removedWorktrees.push(o.storyId);
-          if (!options.dryRun) await this.removeWorktreeFolder(o);
+          if (!options.dryRun) await this.removeWorktreeFolder(o, why, 'reconcile', taken);
         }
         const tip = await this.resolveRef(`refs/heads/${o.branch}`);
         if (!tip) {
@@ -492,7 +619,7 @@ export class WorktreeManager {
         if (merged || options.deleteUnmerged) {
           report.deletedBranches.push(o.branch);
           if (!options.dryRun) {
-            await this.deleteOwnedBranch(o);
+            await this.deleteOwnedBranch(o, why, taken);
             await this.dropOwned(o.storyId);
           }
         } else {
@@ -512,6 +639,7 @@ export class WorktreeManager {
       for (const ref of refs.stdout.split('\n').filter(Boolean)) {
         if (!ownedBranches.has(ref)) report.foreignBranches.push(ref);
       }
+      report.snapshots = taken.map((t) => t.id);
       return report;
     });
   }

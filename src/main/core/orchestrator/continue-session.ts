@@ -5,10 +5,27 @@ import { Orchestrator, type OrchestratorOptions } from './orchestrator';
 import type { SessionOutcome } from './session-outcome';
 import type { EventSink } from './session-run';
 
-export interface ContinueSessionOptions {
+/** Built by hand over an opened store and bus (tests of the orchestrator). */
+export interface ContinueSessionParts {
   store: Store;
   bus: EventBus;
   dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  options?: OrchestratorOptions;
+}
+
+/** What continueSession needs from the core services of createCoreServices: a new orchestrator. */
+export interface OrchestratorSource {
+  orchestrator(hub: EventSink | null, opts?: { log?: (line: string) => void }): Promise<Orchestrator>;
+}
+
+/**
+ * From the composition root: `core` is the CLI's CoreServices. The parts are the
+ * alternative for tests that open a store and bus themselves.
+ */
+export type ContinueSessionOptions = ContinueSessionRequest & ({ core: OrchestratorSource } | ContinueSessionParts);
+
+export interface ContinueSessionRequest {
   sessionId: string;
   /** Default resume_from_last. */
   strategy?: StrategyChoice['strategy'];
@@ -24,11 +41,9 @@ export interface ContinueSessionOptions {
   /** A new budget (e.g. after a budget pause); null = no limit. */
   budgetUsd?: number | null;
   actor?: string;
-  env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   /** Receives session.changed, story.changed, notice, stop.progress, metrics.tick. */
   hub?: EventSink | null;
-  options?: OrchestratorOptions;
   /** Called once the session is claimed and running: e.g. to wire SIGINT to an emergency stop. */
   onStarted?: (control: { sessionId: string; stop(reason?: string): Promise<unknown> }) => void;
 }
@@ -40,7 +55,10 @@ export interface ContinueSessionOptions {
  * from a clean worktree, and never merges a story twice. For `wave resume`.
  */
 export async function continueSession(opts: ContinueSessionOptions): Promise<SessionOutcome> {
-  const orchestrator = new Orchestrator({ store: opts.store, bus: opts.bus, hub: opts.hub ?? null, dataDir: opts.dataDir, env: opts.env, log: opts.log, options: opts.options });
+  const orchestrator =
+    'core' in opts
+      ? await opts.core.orchestrator(opts.hub ?? null, { log: opts.log })
+      : new Orchestrator({ store: opts.store, bus: opts.bus, hub: opts.hub ?? null, dataDir: opts.dataDir, env: opts.env, log: opts.log, options: opts.options });
   try {
     const handle = await orchestrator.resume(opts.sessionId, {
       strategy: opts.strategy ?? 'resume_from_last',

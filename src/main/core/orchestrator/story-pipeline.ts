@@ -125,7 +125,7 @@ export class StoryPipeline {
         if (row) this.run = row;
       }
       const target = this.headSha ?? (await this.ports.worktree.head());
-      await this.ports.worktree.restore(created.path, target);
+      await this.ports.worktree.restore(target, { reason: `resume at ${this.start.gate}: back to the checkpoint ${target.slice(0, 12)}`, gate: this.start.gate });
       this.headSha = target;
       return true;
     } catch (e) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { FileReport, ImportFileResult, ImportReport, StoryDocument, StoryIssue, VoidedApproval } from '../../../shared/stories';
-import { auditLog, prds, projects, stories, type Project } from '../../store';
+import type { NewStory, Project } from '../../store';
+import { repositories, type StoreRepos } from '../../store/repos';
 import type { WaveConfig } from '../config/wave-config';
 import { canonicalJson } from '../../../shared/canonical-json';
 import { sha256Hex } from '../hash';
@@ -44,34 +44,24 @@ function projectIdFor(repoPath: string): string {
 /** The project row of a repository, created on first use; its config is refreshed from `config` when given. */
 export async function ensureProject(store: PrdStore, repoPath: string, config?: WaveConfig): Promise<Project> {
   const abs = path.resolve(repoPath);
-  return store.transaction(async (tx) => {
-    const rows = await tx.select().from(projects).where(eq(projects.repoPath, abs)).for('update');
-    const existing = rows[0];
+  return repositories(store).transaction(async (tx) => {
+    const existing = await tx.projects.byRepoPath(abs, { forUpdate: true });
     const now = new Date();
     if (existing) {
       if (config && canonicalJson(existing.config) !== canonicalJson(config)) {
-        const [row] = await tx
-          .update(projects)
-          .set({ config: config as unknown as Record<string, unknown>, targetBranch: config.targetBranch, updatedAt: now })
-          .where(eq(projects.id, existing.id))
-          .returning();
-        return row!;
+        return tx.projects.update(existing.id, { config: config as unknown as Record<string, unknown>, targetBranch: config.targetBranch, updatedAt: now });
       }
       return existing;
     }
-    const [row] = await tx
-      .insert(projects)
-      .values({
-        id: projectIdFor(abs),
-        name: path.basename(abs) || abs,
-        repoPath: abs,
-        targetBranch: config?.targetBranch ?? 'main',
-        config: (config ?? {}) as unknown as Record<string, unknown>,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    return row!;
+    return tx.projects.insert({
+      id: projectIdFor(abs),
+      name: path.basename(abs) || abs,
+      repoPath: abs,
+      targetBranch: config?.targetBranch ?? 'main',
+      config: (config ?? {}) as unknown as Record<string, unknown>,
+      createdAt: now,
+      updatedAt: now,
+    });
   });
 }
 
@@ -84,10 +74,14 @@ function describeStoryChange(before: Record<string, unknown>, after: Record<stri
 }
 
 export class StoryImporter {
+  private readonly repos: StoreRepos;
+
   constructor(
-    private readonly store: PrdStore,
+    store: PrdStore,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.repos = repositories(store);
+  }
 
   /** Imports files and folders (recursively). Never throws for a bad file: it becomes an `invalid` result. */
   async importPaths(paths: readonly string[], opts: ImportOptions): Promise<ImportReport> {
@@ -162,19 +156,14 @@ export class StoryImporter {
     const now = this.clock();
     const sourcePath = f.input.path;
     const linkedPrd = links.get(story.story_id) ?? null;
-    return this.store.transaction(async (tx) => {
+    return this.repos.transaction(async (tx) => {
       const voided: VoidedApproval[] = [];
-      const rows = await tx
-        .select()
-        .from(stories)
-        .where(and(eq(stories.projectId, opts.projectId), eq(stories.storyId, story.story_id)))
-        .for('update');
-      const existing = rows[0];
+      const existing = await tx.stories.byId(opts.projectId, story.story_id, { forUpdate: true });
       if (existing && existing.contentHash === hash) {
-        const set: Partial<typeof stories.$inferInsert> = {};
+        const set: Partial<NewStory> = {};
         if (existing.sourcePath !== sourcePath) set.sourcePath = sourcePath;
         if (linkedPrd && existing.prdId !== linkedPrd) set.prdId = linkedPrd;
-        if (Object.keys(set).length) await tx.update(stories).set(set).where(and(eq(stories.projectId, opts.projectId), eq(stories.storyId, story.story_id)));
+        if (Object.keys(set).length) await tx.stories.update(opts.projectId, story.story_id, set);
         return { ...base, status: 'unchanged', errors: [], message: `Unchanged: ${story.story_id} is already imported with this content.` };
       }
       const values = {
@@ -191,19 +180,16 @@ export class StoryImporter {
         dependencies: story.dependencies ?? [],
         updatedAt: now,
       };
-      if (existing) await tx.update(stories).set(values).where(and(eq(stories.projectId, opts.projectId), eq(stories.storyId, story.story_id)));
-      else await tx.insert(stories).values({ ...values, createdAt: now });
+      if (existing) await tx.stories.update(opts.projectId, story.story_id, values);
+      else await tx.stories.insert({ ...values, createdAt: now });
 
       // Every PRD of the project that covers this story had its decision taken on other content.
-      const covering = await tx
-        .select({ id: prds.id })
-        .from(prds)
-        .where(and(eq(prds.projectId, opts.projectId), sql`${prds.storyIds} @> ${JSON.stringify([story.story_id])}::jsonb`));
+      const covering = await tx.prds.idsCovering(opts.projectId, story.story_id);
       const what = existing ? `story ${story.story_id} ${describeStoryChange(existing.content, story as Record<string, unknown>)} (re-imported from ${f.input.display})` : `story ${story.story_id} was imported after the decision`;
-      for (const p of covering) {
-        if (await voidPrdDecision(tx, p.id, what, opts.actor, now)) voided.push({ prdId: p.id, reason: what });
+      for (const id of covering) {
+        if (await voidPrdDecision(tx, id, what, opts.actor, now)) voided.push({ prdId: id, reason: what });
       }
-      await tx.insert(auditLog).values({
+      await tx.audit.append({
         at: now,
         actor: opts.actor,
         action: existing ? 'story.update' : 'story.import',
@@ -231,10 +217,9 @@ export class StoryImporter {
     const prd = r.prd;
     const text = f.text;
     const now = this.clock();
-    return this.store.transaction(async (tx) => {
+    return this.repos.transaction(async (tx) => {
       const warnings: StoryIssue[] = [...r.warnings];
-      const rows = await tx.select().from(prds).where(eq(prds.id, prd.id)).for('update');
-      const existing = rows[0];
+      const existing = (await tx.prds.byId(prd.id, { forUpdate: true })) ?? undefined;
       if (existing && existing.projectId && existing.projectId !== opts.projectId) {
         const e: StoryIssue = {
           severity: 'error',
@@ -249,11 +234,7 @@ export class StoryImporter {
         return { ...base, status: 'invalid', errors: [e], warnings, message: e.message };
       }
       const storyIds = prd.storyIds ?? [...new Set([...(existing?.storyIds ?? []), ...(batchLinked.get(prd.id) ?? [])])];
-      const have = new Set(
-        storyIds.length
-          ? (await tx.select({ id: stories.storyId }).from(stories).where(and(eq(stories.projectId, opts.projectId), inArray(stories.storyId, storyIds)))).map((s) => s.id)
-          : [],
-      );
+      const have = new Set((await tx.stories.withIds(opts.projectId, storyIds)).map((s) => s.storyId));
       const missing = storyIds.filter((id) => !have.has(id));
       if (missing.length) {
         warnings.push({
@@ -279,22 +260,17 @@ export class StoryImporter {
           suggestion: 'List them in the front matter (stories: [AUTH-001, …]) or import the story files together with the PRD.',
         });
       }
-      if (have.size) {
-        await tx
-          .update(stories)
-          .set({ prdId: prd.id })
-          .where(and(eq(stories.projectId, opts.projectId), inArray(stories.storyId, [...have])));
-      }
+      await tx.stories.linkToPrd(opts.projectId, [...have], prd.id);
       const sameContent = existing?.contentHash === prd.contentHash;
       const sameStories = existing !== undefined && canonicalJson([...existing.storyIds].sort()) === canonicalJson([...storyIds].sort());
       if (existing && sameContent && sameStories) {
-        if (existing.sourcePath !== f.input.path) await tx.update(prds).set({ sourcePath: f.input.path }).where(eq(prds.id, prd.id));
+        if (existing.sourcePath !== f.input.path) await tx.prds.update(prd.id, { sourcePath: f.input.path });
         return { ...base, status: 'unchanged', errors: [], warnings, message: `Unchanged: PRD ${prd.id} is already imported with this exact text.` };
       }
       const values = { projectId: opts.projectId, title: prd.title, sourcePath: f.input.path, content: text, contentHash: prd.contentHash, storyIds, updatedAt: now };
       const voided: VoidedApproval[] = [];
       if (existing) {
-        await tx.update(prds).set(values).where(eq(prds.id, prd.id));
+        await tx.prds.update(prd.id, values);
         const reasons: string[] = [];
         if (!sameContent) reasons.push(`the PRD text changed (sha256 ${existing.contentHash.slice(0, 12)}… → ${prd.contentHash.slice(0, 12)}…, re-imported from ${f.input.display})`);
         if (!sameStories) {
@@ -306,9 +282,9 @@ export class StoryImporter {
         const reason = reasons.join('; ');
         if (await voidPrdDecision(tx, prd.id, reason, opts.actor, now)) voided.push({ prdId: prd.id, reason });
       } else {
-        await tx.insert(prds).values({ id: prd.id, ...values, status: 'draft', createdAt: now });
+        await tx.prds.insert({ id: prd.id, ...values, status: 'draft', createdAt: now });
       }
-      await tx.insert(auditLog).values({
+      await tx.audit.append({
         at: now,
         actor: opts.actor,
         action: existing ? 'prd.update' : 'prd.import',
@@ -331,20 +307,16 @@ export class StoryImporter {
   /** --prd: adds the imported stories to a PRD imported earlier (a change to what it covers). */
   private async linkToExistingPrd(prdId: string, ids: string[], opts: ImportOptions, results: ImportFileResult[]): Promise<void> {
     const now = this.clock();
-    const outcome = await this.store.transaction(async (tx) => {
-      const rows = await tx.select().from(prds).where(eq(prds.id, prdId)).for('update');
-      const prd = rows[0];
+    const outcome = await this.repos.transaction(async (tx) => {
+      const prd = await tx.prds.byId(prdId, { forUpdate: true });
       if (!prd) return { error: `No PRD "${prdId}" is imported, so the stories were imported without a PRD. Import the PRD, then re-run with --prd ${prdId}.` };
       const added = ids.filter((id) => !prd.storyIds.includes(id));
-      await tx
-        .update(stories)
-        .set({ prdId })
-        .where(and(eq(stories.projectId, opts.projectId), inArray(stories.storyId, ids)));
+      await tx.stories.linkToPrd(opts.projectId, ids, prdId);
       if (added.length === 0) return { added, voided: false };
-      await tx.update(prds).set({ storyIds: [...prd.storyIds, ...added], updatedAt: now }).where(eq(prds.id, prdId));
+      await tx.prds.update(prdId, { storyIds: [...prd.storyIds, ...added], updatedAt: now });
       const reason = `stories added: ${added.join(', ')}`;
       const voided = await voidPrdDecision(tx, prdId, reason, opts.actor, now);
-      await tx.insert(auditLog).values({ at: now, actor: opts.actor, action: 'prd.link', subjectType: 'prd', subjectId: prdId, detail: { added } });
+      await tx.audit.append({ at: now, actor: opts.actor, action: 'prd.link', subjectType: 'prd', subjectId: prdId, detail: { added } });
       return { added, voided, reason };
     });
     for (const res of results) {

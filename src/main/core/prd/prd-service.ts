@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { planWaves, type ApprovalStatus, type WavePlan } from '../../../shared/stories';
-import { auditLog, prdDecisions, prds, stories, type Prd, type PrdDecision, type Story, type WaveDb, type WaveQueryable, type WaveTx } from '../../store';
+import type { Prd, PrdDecision, Store, Story, WaveQueryable } from '../../store';
+import { repositories, type Repos, type StoreRepos } from '../../store/repos';
 import { sha256Hex } from '../hash';
 
 /*
@@ -10,11 +10,8 @@ import { sha256Hex } from '../hash';
  * hashes itself, so even a row edited behind WAVE's back is not taken as approved.
  */
 
-/** What the PRD service needs from the store. */
-export interface PrdStore {
-  readonly db: WaveDb;
-  transaction<T>(fn: (tx: WaveTx) => Promise<T>): Promise<T>;
-}
+/** What the PRD service works on: the opened store (reached through its repositories). */
+export type PrdStore = Store;
 
 export interface DecisionInput {
   by: string;
@@ -65,58 +62,47 @@ function when(d: Date): string {
 }
 
 export class PrdService {
+  private readonly repos: StoreRepos;
+
   constructor(
-    private readonly store: PrdStore,
+    store: PrdStore,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
-
-  async get(prdId: string, q: WaveQueryable = this.store.db): Promise<Prd | null> {
-    const rows = await q.select().from(prds).where(eq(prds.id, prdId));
-    return rows[0] ?? null;
+  ) {
+    this.repos = repositories(store);
   }
 
-  async list(projectId?: string): Promise<Prd[]> {
-    const q = this.store.db.select().from(prds);
-    return projectId ? q.where(eq(prds.projectId, projectId)).orderBy(asc(prds.id)) : q.orderBy(asc(prds.id));
+  /** `q`: a transaction the caller holds, to read inside it. */
+  get(prdId: string, q?: WaveQueryable): Promise<Prd | null> {
+    return this.repos.on(q).prds.byId(prdId);
   }
 
-  async findBySourcePath(sourcePath: string): Promise<Prd | null> {
-    const rows = await this.store.db.select().from(prds).where(eq(prds.sourcePath, sourcePath)).orderBy(desc(prds.updatedAt)).limit(1);
-    return rows[0] ?? null;
+  list(projectId?: string): Promise<Prd[]> {
+    return this.repos.prds.list(projectId);
   }
 
-  private async require(prdId: string, q: WaveQueryable, forUpdate = false): Promise<Prd> {
-    const base = q.select().from(prds).where(eq(prds.id, prdId));
-    const rows = forUpdate ? await base.for('update') : await base;
-    const prd = rows[0];
+  findBySourcePath(sourcePath: string): Promise<Prd | null> {
+    return this.repos.prds.bySourcePath(sourcePath);
+  }
+
+  private async require(prdId: string, r: Repos, forUpdate = false): Promise<Prd> {
+    const prd = await r.prds.byId(prdId, { forUpdate });
     if (!prd) throw new PrdActionError(`No PRD with id "${prdId}" has been imported. Import it first: wave import <prd.md>.`, 'not-found');
     return prd;
   }
 
   /** Stories a PRD covers, looked up in its project (or any project when the PRD has none). */
-  private async storiesOf(prd: Prd, q: WaveQueryable): Promise<Story[]> {
-    if (prd.storyIds.length === 0) return [];
-    const where = prd.projectId ? and(eq(stories.projectId, prd.projectId), inArray(stories.storyId, prd.storyIds)) : inArray(stories.storyId, prd.storyIds);
-    return q.select().from(stories).where(where);
+  private storiesOf(prd: Prd, r: Repos): Promise<Story[]> {
+    return r.stories.withIds(prd.projectId, prd.storyIds);
   }
 
-  private async latestDecision(prdId: string, q: WaveQueryable): Promise<PrdDecision | null> {
-    const rows = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(desc(prdDecisions.id)).limit(1);
-    return rows[0] ?? null;
-  }
-
-  private async snapshotOf(decision: PrdDecision, q: WaveQueryable): Promise<ApprovalSnapshot | null> {
-    const rows = await q
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, decision.prdId), eq(auditLog.action, 'prd.approve'), sql`(${auditLog.detail} ->> 'decisionId')::bigint = ${decision.id}`))
-      .limit(1);
-    const d = rows[0]?.detail as Partial<ApprovalSnapshot> | undefined;
+  private async snapshotOf(decision: PrdDecision, r: Repos): Promise<ApprovalSnapshot | null> {
+    const entry = await r.audit.prdDecisionEntry(decision.prdId, decision.id, 'prd.approve');
+    const d = entry?.detail as Partial<ApprovalSnapshot> | undefined;
     return d && typeof d.contentHash === 'string' && d.stories && typeof d.stories === 'object' ? (d as ApprovalSnapshot) : null;
   }
 
   async show(prdId: string): Promise<PrdView> {
-    const q = this.store.db;
+    const q = this.repos;
     const prd = await this.require(prdId, q);
     const found = await this.storiesOf(prd, q);
     const byId = new Map(found.map((s) => [s.storyId, s]));
@@ -125,7 +111,7 @@ export class PrdService {
       found.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })),
     );
     const order = plan.waves.flatMap((w) => w.storyIds);
-    const decisions = await q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id));
+    const decisions = await q.prdDecisions.all(prdId);
     return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId), decisions };
   }
 
@@ -133,10 +119,11 @@ export class PrdService {
    * Whether the PRD may run: approved AND the approved hash equals the hash of the current
    * text AND every story it covers is the one that was approved. `reason` says what changed.
    */
-  async approvalStatus(prdId: string, q: WaveQueryable = this.store.db): Promise<ApprovalStatus> {
+  async approvalStatus(prdId: string, tx?: WaveQueryable): Promise<ApprovalStatus> {
+    const q = this.repos.on(tx);
     const prd = await this.require(prdId, q);
     const currentHash = sha256Hex(prd.content);
-    const decision = await this.latestDecision(prdId, q);
+    const decision = await q.prdDecisions.latest(prdId);
     const live = decision && !decision.voidedAt ? decision : null;
     const base: ApprovalStatus = {
       prdId,
@@ -194,7 +181,7 @@ export class PrdService {
   }
 
   /** Throws PrdNotApprovedError (message: what changed, what to do) unless the PRD is approved for its current content. */
-  async assertApproved(prdId: string, q: WaveQueryable = this.store.db): Promise<ApprovalStatus> {
+  async assertApproved(prdId: string, q?: WaveQueryable): Promise<ApprovalStatus> {
     const status = await this.approvalStatus(prdId, q);
     if (!status.approved) throw new PrdNotApprovedError(status);
     return status;
@@ -213,10 +200,10 @@ export class PrdService {
     const by = input.by.trim();
     if (!by) throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
     const comment = input.comment?.trim() || null;
-    await this.store.transaction(async (tx) => {
+    await this.repos.transaction(async (tx) => {
       const prd = await this.require(prdId, tx, true);
       if (prd.status === 'approved' || prd.status === 'rejected') {
-        const last = await this.latestDecision(prdId, tx);
+        const last = await tx.prdDecisions.latest(prdId);
         throw new PrdActionError(
           `PRD ${prdId} is already ${prd.status}${last ? ` by ${last.by} on ${when(last.createdAt)}` : ''}. A new decision is possible once its text or stories change (re-import them).`,
           'invalid-state',
@@ -239,10 +226,10 @@ export class PrdService {
       }
       const contentHash = sha256Hex(prd.content);
       const now = this.clock();
-      const [row] = await tx.insert(prdDecisions).values({ prdId, decision, by, comment, contentHash, createdAt: now }).returning();
-      await tx.update(prds).set({ status: decision, voidReason: null, updatedAt: now }).where(eq(prds.id, prdId));
-      const snapshot: ApprovalSnapshot = { decisionId: row!.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])) };
-      await tx.insert(auditLog).values({
+      const row = await tx.prdDecisions.insert({ prdId, decision, by, comment, contentHash, createdAt: now });
+      await tx.prds.setStatus(prdId, decision, null, now);
+      const snapshot: ApprovalSnapshot = { decisionId: row.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])) };
+      await tx.audit.append({
         at: now,
         actor: by,
         action: decision === 'approved' ? 'prd.approve' : 'prd.reject',
@@ -259,12 +246,11 @@ export class PrdService {
  * Voids the live decision of a PRD inside an import transaction: an approval or rejection
  * was about content that no longer exists. Returns true when something was voided.
  */
-export async function voidPrdDecision(tx: WaveTx, prdId: string, reason: string, actor: string, now: Date): Promise<boolean> {
-  const rows = await tx.select().from(prds).where(eq(prds.id, prdId)).for('update');
-  const prd = rows[0];
+export async function voidPrdDecision(tx: Repos, prdId: string, reason: string, actor: string, now: Date): Promise<boolean> {
+  const prd = await tx.prds.byId(prdId, { forUpdate: true });
   if (!prd || (prd.status !== 'approved' && prd.status !== 'rejected')) return false;
-  await tx.update(prdDecisions).set({ voidedAt: now, voidReason: reason }).where(and(eq(prdDecisions.prdId, prdId), isNull(prdDecisions.voidedAt)));
-  await tx.update(prds).set({ status: 'void', voidReason: reason, updatedAt: now }).where(eq(prds.id, prdId));
-  await tx.insert(auditLog).values({ at: now, actor, action: 'prd.void', subjectType: 'prd', subjectId: prdId, detail: { reason, previousStatus: prd.status } });
+  await tx.prdDecisions.voidLive(prdId, reason, now);
+  await tx.prds.setStatus(prdId, 'void', reason, now);
+  await tx.audit.append({ at: now, actor, action: 'prd.void', subjectType: 'prd', subjectId: prdId, detail: { reason, previousStatus: prd.status } });
   return true;
 }

@@ -26,7 +26,8 @@ export class SettingsStore {
   private readonly file: string;
   private cache: Persisted | null = null;
 
-  constructor(dataDir: string, private readonly env: NodeJS.ProcessEnv = process.env) {
+  /** `defaultProject`: the project until one is chosen (WaveSettings.project, from WAVE_PROJECT). */
+  constructor(dataDir: string, private readonly defaultProject?: string) {
     this.file = path.join(dataDir, 'settings.json');
   }
 
@@ -43,7 +44,7 @@ export class SettingsStore {
     }
     const parsed = Persisted.safeParse(raw);
     this.cache = parsed.success ? parsed.data : Persisted.parse({});
-    if (!this.cache.projectPath && this.env.WAVE_PROJECT) this.cache = { ...this.cache, projectPath: path.resolve(this.env.WAVE_PROJECT) };
+    if (!this.cache.projectPath && this.defaultProject) this.cache = { ...this.cache, projectPath: path.resolve(this.defaultProject) };
     return this.cache;
   }
 

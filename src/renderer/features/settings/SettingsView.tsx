@@ -6,6 +6,7 @@ import { describeError } from '../../lib/errors';
 import { dateTime, ms } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
 import { NotificationSettings } from '../notices/NotificationSettings';
+import { BackupsUsage } from './BackupsUsage';
 
 const PRESETS: Array<{ id: ProjectSettings['agentPreset']; label: string }> = [
   { id: 'claude-code', label: 'claude-code — Claude Code CLI (stream-json)' },
@@ -49,6 +50,7 @@ export function SettingsView() {
         </section>
       ) : null}
       <NotificationSettings />
+      <BackupsUsage projectPath={settings.projectPath} />
       <h3>This installation</h3>
       <dl className="settings" data-testid="settings">
         {rows.map(([k, v]) => (

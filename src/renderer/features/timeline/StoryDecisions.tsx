@@ -81,7 +81,7 @@ function MergeApproval({ story, busy }: { story: StoryRunView; busy: boolean }) 
         <span className="mono" data-testid="merge-approval-sha">
           {sha ? sha.slice(0, 12) : '(unknown commit)'}
         </span>
-        . Review it first, e.g. <span className="mono">git diff main...{sha ? sha.slice(0, 12) : (story.branch ?? '<branch>')}</span>.
+        . Review its changes first with <strong>Changes…</strong> below (or <span className="mono">wave diff {story.sessionId} {story.storyId}</span>).
       </p>
       {busy || !sha ? (
         <p className="small">{busy ? 'You can approve once the session has paused for it.' : 'The commit to approve is not known yet; reload.'}</p>

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { needsAttention } from '../../../shared/status';
 import { GATE_IDS } from '../../lib/contract-constants';
@@ -10,7 +10,9 @@ import { ui, useUiStore } from '../../state/ui-store';
 import { GateStrip } from '../waves/GateStrip';
 import { Gantt, type GanttLane } from './Gantt';
 import { StoryDecisions } from './StoryDecisions';
+import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
+import { ChangesPanel } from '../review/ChangesPanel';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -19,6 +21,8 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
   const closeRef = useRef<HTMLButtonElement>(null);
   const live = story?.status === 'running';
   const now = useNow(live);
+  const [changesOpen, setChangesOpen] = useState(false);
+  const closeChanges = useCallback(() => setChangesOpen(false), []);
 
   useEffect(() => {
     closeRef.current?.focus();
@@ -76,6 +80,16 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         </p>
       ) : null}
       <StoryDecisions story={story} />
+      <EarlierWork story={story} />
+      {story.branch || story.mergeSha ? (
+        <p>
+          <button type="button" className="btn" onClick={() => setChangesOpen(true)} data-testid="open-changes">
+            Changes…
+          </button>{' '}
+          <span className="muted small">{live ? 'what the agent has committed so far' : 'review the branch file by file'}</span>
+        </p>
+      ) : null}
+      {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
       {story.progress ? (
         <p className="muted">
           {story.progress.message}

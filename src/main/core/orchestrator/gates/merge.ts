@@ -14,7 +14,7 @@ export const merge: GateActivity = async (ctx) => {
       patch: { mergeSha: r.sha },
       detail: { sha: r.sha, alreadyMerged: r.alreadyMerged, strategy: r.strategy, previousTargetSha: r.previousTargetSha },
       // Merged: the worktree and branch have done their job.
-      after: () => ctx.ports.worktree.removeMerged(),
+      after: () => ctx.ports.worktree.removeMerged(r.sha),
     };
   } catch (e) {
     // The branch moved between the approval check and the merge: the approval is asked for again.

@@ -38,7 +38,7 @@ export const preflight: GateActivity = async (ctx) => {
     // Nothing of this story has passed in this run: whatever an earlier run left on the
     // branch is not the story's state. Start again from the target's tip.
     baseSha = (await ports.worktree.targetTip()) ?? created.baseSha;
-    await ports.worktree.restore(created.path, baseSha);
+    await ports.worktree.restore(baseSha, { reason: `restart from gate-0: back to ${ctx.config.targetBranch}`, operation: 'restart', gate: 'gate-0' });
   }
   SessionFiles.write(ctx.files.storyFile(storyId), `${JSON.stringify(story, null, 2)}\n`);
   return {

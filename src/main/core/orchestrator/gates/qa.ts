@@ -19,6 +19,8 @@ export const qa: GateActivity = async (ctx) => {
   const feedback = ctx.data.feedbackFile;
   if (feedback) {
     ctx.note(`fix phase ${fixes + 1} of ${ctx.maxRetries} with feedback ${feedback}`);
+    // The failed attempt is kept before the fix works over it.
+    await ctx.ports.worktree.snapshot({ reason: `QA attempt ${fixes + 1} failed; kept before fix ${fixes + 1}`, operation: 'qa-retry', gate: 'gate-4' });
     const fix = await ctx.ports.agent.run('gate-4', 'fix', ctx.logPath, feedback, ctx.data.plan);
     usage.push(fix.usage);
     if (ctx.stopping()) return { verdict: { kind: 'failed' }, reason: 'stopped', usage };

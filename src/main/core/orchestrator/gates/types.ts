@@ -1,3 +1,4 @@
+import type { BackupOperation } from '../../executor';
 import type { StoryDocument } from '../../../../shared/stories';
 import type { GateId, StoryRun } from '../../../store';
 import type { AgentPhase, AgentRunResult, MergeResult, PrepareMergeResult, UsageSummary } from '../../executor';
@@ -44,16 +45,25 @@ export interface DomainPort {
 }
 
 /** The story's worktree and branch; see ports/worktree.ts. */
+/** Why a story's worktree is reset: kept with the snapshot taken before it. */
+export interface RestoreWhy {
+  reason: string;
+  gate: string;
+  operation?: BackupOperation;
+}
+
 export interface WorktreePort {
   create(): Promise<{ path: string; branch: string; baseSha: string; reused: boolean }>;
   head(): Promise<string>;
   commitAll(message: string): Promise<string | null>;
   /** The commit the target branch points at. */
   targetTip(): Promise<string | null>;
-  /** Brings a worktree back to `sha`, dropping what is not in it. */
-  restore(path: string, sha: string): Promise<void>;
-  /** After the merge: the worktree and branch have done their job. */
-  removeMerged(): Promise<void>;
+  /** Brings the worktree back to `sha`, dropping what is not in it (snapshotted first). */
+  restore(sha: string, why: RestoreWhy): Promise<void>;
+  /** Keeps the worktree's state as it is now (e.g. a failed QA attempt before its fix). */
+  snapshot(why: { reason: string; gate: string; operation: BackupOperation }): Promise<void>;
+  /** After the merge as `mergedAs`: the worktree and branch have done their job. */
+  removeMerged(mergedAs: string): Promise<void>;
 }
 
 export interface MergePort {

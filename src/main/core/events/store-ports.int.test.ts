@@ -10,7 +10,8 @@ import { cleanupPrefix, uniquePrefix } from '../../../../test/helpers/redis';
 import { SAMPLE_EVENTS } from '../../../shared/events';
 import { deadLetters, latencyStats, openStore, type Store } from '../../store';
 import { createEventBus } from './create-event-bus';
-import { DrizzleDedupStore, DrizzleEventOutbox, drizzleEventStorePorts } from './drizzle-ports';
+import { DedupRepo, EventOutboxRepo } from '../../store/repos';
+import { storeEventPorts } from './store-ports';
 
 describe('event bus store ports (Postgres)', () => {
   let db: TestDatabase;
@@ -29,7 +30,7 @@ describe('event bus store ports (Postgres)', () => {
   });
 
   it('keeps outbox events until marked delivered, oldest first, and knows the highest seq', async () => {
-    const outbox = new DrizzleEventOutbox(store.db);
+    const outbox = new EventOutboxRepo(store);
     const session = `s-${randomUUID().slice(0, 8)}`;
     const [a, b, c] = [1, 2, 3].map((seq) => ({ ...SAMPLE_EVENTS[0]!, id: randomUUID(), session, seq, produced_at: `2025-03-01T10:00:0${seq}.000001Z` }));
     for (const e of [b!, a!, c!]) await outbox.add(e);
@@ -43,8 +44,8 @@ describe('event bus store ports (Postgres)', () => {
 
   it('remembers handled events across instances (a restarted process)', async () => {
     const id = randomUUID();
-    await new DrizzleDedupStore(store.db).markProcessed('orchestrator', id);
-    const fresh = new DrizzleDedupStore(store.db);
+    await new DedupRepo(store).markProcessed('orchestrator', id);
+    const fresh = new DedupRepo(store);
     expect(await fresh.has('orchestrator', id)).toBe(true);
     expect(await fresh.has('ui', id)).toBe(false);
   });
@@ -96,6 +97,6 @@ describe('event bus store ports (Postgres)', () => {
     const stats = await store.db.select().from(latencyStats).where(eq(latencyStats.eventType, 'signal'));
     expect(stats.reduce((n, s) => n + s.count, 0)).toBe(2);
     expect(stats[0]).toMatchObject({ windowMs: 10_000, p50Ms: expect.any(Number), p99Ms: expect.any(Number) });
-    expect(drizzleEventStorePorts(store.db)).toHaveProperty('outbox');
+    expect(storeEventPorts(store)).toHaveProperty('outbox');
   });
 });

@@ -1,0 +1,53 @@
+import type { MetricsView } from '../../../shared/ipc';
+import { GATE_IDS } from '../../../shared/ipc';
+import type { LatencyPoint } from '../../../shared/events';
+import type { LatencyStat, UsageRow } from '../../store';
+
+export const EMPTY_METRICS: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
+
+/**
+ * The latency series of the metrics panel: stored windows, overlaid with this process's
+ * live ones (same window start wins live), the newest 300, oldest first.
+ */
+export function latencySeries(stored: readonly LatencyStat[], live: readonly LatencyPoint[]): MetricsView['latency'] {
+  const points = new Map<string, MetricsView['latency'][number]>();
+  for (const r of stored) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count });
+  for (const p of live) {
+    if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count });
+  }
+  return [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
+}
+
+/** Cost over time, cost by story/agent/model, tokens by model and gate durations of one session. */
+export function sessionUsageMetrics(
+  rows: readonly UsageRow[],
+  gates: ReadonlyArray<{ gate: string; durationMs: number | null }>,
+): Pick<MetricsView, 'cumulativeCost' | 'costBy' | 'tokens' | 'gateDurations'> {
+  let total = 0;
+  const cumulativeCost = rows.map((r) => {
+    total += Number(r.costUsd ?? 0);
+    return { at: r.createdAt.toISOString(), usd: Math.round(total * 1e6) / 1e6 };
+  });
+  const sumBy = (key: (r: UsageRow) => string) => {
+    const m = new Map<string, number>();
+    for (const r of rows) m.set(key(r), (m.get(key(r)) ?? 0) + Number(r.costUsd ?? 0));
+    return [...m].map(([k, usd]) => ({ key: k, usd: Math.round(usd * 1e6) / 1e6 })).sort((a, b) => b.usd - a.usd);
+  };
+  const tokens = new Map<string, MetricsView['tokens'][number]>();
+  for (const r of rows) {
+    const t = tokens.get(r.model) ?? { key: r.model, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    t.input += r.inputTokens;
+    t.output += r.outputTokens;
+    t.cacheRead += r.cacheReadTokens;
+    t.cacheWrite += r.cacheWriteTokens;
+    tokens.set(r.model, t);
+  }
+  const durations = new Map<string, number[]>();
+  for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
+  return {
+    cumulativeCost,
+    costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
+    tokens: [...tokens.values()],
+    gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
+  };
+}

@@ -1,0 +1,40 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { auditLog, type AuditEntry, type NewAuditEntry } from '../schema';
+import type { QueryRunner } from './runner';
+
+/** The `audit_log` table: who decided or changed what, and when (append-only). */
+export class AuditRepo {
+  constructor(private readonly run: QueryRunner) {}
+
+  async append(entry: NewAuditEntry): Promise<void> {
+    await this.run.write((q) => q.insert(auditLog).values(entry));
+  }
+
+  /**
+   * Appends many entries in one statement. One parameter for all rows: a 100-row insert with
+   * 600 bound values costs more to build and bind than the rows do to write.
+   */
+  async appendMany(entries: readonly NewAuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map((a) => ({ actor: a.actor, action: a.action, subject_type: a.subjectType, subject_id: a.subjectId, detail: a.detail }));
+    await this.run.write((q) =>
+      q.execute(sql`
+      insert into ${auditLog} (actor, action, subject_type, subject_id, detail)
+      select x.actor, x.action, x.subject_type, x.subject_id, x.detail
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(actor text, action text, subject_type text, subject_id text, detail jsonb)`),
+    );
+  }
+
+  /** The audit entry of one PRD decision (its detail holds what the approval covered). */
+  async prdDecisionEntry(prdId: string, decisionId: number, action: string): Promise<AuditEntry | null> {
+    const rows = await this.run.read((q) =>
+      q
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), eq(auditLog.action, action), sql`(${auditLog.detail} ->> 'decisionId')::bigint = ${decisionId}`))
+        .limit(1),
+    );
+    return rows[0] ?? null;
+  }
+}
