@@ -20,7 +20,7 @@ const HOSTILE_BODY = [
 test.describe('PRD review', () => {
   test('renders the PRD sanitised, groups its stories by wave, rejects with a comment, approves the shown content, and voids the approval when a story changes', async ({ fresh }, testInfo) => {
     const page = fresh.page;
-    const project = createGitProject();
+    const project = createGitProject({ config: { qa: { test: ['npm', 'test'] }, agent: { preset: 'command', command: ['node', 'agent.mjs', '{storyFile}'], env: { pass: ['GITHUB_TOKEN'], set: { NODE_ENV: 'test' } } } } });
     try {
       await ready(page);
       await setProject(page, project.dir);
@@ -55,6 +55,11 @@ test.describe('PRD review', () => {
       await expect(waves).toContainText('Wave 1 · 1 story');
       await expect(waves).toContainText('Wave 2 · 2 stories');
       await expect(page.getByTestId('prd-forecast')).toContainText('Forecast:');
+      // What approving lets run: the agent, its environment names (never values), the QA commands.
+      await expect(page.getByTestId('prd-runs-agent')).toHaveText('node agent.mjs {storyFile}');
+      await expect(page.getByTestId('prd-runs-env')).toContainText('agent.env.pass: GITHUB_TOKEN · agent.env.set: NODE_ENV');
+      await expect(page.getByTestId('prd-runs-env')).not.toContainText('NODE_ENV=test');
+      await expect(page.getByTestId('prd-runs-qa')).toContainText('test: npm test');
       // Nothing that costs money starts before approval.
       await expect(page.getByTestId('start-button')).toBeDisabled();
       await expect(page.getByTestId('start-blocked')).toContainText('Approve this PRD first');
@@ -66,7 +71,8 @@ test.describe('PRD review', () => {
       await page.getByTestId('prd-comment').fill('Division by zero is not specified.');
       await page.getByTestId('prd-reject').click();
       await expect(page.getByTestId('prd-status')).toContainText('rejected');
-      await expect(page.getByTestId('prd-stamp')).toContainText('Rejected by Ana Lead');
+      // The record holds the app's user; the typed name is shown beside it.
+      await expect(page.getByTestId('prd-stamp')).toContainText(/Rejected by \S+ \(as “Ana Lead”\)/);
       await expect(page.getByTestId('prd-stamp')).toContainText('Division by zero is not specified.');
       await expect(page.getByTestId('prd-approve')).toBeDisabled();
       await expect(page.getByTestId('prd-final')).toContainText('import it again');
@@ -83,7 +89,7 @@ test.describe('PRD review', () => {
       await page.getByTestId('prd-approve').click();
       await expect(page.getByTestId('prd-status')).toContainText('approved');
       const stamp = page.getByTestId('prd-stamp');
-      await expect(stamp).toContainText('Approved by Ana Lead');
+      await expect(stamp).toContainText(/Approved by \S+ \(as “Ana Lead”\)/);
       await expect(stamp).toContainText(/content hash [0-9a-f]{12}/);
       await expect(page.getByTestId('start-button')).toBeEnabled();
       await expect(page.getByTestId('start-button')).toContainText('budget $10.00');

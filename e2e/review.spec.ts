@@ -28,7 +28,7 @@ test.describe("reviewing a story's changes in the window", () => {
       await expect(file).toContainText('src/banner.js (added)');
       // The diff's text is shown as text: the tag is visible, never an element, never run.
       await expect(file).toContainText('<script>window.__pwned = 1</script>');
-      await expect(file).toContainText('\\x1b[2J\\x1b]0;pwned\\x07 end');
+      await expect(file).toContainText('\\u001b[2J\\u001b]0;pwned\\u0007 end');
       expect(await panel.locator('script').count()).toBe(0);
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       // Highlighted by language (a string token), with line numbers from the hunk.

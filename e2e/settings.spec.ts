@@ -33,6 +33,10 @@ test.describe('settings', () => {
       await expect(page.getByTestId('budget')).toContainText('$7.50');
       // No wave.config.json yet: listed as a problem that says what to do.
       await expect(page.getByTestId('config-problems')).toContainText('wave init');
+      // What an agent can see: the base names and nothing granted (names only, never values).
+      const agentEnv = page.getByTestId('settings-agent-env');
+      await expect(agentEnv).toContainText('PATH HOME USER LOGNAME LANG TERM TMPDIR SHELL TZ LC_*');
+      await expect(agentEnv).toContainText(/agent\.env\.pass\s*none/);
       await expect(page.getByTestId('settings')).toContainText('Data directory');
       await expect(page.getByTestId('settings')).toContainText(fresh.dataDir);
       await page.screenshot({ path: testInfo.outputPath('settings.png'), fullPage: true });

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, session } from 'electron';
 import { openAppCore } from './core/open-app-core';
 import { resolveSettings } from './core/settings/wave-settings';
+import { LOCK_ROLES } from './store/errors';
+import { appUrlMatcher } from './electron/app-url';
 import { registerIpc } from './electron/ipc';
 import { showNoticesAsNotifications } from './electron/notifications';
 import { createMainWindow } from './electron/window';
@@ -37,9 +39,9 @@ async function start(): Promise<void> {
   const core = await openAppCore({
     version: app.getVersion(),
     settings: resolveSettings(process.env, { dataDir: app.getPath('userData'), resourcesDir: app.isPackaged ? process.resourcesPath : undefined }),
+    role: LOCK_ROLES.window,
   });
-  const appPrefix = devUrl ?? `file://${path.dirname(rendererHtml)}`;
-  const unregister = registerIpc(core, (url) => url.startsWith(appPrefix));
+  const unregister = registerIpc(core, appUrlMatcher({ devUrl, rendererDir: path.dirname(rendererHtml) }));
   const stopNotifications = showNoticesAsNotifications(core);
   createMainWindow({ preload, rendererHtml, devUrl });
 

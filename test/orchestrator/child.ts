@@ -123,7 +123,7 @@ export function waveProcessSuite(): { tag: string; home(): Promise<string>; scen
       return seeded.dataDir;
     },
     scenario(options) {
-      const s = createScenario(options);
+      const s = createScenario({ agentTag: tag, ...options });
       scenarios.push(s);
       return s;
     },

@@ -78,6 +78,11 @@ export interface ScenarioOptions {
   /** wave.config.json overrides. */
   config?: Record<string, unknown>;
   prdId?: string;
+  /**
+   * Granted to every agent and command as TEST_AGENT_TAG (wave.config.json agent.env.set), so a
+   * test of `wave` processes finds what they left running (WAVE_* never reaches an agent).
+   */
+  agentTag?: string;
 }
 
 /** A git repository with wave.config.json committed, and stories + PRD in a folder beside it. */
@@ -87,7 +92,7 @@ export function createScenario(options: ScenarioOptions = {}): Scenario {
     targetBranch: 'main',
     domains: { app: ['src/app/**'], web: ['src/web/**'], SHARED: ['package.json'] },
     qa: { check: [process.execPath, QA_CHECK] },
-    agent: { preset: 'command', command: [process.execPath, SCRIPTED_AGENT] },
+    agent: { preset: 'command', command: [process.execPath, SCRIPTED_AGENT], ...(options.agentTag ? { env: { set: { TEST_AGENT_TAG: options.agentTag } } } : {}) },
     concurrency: 3,
     budgetUsd: 5,
     execution: { max_retries: 2, timeout_minutes: 1 },

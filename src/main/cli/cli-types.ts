@@ -16,6 +16,8 @@ export interface CliContext extends CliIo {
   json: boolean;
   /** The environment resolved once (data dir, DATABASE_URL, REDIS_URL, actor, …); commands read nothing else. */
   settings: WaveSettings;
+  /** The command being run ("run", "serve", …); absent before one is recognised. */
+  command?: string;
   /** Writes `data` as one JSON document with --json, otherwise the human text. */
   output(data: unknown, human: () => string): void;
   /** Human-facing line on stderr (kept off stdout so --json stays parseable). */

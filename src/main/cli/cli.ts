@@ -1,16 +1,22 @@
 import { parseArgs } from 'node:util';
 import { resolveSettings } from '../core/settings/wave-settings';
+import { inertStream } from './inert-io';
+import { StoreLockedError } from '../store';
+import { clientDbError } from '../store/db-errors';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext, type CliIo } from './cli-types';
+import { storeOpenError } from './store-open';
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function makeContext(io: CliIo, json: boolean): CliContext {
+function makeContext(raw: CliIo, json: boolean, command?: string): CliContext {
+  const io: CliIo = { ...raw, stdout: inertStream(raw.stdout), stderr: inertStream(raw.stderr) };
   return {
     ...io,
     json,
+    command,
     settings: resolveSettings(io.env),
     output(data, human) {
       io.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
@@ -73,9 +79,9 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     const ctx = makeContext(io, wantsJson);
     return fail(ctx, new CliError(`${(e as Error).message}\n${commandHelp(cmd)}`, EXIT_USAGE, 'usage'));
   }
-  const ctx = makeContext(io, parsed.values.json === true);
+  const ctx = makeContext(io, parsed.values.json === true, cmd.name);
   if (parsed.values.help) {
-    io.stdout.write(`${commandHelp(cmd)}\n`);
+    ctx.stdout.write(`${commandHelp(cmd)}\n`);
     return 0;
   }
   try {
@@ -88,7 +94,10 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
 type CliParsed = Parameters<CliCommand['run']>[1];
 
 function fail(ctx: CliContext, e: unknown): number {
-  const cliErr = e instanceof CliError ? e : null;
+  // A held store is an expected state with its own message (holder, pid, what to do), not a bug;
+  // a database error is told by its code, never with the SQL text and parameters drizzle adds.
+  const db = e instanceof CliError ? null : clientDbError(e, `wave ${ctx.command ?? ''}`.trim());
+  const cliErr = e instanceof CliError ? e : e instanceof StoreLockedError ? storeOpenError(e) : db ? new CliError(db.message, 1, db.code) : null;
   const message = cliErr ? cliErr.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
   const exitCode = cliErr ? cliErr.exitCode : 1;
   if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);

@@ -3,14 +3,19 @@ import type { EventBus } from '../core/events';
 import type { WaveSettings } from '../core/settings/wave-settings';
 import { StoreLockedError } from '../store';
 import { CliError, type CliContext } from './cli-types';
+import { cliLockRole, storeOpenError } from './store-open';
 
 export interface CliCoreOptions {
   /** Store and bus messages: 'always' on stderr, or 'debug' only with WAVE_DEBUG (default). */
   log?: 'always' | 'debug';
   /** Settings other than the command's (the demo runs on its own data dir). */
   settings?: WaveSettings;
-  /** What to do when another process holds the embedded database: 'return-null' or 'fail' (default, StoreLockedError as it is). */
-  locked?: 'return-null' | 'fail';
+  /**
+   * When another process holds the embedded database: 'return-null', 'return-error' (the
+   * StoreLockedError, which names the holder), or fail (default) with store_locked and the
+   * lock's own message (holder, pid, what to do).
+   */
+  locked?: 'return-null' | 'return-error' | 'fail';
 }
 
 export function cliLog(ctx: CliContext, mode: 'always' | 'debug' = 'debug'): (line: string) => void {
@@ -23,18 +28,17 @@ export function cliLog(ctx: CliContext, mode: 'always' | 'debug' = 'debug'): (li
 
 /** The core services of a CLI command (createCoreServices over the command's settings), with errors a person can act on. */
 export async function openCliCore(ctx: CliContext, opts: CliCoreOptions & { locked: 'return-null' }): Promise<CoreServices | null>;
+export async function openCliCore(ctx: CliContext, opts: CliCoreOptions & { locked: 'return-error' }): Promise<CoreServices | StoreLockedError>;
 export async function openCliCore(ctx: CliContext, opts?: CliCoreOptions): Promise<CoreServices>;
-export async function openCliCore(ctx: CliContext, opts: CliCoreOptions = {}): Promise<CoreServices | null> {
+export async function openCliCore(ctx: CliContext, opts: CliCoreOptions = {}): Promise<CoreServices | StoreLockedError | null> {
   try {
     // The bus's messages are details in every command (WAVE_DEBUG), as they always were.
-    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug') });
+    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug'), lockRole: cliLockRole(ctx) });
   } catch (e) {
-    if (e instanceof StoreLockedError) {
-      if (opts.locked === 'return-null') return null;
-      // The holder is alive, so its own sessions are not interrupted; the lead must stop it first.
-      if (opts.locked === 'fail') throw new CliError(e.message, 1, 'store_locked');
-    }
-    throw new CliError(`Cannot open the WAVE database: ${(e as Error).message}`, 1, 'store_unavailable');
+    if (e instanceof StoreLockedError && opts.locked === 'return-null') return null;
+    if (e instanceof StoreLockedError && opts.locked === 'return-error') return e;
+    // A live holder's own sessions are not interrupted; the lead must stop it first (the message says how).
+    throw storeOpenError(e);
   }
 }
 

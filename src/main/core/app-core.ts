@@ -33,6 +33,8 @@ export interface AppCoreDeps {
   log?: (line: string) => void;
   /** How often the core re-checks its components and pushes `app.health` on change. */
   healthIntervalMs?: number;
+  /** Per-client request rate (default RATE_LIMIT); the fuzz suite raises it to reach the handlers. */
+  rate?: { ratePerSecond: number; burst: number };
   /** Resources to release on dispose, in reverse order of acquisition. */
   disposables?: Array<{ close(): Promise<void> | void }>;
 }
@@ -52,7 +54,7 @@ export class AppCore {
 
   constructor(private readonly deps: AppCoreDeps) {
     this.hub = deps.hub ?? new EventHub();
-    this.router = new RequestRouter(this.handlers(), { validateResponses: true, log: deps.log });
+    this.router = new RequestRouter(this.handlers(), { validateResponses: true, log: deps.log, rate: deps.rate });
   }
 
   /** Starts the health monitor; the first report is pushed before this resolves. */

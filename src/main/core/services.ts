@@ -9,6 +9,7 @@ import { createSessionServices } from './api/session-handlers';
 import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { WaveConfigError, loadWaveConfig } from './config';
 import { createEventBus, type EventBus } from './events';
+import { describeGrant } from './executor';
 import { Orchestrator, SessionViewReader, type EventSink, type OrchestratorOptions } from './orchestrator';
 import { PrdService, StoryImporter } from './prd';
 import type { EventHub } from './rpc';
@@ -21,6 +22,8 @@ export interface CoreServicesOptions {
   busLog?: (line: string) => void;
   /** Orchestrator tuning (tests: agent environment, short timeouts). */
   orchestrator?: OrchestratorOptions;
+  /** What this process is (session run, wave serve, the window), named to another process that finds the embedded store locked. */
+  lockRole?: string;
 }
 
 /** The window's part: request handlers and snapshot over one orchestrator. */
@@ -59,7 +62,7 @@ export interface CoreServices {
 /** Opens the store named by the settings and builds the services over it. */
 export async function createCoreServices(settings: WaveSettings, opts: CoreServicesOptions = {}): Promise<CoreServices> {
   const log = opts.log ?? (() => {});
-  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log });
+  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log, role: opts.lockRole });
   const projectSettings = new SettingsStore(settings.dataDir, settings.project);
   const prds = new PrdService(store);
   let bus: Promise<EventBus> | null = null;
@@ -129,7 +132,7 @@ async function buildAppServices(deps: {
     try {
       const loaded = await loadWaveConfig(s.projectPath);
       const problems = loaded.found ? [] : [`${path.join(s.projectPath, 'wave.config.json')} does not exist: run "wave init ${s.projectPath}" to create one (defaults apply until then).`];
-      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems });
+      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems, agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env) });
     } catch (e) {
       const message = e instanceof WaveConfigError ? e.message : `Could not read the project config: ${(e as Error).message}`;
       return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: null, configProblems: [message] });
@@ -146,7 +149,7 @@ async function buildAppServices(deps: {
       deps.hub.publish('settings.changed', next);
       return next;
     },
-    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency }),
+    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency, actor: () => deps.settings.actor }),
     ...importHandlers({
       store: deps.store,
       hub: deps.hub,

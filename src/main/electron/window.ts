@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { BrowserWindow, shell, type WebContents } from 'electron';
+import { appUrlMatcher } from './app-url';
 
 export interface WindowPaths {
   preload: string;
@@ -20,13 +21,13 @@ function openExternalSafely(url: string): void {
 }
 
 /** Denies window.open, navigation away from the app, and webview attachment. */
-export function lockDownContents(contents: WebContents, appUrlPrefix: string): void {
+export function lockDownContents(contents: WebContents, isAppUrl: (url: string) => boolean): void {
   contents.setWindowOpenHandler(({ url }) => {
     openExternalSafely(url);
     return { action: 'deny' };
   });
   contents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(appUrlPrefix)) {
+    if (!isAppUrl(url)) {
       event.preventDefault();
       openExternalSafely(url);
     }
@@ -58,8 +59,7 @@ export function createMainWindow(paths: WindowPaths): BrowserWindow {
       navigateOnDragDrop: false,
     },
   });
-  const appUrlPrefix = paths.devUrl ?? `file://${path.dirname(paths.rendererHtml)}`;
-  lockDownContents(win.webContents, appUrlPrefix);
+  lockDownContents(win.webContents, appUrlMatcher({ devUrl: paths.devUrl, rendererDir: path.dirname(paths.rendererHtml) }));
   win.once('ready-to-show', () => win.show());
   if (paths.devUrl) void win.loadURL(paths.devUrl);
   else void win.loadFile(paths.rendererHtml);

@@ -108,7 +108,7 @@ describe('wave serve bridge', () => {
           res.on('end', () => resolve({ status: res.statusCode ?? 0, csp: String(res.headers['content-security-policy'] ?? ''), body }));
         }).on('error', reject);
       });
-    const page = await get('/');
+    const page = await get(`/?token=${encodeURIComponent(server.token)}`);
     expect(page.status).toBe(200);
     expect(page.csp).toContain(`connect-src ws://127.0.0.1:${server.port}`);
     expect(page.csp).toContain("script-src 'self'");

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -6,7 +6,8 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_PAYLOAD_BYTES, err, type Result } from '../../shared/ipc';
 import type { AppCore } from '../core/app-core';
-import { rendererCsp, withCspMeta } from './csp';
+import { FrameLimiter, MAX_BRIDGE_CONNECTIONS, TOKEN_MISSING_TEXT, presentedToken, tokenCookie, tokenMatches, tokenMissingPage } from './bridge-guard';
+import { rendererCsp, rendererHeaderCsp, withCspMeta } from './csp';
 import { readStatic } from './static-files';
 
 export interface BridgeServerOptions {
@@ -19,6 +20,10 @@ export interface BridgeServerOptions {
   host?: '127.0.0.1';
   token?: string;
   log?: (line: string) => void;
+  /** Open sockets allowed at once (default MAX_BRIDGE_CONNECTIONS); one more is refused with 503. */
+  maxConnections?: number;
+  /** Frames per token (default BRIDGE_FRAME_RATE); frames over it are answered rate_limited. */
+  frameRate?: { ratePerSecond: number; burst: number };
 }
 
 export interface BridgeServer {
@@ -46,7 +51,8 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   }
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? randomBytes(24).toString('base64url');
-  const tokenBuf = Buffer.from(token);
+  const limiter = new FrameLimiter(opts.frameRate);
+  const maxConnections = opts.maxConnections ?? MAX_BRIDGE_CONNECTIONS;
   const log = opts.log ?? (() => {});
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
@@ -64,6 +70,16 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
         return;
       }
       const file = await readStatic(root, req.url ?? '/');
+      // The page itself (not its scripts and styles) needs the token: without it the page would
+      // wait for a bridge that refuses it, saying nothing.
+      const isPage = file?.contentType.startsWith('text/html') ?? false;
+      const reqUrl = new URL(req.url ?? '/', `http://${host}:${port}`);
+      const given = presentedToken(req, reqUrl, port);
+      if (isPage && !tokenMatches(given, token)) {
+        res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : tokenMissingPage());
+        return;
+      }
       if (!file) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
         return;
@@ -73,11 +89,13 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
       if (file.contentType.startsWith('text/html')) body = Buffer.from(withCspMeta(body.toString('utf8'), csp));
       res.writeHead(200, {
         'content-type': file.contentType,
-        'content-security-policy': csp,
+        'content-security-policy': rendererHeaderCsp(`ws://127.0.0.1:${port} ws://localhost:${port}`),
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cross-origin-opener-policy': 'same-origin',
         'cache-control': 'no-store',
+        'x-frame-options': 'DENY',
+        ...(isPage ? { 'set-cookie': tokenCookie(port, given) } : {}),
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     })().catch((e) => {
@@ -96,14 +114,15 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   server.on('upgrade', (req, socket, head) => {
     const reject = (status: number, why: string) => {
       log(`bridge connection refused: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}`);
+      const reason = status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : 'Forbidden';
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${why}`);
     };
     const url = new URL(req.url ?? '/', `http://${host}:${port}`);
     if (url.pathname !== BRIDGE_PATH) return reject(403, 'unknown path');
     if (!allowedHosts().has(req.headers.host ?? '')) return reject(403, 'unexpected Host header');
     if (!allowedOrigins().has(req.headers.origin ?? '')) return reject(403, 'unexpected Origin');
-    const given = Buffer.from(url.searchParams.get('token') ?? '');
-    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) return reject(401, 'missing or wrong token');
+    if (!tokenMatches(presentedToken(req, url, port), token)) return reject(401, TOKEN_MISSING_TEXT);
+    if (wss.clients.size >= maxConnections) return reject(503, `Too many open connections (${maxConnections}); close another WAVE tab and reload.`);
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
@@ -121,6 +140,12 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     const unsubscribe = opts.core.hub.subscribe((env) => send({ type: 'event', ...env }));
     send({ type: 'hello', seq: opts.core.hub.seq });
     ws.on('message', (data, isBinary) => {
+      // Every frame counts against the token, also those refused below (bad JSON, too large…).
+      if (!limiter.tryTake(token)) {
+        const id = isBinary ? null : peekId(data.toString('utf8', 0, 4096));
+        send({ type: 'result', id, result: err('rate_limited', 'Too many messages on this token; wait a moment and retry.') });
+        return;
+      }
       const raw = isBinary ? null : data.toString();
       void handleMessage(raw, Buffer.isBuffer(data) ? data.length : MAX_FRAME_BYTES).then((reply) => send(reply));
     });

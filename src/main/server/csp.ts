@@ -20,6 +20,15 @@ export function rendererCsp(connectSrc: string): string {
   ].join('; ');
 }
 
+/**
+ * The policy sent as an HTTP header: the page's policy plus `frame-ancestors 'none'`, so no
+ * other site can frame the control center and trick a click on STOP or Approve. (Browsers
+ * ignore frame-ancestors in a meta tag, and warn about it, so the meta keeps rendererCsp.)
+ */
+export function rendererHeaderCsp(connectSrc: string): string {
+  return `${rendererCsp(connectSrc)}; frame-ancestors 'none'`;
+}
+
 const CSP_META = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]*(")/i;
 
 /**

@@ -61,3 +61,51 @@ export function describeDbError(e: unknown): string {
   const short = text.length > 300 ? `${text.slice(0, 300)}…` : text;
   return typeof code === 'string' && !short.includes(code) ? `${short} (${code})` : short;
 }
+
+/** A SQLSTATE (five digits/capitals) on an error or one of its causes; null when none. */
+export function sqlStateOf(e: unknown): string | null {
+  for (const c of causes(e)) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return null;
+}
+
+/** True when the error came from the database layer (driver, drizzle, or our store errors). */
+export function isDbError(e: unknown): boolean {
+  if (sqlStateOf(e) !== null || isConnectionError(e)) return true;
+  for (const c of causes(e)) {
+    const name = (c as { name?: unknown }).name;
+    if (name === 'DrizzleQueryError' || name === 'StoreUnavailableError' || name === 'CommitOutcomeUnknownError') return true;
+    if ('query' in (c as object) && 'params' in (c as object)) return true;
+    if (/^Failed query:/.test(String((c as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
+}
+
+export type ClientDbErrorCode = 'invalid_request' | 'conflict' | 'unavailable' | 'internal';
+
+/**
+ * What a client (window, socket) is told about a database error: a clean code and a sentence,
+ * never the SQL text, its parameters or the server's message (drizzle puts all three in its
+ * error). The full error goes to the log only. Null when `e` is not a database error.
+ */
+export function clientDbError(e: unknown, what: string): { code: ClientDbErrorCode; message: string } | null {
+  if (!isDbError(e)) return null;
+  const names = [...causes(e)].map((c) => (c as { name?: unknown }).name);
+  if (names.includes('CommitOutcomeUnknownError')) {
+    return { code: 'unavailable', message: `${what}: the database connection broke while committing; the change may or may not be saved. Reload to see the current state before retrying.` };
+  }
+  if (isConnectionError(e) || names.includes('StoreUnavailableError')) {
+    return { code: 'unavailable', message: `${what}: the database is unreachable; nothing was changed. Retry once it is back (the header shows its health).` };
+  }
+  const state = sqlStateOf(e);
+  const cls = state?.slice(0, 2);
+  // 22: data exception (bad encoding such as a NUL byte, value out of range, invalid text).
+  if (cls === '22') return { code: 'invalid_request', message: `${what}: the database refused a value of the request (SQLSTATE ${state}). Check the ids and texts sent.` };
+  // 23: integrity constraint; 40: serialization failure / deadlock (a concurrent change).
+  if (cls === '23' || cls === '40') {
+    return { code: 'conflict', message: `${what}: it conflicts with the current data or a concurrent change (SQLSTATE ${state}). Reload and retry.` };
+  }
+  return { code: 'internal', message: `${what} failed with a database error${state ? ` (SQLSTATE ${state})` : ''}; this is a bug. Details are in the log.` };
+}

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadPid } from '../../../test/helpers/pglite';
-import { DirLock } from './dir-lock';
-import { StoreLockedError } from './errors';
+import { DirLock, pidAlive } from './dir-lock';
+import { LOCK_ROLES, StoreLockedError } from './errors';
 
 const dirLockModule = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dir-lock.ts');
 const dirs: string[] = [];
@@ -29,8 +29,8 @@ afterEach(async () => {
 });
 
 /** Another process that takes the lock and holds it until killed. */
-async function holdLockInChild(dir: string): Promise<ChildProcess> {
-  const code = `import { DirLock } from ${JSON.stringify(dirLockModule)}; DirLock.acquire(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000);`;
+async function holdLockInChild(dir: string, role?: string): Promise<ChildProcess> {
+  const code = `import { DirLock } from ${JSON.stringify(dirLockModule)}; DirLock.acquire(${JSON.stringify(dir)}, { role: ${JSON.stringify(role)} }); console.log('locked'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
@@ -101,5 +101,39 @@ describe('DirLock', () => {
     fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'x', token: 'other' }));
     a.release();
     expect(fs.existsSync(path.join(dir, 'store.lock'))).toBe(true);
+  });
+
+  it('names the holder by what it is (wave serve, the window, a session run) and says how to free it', async () => {
+    const dir = tempDir();
+    const holder = await holdLockInChild(dir, LOCK_ROLES.serve);
+    let err: StoreLockedError | undefined;
+    try {
+      DirLock.acquire(dir);
+    } catch (e) {
+      err = e as StoreLockedError;
+    }
+    expect(err).toBeInstanceOf(StoreLockedError);
+    expect(err!.holder).toMatchObject({ pid: holder.pid, role: 'wave serve' });
+    expect(err!.message).toContain(`in use by wave serve (process ${holder.pid}`);
+    expect(err!.message).toContain('Ctrl+C');
+  });
+
+  it('treats a zombie holder (exited, not yet reaped) as dead and takes the lock over', async () => {
+    const dir = tempDir();
+    // sh starts a background child and execs into sleep, which never reaps it: the child
+    // stays a zombie (state Z in /proc/<pid>/stat) while its pid still answers kill(pid, 0).
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(parent);
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))));
+    for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toContain(') Z ');
+    expect(() => process.kill(zombie, 0)).not.toThrow();
+    expect(pidAlive(zombie)).toBe(false);
+    fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: zombie, host: os.hostname(), startedAt: 'x', token: 't', role: LOCK_ROLES.session }));
+    const lines: string[] = [];
+    const lock = DirLock.acquire(dir, { log: (l) => lines.push(l) });
+    expect(lock.holder.pid).toBe(process.pid);
+    expect(lines.join('\n')).toContain(`took over the lock of process ${zombie}`);
+    lock.release();
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StoreLockedError, type LockHolder } from './errors';
+import { ensureOwnerOnlyDir } from './owner-only';
 
 /** Lock paths held by this process, so a second open in the same process is refused too. */
 const heldInThisProcess = new Set<string>();
@@ -13,6 +14,8 @@ export interface DirLockOptions {
   log?: (line: string) => void;
   /** For tests: decides whether a pid on this host is alive. */
   isAlive?: (pid: number) => boolean;
+  /** What this process is, for the message another process gets (e.g. "wave serve", "the WAVE window"). */
+  role?: string;
 }
 
 /**
@@ -30,12 +33,12 @@ export class DirLock {
   ) {}
 
   static acquire(dir: string, opts: DirLockOptions = {}): DirLock {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureOwnerOnlyDir(dir);
     const lockPath = path.resolve(dir, 'store.lock');
     if (heldInThisProcess.has(lockPath)) {
       throw new StoreLockedError(lockPath, readHolder(lockPath) ?? selfHolder('?'));
     }
-    const me = selfHolder(randomBytes(8).toString('hex'));
+    const me = selfHolder(randomBytes(8).toString('hex'), opts.role);
     const isAlive = opts.isAlive ?? pidAlive;
     for (let tries = 0; tries < 5; tries++) {
       if (tryPublish(lockPath, me)) {
@@ -73,14 +76,15 @@ export class DirLock {
   }
 }
 
-function selfHolder(token: string): LockHolder {
-  return { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), procStart: procStartOf(process.pid), token };
+function selfHolder(token: string, role?: string): LockHolder {
+  const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), procStart: procStartOf(process.pid), token };
+  return role ? { ...me, role } : me;
 }
 
 /** Writes the holder to a temp file and links it into place; false if the lock exists. */
 function tryPublish(lockPath: string, me: LockHolder): boolean {
   const tmp = `${lockPath}.${process.pid}.${me.token}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`, { mode: 0o644 });
+  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`, { mode: 0o600 });
   try {
     fs.linkSync(tmp, lockPath);
     return true;
@@ -104,7 +108,10 @@ function readHolder(lockPath: string): LockHolder | null | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid !== 'number' || typeof v.host !== 'string' || typeof v.token !== 'string') return null;
-    return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), procStart: v.procStart ?? null, token: v.token };
+    const holder: LockHolder = { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), procStart: v.procStart ?? null, token: v.token };
+    // The role is shown to people: keep it a short line of plain text.
+    if (typeof v.role === 'string' && v.role) holder.role = [...v.role].filter((c) => c >= ' ' && (c < '\u007f' || c > '\u009f')).join('').slice(0, 80);
+    return holder;
   } catch {
     return null;
   }
@@ -162,12 +169,28 @@ function sameHolder(a: LockHolder | null, b: LockHolder | null): boolean {
   return a.token === b.token && a.pid === b.pid;
 }
 
+/**
+ * True when `pid` runs on this host. A zombie (exited, not yet reaped by its parent) or a
+ * process being torn down (Linux state Z or X) still answers kill(pid, 0) but will never
+ * touch the data again: it counts as dead, so recovery right after a kill -9 can proceed.
+ */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const state = procStateOf(pid);
+  return state !== 'Z' && state !== 'X' && state !== 'x';
+}
+
+/** Linux: the one-letter state of a process (field 3 of /proc/<pid>/stat); null elsewhere. */
+function procStateOf(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }
 

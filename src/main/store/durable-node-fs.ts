@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
+import { ownerOnly } from './owner-only';
 
 /*
  * Why this exists. PGlite 0.5 on Node mounts the data directory with Emscripten's NODEFS,
@@ -18,12 +19,15 @@ import { NodeFS } from '@electric-sql/pglite/nodefs';
 export class DurableNodeFS extends NodeFS {
   /** True once the fsync hook is installed; false means the PGlite build changed under us. */
   fsyncInstalled = false;
+  /** True once new files and directories are created owner-only (see maskModes). */
+  modesMasked = false;
   fsyncCount = 0;
 
   override async init(pg: PGlite, opts: Parameters<NodeFS['init']>[1]) {
     const r = await super.init(pg, opts);
     const preRun = r.emscriptenOpts.preRun;
-    const hook = (mod: { NODEFS?: { stream_ops?: Record<string, unknown> } }) => {
+    const hook = (mod: { NODEFS?: { stream_ops?: Record<string, unknown>; node_ops?: Record<string, unknown> } }) => {
+      if (mod.NODEFS?.node_ops) this.maskModes(mod.NODEFS.node_ops);
       const ops = mod.NODEFS?.stream_ops;
       if (!ops) return;
       ops.fsync = (stream: { nfd?: number }) => {
@@ -37,6 +41,20 @@ export class DurableNodeFS extends NodeFS {
     };
     r.emscriptenOpts.preRun = [...(Array.isArray(preRun) ? preRun : preRun ? [preRun] : []), hook];
     return r;
+  }
+
+  /**
+   * PGlite creates files and chmods them to 0666 (its in-memory defaults), which the process
+   * umask does not touch: mask group/other bits where NODEFS creates a node or sets a mode.
+   */
+  private maskModes(ops: Record<string, unknown>): void {
+    const mknod = ops.mknod as ((parent: unknown, name: string, mode: number, dev: unknown) => unknown) | undefined;
+    const setattr = ops.setattr as ((node: unknown, attr: { mode?: number | null }) => unknown) | undefined;
+    if (typeof mknod !== 'function' || typeof setattr !== 'function') return;
+    ops.mknod = (parent: unknown, name: string, mode: number, dev: unknown) => mknod(parent, name, ownerOnly(mode), dev);
+    ops.setattr = (node: unknown, attr: { mode?: number | null }) =>
+      setattr(node, typeof attr.mode === 'number' ? { ...attr, mode: ownerOnly(attr.mode) } : attr);
+    this.modesMasked = true;
   }
 }
 

@@ -12,6 +12,7 @@ import type { ComponentHealth } from '../../shared/ipc';
 import { describeDbError, isConnectionError } from './db-errors';
 import { DirLock } from './dir-lock';
 import { DurableNodeFS, durableStartParams } from './durable-node-fs';
+import { tightenTree } from './owner-only';
 import { CommitOutcomeUnknownError, StoreUnavailableError } from './errors';
 import { resolveMigrationsDir } from './paths';
 import * as schema from './schema';
@@ -48,6 +49,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** For tests: decides whether a lock holder's pid is alive. */
   lockIsAlive?: (pid: number) => boolean;
+  /** What this process is, named to another process that finds the embedded store locked (LOCK_ROLES). */
+  role?: string;
   /**
    * PGlite: how often to CHECKPOINT (default 5 min; 0 = never). Embedded Postgres has no
    * checkpointer process, and the WAL written since the last checkpoint is what a restart
@@ -182,10 +185,13 @@ class PgliteStore extends BaseStore {
     const log = opts.log ?? (() => {});
     const dataDir = path.resolve(opts.dataDir);
     const pgdata = path.join(dataDir, 'pgdata');
-    const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive });
+    const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive, role: opts.role });
     let client: PGlite | null = null;
     try {
       if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, log);
+      // Stores created before files were owner-only (or copied in with loose modes) are fixed once.
+      const loosened = tightenTree(pgdata);
+      if (loosened > 0) log(`store: made ${loosened} files and folders of ${pgdata} readable by their owner only (they were open to other users)`);
       const nodeFs = new DurableNodeFS(pgdata);
       try {
         client = await PGlite.create({ fs: nodeFs, startParams: durableStartParams() });
@@ -604,6 +610,7 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   const staging = `${pgdata}.init`;
   // Leftovers of a start that was killed during initdb.
   fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { mode: 0o700 });
   log(`store: creating the embedded database in ${pgdata} (first start; this takes a few seconds)`);
   const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
   await client.close();

@@ -19,7 +19,27 @@ import {
 } from './views';
 import { DiffAgainst, StoryDiff } from './review';
 
-const Id = z.string().min(1).max(200);
+/** True when `s` holds a control character (C0, DEL, C1): NUL, newline, escape, … */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+/** An id of a session, story, PRD…: printable text only (a NUL or escape in an id is never legitimate). */
+const Id = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => !hasControlChar(s), 'must not contain control characters (NUL, newline, tab, escape…)');
+/** A file name or path: no NUL (no file system accepts it) and no other control character. */
+const PathText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !hasControlChar(s), 'must not contain control characters (NUL, newline, tab, escape…)');
 /** Largest piece of a file sent in one import.stage request (keeps requests under the 64 KB cap). */
 export const IMPORT_CHUNK_CHARS = 32 * 1024;
 
@@ -96,7 +116,7 @@ export const requests = {
     doc: 'Changes project settings; the project path must be a git repository.',
     request: z
       .object({
-        projectPath: z.string().min(1).max(4096).optional(),
+        projectPath: PathText(4096).optional(),
         concurrency: z.number().int().min(1).max(64).optional(),
         budgetUsd: z.number().nonnegative().max(1_000_000).nullable().optional(),
         agentPreset: z.enum(['command', 'claude-code', 'scripted']).optional(),
@@ -186,7 +206,7 @@ export const requests = {
     request: z
       .object({
         uploadId: z.string().uuid(),
-        file: z.string().min(1).max(1024),
+        file: PathText(1024),
         offset: z.number().int().nonnegative(),
         data: z.string().max(IMPORT_CHUNK_CHARS),
         last: z.boolean(),
@@ -201,7 +221,7 @@ export const requests = {
   },
   'import.paths': {
     doc: 'Imports files or folders by path (desktop drag and drop, file picker).',
-    request: z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(500), migrate: z.boolean().optional() }).strict(),
+    request: z.object({ paths: z.array(PathText(4096)).min(1).max(500), migrate: z.boolean().optional() }).strict(),
     response: z.object({ results: z.array(ImportFileResult) }),
   },
 
@@ -209,7 +229,11 @@ export const requests = {
   'prd.get': { doc: 'A PRD, its stories by wave, forecast and decision.', request: z.object({ prdId: Id }).strict(), response: PrdDetail },
   'prd.approve': {
     doc: 'Approves exactly the text the lead read: contentHash must match the current content.',
-    request: z.object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    // `by` is the name shown beside the decision; the audit log records the app's own user.
+    // `runsHash`: the commands the lead read (PrdDetail.runsHash); refused when they changed since.
+    request: z
+      .object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/), runsHash: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+      .strict(),
     response: PrdDetail,
   },
   'prd.reject': {

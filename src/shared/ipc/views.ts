@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GATE_ATTEMPT_STATUSES, GATE_IDS, GATE_NAMES, SESSION_STATUSES, STORY_RUN_STATUSES } from '../status';
+import { AuthorisedRuns, GrantedEnvNames } from '../stories/authorised-runs';
 import { MAX_OVERRIDE_PATHS } from './decision-rules';
 
 // View models the renderer shows. The core builds them from the store and keeps them
@@ -26,6 +27,8 @@ export const GateAttemptView = z.object({
   reason: z.string().nullable(),
   /** Paths a failed domain check found outside the story's domain (what a lead may override). */
   outside: z.array(z.string()).max(MAX_OVERRIDE_PATHS).optional(),
+  /** Environment names (never values) the attempt's agent and commands got besides WAVE's own WAVE_* values; gates that start processes only. */
+  env: z.object({ agent: z.array(z.string()), commands: z.array(z.string()) }).optional(),
   /** The lead's override this attempt passed its domain check with. */
   override: z.object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) }).optional(),
 });
@@ -187,8 +190,15 @@ export const PrdDetail = PrdSummary.extend({
   content: z.string(),
   voidReason: z.string().nullable(),
   decision: z
-    .object({ decision: z.enum(['approved', 'rejected']), by: z.string(), comment: z.string().nullable(), at: z.string(), contentHash: z.string() })
+    // `by`: the user the app runs as (the audit log's actor); `name`: the name typed with the decision, when different.
+    .object({ decision: z.enum(['approved', 'rejected']), by: z.string(), name: z.string().nullable().optional(), comment: z.string().nullable(), at: z.string(), contentHash: z.string() })
     .nullable(),
+  /** Every command approving this PRD authorises, and the environment names the agent gets (never values). */
+  runs: AuthorisedRuns,
+  /** Hash of `runs` as shown: prd.approve sends it back, and is refused when the commands changed since. */
+  runsHash: z.string(),
+  /** Set when the PRD is marked approved but the approval no longer holds (e.g. a QA command changed in wave.config.json): what changed and what to do. */
+  approvalProblem: z.string().nullable().optional(),
   waves: z.array(z.object({ wave: z.number().int(), stories: z.array(z.object({ storyId: z.string(), title: z.string(), domain: z.string(), dependencies: z.array(z.string()) })) })),
   warnings: z.array(z.string()),
   forecast: z.object({ costUsd: z.number().nonnegative().nullable(), minutes: z.number().nonnegative().nullable(), basis: z.string() }),
@@ -205,5 +215,7 @@ export const ProjectSettings = z.object({
   agentPreset: z.enum(['command', 'claude-code', 'scripted']),
   /** Problems with the project's wave.config.json, if any, each saying what to fix. */
   configProblems: z.array(z.string()),
+  /** The environment names agents and commands of this project get (wave.config.json agent.env and the preset's defaults); never values. */
+  agentEnv: GrantedEnvNames.nullable().optional(),
 });
 export type ProjectSettings = z.infer<typeof ProjectSettings>;

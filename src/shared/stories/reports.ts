@@ -65,6 +65,8 @@ export const ApprovalStatusSchema = z.object({
   approvedBy: z.string().nullable(),
   approvedAt: z.string().nullable(),
   comment: z.string().nullable(),
+  /** sha256 of every command a session would run now (authorised-runs.ts); an approval holds only while it is the one approved. */
+  runsHash: z.string(),
   /** Plain-language explanation: why it is (not) approved and what to do. */
   reason: z.string(),
   /** What changed since the approval (PRD text, stories added/edited/removed). */

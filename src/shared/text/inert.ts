@@ -1,19 +1,15 @@
-/**
- * Untrusted text made inert for a terminal: every C0/C1 control character, DEL and the
- * start of every escape sequence is shown as a visible escape (`\x1b`, `\x07`, `\x9b`...)
- * instead of being sent to the terminal, so a story title, a file name or a line of a
- * diff can never clear the screen, move the cursor or set the window title.
+/*
+ * Text from outside (stories, PRDs, agent output, config) made inert for a terminal: every
+ * control character except tab and newline (C0, DEL, C1, so ESC and BEL and the 8-bit CSI
+ * too) and the bidirectional overrides that reorder what a reader sees are shown as
+ * `\uXXXX` instead of being sent (CRLF becomes a plain newline). The escape is valid inside a JSON string, so a
+ * document printed with --json stays parseable and decodes to the original text.
  */
+
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-// eslint-disable-next-line no-control-regex -- as above
-const CONTROL_NO_NEWLINES = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-function visible(c: string): string {
-  return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-}
-
-export function inertText(text: string, opts: { keepNewlines?: boolean } = {}): string {
-  // Tabs stay as they are; newlines stay only where the caller prints several lines.
-  return text.replace(opts.keepNewlines ? CONTROL : CONTROL_NO_NEWLINES, visible);
+export function inertText(text: string): string {
+  // A Windows line ending is a line ending; a lone CR (which can overwrite a line) is escaped.
+  return text.replace(/\r\n/g, '\n').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

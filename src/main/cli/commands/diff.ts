@@ -46,7 +46,7 @@ export const diffCommand: CliCommand = {
     '--against base (default) shows what the story changes, as a pull request would; --against target shows how',
     "the story's branch differs from the target branch now. --stat lists files with +/- counts.",
     'With --json: {"files":[{"path","old_path","status","additions","deletions","binary"}],"head_sha","base_sha","against","branch","target"}.',
-    'Control characters and terminal escapes in file names and contents are printed escaped (\\x1b), never interpreted.',
+    'Control characters and terminal escapes in file names and contents are printed escaped (\\u001b), never interpreted.',
   ].join('\n'),
   options: {
     against: { type: 'string' },
@@ -80,7 +80,7 @@ export const diffCommand: CliCommand = {
       };
       ctx.output(json, () => {
         if (args.values.stat === true) return `${header(d)}\n\n${renderStat(d)}`;
-        const body = d.files.map((f) => (f.patch === null ? `Binary file ${fileName(f)} differs\n` : inertText(f.patch, { keepNewlines: true }))).join('');
+        const body = d.files.map((f) => (f.patch === null ? `Binary file ${fileName(f)} differs\n` : inertText(f.patch))).join('');
         return `${header(d)}\n\n${body.trimEnd() || '(no changes)'}`;
       });
       return 0;

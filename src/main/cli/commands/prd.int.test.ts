@@ -55,10 +55,10 @@ describe('wave import and wave prd (Postgres)', () => {
     ]);
     expect(view.fileDiffers).toBeNull();
 
-    expect((await wave(['prd', 'approve', 'PRD-ACCOUNTS'])).code).toBe(2); // --by is required
+    // The decision is recorded as the process's user (USER here); --by is a name shown beside it.
     const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--by', 'Ana Lead', '--comment', 'ship it', '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'Ana Lead', comment: 'ship it' });
+    expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ci-bot', comment: 'ship it' });
 
     const story = path.join(repo, 'stories/acc-001-v41.json');
     const d = JSON.parse(fs.readFileSync(story, 'utf8'));
@@ -72,7 +72,7 @@ describe('wave import and wave prd (Postgres)', () => {
     const after = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
     expect(after.stdout).toContain('status: void');
     expect(after.stdout).toContain('story ACC-001 changed acceptance_criteria');
-    expect(after.stdout).toMatch(/approved by Ana Lead: "ship it" {2}\(void since .*: story ACC-001 changed/);
+    expect(after.stdout).toMatch(/approved by ci-bot \(as "Ana Lead"\): "ship it" {2}\(void since .*: story ACC-001 changed/);
   });
 
   it('refuses a decision on a PRD file edited since its import', async () => {
@@ -84,6 +84,44 @@ describe('wave import and wave prd (Postgres)', () => {
     const rej = await wave(['prd', 'reject', 'PRD-ACCOUNTS', '--by', 'ana']);
     expect(rej.code).toBe(2);
     expect(rej.stderr).toContain('--comment');
+  });
+
+  it('lists every command an approval authorises, and a change voids it naming what changed', async () => {
+    const config = {
+      targetBranch: 'trunk',
+      qa: { test: ['npm', 'test'] },
+      agent: { preset: 'command', command: ['./agent.sh', '{storyFile}'], env: { pass: ['NPM_TOKEN'], set: { NODE_ENV: 'test' } } },
+      worktree: { setup: ['npm', 'ci'] },
+    };
+    fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify(config));
+    const show = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('agent (command): ./agent.sh {storyFile}');
+    expect(show.stdout).toContain('agent.env.pass: NPM_TOKEN');
+    expect(show.stdout).toContain('agent.env.set: NODE_ENV');
+    expect(show.stdout).not.toContain('NODE_ENV=test');
+    expect(show.stdout).toContain('setup: npm ci');
+    expect(show.stdout).toContain('QA test: npm test');
+    expect(show.stdout).toMatch(/environment: PATH HOME USER LOGNAME LANG TERM TMPDIR SHELL TZ LC_\*/);
+
+    const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--json']);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ci-bot' });
+
+    fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify({ ...config, qa: { test: ['npm', 'run', 'test'] }, agent: { ...config.agent, env: { pass: ['NPM_TOKEN', 'GITHUB_TOKEN'], set: { NODE_ENV: 'production' } } } }));
+    const after = await wave(['prd', 'show', 'PRD-ACCOUNTS', '--json']);
+    const approval = JSON.parse(after.stdout).approval;
+    expect(approval.approved).toBe(false);
+    expect(approval.changes).toEqual(['agent.env.pass added GITHUB_TOKEN', 'agent.env.set changed the value of NODE_ENV', 'QA command "test" changed']);
+    expect(approval.reason).toContain('QA command "test" changed');
+    expect(after.stdout).not.toContain('production');
+
+    // The lead reads the new list and approves it; the old approval is void, saying why.
+    const again = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(JSON.parse(again.stdout).approval.approved).toBe(true);
+    const history = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
+    expect(history.stdout).toMatch(/approved by ci-bot {2}\(void since .*: agent\.env\.pass added GITHUB_TOKEN; agent\.env\.set changed the value of NODE_ENV; QA command "test" changed\)/);
   });
 
   it('says clearly when a PRD does not exist', async () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AuthorisedRuns } from '../../../shared/stories';
 import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
 import { readInputFile } from '../../core/stories';
 import { sha256Hex } from '../../core/hash';
@@ -36,7 +37,8 @@ function viewJson(v: PrdView) {
     plan: v.plan,
     stories: v.stories.map((s) => ({ storyId: s.storyId, title: s.title, domain: s.domain, waveNumber: s.waveNumber, schemaVersion: s.schemaVersion, contentHash: s.contentHash, sourcePath: s.sourcePath })),
     missingStoryIds: v.missingStoryIds,
-    decisions: v.decisions.map((d) => ({ decision: d.decision, by: d.by, comment: d.comment, contentHash: d.contentHash, at: d.createdAt.toISOString(), voidedAt: d.voidedAt?.toISOString() ?? null, voidReason: d.voidReason })),
+    runs: v.runs,
+    decisions: v.decisions.map((d) => ({ decision: d.decision, by: d.by, name: d.name, comment: d.comment, contentHash: d.contentHash, at: d.createdAt.toISOString(), voidedAt: d.voidedAt?.toISOString() ?? null, voidReason: d.voidReason })),
   };
 }
 
@@ -61,16 +63,36 @@ function renderView(v: PrdView, fileNote: string | null): string {
     }
   }
   if (v.missingStoryIds.length) lines.push(`  not imported: ${v.missingStoryIds.join(', ')}`);
+  lines.push('', ...renderRuns(v.runs));
   for (const e of v.plan.errors) lines.push(`  error: ${e.message}\n      fix: ${e.suggestion}`);
   for (const w of v.plan.warnings) lines.push(`  warning: ${w.message}\n      fix: ${w.suggestion}`);
   lines.push('', '─'.repeat(60), v.prd.content.replace(/^\uFEFF/, '').trimEnd(), '─'.repeat(60));
   if (v.decisions.length) {
     lines.push('', 'Decisions:');
     for (const d of v.decisions) {
-      lines.push(`  ${d.createdAt.toISOString()}  ${d.decision} by ${d.by}${d.comment ? `: "${d.comment}"` : ''}${d.voidedAt ? `  (void since ${d.voidedAt.toISOString()}: ${d.voidReason ?? ''})` : ''}`);
+      lines.push(`  ${d.createdAt.toISOString()}  ${d.decision} by ${d.by}${d.name ? ` (as "${d.name}")` : ''}${d.comment ? `: "${d.comment}"` : ''}${d.voidedAt ? `  (void since ${d.voidedAt.toISOString()}: ${d.voidReason ?? ''})` : ''}`);
     }
   }
   return lines.join('\n');
+}
+
+const argvLine = (argv: readonly string[]) => argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+
+/** What approving the PRD authorises to run, as `wave prd show` lists it. */
+export function renderRuns(r: AuthorisedRuns): string[] {
+  const lines = [`Approving authorises these commands${r.configFile ? ` (from ${r.configFile})` : ''}:`];
+  if (r.problem) lines.push(`  ! ${r.problem}`);
+  lines.push(`  agent (${r.agent.preset}): ${r.agent.argv.length ? argvLine(r.agent.argv) : 'no command configured'}${r.agent.stdin ? `  < ${r.agent.stdin}` : ''}`);
+  lines.push(`    environment: ${r.agent.env.base.join(' ')}`);
+  if (r.agent.env.preset.length) lines.push(`      preset ${r.agent.preset}: ${r.agent.env.preset.join(', ')}`);
+  lines.push(`      agent.env.pass: ${r.agent.env.pass.join(', ') || 'none'}`);
+  lines.push(`      agent.env.set: ${r.agent.env.set.join(', ') || 'none'}`);
+  lines.push(`  setup: ${r.setup ? argvLine(r.setup) : 'none'}`);
+  if (r.qa.length === 0) lines.push('  QA: none');
+  for (const c of r.qa) lines.push(`  QA ${c.name}: ${argvLine(c.argv)}`);
+  if (r.validation.length === 0) lines.push('  validation: none');
+  for (const v of r.validation) for (const c of v.commands) lines.push(`  validation ${v.storyId}: ${argvLine(c)}`);
+  return lines;
 }
 
 export const prdCommand: CliCommand = {
@@ -78,10 +100,12 @@ export const prdCommand: CliCommand = {
   summary: 'Show, approve or reject a PRD (an approval holds only for the exact text and stories approved)',
   usage: 'wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT] [--json]',
   help: [
-    'show: the PRD, its stories grouped into waves, planning problems, approval status and decision history.',
-    'approve: needs --by; refused while stories are missing or cannot be planned. Binds the approval to the sha256',
-    '  of the PRD text and of each story; any later change voids it.',
-    'reject: needs --by and --comment saying what to change.',
+    'show: the PRD, its stories grouped into waves, planning problems, every command approving it authorises',
+    '  (agent, setup, QA, validation, and the environment names the agent gets), approval status and decisions.',
+    'approve: refused while stories are missing or cannot be planned. Binds the approval to the sha256 of the PRD',
+    '  text, of each story and of the commands listed; any later change voids it and says what changed.',
+    'reject: needs --comment saying what to change.',
+    'The decision is recorded as your user (WAVE_USER, else the OS user); --by NAME is shown beside it.',
     'Naming the PRD by its file also checks the file is the text that was imported.',
   ].join('\n'),
   options: {
@@ -93,9 +117,9 @@ export const prdCommand: CliCommand = {
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
       throw new CliError('Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]', EXIT_USAGE, 'usage');
     }
-    const by = (args.values.by as string | undefined)?.trim();
+    const name = (args.values.by as string | undefined)?.trim() || null;
     const comment = (args.values.comment as string | undefined)?.trim() || null;
-    if (action !== 'show' && !by) throw new CliError(`wave prd ${action} needs the name of the person deciding: --by "<name>".`, EXIT_USAGE, 'usage');
+    const by = ctx.settings.actor;
     if (action === 'reject' && !comment) throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
 
     return withCliStore(ctx, async (core) => {
@@ -114,7 +138,7 @@ export const prdCommand: CliCommand = {
       }
       if (fileNote) throw new CliError(`Not ${action === 'approve' ? 'approved' : 'rejected'}: ${fileNote} A decision is always about the imported text.`, 1, 'stale_file');
       try {
-        const status = action === 'approve' ? await service.approve(target.prdId, { by: by!, comment }) : await service.reject(target.prdId, { by: by!, comment });
+        const status = action === 'approve' ? await service.approve(target.prdId, { by, name, comment }) : await service.reject(target.prdId, { by, name, comment });
         ctx.output({ approval: status }, () => (action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`));
         return 0;
       } catch (e) {

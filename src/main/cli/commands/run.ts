@@ -19,6 +19,7 @@ import type { CoreServices } from '../../core/services';
 import type { WaveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
 import { cliBus, cliLog, withCliCore } from '../core-runtime';
+import { rawStream } from '../inert-io';
 import { resolveProjectRepo } from './import';
 
 /**
@@ -122,7 +123,8 @@ export class ProgressRenderer implements EventSink {
   }
 
   private clear(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    // WAVE's own cursor control: the one sequence that goes to the terminal as it is.
+    if (this.drawn > 0) rawStream(this.out).write(`\x1b[${this.drawn}A\x1b[0J`);
     this.drawn = 0;
   }
 
@@ -330,18 +332,18 @@ export const runCommand: CliCommand = {
   },
 };
 
-/** --approve-as: approves the PRD by that name unless it already is (PrdService writes the audit entry). */
+/** --approve-as: approves the PRD unless it already is; the audit entry holds this process's user, the name is shown beside it. */
 export async function approveForUnattendedRun(ctx: CliContext, core: CoreServices, prdId: string, by: string): Promise<void> {
   const prds = core.prds;
   const status = await prds.approvalStatus(prdId);
   if (status.approved) return;
   if (status.status === 'rejected') throw new CliError(`PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`, 1, 'rejected');
   try {
-    await prds.approve(prdId, { by, comment: 'Approved for an unattended run (wave run --approve-as).' });
+    await prds.approve(prdId, { by: ctx.settings.actor, name: by, comment: 'Approved for an unattended run (wave run --approve-as).' });
   } catch (e) {
     throw new CliError(`Could not approve PRD ${prdId} as ${by}: ${(e as Error).message}`, 1, 'approval_failed');
   }
-  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log).`);
+  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log as ${ctx.settings.actor}).`);
 }
 
 /**

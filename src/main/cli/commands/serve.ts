@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { openAppCore } from '../../core/open-app-core';
+import { MAX_BRIDGE_CONNECTIONS } from '../../server/bridge-guard';
 import { startBridgeServer } from '../../server/bridge-server';
+import { LOCK_ROLES } from '../../store/errors';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { packageVersion } from '../version';
 
@@ -10,7 +12,15 @@ export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Run the core headless and serve the control center to a browser on 127.0.0.1',
   usage: 'wave serve [--port N] [--static DIR] [--json]',
-  help: 'Prints a URL with a one-time random token; open it in a browser on this machine. Ctrl+C stops it.',
+  help: [
+    'Prints a URL such as http://127.0.0.1:PORT/?token=…; open it in a browser on this machine. Ctrl+C stops it.',
+    '',
+    'The token is a random secret made when this process starts: whoever has the URL can act as the lead',
+    '(start runs, approve PRDs, press STOP), so do not share or paste it anywhere. It is valid until this',
+    'wave serve stops; each start makes a new one (open the new URL). Without it the page answers 401.',
+    `It listens on 127.0.0.1 only, takes at most ${MAX_BRIDGE_CONNECTIONS} browser connections, rate-limits each token, and`,
+    'imports by path only from inside the project folder (drop other files on the page instead).',
+  ].join('\n'),
   options: {
     port: { type: 'string', short: 'p' },
     static: { type: 'string' },
@@ -24,7 +34,8 @@ export const serveCommand: CliCommand = {
     const staticDir = (args.values.static as string | undefined) ?? ctx.settings.rendererDir ?? DEFAULT_STATIC;
     const dataDir = ctx.settings.dataDir;
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
-    const core = await openAppCore({ version: packageVersion(), settings: ctx.settings, log });
+    // A held store surfaces as store_locked naming its holder (see runCli).
+    const core = await openAppCore({ version: packageVersion(), settings: ctx.settings, log, role: LOCK_ROLES.serve });
     let server;
     try {
       server = await startBridgeServer({ core, staticDir, port, log });

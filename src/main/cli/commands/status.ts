@@ -1,5 +1,6 @@
 import { ControlFiles, toSessionOutcome, type SessionOutcome } from '../../core/orchestrator';
 import type { SessionSummary } from '../../../shared/ipc';
+import { StoreLockedError } from '../../store';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { openCliCore } from '../core-runtime';
 import { renderOutcome } from './run';
@@ -31,11 +32,16 @@ function toListItem(s: SessionSummary): SessionListItem {
 }
 
 function renderList(items: SessionListItem[], note: string | null): string {
-  if (items.length === 0) return `No sessions yet.${note ? ` ${note}` : ''} Start one with: wave run --project <repo> --prd <file>`;
+  if (items.length === 0) return `No sessions yet.${note ? ` ${note}` : ''} Start one with: wave run --project <repo> --stories <dir> --prd <file>`;
   return [
     ...(note ? [note, ''] : []),
     ...items.map((i) => `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`),
   ].join('\n');
+}
+
+/** "wave serve (process 123)": who holds the store, as the lock file says. */
+function holderName(e: StoreLockedError): string {
+  return `${e.holder.role ?? 'another process'} (process ${e.holder.pid})`;
 }
 
 export const statusCommand: CliCommand = {
@@ -51,15 +57,16 @@ export const statusCommand: CliCommand = {
     const [sessionId, ...extra] = args.positionals;
     if (extra.length) throw new CliError(`wave status takes at most one session id.\nUsage: ${statusCommand.usage}`, EXIT_USAGE, 'usage');
     const dataDir = ctx.settings.dataDir;
-    // Null when the embedded database is held by a running session's process.
-    const core = await openCliCore(ctx, { locked: 'return-null' });
-    if (!core) {
+    // The lock error when the embedded database is held by another process (session run, serve, window).
+    const core = await openCliCore(ctx, { locked: 'return-error' });
+    if (core instanceof StoreLockedError) {
+      const store = core;
       // The embedded database is held by the process running the session: read what it publishes.
       const control = new ControlFiles(dataDir);
       const regs = control.registrations();
       if (sessionId) {
         const view = control.readView<{ outcome: SessionOutcome; writtenAt: string }>(sessionId);
-        if (!view) throw new CliError(`Session ${sessionId} is not running in the process that holds ${dataDir}, whose database is locked. Try again when that process ends.`, 1, 'not_found');
+        if (!view) throw new CliError(`Session ${sessionId} is not running in ${holderName(store)}, which holds the database in ${dataDir}. Try again when that process ends.`, 1, 'store_locked');
         ctx.output({ ...view.outcome, live: true, as_of: view.writtenAt }, () => `${renderOutcome(view.outcome)}\n(as of ${view.writtenAt}, from the running process)`);
         return 0;
       }
@@ -67,8 +74,8 @@ export const statusCommand: CliCommand = {
         .map((r) => control.readView<{ outcome: SessionOutcome }>(r.sessionId)?.outcome)
         .filter((o): o is SessionOutcome => !!o)
         .map((o) => ({ session: o.session, status: o.status, project: '', prd: null, cost_usd: o.cost_usd, budget_usd: o.budget_usd, created_at: '', ended_at: null, reason: o.reason }));
-      const note = `The database in ${dataDir} is held by a running session's process; only running sessions are listed.`;
-      ctx.output({ sessions: items, partial: true }, () => renderList(items, note));
+      const note = `The database in ${dataDir} is held by ${holderName(store)}; only sessions running in it are listed.`;
+      ctx.output({ sessions: items, partial: true, held_by: { role: store.holder.role ?? null, pid: store.holder.pid } }, () => renderList(items, note));
       return 0;
     }
     try {

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImportFileResult } from '../../../shared/ipc';
@@ -24,6 +24,34 @@ interface Upload {
   files: Map<string, StagedFile>;
   bytes: number;
   touched: number;
+}
+
+/** The real path (links resolved) of `p`, or of its nearest existing parent plus the rest. */
+async function realPathOf(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(await realPathOf(parent), path.basename(abs));
+  }
+}
+
+/** Refuses any path that is not the project folder or inside it (after resolving links). */
+export async function assertInsideProject(paths: readonly string[], projectPath: string | null): Promise<void> {
+  if (!projectPath) {
+    throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents will work on, then import again.');
+  }
+  const root = await realPathOf(projectPath);
+  for (const p of paths) {
+    const real = await realPathOf(p);
+    if (real !== root && !real.startsWith(root + path.sep)) {
+      throw new AppError(
+        'unauthorized',
+        `"${p.slice(0, 200)}" is outside the project folder ${root}. From a browser, WAVE imports only files inside the project; drop other files on the page instead, or import them with "wave import".`,
+      );
+    }
+  }
 }
 
 /** A dropped file's relative name, made safe to recreate under a temp dir. */
@@ -143,10 +171,13 @@ export function importHandlers(deps: {
         await rm(dir, { recursive: true, force: true });
       }
     },
-    'import.paths': async (req) => {
+    'import.paths': async (req, ctx) => {
       if (req.migrate) {
         throw new AppError('invalid_request', 'Migration on import works for dropped files; for files on disk run "wave validate --migrate <paths>" and import the .v43.json files.');
       }
+      // The desktop window sends paths the lead dropped or picked there. A browser on `wave serve`
+      // holds only a token: it may read nothing outside the project's own folder.
+      if (ctx.transport === 'websocket') await assertInsideProject(req.paths, await deps.projectPath());
       return { results: await runImport(req.paths.map((p) => path.resolve(p)), path.dirname(path.resolve(req.paths[0]!)), new Map()) };
     },
   };

@@ -34,8 +34,11 @@ export async function toPrdDetail(store: Store, view: PrdView, concurrency: numb
     content: view.prd.content,
     voidReason: view.prd.voidReason,
     decision: last
-      ? { decision: last.decision, by: last.by, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
+      ? { decision: last.decision, by: last.by, name: last.name, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
       : null,
+    runs: view.runs,
+    runsHash: view.approval.runsHash,
+    approvalProblem: view.prd.status === 'approved' && !view.approval.approved ? view.approval.reason : null,
     waves,
     warnings: [
       ...view.missingStoryIds.map((id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`),
@@ -54,7 +57,8 @@ function mapPrdError(e: unknown): never {
   throw e;
 }
 
-export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number> }): DomainHandlers<'prd'> {
+/** `actor`: who this process runs as (the audit log's actor); the name a client sends is display only. */
+export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number>; actor: () => string }): DomainHandlers<'prd'> {
   const service = new PrdService(deps.store);
   const detail = async (prdId: string) => {
     const view = await service.show(prdId).catch(mapPrdError);
@@ -71,13 +75,16 @@ export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: ()
           `PRD ${req.prdId} changed after you opened it (you read ${req.contentHash.slice(0, 12)}, it is now ${status.currentHash.slice(0, 12)}). Re-read it and approve again.`,
         );
       }
-      await service.approve(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      if (req.runsHash !== undefined && status.runsHash !== req.runsHash) {
+        throw new AppError('precondition_failed', `The commands PRD ${req.prdId} would run changed after you opened it (${status.changes.join('; ') || 'wave.config.json or a story changed'}). Re-read the list and approve again.`);
+      }
+      await service.approve(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
       const d = await detail(req.prdId);
       deps.hub.publish('prd.changed', d);
       return d;
     },
     'prd.reject': async (req) => {
-      await service.reject(req.prdId, { by: req.by, comment: req.comment }).catch(mapPrdError);
+      await service.reject(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
       const d = await detail(req.prdId);
       deps.hub.publish('prd.changed', d);
       return d;

@@ -6,6 +6,7 @@ import { findDuplicateKeys, locate, parseJsonText } from '../stories/json-text';
 import { validatorFor, WAVE_CONFIG_SCHEMA } from '../stories/schemas';
 import { readInputFile } from '../stories/story-files';
 import { closestName, findUnknownFields } from '../stories/unknown-fields';
+import { grantProblem, type EnvGrant } from '../executor/agent-env';
 
 /*
  * wave.config.json at the root of a target repository, validated against
@@ -24,7 +25,8 @@ export interface WaveConfig {
   domains: Record<string, string[]>;
   /** QA commands in run order (object key order), name → argv. */
   qa: Record<string, string[]>;
-  agent: { preset: 'command' | 'claude-code'; command: string[] | null };
+  /** `env`: what agents and commands may see of WAVE's environment beyond the base (agent-env.ts). */
+  agent: { preset: 'command' | 'claude-code'; command: string[] | null; env: EnvGrant };
   concurrency: number;
   /** Spending limit of a session in USD; null = no limit. */
   budgetUsd: number | null;
@@ -39,7 +41,7 @@ export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfi
   targetBranch: 'main',
   domains: {},
   qa: {},
-  agent: { preset: 'claude-code', command: null },
+  agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} } },
   concurrency: 4,
   budgetUsd: 10,
   execution: { max_retries: 3, timeout_minutes: 60 },
@@ -53,6 +55,8 @@ const CONFIG_HINTS: HintTable = {
   '/domains/*': { what: 'a list of globs, e.g. ["src/auth/**"]' },
   '/qa/*': { what: 'an argument list such as ["npm", "test"]' },
   '/agent/preset': { what: '"claude-code" or "command"' },
+  '/agent/env/pass': { what: 'a list of environment variable names, e.g. ["GITHUB_TOKEN"]' },
+  '/agent/env/set/*': { what: 'a string value' },
   '/agent/command': { what: 'the argument list of your agent, e.g. ["./scripts/agent.sh", "{prompt_file}"]' },
   '/concurrency': { what: 'a whole number of parallel stories, e.g. 4' },
   '/budgetUsd': { what: 'a number of US dollars, e.g. 10 (null for no limit)' },
@@ -71,6 +75,7 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
   const d = DEFAULT_WAVE_CONFIG;
   const obj = (k: string): Record<string, unknown> => (isRecord(raw[k]) ? (raw[k] as Record<string, unknown>) : {});
   const agent = obj('agent');
+  const agentEnv = isRecord(agent.env) ? agent.env : {};
   const execution = obj('execution');
   const merge = obj('merge');
   const worktree = obj('worktree');
@@ -82,6 +87,7 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
     agent: {
       preset: (agent.preset as WaveConfig['agent']['preset'] | undefined) ?? d.agent.preset,
       command: (agent.command as string[] | undefined) ?? d.agent.command,
+      env: { pass: [...((agentEnv.pass as string[] | undefined) ?? [])], set: { ...((agentEnv.set as Record<string, string> | undefined) ?? {}) } },
     },
     concurrency: (raw.concurrency as number | undefined) ?? d.concurrency,
     budgetUsd: 'budgetUsd' in raw ? (raw.budgetUsd as number | null) : d.budgetUsd,
@@ -102,6 +108,27 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
       keepPerStory: (backups.keepPerStory as number | undefined) ?? d.backups.keepPerStory,
     },
   };
+}
+
+/** Names in agent.env that cannot be granted (bad names, DATABASE_URL, REDIS_URL, WAVE_*), with where they are. */
+function grantIssues(value: Record<string, unknown>): Array<{ pointer: string; where: 'key' | 'value'; field: 'pass' | 'set'; name: string; problem: string; suggestion: string }> {
+  const agent = isRecord(value.agent) ? value.agent : {};
+  const env = isRecord(agent.env) ? agent.env : {};
+  const out: ReturnType<typeof grantIssues> = [];
+  const suggestion = 'Remove it. An agent never gets DATABASE_URL, REDIS_URL or WAVE_* variables; WAVE sets the WAVE_* values an agent needs itself.';
+  if (Array.isArray(env.pass)) {
+    env.pass.forEach((name, i) => {
+      const problem = typeof name === 'string' ? grantProblem(name) : null;
+      if (problem) out.push({ pointer: `/agent/env/pass/${i}`, where: 'value', field: 'pass', name: name as string, problem, suggestion });
+    });
+  }
+  if (isRecord(env.set)) {
+    for (const name of Object.keys(env.set)) {
+      const problem = grantProblem(name);
+      if (problem) out.push({ pointer: `/agent/env/set/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, where: 'key', field: 'set', name, problem, suggestion });
+    }
+  }
+  return out;
 }
 
 export interface ConfigValidation extends FileReport {
@@ -136,6 +163,10 @@ export function validateWaveConfigText(text: string, file = WAVE_CONFIG_FILE): C
     if (e.code === 'type' && typeof e.value === 'string' && /^\/(qa\/[^/]+|agent\/command|worktree\/setup)$/.test(e.pointer)) {
       e.suggestion = `Write it as an argument list, e.g. ${JSON.stringify(e.value.trim().split(/\s+/))}; commands never go through a shell, so quoting, pipes and && do not work (put those in a script and run the script).`;
     }
+  }
+  for (const g of grantIssues(value)) {
+    const pos = locate(tree, lines, g.pointer, g.where);
+    errors.push({ severity: 'error', code: 'env-grant', file, pointer: g.pointer, line: pos.line, column: pos.column, message: `agent.env.${g.field}: ${g.problem}.`, suggestion: g.suggestion, value: g.name });
   }
   for (const d of findDuplicateKeys(tree, lines)) {
     errors.push({

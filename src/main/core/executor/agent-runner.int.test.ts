@@ -50,7 +50,7 @@ function request(storyId: string, overrides: Partial<AgentRunRequest> = {}): Age
 }
 
 describe('AgentRunner', () => {
-  it('gives the agent the protocol environment (docs/architecture.md#agent-stdout-protocol), streams its events and logs everything to the gate run log', async () => {
+  it('gives the agent its WAVE_* run values (never REDIS_URL), streams its events and logs everything to the gate run log', async () => {
     const probe = [
       process.execPath,
       '-e',
@@ -71,7 +71,7 @@ describe('AgentRunner', () => {
     ];
     const lines: string[] = [];
     const events: AgentEvent[] = [];
-    const own = new AgentRunner({ graceMs: 300, redisUrl: 'redis://127.0.0.1:6399' });
+    const own = new AgentRunner({ graceMs: 300, env: { parent: { ...process.env, REDIS_URL: 'redis://127.0.0.1:6399' }, grant: { pass: ['REDIS_URL'], set: {} } } });
     const result = await own.run(
       request('S-ENV', {
         phase: 'fix',
@@ -96,7 +96,7 @@ describe('AgentRunner', () => {
       WAVE_PROMPT_FILE: join(dir, 'prompt.md'),
       WAVE_FEEDBACK_FILE: join(dir, 'feedback.txt'),
       WAVE_AGENT_ID: 'scripted',
-      REDIS_URL: 'redis://127.0.0.1:6399',
+      REDIS_URL: null,
     });
     expect(seen.cwd).toBe(dir);
     // Placeholders are substituted inside single arguments; shell syntax stays inert text.

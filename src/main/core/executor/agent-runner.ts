@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { PriceTable } from '../pricing';
 import type { AgentLineEvent as AgentEvent, AgentSignalLine as AgentSignalEvent } from '../../../shared/events';
 import type { AgentInvocationContext, AgentPreset, OutputParser, ParserOutcome } from './agent-preset';
+import { basePolicy, buildChildEnv, type BuiltEnv, type ChildEnvPolicy } from './agent-env';
 import { assertAgentName, assertStoryId } from './names';
 import { LineSplitter } from './line-splitter';
 import { ProcessGroups, type ProcessGroupRecord, type StopReport } from './process-groups';
@@ -16,7 +17,7 @@ export interface AgentRunRequest extends AgentInvocationContext {
   logFile: string;
   /** execution.timeout_minutes, in ms: the whole process group is stopped when it passes. */
   timeoutMs: number;
-  /** Extra environment (wins over the inherited one; WAVE_* are always set by the runner). */
+  /** Values WAVE's own code sets for this agent (e.g. the preset's ELECTRON_RUN_AS_NODE, a test's tag); the runner's WAVE_* win. */
   env?: Record<string, string>;
   /** Every line as it arrives (stdout and stderr), for live display. */
   onLine?: (line: AgentOutputLine) => void;
@@ -72,22 +73,9 @@ export interface AgentRunnerOptions {
   prices?: PriceTable;
   /** SIGTERM → SIGKILL grace for stops, timeouts and leftovers (default 2 s). */
   graceMs?: number;
-  /** Passed to agents as REDIS_URL when set. */
-  redisUrl?: string;
-  /** Environment agents inherit (default: this process's). */
-  baseEnv?: NodeJS.ProcessEnv;
+  /** What agents may see of the app's environment (default: the base names of this process's environment, nothing granted). */
+  env?: ChildEnvPolicy;
 }
-
-const WAVE_ENV = [
-  'WAVE_SESSION_ID',
-  'WAVE_STORY_ID',
-  'WAVE_GATE',
-  'WAVE_PHASE',
-  'WAVE_STORY_FILE',
-  'WAVE_PROMPT_FILE',
-  'WAVE_FEEDBACK_FILE',
-  'WAVE_AGENT_ID',
-];
 
 /**
  * Runs agent phases: argv only (never a shell), cwd = the story's worktree, each agent
@@ -152,21 +140,20 @@ export class AgentRunner {
     await Promise.all(runs.map((run) => run.stop()));
   }
 
-  private env(request: AgentRunRequest): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...(this.options.baseEnv ?? process.env) };
-    // Never let a parent's WAVE_* (e.g. wave run inside an agent) leak into this agent.
-    for (const key of WAVE_ENV) delete env[key];
-    Object.assign(env, request.env ?? {});
-    env.WAVE_SESSION_ID = request.sessionId;
-    env.WAVE_STORY_ID = request.storyId;
-    env.WAVE_GATE = request.gate;
-    env.WAVE_PHASE = request.phase;
-    env.WAVE_STORY_FILE = request.storyFile;
-    env.WAVE_PROMPT_FILE = request.promptFile;
-    env.WAVE_AGENT_ID = request.agentId;
-    if (request.feedbackFile) env.WAVE_FEEDBACK_FILE = request.feedbackFile;
-    if (this.options.redisUrl) env.REDIS_URL = this.options.redisUrl;
-    return env;
+  private env(request: AgentRunRequest): BuiltEnv {
+    const policy = this.options.env ?? basePolicy();
+    const own: Record<string, string> = {
+      ...(request.env ?? {}),
+      WAVE_SESSION_ID: request.sessionId,
+      WAVE_STORY_ID: request.storyId,
+      WAVE_GATE: request.gate,
+      WAVE_PHASE: request.phase,
+      WAVE_STORY_FILE: request.storyFile,
+      WAVE_PROMPT_FILE: request.promptFile,
+      WAVE_AGENT_ID: request.agentId,
+      ...(request.feedbackFile ? { WAVE_FEEDBACK_FILE: request.feedbackFile } : {}),
+    };
+    return buildChildEnv(policy, own, request.preset.name);
   }
 }
 
@@ -187,7 +174,7 @@ class ActiveRun implements AgentRun {
     private readonly groups: ProcessGroups,
     private readonly prices: PriceTable,
     private readonly graceMs: number,
-    env: NodeJS.ProcessEnv,
+    env: BuiltEnv,
   ) {
     this.sessionId = request.sessionId;
     this.storyId = request.storyId;
@@ -212,7 +199,7 @@ class ActiveRun implements AgentRun {
     return report;
   }
 
-  private async execute(env: NodeJS.ProcessEnv): Promise<AgentRunResult> {
+  private async execute(built: BuiltEnv): Promise<AgentRunResult> {
     const req = this.request;
     mkdirSync(dirname(req.logFile), { recursive: true });
     const log = createWriteStream(req.logFile, { flags: 'a' });
@@ -239,7 +226,9 @@ class ActiveRun implements AgentRun {
       return this.spawnFailed(log, usage, `the ${req.preset.name} agent preset could not build the command: ${(error as Error).message}`);
     }
     const argv = invocation.argv;
+    const env = { ...built.env, ...(invocation.env ?? {}) };
     write(log, `[wave] ${new Date(this.startedAt).toISOString()} start ${req.gate} ${req.phase} story=${req.storyId} agent=${req.agentId} argv=${JSON.stringify(argv)}\n`);
+    write(log, `[wave] environment (names only): ${Object.keys(env).sort().join(' ')}\n`);
     if (argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
       return this.spawnFailed(log, usage, 'the agent command is empty or has an invalid argument');
     }
@@ -250,7 +239,7 @@ class ActiveRun implements AgentRun {
 
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: req.worktreePath,
-      env: { ...env, ...(invocation.env ?? {}) },
+      env,
       detached: true,
       stdio: [invocation.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { PriceTable } from '../pricing';
+import { basePolicy, buildChildEnv, type BuiltEnv, type ChildEnvPolicy } from './agent-env';
 import { AgentRunner } from './agent-runner';
 import { DomainBoundaries, type AuditSink } from './domain-boundaries';
 import { ExecutorPool } from './executor-pool';
@@ -24,7 +25,8 @@ export interface ExecutorConfig {
   committer?: { name: string; email: string };
   /** A user price table (JSON) layered over the bundled one. */
   priceFile?: string;
-  redisUrl?: string;
+  /** What agents and commands may see of the app's environment (default: base names only). */
+  env?: ChildEnvPolicy;
 }
 
 /** The executor's parts wired together for one repository. */
@@ -36,6 +38,10 @@ export interface Executor {
   merger: StoryMerger;
   groups: ProcessGroups;
   prices: PriceTable;
+  /** The environment a QA, validation or setup command of this repository runs with; `own` are WAVE's per-run values. */
+  commandEnv(own: Record<string, string>): BuiltEnv;
+  /** The names (never values) an agent of `preset` and a command get besides WAVE's own WAVE_* values, for gate run records. */
+  envNames(preset: string): { agent: string[]; commands: string[] };
   /** Stops queued and running work of this process, in reverse order of creation. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -54,8 +60,9 @@ export async function createExecutor(config: ExecutorConfig): Promise<Executor> 
     committer: config.committer,
     processGroups: groups,
     audit: config.audit,
+    env: config.env,
   });
-  const runner = new AgentRunner({ groups, prices, graceMs: config.graceMs, redisUrl: config.redisUrl });
+  const runner = new AgentRunner({ groups, prices, graceMs: config.graceMs, env: config.env });
   const pool = new ExecutorPool(config.concurrency ?? 4);
   const boundaries = new DomainBoundaries(config.domains, config.audit);
   const merger = new StoryMerger(worktrees, { strategy: config.mergeStrategy });
@@ -68,6 +75,8 @@ export async function createExecutor(config: ExecutorConfig): Promise<Executor> 
     merger,
     groups,
     prices,
+    commandEnv: (own) => buildChildEnv(config.env ?? basePolicy(), own),
+    envNames: (preset) => ({ agent: buildChildEnv(config.env ?? basePolicy(), {}, preset).names, commands: buildChildEnv(config.env ?? basePolicy(), {}).names }),
     dispose() {
       disposed ??= (async () => {
         pool.cancelPending();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { basePolicy, buildChildEnv } from './agent-env';
 import { ExecutorError } from './errors';
 
 export interface GitResult {
@@ -73,13 +74,14 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
   });
 }
 
+/**
+ * git's environment is the base of agent-env.ts too: a hook or filter an agent left in the
+ * repository runs inside WAVE's own git commands, and must see no more than the agent did.
+ * (No ambient GIT_* either: the base has none.)
+ */
 function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.toUpperCase().startsWith('GIT_')) env[key] = value;
   // Never wait for a password or an editor: the executor runs unattended.
-  env.GIT_TERMINAL_PROMPT = '0';
-  env.GIT_EDITOR = 'true';
-  return env;
+  return buildChildEnv(basePolicy(), { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true' }).env;
 }
 
 /** Splits NUL-separated git output (`-z`), dropping the empty tail. */

@@ -35,6 +35,8 @@ export { ProcessGroups } from './process-groups';
 export type { ProcessGroupRecord, StopReport, ProcessGroupsOptions } from './process-groups';
 
 export { runCommand } from './run-command';
+export { describeGrant } from './agent-env';
+export type { BuiltEnv, ChildEnvPolicy, EnvGrant } from './agent-env';
 export type { RunCommandOptions, RunCommandResult } from './run-command';
 
 export { commandPreset, waveProtocolParser, COMMAND_PLACEHOLDERS } from './command-preset';

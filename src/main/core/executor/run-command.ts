@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { basePolicy, buildChildEnv } from './agent-env';
 import { ProcessGroups } from './process-groups';
 
 export interface RunCommandOptions {
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  /** The child's whole environment: build it with buildChildEnv (agent-env.ts); default: base names only. */
+  env?: Record<string, string>;
   timeoutMs: number;
   /** Grace between SIGTERM and SIGKILL when the timeout hits. */
   graceMs?: number;
@@ -46,7 +48,7 @@ export async function runCommand(argv: string[], options: RunCommandOptions): Pr
   };
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: options.env ?? buildChildEnv(basePolicy(), {}).env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

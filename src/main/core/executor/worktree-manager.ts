@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { sha256Hex } from '../hash';
 import { Backups, type BackupOperation, type BackupRetention, type Snapshot } from './backups';
 import type { AuditSink } from './domain-boundaries';
+import { basePolicy, buildChildEnv, type ChildEnvPolicy } from './agent-env';
 import { ExecutorError } from './errors';
 import { runGit, type GitRunOptions } from './git';
 import { assertAgentName, assertStoryId, storyBranchName } from './names';
@@ -27,6 +28,8 @@ export interface WorktreeManagerOptions {
   copyFiles?: string[];
   /** argv run in each new worktree after it is created (e.g. `["npm","ci"]`). */
   setupCommand?: string[];
+  /** What the setup command may see of the app's environment (default: base names only). */
+  env?: ChildEnvPolicy;
   setupTimeoutMs?: number;
   /** Identity for commits and merges wave makes itself; the repository's own config otherwise. */
   committer?: { name: string; email: string };
@@ -405,7 +408,7 @@ export class WorktreeManager {
     if (argv && argv.length > 0) {
       const run = await runCommand(argv, {
         cwd: worktree.path,
-        env: { ...process.env, WAVE_STORY_ID: worktree.storyId, WAVE_SESSION_ID: sessionId ?? '' },
+        env: buildChildEnv(this.options.env ?? basePolicy(), { WAVE_STORY_ID: worktree.storyId, WAVE_SESSION_ID: sessionId ?? '' }).env,
         timeoutMs: this.options.setupTimeoutMs ?? 10 * 60_000,
         groups: this.options.processGroups,
         sessionId,

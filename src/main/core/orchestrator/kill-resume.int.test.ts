@@ -58,7 +58,7 @@ async function gatesOrExit(c: WaveChild, n: number): Promise<boolean> {
 describe('kill -9 and resume', () => {
   it(`ends like an uninterrupted run after SIGKILLs at random gates (${embedded ? 'PGlite' : 'Postgres + Redis'}, seed ${seed})`, async () => {
     const random = seededRandom(seed);
-    scenario = createScenario();
+    scenario = createScenario({ agentTag: tag });
     let env: NodeJS.ProcessEnv;
     if (embedded) {
       // A WAVE_HOME whose embedded database is already initialised (initdb in wasm is slow).

@@ -41,7 +41,7 @@ export async function openSessionParts(
       setupCommand: config.setup ?? undefined,
       committer: o.options.committer,
       priceFile: o.options.priceFile,
-      redisUrl: o.env.REDIS_URL || undefined,
+      env: { parent: o.env, grant: config.agentEnv, fixed: o.options.agentEnv },
     });
   } catch (e) {
     await lease.release({ status: 'failed', stopReason: `Could not prepare the repository ${config.repoPath}: ${(e as Error).message}` }).catch(() => undefined);

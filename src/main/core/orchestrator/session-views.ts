@@ -54,7 +54,18 @@ export function toGateAttemptView(g: GateRun): GateAttemptView | null {
     costUsd: money(g.costUsd),
     reason,
     ...domainFacts(detail),
+    ...envFacts(g.gate, detail),
   };
+}
+
+/** Gates that start processes for a story: worktree setup, agent phases, QA and validation commands. */
+const CHILD_GATES: ReadonlySet<string> = new Set(['gate-0', 'gate-1', 'gate-2', 'gate-4', 'gate-5', 'gate-6']);
+
+/** The environment names a gate run recorded for its children (never values). */
+function envFacts(gate: string, detail: Record<string, unknown>): Pick<GateAttemptView, 'env'> {
+  const env = detail.env as { agent?: unknown; commands?: unknown } | undefined;
+  if (!CHILD_GATES.has(gate) || !env || typeof env !== 'object') return {};
+  return { env: { agent: strings(env.agent).slice(0, 200), commands: strings(env.commands).slice(0, 200) } };
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

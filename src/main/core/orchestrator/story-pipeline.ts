@@ -248,7 +248,7 @@ export class StoryPipeline {
       outputTokens: tokens.reduce((s, m) => s + m.outputTokens, 0),
       costUsd: Math.round(cost * 1e6) / 1e6,
       logPath,
-      detail: { ...(result.detail ?? {}), ...(result.reason ? { reason: result.reason } : {}) },
+      detail: { ...(result.detail ?? {}), ...(result.reason ? { reason: result.reason } : {}), env: this.env.executor.envNames(this.env.preset.preset.name) },
       data: { ...state.data },
       headSha: headSha ?? null,
       storyRun: { status: storyStatus, reason: status === 'failed' || storyStatus === 'blocked' ? (result.reason ?? null) : null, ...patch },

@@ -4,6 +4,10 @@ import type { FileReport, StoryIssue } from '../../../shared/stories';
 import { sha256Hex } from '../hash';
 import { LineIndex, toPointer } from '../stories/json-text';
 import { describeValue } from '../stories/issues';
+import { MAX_NESTING, yamlTooDeepAt } from '../stories/nesting';
+
+/** Alias expansions allowed when reading front matter (yaml's own default is 100). */
+const MAX_YAML_ALIASES = 50;
 
 /*
  * A PRD is markdown, optionally opened by YAML front matter:
@@ -78,6 +82,11 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
     }
     const yamlText = rest.slice(0, close.index);
     body = rest.slice(close.index + close[0].length).replace(/^(\r\n|\n|\r)/, '');
+    const tooDeep = yamlTooDeepAt(yamlText);
+    if (tooDeep >= 0) {
+      add(errors, 'error', 'yaml-depth', '', start + tooDeep, `The front matter nests deeper than ${MAX_NESTING} levels here; WAVE does not read front matter nested this deep.`, 'Front matter holds a few "key: value" lines (id, title, stories): check for a generated or corrupted file.');
+      return fail();
+    }
     const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
@@ -89,7 +98,24 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
       add(errors, 'error', 'type', '', start, 'The front matter must be a list of "key: value" lines.', 'Write e.g. "id: PRD-AUTH", "title: …" and "stories: [AUTH-001]" on separate lines.');
       return fail();
     }
-    frontMatter = (doc.toJS() ?? {}) as Record<string, unknown>;
+    try {
+      // Aliases (*a) expand into copies: a few nested ones make billions ("billion laughs").
+      frontMatter = (doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      const aliases = /alias/i.test((e as Error).message);
+      add(
+        errors,
+        'error',
+        aliases ? 'yaml-aliases' : 'yaml-syntax',
+        '',
+        start,
+        aliases
+          ? `The front matter expands its YAML aliases (*name) into too many copies (more than ${MAX_YAML_ALIASES}); WAVE does not read it.`
+          : `The front matter cannot be read: ${(e as Error).message.split('\n')[0]}`,
+        aliases ? 'Write the values out instead of repeating aliases; front matter needs only id, title and stories.' : 'Fix the YAML, e.g. "id: PRD-AUTH" on its own line.',
+      );
+      return fail();
+    }
     const pairOf = (key: string): Pair<YamlNode, YamlNode> | undefined =>
       isMap(contents) ? (contents.items as Pair<YamlNode, YamlNode>[]).find((p) => isScalar(p.key) && p.key.value === key) : undefined;
     const keyOffset = (key: string) => start + (pairOf(key)?.key?.range?.[0] ?? 0);

@@ -1,21 +1,28 @@
-import { planWaves, type ApprovalStatus, type WavePlan } from '../../../shared/stories';
+import { planWaves, type ApprovalStatus, type AuthorisedRuns, type WavePlan } from '../../../shared/stories';
 import type { Prd, PrdDecision, Store, Story, WaveQueryable } from '../../store';
 import { repositories, type Repos, type StoreRepos } from '../../store/repos';
 import { sha256Hex } from '../hash';
+import { authorisedRuns, describeRunChanges, type RunsSnapshot } from './authorised-runs';
 
 /*
  * PRD approval bound to content: an approval records the sha256 of the PRD text and of every
  * story it covers. It stands only while all of them are unchanged; a re-import that changes
  * any of them voids it (status 'void', decision.voidedAt), and approvalStatus re-checks the
  * hashes itself, so even a row edited behind WAVE's back is not taken as approved.
+ * It also covers every command a session would run (authorised-runs.ts): a change of a QA,
+ * setup, validation or agent command, or of what the agent may see of the environment,
+ * voids it too, and the reason names what changed.
  */
 
 /** What the PRD service works on: the opened store (reached through its repositories). */
 export type PrdStore = Store;
 
 export interface DecisionInput {
+  /** Who decides, as this process knows it (the OS user or WAVE_USER): what the record and the audit log hold. */
   by: string;
   comment?: string | null;
+  /** A name the client gave (e.g. typed in the window, `--by`): shown beside the decision, never taken as the actor. */
+  name?: string | null;
 }
 
 /** A PRD is not approved (or no longer): the message says why and what to do. */
@@ -42,6 +49,10 @@ interface ApprovalSnapshot {
   decisionId: number;
   contentHash: string;
   stories: Record<string, string>;
+  /** The commands the decision covered (absent in approvals made before WAVE recorded them). */
+  runs?: RunsSnapshot;
+  /** The name the client gave, when it differs from the actor. */
+  name?: string | null;
 }
 
 export interface PrdView {
@@ -52,7 +63,10 @@ export interface PrdView {
   missingStoryIds: string[];
   plan: WavePlan;
   approval: ApprovalStatus;
-  decisions: PrdDecision[];
+  /** Decisions, oldest first; `name` is the name the client gave, when it differs from `by`. */
+  decisions: Array<PrdDecision & { name: string | null }>;
+  /** Every command approving the PRD authorises (and the environment names the agent gets). */
+  runs: AuthorisedRuns;
 }
 
 const short = (h: string | null | undefined) => (h ? h.slice(0, 12) : 'none');
@@ -95,6 +109,24 @@ export class PrdService {
     return r.stories.withIds(prd.projectId, prd.storyIds);
   }
 
+  /** What a session of this PRD would run, from its project's wave.config.json as it is now. */
+  private async runsOf(prd: Prd, covered: Story[], r: Repos): Promise<RunsSnapshot> {
+    const project = prd.projectId ? await r.projects.byId(prd.projectId) : null;
+    const order = new Map(prd.storyIds.map((id, i) => [id, i]));
+    const sorted = [...covered].sort((a, b) => (order.get(a.storyId) ?? 0) - (order.get(b.storyId) ?? 0));
+    return authorisedRuns(project?.repoPath ?? null, sorted.map((s) => ({ storyId: s.storyId, content: s.content })));
+  }
+
+  /** Names clients gave with their decisions (audit log), by decision id. */
+  private async decisionNames(prdId: string, r: Repos): Promise<Map<number, string>> {
+    const names = new Map<number, string>();
+    for (const e of await r.audit.prdDecisionEntries(prdId, ['prd.approve', 'prd.reject'])) {
+      const d = e.detail as { decisionId?: unknown; name?: unknown } | null;
+      if (d && typeof d.decisionId === 'number' && typeof d.name === 'string' && d.name) names.set(d.decisionId, d.name);
+    }
+    return names;
+  }
+
   private async snapshotOf(decision: PrdDecision, r: Repos): Promise<ApprovalSnapshot | null> {
     const entry = await r.audit.prdDecisionEntry(decision.prdId, decision.id, 'prd.approve');
     const d = entry?.detail as Partial<ApprovalSnapshot> | undefined;
@@ -111,18 +143,25 @@ export class PrdService {
       found.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })),
     );
     const order = plan.waves.flatMap((w) => w.storyIds);
-    const decisions = await q.prdDecisions.all(prdId);
-    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId), decisions };
+    const names = await this.decisionNames(prdId, q);
+    const decisions = (await q.prdDecisions.all(prdId)).map((d) => ({ ...d, name: names.get(d.id) ?? null }));
+    const runs = await this.runsOf(prd, found, q);
+    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId, undefined, runs), decisions, runs: runs.runs };
   }
 
   /**
    * Whether the PRD may run: approved AND the approved hash equals the hash of the current
    * text AND every story it covers is the one that was approved. `reason` says what changed.
    */
-  async approvalStatus(prdId: string, tx?: WaveQueryable): Promise<ApprovalStatus> {
-    const q = this.repos.on(tx);
+  async approvalStatus(prdId: string, tx?: WaveQueryable, runsNow?: RunsSnapshot): Promise<ApprovalStatus> {
+    return this.approvalStatusIn(prdId, this.repos.on(tx), runsNow);
+  }
+
+  private async approvalStatusIn(prdId: string, q: Repos, runsNow?: RunsSnapshot): Promise<ApprovalStatus> {
     const prd = await this.require(prdId, q);
     const currentHash = sha256Hex(prd.content);
+    const covered = await this.storiesOf(prd, q);
+    const runs = runsNow ?? (await this.runsOf(prd, covered, q));
     const decision = await q.prdDecisions.latest(prdId);
     const live = decision && !decision.voidedAt ? decision : null;
     const base: ApprovalStatus = {
@@ -134,10 +173,11 @@ export class PrdService {
       approvedBy: live?.decision === 'approved' ? live.by : null,
       approvedAt: live?.decision === 'approved' ? live.createdAt.toISOString() : null,
       comment: live?.comment ?? null,
+      runsHash: runs.hash,
       reason: '',
       changes: [],
     };
-    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId} --by <name>.`;
+    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId}.`;
     if (prd.status === 'draft' || !decision) return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
     if (prd.status === 'rejected' && live?.decision === 'rejected') {
       return {
@@ -150,7 +190,7 @@ export class PrdService {
       return {
         ...base,
         changes: [why],
-        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId}.`,
       };
     }
     // Approved: re-check the hashes rather than trust the status column.
@@ -160,13 +200,15 @@ export class PrdService {
     }
     const snapshot = await this.snapshotOf(live, q);
     if (snapshot) {
-      const now = new Map((await this.storiesOf(prd, q)).map((s) => [s.storyId, s.contentHash]));
+      const now = new Map(covered.map((s) => [s.storyId, s.contentHash]));
       for (const [id, hash] of Object.entries(snapshot.stories)) {
         if (!prd.storyIds.includes(id)) changes.push(`story ${id} was removed from the PRD`);
         else if (!now.has(id)) changes.push(`story ${id} is no longer imported`);
         else if (now.get(id) !== hash) changes.push(`story ${id} changed`);
       }
       for (const id of prd.storyIds) if (!(id in snapshot.stories)) changes.push(`story ${id} was added to the PRD`);
+      if (!snapshot.runs) changes.push('the approval does not record the commands it authorises (it predates that check)');
+      else if (snapshot.runs.hash !== runs.hash) changes.push(...describeRunChanges(snapshot.runs, runs));
     } else {
       changes.push('the record of what was approved is missing from the audit log');
     }
@@ -174,10 +216,14 @@ export class PrdService {
       return {
         ...base,
         changes,
-        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId} --by <name>.`,
+        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId}.`,
       };
     }
-    return { ...base, approved: true, reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…) and ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'}.` };
+    return {
+      ...base,
+      approved: true,
+      reason: `PRD ${prdId} is approved by ${live.by} on ${when(live.createdAt)} for its current text (sha256 ${short(currentHash)}…), ${prd.storyIds.length} stor${prd.storyIds.length === 1 ? 'y' : 'ies'} and the commands listed (sha256 ${short(runs.hash)}…).`,
+    };
   }
 
   /** Throws PrdNotApprovedError (message: what changed, what to do) unless the PRD is approved for its current content. */
@@ -200,9 +246,15 @@ export class PrdService {
     const by = input.by.trim();
     if (!by) throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
     const comment = input.comment?.trim() || null;
+    const given = input.name?.trim() || null;
+    const name = given && given !== by ? given : null;
     await this.repos.transaction(async (tx) => {
       const prd = await this.require(prdId, tx, true);
-      if (prd.status === 'approved' || prd.status === 'rejected') {
+      // An approval that no longer holds (a command it covers changed in wave.config.json, or
+      // a row edited behind WAVE's back) is voided here, saying why, so a new decision can be made.
+      const stale = prd.status === 'approved' ? await this.approvalStatusIn(prdId, tx) : null;
+      if (stale && !stale.approved) await voidPrdDecision(tx, prdId, stale.changes.join('; ') || 'what it covered changed', by, this.clock());
+      else if (prd.status === 'approved' || prd.status === 'rejected') {
         const last = await tx.prdDecisions.latest(prdId);
         throw new PrdActionError(
           `PRD ${prdId} is already ${prd.status}${last ? ` by ${last.by} on ${when(last.createdAt)}` : ''}. A new decision is possible once its text or stories change (re-import them).`,
@@ -228,7 +280,8 @@ export class PrdService {
       const now = this.clock();
       const row = await tx.prdDecisions.insert({ prdId, decision, by, comment, contentHash, createdAt: now });
       await tx.prds.setStatus(prdId, decision, null, now);
-      const snapshot: ApprovalSnapshot = { decisionId: row.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])) };
+      const runs = await this.runsOf(prd, covered, tx);
+      const snapshot: ApprovalSnapshot = { decisionId: row.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])), runs, ...(name ? { name } : {}) };
       await tx.audit.append({
         at: now,
         actor: by,

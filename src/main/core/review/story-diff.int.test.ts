@@ -156,7 +156,7 @@ describe('wave diff', () => {
   it('prints the patch with terminal escapes shown escaped, and the documented JSON', async () => {
     const text = await runWave(['diff', cliSession, 'D-1'], env());
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('+title \\x1b[2J\\x1b]0;pwned\\x07 <script>alert(1)</script>');
+    expect(text.stdout).toContain('+title \\u001b[2J\\u001b]0;pwned\\u0007 <script>alert(1)</script>');
     expect(text.stdout.includes('\u001b') || text.stdout.includes('\u0007')).toBe(false);
     expect(text.stdout).toContain('Binary file img.bin differs');
 

@@ -11,6 +11,7 @@ import {
   type Result,
 } from '../../../shared/ipc';
 import { DisposableMap } from '../../../shared/lifecycle';
+import { clientDbError, describeDbError } from '../../store/db-errors';
 import { AppError } from './app-error';
 import { TokenBucket } from './token-bucket';
 
@@ -102,6 +103,12 @@ export class RequestRouter {
       return ok(value);
     } catch (e) {
       if (e instanceof AppError) return err(e.code, e.message, e.details);
+      // Database errors carry the SQL and every parameter: the log gets the cause, the client a clean code.
+      const db = clientDbError(e, method);
+      if (db) {
+        this.options.log?.(`handler ${method} failed: ${describeDbError(e)}`);
+        return err(db.code, db.message);
+      }
       this.options.log?.(`handler ${method} failed: ${(e as Error)?.stack ?? String(e)}`);
       return err('internal', `${method} failed: ${(e as Error)?.message ?? String(e)}`);
     }

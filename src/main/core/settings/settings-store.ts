@@ -74,6 +74,6 @@ export async function assertGitRepo(p: string): Promise<string> {
   }
 }
 
-export function toProjectSettings(s: Persisted, extra: { projectName: string | null; targetBranch: string | null; configProblems: string[] }): ProjectSettings {
+export function toProjectSettings(s: Persisted, extra: { projectName: string | null; targetBranch: string | null; configProblems: string[]; agentEnv?: ProjectSettings['agentEnv'] }): ProjectSettings {
   return { projectPath: s.projectPath, concurrency: s.concurrency, budgetUsd: s.budgetUsd, agentPreset: s.agentPreset, ...extra };
 }

@@ -1,4 +1,5 @@
 import { findNodeAtLocation, parseTree, type Node, type ParseError, type Segment } from 'jsonc-parser';
+import { jsonTooDeepAt, MAX_NESTING } from './nesting';
 
 // jsonc-parser's ParseErrorCode is an ambient const enum (unusable under isolatedModules): same values.
 const ParseErrorCode = {
@@ -101,6 +102,20 @@ export function parseJsonText(raw: string): ParsedJson {
       lines,
       text,
       problem: { offset: 0, line: 1, column: 1, message: 'The file is empty.', suggestion: 'Write a JSON object, starting with "{".' },
+    };
+  }
+  const tooDeep = jsonTooDeepAt(text);
+  if (tooDeep >= 0) {
+    return {
+      ok: false,
+      lines,
+      text,
+      problem: {
+        offset: tooDeep,
+        ...lines.position(tooDeep),
+        message: `The JSON nests deeper than ${MAX_NESTING} levels of arrays and objects here; WAVE does not read files nested this deep.`,
+        suggestion: 'A story nests only a few levels: check for a generated or corrupted file.',
+      },
     };
   }
   const errors: ParseError[] = [];

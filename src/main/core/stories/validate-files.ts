@@ -20,9 +20,15 @@ export interface ValidatedFile {
 }
 
 export function validateText(kind: InputKind, text: string, file: string): AnyValidation {
-  if (kind === 'prd') return parsePrdText(text, file);
-  if (kind === 'config') return validateWaveConfigText(text, file);
-  return validateStoryText(text, file);
+  try {
+    if (kind === 'prd') return parsePrdText(text, file);
+    if (kind === 'config') return validateWaveConfigText(text, file);
+    return validateStoryText(text, file);
+  } catch (e) {
+    // The validators report every problem as an issue; should one still throw (a parser bug,
+    // an exhausted stack), this file is refused and the others of the folder go on.
+    return unreadable(kind, file, 'unreadable', `WAVE could not read this file: ${(e as Error)?.message ?? String(e)}.`, 'Check that it is the right file and not generated or corrupted.');
+  }
 }
 
 function unreadable(kind: InputKind, file: string, code: string, message: string, suggestion: string): AnyValidation {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { auditLog, type AuditEntry, type NewAuditEntry } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -23,6 +23,17 @@ export class AuditRepo {
       select x.actor, x.action, x.subject_type, x.subject_id, x.detail
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as x(actor text, action text, subject_type text, subject_id text, detail jsonb)`),
+    );
+  }
+
+  /** The audit entries of a PRD's decisions with these actions, oldest first. */
+  async prdDecisionEntries(prdId: string, actions: readonly string[]): Promise<AuditEntry[]> {
+    return this.run.read((q) =>
+      q
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), inArray(auditLog.action, [...actions])))
+        .orderBy(asc(auditLog.id)),
     );
   }
 

@@ -1,6 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
 import { isActiveSession } from '../../../shared/status';
+import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
@@ -115,6 +116,7 @@ function PrdPanel({ summary }: { summary: PrdSummary }) {
           ))}
         </aside>
       </div>
+      <Runs runs={detail.runs} />
       <Decide detail={detail} onDecided={setDecided} />
       <StartSession detail={detail} />
     </article>
@@ -130,9 +132,15 @@ function Stamp({ detail }: { detail: PrdDetail }) {
           ⚠ approval void: {detail.voidReason ?? 'the PRD or one of its stories changed after approval'}. Read it again and approve the new content to run it.
         </p>
       ) : null}
+      {detail.approvalProblem ? (
+        <p className="callout callout-warn" data-testid="prd-approval-problem">
+          ⚠ {detail.approvalProblem}
+        </p>
+      ) : null}
       {d ? (
         <p className={d.decision === 'approved' ? 'tone-ok' : 'tone-bad'}>
-          {d.decision === 'approved' ? '✓ Approved' : '✕ Rejected'} by <strong>{d.by}</strong> on {dateTime(d.at)} · content hash{' '}
+          {d.decision === 'approved' ? '✓ Approved' : '✕ Rejected'} by <strong>{d.by}</strong>
+          {d.name ? <span> (as “{d.name}”)</span> : null} on {dateTime(d.at)} · content hash{' '}
           <span className="mono" title={d.contentHash}>
             {d.contentHash.slice(0, 12)}
           </span>
@@ -143,6 +151,65 @@ function Stamp({ detail }: { detail: PrdDetail }) {
         <p className="muted">No decision yet: read the PRD and its stories, then approve or reject it below.</p>
       )}
     </div>
+  );
+}
+
+const argvText = (argv: readonly string[]) => argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+
+/** Everything approving the PRD lets run, as text (never markup): commands and the environment names the agent gets. */
+function Runs({ runs }: { runs: AuthorisedRuns }) {
+  const env = runs.agent.env;
+  return (
+    <section className="card prd-runs" aria-label="What approving lets run" data-testid="prd-runs">
+      <h3>What approving lets run</h3>
+      {runs.problem ? (
+        <p className="callout callout-warn" data-testid="prd-runs-problem">
+          {runs.problem}
+        </p>
+      ) : null}
+      <dl className="runs-list">
+        <dt>Agent ({runs.agent.preset})</dt>
+        <dd className="mono" data-testid="prd-runs-agent">
+          {runs.agent.argv.length ? argvText(runs.agent.argv) : 'no command configured'}
+          {runs.agent.stdin ? ` < ${runs.agent.stdin}` : ''}
+        </dd>
+        <dt>Environment the agent and commands see</dt>
+        <dd data-testid="prd-runs-env">
+          <span className="mono small">{env.base.join(' ')}</span>
+          {env.preset.length ? (
+            <>
+              <br />
+              preset {runs.agent.preset} (agent only): <span className="mono small">{env.preset.join(', ')}</span>
+            </>
+          ) : null}
+          <br />
+          agent.env.pass: <span className="mono">{env.pass.join(', ') || 'none'}</span> · agent.env.set: <span className="mono">{env.set.join(', ') || 'none'}</span>
+        </dd>
+        <dt>Worktree setup</dt>
+        <dd className="mono">{runs.setup ? argvText(runs.setup) : 'none'}</dd>
+        <dt>QA</dt>
+        <dd data-testid="prd-runs-qa">
+          {runs.qa.length === 0 ? 'none' : null}
+          {runs.qa.map((c) => (
+            <div key={c.name}>
+              {c.name}: <span className="mono">{argvText(c.argv)}</span>
+            </div>
+          ))}
+        </dd>
+        <dt>Validation</dt>
+        <dd data-testid="prd-runs-validation">
+          {runs.validation.length === 0 ? 'none' : null}
+          {runs.validation.flatMap((v) =>
+            v.commands.map((c, i) => (
+              <div key={`${v.storyId}-${i}`}>
+                <span className="mono">{v.storyId}</span>: <span className="mono">{argvText(c)}</span>
+              </div>
+            )),
+          )}
+        </dd>
+      </dl>
+      <p className="small muted">{runs.configFile ? `From ${runs.configFile} and the stories. ` : ''}Changing any of these after approval voids it.</p>
+    </section>
   );
 }
 
@@ -180,7 +247,7 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     setBusy(true);
     const res =
       decision === 'approve'
-        ? await api.prd.approve({ prdId: detail.id, by: name, contentHash: detail.contentHash, ...(comment.trim() ? { comment: comment.trim() } : {}) })
+        ? await api.prd.approve({ prdId: detail.id, by: name, contentHash: detail.contentHash, runsHash: detail.runsHash, ...(comment.trim() ? { comment: comment.trim() } : {}) })
         : await api.prd.reject({ prdId: detail.id, by: name, comment: comment.trim() });
     setBusy(false);
     if (res.ok) {
@@ -193,17 +260,18 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     void act('approve');
   };
   // A decision stands until the content changes: then it is void and a new one can be made.
-  const final = detail.status === 'approved' || detail.status === 'rejected';
+  const final = (detail.status === 'approved' && !detail.approvalProblem) || detail.status === 'rejected';
   return (
     <form className="decide card" onSubmit={submit} aria-label="Approve or reject" data-testid="prd-decide">
       <h3>Decision</h3>
       <p className="small muted">
-        You approve exactly the content shown (hash <span className="mono">{detail.contentHash.slice(0, 12)}</span>, as of {dateTime(detail.updatedAt)}); any later change to the PRD or its
-        stories voids the approval, and this page shows the new content as soon as it changes.
+        You approve exactly the content shown (hash <span className="mono">{detail.contentHash.slice(0, 12)}</span>, as of {dateTime(detail.updatedAt)}) and the commands listed above
+        (hash <span className="mono">{detail.runsHash.slice(0, 12)}</span>); any later change to the PRD, its stories or those commands voids the approval, and this page shows the new content
+        as soon as it changes.
       </p>
       <div className="form-row">
         <label className="field">
-          <span>Your name</span>
+          <span>Your name (shown beside the decision; the record holds this computer's user)</span>
           <input className="input" value={by} onChange={(e) => setBy(e.target.value)} maxLength={200} required data-testid="prd-by" autoComplete="name" />
         </label>
         <label className="field grow">
@@ -245,7 +313,8 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const running = session && isActiveSession(session.status) ? session : null;
 
   let blocked: string | null = null;
-  if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
+  if (detail.approvalProblem) blocked = 'The approval no longer covers what would run: read the commands again and approve them.';
+  else if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
   else if (!budget.trim() || !Number.isFinite(budgetNum) || budgetNum <= 0) blocked = 'Set a budget in US dollars greater than $0: the session stops when it is spent.';
   else if (!Number.isInteger(concNum) || concNum < 1 || concNum > 64) blocked = 'Concurrency must be a whole number from 1 to 64.';
   else if (running) blocked = `Session ${shortId(running.id)} is ${running.status}: stop it or let it finish first.`;

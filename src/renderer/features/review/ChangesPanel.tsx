@@ -17,7 +17,7 @@ type Load = { state: 'loading' } | { state: 'error'; message: string } | { state
  * A story's changes, as a lead reviews them: the files with +/- counts on the left, the
  * chosen file's diff (unified or split, highlighted) on the right; against where the branch
  * left the target or against the target's tip. Diff text is untrusted: it is parsed as a
- * diff and rendered as React text (control characters shown as \x1b…), never as HTML.
+ * diff and rendered as React text (control characters shown as \u001b…), never as HTML.
  * It reloads when the story moves on (a pushed story.changed), not on a timer.
  */
 export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose: () => void }) {
@@ -143,7 +143,7 @@ function lineCount(hunks: HunkData[]): number {
 
 function FileDiff({ file, viewType, diff }: { file: DiffFile; viewType: ViewType; diff: StoryDiff }) {
   const [expanded, setExpanded] = useState(false);
-  const parsed = useMemo(() => (file.patch ? (parseDiff(inertText(file.patch, { keepNewlines: true }))[0] ?? null) : null), [file.patch]);
+  const parsed = useMemo(() => (file.patch ? (parseDiff(inertText(file.patch))[0] ?? null) : null), [file.patch]);
   const hunks = useMemo(() => parsed?.hunks ?? [], [parsed]);
   const lines = lineCount(hunks);
   const collapsed = lines > COLLAPSE_FILE_LINES && !expanded;

@@ -49,6 +49,22 @@ export function SettingsView() {
           </ul>
         </section>
       ) : null}
+      {settings.agentEnv ? (
+        <section className="card" data-testid="settings-agent-env" aria-label="What an agent can see">
+          <h3>What an agent can see</h3>
+          <p className="small muted">Environment variable names only (values are never shown). Everything else in this app's environment stays out of agents and their commands.</p>
+          <dl className="runs-list">
+            <dt>Base</dt>
+            <dd className="mono small">{settings.agentEnv.base.join(' ')}</dd>
+            <dt>Preset {settings.agentPreset} (agent only)</dt>
+            <dd className="mono small">{settings.agentEnv.preset.join(', ') || 'none'}</dd>
+            <dt>agent.env.pass</dt>
+            <dd className="mono">{settings.agentEnv.pass.join(', ') || 'none'}</dd>
+            <dt>agent.env.set</dt>
+            <dd className="mono">{settings.agentEnv.set.join(', ') || 'none'}</dd>
+          </dl>
+        </section>
+      ) : null}
       <NotificationSettings />
       <BackupsUsage projectPath={settings.projectPath} />
       <h3>This installation</h3>

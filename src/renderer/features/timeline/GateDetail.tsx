@@ -40,6 +40,12 @@ export function GateDetail({ story, gateRunId }: { story: StoryRunView; gateRunI
         {attempt.status === 'running' ? ' so far' : ''} · {tokens(attempt.inputTokens)} in · {tokens(attempt.outputTokens)} out · {usd(attempt.costUsd)}
       </p>
       {attempt.reason ? <p className="callout callout-bad">{attempt.reason}</p> : null}
+      {attempt.env ? (
+        <p className="small muted" data-testid="gate-env">
+          Environment (names only): agent <span className="mono">{attempt.env.agent.join(' ') || 'none'}</span> · commands{' '}
+          <span className="mono">{attempt.env.commands.join(' ') || 'none'}</span> · plus WAVE_SESSION_ID, WAVE_STORY_ID and the other WAVE_* run values
+        </p>
+      ) : null}
       <LogTail gateRunId={gateRunId} running={attempt.status === 'running'} />
     </section>
   );

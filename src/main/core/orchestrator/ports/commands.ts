@@ -3,9 +3,12 @@ import { runCommand } from '../../executor';
 import type { CommandPort, CommandsResult, NamedCommand } from '../gates/types';
 import { noteInLog, type StoryEnv } from '../story-env';
 
-/** The environment QA and validation commands run with: the one place it is built. */
-export function commandEnv(agentEnv: Record<string, string>, sessionId: string, storyId: string): NodeJS.ProcessEnv {
-  return { ...process.env, ...agentEnv, WAVE_SESSION_ID: sessionId, WAVE_STORY_ID: storyId };
+/**
+ * The environment QA and validation commands run with: the one place it is built, from the
+ * executor's allowlist (the base, the names wave.config.json grants, WAVE's own values).
+ */
+export function commandEnv(env: StoryEnv, storyId: string): Record<string, string> {
+  return env.executor.commandEnv({ WAVE_SESSION_ID: env.sessionId, WAVE_STORY_ID: storyId }).env;
 }
 
 /** Runs commands in order in the worktree, stopping at the first failure; output goes to the gate log. */
@@ -18,7 +21,7 @@ export function commandPort(env: StoryEnv, storyId: string, worktreePath: () => 
         noteInLog(logPath, `$ ${c.name}: ${JSON.stringify(c.argv)}`);
         const r = await runCommand(c.argv, {
           cwd: worktreePath(),
-          env: commandEnv(env.agentEnv, env.sessionId, storyId),
+          env: commandEnv(env, storyId),
           timeoutMs,
           groups: env.executor.groups,
           sessionId: env.sessionId,
