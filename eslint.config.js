@@ -3,7 +3,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-// Layer rules of DESIGN.md / STYLE.md, enforced: shared is pure, the core never sees
+// Layer rules (docs/architecture.md#layers), enforced: shared is pure, the core never sees
 // electron, the renderer reaches the core only through src/shared's typed contract.
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'url', 'util', 'stream', 'events', 'worker_threads'];
 const electronOnly = { group: ['electron', 'electron/*'], message: 'Only the Electron shell (src/main/index.ts, src/main/electron/*, src/preload) may import electron: the core must run under plain Node.' };

@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// The layer rules of DESIGN.md are only worth something if the linter really refuses a
+// The layer rules (docs/architecture.md#layers) are only worth something if the linter really refuses a
 // violation; these lint virtual files placed in each layer.
 const eslint = new ESLint({ cwd: process.cwd() });
 

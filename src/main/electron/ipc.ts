@@ -13,12 +13,26 @@ export function registerIpc(core: AppCore, isAppUrl: (url: string) => boolean): 
     const frame = event.senderFrame;
     return !!win && !!frame && frame === event.sender.mainFrame && isAppUrl(frame.url);
   };
+  // What a window's requests acquired (followed logs) is released when the window goes away.
+  const known = new Set<number>();
+  const clientOf = (event: IpcMainInvokeEvent): string => {
+    const clientId = `win-${event.sender.id}`;
+    if (!known.has(event.sender.id)) {
+      const id = event.sender.id;
+      known.add(id);
+      event.sender.once('destroyed', () => {
+        known.delete(id);
+        core.router.release(clientId);
+      });
+    }
+    return clientId;
+  };
   for (const name of REQUEST_NAMES) {
     ipcMain.handle(requestChannel(name), (event, payload: unknown) => {
       if (!senderOk(event)) {
         return err('forbidden_sender', `Request ${name} refused: it did not come from the app's own top frame.`);
       }
-      return core.router.handle(name, payload, { clientId: `win-${event.sender.id}`, transport: 'electron' });
+      return core.router.handle(name, payload, { clientId: clientOf(event), transport: 'electron' });
     });
   }
   const unsubscribe = core.hub.subscribe((envelope) => {

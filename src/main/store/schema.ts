@@ -13,6 +13,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { GATE_IDS, GATE_RUN_STATUSES, PRD_STATUSES, SESSION_STATUSES, STORY_RUN_STATUSES } from '../../shared/status';
 
 /*
  * The shared database schema. Table and column names are a contract other modules code
@@ -20,23 +21,20 @@ import {
  * numeric(12,6) read as a JS number; JSON is jsonb.
  */
 
-export const PRD_STATUSES = ['draft', 'approved', 'rejected', 'void'] as const;
+// Status values and gate ids are defined once, in src/shared/status.ts.
+export { GATE_IDS, GATE_RUN_STATUSES, PRD_STATUSES, SESSION_STATUSES, STORY_RUN_STATUSES };
 export type PrdStatus = (typeof PRD_STATUSES)[number];
 
 export const PRD_DECISIONS = ['approved', 'rejected'] as const;
 export type PrdDecisionKind = (typeof PRD_DECISIONS)[number];
 
-export const SESSION_STATUSES = ['created', 'running', 'paused', 'stopping', 'completed', 'failed', 'stopped'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
-export const STORY_RUN_STATUSES = ['queued', 'running', 'passed', 'failed', 'blocked', 'escalated', 'cancelled', 'stopped', 'merged'] as const;
 export type StoryRunStatus = (typeof STORY_RUN_STATUSES)[number];
 
-export const GATE_RUN_STATUSES = ['running', 'passed', 'failed', 'skipped'] as const;
 export type GateRunStatus = (typeof GATE_RUN_STATUSES)[number];
 
-/** Gate ids of the default pipeline; a project may configure fewer, always named `gate-N`. */
-export const GATE_IDS = ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'] as const;
+/** A gate id: the default pipeline's are GATE_IDS; a project may configure fewer, always named `gate-N`. */
 export type GateId = `gate-${number}`;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();

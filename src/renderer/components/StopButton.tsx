@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { SessionStatus } from '../../shared/ipc/views';
+import { isActiveSession } from '../../shared/status';
 import { api } from '../api/client';
 import { describeError } from '../lib/errors';
 import { plural, shortId } from '../lib/format';
@@ -7,8 +7,6 @@ import { useAppStore } from '../state/app-store';
 import { ui, useUiStore } from '../state/ui-store';
 import { Dialog } from './Dialog';
 
-/** Statuses in which agents may be alive: STOP is never disabled in any of them. */
-const STOPPABLE: ReadonlySet<SessionStatus> = new Set(['created', 'running', 'paused', 'stopping']);
 export const STOP_SHORTCUT = 'Ctrl+Shift+S';
 
 interface StopOutcome {
@@ -29,7 +27,8 @@ export function StopButton() {
   const [pending, setPending] = useState(false);
   const [outcome, setOutcome] = useState<StopOutcome | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const stoppable = !!session && STOPPABLE.has(session.status);
+  // Agents may be alive in every active status: STOP is never disabled in any of them.
+  const stoppable = !!session && isActiveSession(session.status);
 
   const openDialog = useCallback(() => {
     if (!stoppable) return;

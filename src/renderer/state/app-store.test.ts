@@ -1,5 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyEvent, applySnapshot, useAppStore } from './app-store';
+import { applyEvents, applySnapshot, useAppStore, type PendingEvent } from './app-store';
+
+/** One pushed event, applied the way sync.ts applies a burst. */
+const applyEvent = (name: PendingEvent['name'], payload: unknown, meta: { seq: number }) =>
+  applyEvents([{ name, payload: payload as PendingEvent['payload'], seq: meta.seq }]);
 
 const health = (detail: string) => ({
   store: { kind: 'pglite' as const, status: 'ok' as const, detail, latencyMs: 1, checkedAt: 'now' },
@@ -56,7 +60,6 @@ describe('session events', () => {
 
 describe('batched events and log tails', () => {
   it('applies a burst in one update and stops at a gap', async () => {
-    const { applyEvents } = await import('./app-store');
     const seq = useAppStore.getState().seq;
     const tick = (at: string) => ({ sessionId: null, at, latency: null, eventsPerSecond: 1, costUsd: 0 });
     const ok = applyEvents([

@@ -1,5 +1,4 @@
 import { create } from 'zustand';
-import type { EventMeta } from '../../shared/ipc/api';
 import type { EventName, EventOf } from '../../shared/ipc/contract';
 import type { AppHealth, AppInfo, AppSnapshot } from '../../shared/ipc/schemas';
 import type { InterruptedSession, Notice, PrdSummary, ProjectSettings, SessionSummary, SessionView, StopProgress, StoryRunView } from '../../shared/ipc/views';
@@ -157,19 +156,6 @@ export function applySnapshot(snap: AppSnapshot): void {
     loading: false,
     error: null,
   });
-}
-
-/**
- * Applies one pushed event. Returns false when its sequence number shows a gap: the
- * caller must re-fetch the snapshot (events already folded into it are skipped).
- */
-export function applyEvent<E extends EventName>(name: E, payload: EventOf<E>, meta: EventMeta): boolean {
-  const state = useAppStore.getState();
-  if (meta.seq <= state.seq) return true;
-  if (meta.seq !== state.seq + 1) return false;
-  const reducer = reducers[name] as Reducer<E>;
-  useAppStore.setState({ ...reducer(state, payload), seq: meta.seq });
-  return true;
 }
 
 export interface PendingEvent {

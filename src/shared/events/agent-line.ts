@@ -3,15 +3,40 @@ import { agentFields, describeIssues } from './event-schemas';
 import { formatBytes, MAX_EVENT_BYTES, utf8ByteLength } from './limits';
 
 /**
- * What an agent prints on stdout (DESIGN §4): a line that parses as a JSON object with a
- * `type` is an event, any other line is log. No envelope: the executor knows the session,
- * story and gate the agent runs for and adds them.
+ * The agent stdout protocol, defined once: the executor classifies every stdout line of an
+ * agent with `parseAgentLine`, and schemas/agent-event.schema.json (`$defs.agentLine`) is
+ * generated from these schemas (see docs/architecture.md, "Agent stdout protocol").
+ * A line that parses as a JSON object with a `type` is an event, any other line is log.
+ * No envelope: the executor knows the session, story and gate the agent runs for and adds them.
  */
-export const AgentProgressLine = z.object({ type: z.literal('progress'), ...agentFields.progress });
+
+/** Longest message (in characters, i.e. Unicode code points) of a progress or signal line. */
+export const MAX_AGENT_MESSAGE_CHARS = 4_000;
+
+function atMostChars(max: number) {
+  return z
+    .string()
+    .refine(
+      (text) => {
+        if (text.length <= max) return true;
+        let chars = 0;
+        for (const _ of text) if (++chars > max) return false;
+        return true;
+      },
+      { message: `must be at most ${max} characters` },
+    )
+    .meta({ maxLength: max });
+}
+const agentMessage = atMostChars(MAX_AGENT_MESSAGE_CHARS);
+
+export const AgentProgressLine = z.object({ type: z.literal('progress'), ...agentFields.progress, message: agentMessage });
 export const AgentUsageLine = z.object({ type: z.literal('usage'), ...agentFields.usage });
-export const AgentSignalLine = z.object({ type: z.literal('signal'), ...agentFields.signal });
+export const AgentSignalLine = z.object({ type: z.literal('signal'), ...agentFields.signal, message: agentMessage.optional() });
 export const AgentLineEvent = z.discriminatedUnion('type', [AgentProgressLine, AgentUsageLine, AgentSignalLine]);
 export type AgentLineEvent = z.infer<typeof AgentLineEvent>;
+export type AgentProgressLine = z.infer<typeof AgentProgressLine>;
+export type AgentUsageLine = z.infer<typeof AgentUsageLine>;
+export type AgentSignalLine = z.infer<typeof AgentSignalLine>;
 export const AGENT_LINE_TYPES = ['progress', 'usage', 'signal'] as const satisfies readonly AgentLineEvent['type'][];
 
 export type AgentLineOutcome =

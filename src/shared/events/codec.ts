@@ -53,16 +53,3 @@ export function validateEvent(value: unknown): DecodeResult {
   const parsed = WaveEvent.safeParse(value);
   return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: `${type}: ${describeIssues(parsed.error)}` };
 }
-
-/** Parses and validates an encoded event (e.g. a stream entry); never throws. */
-export function decodeEvent(json: string): DecodeResult {
-  const bytes = utf8ByteLength(json);
-  if (bytes > MAX_EVENT_BYTES) return { ok: false, reason: `encoded event is ${formatBytes(bytes)}, over the ${formatBytes(MAX_EVENT_BYTES)} limit` };
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (e) {
-    return { ok: false, reason: `not valid JSON (${(e as Error).message})` };
-  }
-  return validateEvent(value);
-}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Wire format of every event on the bus (Redis Streams or in-process). Field names are
- * snake_case because agents write the same fields on stdout (DESIGN §4) and other
+ * snake_case because agents write the same fields on stdout (docs/architecture.md#agent-stdout-protocol) and other
  * machines publish them with `wave signal`.
  */
 
@@ -148,7 +148,6 @@ export const WaveEvent = z.discriminatedUnion('type', [
 ]);
 export type WaveEvent = z.infer<typeof WaveEvent>;
 export type WaveEventType = WaveEvent['type'];
-export type EventOfType<T extends WaveEventType> = Extract<WaveEvent, { type: T }>;
 
 export const EVENT_TYPES = [
   'progress',
@@ -169,20 +168,6 @@ export const EVENT_TYPES = [
   'checkpoint_saved',
   'heartbeat',
 ] as const satisfies readonly WaveEventType[];
-export const WaveEventTypeSchema = z.enum(EVENT_TYPES);
-
-/** Types whose envelope requires a story id (the others may be session-level). */
-export const STORY_EVENT_TYPES: ReadonlySet<WaveEventType> = new Set([
-  'signal',
-  'gate_started',
-  'gate_passed',
-  'gate_failed',
-  'story_started',
-  'story_completed',
-  'story_failed',
-  'escalation',
-  'checkpoint_saved',
-]);
 
 /** Types carried on the per-session system stream as well (seen by every process of a session). */
 export const SYSTEM_EVENT_TYPES: ReadonlySet<WaveEventType> = new Set(['emergency_stop']);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeEvent,
   encodeEvent,
   EVENT_TYPES,
   EventTooLargeError,
@@ -44,10 +43,8 @@ describe('event schemas', () => {
     expect(() => encodeEvent(tooBig)).toThrow(/limit is 64 KB/);
   });
 
-  it('decodes what it encodes and rejects broken JSON with a reason', () => {
-    for (const sample of SAMPLE_EVENTS) expect(decodeEvent(encodeEvent(sample))).toEqual({ ok: true, event: sample });
-    expect(decodeEvent('{"type": "progress",')).toEqual({ ok: false, reason: expect.stringContaining('not valid JSON') });
-    expect(decodeEvent(`"${'a'.repeat(MAX_EVENT_BYTES)}"`)).toEqual({ ok: false, reason: expect.stringContaining('over the 64 KB limit') });
+  it('validates what it encodes', () => {
+    for (const sample of SAMPLE_EVENTS) expect(validateEvent(JSON.parse(encodeEvent(sample)))).toEqual({ ok: true, event: sample });
   });
 
   it('counts UTF-8 bytes like an encoder does', () => {
@@ -83,7 +80,7 @@ describe('timestamps', () => {
 });
 
 describe('agent stdout lines', () => {
-  it('turn DESIGN §4 lines into events and everything else into log', () => {
+  it('turn agent protocol lines into events and everything else into log', () => {
     expect(parseAgentLine('{"type":"progress","message":"planning","pct":40}')).toEqual({
       kind: 'event',
       event: { type: 'progress', message: 'planning', pct: 40 },

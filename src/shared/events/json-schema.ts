@@ -21,7 +21,13 @@ export function buildAgentEventJsonSchema(): Record<string, unknown> {
       'An event on the WAVE event bus (Redis Streams or in-process): envelope (id, session, story, seq, produced_at) plus ' +
       'type-specific fields. $defs.agentLine is what an agent prints on one stdout line (no envelope). Encoded events are limited to 64 KB.',
     ...event,
-    $defs: { agentLine: { title: 'Agent stdout event line', ...agentLine } },
+    $defs: {
+      agentLine: {
+        title: 'Agent stdout event line',
+        description: 'One stdout line of an agent, parsed as JSON. A line over 64 KB (UTF-8) is refused whatever its content.',
+        ...agentLine,
+      },
+    },
   };
 }
 

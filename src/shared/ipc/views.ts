@@ -1,26 +1,17 @@
 import { z } from 'zod';
+import { GATE_ATTEMPT_STATUSES, GATE_IDS, GATE_NAMES, SESSION_STATUSES, STORY_RUN_STATUSES } from '../status';
 import { AuthorisedRuns, GrantedEnvNames } from '../stories/authorised-runs';
 import { MAX_OVERRIDE_PATHS } from './decision-rules';
 
 // View models the renderer shows. The core builds them from the store and keeps them
 // current with pushed events; the renderer never derives state the core did not send.
 
-export const GATE_IDS = ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'] as const;
+export { GATE_IDS, GATE_NAMES };
 export const GateId = z.enum(GATE_IDS);
 export type GateId = z.infer<typeof GateId>;
-export const GATE_NAMES: Record<GateId, string> = {
-  'gate-0': 'preflight',
-  'gate-1': 'plan',
-  'gate-2': 'develop',
-  'gate-3': 'dev-complete',
-  'gate-4': 'qa',
-  'gate-5': 'acceptance',
-  'gate-6': 'merge-prep',
-  'gate-7': 'merge',
-};
 
 /** `stopped`: the attempt was cut short by an emergency stop, not failed by its own result. */
-export const GateAttemptStatus = z.enum(['running', 'passed', 'failed', 'skipped', 'stopped']);
+export const GateAttemptStatus = z.enum(GATE_ATTEMPT_STATUSES);
 export const GateAttemptView = z.object({
   gateRunId: z.number().int(),
   gate: GateId,
@@ -43,7 +34,7 @@ export const GateAttemptView = z.object({
 });
 export type GateAttemptView = z.infer<typeof GateAttemptView>;
 
-export const StoryRunStatus = z.enum(['queued', 'running', 'passed', 'failed', 'blocked', 'escalated', 'cancelled', 'stopped', 'merged']);
+export const StoryRunStatus = z.enum(STORY_RUN_STATUSES);
 export type StoryRunStatus = z.infer<typeof StoryRunStatus>;
 
 export const StoryRunView = z.object({
@@ -74,7 +65,7 @@ export const StoryRunView = z.object({
 });
 export type StoryRunView = z.infer<typeof StoryRunView>;
 
-export const SessionStatus = z.enum(['created', 'running', 'paused', 'stopping', 'completed', 'failed', 'stopped']);
+export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
 export const SessionSummary = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRD_STATUSES } from '../status';
 
 /*
  * zod mirrors of what the stories/PRD services return, for the IPC contract and the
@@ -17,17 +18,7 @@ export const StoryIssueSchema = z.object({
   value: z.unknown().optional(),
 });
 
-export const FileReportSchema = z.object({
-  file: z.string(),
-  kind: z.enum(['story', 'prd', 'config']),
-  valid: z.boolean(),
-  version: z.enum(['4.1', '4.2', '4.3']).nullable(),
-  errors: z.array(StoryIssueSchema),
-  warnings: z.array(StoryIssueSchema),
-});
-
 export const IMPORT_STATUSES = ['imported', 'updated', 'unchanged', 'invalid', 'skipped'] as const;
-export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
 export const VoidedApprovalSchema = z.object({
   prdId: z.string(),
@@ -64,11 +55,9 @@ export const ImportReportSchema = z.object({
 });
 export type ImportReport = z.infer<typeof ImportReportSchema>;
 
-export const PRD_STATUS_VALUES = ['draft', 'approved', 'rejected', 'void'] as const;
-
 export const ApprovalStatusSchema = z.object({
   prdId: z.string(),
-  status: z.enum(PRD_STATUS_VALUES),
+  status: z.enum(PRD_STATUSES),
   /** True only when approved AND the approved hash equals the current content's hash AND no story changed since. */
   approved: z.boolean(),
   currentHash: z.string(),
@@ -84,20 +73,3 @@ export const ApprovalStatusSchema = z.object({
   changes: z.array(z.string()),
 });
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
-
-const WavePlanIssueSchema = z.object({
-  code: z.enum(['duplicate-story-id', 'missing-dependency', 'dependency-cycle', 'dependency-order', 'file-overlap']),
-  message: z.string(),
-  suggestion: z.string(),
-  storyIds: z.array(z.string()),
-  cycle: z.array(z.string()).optional(),
-  files: z.array(z.string()).optional(),
-  move: z.object({ storyId: z.string(), fromWave: z.number(), toWave: z.number() }).optional(),
-});
-
-export const WavePlanSchema = z.object({
-  ok: z.boolean(),
-  waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
-  errors: z.array(WavePlanIssueSchema),
-  warnings: z.array(WavePlanIssueSchema),
-});

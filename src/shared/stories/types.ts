@@ -6,7 +6,6 @@
 
 export const STORY_SCHEMA_VERSIONS = ['4.1', '4.2', '4.3'] as const;
 export type StorySchemaVersion = (typeof STORY_SCHEMA_VERSIONS)[number];
-export const CURRENT_STORY_SCHEMA_VERSION: StorySchemaVersion = '4.3';
 
 export interface StoryObjective {
   as_a: string;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AuthorisedRuns } from '../../../shared/stories';
 import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
 import { readInputFile } from '../../core/stories';
-import { sha256Hex } from '../../core/stories/hash';
+import { sha256Hex } from '../../core/hash';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { withCliStore } from './import';
 

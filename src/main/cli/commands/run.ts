@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EventName, EventOf, StoryRunView } from '../../../shared/ipc';
 import { GATE_NAMES } from '../../../shared/ipc';
+import { isDoneStory } from '../../../shared/status';
 import { loadWaveConfig, WaveConfigError, type WaveConfig } from '../../core/config';
 import {
   AGENT_PRESETS,
@@ -102,7 +103,7 @@ export class ProgressRenderer implements EventSink {
       const key = `${s.id}/end/${s.status}/${s.endedAt ?? ''}`;
       if (!this.seen.has(key)) {
         this.seen.add(key);
-        const mark = s.status === 'merged' || s.status === 'passed' ? '✓' : s.status === 'stopped' ? '■' : '✗';
+        const mark = isDoneStory(s.status) ? '✓' : s.status === 'stopped' ? '■' : '✗';
         this.permanent(
           `${mark} ${s.storyId} ${s.status}${s.currentGate ? ` at ${s.currentGate}` : ''}${s.mergeSha ? ` ${s.mergeSha.slice(0, 10)}` : ''} (${fmtUsd(s.costUsd)})${s.reason && s.status !== 'merged' ? ` — ${s.reason}` : ''}`,
         );

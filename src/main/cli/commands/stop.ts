@@ -1,6 +1,6 @@
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
 import type { CoreServices } from '../../core/services';
-import { LIVE_SESSION_STATUSES } from '../../store/repos';
+import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { openCliCore } from '../core-runtime';
 import { orchestratorToCli } from './run';
@@ -38,7 +38,7 @@ export const stopCommand: CliCommand = {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
       else if (core) {
-        ids = await core.repos.sessions.idsWithStatus(LIVE_SESSION_STATUSES);
+        ids = await core.repos.sessions.idsWithStatus(ACTIVE_SESSION_STATUSES);
       } else {
         ids = new ControlFiles(dataDir).registrations().map((r) => r.sessionId);
       }

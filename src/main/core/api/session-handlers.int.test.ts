@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EventEnvelope, EventName, EventOf } from '../../../shared/ipc';
 import { AppSnapshot, MetricsView, SessionView } from '../../../shared/ipc';
+import { DisposableMap } from '../../../shared/lifecycle';
 import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
 import { SettingsStore } from '../settings/settings-store';
@@ -22,7 +23,7 @@ let services: SessionServices;
 const seen: EventEnvelope[] = [];
 const tag = randomUUID();
 const scenarios: Scenario[] = [];
-const ctx = { clientId: 'test', transport: 'websocket' as const };
+const ctx = { clientId: 'test', transport: 'websocket' as const, client: new DisposableMap<string>() };
 
 beforeAll(async () => {
   ts = await openPgliteTestStore();

@@ -1,4 +1,5 @@
 import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
+import { SETTLED_STORY_STATUSES } from '../../../shared/status';
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
 import { toInterruptedSession } from '../checkpointer';
@@ -47,7 +48,6 @@ function toAppError(e: unknown): never {
   throw e;
 }
 
-const UNFINISHED_AFTER_STOP = ['merged', 'passed', 'cancelled'] as const;
 
 /**
  * The session.*, recovery.*, events.deadLetters, metrics.get and gate.* requests over the
@@ -80,7 +80,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter((s) => !seen.has(s.id) && !orchestrator.isRunning(s.id));
     const runs = await repos.storyRuns.ofSessionsExcept(
       halted.map((s) => s.id),
-      UNFINISHED_AFTER_STOP,
+      SETTLED_STORY_STATUSES,
     );
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
     const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
@@ -214,14 +214,17 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const chunk = readLogChunk(run.logPath, req.offset, req.maxBytes);
       return { ...chunk, running: run.status === 'running' };
     },
-    'gate.follow': async (req) => {
+    // Follows belong to the client that asked: its unfollow, or its window or socket closing,
+    // releases its own follow only; the log stays watched while another client follows it.
+    'gate.follow': async (req, ctx) => {
+      const key = `gate.follow:${req.gateRunId}`;
       if (!req.follow) {
-        follower.unfollow(req.gateRunId);
+        ctx.client.delete(key);
         return { following: false };
       }
       const run = await gateRun(req.gateRunId);
       if (!run.logPath) throw new AppError('not_found', `Gate run ${req.gateRunId} has no log file.`);
-      follower.follow(req.gateRunId, run.logPath);
+      if (!ctx.client.has(key)) ctx.client.set(key, follower.follow(req.gateRunId, run.logPath));
       return { following: true };
     },
   };

@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../../../shared/canonical-json';
+import { ENDED_GATE_STATUSES } from '../../../shared/status';
+import { sha256Hex } from '../hash';
 import { isGateId } from './gates';
 import type { GateId } from '../../store/schema';
+
+export { canonicalJson, sha256Hex };
 
 const Gate = z.custom<GateId>(isGateId, { message: 'expected a gate id like "gate-3"' });
 
@@ -17,7 +21,7 @@ export const CheckpointState = z.object({
   storyId: z.string().min(1),
   epoch: z.number().int().nonnegative(),
   gate: Gate,
-  gateStatus: z.enum(['passed', 'failed', 'skipped']),
+  gateStatus: z.enum(ENDED_GATE_STATUSES),
   attempt: z.number().int().positive(),
   lastPassedGate: Gate.nullable(),
   /** The gate to run when resuming from this checkpoint; null when the pipeline is done. */
@@ -31,29 +35,6 @@ export const CheckpointState = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export type CheckpointState = z.infer<typeof CheckpointState>;
-
-/** JSON with object keys sorted at every level: the same value always gives the same bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object' && (v as object).constructor === Object) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = sortKeys(x);
-    }
-    return out;
-  }
-  if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') return sortKeys((v as { toJSON(): unknown }).toJSON());
-  return v;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** Why a stored state cannot be trusted, or null when it is intact. */
 export function verifyState(state: unknown, stateHash: string): { ok: true; state: CheckpointState } | { ok: false; reason: string } {

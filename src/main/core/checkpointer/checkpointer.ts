@@ -3,13 +3,12 @@ import { repositories, type CheckpointWithStory, type GateRecordWrite, type Reco
 import { canonicalJson, sha256Hex, verifyState, type CheckpointState } from './checkpoint-state';
 import { CorruptCheckpointError, RecoveryError, type CheckpointProblem } from './errors';
 import { DEFAULT_PIPELINE, gateIndex, nextGate as nextGateOf } from './gates';
+import { COMPLETED_GATE_STATUSES, isFinalStory } from '../../../shared/status';
 
 export const DEFAULT_RETAIN = 5;
 
-/** Gate statuses after which the story may move on: their checkpoints are recovery points. */
-export const COMPLETED_GATE_STATUSES = ['passed', 'skipped'] as const satisfies readonly GateRunStatus[];
-
-const TERMINAL_STORY_STATUSES: readonly StoryRunStatus[] = ['passed', 'merged', 'failed', 'escalated', 'cancelled'];
+// Gate statuses after which the story may move on (passed, skipped): their checkpoints are recovery points.
+export { COMPLETED_GATE_STATUSES };
 
 export interface CheckpointerOptions {
   /** Checkpoints kept per story run (default 5, at least 1); recovery points are kept on top. */
@@ -298,7 +297,7 @@ export class Checkpointer {
     const json = canonicalJson(state);
     const stateHash = sha256Hex(json);
 
-    const terminal = TERMINAL_STORY_STATUSES.includes(status);
+    const terminal = isFinalStory(status);
     const write: GateRecordWrite = {
       snap,
       gate: input.gate,

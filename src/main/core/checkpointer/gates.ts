@@ -1,4 +1,5 @@
-import { GATE_IDS, type GateId } from '../../store/schema';
+import { GATE_IDS } from '../../../shared/status';
+import type { GateId } from '../../store/schema';
 
 /** The default pipeline, gate-0 … gate-7. */
 export const DEFAULT_PIPELINE: readonly GateId[] = GATE_IDS;

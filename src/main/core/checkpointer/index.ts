@@ -16,10 +16,10 @@ export { CheckpointState, canonicalJson, sha256Hex, verifyState } from './checkp
 export { CorruptCheckpointError, RecoveryError, describeProblem, type CheckpointProblem } from './errors';
 export { DEFAULT_PIPELINE, gateIndex, isGateId, nextGate, parseGate, pipelineFromConfig, previousGate } from './gates';
 export {
-  ACTIVE_SESSION_STATUSES,
   FAILED_STORY_STATUSES,
   RECOVERY_STRATEGIES,
   RecoveryService,
+  STARTED_SESSION_STATUSES,
   UNFINISHED_STORY_STATUSES,
   toInterruptedSession,
   type InterruptedSession,

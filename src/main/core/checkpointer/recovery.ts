@@ -1,20 +1,24 @@
 import os from 'node:os';
 import type { GateId, NewAuditEntry, Session, SessionStatus, Store, StoryRun, StoryRunStatus, WaveQueryable } from '../../store';
 import { repositories, type CheckpointWithStory, type Repos, type StoreRepos } from '../../store/repos';
+import { RECOVERY_STRATEGIES } from '../../../shared/events';
+import { ACTIVE_SESSION_STATUSES, FAILED_STORY_STATUSES, isFinalStory, UNFINISHED_STORY_STATUSES } from '../../../shared/status';
 import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
 import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
 import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
 import { judgeOwner, type LivenessOptions } from './session-lease';
 
-export const RECOVERY_STRATEGIES = ['resume_from_last', 'resume_from_gate', 'restart', 'skip'] as const;
+export { RECOVERY_STRATEGIES };
 export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
 
-/** Session statuses in which a process should be driving the session. */
-export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['running', 'stopping', 'paused'];
-/** Story statuses a session-level recovery acts on. */
-export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatus[] = ['queued', 'running', 'stopped', 'blocked'];
-/** Added with `includeFailed`: stories that ended badly and may be worth another try. */
-export const FAILED_STORY_STATUSES: readonly StoryRunStatus[] = ['failed', 'escalated'];
+/**
+ * Active sessions a process has started and should be driving (holding the lease): a session
+ * still `created` has no process yet, so there is nothing to recover from.
+ */
+export const STARTED_SESSION_STATUSES: readonly SessionStatus[] = ACTIVE_SESSION_STATUSES.filter((s) => s !== 'created');
+// A session-level recovery acts on the unfinished stories (UNFINISHED_STORY_STATUSES), and with
+// `includeFailed` on those that ended badly and may be worth another try (FAILED_STORY_STATUSES).
+export { FAILED_STORY_STATUSES, UNFINISHED_STORY_STATUSES };
 
 export interface InterruptedStory {
   storyRunId: string;
@@ -139,7 +143,7 @@ export class RecoveryService {
   /** Sessions in running/stopping/paused whose owner died (same host) or whose heartbeat lease expired. */
   async findInterrupted(db?: WaveQueryable): Promise<InterruptedSession[]> {
     const q = this.repos.on(db);
-    const rows = await q.sessions.withLiveness(ACTIVE_SESSION_STATUSES);
+    const rows = await q.sessions.withLiveness(STARTED_SESSION_STATUSES);
     const found: Array<{ s: Session; reason: string; lastCheckpointMs: number | null }> = [];
     for (const r of rows) {
       const v = judgeOwner({ ownerPid: r.s.ownerPid, ownerHost: r.s.ownerHost, heartbeatAgeMs: r.heartbeatAgeMs }, this.options);
@@ -176,7 +180,7 @@ export class RecoveryService {
     const perStory = new Map(Object.entries(opts.perStory ?? {}).map(([k, c]) => [k, normaliseChoice(c, pipeline)]));
     const claimer = opts.claimAs;
     const ownedByClaimer = claimer && session.ownerPid === claimer.pid && session.ownerHost === claimer.host;
-    if (ACTIVE_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
+    if (STARTED_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
       const v = judgeOwner({ ownerPid: session.ownerPid, ownerHost: session.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, this.options);
       if (v.alive) {
         throw new RecoveryError(
@@ -223,7 +227,7 @@ export class RecoveryService {
     await applyPlans(tx, plans, runs);
 
     const hasWork = plans.some((p) => p.nextGate !== null && (p.action === 'resume' || p.action === 'restart'));
-    const pending = plans.some((p) => p.action === 'error' || UNFINISHED_STORY_STATUSES.includes(p.statusAfter));
+    const pending = plans.some((p) => p.action === 'error' || !isFinalStory(p.statusAfter));
     const statusAfter: SessionStatus = claimer ? 'running' : hasWork || pending ? 'stopped' : 'completed';
     const choiceText = `${defaultChoice.strategy}${defaultChoice.gate ? ` ${defaultChoice.gate}` : ''}`;
     await tx.sessions.markRecovered(sessionId, {
@@ -430,7 +434,7 @@ async function applyPlans(tx: Repos, plans: StoryRecoveryPlan[], runs: StoryRun[
       epoch: p.epoch,
       attempts: p.action === 'restart' ? 0 : r.attempts,
       reason: p.action === 'error' ? p.error! : p.action === 'skip' ? `skipped during recovery of session ${r.sessionId}` : null,
-      ended: ['cancelled', 'passed', 'merged', 'failed', 'escalated'].includes(p.statusAfter),
+      ended: isFinalStory(p.statusAfter),
     };
   });
   await tx.storyRuns.applyRecovery(values);

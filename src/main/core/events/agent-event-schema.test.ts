@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { AgentLineEvent, validateEvent } from '../../../shared/events';
+import { AgentLineEvent, MAX_AGENT_MESSAGE_CHARS, parseAgentLine, validateEvent } from '../../../shared/events';
 import { SAMPLE_EVENTS } from '../../../shared/events/sample-events';
 import { AGENT_EVENT_SCHEMA_PATH, renderAgentEventSchema } from './generate-agent-event-schema';
 
@@ -48,5 +48,43 @@ describe('schemas/agent-event.schema.json', () => {
       { type: 'heartbeat', component: 'x' },
     ];
     for (const line of lines) expect(validateLine(line), JSON.stringify(line)).toBe(AgentLineEvent.safeParse(line).success);
+  });
+
+  it('accepts exactly the stdout lines the executor accepts as events', () => {
+    const message = (text: string) => `{"type":"progress","message":${JSON.stringify(text)}}`;
+    const lines = [
+      '{"type":"progress","message":"planning","pct":40}',
+      '{"type":"progress","message":"planning","pct":100.5}',
+      '{"type":"progress","pct":5}',
+      '{"type":"progress","message":"extra fields are dropped","by":"me"}',
+      message('x'.repeat(MAX_AGENT_MESSAGE_CHARS)),
+      message('x'.repeat(MAX_AGENT_MESSAGE_CHARS + 1)),
+      message('😀'.repeat(MAX_AGENT_MESSAGE_CHARS)),
+      message('😀'.repeat(MAX_AGENT_MESSAGE_CHARS + 1)),
+      '{"type":"usage","model":"m","input_tokens":1,"output_tokens":2,"cache_read_tokens":3,"cache_write_tokens":4,"cost_usd":0.5}',
+      '{"type":"usage","model":"m","input_tokens":1.0,"output_tokens":2}',
+      '{"type":"usage","model":"m","input_tokens":1.5,"output_tokens":2}',
+      '{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}',
+      '{"type":"usage","model":"","input_tokens":1,"output_tokens":0}',
+      '{"type":"usage","model":"m","input_tokens":1,"output_tokens":0,"cost_usd":1e400}',
+      '{"type":"usage","model":"m","input_tokens":"1","output_tokens":0}',
+      '{"type":"signal","signal":"complete","message":"done"}',
+      `{"type":"signal","signal":"blocked","message":${JSON.stringify('y'.repeat(MAX_AGENT_MESSAGE_CHARS + 1))}}`,
+      '{"type":"signal","signal":"panic"}',
+      '{"type":"signal"}',
+      '{"type":"gate_passed","gate":"gate-1","attempt":1}',
+      '{"type":"heartbeat","component":"x"}',
+      '{"type":7}',
+      '{"type":null}',
+    ];
+    let events = 0;
+    for (const line of lines) {
+      const outcome = parseAgentLine(line);
+      expect(outcome.kind, line.slice(0, 80)).not.toBe('log');
+      if (outcome.kind === 'event') events++;
+      expect(validateLine(JSON.parse(line)), `${line.slice(0, 80)}: runtime says ${outcome.kind}`).toBe(outcome.kind === 'event');
+    }
+    expect(events).toBeGreaterThan(4);
+    expect(events).toBeLessThan(lines.length - 4);
   });
 });

@@ -7,5 +7,4 @@ export * from './in-process-bus';
 export * from './redis-keys';
 export * from './redis-bus';
 export * from './create-event-bus';
-export * from './agent-output';
 export * from './remote-publish';

@@ -1,5 +1,5 @@
 import type { PriceTable } from '../pricing';
-import type { AgentEvent } from './agent-events';
+import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 import type { UsageSummary } from './usage';
 
 export type AgentPhase = 'plan' | 'develop' | 'fix';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCRIPTED_AGENT_COMMAND, writeStory } from '../../../../test/fixtures/repos/agents';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
-import type { AgentEvent } from './agent-events';
+import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 import { AgentRunner, type AgentRunRequest } from './agent-runner';
 import { commandPreset } from './command-preset';
 import { ProcessGroups } from './process-groups';

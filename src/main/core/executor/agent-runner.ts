@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { PriceTable } from '../pricing';
-import type { AgentEvent, AgentSignalEvent } from './agent-events';
+import type { AgentLineEvent as AgentEvent, AgentSignalLine as AgentSignalEvent } from '../../../shared/events';
 import type { AgentInvocationContext, AgentPreset, OutputParser, ParserOutcome } from './agent-preset';
 import { basePolicy, buildChildEnv, type BuiltEnv, type ChildEnvPolicy } from './agent-env';
 import { assertAgentName, assertStoryId } from './names';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLAUDE_TRANSCRIPTS, FAKE_CLAUDE, writeStory } from '../../../../test/fixtures/repos/agents';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { PriceTable } from '../pricing';
-import type { AgentEvent } from './agent-events';
+import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 import { AgentRunner, type AgentRunResult } from './agent-runner';
 import { claudeCodePreset } from './claude-code-preset';
 

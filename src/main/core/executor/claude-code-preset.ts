@@ -1,5 +1,5 @@
 import type { PriceTable } from '../pricing';
-import type { AgentEvent } from './agent-events';
+import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 import type { AgentInvocation, AgentInvocationContext, AgentPreset, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
 import { UsageAccumulator } from './usage';
 

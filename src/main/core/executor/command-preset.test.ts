@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAgentLine } from './agent-events';
+import { parseAgentLine } from '../../../shared/events';
 import { commandPreset } from './command-preset';
 
 const context = {
@@ -27,16 +27,16 @@ describe('command preset', () => {
 
 describe('agent stdout protocol', () => {
   it('treats JSON objects with a known type as events and everything else as log', () => {
-    expect(classifyAgentLine('{"type":"progress","message":"half","pct":50}')).toEqual({
+    expect(parseAgentLine('{"type":"progress","message":"half","pct":50}')).toEqual({
       kind: 'event',
       event: { type: 'progress', message: 'half', pct: 50 },
     });
-    expect(classifyAgentLine('{"type":"signal","signal":"blocked","message":"need a key"}').kind).toBe('event');
-    expect(classifyAgentLine('compiling…').kind).toBe('log');
-    expect(classifyAgentLine('{"no":"type"}').kind).toBe('log');
-    expect(classifyAgentLine('[1,2]').kind).toBe('log');
-    expect(classifyAgentLine('{broken json}').kind).toBe('log');
-    expect(classifyAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({ kind: 'invalid', type: 'usage' });
-    expect(classifyAgentLine('{"type":"teleport"}')).toMatchObject({ kind: 'invalid', type: 'teleport' });
+    expect(parseAgentLine('{"type":"signal","signal":"blocked","message":"need a key"}').kind).toBe('event');
+    expect(parseAgentLine('compiling…').kind).toBe('log');
+    expect(parseAgentLine('{"no":"type"}').kind).toBe('log');
+    expect(parseAgentLine('[1,2]').kind).toBe('log');
+    expect(parseAgentLine('{broken json}').kind).toBe('log');
+    expect(parseAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({ kind: 'invalid', type: 'usage' });
+    expect(parseAgentLine('{"type":"teleport"}')).toMatchObject({ kind: 'invalid', type: 'teleport' });
   });
 });

@@ -1,4 +1,4 @@
-import { classifyAgentLine } from './agent-events';
+import { parseAgentLine } from '../../../shared/events';
 import type { AgentInvocation, AgentInvocationContext, AgentPreset, OutputParser } from './agent-preset';
 import { ExecutorError } from './errors';
 
@@ -20,7 +20,7 @@ const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
 /**
  * The generic preset: an argv template such as `["node", "agent.mjs", "--story", "{storyFile}"]`.
  * Each argument is substituted on its own and passed as one argument, so story text can
- * never become shell syntax. The agent speaks the WAVE protocol on stdout (DESIGN §4).
+ * never become shell syntax. The agent speaks the WAVE protocol on stdout (docs/architecture.md#agent-stdout-protocol).
  */
 export function commandPreset(template: string[]): AgentPreset {
   if (!Array.isArray(template) || template.length === 0 || template.some((a) => typeof a !== 'string')) {
@@ -61,7 +61,7 @@ export function commandPreset(template: string[]): AgentPreset {
 export function waveProtocolParser(): OutputParser {
   return {
     line(line) {
-      const c = classifyAgentLine(line);
+      const c = parseAgentLine(line);
       if (c.kind === 'event') return { events: [c.event] };
       if (c.kind === 'invalid') return { events: [], invalid: c.reason };
       return { events: [] };

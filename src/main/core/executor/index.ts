@@ -1,6 +1,6 @@
 /*
  * Parallel executor: a git worktree per story, agent processes that really stop,
- * domain boundaries and safe merges (DESIGN §3–4).
+ * domain boundaries and safe merges (docs/architecture.md#the-gates, #agent-stdout-protocol).
  */
 export { createExecutor } from './create-executor';
 export type { Executor, ExecutorConfig } from './create-executor';
@@ -44,8 +44,8 @@ export { claudeCodePreset, ClaudeStreamParser } from './claude-code-preset';
 export type { ClaudeCodePresetOptions } from './claude-code-preset';
 export type { AgentPreset, AgentPhase, AgentInvocation, AgentInvocationContext, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
 
-export { AgentEvent, AgentProgressEvent, AgentUsageEvent, AgentSignalEvent, classifyAgentLine } from './agent-events';
-export type { AgentLine } from './agent-events';
+// The agent stdout protocol is defined once, in src/shared/events/agent-line.ts.
+export type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 
 export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';

@@ -1,5 +1,5 @@
 import { roundUsd, type PriceTable } from '../pricing';
-import type { AgentUsageEvent } from './agent-events';
+import type { AgentUsageLine as AgentUsageEvent } from '../../../shared/events';
 
 /** Tokens and cost of one model within a gate run. */
 export interface ModelUsageTotals {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { sha256Hex } from '../hash';
 import { Backups, type BackupOperation, type BackupRetention, type Snapshot } from './backups';
 import type { AuditSink } from './domain-boundaries';
 import { basePolicy, buildChildEnv, type ChildEnvPolicy } from './agent-env';
@@ -200,7 +200,7 @@ export class WorktreeManager {
     if (safeRefName(options.targetBranch) === null) {
       throw new ExecutorError('invalid_config', `The target branch name ${JSON.stringify(options.targetBranch)} is not a valid branch name.`);
     }
-    const hash = createHash('sha256').update(gitDir).digest('hex').slice(0, 16);
+    const hash = sha256Hex(gitDir).slice(0, 16);
     const parent = resolve(options.worktreesDir ?? join(options.dataDir, 'worktrees'));
     mkdirSync(parent, { recursive: true });
     const root = join(realpathSync(parent), hash);

@@ -29,12 +29,12 @@ describe('gate logs', () => {
     writeFileSync(file, 'before\n');
     const got: Array<[number, number, string]> = [];
     const f = new GateLogFollower((id, offset, text) => got.push([id, offset, text]), 50);
-    f.follow(7, file);
+    const following = f.follow(7, file);
     appendFileSync(file, 'line 1\n');
     appendFileSync(file, 'line 2\n');
     await vi.waitFor(() => expect(got.map((g) => g[2]).join('')).toBe('line 1\nline 2\n'), { timeout: 5000 });
     expect(got[0]![1]).toBe(7);
-    f.unfollow(7);
+    following.dispose();
     appendFileSync(file, 'after\n');
     await new Promise((r) => setTimeout(r, 150));
     expect(got.map((g) => g[2]).join('')).not.toContain('after');

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { DisposableStore, toDisposable, type Disposable } from '../../../shared/lifecycle';
 
 const DEFAULT_TAIL = 64 * 1024;
 
@@ -44,15 +45,27 @@ interface Followed {
   offset: number;
   decoder: StringDecoder;
   watcher: FSWatcher | null;
-  timer: NodeJS.Timeout;
   reading: boolean;
+  /** The size-check timer and the fs watcher, released when the last follower leaves. */
+  resources: DisposableStore;
+  /** One handle per follow; the log is watched while any is held. */
+  handles: Set<Disposable>;
+}
+
+let liveWatches = 0;
+
+/** Gate logs being watched right now, over every follower of this process (each holds a timer and at most one fs watcher). */
+export function openGateLogWatches(): number {
+  return liveWatches;
 }
 
 /**
  * Streams what is appended to gate logs. Change notifications come from fs.watch; a slow
- * size check backs it up where watching is unreliable (network file systems).
+ * size check backs it up where watching is unreliable (network file systems). Each `follow`
+ * returns its own handle: a log is watched until every handle for it is disposed, so one
+ * client letting go never stops another's stream.
  */
-export class GateLogFollower {
+export class GateLogFollower implements Disposable {
   private readonly followed = new Map<number, Followed>();
 
   constructor(
@@ -60,36 +73,59 @@ export class GateLogFollower {
     private readonly checkMs = 1_000,
   ) {}
 
-  follow(gateRunId: number, path: string): void {
-    if (this.followed.has(gateRunId)) return;
+  follow(gateRunId: number, path: string): Disposable {
+    let f = this.followed.get(gateRunId);
+    if (!f) f = this.start(gateRunId, path);
+    const followed = f;
+    const handle = toDisposable(() => {
+      followed.handles.delete(handle);
+      if (followed.handles.size === 0 && this.followed.get(gateRunId) === followed) this.stop(gateRunId);
+    });
+    followed.handles.add(handle);
+    return handle;
+  }
+
+  private start(gateRunId: number, path: string): Followed {
+    const resources = new DisposableStore();
     const f: Followed = {
       path,
       offset: existsSync(path) ? statSync(path).size : 0,
       decoder: new StringDecoder('utf8'),
       watcher: null,
-      timer: setInterval(() => this.pump(gateRunId), this.checkMs),
       reading: false,
+      resources,
+      handles: new Set(),
     };
-    f.timer.unref();
+    const timer = setInterval(() => this.pump(gateRunId), this.checkMs);
+    timer.unref();
+    liveWatches++;
+    resources.add(
+      toDisposable(() => {
+        clearInterval(timer);
+        liveWatches--;
+      }),
+    );
+    resources.add(toDisposable(() => f.watcher?.close()));
+    this.followed.set(gateRunId, f);
+    this.watch(gateRunId, f);
+    return f;
+  }
+
+  private stop(gateRunId: number): void {
+    const f = this.followed.get(gateRunId);
+    if (!f) return;
+    this.followed.delete(gateRunId);
+    f.handles.clear();
+    f.resources.dispose();
+  }
+
+  private watch(gateRunId: number, f: Followed): void {
     try {
-      f.watcher = watch(path, () => this.pump(gateRunId));
+      f.watcher = watch(f.path, () => this.pump(gateRunId));
       f.watcher.on('error', () => undefined);
     } catch {
       // Not there yet or not watchable: the size check covers it.
     }
-    this.followed.set(gateRunId, f);
-  }
-
-  unfollow(gateRunId: number): void {
-    const f = this.followed.get(gateRunId);
-    if (!f) return;
-    clearInterval(f.timer);
-    f.watcher?.close();
-    this.followed.delete(gateRunId);
-  }
-
-  isFollowing(gateRunId: number): boolean {
-    return this.followed.has(gateRunId);
   }
 
   private pump(gateRunId: number): void {
@@ -97,14 +133,7 @@ export class GateLogFollower {
     if (!f || f.reading || !existsSync(f.path)) return;
     f.reading = true;
     try {
-      if (!f.watcher) {
-        try {
-          f.watcher = watch(f.path, () => this.pump(gateRunId));
-          f.watcher.on('error', () => undefined);
-        } catch {
-          // Keep relying on the size check.
-        }
-      }
+      if (!f.watcher) this.watch(gateRunId, f);
       const size = statSync(f.path).size;
       while (f.offset < size) {
         const length = Math.min(DEFAULT_TAIL, size - f.offset);
@@ -128,6 +157,6 @@ export class GateLogFollower {
   }
 
   dispose(): void {
-    for (const id of [...this.followed.keys()]) this.unfollow(id);
+    for (const id of [...this.followed.keys()]) this.stop(id);
   }
 }

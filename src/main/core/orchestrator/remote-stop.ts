@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { ACTIVE_SESSION_STATUSES, FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
 import { auditLog, gateRuns, pidAlive, sessions, storyRuns, type SessionStatus, type Store } from '../../store';
 import { heartbeatAgeMs, judgeOwner } from '../checkpointer';
 import { publishRemote } from '../events';
@@ -35,8 +36,6 @@ export interface RemoteStopResult {
   status: SessionStatus | 'unknown';
   message: string;
 }
-
-const FINAL: readonly SessionStatus[] = ['stopped', 'completed', 'failed'];
 
 /** Processes of the session's recorded agent groups alive now on this machine (a /proc scan). */
 export function countAliveAgents(dataDir: string, sessionId: string): number {
@@ -79,7 +78,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
       await opts.store.db
         .update(sessions)
         .set({ status: 'stopping', stopReason: `Stopping: ${reason}` })
-        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['created', 'running', 'paused', 'stopping'])));
+        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, [...ACTIVE_SESSION_STATUSES])));
     }
   } else {
     const reg = control.registrations().find((r) => r.sessionId === sessionId);

@@ -1,3 +1,4 @@
+import { isDoneStory, isSettledStory } from '../../../shared/status';
 import type { StoryRun } from '../../store';
 import { isAwaitingMergeApproval } from './merge-approval';
 
@@ -23,7 +24,7 @@ export interface SessionEnd {
   notice: { kind: 'completed' | 'failed' | 'escalation'; title: string } | null;
 }
 
-const isDone = (r: StoryRun) => r.status === 'merged' || r.status === 'passed' || r.status === 'cancelled';
+const isDone = (r: StoryRun) => isSettledStory(r.status);
 
 /** Completed when every story merged, paused for budget or for merge approvals, failed otherwise. */
 export function decideSessionEnd(sessionId: string, f: SessionEndFacts): SessionEnd {
@@ -60,7 +61,7 @@ export function decideSessionEnd(sessionId: string, f: SessionEndFacts): Session
  */
 export function onlyWaitingForApprovals(unfinished: StoryRun[], all: StoryRun[], dependencies: Map<string, string[]>): boolean {
   const byStory = new Map(unfinished.map((r) => [r.storyId, r]));
-  const landed = new Set(all.filter((r) => r.status === 'merged' || r.status === 'passed').map((r) => r.storyId));
+  const landed = new Set(all.filter((r) => isDoneStory(r.status)).map((r) => r.storyId));
   const memo = new Map<string, boolean>();
   const waits = (storyId: string, path: Set<string>): boolean => {
     const known = memo.get(storyId);

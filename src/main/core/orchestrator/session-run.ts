@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { EventDraft } from '../../../shared/events';
+import { isSettledStory } from '../../../shared/status';
 import type { StoryDocument } from '../../../shared/stories';
 import type { Session, StoryRun } from '../../store';
 import { Checkpointer, pipelineFromConfig, type SessionLease } from '../checkpointer';
@@ -241,7 +242,7 @@ export class SessionRun {
   private async finish(fatal: unknown): Promise<void> {
     await this.budget.written;
     const runs = await this.o.repo.storyRunsOf(this.sessionId);
-    const unfinished = runs.filter((r) => !(r.status === 'merged' || r.status === 'passed' || r.status === 'cancelled'));
+    const unfinished = runs.filter((r) => !isSettledStory(r.status));
     const dependencies = new Map<string, string[]>();
     if (unfinished.some((r) => isAwaitingMergeApproval(r))) {
       for (const [id, doc] of await this.loadStories(unfinished.map((r) => r.storyId))) dependencies.set(id, doc.dependencies ?? []);

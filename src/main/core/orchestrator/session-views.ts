@@ -12,6 +12,7 @@ import { storySubject } from './domain-override';
 import { isAwaitingMergeApproval, MERGE_APPROVAL_REQUESTED } from './merge-approval';
 import type { InterruptedSession } from '../checkpointer';
 import { MAX_DECISION_TEXT_CHARS, MAX_OVERRIDE_PATHS } from '../../../shared/ipc/decision-rules';
+import { isFinalStory } from '../../../shared/status';
 
 /*
  * View models for the UI and the CLI, built from the store (the single source of truth),
@@ -115,7 +116,8 @@ export function storyAttempts(gates: ReadonlyArray<Pick<GateAttemptView, 'attemp
 
 /** Projected total cost: spent so far plus the average of finished stories times those left. */
 export function forecastCost(spent: number, runs: Array<Pick<StoryRun, 'status' | 'costUsd'>>): number | null {
-  const finished = runs.filter((r) => r.status === 'merged' || r.status === 'passed' || r.status === 'failed' || r.status === 'escalated');
+  // Stories that ran to an end: a cancelled one says nothing about what a story typically costs.
+  const finished = runs.filter((r) => isFinalStory(r.status) && r.status !== 'cancelled');
   if (finished.length === 0) return null;
   const avg = finished.reduce((s, r) => s + Number(r.costUsd ?? 0), 0) / finished.length;
   const left = runs.filter((r) => r.status === 'queued' || r.status === 'running' || r.status === 'stopped').length;

@@ -1,3 +1,4 @@
+import { isDoneStory } from '../../../shared/status';
 import type { GateId, StoryRun, StoryRunStatus } from '../../store';
 import { oneLine } from './gates/types';
 import type { StoryEnv } from './story-env';
@@ -47,7 +48,7 @@ export class StoryEvents {
   async finished(status: StoryRunStatus, gate: GateId, reason: string | undefined, qaFixes: number): Promise<void> {
     const r = this.run();
     this.env.out.setProgress(r.id, null);
-    if (status === 'merged' || status === 'passed') {
+    if (isDoneStory(status)) {
       const sha = r.mergeSha && /^[0-9a-f]{7,64}$/.test(r.mergeSha) ? r.mergeSha : undefined;
       await this.env.out.publish({ ...this.base, type: 'story_completed', ...(sha ? { merge_sha: sha } : {}), duration_ms: Date.now() - this.startedAt });
     } else if (status === 'escalated') {

@@ -3,7 +3,9 @@ import type { FileReport, ImportFileResult, ImportReport, StoryDocument, StoryIs
 import type { NewStory, Project } from '../../store';
 import { repositories, type StoreRepos } from '../../store/repos';
 import type { WaveConfig } from '../config/wave-config';
-import { canonicalJson, sha256Hex, storyContentHash } from '../stories/hash';
+import { canonicalJson } from '../../../shared/canonical-json';
+import { sha256Hex } from '../hash';
+import { storyContentHash } from '../stories/hash';
 import { collectInputFiles } from '../stories/story-files';
 import { markDuplicateStoryIds, validateInputFile, type ValidatedFile } from '../stories/validate-files';
 import type { StoryValidation } from '../stories/validate-story';

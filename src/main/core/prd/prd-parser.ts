@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
 import type { FileReport, StoryIssue } from '../../../shared/stories';
-import { sha256Hex } from '../stories/hash';
+import { sha256Hex } from '../hash';
 import { LineIndex, toPointer } from '../stories/json-text';
 import { describeValue } from '../stories/issues';
 import { MAX_NESTING, yamlTooDeepAt } from '../stories/nesting';

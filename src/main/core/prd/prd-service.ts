@@ -1,7 +1,7 @@
 import { planWaves, type ApprovalStatus, type AuthorisedRuns, type WavePlan } from '../../../shared/stories';
 import type { Prd, PrdDecision, Store, Story, WaveQueryable } from '../../store';
 import { repositories, type Repos, type StoreRepos } from '../../store/repos';
-import { sha256Hex } from '../stories/hash';
+import { sha256Hex } from '../hash';
 import { authorisedRuns, describeRunChanges, type RunsSnapshot } from './authorised-runs';
 
 /*

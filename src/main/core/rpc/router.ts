@@ -10,6 +10,7 @@ import {
   type ResponseOf,
   type Result,
 } from '../../../shared/ipc';
+import { DisposableMap } from '../../../shared/lifecycle';
 import { clientDbError, describeDbError } from '../../store/db-errors';
 import { AppError } from './app-error';
 import { TokenBucket } from './token-bucket';
@@ -20,8 +21,17 @@ export interface CallContext {
   transport: 'electron' | 'websocket';
 }
 
+/**
+ * What a handler gets: the caller, and `client`, where it keeps what lives as long as the
+ * window or socket (a followed log, a subscription). The transport calls `router.release`
+ * when the client goes away, which releases all of it.
+ */
+export interface HandlerContext extends CallContext {
+  client: DisposableMap<string>;
+}
+
 export type RequestHandlers = {
-  [N in RequestName]: (request: ParsedRequestOf<N>, ctx: CallContext) => Promise<ResponseOf<N>> | ResponseOf<N>;
+  [N in RequestName]: (request: ParsedRequestOf<N>, ctx: HandlerContext) => Promise<ResponseOf<N>> | ResponseOf<N>;
 };
 
 export interface RouterOptions {
@@ -48,6 +58,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
  */
 export class RequestRouter {
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly clients = new Map<string, DisposableMap<string>>();
   private readonly maxBytes: number;
   private readonly rate: { ratePerSecond: number; burst: number };
 
@@ -79,8 +90,8 @@ export class RequestRouter {
       });
     }
     try {
-      const handler = this.handlers[method] as (r: unknown, c: CallContext) => Promise<unknown> | unknown;
-      const value = await handler(parsed.data, ctx);
+      const handler = this.handlers[method] as (r: unknown, c: HandlerContext) => Promise<unknown> | unknown;
+      const value = await handler(parsed.data, { ...ctx, client: this.clientResources(ctx.clientId) });
       if (this.options.validateResponses) {
         const checked = spec.response.safeParse(value);
         if (!checked.success) {
@@ -103,9 +114,27 @@ export class RequestRouter {
     }
   }
 
-  /** Forget a client's rate-limit state when its window or socket closes. */
+  /** A client's window or socket closed: release what its requests acquired and forget its rate-limit state. */
   release(clientId: string): void {
     this.buckets.delete(clientId);
+    const resources = this.clients.get(clientId);
+    this.clients.delete(clientId);
+    try {
+      resources?.dispose();
+    } catch (e) {
+      this.options.log?.(`releasing client ${clientId} failed: ${(e as Error).message}`);
+    }
+  }
+
+  // A request still running when its client is released keeps the released (disposed) map:
+  // whatever it adds there is released at once instead of leaking.
+  private clientResources(clientId: string): DisposableMap<string> {
+    let c = this.clients.get(clientId);
+    if (!c) {
+      c = new DisposableMap<string>();
+      this.clients.set(clientId, c);
+    }
+    return c;
   }
 
   private bucketFor(clientId: string): TokenBucket {

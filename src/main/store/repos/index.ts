@@ -87,6 +87,6 @@ export { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 export { ProjectsRepo } from './projects-repo';
 export { StoriesRepo } from './stories-repo';
 export { onQueryable, type QueryRunner } from './runner';
-export { heartbeatAgeMs, LIVE_SESSION_STATUSES, SessionsRepo, type SessionOwnerRow } from './sessions-repo';
+export { heartbeatAgeMs, SessionsRepo, type SessionOwnerRow } from './sessions-repo';
 export { StoryRunsRepo, type RecoveredStoryRun, type StoryRunTiming } from './story-runs-repo';
 export { UsageRepo } from './usage-repo';

@@ -2,9 +2,6 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { sessions, type Session, type SessionStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
-/** Sessions still holding (or about to hold) agents: what `wave stop` without an id stops. */
-export const LIVE_SESSION_STATUSES = ['running', 'paused', 'stopping', 'created'] as const satisfies readonly SessionStatus[];
-
 /** SQL for the heartbeat age in ms by the database clock, so hosts with skewed clocks agree. */
 export const heartbeatAgeMs = sql<number | null>`(extract(epoch from (now() - ${sessions.heartbeatAt})) * 1000)::float8`;
 

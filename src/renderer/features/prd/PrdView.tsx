@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
+import { isActiveSession } from '../../../shared/status';
 import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
@@ -309,7 +310,7 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const [error, setError] = useState<string | null>(null);
   const budgetNum = Number(budget);
   const concNum = Number(concurrency);
-  const running = session && ['created', 'running', 'paused', 'stopping'].includes(session.status) ? session : null;
+  const running = session && isActiveSession(session.status) ? session : null;
 
   let blocked: string | null = null;
   if (detail.approvalProblem) blocked = 'The approval no longer covers what would run: read the commands again and approve them.';

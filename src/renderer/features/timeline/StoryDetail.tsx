@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { StoryRunView } from '../../../shared/ipc/views';
+import { needsAttention } from '../../../shared/status';
 import { GATE_IDS } from '../../lib/contract-constants';
 import { duration, elapsedMs, storyEndIso, tokens, usd } from '../../lib/format';
 import { gateLabel } from '../../lib/gates';
@@ -74,7 +75,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         {story.mergeSha ? <Fact k="merged as" v={<span className="mono">{story.mergeSha.slice(0, 12)}</span>} /> : null}
       </dl>
       {story.reason ? (
-        <p className={['failed', 'blocked', 'escalated'].includes(story.status) && !story.awaitingMergeApproval ? 'callout callout-bad' : 'callout'} data-testid="story-detail-reason">
+        <p className={needsAttention(story.status) && !story.awaitingMergeApproval ? 'callout callout-bad' : 'callout'} data-testid="story-detail-reason">
           {story.reason}
         </p>
       ) : null}

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { needsAttention } from '../../../shared/status';
 import { useAppStore } from '../../state/app-store';
 import { shortId } from '../../lib/format';
 import { useNow } from '../../state/clock';
@@ -19,7 +20,7 @@ export function TimelineView() {
   const now = useNow(live);
   const stories = session?.stories;
   const lanes = useMemo<GanttLane[]>(() => {
-    const started = (stories ?? []).filter((s) => s.gates.length > 0 && (!onlyProblems || ['failed', 'escalated', 'blocked'].includes(s.status) || s.gates.some((g) => g.status === 'failed')));
+    const started = (stories ?? []).filter((s) => s.gates.length > 0 && (!onlyProblems || needsAttention(s.status) || s.gates.some((g) => g.status === 'failed')));
     started.sort((a, b) => a.waveNumber - b.waveNumber || (a.gates[0]?.startedAt ?? '').localeCompare(b.gates[0]?.startedAt ?? '') || a.storyId.localeCompare(b.storyId));
     return started.map((s) => ({
       key: s.id,

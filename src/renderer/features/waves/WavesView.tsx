@@ -10,10 +10,10 @@ import { EmptyState } from '../EmptyState';
 import { StoryDetail } from '../timeline/StoryDetail';
 import { NO_FILTERS, buildRows, type BoardFilters, type BoardRow } from './board-rows';
 import { GateLegend, GateStrip } from './GateStrip';
+import { needsAttention } from '../../../shared/status';
 
 const WAVE_ROW_PX = 40;
 const STORY_ROW_PX = 54;
-const PROBLEM: ReadonlySet<string> = new Set(['failed', 'blocked', 'escalated']);
 
 export function WavesView() {
   const session = useAppStore((s) => s.session);
@@ -154,7 +154,7 @@ function BoardList({ rows, now, selected }: { rows: BoardRow[]; now: number; sel
 
 const StoryRow = memo(function StoryRow({ story, now, selected }: { story: StoryRunView; now: number; selected: boolean }) {
   // Waiting for a person's merge approval is not a failure of the story's work.
-  const problem = PROBLEM.has(story.status) && !story.awaitingMergeApproval;
+  const problem = needsAttention(story.status) && !story.awaitingMergeApproval;
   const elapsed = elapsedMs(story.startedAt, storyEndIso(story), now);
   const gate = story.currentGate ? `${story.currentGate} ${GATE_NAMES[story.currentGate]}` : null;
   const line2 = story.awaitingMergeApproval ? `⏸ ${story.reason ?? 'Waiting for merge approval'}` : problem && story.reason ? `✕ ${story.reason}` : story.progress ? `${story.progress.message}${story.progress.pct !== null ? ` (${Math.round(story.progress.pct)} %)` : ''}` : (story.reason ?? '');

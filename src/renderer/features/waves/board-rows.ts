@@ -1,4 +1,5 @@
 import type { StoryRunStatus, StoryRunView } from '../../../shared/ipc/views';
+import { isDoneStory, needsAttention } from '../../../shared/status';
 
 export interface BoardFilters {
   status: StoryRunStatus | 'all' | 'problems';
@@ -17,11 +18,9 @@ export type BoardRow =
 // what made sorting a thousand ids cost whole frames.
 const byNaturalId = new Intl.Collator(undefined, { numeric: true }).compare;
 
-const PROBLEMS: ReadonlySet<StoryRunStatus> = new Set(['failed', 'blocked', 'escalated']);
-const DONE: ReadonlySet<StoryRunStatus> = new Set(['merged', 'passed']);
 
 export function matches(story: StoryRunView, f: BoardFilters): boolean {
-  if (f.status === 'problems' ? !PROBLEMS.has(story.status) : f.status !== 'all' && story.status !== f.status) return false;
+  if (f.status === 'problems' ? !needsAttention(story.status) : f.status !== 'all' && story.status !== f.status) return false;
   if (f.wave !== 'all' && story.waveNumber !== f.wave) return false;
   if (f.agent !== 'all' && story.agent !== f.agent) return false;
   const q = f.search.trim().toLowerCase();
@@ -36,7 +35,7 @@ export function matches(story: StoryRunView, f: BoardFilters): boolean {
 export function waveSummary(stories: readonly StoryRunView[]): { text: string; done: boolean } {
   const counts = new Map<StoryRunStatus, number>();
   for (const s of stories) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-  const finished = stories.filter((s) => DONE.has(s.status)).length;
+  const finished = stories.filter((s) => isDoneStory(s.status)).length;
   if (stories.length > 0 && finished === stories.length) return { text: `✓ ${finished}/${stories.length} ${counts.get('merged') === finished ? 'merged' : 'passed'}`, done: true };
   const order: StoryRunStatus[] = ['running', 'queued', 'failed', 'escalated', 'blocked', 'stopped', 'cancelled', 'passed', 'merged'];
   const parts = order.filter((s) => counts.get(s)).map((s) => `${counts.get(s)} ${s}`);

@@ -1,3 +1,4 @@
+import { isDoneStory } from '../../../../shared/status';
 import { PrdNotApprovedError } from '../../prd';
 import { SessionFiles } from '../session-files';
 import { oneLine, type GateActivity } from './types';
@@ -23,7 +24,7 @@ export const preflight: GateActivity = async (ctx) => {
   if (deps.length > 0) {
     const runs = await ports.preflight.storyRuns();
     const byStory = new Map(runs.map((r) => [r.storyId, r]));
-    const unmet = deps.map((d) => ({ id: d, run: byStory.get(d) })).filter((d) => d.run && d.run.status !== 'merged' && d.run.status !== 'passed');
+    const unmet = deps.map((d) => ({ id: d, run: byStory.get(d) })).filter((d) => d.run && !isDoneStory(d.run.status));
     if (unmet.length > 0) {
       const why = unmet
         .map((d) => `${d.id} ${d.run!.status}${d.run!.currentGate ? ` at ${d.run!.currentGate}` : ''}${d.run!.reason ? ` (${oneLine(d.run!.reason, 160)})` : ''}`)
