@@ -6,6 +6,7 @@ import { initCommand } from './init';
 import { approveMergeCommand, overrideDomainCommand } from './decisions';
 import { prdCommand } from './prd';
 import { recoverCommand } from './recover';
+import { reviewCommand } from './review';
 import { createResumeCommand } from './resume';
 import { continueFromRecovery, runCommand } from './run';
 import { serveCommand } from './serve';
@@ -32,6 +33,7 @@ export const commands: readonly CliCommand[] = [
   overrideDomainCommand,
   approveMergeCommand,
   diffCommand,
+  reviewCommand,
   demoCommand,
   signalCommand,
   serveCommand,

@@ -14,6 +14,7 @@ import type { SessionConfig } from './session-config';
 import { SessionFiles } from './session-files';
 import { latestDomainOverride } from './domain-override';
 import { MERGE_APPROVAL_WAIT, mergeApprovalState, requestMergeApproval } from './merge-approval';
+import { pendingReviewFeedback, reviewPromptSection } from '../review/review-feedback';
 
 /** What a story pipeline needs from the session that runs it. */
 export interface PipelineHost {
@@ -479,7 +480,7 @@ export class StoryPipeline {
         ? 'Write a short plan of the changes. Do not change files yet.'
         : phase === 'fix'
           ? `The project's QA commands failed. Their output is in ${feedbackFile ?? 'WAVE_FEEDBACK_FILE'}. Fix the cause and commit.`
-          : 'Implement the story and commit your changes on the branch.',
+          : feedbackFile ? reviewPromptSection(feedbackFile) : 'Implement the story and commit your changes on the branch.',
       ...(this.data.plan && phase !== 'plan' ? ['', '## Your plan', this.data.plan] : []),
       '',
       `The full story is in ${this.host.files.storyFile(this.storyId)}.`,
@@ -564,7 +565,9 @@ export class StoryPipeline {
 
   /** gate-1 (plan) and gate-2 (develop): an agent phase that must exit 0. */
   private async agentGate(gate: GateId, phase: 'plan' | 'develop', logPath: string): Promise<GateOutcome> {
-    const result = await this.runAgent(gate, phase, logPath, null);
+    const review = phase === 'develop' ? await pendingReviewFeedback(this.host.store, this.run, this.host.files) : null;
+    if (review?.headSha) await this.host.executor.worktrees.git(['reset', '--hard', '--quiet', review.headSha], { cwd: this.worktreePath });
+    const result = await this.runAgent(gate, phase, logPath, review?.feedbackFile ?? null);
     if (result.status !== 'succeeded' || result.signals.some((s) => s.signal === 'blocked')) return this.agentFailure(result, phase);
     const error = result.signals.find((s) => s.signal === 'error');
     if (error) return { status: 'failed', reason: `The agent exited 0 but reported an error in the ${phase} phase: ${error.message ?? 'no message'}`, usage: [result.usage] };
