@@ -11,6 +11,7 @@ import { Gantt, type GanttLane } from './Gantt';
 import { StoryDecisions } from './StoryDecisions';
 import { GateDetail } from './GateDetail';
 import { ChangesPanel } from '../review/ChangesPanel';
+import { StoryReview } from '../review/ReviewComments';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -87,6 +88,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         </p>
       ) : null}
       {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
+      <StoryReview story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}
