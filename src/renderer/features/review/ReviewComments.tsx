@@ -58,7 +58,8 @@ export function CommentView({ c, showWhere = true }: { c: ReviewComment; showWhe
   return (
     <div className="review-comment" data-testid="review-comment">
       <div className="small muted">
-        {showWhere ? <span className="mono">{where(c)}</span> : null} {c.actor} · <Touched c={c} />
+        {showWhere ? <span className="mono">{where(c)}</span> : null} {c.actor}
+        {c.touched === null ? null : <> · <Touched c={c} /></>}
       </div>
       {c.code !== null && showWhere ? <pre className="review-code mono small">{inertText(c.code)}</pre> : null}
       <p className="review-text">{inertText(c.text)}</p>
