@@ -17,7 +17,7 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
-import { DiffAgainst, StoryDiff } from './review';
+import { DiffAgainst, MAX_REVIEW_COMMENTS, ReviewComment, ReviewCommentInput, ReviewThread, StoryDiff } from './review';
 
 /** True when `s` holds a control character (C0, DEL, C1): NUL, newline, escape, … */
 function hasControlChar(s: string): boolean {
@@ -177,6 +177,33 @@ export const requests = {
     doc: "A story's changes: its branch against where it left the target (base) or against the target's tip now, file by file with +/- counts and patches.",
     request: z.object({ sessionId: Id, storyId: Id, against: DiffAgainst.optional(), ignoreWhitespace: z.boolean().optional() }).strict(),
     response: StoryDiff,
+  },
+  'story.review': {
+    doc: "A lead's verdict on a story's changes: approve merging the reviewed commit (the story must wait for a merge approval), or request changes (comments on lines, files or the whole change go back to gate-2 as the next attempt's feedback) and resume the session.",
+    request: z
+      .object({
+        sessionId: Id,
+        storyId: Id,
+        verdict: z.enum(['approve', 'request_changes']),
+        /** The commit the lead reviewed: refused if the branch is now elsewhere. */
+        headSha: z.string().regex(COMMIT_ID, 'a commit id: 7 to 64 lowercase hex characters'),
+        comments: z.array(ReviewCommentInput).max(MAX_REVIEW_COMMENTS),
+        summary: z.string().trim().max(MAX_DECISION_TEXT_CHARS).optional(),
+      })
+      .strict(),
+    response: SessionSummary,
+  },
+  'story.comment': {
+    doc: "Queues comments on a story's changes (also while it runs) for its next attempt: sent with the next request for changes, or given to its next develop phase.",
+    request: z
+      .object({ sessionId: Id, storyId: Id, headSha: z.string().regex(COMMIT_ID, 'a commit id: 7 to 64 lowercase hex characters').optional(), comments: z.array(ReviewCommentInput).min(1).max(MAX_REVIEW_COMMENTS) })
+      .strict(),
+    response: z.array(ReviewComment),
+  },
+  'story.reviewThread': {
+    doc: "A story's review: its verdicts with their comments (and whether later commits changed the commented lines) and the comments queued for its next attempt.",
+    request: z.object({ sessionId: Id, storyId: Id }).strict(),
+    response: ReviewThread,
   },
 
   'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },

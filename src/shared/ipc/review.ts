@@ -46,3 +46,63 @@ export const StoryDiff = z.object({
   note: z.string().nullable(),
 });
 export type StoryDiff = z.infer<typeof StoryDiff>;
+
+/** Longest review comment, and most comments in one review. */
+export const MAX_REVIEW_COMMENT_CHARS = 4000;
+export const MAX_REVIEW_COMMENTS = 200;
+
+/** Which side of a diff a line comment is on: a line of the branch (new) or a removed line (old). */
+export const ReviewSide = z.enum(['new', 'old']);
+export type ReviewSide = z.infer<typeof ReviewSide>;
+
+/** A comment a lead writes: on a line (path and line), on a file (path, no line) or on the whole change (neither). */
+export const ReviewCommentInput = z
+  .object({
+    path: z.string().min(1).max(4096).nullable(),
+    line: z.number().int().positive().max(10_000_000).nullable(),
+    side: ReviewSide.optional(),
+    text: z.string().trim().min(1, 'a comment needs some text').max(MAX_REVIEW_COMMENT_CHARS),
+  })
+  .strict()
+  .refine((c) => c.line === null || c.path !== null, { message: 'a line comment needs the path of its file' });
+export type ReviewCommentInput = z.infer<typeof ReviewCommentInput>;
+
+export const ReviewComment = z.object({
+  /** Audit log id of the comment (queued) or "<round>:<n>" (written with a verdict). */
+  id: z.string(),
+  path: z.string().nullable(),
+  line: z.number().int().nullable(),
+  side: ReviewSide,
+  text: z.string(),
+  /** The commented line as it was in the reviewed commit (untrusted text); null for file and change comments. */
+  code: z.string().nullable(),
+  /** The commit the comment was written on. */
+  headSha: z.string().nullable(),
+  actor: z.string(),
+  at: z.string(),
+  /** Whether a later commit of the branch changed the commented line (file: the file); null when not known yet. */
+  touched: z.boolean().nullable(),
+});
+export type ReviewComment = z.infer<typeof ReviewComment>;
+
+export const ReviewRound = z.object({
+  id: z.number().int(),
+  verdict: z.enum(['changes_requested', 'approved']),
+  actor: z.string(),
+  at: z.string(),
+  headSha: z.string(),
+  summary: z.string().nullable(),
+  comments: z.array(ReviewComment),
+});
+export type ReviewRound = z.infer<typeof ReviewRound>;
+
+/** A story's review so far: the verdicts with their comments, newest first, and comments queued for its next attempt. */
+export const ReviewThread = z.object({
+  sessionId: z.string(),
+  storyId: z.string(),
+  /** The branch's head now (null before gate-0 made it). */
+  headSha: z.string().nullable(),
+  rounds: z.array(ReviewRound),
+  queued: z.array(ReviewComment),
+});
+export type ReviewThread = z.infer<typeof ReviewThread>;

@@ -13,7 +13,7 @@ import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
  * recorded (with the CLI user as the actor), then the session continues in this process as
  * with `wave resume`. The JSON output is the decision (under `key`) plus the resume document.
  */
-async function decideThenContinue<T>(
+export async function decideThenContinue<T>(
   ctx: CliContext,
   sessionId: string,
   opts: { key: string; force: boolean; perStory?: Record<string, StrategyChoice>; record(store: Store, actor: string): Promise<T>; said(decision: T, actor: string): string },
@@ -45,7 +45,7 @@ async function decideThenContinue<T>(
   }
 }
 
-function sessionAndStory(args: { positionals: string[] }, usage: string, name: string): [string, string] {
+export function sessionAndStory(args: { positionals: string[] }, usage: string, name: string): [string, string] {
   const [sessionId, storyId, ...extra] = args.positionals;
   if (!sessionId || !storyId || extra.length) throw new CliError(`wave ${name} takes a session id and a story id.\nUsage: ${usage}`, EXIT_USAGE, 'usage');
   return [sessionId, storyId];

@@ -26,6 +26,7 @@ export const commands: readonly LazyCliCommand[] = [
   { name: 'override-domain', load: async () => (await import('./decisions')).overrideDomainCommand },
   { name: 'approve-merge', load: async () => (await import('./decisions')).approveMergeCommand },
   { name: 'diff', load: async () => (await import('./diff')).diffCommand },
+  { name: 'review', load: async () => (await import('./review')).reviewCommand },
   // Earlier work: snapshots taken before destructive git operations.
   { name: 'backups', load: async () => (await import('./backups')).backupsCommand },
   { name: 'restore', load: async () => (await import('./backups')).restoreCommand },

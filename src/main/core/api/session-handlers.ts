@@ -15,6 +15,7 @@ import {
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
 import { EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
+import { queueReviewComments, requestChanges, reviewApprovalComment, reviewThread } from '../review/review-feedback';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
@@ -197,6 +198,24 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       return summary(handle.sessionId);
     },
     'story.diff': (req) => storyDiff(deps.store, req).catch(toAppError),
+    'story.review': async (req) => {
+      const actor = deps.wave.actor;
+      if (req.verdict === 'approve') {
+        const comment = reviewApprovalComment(req.summary, req.comments);
+        const { handle } = await orchestrator.approveMerge(req.sessionId, req.storyId, { actor, headSha: req.headSha, ...(comment ? { comment } : {}) }).catch(toAppError);
+        return summary(handle.sessionId);
+      }
+      await requestChanges(deps.store, { sessionId: req.sessionId, storyId: req.storyId, actor, comments: req.comments, headSha: req.headSha, ...(req.summary ? { summary: req.summary } : {}) }).catch(toAppError);
+      const handle = await orchestrator
+        .resume(req.sessionId, { strategy: 'resume_from_last', perStory: { [req.storyId]: { strategy: 'resume_from_gate', gate: 'gate-2' } }, actor })
+        .catch((e: unknown) => {
+          const message = `The request for changes is recorded and applies when the session resumes, but it could not be resumed now: ${(e as Error).message}`;
+          throw e instanceof OrchestratorError ? new AppError(e.code, message) : new Error(message, { cause: e });
+        });
+      return summary(handle.sessionId);
+    },
+    'story.comment': (req) => queueReviewComments(deps.store, { sessionId: req.sessionId, storyId: req.storyId, actor: deps.wave.actor, comments: req.comments, ...(req.headSha ? { headSha: req.headSha } : {}) }).catch(toAppError),
+    'story.reviewThread': (req) => reviewThread(deps.store, req.sessionId, req.storyId).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
       (await deps.bus.listDeadLetters({ limit: req.limit ?? 100 })).map((d) => ({

@@ -1,7 +1,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventDraft } from '../../../shared/events';
-import type { Store } from '../../store';
+import type { Store, StoryRun } from '../../store';
+import { pendingReviewFeedback } from '../review/review-feedback';
 import type { StoryRunPort } from '../../store/repos/pipeline-repo';
 import type { Checkpointer } from '../checkpointer';
 import type { Executor } from '../executor';
@@ -39,6 +40,8 @@ export interface DecisionsPort {
   latestDomainOverride(storyId: string): Promise<DomainOverrideGrant | null>;
   approvedMerge(storyId: string): Promise<MergeApproval | null>;
   requestMergeApproval(at: { storyId: string; storyRunId: string; headSha: string; branch: string | null }): Promise<void>;
+  /** A lead's review the next develop phase must answer (Request changes, queued comments): its feedback file and the reviewed commit. */
+  pendingReview(run: StoryRun): Promise<{ feedbackFile: string; headSha: string | null } | null>;
 }
 
 /** What a story pipeline gets from the session that runs it. */
@@ -83,6 +86,7 @@ export function storyEnvOf(p: Omit<StoryEnv, 'decisions' | 'signals'> & {
       latestDomainOverride: (storyId) => latestDomainOverride(store, sessionId, storyId),
       approvedMerge: async (storyId) => (await mergeApprovalState(store, sessionId, storyId)).approved,
       requestMergeApproval: (at) => requestMergeApproval(store, { sessionId, ...at }),
+      pendingReview: (run) => pendingReviewFeedback(store, run, rest.files),
     },
     signals: {
       get stopping() {

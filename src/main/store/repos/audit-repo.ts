@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { auditLog, type AuditEntry, type NewAuditEntry } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -23,6 +23,23 @@ export class AuditRepo {
       select x.actor, x.action, x.subject_type, x.subject_id, x.detail
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as x(actor text, action text, subject_type text, subject_id text, detail jsonb)`),
+    );
+  }
+
+  /** Appends entries and returns them as stored (with their ids and times), in the same order. */
+  async appendReturning(entries: readonly NewAuditEntry[]): Promise<AuditEntry[]> {
+    if (entries.length === 0) return [];
+    return this.run.write((q) => q.insert(auditLog).values([...entries]).returning());
+  }
+
+  /** The entries about one subject with these actions, newest first. */
+  async aboutSubject(subjectType: string, subjectId: string, actions: readonly string[]): Promise<AuditEntry[]> {
+    return this.run.read((q) =>
+      q
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectType, subjectType), eq(auditLog.subjectId, subjectId), inArray(auditLog.action, [...actions])))
+        .orderBy(desc(auditLog.id)),
     );
   }
 

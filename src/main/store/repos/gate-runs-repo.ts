@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { gateRuns, type GateRunStatus } from '../schema';
+import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { gateRuns, type GateId, type GateRunStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
 /** The `gate_runs` table: one row per attempt of a gate. */
@@ -10,6 +10,19 @@ export class GateRunsRepo {
   async logOf(gateRunId: number): Promise<{ logPath: string | null; status: GateRunStatus } | null> {
     const [row] = await this.run.read((q) => q.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId)));
     return row ?? null;
+  }
+
+  /** When a story run last passed a gate (its latest passed attempt's end), or null. */
+  async lastPassedAt(storyRunId: string, gate: GateId): Promise<Date | null> {
+    const [row] = await this.run.read((q) =>
+      q
+        .select({ endedAt: gateRuns.endedAt })
+        .from(gateRuns)
+        .where(and(eq(gateRuns.storyRunId, storyRunId), eq(gateRuns.gate, gate), eq(gateRuns.status, 'passed')))
+        .orderBy(desc(gateRuns.endedAt))
+        .limit(1),
+    );
+    return row?.endedAt ?? null;
   }
 
   /** Closes the gate runs still `running` of these story runs as failed (interrupted): their process is gone. */

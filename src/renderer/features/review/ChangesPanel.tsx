@@ -1,13 +1,14 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { Diff, Hunk, parseDiff, tokenize, type HunkData, type ViewType } from 'react-diff-view';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Diff, getChangeKey, Hunk, parseDiff, tokenize, type ChangeData, type GutterOptions, type HunkData, type ViewType } from 'react-diff-view';
 import 'react-diff-view/style/index.css';
-import type { DiffAgainst, DiffFile, StoryDiff } from '../../../shared/ipc/review';
+import type { DiffAgainst, DiffFile, ReviewComment, ReviewSide, StoryDiff } from '../../../shared/ipc/review';
 import { COLLAPSE_FILE_LINES } from '../../../shared/ipc/review';
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { inertText } from '../../../shared/text/inert';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { highlighter, languageOf } from './highlight';
+import { CommentForm, CommentView, queueComment, ReviewHistory, useReviewThread, VerdictBar } from './ReviewComments';
 
 const STATUS_LETTER: Record<DiffFile['status'], string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C', 'type-changed': 'T' };
 
@@ -27,6 +28,8 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   const [selected, setSelected] = useState<string | null>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
+  const review = useReviewThread(story);
+  const [changeComment, setChangeComment] = useState(false);
   // What makes the branch change: a gate ending, a new attempt, a merge.
   const moved = `${story.status}|${story.currentGate ?? ''}|${story.attempts}|${story.mergeSha ?? ''}`;
 
@@ -104,12 +107,50 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
           {load.message}
         </p>
       ) : null}
+      {diff ? (
+        <div className="review-bar">
+          <VerdictBar story={story} headSha={diff.headSha} live={diff.live} queued={review.thread?.queued.length ?? 0} onDone={review.reload} />
+          {diff.against === 'base' && !changeComment ? (
+            <button type="button" className="btn btn-small" onClick={() => setChangeComment(true)} data-testid="comment-change">
+              Comment on the whole change…
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {diff && changeComment ? (
+        <CommentForm
+          target="the whole change"
+          onCancel={() => setChangeComment(false)}
+          onSubmit={async (text) => {
+            const err = await queueComment(story, diff.headSha, { path: null, line: null, text });
+            if (!err) {
+              setChangeComment(false);
+              review.reload();
+            }
+            return err;
+          }}
+        />
+      ) : null}
+      {review.thread ? (
+        <div className="review-history-box">
+          <ReviewHistory thread={review.thread} />
+        </div>
+      ) : null}
       {diff && diff.files.length === 0 ? <p className="muted">No changes{diff.ignoreWhitespace ? ' other than whitespace' : ''}.</p> : null}
       {diff && diff.files.length > 0 ? (
         <div className="changes-body">
           <FileTree files={diff.files} selected={file?.path ?? null} onSelect={setSelected} />
           <div className="changes-file" data-testid="changes-file">
-            {file ? <FileDiff key={`${file.path}|${diff.headSha}|${diff.baseSha}|${diff.ignoreWhitespace}`} file={file} viewType={viewType} diff={diff} /> : null}
+            {file ? (
+              <FileDiff
+                key={`${file.path}|${diff.headSha}|${diff.baseSha}|${diff.ignoreWhitespace}`}
+                file={file}
+                viewType={viewType}
+                diff={diff}
+                comments={(review.thread?.queued ?? []).filter((c) => c.path === file.path && c.headSha === diff.headSha)}
+                onComment={diff.against === 'base' ? (c) => queueComment(story, diff.headSha, { ...c, path: file.path }).then((err) => (err ? err : (review.reload(), null))) : null}
+              />
+            ) : null}
           </div>
         </div>
       ) : null}
@@ -141,8 +182,23 @@ function lineCount(hunks: HunkData[]): number {
   return hunks.reduce((n, h) => n + h.changes.length, 0);
 }
 
-function FileDiff({ file, viewType, diff }: { file: DiffFile; viewType: ViewType; diff: StoryDiff }) {
+/** Where a comment on a change points: a line of the branch, or a removed line. */
+function targetOf(change: ChangeData): { side: ReviewSide; line: number } {
+  if (change.type === 'insert') return { side: 'new', line: change.lineNumber };
+  if (change.type === 'delete') return { side: 'old', line: change.lineNumber };
+  return { side: 'new', line: change.newLineNumber };
+}
+
+type CommentOn = (c: { line: number | null; side?: ReviewSide; text: string }) => Promise<string | null>;
+
+/**
+ * One file's diff. With `onComment` (the diff against its base), a line number is a button
+ * that opens a comment under that line; comments queued on this commit show under their lines.
+ */
+function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFile; viewType: ViewType; diff: StoryDiff; comments: ReviewComment[]; onComment: CommentOn | null }) {
   const [expanded, setExpanded] = useState(false);
+  const [composing, setComposing] = useState<string | null>(null);
+  const [fileComment, setFileComment] = useState(false);
   const parsed = useMemo(() => (file.patch ? (parseDiff(inertText(file.patch))[0] ?? null) : null), [file.patch]);
   const hunks = useMemo(() => parsed?.hunks ?? [], [parsed]);
   const lines = lineCount(hunks);
@@ -157,11 +213,80 @@ function FileDiff({ file, viewType, diff }: { file: DiffFile; viewType: ViewType
     }
   }, [hunks, language, collapsed]);
 
+  const changes = useMemo(() => hunks.flatMap((h) => h.changes), [hunks]);
+  const widgets = useMemo(() => {
+    const out: Record<string, ReactNode> = {};
+    if (!onComment) return out;
+    for (const change of changes) {
+      const key = getChangeKey(change);
+      const t = targetOf(change);
+      const here = comments.filter((c) => c.line === t.line && c.side === t.side);
+      if (here.length === 0 && composing !== key) continue;
+      out[key] = (
+        <div className="review-widget" data-testid="line-comments">
+          {here.map((c) => (
+            <CommentView key={c.id} c={c} showWhere={false} />
+          ))}
+          {composing === key ? (
+            <CommentForm
+              target={`${file.path} line ${t.line}`}
+              onCancel={() => setComposing(null)}
+              onSubmit={async (text) => {
+                const err = await onComment({ line: t.line, side: t.side, text });
+                if (!err) setComposing(null);
+                return err;
+              }}
+            />
+          ) : null}
+        </div>
+      );
+    }
+    return out;
+  }, [changes, comments, composing, onComment, file.path]);
+  const renderGutter = useMemo(
+    () =>
+      onComment
+        ? ({ change, side, renderDefault }: GutterOptions) => {
+            const t = targetOf(change);
+            if (side !== t.side) return renderDefault();
+            const key = getChangeKey(change);
+            return (
+              <button type="button" className="gutter-comment" aria-label={`Comment on ${file.path} line ${t.line}${t.side === 'old' ? ' (removed)' : ''}`} onClick={() => setComposing(key)}>
+                {renderDefault()}
+              </button>
+            );
+          }
+        : undefined,
+    [onComment, file.path],
+  );
+
+  const fileComments = comments.filter((c) => c.line === null);
   const title = (
-    <h3 className="mono changes-file-title">
-      {file.oldPath ? `${inertText(file.oldPath)} → ` : ''}
-      {inertText(file.path)} <span className="muted small">({file.status})</span>
-    </h3>
+    <>
+      <h3 className="mono changes-file-title">
+        {file.oldPath ? `${inertText(file.oldPath)} → ` : ''}
+        {inertText(file.path)} <span className="muted small">({file.status})</span>{' '}
+        {onComment && !fileComment ? (
+          <button type="button" className="btn btn-small" onClick={() => setFileComment(true)} data-testid="comment-file">
+            Comment on file…
+          </button>
+        ) : null}
+      </h3>
+      {fileComments.map((c) => (
+        <CommentView key={c.id} c={c} showWhere={false} />
+      ))}
+      {onComment && fileComment ? (
+        <CommentForm
+          target={file.path}
+          onCancel={() => setFileComment(false)}
+          onSubmit={async (text) => {
+            const err = await onComment({ line: null, text });
+            if (!err) setFileComment(false);
+            return err;
+          }}
+        />
+      ) : null}
+    </>
   );
   if (file.binary) return <>{title}<p className="muted">Binary file: its contents are not shown.</p></>;
   if (file.truncated) {
@@ -190,7 +315,7 @@ function FileDiff({ file, viewType, diff }: { file: DiffFile; viewType: ViewType
           </button>
         </p>
       ) : (
-        <Diff viewType={viewType} diffType={parsed?.type ?? 'modify'} hunks={hunks} tokens={tokens} className="changes-diff">
+        <Diff viewType={viewType} diffType={parsed?.type ?? 'modify'} hunks={hunks} tokens={tokens} className="changes-diff" widgets={widgets} {...(renderGutter ? { renderGutter } : {})}>
           {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
         </Diff>
       )}

@@ -13,6 +13,7 @@ import { StoryDecisions } from './StoryDecisions';
 import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
 import { ChangesPanel } from '../review/ChangesPanel';
+import { StoryReview } from '../review/ReviewComments';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -90,6 +91,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         </p>
       ) : null}
       {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
+      <StoryReview story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}

@@ -21,7 +21,11 @@ export function agentFailure(storyId: string, result: AgentRunResult, phase: str
 function agentPhase(phase: 'plan' | 'develop'): GateActivity {
   return async (ctx) => {
     const storyId = ctx.run.storyId;
-    const result = await ctx.ports.agent.run(ctx.gate, phase, ctx.logPath, null, ctx.data.plan);
+    // A lead asked for changes: the develop phase starts from the commit they reviewed (what
+    // the branch holds now is snapshotted first) and gets their comments as its feedback.
+    const review = phase === 'develop' ? await ctx.ports.review.pending() : null;
+    if (review?.headSha) await ctx.ports.worktree.restore(review.headSha, { reason: `changes requested: back to the reviewed commit ${review.headSha.slice(0, 12)}`, gate: ctx.gate });
+    const result = await ctx.ports.agent.run(ctx.gate, phase, ctx.logPath, review?.feedbackFile ?? null, ctx.data.plan);
     if (result.status !== 'succeeded' || result.signals.some((s) => s.signal === 'blocked')) return agentFailure(storyId, result, phase);
     const error = result.signals.find((s) => s.signal === 'error');
     if (error) return { verdict: { kind: 'failed' }, reason: `The agent exited 0 but reported an error in the ${phase} phase: ${error.message ?? 'no message'}`, usage: [result.usage] };

@@ -80,8 +80,14 @@ export interface PreflightPort {
   storyRuns(): Promise<StoryRun[]>;
 }
 
+/** A lead's review of the story's branch that the next develop phase answers. */
+export interface ReviewPort {
+  pending(): Promise<{ feedbackFile: string; headSha: string | null } | null>;
+}
+
 export interface GatePorts {
   agent: AgentPort;
+  review: ReviewPort;
   commands: CommandPort;
   domain: DomainPort;
   worktree: WorktreePort;

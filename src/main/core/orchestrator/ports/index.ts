@@ -11,6 +11,7 @@ import { mergePort, worktreePort } from './worktree';
 export function storyPorts(env: StoryEnv, story: StoryDocument, run: () => StoryRun, worktreePath: () => string, timeoutMs: number): GatePorts {
   return {
     agent: agentPort(env, story, run, worktreePath, timeoutMs),
+    review: { pending: () => env.decisions.pendingReview(run()) },
     commands: commandPort(env, story.story_id, worktreePath, timeoutMs),
     domain: domainPort(env, story, run, worktreePath),
     worktree: worktreePort(env, run, worktreePath),

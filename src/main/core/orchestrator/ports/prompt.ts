@@ -2,6 +2,7 @@ import type { StoryDocument } from '../../../../shared/stories';
 import type { AgentPhase } from '../../executor';
 import type { SessionConfig } from '../session-config';
 import { SessionFiles } from '../session-files';
+import { reviewPromptSection } from '../../review/review-feedback';
 
 /** Writes the prompt of an agent phase (WAVE_PROMPT_FILE) and returns its path. */
 export function writePrompt(
@@ -35,7 +36,9 @@ export function writePrompt(
       ? 'Write a short plan of the changes. Do not change files yet.'
       : phase === 'fix'
         ? `The project's QA commands failed. Their output is in ${feedbackFile ?? 'WAVE_FEEDBACK_FILE'}. Fix the cause and commit.`
-        : 'Implement the story and commit your changes on the branch.',
+        : feedbackFile
+          ? reviewPromptSection(feedbackFile)
+          : 'Implement the story and commit your changes on the branch.',
     ...(plan && phase !== 'plan' ? ['', '## Your plan', plan] : []),
     '',
     `The full story is in ${files.storyFile(s.story_id)}.`,
