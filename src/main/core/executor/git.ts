@@ -71,7 +71,7 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
   });
 }
 
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.toUpperCase().startsWith('GIT_')) env[key] = value;
   // Never wait for a password or an editor: the executor runs unattended.

@@ -40,7 +40,7 @@ export type { AgentLine } from './agent-events';
 export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
 
-export { DomainBoundaries, SHARED_DOMAIN, parseNameStatus, escapesWorktree } from './domain-boundaries';
+export { DomainBoundaries, SHARED_DOMAIN, domainMatcher, parseNameStatus, escapesWorktree } from './domain-boundaries';
 export type { AuditSink, AuditEntry, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
 
 export { StoryMerger } from './story-merger';
