@@ -8,6 +8,11 @@ import { isInsideOrSame, safeRelativePath } from './paths';
 /** The domain every story may touch besides its own. */
 export const SHARED_DOMAIN = 'SHARED';
 
+/** Whether a repository path matches a domain's globs (picomatch; "src/auth/" means everything under src/auth). */
+export function domainMatcher(globs: readonly string[]): (path: string) => boolean {
+  return picomatch(globs.map((g) => (g.endsWith('/') ? `${g}**` : g)), { dot: true });
+}
+
 /**
  * Where audited decisions go. The store implements it; a failing `record` fails the
  * override (an override nobody can find later must not let a story through).
@@ -101,9 +106,7 @@ export class DomainBoundaries {
       if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string' || g.trim() === '')) {
         throw new ExecutorError('invalid_config', `Domain "${name}" in wave.config.json must be a list of path globs (e.g. ["src/auth/**"]).`, { domain: name });
       }
-      // "src/auth/" reads naturally as "everything under src/auth".
-      const patterns = globs.map((g) => (g.endsWith('/') ? `${g}**` : g));
-      this.matchers.set(name, picomatch(patterns, { dot: true }));
+      this.matchers.set(name, domainMatcher(globs));
     }
   }
 

@@ -79,7 +79,7 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
  * repository runs inside WAVE's own git commands, and must see no more than the agent did.
  * (No ambient GIT_* either: the base has none.)
  */
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(): NodeJS.ProcessEnv {
   // Never wait for a password or an editor: the executor runs unattended.
   return buildChildEnv(basePolicy(), { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true' }).env;
 }

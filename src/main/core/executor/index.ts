@@ -50,7 +50,7 @@ export type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
 
-export { DomainBoundaries, SHARED_DOMAIN, parseNameStatus, escapesWorktree } from './domain-boundaries';
+export { DomainBoundaries, SHARED_DOMAIN, domainMatcher, parseNameStatus, escapesWorktree } from './domain-boundaries';
 export type { AuditSink, AuditEntry, BackupAudit, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
 
 export { StoryMerger } from './story-merger';

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { runGit } from '../executor/git';
+import { listTree, readBlobs, type TreeEntry } from './git-blobs';
+import { buildRepoFiles, resolveImport } from './resolve';
+import { countTokens } from './tokens';
+import { languageOf, parseImports, type ImportRef } from './tree-sitter';
+
+/** Files larger than this are counted by size (bytes / 4) and not parsed: generated code, data, bundles. */
+const MAX_PARSED_BYTES = 512 * 1024;
+/** Indexes of whole trees kept in memory (a session's stories mostly share one or two trees). */
+const TREES_KEPT = 8;
+
+export interface IndexedFile {
+  path: string;
+  tokens: number;
+  /** Repository files this file imports (resolved). */
+  imports: string[];
+  binary: boolean;
+}
+
+export interface RepoIndex {
+  /** The git tree the index describes. */
+  tree: string;
+  files: Map<string, IndexedFile>;
+  /** path → the files that import it. */
+  importers: Map<string, Set<string>>;
+  /** Tokens of every text file of the tree: what an agent reading everything would pay for. */
+  totalTokens: number;
+}
+
+interface BlobFacts {
+  tokens: number;
+  refs: ImportRef[];
+  binary: boolean;
+}
+
+/** Parse results depend on the language as well as the content (the same bytes in a .py and a .ts file). */
+function blobKey(e: TreeEntry): string {
+  return `${e.blob}:${languageOf(e.path) ?? ''}`;
+}
+
+function looksBinary(buf: Buffer): boolean {
+  return buf.subarray(0, 8000).includes(0);
+}
+
+/**
+ * Indexes a repository's tree for context packs: every file's tokens and resolved imports.
+ * Cached by git tree hash (the same tree is never indexed twice) and, below that, by blob
+ * hash (a new commit re-reads and re-parses only the files it changed). What is indexed is
+ * a commit's tree: an agent starts from a commit, and uncommitted changes are its own work.
+ */
+export class ContextIndexer {
+  private readonly trees = new Map<string, RepoIndex>();
+  private readonly blobs = new Map<string, BlobFacts>();
+
+  /** The tree of `rev` in `repo` (a worktree's HEAD by default). */
+  async treeOf(repo: string, rev = 'HEAD'): Promise<string> {
+    return (await runGit(repo, ['rev-parse', `${rev}^{tree}`])).stdout.trim();
+  }
+
+  cached(tree: string): RepoIndex | null {
+    return this.trees.get(tree) ?? null;
+  }
+
+  async index(repo: string, rev = 'HEAD'): Promise<RepoIndex> {
+    const tree = await this.treeOf(repo, rev);
+    const hit = this.trees.get(tree);
+    if (hit) return hit;
+    const entries = await listTree(repo, tree);
+    await this.learnBlobs(repo, entries);
+
+    const goMods: Array<{ module: string; dir: string }> = [];
+    const goModEntries = entries.filter((e) => path.posix.basename(e.path) === 'go.mod');
+    if (goModEntries.length) {
+      const texts = await readBlobs(repo, goModEntries.map((e) => e.blob));
+      for (const e of goModEntries) {
+        const m = /^module\s+(\S+)/m.exec(texts.get(e.blob)?.toString('utf8') ?? '');
+        if (m) goMods.push({ module: m[1]!, dir: path.posix.dirname(e.path) === '.' ? '' : path.posix.dirname(e.path) });
+      }
+    }
+    const repoFiles = buildRepoFiles(
+      entries.map((e) => e.path),
+      goMods,
+    );
+    const files = new Map<string, IndexedFile>();
+    const importers = new Map<string, Set<string>>();
+    let totalTokens = 0;
+    for (const e of entries) {
+      const facts = this.blobs.get(blobKey(e))!;
+      const lang = languageOf(e.path);
+      const imports = new Set<string>();
+      if (lang) for (const ref of facts.refs) for (const target of resolveImport(e.path, lang, ref, repoFiles)) if (target !== e.path) imports.add(target);
+      files.set(e.path, { path: e.path, tokens: facts.tokens, imports: [...imports], binary: facts.binary });
+      if (!facts.binary) totalTokens += facts.tokens;
+      for (const target of imports) {
+        const set = importers.get(target);
+        if (set) set.add(e.path);
+        else importers.set(target, new Set([e.path]));
+      }
+    }
+    const index: RepoIndex = { tree, files, importers, totalTokens };
+    this.trees.set(tree, index);
+    if (this.trees.size > TREES_KEPT) this.trees.delete(this.trees.keys().next().value!);
+    return index;
+  }
+
+  /** Reads, tokenizes and parses the blobs not seen before. */
+  private async learnBlobs(repo: string, entries: TreeEntry[]): Promise<void> {
+    const unseen = new Map<string, TreeEntry>();
+    for (const e of entries) if (!this.blobs.has(blobKey(e))) unseen.set(blobKey(e), e);
+    const small = [...unseen.values()].filter((e) => e.size <= MAX_PARSED_BYTES);
+    for (const e of unseen.values()) if (e.size > MAX_PARSED_BYTES) this.blobs.set(blobKey(e), { tokens: Math.ceil(e.size / 4), refs: [], binary: false });
+    const contents = await readBlobs(
+      repo,
+      small.map((e) => e.blob),
+    );
+    for (const e of small) {
+      const buf = contents.get(e.blob) ?? Buffer.alloc(0);
+      if (looksBinary(buf)) {
+        this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: true });
+        continue;
+      }
+      const text = buf.toString('utf8');
+      this.blobs.set(blobKey(e), { tokens: countTokens(text), refs: await parseImports(e.path, text), binary: false });
+    }
+  }
+}
