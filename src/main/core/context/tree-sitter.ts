@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TreeSitter from '@vscode/tree-sitter-wasm';
+import { sourceLanguageOf } from '../../../shared/source-language';
 
 /**
  * Import statements read by tree-sitter's WASM grammars (the builds VS Code ships, from
@@ -18,21 +19,12 @@ export interface ImportRef {
   names?: string[];
 }
 
-const EXTENSIONS: Record<string, SourceLanguage> = {
-  ts: 'typescript',
-  mts: 'typescript',
-  cts: 'typescript',
-  tsx: 'tsx',
-  js: 'javascript',
-  mjs: 'javascript',
-  cjs: 'javascript',
-  jsx: 'javascript',
-  py: 'python',
-  go: 'go',
-};
+const PARSED: Record<string, SourceLanguage> = { typescript: 'typescript', tsx: 'tsx', javascript: 'javascript', jsx: 'javascript', python: 'python', go: 'go' };
 
+/** The grammar that parses a file's imports, or null for a language WAVE does not parse. */
 export function languageOf(file: string): SourceLanguage | null {
-  return EXTENSIONS[path.extname(file).slice(1).toLowerCase()] ?? null;
+  const lang = sourceLanguageOf(file);
+  return lang ? (PARSED[lang] ?? null) : null;
 }
 
 const JS_QUERY = `

@@ -1,4 +1,5 @@
 import { refractor } from 'refractor/core';
+import { sourceLanguageOf } from '../../../shared/source-language';
 import bash from 'refractor/bash';
 import css from 'refractor/css';
 import go from 'refractor/go';
@@ -13,30 +14,9 @@ import yaml from 'refractor/yaml';
 
 for (const lang of [bash, css, go, javascript, json, jsx, markdown, python, tsx, typescript, yaml]) refractor.register(lang);
 
-const BY_EXTENSION: Record<string, string> = {
-  ts: 'typescript',
-  mts: 'typescript',
-  cts: 'typescript',
-  tsx: 'tsx',
-  js: 'javascript',
-  mjs: 'javascript',
-  cjs: 'javascript',
-  jsx: 'jsx',
-  json: 'json',
-  css: 'css',
-  md: 'markdown',
-  py: 'python',
-  go: 'go',
-  sh: 'bash',
-  bash: 'bash',
-  yml: 'yaml',
-  yaml: 'yaml',
-};
-
 /** The highlighter's language for a path, or null (shown unhighlighted). */
 export function languageOf(path: string): string | null {
-  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  return BY_EXTENSION[ext] ?? null;
+  return sourceLanguageOf(path);
 }
 
 /**
