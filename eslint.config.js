@@ -78,16 +78,6 @@ export default tseslint.config(
     },
   },
   {
-    // TEMPORARY (issue #15): src/main/core/orchestrator is being restructured by another branch,
-    // which moves its queries into src/main/store/repos (pipeline-repo.ts). Remove this block
-    // when that branch is merged.
-    files: ['src/main/core/orchestrator/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [electronOnly] }],
-      'no-restricted-syntax': 'off',
-    },
-  },
-  {
     // Playwright fixtures must destructure their dependencies, even when there are none.
     files: ['e2e/**/*.ts'],
     rules: { 'no-empty-pattern': 'off' },

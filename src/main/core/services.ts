@@ -87,10 +87,7 @@ export async function createCoreServices(settings: WaveSettings, opts: CoreServi
     prds,
     importer: new StoryImporter(store),
     projectSettings,
-    // TEMPORARY: SessionViewReader (orchestrator/session-views.ts) still takes the raw database;
-    // the orchestrator restructure moves its queries into store/repos, then this line goes.
-    // eslint-disable-next-line no-restricted-syntax
-    views: new SessionViewReader(store.db),
+    views: new SessionViewReader(repositories(store)),
     bus: getBus,
     async orchestrator(hub, o = {}) {
       const orchestrator = new Orchestrator({ store, bus: await getBus(), hub, dataDir: settings.dataDir, env: o.env ?? settings.env, log: o.log ?? log, options: opts.orchestrator });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionViewReader } from '../../core/orchestrator';
 import { openStore } from '../../store';
+import { repositories } from '../../store/repos';
 import { QA_CHECK, SCRIPTED_AGENT } from '../../../../test/fixtures/repos/agents';
 import { TEST_REDIS_URL } from '../../../../test/helpers/env';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/pg';
@@ -100,7 +101,7 @@ describe('what an agent can see', () => {
     // Each gate run that started processes records the names they got, as the window's gate detail shows them.
     const store = await openStore({ dataDir: env.WAVE_HOME, databaseUrl: db.url });
     try {
-      const view = await new SessionViewReader(store.db).sessionView(run.json.session, null, () => null);
+      const view = await new SessionViewReader(repositories(store)).sessionView(run.json.session, null, () => null);
       const gates = view!.stories[0]!.gates;
       const develop = gates.find((g) => g.gate === 'gate-2')!;
       expect(develop.env!.agent).toEqual(expect.arrayContaining(['GRANTED_TOKEN', 'ENV_DUMP_DIR', 'PATH']));

@@ -1,5 +1,5 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { auditLog, gateRuns, sessions, storyRuns, type Store } from '../../store';
+import type { Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { OrchestratorError } from './errors';
 import { DRIVEN_SESSION_STATUSES, MAX_OVERRIDE_PATHS, MIN_OVERRIDE_REASON_CHARS } from '../../../shared/ipc/decision-rules';
 
@@ -47,7 +47,8 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
     throw new OrchestratorError('invalid_request', `An override needs a reason of at least ${MIN_OVERRIDE_REASON_CHARS} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`);
   }
   if (!actor) throw new OrchestratorError('invalid_request', 'An override needs the name of who decides; nothing was overridden.');
-  const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+  const repos = repositories(store);
+  const session = await repos.sessions.byId(req.sessionId);
   if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
   if (DRIVEN_SESSION_STATUSES.has(session.status)) {
     throw new OrchestratorError(
@@ -55,17 +56,9 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
       `Session ${req.sessionId} is ${session.status}: a story's domain check can be overridden once the session has ended or been stopped. Nothing was overridden.`,
     );
   }
-  const [run] = await store.db
-    .select()
-    .from(storyRuns)
-    .where(and(eq(storyRuns.sessionId, req.sessionId), eq(storyRuns.storyId, req.storyId)));
+  const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
-  const [gate3] = await store.db
-    .select()
-    .from(gateRuns)
-    .where(and(eq(gateRuns.storyRunId, run.id), eq(gateRuns.gate, 'gate-3'), eq(gateRuns.epoch, run.epoch)))
-    .orderBy(desc(gateRuns.id))
-    .limit(1);
+  const gate3 = await repos.gateRuns.latest(run.id, 'gate-3', run.epoch);
   const detail = (gate3?.detail ?? {}) as { outside?: unknown; escaped?: unknown; uncommitted?: unknown; domain?: unknown };
   const outside = stringList(detail.outside);
   if (run.status !== 'failed' || run.currentGate !== 'gate-3' || gate3?.status !== 'failed' || outside.length === 0) {
@@ -97,7 +90,7 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
     reason,
     at: new Date().toISOString(),
   };
-  await store.db.insert(auditLog).values({
+  await repos.audit.append({
     actor,
     action: DOMAIN_OVERRIDE_GRANTED,
     subjectType: 'story',
@@ -109,12 +102,7 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
 
 /** The latest override a lead granted for this story of this session, or null. */
 export async function latestDomainOverride(store: Store, sessionId: string, storyId: string): Promise<DomainOverrideGrant | null> {
-  const [row] = await store.db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.subjectType, 'story'), eq(auditLog.subjectId, storySubject(sessionId, storyId)), eq(auditLog.action, DOMAIN_OVERRIDE_GRANTED)))
-    .orderBy(desc(auditLog.id))
-    .limit(1);
+  const row = await repositories(store).audit.latestAbout('story', storySubject(sessionId, storyId), DOMAIN_OVERRIDE_GRANTED);
   if (!row) return null;
   const d = (row.detail ?? {}) as { reason?: unknown; domain?: unknown; paths?: unknown; storyRunId?: unknown; epoch?: unknown };
   return {

@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
-import { auditLog, sessions, storyRuns, type Store } from '../../store';
+import type { Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { storySubject } from './domain-override';
 import { OrchestratorError } from './errors';
 import { COMMIT_ID, DRIVEN_SESSION_STATUSES } from '../../../shared/ipc/decision-rules';
@@ -27,7 +27,7 @@ export interface MergeApproval {
 
 /** Gate-7 records what it waits for: merging this branch at this commit. */
 export async function requestMergeApproval(store: Store, at: { sessionId: string; storyId: string; storyRunId: string; headSha: string; branch: string | null }): Promise<void> {
-  await store.db.insert(auditLog).values({
+  await repositories(store).audit.append({
     actor: 'orchestrator',
     action: MERGE_APPROVAL_REQUESTED,
     subjectType: 'story',
@@ -38,11 +38,7 @@ export async function requestMergeApproval(store: Store, at: { sessionId: string
 
 /** The latest approval request and approval of a story of a session (either may be null). */
 export async function mergeApprovalState(store: Store, sessionId: string, storyId: string): Promise<{ requested: MergeApprovalRequest | null; approved: MergeApproval | null }> {
-  const rows = await store.db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.subjectType, 'story'), eq(auditLog.subjectId, storySubject(sessionId, storyId)), inArray(auditLog.action, [MERGE_APPROVAL_REQUESTED, MERGE_APPROVED])))
-    .orderBy(desc(auditLog.id));
+  const rows = await repositories(store).audit.aboutSubject('story', storySubject(sessionId, storyId), [MERGE_APPROVAL_REQUESTED, MERGE_APPROVED]);
   const req = rows.find((r) => r.action === MERGE_APPROVAL_REQUESTED);
   const ok = rows.find((r) => r.action === MERGE_APPROVED);
   const d = (r: (typeof rows)[number] | undefined) => (r?.detail ?? {}) as { headSha?: unknown; branch?: unknown; comment?: unknown };
@@ -63,15 +59,13 @@ export async function mergeApprovalState(store: Store, sessionId: string, storyI
 export async function approveMerge(store: Store, req: { sessionId: string; storyId: string; actor: string; comment?: string; headSha?: string }): Promise<MergeApproval> {
   const actor = req.actor.trim();
   if (!actor) throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
-  const [session] = await store.db.select().from(sessions).where(eq(sessions.id, req.sessionId));
+  const repos = repositories(store);
+  const session = await repos.sessions.byId(req.sessionId);
   if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
   if (DRIVEN_SESSION_STATUSES.has(session.status)) {
     throw new OrchestratorError('conflict', `Session ${req.sessionId} is ${session.status}; approve the merge once it has paused for the approval. Nothing was approved.`);
   }
-  const [run] = await store.db
-    .select()
-    .from(storyRuns)
-    .where(and(eq(storyRuns.sessionId, req.sessionId), eq(storyRuns.storyId, req.storyId)));
+  const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
   const { requested } = await mergeApprovalState(store, req.sessionId, req.storyId);
   if (!isAwaitingMergeApproval(run) || !requested || !COMMIT_ID.test(requested.headSha)) {
@@ -85,7 +79,7 @@ export async function approveMerge(store: Store, req: { sessionId: string; story
     );
   }
   const comment = req.comment?.trim() || null;
-  await store.db.insert(auditLog).values({
+  await repos.audit.append({
     actor,
     action: MERGE_APPROVED,
     subjectType: 'story',

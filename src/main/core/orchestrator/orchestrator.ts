@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { Session, Store } from '../../store';
+import { repositories } from '../../store/repos';
 import { pipelineRepo } from '../../store/repos/pipeline-repo';
 import {
   RecoveryError,
@@ -118,7 +119,7 @@ export class Orchestrator {
       options,
       prds: new PrdService(deps.store),
       repo: pipelineRepo(deps.store),
-      views: new SessionViewReader(deps.store.db),
+      views: new SessionViewReader(repositories(deps.store)),
     };
   }
 

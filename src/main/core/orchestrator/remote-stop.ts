@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { join } from 'node:path';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { ACTIVE_SESSION_STATUSES, FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
-import { auditLog, gateRuns, pidAlive, sessions, storyRuns, type SessionStatus, type Store } from '../../store';
-import { heartbeatAgeMs, judgeOwner } from '../checkpointer';
+import { pidAlive, type SessionStatus, type Store } from '../../store';
+import { repositories } from '../../store/repos';
+import { judgeOwner } from '../checkpointer';
 import { publishRemote } from '../events';
 import { ProcessGroups } from '../executor';
 import { ControlFiles } from './control-files';
@@ -64,21 +64,19 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   let ownerAlive: boolean;
   let ownerHere: boolean;
   let statusBefore: SessionStatus | 'unknown' = 'unknown';
-  if (opts.store) {
-    const [row] = await opts.store.db.select({ s: sessions, age: heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId));
+  const repos = opts.store ? repositories(opts.store) : null;
+  if (repos) {
+    const row = await repos.sessions.withHeartbeat(sessionId);
     if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List the sessions with: wave status`);
     statusBefore = row.s.status;
-    ownerAlive = judgeOwner({ ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.age }, { leaseMs: opts.leaseMs }).alive;
+    ownerAlive = judgeOwner({ ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, { leaseMs: opts.leaseMs }).alive;
     ownerHere = row.s.ownerHost === null || row.s.ownerHost === host;
     if (FINAL.includes(row.s.status) && !ownerAlive) {
       const alive = countAliveAgents(opts.dataDir, sessionId);
       if (alive === 0) return { sessionId, stoppedAgents: 0, aliveAfter: 0, handledBy: 'none', status: row.s.status, message: `Session ${sessionId} is not running (it is ${row.s.status}); nothing to stop.` };
     } else {
       // Durable first: whoever owns the session sees `stopping` on its next check.
-      await opts.store.db
-        .update(sessions)
-        .set({ status: 'stopping', stopReason: `Stopping: ${reason}` })
-        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, [...ACTIVE_SESSION_STATUSES])));
+      await repos.sessions.markStopping(sessionId, `Stopping: ${reason}`, ACTIVE_SESSION_STATUSES);
     }
   } else {
     const reg = control.registrations().find((r) => r.sessionId === sessionId);
@@ -103,21 +101,13 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
     for (;;) {
       const fileResult = control.readStopResult(sessionId);
       let status: SessionStatus | 'unknown' = 'unknown';
-      if (opts.store) {
-        const [row] = await opts.store.db.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, sessionId));
-        status = row?.status ?? 'unknown';
-      }
+      if (repos) status = (await repos.sessions.statusOf(sessionId)) ?? 'unknown';
       const finished = opts.store ? status !== 'unknown' && FINAL.includes(status) : fileResult !== null;
       if (finished) {
         let stoppedAgents = fileResult?.stoppedAgents ?? 0;
         let aliveAfter = fileResult?.aliveAfter ?? 0;
-        if (!fileResult && opts.store) {
-          const [entry] = await opts.store.db
-            .select()
-            .from(auditLog)
-            .where(and(eq(auditLog.subjectType, 'session'), eq(auditLog.subjectId, sessionId), eq(auditLog.action, 'session.emergency_stop')))
-            .orderBy(desc(auditLog.id))
-            .limit(1);
+        if (!fileResult && repos) {
+          const entry = await repos.audit.latestAbout('session', sessionId, 'session.emergency_stop');
           const d = (entry?.detail ?? {}) as { stoppedAgents?: number; aliveAfter?: number };
           stoppedAgents = d.stoppedAgents ?? 0;
           aliveAfter = d.aliveAfter ?? 0;
@@ -146,26 +136,15 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   // Nobody drives it: stop what the dead owner left and close the session here.
   const groups = new ProcessGroups({ stateDir: join(opts.dataDir, 'process-groups') });
   const report = await groups.stopSession(sessionId, opts.graceMs ?? 2_000);
-  if (opts.store) {
-    await opts.store.transaction(async (tx) => {
-      const runIds = (await tx.select({ id: storyRuns.id }).from(storyRuns).where(eq(storyRuns.sessionId, sessionId))).map((r) => r.id);
-      if (runIds.length) {
-        await tx
-          .update(gateRuns)
-          .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
-          .where(and(inArray(gateRuns.storyRunId, runIds), eq(gateRuns.status, 'running')));
-      }
-      await tx
-        .update(storyRuns)
-        .set({ status: 'stopped', reason: `Stopped: ${reason}`, updatedAt: sql`now()` })
-        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.status, 'running')));
+  if (repos) {
+    await repos.transaction(async (tx) => {
+      const runIds = (await tx.storyRuns.ofSession(sessionId)).map((r) => r.id);
+      await tx.gateRuns.failRunning(runIds);
+      await tx.storyRuns.stopRunning(sessionId, `Stopped: ${reason}`);
       if (!FINAL.includes(statusBefore as SessionStatus)) {
-        await tx
-          .update(sessions)
-          .set({ status: 'stopped', stopReason: `Stopped by ${by}: ${reason} (its process was gone)`, endedAt: new Date(), ownerPid: null, ownerHost: null, heartbeatAt: null })
-          .where(eq(sessions.id, sessionId));
+        await tx.sessions.closeOwnerless(sessionId, `Stopped by ${by}: ${reason} (its process was gone)`);
       }
-      await tx.insert(auditLog).values({
+      await tx.audit.append({
         actor: by,
         action: 'session.emergency_stop',
         subjectType: 'session',

@@ -1,4 +1,3 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import {
   GATE_IDS,
   type GateAttemptView,
@@ -7,7 +6,8 @@ import {
   type SessionView,
   type StoryRunView,
 } from '../../../shared/ipc';
-import { auditLog, gateRuns, projects, sessions, stories, storyRuns, usage, type GateRun, type Session, type StoryRun, type WaveQueryable } from '../../store';
+import type { GateRun, Session, StoryRun } from '../../store';
+import type { Repos } from '../../store/repos';
 import { storySubject } from './domain-override';
 import { isAwaitingMergeApproval, MERGE_APPROVAL_REQUESTED } from './merge-approval';
 import type { InterruptedSession } from '../checkpointer';
@@ -155,31 +155,20 @@ export function toSessionSummary(s: Session, projectName: string, runs: StoryRun
 
 /** Reads whatever the views of these sessions need, in a fixed number of queries. */
 export class SessionViewReader {
-  constructor(private readonly db: WaveQueryable) {}
+  constructor(private readonly repos: Repos) {}
 
-  async spentBySession(ids: string[]): Promise<Map<string, number>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.db
-      .select({ id: usage.sessionId, total: sql<string>`coalesce(sum(${usage.costUsd}), 0)` })
-      .from(usage)
-      .where(inArray(usage.sessionId, ids))
-      .groupBy(usage.sessionId);
-    return new Map(rows.map((r) => [r.id, Number(r.total)]));
+  spentBySession(ids: string[]): Promise<Map<string, number>> {
+    return this.repos.usage.spentBySessions(ids);
   }
 
-  async projectNames(ids: string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.db.select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.id, [...new Set(ids)]));
-    return new Map(rows.map((r) => [r.id, r.name]));
+  projectNames(ids: string[]): Promise<Map<string, string>> {
+    return this.repos.projects.namesOf(ids);
   }
 
   async storyMeta(projectId: string, storyIds: string[]): Promise<Map<string, StoryMeta>> {
     if (storyIds.length === 0) return new Map();
-    const rows = await this.db
-      .select({ id: stories.storyId, title: stories.title, domain: stories.domain })
-      .from(stories)
-      .where(and(eq(stories.projectId, projectId), inArray(stories.storyId, storyIds)));
-    return new Map(rows.map((r) => [r.id, { title: r.title, domain: r.domain }]));
+    const rows = await this.repos.stories.withIds(projectId, storyIds);
+    return new Map(rows.map((r) => [r.storyId, { title: r.title, domain: r.domain }]));
   }
 
   async summaries(sessionRows: Session[], live: (id: string) => LiveSessionFacts | null): Promise<SessionSummary[]> {
@@ -188,7 +177,7 @@ export class SessionViewReader {
     const [names, spent, runs] = await Promise.all([
       this.projectNames(sessionRows.map((s) => s.projectId)),
       this.spentBySession(ids),
-      this.db.select().from(storyRuns).where(inArray(storyRuns.sessionId, ids)),
+      this.repos.storyRuns.ofSessions(ids),
     ]);
     return sessionRows.map((s) =>
       toSessionSummary(
@@ -202,16 +191,16 @@ export class SessionViewReader {
   }
 
   async listSummaries(live: (id: string) => LiveSessionFacts | null, limit = 200): Promise<SessionSummary[]> {
-    const rows = await this.db.select().from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(limit);
+    const rows = await this.repos.sessions.newest(limit);
     return this.summaries(rows, live);
   }
 
   async sessionView(sessionId: string, live: LiveSessionFacts | null, progress: (storyRunId: string) => StoryRunView['progress']): Promise<SessionView | null> {
-    const [s] = await this.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    const s = await this.repos.sessions.byId(sessionId);
     if (!s) return null;
     const [runs, gates, names, spent] = await Promise.all([
-      this.db.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)),
-      this.db.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId)).orderBy(asc(gateRuns.id)),
+      this.repos.storyRuns.ofSession(sessionId),
+      this.repos.gateRuns.ofSession(sessionId),
       this.projectNames([s.projectId]),
       this.spentBySession([sessionId]),
     ]);
@@ -237,11 +226,7 @@ export class SessionViewReader {
     const out = new Map<string, string>();
     if (waiting.length === 0) return out;
     const bySubject = new Map(waiting.map((r) => [storySubject(r.sessionId, r.storyId), r.id]));
-    const rows = await this.db
-      .select({ subjectId: auditLog.subjectId, detail: auditLog.detail })
-      .from(auditLog)
-      .where(and(eq(auditLog.action, MERGE_APPROVAL_REQUESTED), inArray(auditLog.subjectId, [...bySubject.keys()])))
-      .orderBy(asc(auditLog.id));
+    const rows = await this.repos.audit.withActionAbout(MERGE_APPROVAL_REQUESTED, [...bySubject.keys()]);
     for (const row of rows) {
       const sha = (row.detail as { headSha?: unknown } | null)?.headSha;
       const id = bySubject.get(row.subjectId);
@@ -251,12 +236,12 @@ export class SessionViewReader {
   }
 
   async storyView(storyRunId: string, meta: StoryMeta | undefined, progress: StoryRunView['progress']): Promise<StoryRunView | null> {
-    const [run] = await this.db.select().from(storyRuns).where(eq(storyRuns.id, storyRunId));
+    const run = await this.repos.storyRuns.byId(storyRunId);
     if (!run) return null;
-    const gates = await this.db.select().from(gateRuns).where(eq(gateRuns.storyRunId, storyRunId)).orderBy(asc(gateRuns.id));
+    const gates = await this.repos.gateRuns.ofStoryRun(storyRunId);
     let m = meta;
     if (!m) {
-      const [sess] = await this.db.select({ projectId: sessions.projectId }).from(sessions).where(eq(sessions.id, run.sessionId));
+      const sess = await this.repos.sessions.byId(run.sessionId);
       if (sess) m = (await this.storyMeta(sess.projectId, [run.storyId])).get(run.storyId);
     }
     return toStoryRunView(run, m, gates, progress, (await this.approvalShas([run])).get(run.id));

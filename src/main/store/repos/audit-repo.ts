@@ -43,6 +43,31 @@ export class AuditRepo {
     );
   }
 
+  /** The newest entry about one subject with this action, or null. */
+  async latestAbout(subjectType: string, subjectId: string, action: string): Promise<AuditEntry | null> {
+    const [row] = await this.run.read((q) =>
+      q
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectType, subjectType), eq(auditLog.subjectId, subjectId), eq(auditLog.action, action)))
+        .orderBy(desc(auditLog.id))
+        .limit(1),
+    );
+    return row ?? null;
+  }
+
+  /** The subject and detail of every entry with this action about one of these subject ids, oldest first. */
+  withActionAbout(action: string, subjectIds: readonly string[]): Promise<Array<Pick<AuditEntry, 'subjectId' | 'detail'>>> {
+    if (subjectIds.length === 0) return Promise.resolve([]);
+    return this.run.read((q) =>
+      q
+        .select({ subjectId: auditLog.subjectId, detail: auditLog.detail })
+        .from(auditLog)
+        .where(and(eq(auditLog.action, action), inArray(auditLog.subjectId, [...subjectIds])))
+        .orderBy(asc(auditLog.id)),
+    );
+  }
+
   /** The audit entries of a PRD's decisions with these actions, oldest first. */
   async prdDecisionEntries(prdId: string, actions: readonly string[]): Promise<AuditEntry[]> {
     return this.run.read((q) =>

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { gateRuns, type GateId, type GateRunStatus } from '../schema';
+import { gateRuns, type GateId, type GateRun, type GateRunStatus } from '../schema';
 import type { QueryRunner } from './runner';
 
 /** The `gate_runs` table: one row per attempt of a gate. */
@@ -9,6 +9,29 @@ export class GateRunsRepo {
   /** Where a gate run's log is and whether it still runs; null when there is no such gate run. */
   async logOf(gateRunId: number): Promise<{ logPath: string | null; status: GateRunStatus } | null> {
     const [row] = await this.run.read((q) => q.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId)));
+    return row ?? null;
+  }
+
+  /** Every gate run of a session, oldest first. */
+  ofSession(sessionId: string): Promise<GateRun[]> {
+    return this.run.read((q) => q.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId)).orderBy(asc(gateRuns.id)));
+  }
+
+  /** Every gate run of a story run, oldest first. */
+  ofStoryRun(storyRunId: string): Promise<GateRun[]> {
+    return this.run.read((q) => q.select().from(gateRuns).where(eq(gateRuns.storyRunId, storyRunId)).orderBy(asc(gateRuns.id)));
+  }
+
+  /** The latest run of a gate in one attempt (epoch) of a story run, or null. */
+  async latest(storyRunId: string, gate: GateId, epoch: number): Promise<GateRun | null> {
+    const [row] = await this.run.read((q) =>
+      q
+        .select()
+        .from(gateRuns)
+        .where(and(eq(gateRuns.storyRunId, storyRunId), eq(gateRuns.gate, gate), eq(gateRuns.epoch, epoch)))
+        .orderBy(desc(gateRuns.id))
+        .limit(1),
+    );
     return row ?? null;
   }
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { projects, type NewProject, type Project } from '../schema';
 import type { QueryRunner } from './runner';
 
@@ -9,6 +9,13 @@ export class ProjectsRepo {
   async byId(projectId: string): Promise<Project | null> {
     const [row] = await this.run.read((q) => q.select().from(projects).where(eq(projects.id, projectId)));
     return row ?? null;
+  }
+
+  /** The names of these projects by id (unknown ids are absent). */
+  async namesOf(projectIds: readonly string[]): Promise<Map<string, string>> {
+    if (projectIds.length === 0) return new Map();
+    const rows = await this.run.read((q) => q.select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.id, [...new Set(projectIds)])));
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   /** The project of a repository path; `forUpdate` locks its row (inside a transaction). */

@@ -21,6 +21,43 @@ export class SessionsRepo {
     return row ?? null;
   }
 
+  /** A session with its heartbeat age by the database clock (not locked); null when there is none. */
+  async withHeartbeat(sessionId: string): Promise<{ s: Session; heartbeatAgeMs: number | null } | null> {
+    const [row] = await this.run.read((q) => q.select({ s: sessions, heartbeatAgeMs }).from(sessions).where(eq(sessions.id, sessionId)));
+    return row ?? null;
+  }
+
+  /** A session's status; null when there is no such session. */
+  async statusOf(sessionId: string): Promise<SessionStatus | null> {
+    const [row] = await this.run.read((q) => q.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, sessionId)));
+    return row?.status ?? null;
+  }
+
+  /** The newest `limit` sessions, newest first. */
+  newest(limit: number): Promise<Session[]> {
+    return this.run.read((q) => q.select().from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(limit));
+  }
+
+  /** Marks a session `stopping` with this reason, only while its status is one of `whileIn`. */
+  async markStopping(sessionId: string, stopReason: string, whileIn: readonly SessionStatus[]): Promise<void> {
+    await this.run.write((q) =>
+      q
+        .update(sessions)
+        .set({ status: 'stopping', stopReason })
+        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, [...whileIn]))),
+    );
+  }
+
+  /** Closes a session whose owner is gone as `stopped` now, with no owner left. */
+  async closeOwnerless(sessionId: string, stopReason: string): Promise<void> {
+    await this.run.write((q) =>
+      q
+        .update(sessions)
+        .set({ status: 'stopped', stopReason, endedAt: new Date(), ownerPid: null, ownerHost: null, heartbeatAt: null })
+        .where(eq(sessions.id, sessionId)),
+    );
+  }
+
   /** The newest session's id; null when there is none. */
   async latestId(): Promise<string | null> {
     const [row] = await this.run.read((q) => q.select({ id: sessions.id }).from(sessions).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(1));

@@ -26,6 +26,27 @@ export interface StoryRunTiming {
 export class StoryRunsRepo {
   constructor(private readonly run: QueryRunner) {}
 
+  async byId(storyRunId: string): Promise<StoryRun | null> {
+    const [row] = await this.run.read((q) => q.select().from(storyRuns).where(eq(storyRuns.id, storyRunId)));
+    return row ?? null;
+  }
+
+  /** The run of one story in a session; null when the story is not part of it. */
+  async ofStory(sessionId: string, storyId: string): Promise<StoryRun | null> {
+    const [row] = await this.run.read((q) => q.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, storyId))));
+    return row ?? null;
+  }
+
+  /** Marks a session's `running` story runs `stopped` with this reason. */
+  async stopRunning(sessionId: string, reason: string): Promise<void> {
+    await this.run.write((q) =>
+      q
+        .update(storyRuns)
+        .set({ status: 'stopped', reason, updatedAt: sql`now()` })
+        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.status, 'running'))),
+    );
+  }
+
   /** A session's story runs by wave then story; `forUpdate` locks them (inside a transaction). */
   ofSession(sessionId: string, opts: { forUpdate?: boolean } = {}): Promise<StoryRun[]> {
     return this.run.read((q) => {

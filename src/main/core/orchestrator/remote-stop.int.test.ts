@@ -1,0 +1,77 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, gateRuns, sessions, storyRuns } from '../../store';
+import { deadPid, openPgliteTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
+import { ControlFiles } from './control-files';
+import { requestSessionStop } from './remote-stop';
+
+/*
+ * `wave stop` / the STOP button of a process that does not own the session, on a real store:
+ * what the lead sees in the store afterwards when the owner is gone, alive, or never ran.
+ */
+describe('requestSessionStop', () => {
+  let ts: TestStore;
+  beforeAll(async () => {
+    ts = await openPgliteTestStore();
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('closes a session whose process is gone: running gates interrupted, running stories stopped, session stopped, audited', async () => {
+    const db = ts.store.db;
+    const seeded = await seedSession(db, { ownerPid: await deadPid(), stories: ['A-1', 'A-2'], currentGate: 'gate-2' });
+    const [run1, run2] = seeded.runIds as [string, string];
+    await db.update(storyRuns).set({ status: 'merged' }).where(eq(storyRuns.id, run2));
+    await db.insert(gateRuns).values([
+      { storyRunId: run1, sessionId: seeded.sessionId, gate: 'gate-1', status: 'passed', endedAt: new Date() },
+      { storyRunId: run1, sessionId: seeded.sessionId, gate: 'gate-2', status: 'running', detail: { phase: 'develop' } },
+    ]);
+
+    const r = await requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'end of the day', by: 'lead' });
+
+    expect(r).toMatchObject({ handledBy: 'here', status: 'stopped', stoppedAgents: 0, aliveAfter: 0 });
+    const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
+    expect(s).toMatchObject({ status: 'stopped', stopReason: 'Stopped by lead: end of the day (its process was gone)', ownerPid: null, ownerHost: null, heartbeatAt: null });
+    expect(s!.endedAt).toBeInstanceOf(Date);
+    const runs = await db.select().from(storyRuns).where(eq(storyRuns.sessionId, seeded.sessionId));
+    expect(runs.find((x) => x.id === run1)).toMatchObject({ status: 'stopped', reason: 'Stopped: end of the day' });
+    expect(runs.find((x) => x.id === run2)).toMatchObject({ status: 'merged' });
+    const gates = await db.select().from(gateRuns).where(eq(gateRuns.storyRunId, run1));
+    expect(gates.find((g) => g.gate === 'gate-1')).toMatchObject({ status: 'passed', detail: null });
+    const interrupted = gates.find((g) => g.gate === 'gate-2');
+    expect(interrupted).toMatchObject({ status: 'failed', detail: { phase: 'develop', interrupted: true } });
+    expect(interrupted!.endedAt).toBeInstanceOf(Date);
+    const audit = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.subjectId, seeded.sessionId), eq(auditLog.action, 'session.emergency_stop')));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: 'lead', subjectType: 'session', detail: { reason: 'end of the day', by: 'lead', stoppedAgents: 0, aliveAfter: 0, ownerGone: true } });
+  });
+
+  it('marks a session driven by a live process `stopping` and asks it through the control file, then says when it does not confirm', async () => {
+    const db = ts.store.db;
+    const seeded = await seedSession(db, { stories: 1 });
+    const attempt = requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'budget', by: 'lead', timeoutMs: 300 });
+    await expect(attempt).rejects.toThrow(`The process running session ${seeded.sessionId} did not confirm the stop within 0 s.`);
+    const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
+    expect(s).toMatchObject({ status: 'stopping', stopReason: 'Stopping: budget', ownerPid: process.pid });
+    expect(new ControlFiles(ts.dataDir).pendingStop(seeded.sessionId)).toMatchObject({ reason: 'budget', by: 'lead' });
+    const runs = await db.select().from(storyRuns).where(eq(storyRuns.sessionId, seeded.sessionId));
+    expect(runs.map((x) => x.status)).toEqual(['running']);
+  });
+
+  it('reports a finished session as not running and changes nothing; refuses an unknown id', async () => {
+    const db = ts.store.db;
+    const seeded = await seedSession(db, { status: 'completed', ownerPid: null, ownerHost: null, heartbeatAgoMs: null, storyStatus: 'merged' });
+    const r = await requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'x', by: 'lead' });
+    expect(r).toMatchObject({ handledBy: 'none', status: 'completed', message: `Session ${seeded.sessionId} is not running (it is completed); nothing to stop.` });
+    const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
+    expect(s).toMatchObject({ status: 'completed', stopReason: null });
+
+    await expect(requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: 'no-such-session', reason: 'x', by: 'lead' })).rejects.toThrow(
+      'Session no-such-session does not exist. List the sessions with: wave status',
+    );
+  });
+});
