@@ -6,7 +6,14 @@ const chromium = {
   browserName: 'chromium' as const,
   launchOptions: {
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   },
   headless: true,
   viewport: { width: 1400, height: 900 },

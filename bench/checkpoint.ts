@@ -50,7 +50,12 @@ function realisticData(targetBytes: number): Record<string, unknown> {
       'Wire retention so the last five checkpoints and every recovery point are kept',
       'Cover each recovery strategy with integration tests on PGlite and Postgres',
     ],
-    files: ['src/main/core/checkpointer/checkpointer.ts', 'src/main/core/checkpointer/recovery.ts', 'src/main/store/schema.ts', 'migrations/0000_init.sql'],
+    files: [
+      'src/main/core/checkpointer/checkpointer.ts',
+      'src/main/core/checkpointer/recovery.ts',
+      'src/main/store/schema.ts',
+      'migrations/0000_init.sql',
+    ],
     qa: { build: 'ok', typecheck: 'ok', lint: 'ok', tests: { passed: 142, failed: 0, skipped: 3 }, durationMs: 48_213 },
     usage: { inputTokens: 183_220, outputTokens: 12_904, cacheReadTokens: 96_112, costUsd: 1.284 },
     notes: '',
@@ -60,15 +65,31 @@ function realisticData(targetBytes: number): Record<string, unknown> {
   let remaining = targetBytes - size;
   let i = 0;
   while (remaining > 0) {
-    const line = `[turn ${i++}] tool_use edit_file path=src/module-${i % 40}.ts lines=${(i * 7) % 300}-${(i * 7) % 300 + 12} ok`.slice(0, Math.max(1, remaining - 3));
+    const line =
+      `[turn ${i++}] tool_use edit_file path=src/module-${i % 40}.ts lines=${(i * 7) % 300}-${((i * 7) % 300) + 12} ok`.slice(
+        0,
+        Math.max(1, remaining - 3),
+      );
     transcript.push(line);
     remaining -= Buffer.byteLength(line) + 3;
   }
   return { ...base, transcript };
 }
 
-async function seedStoryRun(store: Store, sessionId: string, n: number, ownerPid: number | null = process.pid): Promise<string[]> {
-  await store.db.insert(sessions).values({ id: sessionId, projectId: 'bench', status: 'running', ownerPid, ownerHost: os.hostname(), heartbeatAt: new Date() });
+async function seedStoryRun(
+  store: Store,
+  sessionId: string,
+  n: number,
+  ownerPid: number | null = process.pid,
+): Promise<string[]> {
+  await store.db.insert(sessions).values({
+    id: sessionId,
+    projectId: 'bench',
+    status: 'running',
+    ownerPid,
+    ownerHost: os.hostname(),
+    heartbeatAt: new Date(),
+  });
   const rows = Array.from({ length: n }, (_, i) => ({
     id: `${sessionId}:S-${i}`,
     sessionId,
@@ -103,22 +124,42 @@ async function measure(label: string, iterations: number, warmup: number, c: Con
     }
     if ((i + 1) % 100 === 0) log(`${label}: ${i + 1 - warmup}/${iterations}`);
   }
-  return { ours: percentiles(samples.ours), langgraph: percentiles(samples.langgraph), floor: percentiles(samples.floor) };
+  return {
+    ours: percentiles(samples.ours),
+    langgraph: percentiles(samples.langgraph),
+    floor: percentiles(samples.floor),
+  };
 }
 
-async function contenders(store: Store, saver: PostgresSaver, floorPool: pg.Pool, storyRunId: string, data: Record<string, unknown>): Promise<Contenders> {
+async function contenders(
+  store: Store,
+  saver: PostgresSaver,
+  floorPool: pg.Pool,
+  storyRunId: string,
+  data: Record<string, unknown>,
+): Promise<Contenders> {
   const cp = new Checkpointer(store);
   const gates = GATE_IDS;
   let g = 0;
   const threadId = randomUUID();
-  let lgConfig = { configurable: { thread_id: threadId, checkpoint_ns: '' } } as { configurable: Record<string, unknown> };
+  let lgConfig = { configurable: { thread_id: threadId, checkpoint_ns: '' } } as {
+    configurable: Record<string, unknown>;
+  };
   let step = 0;
   // The floor writes exactly the bytes our checkpoint row holds.
   const floorBytes = canonicalJson({ v: 1, data });
   return {
     ours: async () => {
       const gate = gates[g++ % gates.length]!;
-      await cp.recordGate({ storyRunId, gate, status: 'passed', costUsd: 0.01, inputTokens: 1000, outputTokens: 100, data });
+      await cp.recordGate({
+        storyRunId,
+        gate,
+        status: 'passed',
+        costUsd: 0.01,
+        inputTokens: 1000,
+        outputTokens: 100,
+        data,
+      });
     },
     langgraph: async () => {
       const checkpoint: Checkpoint = {
@@ -128,7 +169,12 @@ async function contenders(store: Store, saver: PostgresSaver, floorPool: pg.Pool
         channel_values: { state: data },
         channel_versions: { state: step + 1 },
       };
-      lgConfig = (await saver.put(lgConfig as never, checkpoint, { source: 'loop', step, parents: {} }, { state: step + 1 })) as typeof lgConfig;
+      lgConfig = (await saver.put(
+        lgConfig as never,
+        checkpoint,
+        { source: 'loop', step, parents: {} },
+        { state: step + 1 },
+      )) as typeof lgConfig;
       await saver.putWrites(lgConfig as never, [['state', data]], `task-${step}`);
       step++;
     },
@@ -155,7 +201,8 @@ async function recoveryMs(url: string, dataDir: string): Promise<{ ms: number; c
           ids.slice(c, c + chunks).map(async (id) => {
             for (const gate of GATE_IDS) {
               if (gate === 'gate-4') {
-                for (let a = 1; a <= 2; a++) await cp.recordGate({ storyRunId: id, gate, status: 'failed', attempt: a, data });
+                for (let a = 1; a <= 2; a++)
+                  await cp.recordGate({ storyRunId: id, gate, status: 'failed', attempt: a, data });
               }
               await cp.recordGate({ storyRunId: id, gate, status: gate === 'gate-7' ? 'failed' : 'passed', data });
             }
@@ -176,7 +223,9 @@ async function recoveryMs(url: string, dataDir: string): Promise<{ ms: number; c
     const ms = performance.now() - t0;
     const ready = result.stories.filter((s) => s.action === 'resume' && s.checkpoint && s.nextGate === 'gate-7').length;
     if (ready !== RECOVERY_STORIES) throw new Error(`only ${ready}/${RECOVERY_STORIES} stories were ready to resume`);
-    const r = (await store.db.execute(sql`select count(*)::int as n from checkpoints where session_id = ${sessionId}`)) as unknown as { rows: Array<{ n: number }> };
+    const r = (await store.db.execute(
+      sql`select count(*)::int as n from checkpoints where session_id = ${sessionId}`,
+    )) as unknown as { rows: Array<{ n: number }> };
     return { ms, checkpoints: r.rows[0]!.n };
   } finally {
     await store.close();
@@ -207,9 +256,19 @@ async function main(): Promise<void> {
     const largeData = realisticData(1024 * 1024);
 
     log(`2 KB state: ${SMALL_ITERATIONS} iterations each`);
-    const smallResult = await measure('2 KB', SMALL_ITERATIONS, 20, await contenders(store, saver, floorPool, small!, smallData));
+    const smallResult = await measure(
+      '2 KB',
+      SMALL_ITERATIONS,
+      20,
+      await contenders(store, saver, floorPool, small!, smallData),
+    );
     log(`1 MB state: ${LARGE_ITERATIONS} iterations each`);
-    const largeResult = await measure('1 MB', LARGE_ITERATIONS, 3, await contenders(store, saver, floorPool, large!, largeData));
+    const largeResult = await measure(
+      '1 MB',
+      LARGE_ITERATIONS,
+      3,
+      await contenders(store, saver, floorPool, large!, largeData),
+    );
     await store.close();
     store = null;
 
@@ -222,9 +281,16 @@ async function main(): Promise<void> {
       recovery_ms: round(recovery.ms),
       state_bytes: stateBytes,
       large_state: { state_bytes: Buffer.byteLength(canonicalJson(largeData)), ...largeResult },
-      recovery: { stories: RECOVERY_STORIES, gates: GATE_IDS.length, checkpoints_after_retention: recovery.checkpoints },
+      recovery: {
+        stories: RECOVERY_STORIES,
+        gates: GATE_IDS.length,
+        checkpoints_after_retention: recovery.checkpoints,
+      },
       iterations: { small: SMALL_ITERATIONS, large: LARGE_ITERATIONS },
-      targets: { ours_p99_le_langgraph_p99: smallResult.ours.p99_ms <= smallResult.langgraph.p99_ms, recovery_under_100ms: recovery.ms < 100 },
+      targets: {
+        ours_p99_le_langgraph_p99: smallResult.ours.p99_ms <= smallResult.langgraph.p99_ms,
+        recovery_under_100ms: recovery.ms < 100,
+      },
       postgres: (await floorPool.query('show server_version')).rows[0].server_version as string,
       elapsed_s: round((performance.now() - started) / 1000),
     };

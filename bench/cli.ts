@@ -67,7 +67,12 @@ async function main() {
     const version = measure('wave --version', [WAVE, '--version'], env);
     const status = measure('wave status --json', [WAVE, 'status', '--json'], env);
     const validate = measure('wave validate <story> --json', [WAVE, 'validate', STORY, '--json'], env);
-    const fromSource = measure('WAVE_FROM_SOURCE=1 wave --version', [WAVE, '--version'], { ...env, WAVE_FROM_SOURCE: '1' }, SOURCE_ROUNDS);
+    const fromSource = measure(
+      'WAVE_FROM_SOURCE=1 wave --version',
+      [WAVE, '--version'],
+      { ...env, WAVE_FROM_SOURCE: '1' },
+      SOURCE_ROUNDS,
+    );
     const floorAfter = measure('node -e 0 (again)', ['-e', '0']);
     const floor = round1(Math.min(floorBefore, floorAfter));
     const storeOpen = round1(Math.max(0, storeOpenProcess - floor));

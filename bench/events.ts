@@ -62,7 +62,18 @@ async function rawFloor(): Promise<{ p50_ms: number; p99_ms: number }> {
     await producer.xgroup('CREATE', key, 'g', '$', 'MKSTREAM');
     const reader = (async () => {
       while (!stop) {
-        const reply = (await consumer.xreadgroup('GROUP', 'g', 'c', 'COUNT', 100, 'BLOCK', 200, 'STREAMS', key, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+        const reply = (await consumer.xreadgroup(
+          'GROUP',
+          'g',
+          'c',
+          'COUNT',
+          100,
+          'BLOCK',
+          200,
+          'STREAMS',
+          key,
+          '>',
+        )) as Array<[string, Array<[string, string[]]>]> | null;
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
           const latency = nowEpochMs() - Number(fields[1]);
           if (received++ >= WARMUP) samples.push(latency);
@@ -154,7 +165,11 @@ async function bullmq(): Promise<{ p50_ms: number; p99_ms: number }> {
   const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
   const bullPrefix = `${prefix}bull`;
   const name = 'bench';
-  const queue = new Queue(name, { connection, prefix: bullPrefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+  const queue = new Queue(name, {
+    connection,
+    prefix: bullPrefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
   const samples: number[] = [];
   let received = 0;
   const worker = new Worker(
@@ -210,7 +225,13 @@ async function inProcess(): Promise<{ p50_ms: number; p99_ms: number }> {
     );
     for (let i = 0; i < IN_PROCESS_EVENTS + IN_PROCESS_WARMUP; i++) {
       const handled = new Promise<void>((r) => (resolveNext = r));
-      await bus.publish({ type: 'progress', session: 'local', story: `S-${i % 8}`, message: `step ${i}`, pct: i % 100 });
+      await bus.publish({
+        type: 'progress',
+        session: 'local',
+        story: `S-${i % 8}`,
+        message: `step ${i}`,
+        pct: i % 100,
+      });
       await handled;
     }
   } finally {
@@ -224,7 +245,13 @@ async function emitterFloor(): Promise<{ p50_ms: number; p99_ms: number }> {
   const samples: number[] = [];
   emitter.on('event', (e: { t: number }) => samples.push(performance.now() - e.t));
   for (let i = 0; i < IN_PROCESS_EVENTS + IN_PROCESS_WARMUP; i++) {
-    emitter.emit('event', { t: performance.now(), type: 'progress', session: 'local', story: `S-${i % 8}`, message: `step ${i}` });
+    emitter.emit('event', {
+      t: performance.now(),
+      type: 'progress',
+      session: 'local',
+      story: `S-${i % 8}`,
+      message: `step ${i}`,
+    });
     // Same pacing shape as the in-process run: one event, then back to the event loop.
     await Promise.resolve();
   }

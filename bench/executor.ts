@@ -23,7 +23,14 @@ import { join } from 'node:path';
 import { SCRIPTED_AGENT_COMMAND, writeStory } from '../test/fixtures/repos/agents';
 import { createTestRepo } from '../test/fixtures/repos/git-repo';
 import { killTagged, processesTagged } from '../test/fixtures/repos/leftovers';
-import { AgentRunner, commandPreset, ProcessGroups, scanGroups, WorktreeManager, type AgentRun } from '../src/main/core/executor';
+import {
+  AgentRunner,
+  commandPreset,
+  ProcessGroups,
+  scanGroups,
+  WorktreeManager,
+  type AgentRun,
+} from '../src/main/core/executor';
 import { runGit } from '../src/main/core/executor/git';
 
 const GRACE_MS = 2_000;
@@ -88,14 +95,24 @@ async function main() {
     const spawnFloor = async (n: number): Promise<number> => {
       const id = `F-${++counter}`;
       writeStory(storiesDir, id, { create: [`src/app/${id}.ts`], testAgent: { hang: true } });
-      const env = { ...process.env, WAVE_TEST_TAG: tag, WAVE_STORY_FILE: join(storiesDir, `${id}.json`), WAVE_STORY_ID: id };
+      const env = {
+        ...process.env,
+        WAVE_TEST_TAG: tag,
+        WAVE_STORY_FILE: join(storiesDir, `${id}.json`),
+        WAVE_STORY_ID: id,
+      };
       const t0 = performance.now();
       const children = await Promise.all(
         Array.from(
           { length: n },
           () =>
             new Promise<ChildProcess>((resolve, reject) => {
-              const child = spawn(SCRIPTED_AGENT_COMMAND[0]!, SCRIPTED_AGENT_COMMAND.slice(1), { cwd: repo.base, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+              const child = spawn(SCRIPTED_AGENT_COMMAND[0]!, SCRIPTED_AGENT_COMMAND.slice(1), {
+                cwd: repo.base,
+                env,
+                detached: true,
+                stdio: ['ignore', 'pipe', 'pipe'],
+              });
               child.once('spawn', () => resolve(child));
               child.once('error', reject);
             }),
@@ -111,7 +128,10 @@ async function main() {
     for (let i = 0; i < START_RUNS; i++) for (const n of [1, 8]) floorResults[n]!.push(await spawnFloor(n));
     progress(`spawn floor: 1 → ${round1(median(floorResults[1]!))} ms, 8 → ${round1(median(floorResults[8]!))} ms`);
 
-    const startResults: Record<number, { running: number[]; first: number[] }> = { 1: { running: [], first: [] }, 8: { running: [], first: [] } };
+    const startResults: Record<number, { running: number[]; first: number[] }> = {
+      1: { running: [], first: [] },
+      8: { running: [], first: [] },
+    };
     for (let i = 0; i < START_RUNS; i++) {
       for (const n of [1, 8]) {
         const session = `start-${n}-${i}`;
@@ -121,7 +141,9 @@ async function main() {
         await runner.stopAll(session, { graceMs: 500 });
         await cleanup(r.ids);
       }
-      progress(`start run ${i + 1}/${START_RUNS}: 1 → ${round1(startResults[1]!.running[i]!)} ms, 8 → ${round1(startResults[8]!.running[i]!)} ms`);
+      progress(
+        `start run ${i + 1}/${START_RUNS}: 1 → ${round1(startResults[1]!.running[i]!)} ms, 8 → ${round1(startResults[8]!.running[i]!)} ms`,
+      );
     }
 
     // ---- stop_8 ----
@@ -136,19 +158,25 @@ async function main() {
     const report = await runner.stopAll(stopSession, { graceMs: GRACE_MS });
     const stopMs = performance.now() - t0;
     const aliveAfter = Math.max(report.aliveAfter, processesTagged(tag).length);
-    progress(`stop 8: ${round1(stopMs)} ms, stopped ${report.stopped}, killed ${report.killed}, alive after ${aliveAfter}`);
+    progress(
+      `stop 8: ${round1(stopMs)} ms, stopped ${report.stopped}, killed ${report.killed}, alive after ${aliveAfter}`,
+    );
     await cleanup(s.ids);
 
     // ---- sigkill floor: same shape, bare signals, same /proc verification ----
     const leaders = Array.from({ length: 8 }, () =>
       spawn(
         process.execPath,
-        ['-e', "const {spawn}=require('child_process');for(let i=0;i<2;i++)spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});setInterval(()=>{},1000)"],
+        [
+          '-e',
+          "const {spawn}=require('child_process');for(let i=0;i<2;i++)spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});setInterval(()=>{},1000)",
+        ],
         { detached: true, stdio: 'ignore', env: { ...process.env, WAVE_TEST_TAG: tag } },
       ),
     );
     const pgids = leaders.map((l) => l.pid!);
-    while ([...scanGroups(pgids).values()].reduce((n, l) => n + l.length, 0) < 8 * 3) await new Promise((r) => setTimeout(r, 20));
+    while ([...scanGroups(pgids).values()].reduce((n, l) => n + l.length, 0) < 8 * 3)
+      await new Promise((r) => setTimeout(r, 20));
     const f0 = performance.now();
     for (const pgid of pgids) process.kill(-pgid, 'SIGKILL');
     while ([...scanGroups(pgids).values()].some((l) => l.length > 0)) await new Promise((r) => setTimeout(r, 1));

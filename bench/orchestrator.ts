@@ -53,7 +53,17 @@ git(['config', 'user.email', 'bench@wave.invalid']);
 writeFileSync(join(repo, 'README.md'), '# bench\n');
 writeFileSync(
   join(repo, 'wave.config.json'),
-  JSON.stringify({ targetBranch: 'main', domains: { app: ['src/**'] }, qa: {}, agent: { preset: 'command', command: [process.execPath, agent] }, budgetUsd: null }, null, 2),
+  JSON.stringify(
+    {
+      targetBranch: 'main',
+      domains: { app: ['src/**'] },
+      qa: {},
+      agent: { preset: 'command', command: [process.execPath, agent] },
+      budgetUsd: null,
+    },
+    null,
+    2,
+  ),
 );
 git(['add', '--all']);
 git(['commit', '--quiet', '-m', 'init']);
@@ -70,14 +80,21 @@ for (const [i, id] of ids.entries()) {
       wave_number: i < STORIES / 2 ? 1 : 2,
       priority: 'P2',
       status: 'ready',
-      objective: { as_a: 'benchmark', i_want: 'one file written by the agent', so_that: 'gate overhead can be measured' },
+      objective: {
+        as_a: 'benchmark',
+        i_want: 'one file written by the agent',
+        so_that: 'gate overhead can be measured',
+      },
       acceptance_criteria: [{ id: 'AC-1', description: 'the file exists on main after the merge' }],
       files: { create: [`src/${id}.txt`], modify: [] },
       safety: { stop_conditions: ['none, it is a benchmark'] },
     }),
   );
 }
-writeFileSync(join(backlog, 'prd.md'), `---\nid: PRD-BENCH\ntitle: Bench\nstories: [${ids.join(', ')}]\n---\n# Bench\n`);
+writeFileSync(
+  join(backlog, 'prd.md'),
+  `---\nid: PRD-BENCH\ntitle: Bench\nstories: [${ids.join(', ')}]\n---\n# Bench\n`,
+);
 
 const store = await openStore({ dataDir, databaseUrl: process.env.DATABASE_URL || undefined });
 const bus = await createEventBus({ redisUrl: process.env.REDIS_URL || undefined, store });
@@ -100,7 +117,14 @@ try {
   progress(`session ${outcome.status} in ${(wallMs / 1000).toFixed(1)} s`);
 
   const runs = await store.db
-    .select({ run: storyRuns.id, gate: gateRuns.gate, startedAt: gateRuns.startedAt, durationMs: gateRuns.durationMs, detail: gateRuns.detail, status: gateRuns.status })
+    .select({
+      run: storyRuns.id,
+      gate: gateRuns.gate,
+      startedAt: gateRuns.startedAt,
+      durationMs: gateRuns.durationMs,
+      detail: gateRuns.detail,
+      status: gateRuns.status,
+    })
     .from(gateRuns)
     .innerJoin(storyRuns, eq(storyRuns.id, gateRuns.storyRunId))
     .where(eq(gateRuns.sessionId, handle.sessionId))
@@ -113,14 +137,19 @@ try {
     if (a.status === 'running') continue;
     const agentMs = Number((a.detail as { durationMs?: number } | null)?.durationMs ?? 0);
     // To the next gate's start; the story's last gate to its own end (its checkpoint commit is not counted).
-    const ms = b && b.run === a.run ? b.startedAt.getTime() - a.startedAt.getTime() - agentMs : (a.durationMs ?? 0) - agentMs;
+    const ms =
+      b && b.run === a.run ? b.startedAt.getTime() - a.startedAt.getTime() - agentMs : (a.durationMs ?? 0) - agentMs;
     samples.push(ms);
     byGate.set(a.gate, [...(byGate.get(a.gate) ?? []), ms]);
   }
 
   // Floors: one bare checkpoint commit, one bare process spawn.
   const cp = new Checkpointer(store);
-  const [floorRun] = await store.db.select().from(storyRuns).where(and(eq(storyRuns.sessionId, handle.sessionId))).limit(1);
+  const [floorRun] = await store.db
+    .select()
+    .from(storyRuns)
+    .where(and(eq(storyRuns.sessionId, handle.sessionId)))
+    .limit(1);
   const commitMs: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t = performance.now();

@@ -27,7 +27,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
-import { GATE_IDS, REQUEST_NAMES, type GateAttemptView, type GateId, type SessionView, type StoryRunView } from '../src/shared/ipc';
+import {
+  GATE_IDS,
+  REQUEST_NAMES,
+  type GateAttemptView,
+  type GateId,
+  type SessionView,
+  type StoryRunView,
+} from '../src/shared/ipc';
 import { AppCore } from '../src/main/core/app-core';
 import type { ServiceHandlers } from '../src/main/core/api/types';
 import { AppError } from '../src/main/core/rpc';
@@ -51,13 +58,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A deterministic pseudo-random sequence, so every run pushes the same events.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 
 const T0 = Date.now() - 30 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let gateRunId = 1;
 
-function attempt(gate: GateId, n: number, status: GateAttemptView['status'], start: number, durationMs: number | null): GateAttemptView {
+function attempt(
+  gate: GateId,
+  n: number,
+  status: GateAttemptView['status'],
+  start: number,
+  durationMs: number | null,
+): GateAttemptView {
   return {
     gateRunId: gateRunId++,
     gate,
@@ -116,10 +129,21 @@ function advance(s: StoryRunView): StoryRunView {
     const next = GATE_IDS[gates.filter((g) => g.status === 'passed').length % 8]!;
     gates.push(attempt(next, 1, 'running', now, null));
   } else if (rand() < 0.1) {
-    gates[gates.length - 1] = { ...last, status: 'failed', endedAt: iso(now), durationMs: now - Date.parse(last.startedAt), reason: 'qa: lint found 3 problems' };
+    gates[gates.length - 1] = {
+      ...last,
+      status: 'failed',
+      endedAt: iso(now),
+      durationMs: now - Date.parse(last.startedAt),
+      reason: 'qa: lint found 3 problems',
+    };
     gates.push(attempt(last.gate, last.attempt + 1, 'running', now, null));
   } else {
-    gates[gates.length - 1] = { ...last, status: 'passed', endedAt: iso(now), durationMs: now - Date.parse(last.startedAt) };
+    gates[gates.length - 1] = {
+      ...last,
+      status: 'passed',
+      endedAt: iso(now),
+      durationMs: now - Date.parse(last.startedAt),
+    };
     const done = gates.filter((g) => g.status === 'passed').length;
     if (done < 8 && GATE_IDS[done]) gates.push(attempt(GATE_IDS[done]!, 1, 'running', now, null));
   }
@@ -142,13 +166,52 @@ function advance(s: StoryRunView): StoryRunView {
 function bigDiff(): StoryDiff {
   const rest = Math.floor((DIFF_LINES - DIFF_FIRST_FILE_LINES) / (DIFF_FILES - 1));
   const files: StoryDiff['files'] = Array.from({ length: DIFF_FILES }, (_, f) => {
-    const perFile = f === 0 ? DIFF_FIRST_FILE_LINES : f === DIFF_FILES - 1 ? DIFF_LINES - DIFF_FIRST_FILE_LINES - rest * (DIFF_FILES - 2) : rest;
+    const perFile =
+      f === 0
+        ? DIFF_FIRST_FILE_LINES
+        : f === DIFF_FILES - 1
+          ? DIFF_LINES - DIFF_FIRST_FILE_LINES - rest * (DIFF_FILES - 2)
+          : rest;
     const path = `src/module-${String(f).padStart(3, '0')}/file.ts`;
-    const lines = Array.from({ length: perFile }, (_, l) => `+export const value${l} = compute("${path}", ${l}) + ${Math.round(rand() * 1000)}; // line ${l}`);
-    const patch = [`diff --git a/${path} b/${path}`, 'new file mode 100644', 'index 0000000..1111111', '--- /dev/null', `+++ b/${path}`, `@@ -0,0 +1,${perFile} @@`, ...lines, ''].join('\n');
-    return { path, oldPath: null, status: 'added', binary: false, additions: perFile, deletions: 0, patch, patchChars: patch.length, truncated: false };
+    const lines = Array.from(
+      { length: perFile },
+      (_, l) => `+export const value${l} = compute("${path}", ${l}) + ${Math.round(rand() * 1000)}; // line ${l}`,
+    );
+    const patch = [
+      `diff --git a/${path} b/${path}`,
+      'new file mode 100644',
+      'index 0000000..1111111',
+      '--- /dev/null',
+      `+++ b/${path}`,
+      `@@ -0,0 +1,${perFile} @@`,
+      ...lines,
+      '',
+    ].join('\n');
+    return {
+      path,
+      oldPath: null,
+      status: 'added',
+      binary: false,
+      additions: perFile,
+      deletions: 0,
+      patch,
+      patchChars: patch.length,
+      truncated: false,
+    };
   });
-  return { sessionId: 'bench-session', storyId: 'BENCH-0001', against: 'base', branch: 'wave/be-dev/BENCH-0001', targetBranch: 'main', baseSha: 'b'.repeat(40), headSha: 'c'.repeat(40), ignoreWhitespace: false, live: false, files, note: null };
+  return {
+    sessionId: 'bench-session',
+    storyId: 'BENCH-0001',
+    against: 'base',
+    branch: 'wave/be-dev/BENCH-0001',
+    targetBranch: 'main',
+    baseSha: 'b'.repeat(40),
+    headSha: 'c'.repeat(40),
+    ignoreWhitespace: false,
+    live: false,
+    files,
+    note: null,
+  };
 }
 
 function fakeServices(session: SessionView): ServiceHandlers {
@@ -157,7 +220,14 @@ function fakeServices(session: SessionView): ServiceHandlers {
   };
   const handlers: Record<string, unknown> = {};
   for (const name of REQUEST_NAMES) if (!name.startsWith('app.')) handlers[name] = refuse(name);
-  handlers['metrics.get'] = () => ({ latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] });
+  handlers['metrics.get'] = () => ({
+    latency: [],
+    eventRate: [],
+    cumulativeCost: [],
+    costBy: { story: [], agent: [], model: [] },
+    tokens: [],
+    gateDurations: [],
+  });
   handlers['events.deadLetters'] = () => [];
   handlers['session.get'] = () => session;
   const diff = bigDiff();
@@ -183,11 +253,16 @@ function frameStats(frames: number[]): { frame_p95_ms: number; dropped_frames: n
   for (let i = 1; i < frames.length; i++) deltas.push(frames[i]! - frames[i - 1]!);
   const sorted = [...deltas].sort((a, b) => a - b);
   const dropped = deltas.reduce((n, d) => n + Math.max(0, Math.round(d / FRAME_MS) - 1), 0);
-  return { frame_p95_ms: Math.round(percentile(sorted, 95) * 100) / 100, dropped_frames: dropped, frames: frames.length };
+  return {
+    frame_p95_ms: Math.round(percentile(sorted, 95) * 100) / 100,
+    dropped_frames: dropped,
+    frames: frames.length,
+  };
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(STATIC_DIR, 'index.html'))) throw new Error('The renderer is not built: run "npm run build" (or npx electron-vite build) first.');
+  if (!existsSync(path.join(STATIC_DIR, 'index.html')))
+    throw new Error('The renderer is not built: run "npm run build" (or npx electron-vite build) first.');
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}; set WAVE_CHROMIUM to its path.`);
   const stories = Array.from({ length: STORIES }, (_, i) => makeStory(i));
   const session: SessionView = {
@@ -208,13 +283,26 @@ async function main(): Promise<void> {
     statusReason: null,
     stories,
   };
-  const ok = (detail: string) => async () => ({ status: 'ok' as const, detail, latencyMs: 0, checkedAt: new Date().toISOString() });
+  const ok = (detail: string) => async () => ({
+    status: 'ok' as const,
+    detail,
+    latencyMs: 0,
+    checkedAt: new Date().toISOString(),
+  });
   const core = new AppCore({
     version: 'bench',
     dataDir: '(benchmark: no data dir)',
     handlers: fakeServices(session),
     snapshotParts: async () => ({
-      settings: { projectPath: '/bench', projectName: 'bench', targetBranch: 'main', concurrency: 64, budgetUsd: 1000, agentPreset: 'scripted', configProblems: [] },
+      settings: {
+        projectPath: '/bench',
+        projectName: 'bench',
+        targetBranch: 'main',
+        concurrency: 64,
+        budgetUsd: 1000,
+        agentPreset: 'scripted',
+        configProblems: [],
+      },
       session: { ...session, stories: [...stories] },
       sessions: [session],
       prds: [],
@@ -229,7 +317,14 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -250,7 +345,8 @@ async function main(): Promise<void> {
     progress(`pushing ${RATE} events/s for ${LOAD_MS / 1000} s`);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
+    const taskSeconds = async () =>
+      (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
     const busyBefore = await taskSeconds();
     await page.evaluate('window.__bench.frames = []; window.__bench.recording = true');
     let sent = 0;
@@ -260,7 +356,13 @@ async function main(): Promise<void> {
       const due = Math.floor(((performance.now() - start) / 1000) * RATE);
       while (sent < due) {
         if (sent % RATE === RATE - 1) {
-          core.hub.publish('metrics.tick', { sessionId: session.id, at: new Date().toISOString(), latency: { p50Ms: 1, p95Ms: 2, p99Ms: 3, count: RATE }, eventsPerSecond: RATE, costUsd: session.costUsd });
+          core.hub.publish('metrics.tick', {
+            sessionId: session.id,
+            at: new Date().toISOString(),
+            latency: { p50Ms: 1, p95Ms: 2, p99Ms: 3, count: RATE },
+            eventsPerSecond: RATE,
+            costUsd: session.costUsd,
+          });
         } else {
           // Half of the updates hit the stories on screen (the first waves' rows), half anywhere.
           const i = sent % 2 === 0 ? Math.floor(rand() * 20) : Math.floor(rand() * STORIES);
@@ -277,7 +379,10 @@ async function main(): Promise<void> {
     // A marker update on the first row proves the events reached the screen (and in order).
     stories[0] = { ...stories[0]!, costUsd: 123.45 };
     core.hub.publish('story.changed', stories[0]!);
-    await page.locator('[data-testid="story-row"] .story-cost', { hasText: '$123.45' }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="story-row"] .story-cost', { hasText: '$123.45' })
+      .first()
+      .waitFor({ timeout: 10_000 });
     const load = frameStats(loadFrames);
     const floor = frameStats(floorFrames);
 
@@ -299,11 +404,14 @@ async function main(): Promise<void> {
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       await page.evaluate('window.__bench.frames = []; window.__bench.recording = true');
       const until = performance.now() + SCROLL_MS / 2;
-      for (let dy = 120; performance.now() < until; dy = -dy) for (let i = 0; i < 10 && performance.now() < until; i++) {
-        await page.mouse.wheel(0, dy);
-        await sleep(16);
-      }
-      scrollFrames.push(...((await page.evaluate('window.__bench.recording = false, window.__bench.frames')) as number[]));
+      for (let dy = 120; performance.now() < until; dy = -dy)
+        for (let i = 0; i < 10 && performance.now() < until; i++) {
+          await page.mouse.wheel(0, dy);
+          await sleep(16);
+        }
+      scrollFrames.push(
+        ...((await page.evaluate('window.__bench.recording = false, window.__bench.frames')) as number[]),
+      );
     }
     const scroll = frameStats(scrollFrames);
     progress('opening every file');
@@ -316,7 +424,9 @@ async function main(): Promise<void> {
       window.__bench.recording = false;
       return window.__bench.frames;
     })()`)) as number[];
-    await page.locator('[data-testid="changes-file"]', { hasText: `module-${String(DIFF_FILES - 1).padStart(3, '0')}` }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="changes-file"]', { hasText: `module-${String(DIFF_FILES - 1).padStart(3, '0')}` })
+      .waitFor({ timeout: 10_000 });
     const walkDropped = frameStats(walkFrames).dropped_frames;
     // Main-thread time per opened file: what the view costs, less sensitive than frame times to a busy machine.
     const walkBusyMsPerFile = Math.round((((await taskSeconds()) - walkBusyBefore) * 1000 * 10) / DIFF_FILES) / 10;
@@ -329,10 +439,29 @@ async function main(): Promise<void> {
       frames: load.frames,
       // How much of the load window the page's main thread was busy (script, style, layout, paint): the headroom left.
       main_thread_busy_pct: Math.round((busyMs / elapsed) * 100),
-      floor: { frame_p95_ms: floor.frame_p95_ms, dropped_frames: floor.dropped_frames, frames: floor.frames, ms: FLOOR_MS },
-      diff: { files: DIFF_FILES, lines: DIFF_LINES, first_render_ms: Math.round(diffFirstMs), frame_p95_ms: scroll.frame_p95_ms, dropped_frames: scroll.dropped_frames, frames: scroll.frames, main_thread_ms_per_file: walkBusyMsPerFile, dropped_frames_opening_files: walkDropped },
+      floor: {
+        frame_p95_ms: floor.frame_p95_ms,
+        dropped_frames: floor.dropped_frames,
+        frames: floor.frames,
+        ms: FLOOR_MS,
+      },
+      diff: {
+        files: DIFF_FILES,
+        lines: DIFF_LINES,
+        first_render_ms: Math.round(diffFirstMs),
+        frame_p95_ms: scroll.frame_p95_ms,
+        dropped_frames: scroll.dropped_frames,
+        frames: scroll.frames,
+        main_thread_ms_per_file: walkBusyMsPerFile,
+        dropped_frames_opening_files: walkDropped,
+      },
       load_ms: LOAD_MS,
-      targets: { first_render_ms: '< 1000', frame_p95_ms: '<= 16.7', diff_first_render_ms: '< 500', diff_frame_p95_ms: '<= 16.7' },
+      targets: {
+        first_render_ms: '< 1000',
+        frame_p95_ms: '<= 16.7',
+        diff_first_render_ms: '< 500',
+        diff_frame_p95_ms: '<= 16.7',
+      },
     });
   } finally {
     await browser.close();

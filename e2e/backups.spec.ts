@@ -8,17 +8,30 @@ import { importAndApprovePrd, ready, setProject } from './support/steps';
 const QA_CHECK = path.resolve('e2e/fixtures/agents/qa-check.mjs');
 
 test.describe('earlier work', () => {
-  test("lists the attempt a QA retry replaced and restores it onto a new branch, never over an existing one", async ({ fresh }, testInfo) => {
+  test('lists the attempt a QA retry replaced and restores it onto a new branch, never over an existing one', async ({
+    fresh,
+  }, testInfo) => {
     test.setTimeout(180_000);
     const page = fresh.page;
-    const project = createSessionProject({ qa: { check: ['node', QA_CHECK] }, execution: { max_retries: 2, timeout_minutes: 5 } });
+    const project = createSessionProject({
+      qa: { check: ['node', QA_CHECK] },
+      execution: { max_retries: 2, timeout_minutes: 5 },
+    });
     const git = (...args: string[]) => execFileSync('git', args, { cwd: project.dir, encoding: 'utf8' }).trim();
     try {
       await ready(page);
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
       await importAndApprovePrd(page, [
         { name: 'prd-mul.md', text: prdMarkdown({ id: 'PRD-MUL', title: 'Products', stories: ['MUL-1'] }) },
-        { name: 'mul-1.json', text: storyJson({ id: 'MUL-1', title: 'Multiply a list', files: ['src/mul.js'], testAgent: { qa_fix: true } }) },
+        {
+          name: 'mul-1.json',
+          text: storyJson({
+            id: 'MUL-1',
+            title: 'Multiply a list',
+            files: ['src/mul.js'],
+            testAgent: { qa_fix: true },
+          }),
+        },
       ]);
       await page.getByTestId('start-button').click();
       const row = page.locator('[data-testid="story-row"][data-story="MUL-1"]');

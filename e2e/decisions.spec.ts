@@ -4,7 +4,9 @@ import { createSessionProject, prdMarkdown, storyJson } from './support/project'
 import { importAndApprovePrd, ready, setProject } from './support/steps';
 
 test.describe("a lead's decisions about a story", () => {
-  test('shows the paths outside the domain, takes a reason, resumes the story and merges it', async ({ fresh }, testInfo) => {
+  test('shows the paths outside the domain, takes a reason, resumes the story and merges it', async ({
+    fresh,
+  }, testInfo) => {
     test.setTimeout(180_000);
     const page = fresh.page;
     const project = createSessionProject({ domains: { app: ['src/app/**'], web: ['src/web/**'] } });
@@ -13,7 +15,16 @@ test.describe("a lead's decisions about a story", () => {
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
       await importAndApprovePrd(page, [
         { name: 'prd-sum.md', text: prdMarkdown({ id: 'PRD-SUM', title: 'Sums', stories: ['SUM-1'] }) },
-        { name: 'sum-1.json', text: storyJson({ id: 'SUM-1', title: 'Sum a list', domain: 'app', files: ['src/app/sum.js'], testAgent: { write_outside: 'src/web/sum-widget.js' } }) },
+        {
+          name: 'sum-1.json',
+          text: storyJson({
+            id: 'SUM-1',
+            title: 'Sum a list',
+            domain: 'app',
+            files: ['src/app/sum.js'],
+            testAgent: { write_outside: 'src/web/sum-widget.js' },
+          }),
+        },
       ]);
       await page.getByTestId('start-button').click();
 
@@ -44,18 +55,25 @@ test.describe("a lead's decisions about a story", () => {
       await expect(row).toHaveAttribute('data-status', 'merged', { timeout: 90_000 });
       await expect(page.getByTestId('session-state')).toContainText('completed');
       await row.click();
-      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('The widget stub was agreed with the web team.');
-      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText('src/web/sum-widget.js');
+      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText(
+        'The widget stub was agreed with the web team.',
+      );
+      await expect(page.getByTestId('story-detail').getByTestId('domain-overridden')).toContainText(
+        'src/web/sum-widget.js',
+      );
     } finally {
       project.cleanup();
     }
   });
 
-  test('merge.requireApproval: the story waits before gate-7, nothing merges until the lead approves', async ({ fresh }, testInfo) => {
+  test('merge.requireApproval: the story waits before gate-7, nothing merges until the lead approves', async ({
+    fresh,
+  }, testInfo) => {
     test.setTimeout(180_000);
     const page = fresh.page;
     const project = createSessionProject({ merge: { strategy: 'merge', requireApproval: true } });
-    const onMain = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: project.dir, encoding: 'utf8' });
+    const onMain = () =>
+      execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: project.dir, encoding: 'utf8' });
     try {
       await ready(page);
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
@@ -72,7 +90,9 @@ test.describe("a lead's decisions about a story", () => {
       // The recovery banner says what the session waits for, not that nothing owns it.
       await expect(page.getByTestId('recovery-banner')).toContainText('Waiting for merge approval of AVG-1');
       await expect(page.getByTestId('recovery-banner')).toContainText('waiting AVG-1 at gate-7');
-      await expect(page.locator('[data-testid="toast"][data-kind="escalation"]').first()).toContainText('merge approval');
+      await expect(page.locator('[data-testid="toast"][data-kind="escalation"]').first()).toContainText(
+        'merge approval',
+      );
       expect(onMain()).not.toContain('src/avg.js');
       await row.click();
       const panel = page.getByTestId('story-detail').getByTestId('merge-approval');

@@ -22,7 +22,10 @@ interface DemoOutcome {
 /** `wave demo --dir <dir> --json`, the real CLI, to the end. */
 function runDemo(dir: string): Promise<DemoOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/wave.mjs', 'demo', '--dir', dir, '--json'], { env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/wave.mjs', 'demo', '--dir', dir, '--json'], {
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
@@ -35,7 +38,8 @@ function runDemo(dir: string): Promise<DemoOutcome> {
 }
 
 /** Two boxes overlap (labels that run into each other). */
-const overlaps = (a: { x: number; width: number }, b: { x: number; width: number }) => a.x < b.x + b.width && b.x < a.x + a.width;
+const overlaps = (a: { x: number; width: number }, b: { x: number; width: number }) =>
+  a.x < b.x + b.width && b.x < a.x + a.width;
 
 async function box(l: Locator) {
   const b = await l.boundingBox();
@@ -102,9 +106,12 @@ test.describe('the demo, in the CLI and in the window', () => {
     for (const id of ['chart-latency', 'chart-rate', 'chart-cost']) {
       const labels = page.getByTestId(id).locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value');
       await expect(labels.first()).toBeVisible();
-      const boxes = await labels.evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, width: r.width })));
+      const boxes = await labels.evaluateAll((els) =>
+        els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, width: r.width })),
+      );
       expect(boxes.length, id).toBeLessThanOrEqual(5);
-      for (let i = 1; i < boxes.length; i++) expect(overlaps(boxes[i - 1]!, boxes[i]!), `${id}: tick ${i} overlaps tick ${i - 1}`).toBe(false);
+      for (let i = 1; i < boxes.length; i++)
+        expect(overlaps(boxes[i - 1]!, boxes[i]!), `${id}: tick ${i} overlaps tick ${i - 1}`).toBe(false);
     }
     await page.close();
   });

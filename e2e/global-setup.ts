@@ -16,7 +16,9 @@ export default async function globalSetup(): Promise<() => void> {
     await first.stop();
     process.env[TEMPLATE_ENV] = template;
   } catch (e) {
-    console.log(`[e2e] could not prepare a template data dir (${(e as Error).message.split('\n')[0]}); every test makes its own.`);
+    console.log(
+      `[e2e] could not prepare a template data dir (${(e as Error).message.split('\n')[0]}); every test makes its own.`,
+    );
   }
   return () => {
     if (template) rmSync(template, { recursive: true, force: true });

@@ -8,12 +8,16 @@ import { openView, ready, setProject } from './support/steps';
 const fixtures = path.resolve('test/fixtures/stories');
 
 test.describe('import', () => {
-  test('without a project the drop is refused with a one-click way to Settings, and nothing is imported', async ({ fresh }) => {
+  test('without a project the drop is refused with a one-click way to Settings, and nothing is imported', async ({
+    fresh,
+  }) => {
     const page = fresh.page;
     await ready(page);
     await openView(page, 'Import');
     await expect(page.getByTestId('import-no-project')).toContainText('No project is set');
-    await dropFiles(page, page.getByTestId('drop-zone'), [{ name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers' }) }]);
+    await dropFiles(page, page.getByTestId('drop-zone'), [
+      { name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers' }) },
+    ]);
     const error = page.getByTestId('import-error');
     await expect(error).toContainText('No project is set');
     await expect(error).toContainText('Settings');
@@ -23,7 +27,9 @@ test.describe('import', () => {
     await expect(page.getByRole('heading', { name: 'No PRD imported' })).toBeVisible();
   });
 
-  test('dropped stories and a PRD are validated per file; an invalid file is explained with line and column and nothing of it is imported', async ({ fresh }, testInfo) => {
+  test('dropped stories and a PRD are validated per file; an invalid file is explained with line and column and nothing of it is imported', async ({
+    fresh,
+  }, testInfo) => {
     const page = fresh.page;
     const project = createGitProject();
     try {
@@ -31,11 +37,20 @@ test.describe('import', () => {
       await setProject(page, project.dir);
       await openView(page, 'Import');
       const broken = '{\n  "story_id": "MATH-9",\n  "title": "Broken"\n  "wave_number": 1\n}\n';
-      const wrongType = storyJson({ id: 'MATH-8', title: 'Square a number' }).replace('"wave_number": 1', '"wave_number": "one"');
+      const wrongType = storyJson({ id: 'MATH-8', title: 'Square a number' }).replace(
+        '"wave_number": 1',
+        '"wave_number": "one"',
+      );
       await dropFiles(page, page.getByTestId('drop-zone'), [
-        { name: 'prd-math.md', text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2'] }) },
+        {
+          name: 'prd-math.md',
+          text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2'] }),
+        },
         { name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers' }) },
-        { name: 'math-2.json', text: storyJson({ id: 'MATH-2', title: 'Divide two numbers', wave: 2, dependencies: ['MATH-1'] }) },
+        {
+          name: 'math-2.json',
+          text: storyJson({ id: 'MATH-2', title: 'Divide two numbers', wave: 2, dependencies: ['MATH-1'] }),
+        },
         { name: 'math-9.json', text: broken },
         { name: 'math-8.json', text: wrongType },
         { name: 'notes.txt', text: 'not a story' },
@@ -67,14 +82,18 @@ test.describe('import', () => {
 
       // Dropping the same files again: unchanged.
       await openView(page, 'Import');
-      await dropFiles(page, page.getByTestId('drop-zone'), [{ name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers' }) }]);
+      await dropFiles(page, page.getByTestId('drop-zone'), [
+        { name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers' }) },
+      ]);
       await expect(row('math-1.json')).toContainText('↺ unchanged');
     } finally {
       project.cleanup();
     }
   });
 
-  test('an older story can be migrated to 4.3 in one click, and a folder is imported through the folder picker', async ({ fresh }) => {
+  test('an older story can be migrated to 4.3 in one click, and a folder is imported through the folder picker', async ({
+    fresh,
+  }) => {
     const page = fresh.page;
     const project = createGitProject();
     try {
@@ -82,7 +101,9 @@ test.describe('import', () => {
       await setProject(page, project.dir);
       await openView(page, 'Import');
       const v41 = readFileSync(path.join(fixtures, 'project/stories/acc-001-v41.json'), 'utf8');
-      await page.getByTestId('file-input').setInputFiles([{ name: 'acc-001-v41.json', mimeType: 'application/json', buffer: Buffer.from(v41) }]);
+      await page
+        .getByTestId('file-input')
+        .setInputFiles([{ name: 'acc-001-v41.json', mimeType: 'application/json', buffer: Buffer.from(v41) }]);
       const row = page.locator('[data-testid="import-result"][data-file="acc-001-v41.json"]');
       await expect(row).toContainText('v4.1');
       await row.getByTestId('migrate').click();
@@ -94,11 +115,18 @@ test.describe('import', () => {
       const folder = path.join(project.dir, '..', 'backlog');
       mkdirSync(path.join(folder, 'wave-2'), { recursive: true });
       writeFileSync(path.join(folder, 'math-3.json'), storyJson({ id: 'MATH-3', title: 'Multiply two numbers' }));
-      writeFileSync(path.join(folder, 'wave-2', 'math-4.json'), storyJson({ id: 'MATH-4', title: 'Raise to a power', wave: 2 }));
+      writeFileSync(
+        path.join(folder, 'wave-2', 'math-4.json'),
+        storyJson({ id: 'MATH-4', title: 'Raise to a power', wave: 2 }),
+      );
       writeFileSync(path.join(folder, 'draft.txt'), 'ideas');
       await page.getByTestId('folder-input').setInputFiles(folder);
-      await expect(page.locator('[data-testid="import-result"][data-file="backlog/math-3.json"]')).toContainText('✓ imported');
-      await expect(page.locator('[data-testid="import-result"][data-file="backlog/wave-2/math-4.json"]')).toContainText('✓ imported');
+      await expect(page.locator('[data-testid="import-result"][data-file="backlog/math-3.json"]')).toContainText(
+        '✓ imported',
+      );
+      await expect(page.locator('[data-testid="import-result"][data-file="backlog/wave-2/math-4.json"]')).toContainText(
+        '✓ imported',
+      );
       await expect(page.getByTestId('import-ignored')).toContainText('draft.txt');
     } finally {
       project.cleanup();
@@ -112,7 +140,9 @@ test.describe('import', () => {
       await ready(page);
       await setProject(page, project.dir);
       await openView(page, 'Waves');
-      await dropFiles(page, page.getByRole('main'), [{ name: 'math-5.json', text: storyJson({ id: 'MATH-5', title: 'Subtract two numbers' }) }]);
+      await dropFiles(page, page.getByRole('main'), [
+        { name: 'math-5.json', text: storyJson({ id: 'MATH-5', title: 'Subtract two numbers' }) },
+      ]);
       await expect(page.getByRole('main', { name: 'Import' })).toBeVisible();
       await expect(page.locator('[data-testid="import-result"][data-file="math-5.json"]')).toContainText('✓ imported');
     } finally {

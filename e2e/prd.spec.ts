@@ -18,9 +18,20 @@ const HOSTILE_BODY = [
 ].join('\n');
 
 test.describe('PRD review', () => {
-  test('renders the PRD sanitised, groups its stories by wave, rejects with a comment, approves the shown content, and voids the approval when a story changes', async ({ fresh }, testInfo) => {
+  test('renders the PRD sanitised, groups its stories by wave, rejects with a comment, approves the shown content, and voids the approval when a story changes', async ({
+    fresh,
+  }, testInfo) => {
     const page = fresh.page;
-    const project = createGitProject({ config: { qa: { test: ['npm', 'test'] }, agent: { preset: 'command', command: ['node', 'agent.mjs', '{storyFile}'], env: { pass: ['GITHUB_TOKEN'], set: { NODE_ENV: 'test' } } } } });
+    const project = createGitProject({
+      config: {
+        qa: { test: ['npm', 'test'] },
+        agent: {
+          preset: 'command',
+          command: ['node', 'agent.mjs', '{storyFile}'],
+          env: { pass: ['GITHUB_TOKEN'], set: { NODE_ENV: 'test' } },
+        },
+      },
+    });
     try {
       await ready(page);
       await setProject(page, project.dir);
@@ -31,7 +42,15 @@ test.describe('PRD review', () => {
         'math-3.json': storyJson({ id: 'MATH-3', title: 'Raise to a power', wave: 2, dependencies: ['MATH-1'] }),
       };
       await dropFiles(page, page.getByTestId('drop-zone'), [
-        { name: 'prd-math.md', text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2', 'MATH-3'], body: HOSTILE_BODY }) },
+        {
+          name: 'prd-math.md',
+          text: prdMarkdown({
+            id: 'PRD-MATH',
+            title: 'Arithmetic',
+            stories: ['MATH-1', 'MATH-2', 'MATH-3'],
+            body: HOSTILE_BODY,
+          }),
+        },
         ...Object.entries(stories).map(([name, text]) => ({ name, text })),
       ]);
       await expect(page.getByTestId('import-result')).toHaveCount(4);
@@ -57,7 +76,9 @@ test.describe('PRD review', () => {
       await expect(page.getByTestId('prd-forecast')).toContainText('Forecast:');
       // What approving lets run: the agent, its environment names (never values), the QA commands.
       await expect(page.getByTestId('prd-runs-agent')).toHaveText('node agent.mjs {storyFile}');
-      await expect(page.getByTestId('prd-runs-env')).toContainText('agent.env.pass: GITHUB_TOKEN · agent.env.set: NODE_ENV');
+      await expect(page.getByTestId('prd-runs-env')).toContainText(
+        'agent.env.pass: GITHUB_TOKEN · agent.env.set: NODE_ENV',
+      );
       await expect(page.getByTestId('prd-runs-env')).not.toContainText('NODE_ENV=test');
       await expect(page.getByTestId('prd-runs-qa')).toContainText('test: npm test');
       // Nothing that costs money starts before approval.
@@ -79,7 +100,17 @@ test.describe('PRD review', () => {
 
       // The author fixes the story; the re-import voids the rejection and a new decision is possible.
       await openView(page, 'Import');
-      await dropFiles(page, page.getByTestId('drop-zone'), [{ name: 'math-2.json', text: storyJson({ id: 'MATH-2', title: 'Divide two numbers, refusing zero', wave: 2, dependencies: ['MATH-1'] }) }]);
+      await dropFiles(page, page.getByTestId('drop-zone'), [
+        {
+          name: 'math-2.json',
+          text: storyJson({
+            id: 'MATH-2',
+            title: 'Divide two numbers, refusing zero',
+            wave: 2,
+            dependencies: ['MATH-1'],
+          }),
+        },
+      ]);
       await expect(page.locator('[data-testid="import-result"][data-file="math-2.json"]')).toContainText('↻ updated');
       await openView(page, 'PRD');
       await expect(page.getByTestId('prd-status')).toContainText('void');
@@ -97,7 +128,17 @@ test.describe('PRD review', () => {
 
       // A changed story voids the approval: the import says so, and so does the PRD.
       await openView(page, 'Import');
-      await dropFiles(page, page.getByTestId('drop-zone'), [{ name: 'math-2.json', text: storyJson({ id: 'MATH-2', title: 'Divide two numbers, refusing zero and overflow', wave: 2, dependencies: ['MATH-1'] }) }]);
+      await dropFiles(page, page.getByTestId('drop-zone'), [
+        {
+          name: 'math-2.json',
+          text: storyJson({
+            id: 'MATH-2',
+            title: 'Divide two numbers, refusing zero and overflow',
+            wave: 2,
+            dependencies: ['MATH-1'],
+          }),
+        },
+      ]);
       const row = page.locator('[data-testid="import-result"][data-file="math-2.json"]');
       await expect(row).toContainText('↻ updated');
       await expect(row.getByTestId('import-note')).toContainText('PRD-MATH is void');

@@ -7,17 +7,28 @@ import { createSessionProject, prdMarkdown, storyJson } from './support/project'
 import { importAndApprovePrd, ready, setProject } from './support/steps';
 
 test.describe("reviewing a story's changes in the window", () => {
-  test('shows the files and their diff, highlighted, as text: a script tag and terminal escapes stay inert', async ({ fresh }, testInfo) => {
+  test('shows the files and their diff, highlighted, as text: a script tag and terminal escapes stay inert', async ({
+    fresh,
+  }, testInfo) => {
     test.setTimeout(180_000);
     const page = fresh.page;
     const project = createSessionProject({ merge: { strategy: 'merge', requireApproval: true } });
     try {
       await ready(page);
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
-      const hostile = 'export const banner = "<script>window.__pwned = 1</script>";\n// \u001b[2J\u001b]0;pwned\u0007 end\n';
+      const hostile =
+        'export const banner = "<script>window.__pwned = 1</script>";\n// \u001b[2J\u001b]0;pwned\u0007 end\n';
       await importAndApprovePrd(page, [
         { name: 'prd-rev.md', text: prdMarkdown({ id: 'PRD-REV', title: 'Review', stories: ['REV-1'] }) },
-        { name: 'rev-1.json', text: storyJson({ id: 'REV-1', title: 'Add a banner', files: ['src/banner.js'], testAgent: { content: { 'src/banner.js': hostile } } }) },
+        {
+          name: 'rev-1.json',
+          text: storyJson({
+            id: 'REV-1',
+            title: 'Add a banner',
+            files: ['src/banner.js'],
+            testAgent: { content: { 'src/banner.js': hostile } },
+          }),
+        },
       ]);
       await page.getByTestId('start-button').click();
 
@@ -55,7 +66,9 @@ test.describe("reviewing a story's changes in the window", () => {
 });
 
 test.describe('review comments and the verdict', () => {
-  test('a line comment goes back to the agent, which fixes the line; the fixed commit is approved and merged', async ({ fresh }, testInfo) => {
+  test('a line comment goes back to the agent, which fixes the line; the fixed commit is approved and merged', async ({
+    fresh,
+  }, testInfo) => {
     test.setTimeout(240_000);
     const page = fresh.page;
     const project = createSessionProject({ merge: { strategy: 'merge', requireApproval: true } });
@@ -66,7 +79,15 @@ test.describe('review comments and the verdict', () => {
       const code = 'export function total(a, b) {\n  return a - b; // BUG\n}\n';
       await importAndApprovePrd(page, [
         { name: 'prd-vrd.md', text: prdMarkdown({ id: 'PRD-VRD', title: 'Verdict', stories: ['VRD-1'] }) },
-        { name: 'vrd-1.json', text: storyJson({ id: 'VRD-1', title: 'Add a total', files: ['src/total.js'], testAgent: { content: { 'src/total.js': code }, review_fix: { from: 'a - b; // BUG', to: 'a + b;' } } }) },
+        {
+          name: 'vrd-1.json',
+          text: storyJson({
+            id: 'VRD-1',
+            title: 'Add a total',
+            files: ['src/total.js'],
+            testAgent: { content: { 'src/total.js': code }, review_fix: { from: 'a - b; // BUG', to: 'a + b;' } },
+          }),
+        },
       ]);
       await page.getByTestId('start-button').click();
 
@@ -114,19 +135,40 @@ test.describe('review comments and the verdict', () => {
     }
   });
 
-  test("a comment on a running story's changes is queued and sent with the next request for changes", async ({ fresh }) => {
+  test("a comment on a running story's changes is queued and sent with the next request for changes", async ({
+    fresh,
+  }) => {
     test.setTimeout(240_000);
     const page = fresh.page;
     const release = path.join(os.tmpdir(), `wave-e2e-release-${process.pid}-${Date.now()}`);
     // QA holds the story at gate-4 (running, its develop commit on the branch) until the test releases it.
-    const holdQa = ['node', '-e', 'const f = process.argv[1]; setInterval(() => { if (require("fs").existsSync(f)) process.exit(0); }, 100);', release];
-    const project = createSessionProject({ merge: { strategy: 'merge', requireApproval: true }, qa: { check: holdQa } });
+    const holdQa = [
+      'node',
+      '-e',
+      'const f = process.argv[1]; setInterval(() => { if (require("fs").existsSync(f)) process.exit(0); }, 100);',
+      release,
+    ];
+    const project = createSessionProject({
+      merge: { strategy: 'merge', requireApproval: true },
+      qa: { check: holdQa },
+    });
     try {
       await ready(page);
       await setProject(page, project.dir, { preset: 'scripted', budget: '5', concurrency: '1' });
       await importAndApprovePrd(page, [
         { name: 'prd-que.md', text: prdMarkdown({ id: 'PRD-QUE', title: 'Queue', stories: ['QUE-1'] }) },
-        { name: 'que-1.json', text: storyJson({ id: 'QUE-1', title: 'Add a total', files: ['src/total.js'], testAgent: { content: { 'src/total.js': 'export function total(a, b) {\n  return a - b; // BUG\n}\n' }, review_fix: { from: 'a - b; // BUG', to: 'a + b;' } } }) },
+        {
+          name: 'que-1.json',
+          text: storyJson({
+            id: 'QUE-1',
+            title: 'Add a total',
+            files: ['src/total.js'],
+            testAgent: {
+              content: { 'src/total.js': 'export function total(a, b) {\n  return a - b; // BUG\n}\n' },
+              review_fix: { from: 'a - b; // BUG', to: 'a + b;' },
+            },
+          }),
+        },
       ]);
       await page.getByTestId('start-button').click();
       const row = page.locator('[data-testid="story-row"][data-story="QUE-1"]');
@@ -142,7 +184,9 @@ test.describe('review comments and the verdict', () => {
       await file.getByRole('button', { name: 'Comment on src/total.js line 2' }).click();
       await file.getByRole('textbox', { name: 'Comment on src/total.js line 2' }).fill('total adds');
       await file.getByTestId('comment-save').click();
-      await expect(panel.getByTestId('review-verdict')).toContainText('your comments are queued for its next attempt. 1 queued.');
+      await expect(panel.getByTestId('review-verdict')).toContainText(
+        'your comments are queued for its next attempt. 1 queued.',
+      );
       await expect(panel.getByTestId('review-queued')).toContainText('total adds');
 
       writeFileSync(release, 'go');
@@ -150,7 +194,9 @@ test.describe('review comments and the verdict', () => {
       await expect(panel.getByTestId('request-changes')).toHaveText('Request changes (1)');
       await panel.getByTestId('request-changes').click();
       await expect(file).toContainText('return a + b;', { timeout: 90_000 });
-      await expect(panel.locator('[data-testid="review-round"][data-verdict="changes_requested"]')).toContainText('total adds');
+      await expect(panel.locator('[data-testid="review-round"][data-verdict="changes_requested"]')).toContainText(
+        'total adds',
+      );
       await expect(panel.getByTestId('review-queued')).toHaveCount(0);
     } finally {
       rmSync(release, { force: true });

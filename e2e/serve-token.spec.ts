@@ -2,7 +2,10 @@ import { expect, test } from './support/fixtures';
 import { ready } from './support/steps';
 
 test.describe('wave serve without its token', () => {
-  test('the address without the token says what is missing and how to get a new URL, instead of waiting forever', async ({ fresh, browser }, testInfo) => {
+  test('the address without the token says what is missing and how to get a new URL, instead of waiting forever', async ({
+    fresh,
+    browser,
+  }, testInfo) => {
     test.skip(testInfo.project.name === 'electron', 'the desktop window has no token: it talks over IPC');
     await ready(fresh.page);
     // The page removed the token from its address bar; a person copies that address into a new browser.

@@ -3,15 +3,36 @@ import { expect, test } from './support/fixtures';
 import { createSessionProject, prdMarkdown, storyJson } from './support/project';
 import { importAndApprovePrd, ready, setProject } from './support/steps';
 
-const USAGE = { model: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.02 };
+const USAGE = {
+  model: 'claude-sonnet-4-5',
+  input_tokens: 1200,
+  output_tokens: 300,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  cost_usd: 0.02,
+};
 
 /** Imports a PRD with one story that finishes and two whose agents hang in `develop` (so STOP has agents to stop). */
 async function importAndApprove(page: Page): Promise<void> {
   await importAndApprovePrd(page, [
-    { name: 'prd-math.md', text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2', 'MATH-3'] }) },
+    {
+      name: 'prd-math.md',
+      text: prdMarkdown({ id: 'PRD-MATH', title: 'Arithmetic', stories: ['MATH-1', 'MATH-2', 'MATH-3'] }),
+    },
     { name: 'math-1.json', text: storyJson({ id: 'MATH-1', title: 'Add two numbers', testAgent: { usage: USAGE } }) },
-    { name: 'math-2.json', text: storyJson({ id: 'MATH-2', title: 'Divide two numbers', testAgent: { usage: USAGE, hang: ['develop'] } }) },
-    { name: 'math-3.json', text: storyJson({ id: 'MATH-3', title: 'Raise to a power', agent: 'fe-dev', testAgent: { usage: USAGE, hang: ['develop'] } }) },
+    {
+      name: 'math-2.json',
+      text: storyJson({ id: 'MATH-2', title: 'Divide two numbers', testAgent: { usage: USAGE, hang: ['develop'] } }),
+    },
+    {
+      name: 'math-3.json',
+      text: storyJson({
+        id: 'MATH-3',
+        title: 'Raise to a power',
+        agent: 'fe-dev',
+        testAgent: { usage: USAGE, hang: ['develop'] },
+      }),
+    },
   ]);
 }
 
@@ -25,10 +46,12 @@ const FAKE_NOTIFICATIONS = `
   }
   window.Notification = FakeNotification;
 `;
-const notified = (page: Page) => page.evaluate(() => (window as unknown as { __notified: Array<{ title: string }> }).__notified.map((n) => n.title));
+const notified = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __notified: Array<{ title: string }> }).__notified.map((n) => n.title));
 
 const row = (page: Page, storyId: string) => page.locator(`[data-testid="story-row"][data-story="${storyId}"]`);
-const segment = (page: Page, storyId: string, gateIndex: number) => row(page, storyId).locator('.gate-seg').nth(gateIndex);
+const segment = (page: Page, storyId: string, gateIndex: number) =>
+  row(page, storyId).locator('.gate-seg').nth(gateIndex);
 
 async function stopFromTheButton(page: Page, reason: string): Promise<void> {
   await page.getByTestId('stop-button').click();
@@ -41,7 +64,10 @@ async function stopFromTheButton(page: Page, reason: string): Promise<void> {
 }
 
 test.describe('a session, live', () => {
-  test('runs with the scripted agent, updates board, timeline and charts live, stops verified, and resumes in one click after a crash', async ({ fresh, transport }, testInfo) => {
+  test('runs with the scripted agent, updates board, timeline and charts live, stops verified, and resumes in one click after a crash', async ({
+    fresh,
+    transport,
+  }, testInfo) => {
     test.setTimeout(240_000);
     let page = fresh.page;
     const project = createSessionProject();
@@ -71,7 +97,8 @@ test.describe('a session, live', () => {
       await expect(row(page, 'MATH-1')).toHaveAttribute('data-status', 'merged', { timeout: 90_000 });
       // Spend in the header follows the agents' reported usage, with its unit.
       await expect(page.getByTestId('budget')).not.toContainText('$0.00 /');
-      for (let g = 0; g < 8; g++) await expect(segment(page, 'MATH-1', g)).toHaveAttribute('data-state', /passed|skipped/);
+      for (let g = 0; g < 8; g++)
+        await expect(segment(page, 'MATH-1', g)).toHaveAttribute('data-state', /passed|skipped/);
       await expect(segment(page, 'MATH-2', 2)).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
       await expect(segment(page, 'MATH-3', 2)).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
       await expect(segment(page, 'MATH-2', 1)).toHaveAttribute('data-state', 'passed');
@@ -146,7 +173,8 @@ test.describe('a session, live', () => {
       await expect(page.getByTestId('stop-status')).toContainText('2 agents stopped, 0 alive');
       await expect(page.getByTestId('session-state')).toContainText('stopped');
       await expect(page.locator('[data-testid="toast"][data-kind="stopped"]')).toBeVisible();
-      if (transport === 'websocket') await expect.poll(() => notified(page)).toContainEqual(expect.stringMatching(/stopped/i));
+      if (transport === 'websocket')
+        await expect.poll(() => notified(page)).toContainEqual(expect.stringMatching(/stopped/i));
       await page.keyboard.press('Alt+1');
       await expect(row(page, 'MATH-2')).not.toHaveAttribute('data-status', 'running');
       await page.screenshot({ path: testInfo.outputPath('stopped.png') });

@@ -6,7 +6,9 @@ import { createGitProject } from './support/project';
 import { openView, ready } from './support/steps';
 
 test.describe('settings', () => {
-  test('sets the project to a git repository, refuses a folder that is not one, and keeps the choices', async ({ fresh }, testInfo) => {
+  test('sets the project to a git repository, refuses a folder that is not one, and keeps the choices', async ({
+    fresh,
+  }, testInfo) => {
     const page = fresh.page;
     const project = createGitProject();
     const notARepo = mkdtempSync(path.join(os.tmpdir(), 'wave-e2e-plain-'));

@@ -22,7 +22,9 @@ test.describe('control center shell', () => {
     await expect(app.locator('#stop-reason')).toContainText('Nothing is running');
   });
 
-  test('works from the keyboard: Alt+7 opens Settings with the data dir and active components', async ({ app }, testInfo) => {
+  test('works from the keyboard: Alt+7 opens Settings with the data dir and active components', async ({
+    app,
+  }, testInfo) => {
     await expect(app.getByTestId('health-store-status')).toHaveText('ok');
     await app.keyboard.press('Alt+7');
     const settings = app.getByTestId('settings');
@@ -61,7 +63,12 @@ test.describe('control center shell', () => {
       ws.send(JSON.stringify({ id: 4, method: 'fs.readFile', payload: { path: '/etc/passwd' } }));
       await done;
       ws.close();
-      return [replies['1']?.error?.code, replies['2']?.error?.code, replies['3']?.ok ? 'ok' : 'fail', replies['4']?.error?.code];
+      return [
+        replies['1']?.error?.code,
+        replies['2']?.error?.code,
+        replies['3']?.ok ? 'ok' : 'fail',
+        replies['4']?.error?.code,
+      ];
     }, transport);
     expect(codes.slice(0, 3)).toEqual(['invalid_request', 'payload_too_large', 'ok']);
     if (transport === 'websocket') expect(codes[3]).toBe('unknown_method');

@@ -11,10 +11,15 @@ const available = readdirSync(path.join(root, 'bench'))
   .map((f) => f.replace(/\.ts$/, ''));
 const name = process.argv[2];
 if (!name || !available.includes(name)) {
-  console.error(`${name ? `No benchmark named "${name}". ` : ''}Usage: npm run bench -- <name>   (available: ${available.join(', ') || 'none'})`);
+  console.error(
+    `${name ? `No benchmark named "${name}". ` : ''}Usage: npm run bench -- <name>   (available: ${available.join(', ') || 'none'})`,
+  );
   process.exit(2);
 }
 const file = path.join(root, 'bench', `${name}.ts`);
 if (!existsSync(file)) process.exit(2);
-const child = spawn(process.execPath, ['--import', 'tsx', file, ...process.argv.slice(3)], { stdio: 'inherit', cwd: root });
+const child = spawn(process.execPath, ['--import', 'tsx', file, ...process.argv.slice(3)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 child.on('exit', (code) => process.exit(code ?? 1));

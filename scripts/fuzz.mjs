@@ -6,5 +6,9 @@ import { spawnSync } from 'node:child_process';
 
 const env = { ...process.env, FUZZ_SCALE: process.env.FUZZ_SCALE ?? '10' };
 console.log(`fuzz: scale ${env.FUZZ_SCALE}, seed ${env.FUZZ_SEED ?? 'default'}`);
-const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', '--testTimeout=0', '--hookTimeout=0'], { stdio: 'inherit', env, shell: process.platform === 'win32' });
+const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz', '--testTimeout=0', '--hookTimeout=0'], {
+  stdio: 'inherit',
+  env,
+  shell: process.platform === 'win32',
+});
 process.exit(r.status ?? 1);

@@ -21,10 +21,19 @@ for (const [where, entry] of Object.entries(packages)) {
     const m = /-(darwin|linux|win32|freebsd)-(x64|arm64|arm|ia32)$/.exec(dep);
     const version = String(range).replace(/^[\^~=]/, '');
     if (!m || !/^\d+\.\d+\.\d+/.test(version)) continue;
-    packages[key] = { version, cpu: [CPU[m[2]]], ...(entry.dev ? { dev: true } : {}), license: 'MIT', optional: true, os: [OS[m[1]]] };
+    packages[key] = {
+      version,
+      cpu: [CPU[m[2]]],
+      ...(entry.dev ? { dev: true } : {}),
+      license: 'MIT',
+      optional: true,
+      os: [OS[m[1]]],
+    };
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: added ${added} platform-specific optional entr${added === 1 ? 'y' : 'ies'}`);

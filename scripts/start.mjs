@@ -15,7 +15,9 @@ const binary =
 
 const [cmd, args] = existsSync(binary)
   ? [binary, [path.join(root, 'out', 'main', 'index.js'), ...process.argv.slice(2)]]
-  : (console.log(`Electron binary not found at ${path.relative(root, binary)} (it downloads on first install and needs network); starting headless mode instead:`),
+  : (console.log(
+      `Electron binary not found at ${path.relative(root, binary)} (it downloads on first install and needs network); starting headless mode instead:`,
+    ),
     [process.execPath, [path.join(root, 'bin', 'wave.mjs'), 'serve', ...process.argv.slice(2)]]);
 
 const child = spawn(cmd, args, { stdio: 'inherit', cwd: root });

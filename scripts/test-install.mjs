@@ -16,11 +16,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const work = mkdtempSync(path.join(os.tmpdir(), 'wave-install-test-'));
 const t0 = performance.now();
-const say = (line) => process.stdout.write(`[test:install] ${line} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+const say = (line) =>
+  process.stdout.write(`[test:install] ${line} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', shell: process.platform === 'win32', ...opts, env: { ...process.env, ...opts.env } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+    ...opts,
+    env: { ...process.env, ...opts.env },
+  });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -31,10 +38,19 @@ try {
   assert.ok(tarball, 'npm pack wrote no tarball');
   const prefix = path.join(work, 'prefix');
   say(`npm install -g --prefix ${prefix} ${tarball}…`);
-  run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(work, tarball)], { cwd: work });
+  run(
+    npm,
+    ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(work, tarball)],
+    { cwd: work },
+  );
   const bin = process.platform === 'win32' ? path.join(prefix, 'wave.cmd') : path.join(prefix, 'bin', 'wave');
   const away = mkdtempSync(path.join(work, 'elsewhere-'));
-  const env = { PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}`, WAVE_HOME: path.join(work, 'home'), DATABASE_URL: '', REDIS_URL: '' };
+  const env = {
+    PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}`,
+    WAVE_HOME: path.join(work, 'home'),
+    DATABASE_URL: '',
+    REDIS_URL: '',
+  };
   const wave = (...args) => run(bin, args, { cwd: away, env });
 
   const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
@@ -47,13 +63,22 @@ try {
   assert.equal(validated.files[0].valid, true, `wave validate: ${JSON.stringify(validated)}`);
   say('wave validate → valid');
 
-  assert.deepEqual(JSON.parse(wave('status', '--json')), { sessions: [] }, 'wave status on a new data dir lists no session');
+  assert.deepEqual(
+    JSON.parse(wave('status', '--json')),
+    { sessions: [] },
+    'wave status on a new data dir lists no session',
+  );
   say('wave status --json → a new embedded database, no sessions');
 
   const help = wave('demo', '--help');
   assert.match(help, /Usage: wave demo/);
   const installed = path.join(prefix, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'wave-control-center');
-  for (const f of ['e2e/fixtures/agents/scripted-agent.mjs', 'e2e/fixtures/agents/qa-check.mjs', 'out/renderer/index.html', 'migrations/meta/_journal.json']) {
+  for (const f of [
+    'e2e/fixtures/agents/scripted-agent.mjs',
+    'e2e/fixtures/agents/qa-check.mjs',
+    'out/renderer/index.html',
+    'migrations/meta/_journal.json',
+  ]) {
     assert.doesNotThrow(() => readFileSync(path.join(installed, f)), `the package ships ${f}`);
   }
   say('passed');

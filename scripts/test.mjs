@@ -92,7 +92,8 @@ async function sequence(...steps) {
 
 // A heartbeat when nothing was printed for 15 s (tsc prints nothing until it ends).
 const heartbeat = setInterval(() => {
-  if (running.size > 0 && performance.now() - lastOutput >= 15_000) say(`… still running: ${[...running.keys()].join(', ')} (${seconds(performance.now() - started)} in total)`);
+  if (running.size > 0 && performance.now() - lastOutput >= 15_000)
+    say(`… still running: ${[...running.keys()].join(', ')} (${seconds(performance.now() - started)} in total)`);
 }, 1_000);
 heartbeat.unref();
 
@@ -111,7 +112,20 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 if (process.argv[2] === 'chaos') {
-  const code = await stage('chaos', npm, ['exec', '--', 'vitest', 'run', 'test/crash', 'src/main/core/orchestrator/kill-resume.int.test.ts', 'src/main/core/stories/fuzz.test.ts'], { env: { WAVE_CHAOS: '1' } });
+  const code = await stage(
+    'chaos',
+    npm,
+    [
+      'exec',
+      '--',
+      'vitest',
+      'run',
+      'test/crash',
+      'src/main/core/orchestrator/kill-resume.int.test.ts',
+      'src/main/core/stories/fuzz.test.ts',
+    ],
+    { env: { WAVE_CHAOS: '1' } },
+  );
   summary(code);
 } else {
   const staticCode = await lanes(
@@ -125,11 +139,15 @@ if (process.argv[2] === 'chaos') {
   );
   if (staticCode !== 0) summary(staticCode);
   // WAVE_TEST_SERIAL=1 runs the two test stages one after the other (a machine too busy to share).
-  const testCode = process.env.WAVE_TEST_SERIAL === '1'
-    ? await sequence(() => npmStage('test:unit'), () => npmStage('test:e2e'))
-    : await lanes(
-        () => npmStage('test:unit', { prefix: true }),
-        () => npmStage('test:e2e', { prefix: true }),
-      );
+  const testCode =
+    process.env.WAVE_TEST_SERIAL === '1'
+      ? await sequence(
+          () => npmStage('test:unit'),
+          () => npmStage('test:e2e'),
+        )
+      : await lanes(
+          () => npmStage('test:unit', { prefix: true }),
+          () => npmStage('test:e2e', { prefix: true }),
+        );
   summary(testCode);
 }

@@ -12,7 +12,10 @@ async function ruleIds(filePath: string, code: string): Promise<string[]> {
 
 describe('layer boundaries', () => {
   it('refuses node:fs in the renderer', async () => {
-    const msgs = await ruleIds('src/renderer/features/bad.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n");
+    const msgs = await ruleIds(
+      'src/renderer/features/bad.ts',
+      "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+    );
     expect(msgs.join('\n')).toMatch(/no-restricted-imports.*sandboxed/);
   });
 
@@ -22,23 +25,44 @@ describe('layer boundaries', () => {
   });
 
   it('refuses node built-ins and electron in src/shared', async () => {
-    expect((await ruleIds('src/shared/bad.ts', "import os from 'node:os';\nexport const x = os;\n")).join('\n')).toMatch(/src\/shared is pure/);
-    expect((await ruleIds('src/shared/bad2.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n")).join('\n')).toMatch(/electron/);
+    expect(
+      (await ruleIds('src/shared/bad.ts', "import os from 'node:os';\nexport const x = os;\n")).join('\n'),
+    ).toMatch(/src\/shared is pure/);
+    expect(
+      (
+        await ruleIds('src/shared/bad2.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n")
+      ).join('\n'),
+    ).toMatch(/electron/);
   });
 
   it('refuses renderer imports of main-process code', async () => {
-    const msgs = await ruleIds('src/renderer/bad.ts', "import { AppCore } from '../main/core/app-core';\nexport const x = AppCore;\n");
+    const msgs = await ruleIds(
+      'src/renderer/bad.ts',
+      "import { AppCore } from '../main/core/app-core';\nexport const x = AppCore;\n",
+    );
     expect(msgs.join('\n')).toMatch(/typed API/);
   });
 
   it('refuses SQL, store internals and the raw db handle outside src/main/store', async () => {
-    const drizzle = await ruleIds('src/main/core/api/bad.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n");
+    const drizzle = await ruleIds(
+      'src/main/core/api/bad.ts',
+      "import { eq } from 'drizzle-orm';\nexport const x = eq;\n",
+    );
     expect(drizzle.join('\n')).toMatch(/no-restricted-imports.*repository in src\/main\/store\/repos/);
-    const internals = await ruleIds('src/main/cli/commands/bad.ts', "import { openStore } from '../../store/store';\nexport const x = openStore;\n");
+    const internals = await ruleIds(
+      'src/main/cli/commands/bad.ts',
+      "import { openStore } from '../../store/store';\nexport const x = openStore;\n",
+    );
     expect(internals.join('\n')).toMatch(/no-restricted-imports.*through src\/main\/store/);
-    const raw = await ruleIds('src/main/core/prd/bad.ts', 'export async function f(store: { db: { execute(q: string): Promise<unknown> } }) {\n  return store.db.execute("delete from sessions");\n}\n');
+    const raw = await ruleIds(
+      'src/main/core/prd/bad.ts',
+      'export async function f(store: { db: { execute(q: string): Promise<unknown> } }) {\n  return store.db.execute("delete from sessions");\n}\n',
+    );
     expect(raw.join('\n')).toMatch(/no-restricted-syntax.*raw database handle/);
-    const repo = await ruleIds('src/main/store/repos/ok.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n");
+    const repo = await ruleIds(
+      'src/main/store/repos/ok.ts',
+      "import { eq } from 'drizzle-orm';\nexport const x = eq;\n",
+    );
     expect(repo.filter((m) => m.startsWith('no-restricted'))).toEqual([]);
   });
 

@@ -11,9 +11,21 @@ export interface GitProject {
 }
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' } });
+  execFileSync('git', args, {
+    cwd,
+    stdio: 'pipe',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'e2e',
+      GIT_AUTHOR_EMAIL: 'e2e@example.com',
+      GIT_COMMITTER_NAME: 'e2e',
+      GIT_COMMITTER_EMAIL: 'e2e@example.com',
+    },
+  });
 
-export function createGitProject(opts: { config?: Record<string, unknown>; files?: Record<string, string> } = {}): GitProject {
+export function createGitProject(
+  opts: { config?: Record<string, unknown>; files?: Record<string, string> } = {},
+): GitProject {
   const root = mkdtempSync(path.join(os.tmpdir(), 'wave-e2e-project-'));
   const name = 'mathlib';
   const dir = path.join(root, name);
@@ -106,7 +118,8 @@ export function prdMarkdown(p: { id: string; title: string; stories: string[]; b
     '---',
     `# ${p.title}`,
     '',
-    p.body ?? 'The library grows the arithmetic its users keep asking for.\n\n- Every operation is tested.\n- Errors say what went wrong.',
+    p.body ??
+      'The library grows the arithmetic its users keep asking for.\n\n- Every operation is tested.\n- Errors say what went wrong.',
     '',
   ].join('\n');
 }

@@ -4,7 +4,10 @@ import { expect } from './fixtures';
 import type { DropFile } from './project';
 
 /** Opens a view from the navigation, as a person clicks it. */
-export async function openView(page: Page, name: 'Waves' | 'Timeline' | 'Charts' | 'Import' | 'PRD' | 'Recovery' | 'Settings'): Promise<void> {
+export async function openView(
+  page: Page,
+  name: 'Waves' | 'Timeline' | 'Charts' | 'Import' | 'PRD' | 'Recovery' | 'Settings',
+): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
 }
 
@@ -15,7 +18,11 @@ export async function ready(page: Page): Promise<void> {
 }
 
 /** Sets the project (and optionally the agent preset) in Settings, as a lead would. */
-export async function setProject(page: Page, dir: string, opts: { preset?: 'scripted' | 'command' | 'claude-code'; budget?: string; concurrency?: string } = {}): Promise<void> {
+export async function setProject(
+  page: Page,
+  dir: string,
+  opts: { preset?: 'scripted' | 'command' | 'claude-code'; budget?: string; concurrency?: string } = {},
+): Promise<void> {
   await openView(page, 'Settings');
   await page.getByTestId('settings-project').fill(dir);
   if (opts.preset) await page.getByTestId('settings-preset').selectOption(opts.preset);

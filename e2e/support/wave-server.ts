@@ -55,7 +55,10 @@ export async function startWaveServer(opts: WaveServerOptions = {}): Promise<Run
   try {
     info = await new Promise<{ url: string; port: number }>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`wave serve printed no URL within 90 s. Its log:\n${stderr}`)), 90_000);
+      const timer = setTimeout(
+        () => reject(new Error(`wave serve printed no URL within 90 s. Its log:\n${stderr}`)),
+        90_000,
+      );
       child.stdout?.on('data', (d) => {
         out += String(d);
         const line = out.split('\n').find((l) => l.trim().startsWith('{'));

@@ -38,7 +38,10 @@ async function start(): Promise<void> {
 
   const core = await openAppCore({
     version: app.getVersion(),
-    settings: resolveSettings(process.env, { dataDir: app.getPath('userData'), resourcesDir: app.isPackaged ? process.resourcesPath : undefined }),
+    settings: resolveSettings(process.env, {
+      dataDir: app.getPath('userData'),
+      resourcesDir: app.isPackaged ? process.resourcesPath : undefined,
+    }),
     role: LOCK_ROLES.window,
   });
   const unregister = registerIpc(core, appUrlMatcher({ devUrl, rendererDir: path.dirname(rendererHtml) }));

@@ -18,7 +18,10 @@ ipcRenderer.on(EVENT_CHANNEL, (_event, envelope: EventEnvelope) => {
 
 const api = {
   transport: 'electron' as const,
-  ...buildRequests(REQUEST_NAMES, (name, payload) => ipcRenderer.invoke(requestChannel(name), payload) as Promise<Result<unknown>>),
+  ...buildRequests(
+    REQUEST_NAMES,
+    (name, payload) => ipcRenderer.invoke(requestChannel(name), payload) as Promise<Result<unknown>>,
+  ),
   on(name: EventName, listener: Listener): () => void {
     if (!eventNames.has(name)) throw new Error(`Unknown event "${String(name)}"`);
     let set = listeners.get(name);

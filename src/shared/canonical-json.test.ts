@@ -10,7 +10,9 @@ describe('canonicalJson', () => {
   });
 
   it('serialises dates through toJSON and keeps array holes as null, like JSON.stringify', () => {
-    expect(canonicalJson({ at: new Date(0), list: [undefined, 2] })).toBe('{"at":"1970-01-01T00:00:00.000Z","list":[null,2]}');
+    expect(canonicalJson({ at: new Date(0), list: [undefined, 2] })).toBe(
+      '{"at":"1970-01-01T00:00:00.000Z","list":[null,2]}',
+    );
     expect(canonicalJson(undefined)).toBe('null');
   });
 });

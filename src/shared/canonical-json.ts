@@ -19,6 +19,7 @@ function sortKeys(v: unknown): unknown {
     }
     return out;
   }
-  if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') return sortKeys((v as { toJSON(): unknown }).toJSON());
+  if (v && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    return sortKeys((v as { toJSON(): unknown }).toJSON());
   return v;
 }

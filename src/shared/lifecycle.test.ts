@@ -21,9 +21,11 @@ describe('lifecycle', () => {
     const released: string[] = [];
     const store = new DisposableStore();
     store.add(toDisposable(() => released.push('a')));
-    store.add(toDisposable(() => {
-      throw new Error('watcher already closed');
-    }));
+    store.add(
+      toDisposable(() => {
+        throw new Error('watcher already closed');
+      }),
+    );
     expect(() => store.dispose()).toThrow('watcher already closed');
     expect(released).toEqual(['a']);
   });
@@ -31,9 +33,18 @@ describe('lifecycle', () => {
   it('holds one disposable per key: replacing or deleting a key releases what it held', () => {
     const released: string[] = [];
     const map = new DisposableMap<string>();
-    map.set('follow:1', toDisposable(() => released.push('first')));
-    map.set('follow:1', toDisposable(() => released.push('second')));
-    map.set('follow:2', toDisposable(() => released.push('other')));
+    map.set(
+      'follow:1',
+      toDisposable(() => released.push('first')),
+    );
+    map.set(
+      'follow:1',
+      toDisposable(() => released.push('second')),
+    );
+    map.set(
+      'follow:2',
+      toDisposable(() => released.push('other')),
+    );
     expect(released).toEqual(['first']);
     map.delete('follow:1');
     map.delete('follow:1');

@@ -13,7 +13,8 @@ import {
 describe('status sets', () => {
   it('split every session status into active or final, never both', () => {
     expect([...ACTIVE_SESSION_STATUSES, ...FINAL_SESSION_STATUSES].sort()).toEqual([...SESSION_STATUSES].sort());
-    for (const s of SESSION_STATUSES) expect(isActiveSession(s), s).toBe(!(FINAL_SESSION_STATUSES as readonly string[]).includes(s));
+    for (const s of SESSION_STATUSES)
+      expect(isActiveSession(s), s).toBe(!(FINAL_SESSION_STATUSES as readonly string[]).includes(s));
   });
 
   it('split every story status into final or unfinished, never both', () => {

@@ -38,7 +38,17 @@ export function isActiveSession(status: string): boolean {
 
 // --- Story runs -----------------------------------------------------------------------
 
-export const STORY_RUN_STATUSES = ['queued', 'running', 'passed', 'failed', 'blocked', 'escalated', 'cancelled', 'stopped', 'merged'] as const;
+export const STORY_RUN_STATUSES = [
+  'queued',
+  'running',
+  'passed',
+  'failed',
+  'blocked',
+  'escalated',
+  'cancelled',
+  'stopped',
+  'merged',
+] as const;
 export type StoryRunStatusValue = (typeof STORY_RUN_STATUSES)[number];
 
 /** Done: the story's work landed (merged, or passed every gate of a pipeline without a merge gate). */
@@ -48,9 +58,15 @@ export const FAILED_STORY_STATUSES: readonly StoryRunStatusValue[] = ['failed', 
 /** Needs no more work in this session: done, or cancelled. */
 export const SETTLED_STORY_STATUSES: readonly StoryRunStatusValue[] = [...DONE_STORY_STATUSES, 'cancelled'];
 /** Final: the run ended and no gate of it runs again unless a person resumes it on purpose. */
-export const FINAL_STORY_STATUSES: readonly StoryRunStatusValue[] = [...DONE_STORY_STATUSES, ...FAILED_STORY_STATUSES, 'cancelled'];
+export const FINAL_STORY_STATUSES: readonly StoryRunStatusValue[] = [
+  ...DONE_STORY_STATUSES,
+  ...FAILED_STORY_STATUSES,
+  'cancelled',
+];
 /** Not final: queued, running, or halted (stopped, blocked) where a resume picks it up. */
-export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatusValue[] = STORY_RUN_STATUSES.filter((s) => !FINAL_STORY_STATUSES.includes(s));
+export const UNFINISHED_STORY_STATUSES: readonly StoryRunStatusValue[] = STORY_RUN_STATUSES.filter(
+  (s) => !FINAL_STORY_STATUSES.includes(s),
+);
 
 /** Needs a person: failed, escalated, or blocked (a dependency, an approval, an out-of-domain change). */
 export const NEEDS_ATTENTION_STORY_STATUSES: readonly StoryRunStatusValue[] = [...FAILED_STORY_STATUSES, 'blocked'];

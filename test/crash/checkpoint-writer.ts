@@ -39,14 +39,30 @@ const store = await openStore({
   log: (l) => process.stderr.write(`${l}\n`),
 });
 await store.transaction(async (tx) => {
-  await tx.insert(sessions).values({ id: sessionId, projectId: 'crash', status: 'running', ownerPid: process.pid }).onConflictDoNothing();
+  await tx
+    .insert(sessions)
+    .values({ id: sessionId, projectId: 'crash', status: 'running', ownerPid: process.pid })
+    .onConflictDoNothing();
   await tx
     .insert(storyRuns)
-    .values(Array.from({ length: STORIES }, (_, i) => ({ id: `${sessionId}:S-${i}`, sessionId, storyId: `S-${i}`, waveNumber: 1, agent: 'crash' })))
+    .values(
+      Array.from({ length: STORIES }, (_, i) => ({
+        id: `${sessionId}:S-${i}`,
+        sessionId,
+        storyId: `S-${i}`,
+        waveNumber: 1,
+        agent: 'crash',
+      })),
+    )
     .onConflictDoNothing();
 });
 const runs = await store.db.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId));
-const next = new Map<string, number>(runs.map((r) => [r.id, r.status === 'running' && r.currentGate ? GATE_IDS.indexOf(r.currentGate as (typeof GATE_IDS)[number]) : 0]));
+const next = new Map<string, number>(
+  runs.map((r) => [
+    r.id,
+    r.status === 'running' && r.currentGate ? GATE_IDS.indexOf(r.currentGate as (typeof GATE_IDS)[number]) : 0,
+  ]),
+);
 const cp = new Checkpointer(store);
 out('READY');
 
@@ -57,7 +73,15 @@ for (let n = 0; ; n++) {
     const gate = GATE_IDS[gi] as GateId;
     // One in five gate attempts fails (and is retried), like a QA fix loop.
     const status = Math.random() < 0.2 ? 'failed' : 'passed';
-    const rec = await cp.recordGate({ storyRunId: r.id, gate, status, costUsd: 0.001, inputTokens: 10, outputTokens: 5, data: { n, pid: process.pid, filler } });
+    const rec = await cp.recordGate({
+      storyRunId: r.id,
+      gate,
+      status,
+      costUsd: 0.001,
+      inputTokens: 10,
+      outputTokens: 5,
+      data: { n, pid: process.pid, filler },
+    });
     out(`OK ${rec.checkpointId} ${r.id} ${gate} ${status}`);
     next.set(r.id, status === 'failed' ? gi : (gi + 1) % GATE_IDS.length);
   }

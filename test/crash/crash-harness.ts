@@ -53,7 +53,10 @@ interface Writer {
 
 /** Starts a writer that loads its code and then waits for GO (see checkpoint-writer.ts). */
 function spawnWriter(env: NodeJS.ProcessEnv): Writer {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(child);
   const reported: Reported[] = [];
   let wasReady = false;
@@ -102,7 +105,9 @@ async function runUntilKilled(w: Writer, killEarly: boolean): Promise<{ reported
   const tGo = performance.now();
   w.child.stdin!.write('GO\n');
   if (process.env.CRASH_DEBUG) {
-    void w.firstCommit.then(() => process.stderr.write(`[crash] first commit ${(performance.now() - tGo).toFixed(0)} ms after GO\n`));
+    void w.firstCommit.then(() =>
+      process.stderr.write(`[crash] first commit ${(performance.now() - tGo).toFixed(0)} ms after GO\n`),
+    );
   }
   if (killEarly) {
     // Anywhere from store open (lock takeover, WAL crash recovery) through the first writes.
@@ -114,7 +119,10 @@ async function runUntilKilled(w: Writer, killEarly: boolean): Promise<{ reported
   }
   w.child.kill('SIGKILL');
   const code = await w.exited;
-  if (process.env.CRASH_DEBUG) process.stderr.write(`[crash] killed ${(performance.now() - tGo).toFixed(0)} ms after GO, ${w.reported.length} commits, early=${killEarly}\n`);
+  if (process.env.CRASH_DEBUG)
+    process.stderr.write(
+      `[crash] killed ${(performance.now() - tGo).toFixed(0)} ms after GO, ${w.reported.length} commits, early=${killEarly}\n`,
+    );
   if (code !== null) await died;
   return { reported: w.reported, wasReady: w.ready() };
 }
@@ -142,7 +150,11 @@ export async function runLane(env: NodeJS.ProcessEnv, kills: number): Promise<La
 
 /** The proof, on a store opened after the last kill. */
 export async function verify(store: Store, sessionId: string, lane: LaneResult): Promise<void> {
-  const rows = await store.db.select().from(checkpoints).where(eq(checkpoints.sessionId, sessionId)).orderBy(asc(checkpoints.id));
+  const rows = await store.db
+    .select()
+    .from(checkpoints)
+    .where(eq(checkpoints.sessionId, sessionId))
+    .orderBy(asc(checkpoints.id));
   const runs = await store.db.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId));
   const gates = await store.db.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId));
   const present = new Map(rows.map((r) => [r.id, r]));
@@ -155,13 +167,20 @@ export async function verify(store: Store, sessionId: string, lane: LaneResult):
   for (const r of lane.reported) {
     const row = present.get(r.id);
     if (row) {
-      expect({ storyRunId: row.storyRunId, gate: row.gate, status: row.gateStatus }).toEqual({ storyRunId: r.storyRunId, gate: r.gate, status: r.status });
+      expect({ storyRunId: row.storyRunId, gate: row.gate, status: row.gateStatus }).toEqual({
+        storyRunId: r.storyRunId,
+        gate: r.gate,
+        status: r.status,
+      });
       continue;
     }
     const newer = rows.filter((x) => x.storyRunId === r.storyRunId && x.id > r.id);
     expect(newer.length, `reported checkpoint ${r.id} is missing`).toBeGreaterThanOrEqual(DEFAULT_RETAIN);
     if (r.status === 'passed') {
-      expect(newer.some((x) => x.gate === r.gate && x.gateStatus === 'passed'), `recovery point ${r.id} (${r.gate}) was pruned`).toBe(true);
+      expect(
+        newer.some((x) => x.gate === r.gate && x.gateStatus === 'passed'),
+        `recovery point ${r.id} (${r.gate}) was pruned`,
+      ).toBe(true);
     }
   }
 
@@ -196,4 +215,3 @@ export async function verify(store: Store, sessionId: string, lane: LaneResult):
     expect(latest.state.costUsd).toBeCloseTo(run.costUsd, 6);
   }
 }
-

@@ -16,14 +16,20 @@ afterAll(async () => {
   for (const t of stores) await t.close();
 });
 
-it(`PGlite: ${LANES} writers killed ${KILLS_PER_LANE} times each lose no committed checkpoint and leave none partial`, { timeout: chaosTimeout(KILLS_PER_LANE, 30_000) }, async () => {
+it(`PGlite: ${LANES} writers killed ${KILLS_PER_LANE} times each lose no committed checkpoint and leave none partial`, {
+  timeout: chaosTimeout(KILLS_PER_LANE, 30_000),
+}, async () => {
   for (let i = 0; i < LANES; i++) {
     // Start from a migrated cluster (initdb costs 5–20 s); the store's own open path still runs.
     const t = await openPgliteTestStore();
     await t.store.close();
     stores.push(t);
   }
-  const lanes = await Promise.all(stores.map((t, i) => runLane({ WAVE_CRASH_DATA_DIR: t.dataDir, WAVE_CRASH_SESSION: `crash-pglite-${i}` }, KILLS_PER_LANE)));
+  const lanes = await Promise.all(
+    stores.map((t, i) =>
+      runLane({ WAVE_CRASH_DATA_DIR: t.dataDir, WAVE_CRASH_SESSION: `crash-pglite-${i}` }, KILLS_PER_LANE),
+    ),
+  );
   expect(lanes.reduce((a, l) => a + l.kills, 0)).toBe(LANES * KILLS_PER_LANE);
   for (let i = 0; i < LANES; i++) {
     // Taking over the lock the last killed writer left behind is part of the proof.

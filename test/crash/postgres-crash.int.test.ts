@@ -19,14 +19,21 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-it(`Postgres: ${LANES} writers killed ${KILLS_PER_LANE} times each lose no committed checkpoint and leave none partial`, { timeout: chaosTimeout(KILLS_PER_LANE, 20_000) }, async () => {
+it(`Postgres: ${LANES} writers killed ${KILLS_PER_LANE} times each lose no committed checkpoint and leave none partial`, {
+  timeout: chaosTimeout(KILLS_PER_LANE, 20_000),
+}, async () => {
   db = await createTestDatabase('crash');
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-crash-pg-'));
   // Migrate once up front; the writers then only check the migrations.
   await (await openStore({ dataDir, databaseUrl: db.url })).close();
   const url = db.url;
   const lanes = await Promise.all(
-    Array.from({ length: LANES }, (_, i) => runLane({ WAVE_CRASH_DATABASE_URL: url, WAVE_CRASH_DATA_DIR: dataDir, WAVE_CRASH_SESSION: `crash-pg-${i}` }, KILLS_PER_LANE)),
+    Array.from({ length: LANES }, (_, i) =>
+      runLane(
+        { WAVE_CRASH_DATABASE_URL: url, WAVE_CRASH_DATA_DIR: dataDir, WAVE_CRASH_SESSION: `crash-pg-${i}` },
+        KILLS_PER_LANE,
+      ),
+    ),
   );
   expect(lanes.reduce((a, l) => a + l.kills, 0)).toBe(LANES * KILLS_PER_LANE);
   const store = await openStore({ dataDir, databaseUrl: url });

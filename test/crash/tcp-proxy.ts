@@ -42,7 +42,8 @@ export class CuttableProxy {
       let draining = false;
       // The server has the whole request once it has the Sync message ('S', length 4) that
       // closes an extended-protocol query (Parse/Bind/Execute may come in separate chunks).
-      const endsWithSync = (b: Buffer) => b.length >= 5 && b[b.length - 5] === 0x53 && b.readInt32BE(b.length - 4) === 4;
+      const endsWithSync = (b: Buffer) =>
+        b.length >= 5 && b[b.length - 5] === 0x53 && b.readInt32BE(b.length - 4) === 4;
       const cutAfter = (chunk: Buffer) => {
         flushing = true;
         // end() flushes the request to the server before closing; the client side goes now.

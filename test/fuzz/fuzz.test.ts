@@ -46,10 +46,25 @@ beforeAll(async () => {
   repo = path.join(home, 'repo');
   fs.mkdirSync(repo);
   execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-  core = await openAppCore({ version: 'fuzz', settings: resolveSettings({ WAVE_HOME: home, DATABASE_URL: db.url }), rate: FAST, log: (l) => coreLog.push(l) });
-  const set = await core.router.handle('settings.update', { projectPath: repo }, { clientId: 'setup', transport: 'electron' });
+  core = await openAppCore({
+    version: 'fuzz',
+    settings: resolveSettings({ WAVE_HOME: home, DATABASE_URL: db.url }),
+    rate: FAST,
+    log: (l) => coreLog.push(l),
+  });
+  const set = await core.router.handle(
+    'settings.update',
+    { projectPath: repo },
+    { clientId: 'setup', transport: 'electron' },
+  );
   expect(set.ok).toBe(true);
-  server = await startBridgeServer({ core, staticDir: path.join(ROOT, 'test/fixtures/renderer-stub'), port: 0, frameRate: FAST, maxConnections: 4 });
+  server = await startBridgeServer({
+    core,
+    staticDir: path.join(ROOT, 'test/fixtures/renderer-stub'),
+    port: 0,
+    frameRate: FAST,
+    maxConnections: 4,
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -59,7 +74,8 @@ afterAll(async () => {
 });
 
 /** A failure message that says how to replay it. */
-const where = (what: string, i: number, input: unknown) => `${what} #${i} (FUZZ_SEED=${SEED}): ${JSON.stringify(input).slice(0, 300)}`;
+const where = (what: string, i: number, input: unknown) =>
+  `${what} #${i} (FUZZ_SEED=${SEED}): ${JSON.stringify(input).slice(0, 300)}`;
 
 interface Reply {
   type: string;
@@ -70,7 +86,9 @@ interface Reply {
 describe(`fuzz (seed ${SEED})`, () => {
   it(`answers ${FUZZ_COUNTS.ws} random WebSocket frames with success or a clean error`, async () => {
     const rng = seededRandom(SEED);
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(server.token)}`, { origin: `http://127.0.0.1:${server.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(server.token)}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+    });
     const inbox: Reply[] = [];
     let wake: (() => void) | null = null;
     ws.on('message', (d) => {
@@ -103,10 +121,16 @@ describe(`fuzz (seed ${SEED})`, () => {
       const code = r.ok ? 'ok' : r.error!.code;
       codes.set(code, (codes.get(code) ?? 0) + 1);
       if (!r.ok) {
-        expect(KNOWN_CODES.has(r.error!.code), where(`error code ${r.error!.code}: ${r.error!.message}`, i, input)).toBe(true);
+        expect(
+          KNOWN_CODES.has(r.error!.code),
+          where(`error code ${r.error!.code}: ${r.error!.message}`, i, input),
+        ).toBe(true);
         expect(r.error!.message.length, where('empty message', i, input)).toBeGreaterThan(10);
-        expect(r.error!.message, where('SQL in message', i, input)).not.toMatch(/Failed query|params:|\bselect\b.*\bfrom\b/i);
-        for (const issue of r.error!.details?.issues ?? []) expect(Array.isArray(issue.path), where('issue without path', i, input)).toBe(true);
+        expect(r.error!.message, where('SQL in message', i, input)).not.toMatch(
+          /Failed query|params:|\bselect\b.*\bfrom\b/i,
+        );
+        for (const issue of r.error!.details?.issues ?? [])
+          expect(Array.isArray(issue.path), where('issue without path', i, input)).toBe(true);
       }
     }
     // Still serving after all of it.
@@ -136,17 +160,27 @@ describe(`fuzz (seed ${SEED})`, () => {
           inputs.set(f.name, f.text);
         }
         const p = await ensureProject(t.store, project);
-        const report = await new StoryImporter(t.store).importPaths(['stories'], { projectId: p.id, actor: 'fuzz', cwd: project });
+        const report = await new StoryImporter(t.store).importPaths(['stories'], {
+          projectId: p.id,
+          actor: 'fuzz',
+          cwd: project,
+        });
         const reported = new Set(report.files.map((f) => path.basename(f.file)));
         // Markdown without front matter is skipped on purpose; everything else has a report.
-        for (const [name, text] of inputs) if (!name.endsWith('.md') || text.startsWith('---')) expect(reported.has(name), `no report for ${name}`).toBe(true);
+        for (const [name, text] of inputs)
+          if (!name.endsWith('.md') || text.startsWith('---'))
+            expect(reported.has(name), `no report for ${name}`).toBe(true);
         for (const f of report.files) {
           for (const e of f.errors) {
-            expect(e.line, where(`${f.file}: ${e.message}`, 0, inputs.get(path.basename(f.file)))).toBeGreaterThanOrEqual(1);
+            expect(
+              e.line,
+              where(`${f.file}: ${e.message}`, 0, inputs.get(path.basename(f.file))),
+            ).toBeGreaterThanOrEqual(1);
             expect(e.column).toBeGreaterThanOrEqual(1);
             expect(e.message).not.toMatch(/Maximum call stack|Unexpected error/);
           }
-          if (f.status === 'invalid') expect(f.errors.length + (f.message ? 1 : 0), `${f.file} invalid without a reason`).toBeGreaterThan(0);
+          if (f.status === 'invalid')
+            expect(f.errors.length + (f.message ? 1 : 0), `${f.file} invalid without a reason`).toBeGreaterThan(0);
         }
         process.stdout.write(`fuzz import: ${FUZZ_COUNTS.files} files → ${JSON.stringify(report.summary)}\n`);
       } finally {
@@ -163,14 +197,20 @@ describe(`fuzz (seed ${SEED})`, () => {
     fs.writeFileSync(files.prd, '---\nid: PRD-FZ\nstories: [FZ-1]\n---\n# \u001b[2JFuzz\n');
     const env = { PATH: process.env.PATH, HOME: cwd, WAVE_HOME: path.join(cwd, 'home'), DATABASE_URL: db.url };
     const run = (argv: string[]) =>
-      new Promise<{ argv: string[]; code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/wave.mjs'), ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (code, signal) => resolve({ argv, code, signal, stdout, stderr }));
-      });
+      new Promise<{ argv: string[]; code: number | null; signal: string | null; stdout: string; stderr: string }>(
+        (resolve) => {
+          const child = spawn(process.execPath, [path.join(ROOT, 'bin/wave.mjs'), ...argv], {
+            cwd,
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d) => (stdout += d));
+          child.stderr.on('data', (d) => (stderr += d));
+          child.on('close', (code, signal) => resolve({ argv, code, signal, stdout, stderr }));
+        },
+      );
     try {
       const argvs = Array.from({ length: FUZZ_COUNTS.cli }, () => cliArgv(rng, files));
       const results = [];
@@ -183,7 +223,10 @@ describe(`fuzz (seed ${SEED})`, () => {
         expect(r.stderr, what).not.toMatch(/Unexpected error|\n\s+at .+:\d+:\d+\)?\n/);
         if (r.code !== 0) {
           const last = r.stdout.trim().split('\n').pop() ?? '';
-          const doc = JSON.parse(last) as { error?: { code: string; message: string }; files?: Array<{ errors: Array<{ line: number; column: number }> }> };
+          const doc = JSON.parse(last) as {
+            error?: { code: string; message: string };
+            files?: Array<{ errors: Array<{ line: number; column: number }> }>;
+          };
           if (doc.files) {
             // wave validate: exit 1 with a report whose every error has a line and column.
             const errors = doc.files.flatMap((f) => f.errors);
@@ -196,7 +239,9 @@ describe(`fuzz (seed ${SEED})`, () => {
           }
         }
       });
-      process.stdout.write(`fuzz cli: ${results.length} processes → exit codes ${JSON.stringify(results.map((r) => r.code))}\n`);
+      process.stdout.write(
+        `fuzz cli: ${results.length} processes → exit codes ${JSON.stringify(results.map((r) => r.code))}\n`,
+      );
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }

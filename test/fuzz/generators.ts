@@ -63,7 +63,12 @@ export function randomValue(rng: Rng, depth = 0): unknown {
     case 6:
       return Array.from({ length: Math.floor(rng() * 4) }, () => randomValue(rng, depth + 1));
     case 7:
-      return Object.fromEntries(Array.from({ length: Math.floor(rng() * 3) }, () => [pick(rng, ['a', 'id', '__proto__', 'sessionId', 'x']), randomValue(rng, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rng() * 3) }, () => [
+          pick(rng, ['a', 'id', '__proto__', 'sessionId', 'x']),
+          randomValue(rng, depth + 1),
+        ]),
+      );
     default:
       return deepArray(Math.floor(rng() * 3000));
   }
@@ -88,10 +93,18 @@ function basePayload(method: string, rng: Rng): Record<string, unknown> {
     case 'app.echo':
       return { text: pick(rng, NASTY_STRINGS) };
     case 'settings.update':
-      return { concurrency: Math.floor(rng() * 70), budgetUsd: chance(rng, 0.3) ? null : nastyNumber(rng), agentPreset: pick(rng, ['command', 'claude-code', 'scripted', 'evil']) };
+      return {
+        concurrency: Math.floor(rng() * 70),
+        budgetUsd: chance(rng, 0.3) ? null : nastyNumber(rng),
+        agentPreset: pick(rng, ['command', 'claude-code', 'scripted', 'evil']),
+      };
     case 'session.get':
     case 'session.resume':
-      return { sessionId: id(), strategy: pick(rng, ['resume_from_last', 'resume_from_gate', 'restart', 'skip', 'x']), gate: pick(rng, ['gate-0', 'gate-3', 'gate-9']) };
+      return {
+        sessionId: id(),
+        strategy: pick(rng, ['resume_from_last', 'resume_from_gate', 'restart', 'skip', 'x']),
+        gate: pick(rng, ['gate-0', 'gate-3', 'gate-9']),
+      };
     case 'session.start':
       return { prdId: id(), budgetUsd: nastyNumber(rng), concurrency: Math.floor(rng() * 70) };
     case 'session.stop':
@@ -109,7 +122,13 @@ function basePayload(method: string, rng: Rng): Record<string, unknown> {
     case 'gate.follow':
       return { gateRunId: nastyNumber(rng), follow: chance(rng, 0.5) };
     case 'import.stage':
-      return { uploadId: uuidFrom(rng), file: pick(rng, ['s.json', 'p.md', '../x.json', 'a/b.json', ...NASTY_STRINGS.slice(0, 8)]), offset: 0, data: storyOrPrdText(rng), last: chance(rng, 0.8) };
+      return {
+        uploadId: uuidFrom(rng),
+        file: pick(rng, ['s.json', 'p.md', '../x.json', 'a/b.json', ...NASTY_STRINGS.slice(0, 8)]),
+        offset: 0,
+        data: storyOrPrdText(rng),
+        last: chance(rng, 0.8),
+      };
     case 'import.commit':
       return { uploadId: uuidFrom(rng), migrate: chance(rng, 0.5) };
     case 'import.paths':
@@ -152,10 +171,24 @@ export interface Frame {
 /** One WebSocket frame: mostly contract requests with broken payloads, some raw garbage. */
 export function wsFrame(rng: Rng, n: number): Frame {
   const k = rng();
-  if (k < 0.06) return { data: pick(rng, ['', 'not json', '{', '[]', 'null', '42', '"x"', '{"id":{}}', '{"method":"app.echo"}']), id: null };
+  if (k < 0.06)
+    return {
+      data: pick(rng, ['', 'not json', '{', '[]', 'null', '42', '"x"', '{"id":{}}', '{"method":"app.echo"}']),
+      id: null,
+    };
   if (k < 0.08) return { data: Buffer.from([0, 1, 2, 255]), id: null };
-  if (k < 0.1) return { data: JSON.stringify({ id: n, method: 'app.echo', payload: { text: 'x'.repeat(70_000 + Math.floor(rng() * 100_000)) } }), id: n };
-  const method = chance(rng, 0.05) ? pick(rng, ['shell.exec', '', 'app', 'APP.ECHO', '__proto__', 'toString']) : pick(rng, REQUEST_NAMES);
+  if (k < 0.1)
+    return {
+      data: JSON.stringify({
+        id: n,
+        method: 'app.echo',
+        payload: { text: 'x'.repeat(70_000 + Math.floor(rng() * 100_000)) },
+      }),
+      id: n,
+    };
+  const method = chance(rng, 0.05)
+    ? pick(rng, ['shell.exec', '', 'app', 'APP.ECHO', '__proto__', 'toString'])
+    : pick(rng, REQUEST_NAMES);
   const payload = mutatePayload(basePayload(method, rng), rng);
   return { data: JSON.stringify({ id: n, method, payload }), id: n };
 }
@@ -163,12 +196,18 @@ export function wsFrame(rng: Rng, n: number): Frame {
 /** Text for an import: a valid-looking story or PRD, a hostile one, or a broken one. */
 export function storyOrPrdText(rng: Rng): string {
   return pick(rng, [
-    () => JSON.stringify({ story_id: pick(rng, ['FZ-1', 'FZ-2', ...NASTY_STRINGS.slice(0, 5)]), title: pick(rng, NASTY_STRINGS), schema_version: pick(rng, ['4.3', '4.1', 9]) }),
+    () =>
+      JSON.stringify({
+        story_id: pick(rng, ['FZ-1', 'FZ-2', ...NASTY_STRINGS.slice(0, 5)]),
+        title: pick(rng, NASTY_STRINGS),
+        schema_version: pick(rng, ['4.3', '4.1', 9]),
+      }),
     () => deepStory(100 + Math.floor(rng() * 5000)),
     () => ALIAS_BOMB_PRD,
     () => deepFlowPrd(100 + Math.floor(rng() * 5000)),
     () => deepDashPrd(100 + Math.floor(rng() * 5000)),
-    () => `---\nid: ${pick(rng, ['PRD-FZ', ...NASTY_STRINGS.slice(0, 6)])}\nstories: [${pick(rng, ['FZ-1', '*a', '&a x', '{'])}]\n---\n# ${pick(rng, NASTY_STRINGS)}\n`,
+    () =>
+      `---\nid: ${pick(rng, ['PRD-FZ', ...NASTY_STRINGS.slice(0, 6)])}\nstories: [${pick(rng, ['FZ-1', '*a', '&a x', '{'])}]\n---\n# ${pick(rng, NASTY_STRINGS)}\n`,
     () => pick(rng, NASTY_STRINGS),
     () => '{"a":1,"a":2}',
   ])();
@@ -183,12 +222,29 @@ export function importFile(rng: Rng, i: number): { name: string; text: string } 
 
 /** argv for one `wave` process: commands with broken, odd or missing arguments. */
 export function cliArgv(rng: Rng, files: { story: string; prd: string }): string[] {
-  const any = () => pick(rng, [...NASTY_STRINGS.filter((s) => !s.includes('\u0000') && s.length < 300), files.story, files.prd, '--', '-x', '--json']);
+  const any = () =>
+    pick(rng, [
+      ...NASTY_STRINGS.filter((s) => !s.includes('\u0000') && s.length < 300),
+      files.story,
+      files.prd,
+      '--',
+      '-x',
+      '--json',
+    ]);
   const forms: Array<() => string[]> = [
     () => ['validate', pick(rng, [files.story, files.prd, '/nonexistent', any()])],
     () => ['validate', files.story, '--migrate'],
-    () => ['import', pick(rng, [files.story, files.prd, '/nonexistent', any()]), '--project', pick(rng, ['/nonexistent', any()])],
-    () => ['prd', pick(rng, ['show', 'approve', 'reject', 'explode', any()]), pick(rng, [files.prd, 'PRD-NONE', any()])],
+    () => [
+      'import',
+      pick(rng, [files.story, files.prd, '/nonexistent', any()]),
+      '--project',
+      pick(rng, ['/nonexistent', any()]),
+    ],
+    () => [
+      'prd',
+      pick(rng, ['show', 'approve', 'reject', 'explode', any()]),
+      pick(rng, [files.prd, 'PRD-NONE', any()]),
+    ],
     () => ['status', ...(chance(rng, 0.5) ? [any()] : [])],
     () => ['stop', any(), '--reason', any()],
     () => ['recover', pick(rng, ['--list', any()])],

@@ -15,8 +15,10 @@ export const ALIAS_BOMB_PRD = [
 ].join('\n');
 
 /** A story whose "x" nests `levels` arrays deep (on line 3). */
-export const deepStory = (levels = 5000): string => `{\n  "story_id": "DEEP-1",\n  "x": ${'['.repeat(levels)}${']'.repeat(levels)}\n}\n`;
+export const deepStory = (levels = 5000): string =>
+  `{\n  "story_id": "DEEP-1",\n  "x": ${'['.repeat(levels)}${']'.repeat(levels)}\n}\n`;
 
 /** PRD front matter nested `levels` deep in flow style (line 3) or as block dashes (line 4). */
-export const deepFlowPrd = (levels = 5000): string => `---\nid: PRD-DEEP\nx: ${'['.repeat(levels)}${']'.repeat(levels)}\n---\n# Deep\n`;
+export const deepFlowPrd = (levels = 5000): string =>
+  `---\nid: PRD-DEEP\nx: ${'['.repeat(levels)}${']'.repeat(levels)}\n---\n# Deep\n`;
 export const deepDashPrd = (levels = 5000): string => `---\nid: PRD-DASH\nx:\n${'- '.repeat(levels)}x\n---\n# Dashes\n`;

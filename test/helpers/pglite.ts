@@ -4,7 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { openStore, sessions, storyRuns, type GateId, type OpenStoreOptions, type SessionStatus, type Store, type StoryRunStatus, type WaveQueryable } from '../../src/main/store';
+import {
+  openStore,
+  sessions,
+  storyRuns,
+  type GateId,
+  type OpenStoreOptions,
+  type SessionStatus,
+  type Store,
+  type StoryRunStatus,
+  type WaveQueryable,
+} from '../../src/main/store';
 import { createTestDatabase } from './pg';
 
 export interface TestStore {
@@ -29,7 +39,9 @@ async function pgliteTemplate(): Promise<string> {
     const p = path.join(migrations, f);
     if (fs.statSync(p).isFile()) hash.update(f).update(fs.readFileSync(p));
   }
-  hash.update(JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version);
+  hash.update(
+    JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version,
+  );
   const dir = path.join(os.tmpdir(), `wave-pglite-template-${hash.digest('hex').slice(0, 16)}`);
   if (fs.existsSync(path.join(dir, 'pgdata', 'PG_VERSION'))) return dir;
   const build = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-template-build-'));
@@ -50,7 +62,9 @@ async function pgliteTemplate(): Promise<string> {
  * runs its migrations check and takes its lock as in production). Open one per test file
  * (beforeAll) and give each test its own ids. `fresh: true` skips the template.
  */
-export async function openPgliteTestStore(opts: Partial<OpenStoreOptions> & { fresh?: boolean } = {}): Promise<TestStore> {
+export async function openPgliteTestStore(
+  opts: Partial<OpenStoreOptions> & { fresh?: boolean } = {},
+): Promise<TestStore> {
   const { fresh, ...storeOpts } = opts;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-'));
   if (!fresh) fs.cpSync(path.join(await pgliteTemplate(), 'pgdata'), path.join(dataDir, 'pgdata'), { recursive: true });
@@ -119,7 +133,9 @@ export interface SeededSession {
 /** Inserts a session with story runs; ids are unique so tests can share one database. */
 export async function seedSession(db: WaveQueryable, o: SeedSessionOptions = {}): Promise<SeededSession> {
   const sessionId = o.id ?? `sess-${randomUUID().slice(0, 8)}`;
-  const storyIds = Array.isArray(o.stories) ? o.stories : Array.from({ length: o.stories ?? 2 }, (_, i) => `S-${i + 1}`);
+  const storyIds = Array.isArray(o.stories)
+    ? o.stories
+    : Array.from({ length: o.stories ?? 2 }, (_, i) => `S-${i + 1}`);
   const hb = o.heartbeatAgoMs === undefined ? 0 : o.heartbeatAgoMs;
   await db.insert(sessions).values({
     id: sessionId,

@@ -19,7 +19,10 @@ export function redisBusTestKit(label: string) {
     const prefix = uniquePrefix(label);
     const session = `s-${randomUUID().slice(0, 8)}`;
     const redis = new Redis(TEST_REDIS_URL);
-    cleanups.push(() => cleanupPrefix(prefix), () => void redis.disconnect());
+    cleanups.push(
+      () => cleanupPrefix(prefix),
+      () => void redis.disconnect(),
+    );
     const bus = async (o: Partial<RedisEventBusOptions> = {}) => {
       const b = new RedisEventBus({ redisUrl: TEST_REDIS_URL, keyPrefix: prefix, blockMs: 300, ...o });
       cleanups.push(() => b.close());

@@ -12,7 +12,9 @@ function newestSource(): { file: string; mtimeMs: number } {
   let newest = { file: '', mtimeMs: 0 };
   for (const input of INPUTS) {
     const abs = path.join(ROOT, input);
-    const files = statSync(abs).isDirectory() ? readdirSync(abs, { recursive: true }).map((f) => path.join(abs, String(f))) : [abs];
+    const files = statSync(abs).isDirectory()
+      ? readdirSync(abs, { recursive: true }).map((f) => path.join(abs, String(f)))
+      : [abs];
     for (const file of files) {
       if (file.includes('.test.')) continue;
       const st = statSync(file);
@@ -31,9 +33,16 @@ export function ensureWaveBundle(): void {
   const newest = newestSource();
   const built = existsSync(WAVE_BUNDLE) ? statSync(WAVE_BUNDLE).mtimeMs : 0;
   if (built >= newest.mtimeMs) return;
-  process.stderr.write(`[vitest] ${built ? `${path.relative(ROOT, newest.file)} is newer than the wave bundle` : 'no wave bundle yet'}: npm run build…\n`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status ?? r.signal}); the tests that spawn wave need its bundle.`);
+  process.stderr.write(
+    `[vitest] ${built ? `${path.relative(ROOT, newest.file)} is newer than the wave bundle` : 'no wave bundle yet'}: npm run build…\n`,
+  );
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (r.status !== 0)
+    throw new Error(`npm run build failed (exit ${r.status ?? r.signal}); the tests that spawn wave need its bundle.`);
 }
 
 export default function setup(): void {

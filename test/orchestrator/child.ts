@@ -35,7 +35,11 @@ const live = new Set<ChildProcess>();
  */
 export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): WaveChild {
   const argv = args[0] === 'continue' ? ['--import', 'tsx', WAVE_TEST_CLI, ...args] : [WAVE_BIN, ...args];
-  const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   let out = '';
   let err = '';
@@ -53,7 +57,10 @@ export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROO
   const exited = new Promise<number | string>((r) =>
     child.once('exit', (code, signal) => {
       live.delete(child);
-      for (const w of waiters.splice(0)) w.reject(new Error(`wave ${args[0]} exited (${code ?? signal}) before printing ${w.pattern}: ${err.slice(-2000)}`));
+      for (const w of waiters.splice(0))
+        w.reject(
+          new Error(`wave ${args[0]} exited (${code ?? signal}) before printing ${w.pattern}: ${err.slice(-2000)}`),
+        );
       r(code ?? signal ?? -1);
     }),
   );
@@ -66,7 +73,10 @@ export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROO
     waitForStderr(pattern, timeoutMs = 60_000) {
       if (pattern.test(err)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} from wave ${args[0]}: ${err.slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern} from wave ${args[0]}: ${err.slice(-2000)}`)),
+          timeoutMs,
+        );
         waiters.push({
           pattern,
           resolve: () => {
@@ -88,7 +98,11 @@ export function startWave(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROO
 type LooseJson = any;
 
 /** Runs `wave <args>` to the end and returns its exit code and output (stdout parsed as JSON when it is). */
-export async function runWave(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number | string; json: LooseJson; stdout: string; stderr: string }> {
+export async function runWave(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<{ code: number | string; json: LooseJson; stdout: string; stderr: string }> {
   const c = startWave(args, env, cwd);
   const code = await c.exited;
   let json: unknown = null;
@@ -109,7 +123,11 @@ export function killChildren(): void {
  * What a test file of `wave` processes shares: a tag for its agents, embedded data dirs and
  * scenarios, all removed (and every child and tagged agent killed) in afterAll.
  */
-export function waveProcessSuite(): { tag: string; home(): Promise<string>; scenario(options: ScenarioOptions): Scenario } {
+export function waveProcessSuite(): {
+  tag: string;
+  home(): Promise<string>;
+  scenario(options: ScenarioOptions): Scenario;
+} {
   const tag = randomUUID();
   const homes: string[] = [];
   const scenarios: Scenario[] = [];

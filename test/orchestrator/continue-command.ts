@@ -14,7 +14,9 @@ export const continueCommand: CliCommand = {
     return withCliRuntime(ctx, async (core) => {
       const renderer = new ProgressRenderer(ctx.stderr, false);
       try {
-        const outcome = await continueSession({ core, sessionId, hub: renderer, actor: 'test' }).catch(orchestratorToCli);
+        const outcome = await continueSession({ core, sessionId, hub: renderer, actor: 'test' }).catch(
+          orchestratorToCli,
+        );
         ctx.output(outcome, () => renderOutcome(outcome));
         return outcome.status === 'completed' ? 0 : 1;
       } finally {

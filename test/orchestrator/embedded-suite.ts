@@ -58,7 +58,13 @@ export function embeddedOrchestratorSuite(): EmbeddedSuite {
     },
     tag,
     orchestrator: (hub) =>
-      new Orchestrator({ store: suite.store, bus: suite.bus, hub, dataDir: suite.dataDir, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, controlIntervalMs: 100 } }),
+      new Orchestrator({
+        store: suite.store,
+        bus: suite.bus,
+        hub,
+        dataDir: suite.dataDir,
+        options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, controlIntervalMs: 100 },
+      }),
     scenario(stories) {
       const s = createScenario({ stories });
       scenarios.push(s);

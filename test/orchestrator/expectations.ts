@@ -21,7 +21,14 @@ export function createdContent(storyId: string, rel: string): string {
 export function expectedTree(s: Scenario, merged: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'wave-expected-index-'));
   const env = { ...process.env, GIT_INDEX_FILE: join(dir, 'index') };
-  const git = (args: string[], input?: string) => execFileSync('git', args, { cwd: s.repo.path, env, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+  const git = (args: string[], input?: string) =>
+    execFileSync('git', args, {
+      cwd: s.repo.path,
+      env,
+      encoding: 'utf8',
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }).trim();
   try {
     const root = git(['rev-list', '--max-parents=0', 'main']);
     git(['read-tree', root]);
@@ -78,7 +85,13 @@ export async function expectReferenceOutcome(store: Store, s: Scenario, outcome:
 
   // Costs: usage per story, gate, agent and model adds up to the session's cost.
   const rows = await store.db
-    .select({ storyId: usage.storyId, gate: usage.gate, agent: usage.agent, model: usage.model, cost: sql<string>`sum(${usage.costUsd})` })
+    .select({
+      storyId: usage.storyId,
+      gate: usage.gate,
+      agent: usage.agent,
+      model: usage.model,
+      cost: sql<string>`sum(${usage.costUsd})`,
+    })
     .from(usage)
     .where(eq(usage.sessionId, outcome.session))
     .groupBy(usage.storyId, usage.gate, usage.agent, usage.model);
@@ -94,7 +107,9 @@ export async function expectReferenceOutcome(store: Store, s: Scenario, outcome:
     .select({ gate: checkpoints.gate })
     .from(checkpoints)
     .where(and(eq(checkpoints.storyRunId, app1), eq(checkpoints.gateStatus, 'passed')));
-  expect(new Set(cps.map((c) => c.gate))).toEqual(new Set(['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7']));
+  expect(new Set(cps.map((c) => c.gate))).toEqual(
+    new Set(['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7']),
+  );
   // Each gate run has its own log file.
   const logs = await store.db.select({ logPath: gateRuns.logPath }).from(gateRuns).where(eq(gateRuns.storyRunId, app1));
   expect(new Set(logs.map((l) => l.logPath)).size).toBe(logs.length);

@@ -17,7 +17,6 @@ import { createTestRepo, type TestRepo } from '../fixtures/repos/git-repo';
  *           with a validation command
  */
 
-
 export interface StorySpec {
   id: string;
   wave: number;
@@ -34,12 +33,25 @@ export function defaultStories(): StorySpec[] {
   return [
     { id: 'APP-1', wave: 1, domain: 'app', create: ['src/app/one.ts'] },
     { id: 'APP-2', wave: 1, domain: 'app', create: ['src/app/two.ts'], testAgent: { qa_fix: true } },
-    { id: 'APP-3', wave: 1, domain: 'app', create: ['src/app/three.ts'], testAgent: { write_outside: 'src/web/intruder.ts' } },
+    {
+      id: 'APP-3',
+      wave: 1,
+      domain: 'app',
+      create: ['src/app/three.ts'],
+      testAgent: { write_outside: 'src/web/intruder.ts' },
+    },
     { id: 'APP-4', wave: 1, domain: 'app', create: ['src/app/four.ts'], testAgent: { fail_phases: ['develop'] } },
     { id: 'WEB-1', wave: 2, domain: 'web', create: ['src/web/one.ts'], dependencies: ['APP-1'] },
     { id: 'WEB-2', wave: 2, domain: 'web', create: ['src/web/two.ts'], dependencies: ['APP-4'] },
     { id: 'WEB-3', wave: 2, domain: 'web', create: ['src/web/three.ts'] },
-    { id: 'WEB-4', wave: 2, domain: 'web', create: ['src/web/four.ts'], dependencies: ['APP-2'], validation: [[process.execPath, '-e', "require('fs').accessSync('src/web/four.ts')"]] },
+    {
+      id: 'WEB-4',
+      wave: 2,
+      domain: 'web',
+      create: ['src/web/four.ts'],
+      dependencies: ['APP-2'],
+      validation: [[process.execPath, '-e', "require('fs').accessSync('src/web/four.ts')"]],
+    },
   ];
 }
 
@@ -63,7 +75,11 @@ export function storyDocument(s: StorySpec): Record<string, unknown> {
     priority: 'P1',
     status: 'ready',
     dependencies: s.dependencies ?? [],
-    objective: { as_a: 'developer', i_want: `the files of ${s.id} in place`, so_that: 'the orchestrator tests can check the merges' },
+    objective: {
+      as_a: 'developer',
+      i_want: `the files of ${s.id} in place`,
+      so_that: 'the orchestrator tests can check the merges',
+    },
     acceptance_criteria: [{ id: 'AC-1', description: 'the files named in the story exist on main' }],
     files: { create: s.create, modify: [] },
     safety: { stop_conditions: ['never touch another domain'] },
@@ -92,19 +108,41 @@ export function createScenario(options: ScenarioOptions = {}): Scenario {
     targetBranch: 'main',
     domains: { app: ['src/app/**'], web: ['src/web/**'], SHARED: ['package.json'] },
     qa: { check: [process.execPath, QA_CHECK] },
-    agent: { preset: 'command', command: [process.execPath, SCRIPTED_AGENT], ...(options.agentTag ? { env: { set: { TEST_AGENT_TAG: options.agentTag } } } : {}) },
+    agent: {
+      preset: 'command',
+      command: [process.execPath, SCRIPTED_AGENT],
+      ...(options.agentTag ? { env: { set: { TEST_AGENT_TAG: options.agentTag } } } : {}),
+    },
     concurrency: 3,
     budgetUsd: 5,
     execution: { max_retries: 2, timeout_minutes: 1 },
     ...options.config,
   };
-  const repo = createTestRepo({ 'README.md': '# orchestrator test repo\n', 'package.json': '{}\n', 'wave.config.json': `${JSON.stringify(config, null, 2)}\n` });
+  const repo = createTestRepo({
+    'README.md': '# orchestrator test repo\n',
+    'package.json': '{}\n',
+    'wave.config.json': `${JSON.stringify(config, null, 2)}\n`,
+  });
   const storiesDir = join(repo.base, 'backlog');
   mkdirSync(storiesDir, { recursive: true });
-  for (const s of stories) writeFileSync(join(storiesDir, `${s.id}.json`), `${JSON.stringify(storyDocument(s), null, 2)}\n`);
+  for (const s of stories)
+    writeFileSync(join(storiesDir, `${s.id}.json`), `${JSON.stringify(storyDocument(s), null, 2)}\n`);
   const prdId = options.prdId ?? `PRD-ORCH-${randomBytes(3).toString('hex')}`;
   const prdFile = join(storiesDir, 'prd.md');
-  writeFileSync(prdFile, ['---', `id: ${prdId}`, 'title: Orchestrator test', `stories: [${stories.map((s) => s.id).join(', ')}]`, '---', '# Orchestrator test', '', 'Eight small stories in two waves.', ''].join('\n'));
+  writeFileSync(
+    prdFile,
+    [
+      '---',
+      `id: ${prdId}`,
+      'title: Orchestrator test',
+      `stories: [${stories.map((s) => s.id).join(', ')}]`,
+      '---',
+      '# Orchestrator test',
+      '',
+      'Eight small stories in two waves.',
+      '',
+    ].join('\n'),
+  );
   return { prdId, repo, storiesDir, prdFile, stories, cleanup: () => repo.cleanup() };
 }
 
@@ -112,9 +150,16 @@ export function createScenario(options: ScenarioOptions = {}): Scenario {
 export async function importAndApprove(store: Store, s: Scenario, by = 'test-lead'): Promise<string> {
   const config = (await loadWaveConfig(s.repo.path)).config;
   const project = await ensureProject(store, s.repo.path, config);
-  const report = await new StoryImporter(store).importPaths([s.storiesDir], { projectId: project.id, actor: by, cwd: s.repo.base });
+  const report = await new StoryImporter(store).importPaths([s.storiesDir], {
+    projectId: project.id,
+    actor: by,
+    cwd: s.repo.base,
+  });
   const invalid = report.files.filter((f) => f.status === 'invalid');
-  if (invalid.length) throw new Error(`scenario import failed: ${JSON.stringify(invalid.map((f) => [f.file, f.errors.map((e) => e.message)]))}`);
+  if (invalid.length)
+    throw new Error(
+      `scenario import failed: ${JSON.stringify(invalid.map((f) => [f.file, f.errors.map((e) => e.message)]))}`,
+    );
   await new PrdService(store).approve(s.prdId, { by });
   return s.prdId;
 }

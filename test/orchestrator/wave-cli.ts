@@ -8,5 +8,10 @@ import { runCli } from '../../src/main/cli/cli';
 import { commands } from '../../src/main/cli/commands';
 import { continueCommand } from './continue-command';
 
-const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: false }, [...commands, continueCommand], 'test');
+const code = await runCli(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: false },
+  [...commands, continueCommand],
+  'test',
+);
 process.stdout.write('', () => process.exit(code));

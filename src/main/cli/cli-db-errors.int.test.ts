@@ -16,7 +16,9 @@ const probe: CliCommand = {
   summary: 'test',
   usage: 'wave probe <text>',
   async run(ctx, args) {
-    await drizzle({ client: pool }).execute(sql`select ${args.positionals[0]}::text as v, ${'param-secret-9c1'}::text as w`);
+    await drizzle({ client: pool }).execute(
+      sql`select ${args.positionals[0]}::text as v, ${'param-secret-9c1'}::text as w`,
+    );
     ctx.output({}, () => 'ok');
     return 0;
   },
@@ -27,7 +29,12 @@ describe('a database error in a wave command', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (d) => (out += d));
-    const code = await runCli(['probe', 'a\u0000b', '--json'], { stdout, stderr: new PassThrough(), env: {}, cwd: '/', isTTY: false }, [probe], 'test');
+    const code = await runCli(
+      ['probe', 'a\u0000b', '--json'],
+      { stdout, stderr: new PassThrough(), env: {}, cwd: '/', isTTY: false },
+      [probe],
+      'test',
+    );
     expect(code).toBe(1);
     const error = JSON.parse(out).error as { code: string; message: string };
     expect(error.code).toBe('invalid_request');

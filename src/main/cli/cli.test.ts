@@ -18,7 +18,12 @@ function capture() {
 async function run(argv: string[], registry: readonly LazyCliCommand[]) {
   const out = capture();
   const err = capture();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: {}, cwd: process.cwd(), isTTY: false }, registry, '1.2.3');
+  const code = await runCli(
+    argv,
+    { stdout: out.stream, stderr: err.stream, env: {}, cwd: process.cwd(), isTTY: false },
+    registry,
+    '1.2.3',
+  );
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -62,7 +67,9 @@ describe('bin/wave.mjs', () => {
 
   it('runs the built bundle, which finds the package version from wherever it is', () => {
     const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
-    expect(execFileSync(process.execPath, [bin, '--version'], { cwd: os.tmpdir(), encoding: 'utf8' })).toBe(`${version}\n`);
+    expect(execFileSync(process.execPath, [bin, '--version'], { cwd: os.tmpdir(), encoding: 'utf8' })).toBe(
+      `${version}\n`,
+    );
   });
 
   it('without a build says what to run instead of failing on a missing module', () => {
@@ -72,11 +79,15 @@ describe('bin/wave.mjs', () => {
       copyFileSync(bin, path.join(dir, 'bin', 'wave.mjs'));
       mkdirSync(path.join(dir, 'src', 'main', 'cli'), { recursive: true });
       writeFileSync(path.join(dir, 'src', 'main', 'cli', 'main.ts'), '');
-      const checkout = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], { encoding: 'utf8' });
+      const checkout = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], {
+        encoding: 'utf8',
+      });
       expect(checkout.status).toBe(1);
       expect(checkout.stderr).toContain('Run `npm run build` in this checkout first');
       rmSync(path.join(dir, 'src'), { recursive: true });
-      const installed = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], { encoding: 'utf8' });
+      const installed = spawnSync(process.execPath, [path.join(dir, 'bin', 'wave.mjs'), '--version'], {
+        encoding: 'utf8',
+      });
       expect(installed.status).toBe(1);
       expect(installed.stderr).toContain('reinstall WAVE Control Center');
     } finally {

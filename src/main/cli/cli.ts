@@ -54,7 +54,9 @@ function commandHelp(cmd: CliCommand): string {
   });
   // Every command also takes the global options: list them, so --help shows all it accepts.
   opts.push('  --json        machine-readable output on stdout (one JSON document)', '  -h, --help    this help');
-  return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), '', 'Options:', ...opts].join('\n');
+  return [`Usage: ${cmd.usage}`, '', cmd.summary, ...(cmd.help ? ['', cmd.help] : []), '', 'Options:', ...opts].join(
+    '\n',
+  );
 }
 
 /** The command itself, importing its module first when it is registered lazily. */
@@ -66,7 +68,12 @@ export async function loadCommand(source: CliCommandSource): Promise<CliCommand>
 }
 
 /** Runs one CLI invocation and returns the exit code; never calls process.exit itself. */
-export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CliCommandSource[], version: string): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CliCommandSource[],
+  version: string,
+): Promise<number> {
   const [first, ...rest] = argv;
   const wantsJson = argv.includes('--json');
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
@@ -80,12 +87,20 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   const source = commands.find((c) => c.name === first);
   if (!source) {
     const ctx = makeContext(io, wantsJson);
-    return fail(ctx, new CliError(`Unknown command "${first}". Run "wave --help" to list the commands.`, EXIT_USAGE, 'usage'));
+    return fail(
+      ctx,
+      new CliError(`Unknown command "${first}". Run "wave --help" to list the commands.`, EXIT_USAGE, 'usage'),
+    );
   }
   const cmd = await loadCommand(source);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     const ctx = makeContext(io, wantsJson);
     return fail(ctx, new CliError(`${(e as Error).message}\n${commandHelp(cmd)}`, EXIT_USAGE, 'usage'));
@@ -108,7 +123,14 @@ function fail(ctx: CliContext, e: unknown): number {
   // A held store is an expected state with its own message (holder, pid, what to do), not a bug;
   // a database error is told by its code, never with the SQL text and parameters drizzle adds.
   const db = e instanceof CliError ? null : clientDbError(e, `wave ${ctx.command ?? ''}`.trim());
-  const cliErr = e instanceof CliError ? e : e instanceof StoreLockedError ? storeOpenError(e) : db ? new CliError(db.message, 1, db.code) : null;
+  const cliErr =
+    e instanceof CliError
+      ? e
+      : e instanceof StoreLockedError
+        ? storeOpenError(e)
+        : db
+          ? new CliError(db.message, 1, db.code)
+          : null;
   const message = cliErr ? cliErr.message : `Unexpected error: ${(e as Error)?.message ?? String(e)}`;
   const exitCode = cliErr ? cliErr.exitCode : 1;
   if (ctx.json) ctx.stdout.write(`${JSON.stringify({ error: { code: cliErr?.code ?? 'internal', message } })}\n`);

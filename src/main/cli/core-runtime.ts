@@ -27,13 +27,27 @@ export function cliLog(ctx: CliContext, mode: 'always' | 'debug' = 'debug'): (li
 }
 
 /** The core services of a CLI command (createCoreServices over the command's settings), with errors a person can act on. */
-export async function openCliCore(ctx: CliContext, opts: CliCoreOptions & { locked: 'return-null' }): Promise<CoreServices | null>;
-export async function openCliCore(ctx: CliContext, opts: CliCoreOptions & { locked: 'return-error' }): Promise<CoreServices | StoreLockedError>;
+export async function openCliCore(
+  ctx: CliContext,
+  opts: CliCoreOptions & { locked: 'return-null' },
+): Promise<CoreServices | null>;
+export async function openCliCore(
+  ctx: CliContext,
+  opts: CliCoreOptions & { locked: 'return-error' },
+): Promise<CoreServices | StoreLockedError>;
 export async function openCliCore(ctx: CliContext, opts?: CliCoreOptions): Promise<CoreServices>;
-export async function openCliCore(ctx: CliContext, opts: CliCoreOptions = {}): Promise<CoreServices | StoreLockedError | null> {
+export async function openCliCore(
+  ctx: CliContext,
+  opts: CliCoreOptions = {},
+): Promise<CoreServices | StoreLockedError | null> {
   try {
     // The bus's messages are details in every command (WAVE_DEBUG), as they always were.
-    return await createCoreServices(opts.settings ?? ctx.settings, { log: cliLog(ctx, opts.log), busLog: cliLog(ctx, 'debug'), lockRole: cliLockRole(ctx), progress: (l) => ctx.info(l) });
+    return await createCoreServices(opts.settings ?? ctx.settings, {
+      log: cliLog(ctx, opts.log),
+      busLog: cliLog(ctx, 'debug'),
+      lockRole: cliLockRole(ctx),
+      progress: (l) => ctx.info(l),
+    });
   } catch (e) {
     if (e instanceof StoreLockedError && opts.locked === 'return-null') return null;
     if (e instanceof StoreLockedError && opts.locked === 'return-error') return e;
@@ -52,7 +66,11 @@ export async function cliBus(core: CoreServices): Promise<EventBus> {
 }
 
 /** Opens the core services, runs `fn`, always closes them. */
-export async function withCliCore<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>, opts: CliCoreOptions = {}): Promise<T> {
+export async function withCliCore<T>(
+  ctx: CliContext,
+  fn: (core: CoreServices) => Promise<T>,
+  opts: CliCoreOptions = {},
+): Promise<T> {
   const core = await openCliCore(ctx, opts);
   try {
     return await fn(core);

@@ -17,8 +17,16 @@ export function inertStream(stream: NodeJS.WritableStream): NodeJS.WritableStrea
       if (prop === RAW) return target;
       if (prop === 'write') {
         return (chunk: unknown, ...rest: unknown[]) => {
-          const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : chunk;
-          return (target.write as (...a: unknown[]) => boolean)(typeof text === 'string' ? inertText(text) : text, ...rest);
+          const text =
+            typeof chunk === 'string'
+              ? chunk
+              : chunk instanceof Uint8Array
+                ? Buffer.from(chunk).toString('utf8')
+                : chunk;
+          return (target.write as (...a: unknown[]) => boolean)(
+            typeof text === 'string' ? inertText(text) : text,
+            ...rest,
+          );
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;

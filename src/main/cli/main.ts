@@ -4,7 +4,13 @@ import { packageVersion } from './version';
 
 const code = await runCli(
   process.argv.slice(2),
-  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: !!process.stdout.isTTY },
+  {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: !!process.stdout.isTTY,
+  },
   commands,
   packageVersion(),
 );

@@ -4,7 +4,11 @@
  * Progress of a many-file import on stderr: one line at most every `everyMs` (and the last
  * one), so a large folder never sits silent and a small one prints nothing extra.
  */
-export function importProgress(info: (line: string) => void, everyMs = 1000, now: () => number = Date.now): (p: { phase: 'validate' | 'import'; done: number; total: number }) => void {
+export function importProgress(
+  info: (line: string) => void,
+  everyMs = 1000,
+  now: () => number = Date.now,
+): (p: { phase: 'validate' | 'import'; done: number; total: number }) => void {
   const started = now();
   let last = started;
   return (p) => {

@@ -17,7 +17,9 @@ let holder: ChildProcess;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-held-'));
   const code = `import { DirLock } from ${JSON.stringify(dirLockModule)}; DirLock.acquire(${JSON.stringify(dir)}, { role: ${JSON.stringify(LOCK_ROLES.serve)} }); console.log('locked'); setInterval(() => {}, 1000);`;
-  holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.on('data', (d) => String(d).includes('locked') && resolve());
     holder.once('exit', (c) => reject(new Error(`lock holder exited with ${c}`)));
@@ -38,7 +40,12 @@ async function wave(...argv: string[]): Promise<{ code: number; stdout: string; 
   let errText = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (errText += d));
-  const code = await runCli(argv, { stdout, stderr, env: { WAVE_HOME: dir, PATH: process.env.PATH }, cwd: dir, isTTY: false }, commands, 'test');
+  const code = await runCli(
+    argv,
+    { stdout, stderr, env: { WAVE_HOME: dir, PATH: process.env.PATH }, cwd: dir, isTTY: false },
+    commands,
+    'test',
+  );
   return { code, stdout: out, stderr: errText };
 }
 

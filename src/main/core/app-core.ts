@@ -72,7 +72,12 @@ export class AppCore {
     ]);
     return {
       store: { ...store, kind: this.deps.store.kind },
-      events: { ...events, kind: this.deps.events.kind, reason: this.deps.events.reason, p99Ms: this.deps.events.p99Ms() },
+      events: {
+        ...events,
+        kind: this.deps.events.kind,
+        reason: this.deps.events.reason,
+        p99Ms: this.deps.events.p99Ms(),
+      },
     };
   }
 
@@ -80,7 +85,15 @@ export class AppCore {
   async refreshHealth(): Promise<AppHealth> {
     const h = await this.health();
     this.lastHealth = h;
-    const key = JSON.stringify([h.store.status, h.store.detail, h.events.status, h.events.detail, h.events.kind, h.events.reason, roundP99(h.events.p99Ms)]);
+    const key = JSON.stringify([
+      h.store.status,
+      h.store.detail,
+      h.events.status,
+      h.events.detail,
+      h.events.kind,
+      h.events.reason,
+      roundP99(h.events.p99Ms),
+    ]);
     if (key !== this.lastHealthKey) {
       this.lastHealthKey = key;
       this.hub.publish('app.health', h);

@@ -54,7 +54,10 @@ export interface CoreServices {
   /** The event bus (Redis Streams or in-process), opened on first use: commands that only read never connect to Redis. */
   bus(): Promise<EventBus>;
   /** An orchestrator over the store and bus pushing to `hub`; disposed with the services. */
-  orchestrator(hub: EventSink | null, opts?: { log?: (line: string) => void; env?: NodeJS.ProcessEnv }): Promise<Orchestrator>;
+  orchestrator(
+    hub: EventSink | null,
+    opts?: { log?: (line: string) => void; env?: NodeJS.ProcessEnv },
+  ): Promise<Orchestrator>;
   /** The request handlers and snapshot of the window (the app and `wave serve`); built once. */
   app(hub: EventHub): Promise<AppServices>;
   /** Releases orchestrators, then the bus, then the store. Safe to call twice. */
@@ -62,9 +65,20 @@ export interface CoreServices {
 }
 
 /** Opens the store named by the settings and builds the services over it. */
-export async function createCoreServices(settings: WaveSettings, opts: CoreServicesOptions = {}): Promise<CoreServices> {
+export async function createCoreServices(
+  settings: WaveSettings,
+  opts: CoreServicesOptions = {},
+): Promise<CoreServices> {
   const log = opts.log ?? (() => {});
-  const store = await openStore({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, migrationsDir: settings.migrationsDir, env: settings.env, log, role: opts.lockRole, progress: opts.progress });
+  const store = await openStore({
+    dataDir: settings.dataDir,
+    databaseUrl: settings.databaseUrl,
+    migrationsDir: settings.migrationsDir,
+    env: settings.env,
+    log,
+    role: opts.lockRole,
+    progress: opts.progress,
+  });
   const projectSettings = new SettingsStore(settings.dataDir, settings.project);
   const prds = new PrdService(store);
   let bus: Promise<EventBus> | null = null;
@@ -73,7 +87,12 @@ export async function createCoreServices(settings: WaveSettings, opts: CoreServi
   let closing: Promise<void> | null = null;
 
   const getBus = () => {
-    bus ??= createEventBus({ redisUrl: settings.redisUrl, keyPrefix: settings.redisPrefix, store, log: opts.busLog ?? log }).catch((e: unknown) => {
+    bus ??= createEventBus({
+      redisUrl: settings.redisUrl,
+      keyPrefix: settings.redisPrefix,
+      store,
+      log: opts.busLog ?? log,
+    }).catch((e: unknown) => {
       bus = null;
       throw e;
     });
@@ -90,12 +109,29 @@ export async function createCoreServices(settings: WaveSettings, opts: CoreServi
     views: new SessionViewReader(repositories(store)),
     bus: getBus,
     async orchestrator(hub, o = {}) {
-      const orchestrator = new Orchestrator({ store, bus: await getBus(), hub, dataDir: settings.dataDir, env: o.env ?? settings.env, log: o.log ?? log, options: opts.orchestrator });
+      const orchestrator = new Orchestrator({
+        store,
+        bus: await getBus(),
+        hub,
+        dataDir: settings.dataDir,
+        env: o.env ?? settings.env,
+        log: o.log ?? log,
+        options: opts.orchestrator,
+      });
       orchestrators.push(orchestrator);
       return orchestrator;
     },
     app(hub) {
-      app ??= buildAppServices({ settings, store, bus: getBus, hub, projectSettings, prds, log, orchestrator: opts.orchestrator });
+      app ??= buildAppServices({
+        settings,
+        store,
+        bus: getBus,
+        hub,
+        projectSettings,
+        prds,
+        log,
+        orchestrator: opts.orchestrator,
+      });
       return app;
     },
     close() {
@@ -130,15 +166,37 @@ async function buildAppServices(deps: {
     if (!s.projectPath) return toProjectSettings(s, { projectName: null, targetBranch: null, configProblems: [] });
     try {
       const loaded = await loadWaveConfig(s.projectPath);
-      const problems = loaded.found ? [] : [`${path.join(s.projectPath, 'wave.config.json')} does not exist: run "wave init ${s.projectPath}" to create one (defaults apply until then).`];
-      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: loaded.config.targetBranch, configProblems: problems, agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env) });
+      const problems = loaded.found
+        ? []
+        : [
+            `${path.join(s.projectPath, 'wave.config.json')} does not exist: run "wave init ${s.projectPath}" to create one (defaults apply until then).`,
+          ];
+      return toProjectSettings(s, {
+        projectName: path.basename(s.projectPath),
+        targetBranch: loaded.config.targetBranch,
+        configProblems: problems,
+        agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env),
+      });
     } catch (e) {
-      const message = e instanceof WaveConfigError ? e.message : `Could not read the project config: ${(e as Error).message}`;
-      return toProjectSettings(s, { projectName: path.basename(s.projectPath), targetBranch: null, configProblems: [message] });
+      const message =
+        e instanceof WaveConfigError ? e.message : `Could not read the project config: ${(e as Error).message}`;
+      return toProjectSettings(s, {
+        projectName: path.basename(s.projectPath),
+        targetBranch: null,
+        configProblems: [message],
+      });
     }
   };
 
-  const sessions = await createSessionServices({ store: deps.store, bus: await deps.bus(), hub: deps.hub, settings, wave: deps.settings, log: deps.log, orchestrator: deps.orchestrator });
+  const sessions = await createSessionServices({
+    store: deps.store,
+    bus: await deps.bus(),
+    hub: deps.hub,
+    settings,
+    wave: deps.settings,
+    log: deps.log,
+    orchestrator: deps.orchestrator,
+  });
 
   const handlers: ServiceHandlers = {
     'settings.get': () => projectSettings(),
@@ -148,7 +206,12 @@ async function buildAppServices(deps: {
       deps.hub.publish('settings.changed', next);
       return next;
     },
-    ...prdHandlers({ store: deps.store, hub: deps.hub, concurrency: async () => (await settings.read()).concurrency, actor: () => deps.settings.actor }),
+    ...prdHandlers({
+      store: deps.store,
+      hub: deps.hub,
+      concurrency: async () => (await settings.read()).concurrency,
+      actor: () => deps.settings.actor,
+    }),
     ...importHandlers({
       store: deps.store,
       hub: deps.hub,

@@ -3,16 +3,41 @@ import { appUrlMatcher } from './app-url';
 
 describe('the app window is recognised by its URL wherever the app is installed', () => {
   it('accepts a macOS install under a path with spaces, refuses a sibling folder', () => {
-    const isApp = appUrlMatcher({ rendererDir: '/Applications/WAVE Control Center.app/Contents/Resources/app.asar/out/renderer', windows: false });
+    const isApp = appUrlMatcher({
+      rendererDir: '/Applications/WAVE Control Center.app/Contents/Resources/app.asar/out/renderer',
+      windows: false,
+    });
     // What Electron reports for the built page: percent-encoded.
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html')).toBe(true);
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html#/prd')).toBe(true);
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer-evil/x.html')).toBe(false);
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/../../evil.html')).toBe(false);
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/%2E%2E/evil.html')).toBe(false);
-    expect(isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/..%2Fevil.html')).toBe(false);
+    expect(
+      isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html'),
+    ).toBe(true);
+    expect(
+      isApp(
+        'file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html#/prd',
+      ),
+    ).toBe(true);
+    expect(
+      isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer-evil/x.html'),
+    ).toBe(false);
+    expect(
+      isApp(
+        'file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/../../evil.html',
+      ),
+    ).toBe(false);
+    expect(
+      isApp(
+        'file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/%2E%2E/evil.html',
+      ),
+    ).toBe(false);
+    expect(
+      isApp('file:///Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/..%2Fevil.html'),
+    ).toBe(false);
     expect(isApp('file:///tmp/index.html')).toBe(false);
-    expect(isApp('file://evil.example/Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html')).toBe(false);
+    expect(
+      isApp(
+        'file://evil.example/Applications/WAVE%20Control%20Center.app/Contents/Resources/app.asar/out/renderer/index.html',
+      ),
+    ).toBe(false);
   });
 
   it('accepts an install path with non-ASCII characters', () => {
@@ -22,11 +47,22 @@ describe('the app window is recognised by its URL wherever the app is installed'
   });
 
   it('accepts a Windows install under C:\\Program Files, with either case of drive letter', () => {
-    const isApp = appUrlMatcher({ rendererDir: 'C:\\Program Files\\WAVE Control Center\\resources\\app.asar\\out\\renderer', windows: true });
-    expect(isApp('file:///C:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(true);
-    expect(isApp('file:///c:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(true);
-    expect(isApp('file:///D:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(false);
-    expect(isApp('file:///C:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer%5C..%5Cevil.html')).toBe(false);
+    const isApp = appUrlMatcher({
+      rendererDir: 'C:\\Program Files\\WAVE Control Center\\resources\\app.asar\\out\\renderer',
+      windows: true,
+    });
+    expect(isApp('file:///C:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(
+      true,
+    );
+    expect(isApp('file:///c:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(
+      true,
+    );
+    expect(isApp('file:///D:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer/index.html')).toBe(
+      false,
+    );
+    expect(
+      isApp('file:///C:/Program%20Files/WAVE%20Control%20Center/resources/app.asar/out/renderer%5C..%5Cevil.html'),
+    ).toBe(false);
   });
 
   it('accepts the dev server only on its own origin', () => {

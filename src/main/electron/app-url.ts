@@ -51,7 +51,11 @@ function resolveBase(base: AppUrlBase): Base {
   else throw new Error('appUrlMatcher needs a devUrl or a rendererDir');
   // A dev URL names a page ("http://localhost:5173/" or ".../index.html"): its folder is the base.
   // A renderer dir is a folder: all of it is the base.
-  const pathname = base.devUrl ? u.pathname.slice(0, u.pathname.lastIndexOf('/') + 1) : u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
+  const pathname = base.devUrl
+    ? u.pathname.slice(0, u.pathname.lastIndexOf('/') + 1)
+    : u.pathname.endsWith('/')
+      ? u.pathname
+      : `${u.pathname}/`;
   const segments = pathSegments(pathname);
   if (!segments) throw new Error(`The app's own location ${u.href} has "." or ".." in its path`);
   // pathSegments keeps a trailing empty segment for the final "/": the base is the folder.

@@ -59,7 +59,10 @@ export function createMainWindow(paths: WindowPaths): BrowserWindow {
       navigateOnDragDrop: false,
     },
   });
-  lockDownContents(win.webContents, appUrlMatcher({ devUrl: paths.devUrl, rendererDir: path.dirname(paths.rendererHtml) }));
+  lockDownContents(
+    win.webContents,
+    appUrlMatcher({ devUrl: paths.devUrl, rendererDir: path.dirname(paths.rendererHtml) }),
+  );
   win.once('ready-to-show', () => win.show());
   if (paths.devUrl) void win.loadURL(paths.devUrl);
   else void win.loadFile(paths.rendererHtml);

@@ -72,14 +72,23 @@ interface Client {
 
 function connect(): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(server.token)}`, { origin: `http://127.0.0.1:${server.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(server.token)}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+    });
     const appended: string[] = [];
     const waiting = new Map<number, (r: never) => void>();
     let next = 0;
     ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { type: string; id?: number; result?: never; name?: string; payload?: { gateRunId: number; text: string } };
+      const m = JSON.parse(String(d)) as {
+        type: string;
+        id?: number;
+        result?: never;
+        name?: string;
+        payload?: { gateRunId: number; text: string };
+      };
       if (m.type === 'result' && typeof m.id === 'number') waiting.get(m.id)?.(m.result!);
-      if (m.type === 'event' && m.name === 'gate.logAppended' && m.payload?.gateRunId === gateRunId) appended.push(m.payload.text);
+      if (m.type === 'event' && m.name === 'gate.logAppended' && m.payload?.gateRunId === gateRunId)
+        appended.push(m.payload.text);
     });
     const call = (method: string, payload: unknown) =>
       new Promise<never>((done) => {
@@ -108,7 +117,10 @@ describe('gate log follows over the WebSocket bridge', () => {
     // One log, one watch, however many clients follow it.
     expect(openGateLogWatches()).toBe(1);
 
-    expect(await a.call('gate.follow', { gateRunId, follow: false })).toEqual({ ok: true, value: { following: false } });
+    expect(await a.call('gate.follow', { gateRunId, follow: false })).toEqual({
+      ok: true,
+      value: { following: false },
+    });
     appendFileSync(logFile, 'step 1\n');
     await vi.waitFor(() => expect(b.appended.join('')).toContain('step 1\n'));
     expect(a.appended.join('')).toContain('step 1\n'); // events go to every socket; the follow decides whether the log is read

@@ -10,14 +10,22 @@ import { AppCore } from '../core/app-core';
 import { TOKEN_MISSING_TEXT } from './bridge-guard';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
-const okHealth = async () => ({ status: 'ok' as const, detail: 'fine', latencyMs: 1, checkedAt: new Date().toISOString() });
+const okHealth = async () => ({
+  status: 'ok' as const,
+  detail: 'fine',
+  latencyMs: 1,
+  checkedAt: new Date().toISOString(),
+});
 let dir: string;
 let core: AppCore;
 let server: BridgeServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'wave-guard-'));
-  writeFileSync(path.join(dir, 'index.html'), `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src 'none'" />`);
+  writeFileSync(
+    path.join(dir, 'index.html'),
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src 'none'" />`,
+  );
   writeFileSync(path.join(dir, 'app.js'), 'console.log(1)');
   core = new AppCore({
     version: '9.9.9',
@@ -27,7 +35,15 @@ beforeAll(async () => {
     healthIntervalMs: 60_000,
     handlers: {} as ServiceHandlers,
     snapshotParts: async () => ({
-      settings: { projectPath: null, projectName: null, targetBranch: null, concurrency: 4, budgetUsd: 10, agentPreset: 'claude-code', configProblems: [] },
+      settings: {
+        projectPath: null,
+        projectName: null,
+        targetBranch: null,
+        concurrency: 4,
+        budgetUsd: 10,
+        agentPreset: 'claude-code',
+        configProblems: [],
+      },
       session: null,
       sessions: [],
       prds: [],
@@ -35,7 +51,13 @@ beforeAll(async () => {
     }),
   });
   await core.start();
-  server = await startBridgeServer({ core, staticDir: dir, port: 0, maxConnections: 2, frameRate: { ratePerSecond: 0.5, burst: 6 } });
+  server = await startBridgeServer({
+    core,
+    staticDir: dir,
+    port: 0,
+    maxConnections: 2,
+    frameRate: { ratePerSecond: 0.5, burst: 6 },
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -43,21 +65,36 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function get(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port: server.port, path: p, headers: { host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      })
+      .get(
+        { host: '127.0.0.1', port: server.port, path: p, headers: { host: `127.0.0.1:${server.port}`, ...headers } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      )
       .on('error', reject);
   });
 }
 
-function connect(query = `?token=${encodeURIComponent(server.token)}`, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; messages: Array<{ type: string; id?: unknown; result?: { ok: boolean; error?: { code: string } } }> }> {
+function connect(
+  query = `?token=${encodeURIComponent(server.token)}`,
+  headers: Record<string, string> = {},
+): Promise<{
+  ws: WebSocket;
+  messages: Array<{ type: string; id?: unknown; result?: { ok: boolean; error?: { code: string } } }>;
+}> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge${query}`, { origin: `http://127.0.0.1:${server.port}`, headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge${query}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+      headers,
+    });
     const messages: Array<{ type: string }> = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
     ws.once('open', () => resolve({ ws, messages }));
@@ -116,11 +153,14 @@ describe('wave serve access', () => {
     // Six refused frames use up the burst of six…
     for (let i = 0; i < 6; i++) ws.send('not json');
     ws.send(JSON.stringify({ id: 'after', method: 'app.echo', payload: { text: 'hi' } }));
-    for (let i = 0; i < 300 && messages.filter((m) => m.type === 'result').length < 7; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && messages.filter((m) => m.type === 'result').length < 7; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const results = messages.filter((m) => m.type === 'result');
     expect(results.filter((m) => m.result?.error?.code === 'invalid_request')).toHaveLength(6);
     // …so a valid request right after is refused too.
-    expect(results.find((m) => m.id === 'after')).toMatchObject({ result: { ok: false, error: { code: 'rate_limited' } } });
+    expect(results.find((m) => m.id === 'after')).toMatchObject({
+      result: { ok: false, error: { code: 'rate_limited' } },
+    });
     ws.close();
   });
 });
@@ -132,10 +172,16 @@ describe('import.paths from a browser', () => {
     try {
       mkdirSync(path.join(root, 'stories'));
       symlinkSync(outside, path.join(root, 'escape'));
-      await expect(assertInsideProject([path.join(root, 'stories'), root, path.join(root, 'stories/new.json')], root)).resolves.toBeUndefined();
+      await expect(
+        assertInsideProject([path.join(root, 'stories'), root, path.join(root, 'stories/new.json')], root),
+      ).resolves.toBeUndefined();
       await expect(assertInsideProject([outside], root)).rejects.toMatchObject({ code: 'unauthorized' });
-      await expect(assertInsideProject([path.join(root, 'escape')], root)).rejects.toMatchObject({ code: 'unauthorized' });
-      await expect(assertInsideProject([path.join(root, '../', path.basename(outside))], root)).rejects.toThrow(/outside the project folder/);
+      await expect(assertInsideProject([path.join(root, 'escape')], root)).rejects.toMatchObject({
+        code: 'unauthorized',
+      });
+      await expect(assertInsideProject([path.join(root, '../', path.basename(outside))], root)).rejects.toThrow(
+        /outside the project folder/,
+      );
       await expect(assertInsideProject([`${root}-evil`], root)).rejects.toMatchObject({ code: 'unauthorized' });
       await expect(assertInsideProject(['/etc/passwd'], null)).rejects.toMatchObject({ code: 'precondition_failed' });
     } finally {

@@ -55,7 +55,10 @@ export function tokenCookie(port: number, token: string): string {
 
 /** The 401 page: what is missing and how to get a new URL. */
 export function tokenMissingPage(): string {
-  const text = TOKEN_MISSING_TEXT.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const text = TOKEN_MISSING_TEXT.replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><title>WAVE Control Center: access token needed</title></head>',

@@ -8,14 +8,22 @@ import type { ServiceHandlers } from '../core/api/types';
 import { AppCore } from '../core/app-core';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
-const okHealth = async () => ({ status: 'ok' as const, detail: 'fine', latencyMs: 1, checkedAt: new Date().toISOString() });
+const okHealth = async () => ({
+  status: 'ok' as const,
+  detail: 'fine',
+  latencyMs: 1,
+  checkedAt: new Date().toISOString(),
+});
 let dir: string;
 let core: AppCore;
 let server: BridgeServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'wave-bridge-'));
-  writeFileSync(path.join(dir, 'index.html'), `<!-- connect-src 'none' in the desktop app -->\n<meta\n  http-equiv="Content-Security-Policy"\n  content="default-src 'none'; connect-src 'none'"\n/>`);
+  writeFileSync(
+    path.join(dir, 'index.html'),
+    `<!-- connect-src 'none' in the desktop app -->\n<meta\n  http-equiv="Content-Security-Policy"\n  content="default-src 'none'; connect-src 'none'"\n/>`,
+  );
   core = new AppCore({
     version: '9.9.9',
     dataDir: dir,
@@ -25,7 +33,15 @@ beforeAll(async () => {
     // The bridge is domain-agnostic: only app.* requests cross it in these tests.
     handlers: {} as ServiceHandlers,
     snapshotParts: async () => ({
-      settings: { projectPath: null, projectName: null, targetBranch: null, concurrency: 4, budgetUsd: 10, agentPreset: 'claude-code', configProblems: [] },
+      settings: {
+        projectPath: null,
+        projectName: null,
+        targetBranch: null,
+        concurrency: 4,
+        budgetUsd: 10,
+        agentPreset: 'claude-code',
+        configProblems: [],
+      },
       session: null,
       sessions: [],
       prds: [],
@@ -43,12 +59,17 @@ afterAll(async () => {
 
 const origin = () => `http://127.0.0.1:${server.port}`;
 
-function connect(opts: { token?: string; origin?: string; host?: string } = {}): Promise<{ ws: WebSocket; messages: unknown[] }> {
+function connect(
+  opts: { token?: string; origin?: string; host?: string } = {},
+): Promise<{ ws: WebSocket; messages: unknown[] }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(opts.token ?? server.token)}`, {
-      origin: opts.origin ?? origin(),
-      headers: opts.host ? { host: opts.host } : undefined,
-    });
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${server.port}/bridge?token=${encodeURIComponent(opts.token ?? server.token)}`,
+      {
+        origin: opts.origin ?? origin(),
+        headers: opts.host ? { host: opts.host } : undefined,
+      },
+    );
     const messages: unknown[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
     ws.once('open', () => resolve({ ws, messages }));
@@ -57,7 +78,11 @@ function connect(opts: { token?: string; origin?: string; host?: string } = {}):
   });
 }
 
-async function request(ws: WebSocket, messages: unknown[], msg: unknown): Promise<{ id: unknown; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+async function request(
+  ws: WebSocket,
+  messages: unknown[],
+  msg: unknown,
+): Promise<{ id: unknown; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
   const before = messages.length;
   ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   for (let i = 0; i < 200; i++) {
@@ -79,7 +104,11 @@ describe('wave serve bridge', () => {
     const { ws, messages } = await connect();
     const reply = await request(ws, messages, { id: 1, method: 'app.info', payload: {} });
     expect(reply.result.ok).toBe(true);
-    expect(reply.result.value).toMatchObject({ version: '9.9.9', transport: 'websocket', health: { store: { kind: 'pglite', status: 'ok' } } });
+    expect(reply.result.value).toMatchObject({
+      version: '9.9.9',
+      transport: 'websocket',
+      health: { store: { kind: 'pglite', status: 'ok' } },
+    });
     const seqBefore = core.hub.seq;
     core.hub.publish('app.health', await core.health());
     await new Promise((r) => setTimeout(r, 50));
@@ -91,22 +120,32 @@ describe('wave serve bridge', () => {
   it('answers malformed and oversized requests with typed errors and keeps serving', async () => {
     const { ws, messages } = await connect();
     expect((await request(ws, messages, 'not json')).result.error?.code).toBe('invalid_request');
-    expect((await request(ws, messages, { id: 2, method: 'app.echo', payload: { text: 5 } })).result.error?.code).toBe('invalid_request');
-    expect((await request(ws, messages, { id: 3, method: 'shell.exec', payload: {} })).result.error?.code).toBe('unknown_method');
+    expect((await request(ws, messages, { id: 2, method: 'app.echo', payload: { text: 5 } })).result.error?.code).toBe(
+      'invalid_request',
+    );
+    expect((await request(ws, messages, { id: 3, method: 'shell.exec', payload: {} })).result.error?.code).toBe(
+      'unknown_method',
+    );
     const big = await request(ws, messages, { id: 4, method: 'app.echo', payload: { text: 'x'.repeat(80_000) } });
     expect(big).toMatchObject({ id: 4, result: { ok: false, error: { code: 'payload_too_large' } } });
-    expect((await request(ws, messages, { id: 5, method: 'app.echo', payload: { text: 'still here' } })).result.ok).toBe(true);
+    expect(
+      (await request(ws, messages, { id: 5, method: 'app.echo', payload: { text: 'still here' } })).result.ok,
+    ).toBe(true);
     ws.close();
   });
 
   it('serves the page with a CSP that allows only its own bridge, and nothing outside its folder', async () => {
     const get = (p: string, host = `127.0.0.1:${server.port}`) =>
       new Promise<{ status: number; csp: string; body: string }>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: server.port, path: p, headers: { host } }, (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, csp: String(res.headers['content-security-policy'] ?? ''), body }));
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port: server.port, path: p, headers: { host } }, (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, csp: String(res.headers['content-security-policy'] ?? ''), body }),
+            );
+          })
+          .on('error', reject);
       });
     const page = await get(`/?token=${encodeURIComponent(server.token)}`);
     expect(page.status).toBe(200);

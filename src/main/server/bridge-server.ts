@@ -6,7 +6,15 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_PAYLOAD_BYTES, err, type Result } from '../../shared/ipc';
 import type { AppCore } from '../core/app-core';
-import { FrameLimiter, MAX_BRIDGE_CONNECTIONS, TOKEN_MISSING_TEXT, presentedToken, tokenCookie, tokenMatches, tokenMissingPage } from './bridge-guard';
+import {
+  FrameLimiter,
+  MAX_BRIDGE_CONNECTIONS,
+  TOKEN_MISSING_TEXT,
+  presentedToken,
+  tokenCookie,
+  tokenMatches,
+  tokenMissingPage,
+} from './bridge-guard';
 import { rendererCsp, rendererHeaderCsp, withCspMeta } from './csp';
 import { readStatic } from './static-files';
 
@@ -47,7 +55,9 @@ export const BRIDGE_PATH = '/bridge';
 export async function startBridgeServer(opts: BridgeServerOptions): Promise<BridgeServer> {
   const root = path.resolve(opts.staticDir);
   if (!existsSync(path.join(root, 'index.html'))) {
-    throw new Error(`The renderer is not built (no ${path.join(root, 'index.html')}). Run "npm run build" first, then "wave serve" again.`);
+    throw new Error(
+      `The renderer is not built (no ${path.join(root, 'index.html')}). Run "npm run build" first, then "wave serve" again.`,
+    );
   }
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? randomBytes(24).toString('base64url');
@@ -76,7 +86,11 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
       const reqUrl = new URL(req.url ?? '/', `http://${host}:${port}`);
       const given = presentedToken(req, reqUrl, port);
       if (isPage && !tokenMatches(given, token)) {
-        res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", 'cache-control': 'no-store' });
+        res.writeHead(401, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+          'cache-control': 'no-store',
+        });
         res.end(req.method === 'HEAD' ? undefined : tokenMissingPage());
         return;
       }
@@ -115,14 +129,17 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     const reject = (status: number, why: string) => {
       log(`bridge connection refused: ${why}`);
       const reason = status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : 'Forbidden';
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${why}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${why}`,
+      );
     };
     const url = new URL(req.url ?? '/', `http://${host}:${port}`);
     if (url.pathname !== BRIDGE_PATH) return reject(403, 'unknown path');
     if (!allowedHosts().has(req.headers.host ?? '')) return reject(403, 'unexpected Host header');
     if (!allowedOrigins().has(req.headers.origin ?? '')) return reject(403, 'unexpected Origin');
     if (!tokenMatches(presentedToken(req, url, port), token)) return reject(401, TOKEN_MISSING_TEXT);
-    if (wss.clients.size >= maxConnections) return reject(503, `Too many open connections (${maxConnections}); close another WAVE tab and reload.`);
+    if (wss.clients.size >= maxConnections)
+      return reject(503, `Too many open connections (${maxConnections}); close another WAVE tab and reload.`);
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
@@ -143,7 +160,11 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
       // Every frame counts against the token, also those refused below (bad JSON, too large…).
       if (!limiter.tryTake(token)) {
         const id = isBinary ? null : peekId(data.toString('utf8', 0, 4096));
-        send({ type: 'result', id, result: err('rate_limited', 'Too many messages on this token; wait a moment and retry.') });
+        send({
+          type: 'result',
+          id,
+          result: err('rate_limited', 'Too many messages on this token; wait a moment and retry.'),
+        });
         return;
       }
       const raw = isBinary ? null : data.toString();
@@ -155,11 +176,26 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     });
     ws.on('error', (e) => log(`bridge socket ${clientId} error: ${e.message}`));
 
-    async function handleMessage(raw: string | null, bytes: number): Promise<{ type: 'result'; id: unknown; result: Result<unknown> }> {
-      if (raw === null) return { type: 'result', id: null, result: err('invalid_request', 'Binary frames are not accepted; send JSON text.') };
+    async function handleMessage(
+      raw: string | null,
+      bytes: number,
+    ): Promise<{ type: 'result'; id: unknown; result: Result<unknown> }> {
+      if (raw === null)
+        return {
+          type: 'result',
+          id: null,
+          result: err('invalid_request', 'Binary frames are not accepted; send JSON text.'),
+        };
       if (bytes > MAX_PAYLOAD_BYTES) {
         const id = peekId(raw);
-        return { type: 'result', id, result: err('payload_too_large', `Request is ${bytes} bytes; the limit is ${MAX_PAYLOAD_BYTES} bytes. Send less data per request.`) };
+        return {
+          type: 'result',
+          id,
+          result: err(
+            'payload_too_large',
+            `Request is ${bytes} bytes; the limit is ${MAX_PAYLOAD_BYTES} bytes. Send less data per request.`,
+          ),
+        };
       }
       let msg: unknown;
       try {
@@ -168,11 +204,19 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
         return { type: 'result', id: null, result: err('invalid_request', 'Message is not valid JSON.') };
       }
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-        return { type: 'result', id: null, result: err('invalid_request', 'Message must be an object {id, method, payload}.') };
+        return {
+          type: 'result',
+          id: null,
+          result: err('invalid_request', 'Message must be an object {id, method, payload}.'),
+        };
       }
       const { id, method, payload } = msg as { id?: unknown; method?: unknown; payload?: unknown };
       if (typeof id !== 'number' && typeof id !== 'string') {
-        return { type: 'result', id: null, result: err('invalid_request', 'Message needs an "id" (number or string).') };
+        return {
+          type: 'result',
+          id: null,
+          result: err('invalid_request', 'Message needs an "id" (number or string).'),
+        };
       }
       const result = await opts.core.router.handle(method, payload, { clientId, transport: 'websocket' }, bytes);
       return { type: 'result', id, result };

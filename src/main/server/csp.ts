@@ -36,6 +36,9 @@ const CSP_META = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]
  * by `wave serve` gets the bridge's policy there too, since meta and header policies both apply.
  */
 export function withCspMeta(html: string, csp: string): string {
-  if (!CSP_META.test(html)) throw new Error('The built index.html has no Content-Security-Policy meta tag; rebuild the renderer with "npm run build".');
+  if (!CSP_META.test(html))
+    throw new Error(
+      'The built index.html has no Content-Security-Policy meta tag; rebuild the renderer with "npm run build".',
+    );
   return html.replace(CSP_META, `$1${csp}$2`);
 }

@@ -76,7 +76,8 @@ export function isDbError(e: unknown): boolean {
   if (sqlStateOf(e) !== null || isConnectionError(e)) return true;
   for (const c of causes(e)) {
     const name = (c as { name?: unknown }).name;
-    if (name === 'DrizzleQueryError' || name === 'StoreUnavailableError' || name === 'CommitOutcomeUnknownError') return true;
+    if (name === 'DrizzleQueryError' || name === 'StoreUnavailableError' || name === 'CommitOutcomeUnknownError')
+      return true;
     if ('query' in (c as object) && 'params' in (c as object)) return true;
     if (/^Failed query:/.test(String((c as { message?: unknown }).message ?? ''))) return true;
   }
@@ -94,18 +95,34 @@ export function clientDbError(e: unknown, what: string): { code: ClientDbErrorCo
   if (!isDbError(e)) return null;
   const names = [...causes(e)].map((c) => (c as { name?: unknown }).name);
   if (names.includes('CommitOutcomeUnknownError')) {
-    return { code: 'unavailable', message: `${what}: the database connection broke while committing; the change may or may not be saved. Reload to see the current state before retrying.` };
+    return {
+      code: 'unavailable',
+      message: `${what}: the database connection broke while committing; the change may or may not be saved. Reload to see the current state before retrying.`,
+    };
   }
   if (isConnectionError(e) || names.includes('StoreUnavailableError')) {
-    return { code: 'unavailable', message: `${what}: the database is unreachable; nothing was changed. Retry once it is back (the header shows its health).` };
+    return {
+      code: 'unavailable',
+      message: `${what}: the database is unreachable; nothing was changed. Retry once it is back (the header shows its health).`,
+    };
   }
   const state = sqlStateOf(e);
   const cls = state?.slice(0, 2);
   // 22: data exception (bad encoding such as a NUL byte, value out of range, invalid text).
-  if (cls === '22') return { code: 'invalid_request', message: `${what}: the database refused a value of the request (SQLSTATE ${state}). Check the ids and texts sent.` };
+  if (cls === '22')
+    return {
+      code: 'invalid_request',
+      message: `${what}: the database refused a value of the request (SQLSTATE ${state}). Check the ids and texts sent.`,
+    };
   // 23: integrity constraint; 40: serialization failure / deadlock (a concurrent change).
   if (cls === '23' || cls === '40') {
-    return { code: 'conflict', message: `${what}: it conflicts with the current data or a concurrent change (SQLSTATE ${state}). Reload and retry.` };
+    return {
+      code: 'conflict',
+      message: `${what}: it conflicts with the current data or a concurrent change (SQLSTATE ${state}). Reload and retry.`,
+    };
   }
-  return { code: 'internal', message: `${what} failed with a database error${state ? ` (SQLSTATE ${state})` : ''}; this is a bug. Details are in the log.` };
+  return {
+    code: 'internal',
+    message: `${what} failed with a database error${state ? ` (SQLSTATE ${state})` : ''}; this is a bug. Details are in the log.`,
+  };
 }

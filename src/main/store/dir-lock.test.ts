@@ -31,7 +31,9 @@ afterEach(async () => {
 /** Another process that takes the lock and holds it until killed. */
 async function holdLockInChild(dir: string, role?: string): Promise<ChildProcess> {
   const code = `import { DirLock } from ${JSON.stringify(dirLockModule)}; DirLock.acquire(${JSON.stringify(dir)}, { role: ${JSON.stringify(role)} }); console.log('locked'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('locked') && resolve());
@@ -81,14 +83,20 @@ describe('DirLock', () => {
 
   it('treats a lock from another host as live (it cannot be checked from here)', () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: 4242, host: 'build-server-7', startedAt: 'x', token: 't' }));
+    fs.writeFileSync(
+      path.join(dir, 'store.lock'),
+      JSON.stringify({ pid: 4242, host: 'build-server-7', startedAt: 'x', token: 't' }),
+    );
     expect(() => DirLock.acquire(dir)).toThrow(/process 4242 on host build-server-7/);
   });
 
   it('replaces a lock left by a dead pid on this host', async () => {
     const dir = tempDir();
     const pid = await deadPid();
-    fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid, host: os.hostname(), startedAt: 'x', token: 't' }));
+    fs.writeFileSync(
+      path.join(dir, 'store.lock'),
+      JSON.stringify({ pid, host: os.hostname(), startedAt: 'x', token: 't' }),
+    );
     const lock = DirLock.acquire(dir);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'store.lock'), 'utf8')).pid).toBe(process.pid);
     lock.release();
@@ -98,7 +106,10 @@ describe('DirLock', () => {
     const dir = tempDir();
     const a = DirLock.acquire(dir);
     // Simulate a takeover that happened behind our back (e.g. our lock was judged stale).
-    fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'x', token: 'other' }));
+    fs.writeFileSync(
+      path.join(dir, 'store.lock'),
+      JSON.stringify({ pid: 1, host: 'elsewhere', startedAt: 'x', token: 'other' }),
+    );
     a.release();
     expect(fs.existsSync(path.join(dir, 'store.lock'))).toBe(true);
   });
@@ -124,12 +135,18 @@ describe('DirLock', () => {
     // stays a zombie (state Z in /proc/<pid>/stat) while its pid still answers kill(pid, 0).
     const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent);
-    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))));
-    for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 10));
+    const zombie = Number(
+      await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))),
+    );
+    for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toContain(') Z ');
     expect(() => process.kill(zombie, 0)).not.toThrow();
     expect(pidAlive(zombie)).toBe(false);
-    fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: zombie, host: os.hostname(), startedAt: 'x', token: 't', role: LOCK_ROLES.session }));
+    fs.writeFileSync(
+      path.join(dir, 'store.lock'),
+      JSON.stringify({ pid: zombie, host: os.hostname(), startedAt: 'x', token: 't', role: LOCK_ROLES.session }),
+    );
     const lines: string[] = [];
     const lock = DirLock.acquire(dir, { log: (l) => lines.push(l) });
     expect(lock.holder.pid).toBe(process.pid);

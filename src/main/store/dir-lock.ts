@@ -77,7 +77,13 @@ export class DirLock {
 }
 
 function selfHolder(token: string, role?: string): LockHolder {
-  const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), procStart: procStartOf(process.pid), token };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: new Date().toISOString(),
+    procStart: procStartOf(process.pid),
+    token,
+  };
   return role ? { ...me, role } : me;
 }
 
@@ -108,9 +114,19 @@ function readHolder(lockPath: string): LockHolder | null | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid !== 'number' || typeof v.host !== 'string' || typeof v.token !== 'string') return null;
-    const holder: LockHolder = { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), procStart: v.procStart ?? null, token: v.token };
+    const holder: LockHolder = {
+      pid: v.pid,
+      host: v.host,
+      startedAt: String(v.startedAt ?? '?'),
+      procStart: v.procStart ?? null,
+      token: v.token,
+    };
     // The role is shown to people: keep it a short line of plain text.
-    if (typeof v.role === 'string' && v.role) holder.role = [...v.role].filter((c) => c >= ' ' && (c < '\u007f' || c > '\u009f')).join('').slice(0, 80);
+    if (typeof v.role === 'string' && v.role)
+      holder.role = [...v.role]
+        .filter((c) => c >= ' ' && (c < '\u007f' || c > '\u009f'))
+        .join('')
+        .slice(0, 80);
     return holder;
   } catch {
     return null;

@@ -51,7 +51,8 @@ export class DurableNodeFS extends NodeFS {
     const mknod = ops.mknod as ((parent: unknown, name: string, mode: number, dev: unknown) => unknown) | undefined;
     const setattr = ops.setattr as ((node: unknown, attr: { mode?: number | null }) => unknown) | undefined;
     if (typeof mknod !== 'function' || typeof setattr !== 'function') return;
-    ops.mknod = (parent: unknown, name: string, mode: number, dev: unknown) => mknod(parent, name, ownerOnly(mode), dev);
+    ops.mknod = (parent: unknown, name: string, mode: number, dev: unknown) =>
+      mknod(parent, name, ownerOnly(mode), dev);
     ops.setattr = (node: unknown, attr: { mode?: number | null }) =>
       setattr(node, typeof attr.mode === 'number' ? { ...attr, mode: ownerOnly(attr.mode) } : attr);
     this.modesMasked = true;
@@ -64,5 +65,13 @@ export class DurableNodeFS extends NodeFS {
  * WAL would grow to max_wal_size (1 GB by default) and all of it be replayed after a crash.
  */
 export function durableStartParams(): string[] {
-  return [...PGlite.defaultStartParams.filter((p) => p !== '-F'), '-c', 'wal_sync_method=fsync', '-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB'];
+  return [
+    ...PGlite.defaultStartParams.filter((p) => p !== '-F'),
+    '-c',
+    'wal_sync_method=fsync',
+    '-c',
+    'max_wal_size=64MB',
+    '-c',
+    'min_wal_size=32MB',
+  ];
 }

@@ -6,7 +6,9 @@ export class StoreLockedError extends Error {
     readonly holder: LockHolder,
   ) {
     const where = holder.host ? ` on host ${holder.host}` : '';
-    const who = holder.role ? `${holder.role} (process ${holder.pid}${where}, started ${holder.startedAt})` : `process ${holder.pid}${where} (started ${holder.startedAt})`;
+    const who = holder.role
+      ? `${holder.role} (process ${holder.pid}${where}, started ${holder.startedAt})`
+      : `process ${holder.pid}${where} (started ${holder.startedAt})`;
     super(
       `The WAVE data directory ${dirOf(lockPath)} is in use by ${who}. ` +
         `Only one process can open the embedded database at a time: ${stopHint(holder)}, ` +
@@ -19,7 +21,8 @@ export class StoreLockedError extends Error {
 function stopHint(h: LockHolder): string {
   if (h.role === LOCK_ROLES.window) return `close the WAVE window (process ${h.pid})`;
   if (h.role === LOCK_ROLES.serve) return `stop that wave serve with Ctrl+C in its terminal (or kill ${h.pid})`;
-  if (h.role?.startsWith(LOCK_ROLES.session)) return `wait for the session to end, or stop it with "wave stop" (process ${h.pid})`;
+  if (h.role?.startsWith(LOCK_ROLES.session))
+    return `wait for the session to end, or stop it with "wave stop" (process ${h.pid})`;
   return `stop process ${h.pid} (or close the WAVE window that owns it)`;
 }
 

@@ -1,5 +1,16 @@
 export * from './schema';
-export { openStore, type OpenStoreOptions, type Store, type StoreHealth, type StoreKind, type TransactionOptions, type WaveDb, type WaveQueryable, type WaveSchema, type WaveTx } from './store';
+export {
+  openStore,
+  type OpenStoreOptions,
+  type Store,
+  type StoreHealth,
+  type StoreKind,
+  type TransactionOptions,
+  type WaveDb,
+  type WaveQueryable,
+  type WaveSchema,
+  type WaveTx,
+} from './store';
 export { resolveDataDir, resolveMigrationsDir } from './paths';
 export { StoreLockedError, StoreUnavailableError, CommitOutcomeUnknownError, type LockHolder } from './errors';
 export { describeDbError, isConnectionError } from './db-errors';

@@ -48,7 +48,9 @@ describe('the embedded store is readable by its owner only', () => {
     const reopened = await openStore({ dataDir: t.dataDir, log: (l) => lines.push(l) });
     try {
       expect(openToOthers(t.dataDir)).toEqual([]);
-      expect(lines.filter((l) => l.includes('readable by their owner only'))).toEqual([`store: made 3 files and folders of ${pgdata} readable by their owner only (they were open to other users)`]);
+      expect(lines.filter((l) => l.includes('readable by their owner only'))).toEqual([
+        `store: made 3 files and folders of ${pgdata} readable by their owner only (they were open to other users)`,
+      ]);
     } finally {
       await reopened.close();
     }

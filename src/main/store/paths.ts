@@ -24,7 +24,7 @@ export function resolveMigrationsDir(explicit?: string, env: NodeJS.ProcessEnv =
     if (fs.existsSync(path.join(chosen, JOURNAL))) return path.resolve(chosen);
     throw new Error(
       `The migrations folder ${chosen} (from ${explicit ? 'the migrationsDir option' : 'WAVE_MIGRATIONS_DIR'}) has no ${JOURNAL}. ` +
-        'Point it at the folder drizzle-kit generated (the repository\'s migrations/), or unset it.',
+        "Point it at the folder drizzle-kit generated (the repository's migrations/), or unset it.",
     );
   }
   const candidates: string[] = [];

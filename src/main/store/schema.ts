@@ -161,7 +161,10 @@ export const storyRuns = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
     updatedAt: updatedAt(),
   },
-  (t) => [index('story_runs_session_idx').on(t.sessionId), uniqueIndex('story_runs_session_story_uq').on(t.sessionId, t.storyId)],
+  (t) => [
+    index('story_runs_session_idx').on(t.sessionId),
+    uniqueIndex('story_runs_session_story_uq').on(t.sessionId, t.storyId),
+  ],
 );
 
 export const gateRuns = pgTable(
@@ -208,7 +211,10 @@ export const checkpoints = pgTable(
     /** Set when a `resume_from_gate` rewound past this checkpoint: kept for a while, never resumed from. */
     supersededAt: timestamp('superseded_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('checkpoints_story_run_id_idx').on(t.storyRunId, t.id.desc()), index('checkpoints_session_idx').on(t.sessionId)],
+  (t) => [
+    index('checkpoints_story_run_id_idx').on(t.storyRunId, t.id.desc()),
+    index('checkpoints_session_idx').on(t.sessionId),
+  ],
 );
 
 export const events = pgTable(
@@ -225,7 +231,10 @@ export const events = pgTable(
     /** null = produced while the bus was down or not yet delivered (the outbox). */
     deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('events_session_seq_idx').on(t.sessionId, t.seq), index('events_undelivered_idx').on(t.producedAt).where(sql`delivered_at is null`)],
+  (t) => [
+    index('events_session_seq_idx').on(t.sessionId, t.seq),
+    index('events_undelivered_idx').on(t.producedAt).where(sql`delivered_at is null`),
+  ],
 );
 
 export const processedEvents = pgTable(

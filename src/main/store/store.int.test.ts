@@ -42,7 +42,9 @@ describe.each([
   });
 
   it('applies the migrations at start-up', async () => {
-    const r = await t.store.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`);
+    const r = await t.store.db.execute(
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
+    );
     expect((r as unknown as { rows: Array<{ table_name: string }> }).rows.map((x) => x.table_name)).toEqual(TABLES);
     expect(t.store.kind).toBe(kind);
   });
@@ -72,7 +74,9 @@ describe.each([
   });
 
   it.runIf(kind === 'pglite')('runs Postgres with fsync on, so a commit is on disk when it returns', async () => {
-    const r = (await t.store.db.execute(sql`select current_setting('fsync') as fsync, current_setting('wal_sync_method') as method`)) as unknown as {
+    const r = (await t.store.db.execute(
+      sql`select current_setting('fsync') as fsync, current_setting('wal_sync_method') as method`,
+    )) as unknown as {
       rows: Array<{ fsync: string; method: string }>;
     };
     expect(r.rows[0]).toEqual({ fsync: 'on', method: 'fsync' });
@@ -115,7 +119,9 @@ describe('embedded store directory', () => {
     try {
       fs.mkdirSync(path.join(dir, 'pgdata'));
       fs.writeFileSync(path.join(dir, 'pgdata', 'notes.txt'), 'mine');
-      await expect(openStore({ dataDir: dir })).rejects.toThrow(/is not an embedded WAVE database .* Move it aside, or set WAVE_HOME/);
+      await expect(openStore({ dataDir: dir })).rejects.toThrow(
+        /is not an embedded WAVE database .* Move it aside, or set WAVE_HOME/,
+      );
       // The failed open released its lock.
       expect(fs.existsSync(path.join(dir, 'store.lock'))).toBe(false);
     } finally {
@@ -154,7 +160,13 @@ describe('Postgres connection loss', () => {
     const viaProxy = new URL(db.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    store = await openStore({ dataDir: '/nonexistent-unused', databaseUrl: viaProxy.toString(), connectTimeoutMs: 1000, healthTimeoutMs: 1000, log: (l) => logs.push(l) });
+    store = await openStore({
+      dataDir: '/nonexistent-unused',
+      databaseUrl: viaProxy.toString(),
+      connectTimeoutMs: 1000,
+      healthTimeoutMs: 1000,
+      log: (l) => logs.push(l),
+    });
     direct = new pg.Client({ connectionString: db.url });
     await direct.connect();
   });
@@ -221,7 +233,9 @@ describe('Postgres connection loss', () => {
   it('answers a write whose connection broke after it reached the server with "outcome unknown", never "failed"', async () => {
     const id = `p-${randomUUID()}`;
     proxy.cutAfterForwarding = new RegExp(id);
-    const err = await store.execute(sql`insert into projects (id, name, repo_path) values (${id}, 'sent', ${`/r/${id}`})`).catch((e: unknown) => e);
+    const err = await store
+      .execute(sql`insert into projects (id, name, repo_path) values (${id}, 'sent', ${`/r/${id}`})`)
+      .catch((e: unknown) => e);
     proxy.restore();
     expect(err).toBeInstanceOf(CommitOutcomeUnknownError);
     // It did reach the server: reporting it as failed would have been a lie.

@@ -197,7 +197,10 @@ class PgliteStore extends BaseStore {
       if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, opts.progress ?? log);
       // Stores created before files were owner-only (or copied in with loose modes) are fixed once.
       const loosened = tightenTree(pgdata);
-      if (loosened > 0) log(`store: made ${loosened} files and folders of ${pgdata} readable by their owner only (they were open to other users)`);
+      if (loosened > 0)
+        log(
+          `store: made ${loosened} files and folders of ${pgdata} readable by their owner only (they were open to other users)`,
+        );
       const nodeFs = new DurableNodeFS(pgdata);
       try {
         client = await PGlite.create({ fs: nodeFs, startParams: durableStartParams() });
@@ -209,7 +212,9 @@ class PgliteStore extends BaseStore {
         );
       }
       if (!nodeFs.fsyncInstalled) {
-        log('store: warning: could not enable fsync in PGlite (its file system layer changed); commits survive a crash of WAVE but not of the OS');
+        log(
+          'store: warning: could not enable fsync in PGlite (its file system layer changed); commits survive a crash of WAVE but not of the OS',
+        );
       }
       const db = drizzlePglite({ client, schema }) as unknown as WaveDb;
       if (!(await migrationsApplied(db, migrationsFolder))) await migratePglite(db as never, { migrationsFolder });
@@ -225,7 +230,14 @@ class PgliteStore extends BaseStore {
 
   async health(opts?: { timeoutMs?: number }): Promise<StoreHealth> {
     const checkedAt = new Date().toISOString();
-    if (this.closing) return { kind: this.kind, status: 'down', detail: 'The embedded database is closed.', latencyMs: null, checkedAt };
+    if (this.closing)
+      return {
+        kind: this.kind,
+        status: 'down',
+        detail: 'The embedded database is closed.',
+        latencyMs: null,
+        checkedAt,
+      };
     try {
       const latencyMs = await this.ping(opts?.timeoutMs ?? this.healthTimeoutMs);
       return { kind: this.kind, status: 'ok', detail: `Embedded PGlite in ${this.location}`, latencyMs, checkedAt };
@@ -320,13 +332,24 @@ class PostgresStore extends BaseStore {
     // Without these listeners a socket error would crash the process: the pool only listens
     // on idle clients, and a client checked out by a transaction emits 'error' when its
     // connection drops between two queries. Until the store exists, errors are only logged.
-    const errors: ClientErrorRoute = { handle: (e) => log(`store: Postgres connection error during start-up: ${describeDbError(e)}`) };
+    const errors: ClientErrorRoute = {
+      handle: (e) => log(`store: Postgres connection error during start-up: ${describeDbError(e)}`),
+    };
     pool.on('error', (e) => errors.handle(e));
     pool.on('connect', (client) => client.on('error', (e) => errors.handle(e)));
     try {
       const db = drizzlePg({ client: pool, schema }) as unknown as WaveDb;
       await migrateWithLock(pool, migrationsFolder, location);
-      return new PostgresStore(path.resolve(opts.dataDir), log, opts.healthTimeoutMs ?? 2000, pool, db, location, opts.writeRetryMs ?? 15_000, errors);
+      return new PostgresStore(
+        path.resolve(opts.dataDir),
+        log,
+        opts.healthTimeoutMs ?? 2000,
+        pool,
+        db,
+        location,
+        opts.writeRetryMs ?? 15_000,
+        errors,
+      );
     } catch (e) {
       await pool.end().catch(() => {});
       if (isConnectionError(e)) {
@@ -341,7 +364,14 @@ class PostgresStore extends BaseStore {
 
   async health(opts?: { timeoutMs?: number }): Promise<StoreHealth> {
     const checkedAt = new Date().toISOString();
-    if (this.closing) return { kind: this.kind, status: 'down', detail: `The connection pool to ${this.location} is closed.`, latencyMs: null, checkedAt };
+    if (this.closing)
+      return {
+        kind: this.kind,
+        status: 'down',
+        detail: `The connection pool to ${this.location} is closed.`,
+        latencyMs: null,
+        checkedAt,
+      };
     try {
       const latencyMs = await this.ping(opts?.timeoutMs ?? this.healthTimeoutMs);
       this.markUp();
@@ -355,7 +385,8 @@ class PostgresStore extends BaseStore {
   async transaction<T>(fn: (tx: WaveTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     const deadline = Date.now() + (opts?.retryForMs ?? this.writeRetryMs);
     for (;;) {
-      if (this.closing) throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
+      if (this.closing)
+        throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
       let commitSent = false;
       try {
         return await this.onOwnClient((db) =>
@@ -389,7 +420,8 @@ class PostgresStore extends BaseStore {
   async write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     const deadline = Date.now() + (opts?.retryForMs ?? this.writeRetryMs);
     for (;;) {
-      if (this.closing) throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
+      if (this.closing)
+        throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
       let sent = false;
       try {
         return await this.onOwnClient(async (db) => {
@@ -421,7 +453,9 @@ class PostgresStore extends BaseStore {
    * sends BEGIN outside its try/finally and leaks the client when BEGIN fails, after which
    * pool.end() never returns. A client whose connection broke is destroyed, not reused.
    */
-  private async onOwnClient<T>(fn: (db: ReturnType<typeof drizzlePg<WaveSchema, pg.PoolClient>>) => Promise<T>): Promise<T> {
+  private async onOwnClient<T>(
+    fn: (db: ReturnType<typeof drizzlePg<WaveSchema, pg.PoolClient>>) => Promise<T>,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     const onError = (e: Error) => {
@@ -468,7 +502,13 @@ class PostgresStore extends BaseStore {
     this.reconnectAttempt = 0;
     this.log(`store: connection to Postgres at ${this.location} restored after ${(downMs / 1000).toFixed(1)} s`);
     for (const w of [...this.waiters]) w();
-    this.emit({ kind: this.kind, status: 'ok', detail: `Postgres at ${this.location} (reconnected)`, latencyMs: null, checkedAt: new Date().toISOString() });
+    this.emit({
+      kind: this.kind,
+      status: 'ok',
+      detail: `Postgres at ${this.location} (reconnected)`,
+      latencyMs: null,
+      checkedAt: new Date().toISOString(),
+    });
   }
 
   private downHealth(checkedAt: string): StoreHealth {
@@ -536,7 +576,10 @@ class PostgresStore extends BaseStore {
       }),
     ]);
     clearTimeout(timer);
-    if (gaveUp) this.log(`store: ${this.pool.totalCount - this.pool.idleCount} Postgres connection(s) were still in use at close; abandoned them`);
+    if (gaveUp)
+      this.log(
+        `store: ${this.pool.totalCount - this.pool.idleCount} Postgres connection(s) were still in use at close; abandoned them`,
+      );
   }
 }
 
@@ -562,7 +605,10 @@ async function migrateWithLock(pool: pg.Pool, migrationsFolder: string, location
       broken = e as Error;
       throw e;
     }
-    throw new Error(`Applying the database migrations from ${migrationsFolder} to ${location} failed: ${describeDbError(e)}`, { cause: e });
+    throw new Error(
+      `Applying the database migrations from ${migrationsFolder} to ${location} failed: ${describeDbError(e)}`,
+      { cause: e },
+    );
   } finally {
     client.release(broken);
   }
@@ -573,10 +619,14 @@ async function migrateWithLock(pool: pg.Pool, migrationsFolder: string, location
  * applies a migration when its folder timestamp is newer than the last one recorded).
  */
 async function migrationsApplied(db: WaveDb, migrationsFolder: string): Promise<boolean> {
-  const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> };
+  const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: Array<{ when: number }>;
+  };
   const newest = Math.max(...journal.entries.map((e) => e.when));
   try {
-    const r = (await db.execute(sql`select max(created_at) as last from drizzle.__drizzle_migrations`)) as unknown as { rows: Array<{ last: unknown }> };
+    const r = (await db.execute(sql`select max(created_at) as last from drizzle.__drizzle_migrations`)) as unknown as {
+      rows: Array<{ last: unknown }>;
+    };
     const last = r.rows[0]?.last;
     return last !== null && last !== undefined && Number(last) >= newest;
   } catch (e) {
@@ -650,8 +700,13 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { mode: 0o700 });
   const started = Date.now();
-  log(`Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`);
-  const stopHeartbeat = startHeartbeat(`  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`, FIRST_START_HEARTBEAT_MS);
+  log(
+    `Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`,
+  );
+  const stopHeartbeat = startHeartbeat(
+    `  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`,
+    FIRST_START_HEARTBEAT_MS,
+  );
   try {
     const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
     await client.close();

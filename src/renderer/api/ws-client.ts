@@ -53,7 +53,14 @@ export function createWebSocketApi(): { api: WaveApi; connection: Connection } {
       retryMs = 250;
     };
     socket.onmessage = (ev) => {
-      let msg: { type?: string; id?: number; result?: Result<unknown>; name?: EventName; seq?: number; payload?: unknown };
+      let msg: {
+        type?: string;
+        id?: number;
+        result?: Result<unknown>;
+        name?: EventName;
+        seq?: number;
+        payload?: unknown;
+      };
       try {
         msg = JSON.parse(String(ev.data));
       } catch {
@@ -76,7 +83,12 @@ export function createWebSocketApi(): { api: WaveApi; connection: Connection } {
       ws = null;
       for (const [id, p] of pending) {
         clearTimeout(p.timer);
-        p.resolve(err('unavailable', 'The connection to the core closed before it answered. It reconnects by itself; retry then.'));
+        p.resolve(
+          err(
+            'unavailable',
+            'The connection to the core closed before it answered. It reconnects by itself; retry then.',
+          ),
+        );
         pending.delete(id);
       }
       const why = ev.code === 1006 ? 'the core is not reachable' : ev.reason || `closed (${ev.code})`;
@@ -90,7 +102,12 @@ export function createWebSocketApi(): { api: WaveApi; connection: Connection } {
   const call = (name: string, payload: unknown): Promise<Result<unknown>> =>
     new Promise((resolve) => {
       if (!ws || ws.readyState !== WebSocket.OPEN) {
-        resolve(err('unavailable', 'Not connected to the core. Check that "wave serve" is still running; the page reconnects by itself.'));
+        resolve(
+          err(
+            'unavailable',
+            'Not connected to the core. Check that "wave serve" is still running; the page reconnects by itself.',
+          ),
+        );
         return;
       }
       const id = nextId++;

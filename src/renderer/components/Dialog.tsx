@@ -1,13 +1,26 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
  * A modal dialog: focus moves in and is trapped (Tab wraps), Escape cancels, and focus
  * returns to where it was when the dialog closes. Built on <dialog>.showModal(), which
  * also makes the rest of the page inert.
  */
-export function Dialog({ title, onCancel, children, testId, describedBy }: { title: string; onCancel: () => void; children: ReactNode; testId?: string; describedBy?: string }) {
+export function Dialog({
+  title,
+  onCancel,
+  children,
+  testId,
+  describedBy,
+}: {
+  title: string;
+  onCancel: () => void;
+  children: ReactNode;
+  testId?: string;
+  describedBy?: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef(onCancel);
   useEffect(() => {
@@ -52,7 +65,13 @@ export function Dialog({ title, onCancel, children, testId, describedBy }: { tit
     };
   }, []);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" aria-describedby={describedBy} data-testid={testId}>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="dialog-title"
+      aria-describedby={describedBy}
+      data-testid={testId}
+    >
       <h2 id="dialog-title">{title}</h2>
       {children}
     </dialog>

@@ -19,7 +19,8 @@ export function Header() {
   // metrics.tick carries the session's spend every second; session.changed only on state changes.
   const tickedSpend = useAppStore((s) => {
     if (!s.session) return 0;
-    for (let i = s.ticks.length - 1; i >= 0; i--) if (s.ticks[i]!.sessionId === s.session.id) return s.ticks[i]!.costUsd;
+    for (let i = s.ticks.length - 1; i >= 0; i--)
+      if (s.ticks[i]!.sessionId === s.session.id) return s.ticks[i]!.costUsd;
     return 0;
   });
   const spent = Math.max(session?.costUsd ?? 0, tickedSpend);
@@ -48,7 +49,11 @@ export function Header() {
           <span className={`header-item session-${session?.status ?? 'none'}`} data-testid="session-state">
             {sessionText}
           </span>
-          <span className={`header-item budget budget-${level.level}`} data-testid="budget" title="Spend of the current session against its budget">
+          <span
+            className={`header-item budget budget-${level.level}`}
+            data-testid="budget"
+            title="Spend of the current session against its budget"
+          >
             {level.level === 'over' ? '⚠ ' : level.level === 'warn' ? '◐ ' : ''}
             {usd(spent)} / {budget !== null ? usd(budget) : 'no budget'} · {level.text}
           </span>
@@ -58,7 +63,14 @@ export function Header() {
       <div className="header-row header-health" aria-live="polite">
         {health ? (
           <>
-            <HealthBadge label="store" kind={health.store.kind} status={health.store.status} detail={health.store.detail} extra={ms(health.store.latencyMs)} testId="health-store" />
+            <HealthBadge
+              label="store"
+              kind={health.store.kind}
+              status={health.store.status}
+              detail={health.store.detail}
+              extra={ms(health.store.latencyMs)}
+              testId="health-store"
+            />
             <HealthBadge
               label="events"
               kind={health.events.kind}
@@ -77,7 +89,13 @@ export function Header() {
             : `⚠ ${connectionDetail} — what you see may be out of date${api.transport === 'websocket' ? '. If wave serve was restarted, open the new address it printed.' : ''}`}
         </span>
         <span className="spacer" />
-        <button type="button" className="btn btn-small" onClick={ui.toggleTheme} data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={ui.toggleTheme}
+          data-testid="theme-toggle"
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+        >
           {theme === 'dark' ? '☀ light theme' : '☾ dark theme'}
         </button>
       </div>

@@ -3,7 +3,14 @@ import type { HealthStatus } from '../../shared/ipc/schemas';
 const GLYPH: Record<HealthStatus, string> = { ok: '●', degraded: '◐', down: '○' };
 
 /** Status is always text plus a glyph, never colour alone. */
-export function HealthBadge({ label, kind, status, detail, extra, testId }: {
+export function HealthBadge({
+  label,
+  kind,
+  status,
+  detail,
+  extra,
+  testId,
+}: {
   label: string;
   kind: string;
   status: HealthStatus;

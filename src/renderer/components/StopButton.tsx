@@ -61,7 +61,10 @@ export function StopButton() {
 
   // Old reports stay up until the session runs again (after a resume they would be stale).
   const runningAgain = !!session && (session.status === 'running' || session.status === 'created') && !pending;
-  const live = progress && session && progress.sessionId === session.id && (progress.phase === 'stopping' || !runningAgain) ? progress : null;
+  const live =
+    progress && session && progress.sessionId === session.id && (progress.phase === 'stopping' || !runningAgain)
+      ? progress
+      : null;
   const done = outcome && session && outcome.sessionId === session.id && !runningAgain ? outcome : null;
   let status: string | null = null;
   let tone = 'muted';
@@ -76,8 +79,10 @@ export function StopButton() {
         : `✕ ${alive} still alive after stopping ${plural(done.stoppedAgents, 'agent')}: ${live?.message ?? 'press STOP again, or end them from the OS.'}`;
     tone = alive === 0 ? 'ok' : 'bad';
   } else if (live) {
-    if (live.phase === 'stopping') status = `stopping ${plural(live.total, 'agent')}… ${live.stopped} stopped, ${live.alive} alive`;
-    else if (live.phase === 'stopped') status = `✓ ${plural(live.stopped, 'agent')} stopped, ${live.alive} alive${live.message ? ` — ${live.message}` : ''}`;
+    if (live.phase === 'stopping')
+      status = `stopping ${plural(live.total, 'agent')}… ${live.stopped} stopped, ${live.alive} alive`;
+    else if (live.phase === 'stopped')
+      status = `✓ ${plural(live.stopped, 'agent')} stopped, ${live.alive} alive${live.message ? ` — ${live.message}` : ''}`;
     else status = `✕ stop failed: ${live.message} (${live.alive} alive)`;
     tone = live.phase === 'failed' ? 'bad' : live.phase === 'stopped' ? 'ok' : 'warn';
   } else if (pending) {
@@ -92,7 +97,8 @@ export function StopButton() {
       : `Nothing is running: session ${shortId(session.id)} is ${session.status}${session.statusReason ? ` (${session.statusReason})` : ''}.`;
   }
 
-  const statusText = status ?? disabledReason ?? `Stops every agent of session ${shortId(session!.id)} (${STOP_SHORTCUT}).`;
+  const statusText =
+    status ?? disabledReason ?? `Stops every agent of session ${shortId(session!.id)} (${STOP_SHORTCUT}).`;
   return (
     <div className="stop-wrap">
       <button
@@ -108,30 +114,64 @@ export function StopButton() {
         ■ STOP
       </button>
       {/* A fixed width, clamped to 3 lines (the full text in its tooltip): a long reason never pushes STOP around. */}
-      <span id="stop-reason" className={`stop-reason tone-${status ? tone : 'muted'}`} data-testid="stop-status" role="status" aria-live="polite" title={statusText}>
+      <span
+        id="stop-reason"
+        className={`stop-reason tone-${status ? tone : 'muted'}`}
+        data-testid="stop-status"
+        role="status"
+        aria-live="polite"
+        title={statusText}
+      >
         {statusText}
       </span>
-      {dialogOpen && session ? <StopDialog sessionId={session.id} running={session.stories.filter((s) => s.status === 'running').length} onConfirm={confirm} /> : null}
+      {dialogOpen && session ? (
+        <StopDialog
+          sessionId={session.id}
+          running={session.stories.filter((s) => s.status === 'running').length}
+          onConfirm={confirm}
+        />
+      ) : null}
     </div>
   );
 }
 
-function StopDialog({ sessionId, running, onConfirm }: { sessionId: string; running: number; onConfirm: (reason: string) => void }) {
+function StopDialog({
+  sessionId,
+  running,
+  onConfirm,
+}: {
+  sessionId: string;
+  running: number;
+  onConfirm: (reason: string) => void;
+}) {
   const [reason, setReason] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onConfirm(reason);
   };
   return (
-    <Dialog title={`Stop session ${shortId(sessionId)}?`} onCancel={() => ui.setStopDialog(false)} testId="stop-dialog" describedBy="stop-dialog-text">
+    <Dialog
+      title={`Stop session ${shortId(sessionId)}?`}
+      onCancel={() => ui.setStopDialog(false)}
+      testId="stop-dialog"
+      describedBy="stop-dialog-text"
+    >
       <form onSubmit={submit}>
         <p id="stop-dialog-text">
-          Every agent of this session ({plural(running, 'running story', 'running stories')}) is stopped and WAVE verifies that none is
-          alive. Work since each story&apos;s last checkpoint is lost; you can resume later from Recovery.
+          Every agent of this session ({plural(running, 'running story', 'running stories')}) is stopped and WAVE
+          verifies that none is alive. Work since each story&apos;s last checkpoint is lost; you can resume later from
+          Recovery.
         </p>
         <label className="field">
           <span>Reason (optional, kept in the audit log)</span>
-          <input data-autofocus value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} placeholder="e.g. agents are editing the wrong files" data-testid="stop-reason-input" />
+          <input
+            data-autofocus
+            value={reason}
+            maxLength={500}
+            onChange={(e) => setReason(e.target.value)}
+            placeholder="e.g. agents are editing the wrong files"
+            data-testid="stop-reason-input"
+          />
         </label>
         <p className="muted small">Enter stops, Escape cancels.</p>
         <div className="dialog-actions">

@@ -11,6 +11,7 @@ const NEXT_STEP: Partial<Record<ApiError['code'], string>> = {
 export function describeError(action: string, error: ApiError): string {
   const msg = error.message.trim();
   const hint = NEXT_STEP[error.code];
-  const saysWhatToDo = /\b(run|open|choose|retry|try|import|approve|set|check|drop|wait|re-read|split|start|reload)\b/i.test(msg);
+  const saysWhatToDo =
+    /\b(run|open|choose|retry|try|import|approve|set|check|drop|wait|re-read|split|start|reload)\b/i.test(msg);
   return `Could not ${action}: ${msg}${hint && !saysWhatToDo ? ` ${hint}` : ''}`;
 }

@@ -50,7 +50,14 @@ export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleString([], { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString([], {
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 /** Milliseconds between two ISO timestamps (end defaults to now). */
@@ -68,7 +75,11 @@ export function shortId(id: string): string {
 }
 
 /** When a story's clock stops: its end, else (not running) its last gate's end, else now. */
-export function storyEndIso(story: { status: string; endedAt: string | null; gates: ReadonlyArray<{ endedAt: string | null }> }): string | null {
+export function storyEndIso(story: {
+  status: string;
+  endedAt: string | null;
+  gates: ReadonlyArray<{ endedAt: string | null }>;
+}): string | null {
   if (story.endedAt || story.status === 'running') return story.endedAt;
   let last: string | null = null;
   for (const g of story.gates) if (g.endedAt && (!last || g.endedAt > last)) last = g.endedAt;

@@ -33,7 +33,9 @@ export function gateCells(story: Pick<StoryRunView, 'gates'>): GateCell[] {
   return GATE_IDS.map((gate) => {
     const list = byGate.get(gate) ?? [];
     let latest: GateAttemptView | null = null;
-    for (const a of list) if (!latest || a.attempt > latest.attempt || (a.attempt === latest.attempt && a.gateRunId > latest.gateRunId)) latest = a;
+    for (const a of list)
+      if (!latest || a.attempt > latest.attempt || (a.attempt === latest.attempt && a.gateRunId > latest.gateRunId))
+        latest = a;
     let state: GateState = 'pending';
     if (latest) {
       if (latest.status === 'running') state = latest.attempt > 1 || list.length > 1 ? 'retrying' : 'running';
@@ -49,5 +51,7 @@ export function gateLabel(gate: GateId): string {
 
 /** One sentence a screen reader reads for the whole strip. */
 export function stripDescription(cells: readonly GateCell[]): string {
-  return cells.map((c) => `${gateLabel(c.gate)}: ${c.state}${c.attempts > 1 ? ` (${c.attempts} attempts)` : ''}`).join(', ');
+  return cells
+    .map((c) => `${gateLabel(c.gate)}: ${c.state}${c.attempts > 1 ? ` (${c.attempts} attempts)` : ''}`)
+    .join(', ');
 }

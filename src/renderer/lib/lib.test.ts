@@ -4,7 +4,12 @@ import { budgetLevel, shownBudget } from './budget';
 import { duration, tokens, usd } from './format';
 import { gateCells, stripDescription } from './gates';
 
-const a = (gate: GateAttemptView['gate'], attempt: number, status: GateAttemptView['status'], id: number): GateAttemptView => ({
+const a = (
+  gate: GateAttemptView['gate'],
+  attempt: number,
+  status: GateAttemptView['status'],
+  id: number,
+): GateAttemptView => ({
   gateRunId: id,
   gate,
   attempt,
@@ -20,8 +25,25 @@ const a = (gate: GateAttemptView['gate'], attempt: number, status: GateAttemptVi
 
 describe('gate strip', () => {
   it('shows each of the 8 gates from its latest attempt; a running attempt after a failure is a retry', () => {
-    const cells = gateCells({ gates: [a('gate-0', 1, 'passed', 1), a('gate-4', 1, 'failed', 2), a('gate-4', 2, 'running', 3), a('gate-5', 1, 'skipped', 4), a('gate-6', 1, 'failed', 5)] });
-    expect(cells.map((c) => c.state)).toEqual(['passed', 'pending', 'pending', 'pending', 'retrying', 'skipped', 'failed', 'pending']);
+    const cells = gateCells({
+      gates: [
+        a('gate-0', 1, 'passed', 1),
+        a('gate-4', 1, 'failed', 2),
+        a('gate-4', 2, 'running', 3),
+        a('gate-5', 1, 'skipped', 4),
+        a('gate-6', 1, 'failed', 5),
+      ],
+    });
+    expect(cells.map((c) => c.state)).toEqual([
+      'passed',
+      'pending',
+      'pending',
+      'pending',
+      'retrying',
+      'skipped',
+      'failed',
+      'pending',
+    ]);
     expect(cells[4]?.attempts).toBe(2);
     expect(stripDescription(cells)).toContain('gate-4 qa: retrying (2 attempts)');
   });
@@ -48,7 +70,10 @@ describe('spend against budget', () => {
   it("shows the session's budget, and before any session the one Settings gives the next (never 'no budget' beside a set one)", () => {
     expect(shownBudget({ budgetUsd: 1 }, { budgetUsd: 10 })).toEqual({ usd: 1, label: 'budget $1.00' });
     expect(shownBudget({ budgetUsd: null }, { budgetUsd: 10 })).toEqual({ usd: null, label: 'no budget' });
-    expect(shownBudget(null, { budgetUsd: 10 })).toEqual({ usd: 10, label: 'budget $10.00 (next session, from Settings)' });
+    expect(shownBudget(null, { budgetUsd: 10 })).toEqual({
+      usd: 10,
+      label: 'budget $10.00 (next session, from Settings)',
+    });
     expect(shownBudget(null, null)).toEqual({ usd: null, label: 'no budget' });
   });
 });

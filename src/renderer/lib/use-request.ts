@@ -20,7 +20,8 @@ export function useRequest<T>(run: () => Promise<Result<T>>, inputs: readonly un
     if (!enabled) return;
     let cancelled = false;
     void run().then((res) => {
-      if (!cancelled) setOutcome(res.ok ? { key, value: res.value, error: null } : { key, value: null, error: res.error });
+      if (!cancelled)
+        setOutcome(res.ok ? { key, value: res.value, error: null } : { key, value: null, error: res.error });
     });
     return () => {
       cancelled = true;

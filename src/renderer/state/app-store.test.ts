@@ -7,16 +7,41 @@ const applyEvent = (name: PendingEvent['name'], payload: unknown, meta: { seq: n
 
 const health = (detail: string) => ({
   store: { kind: 'pglite' as const, status: 'ok' as const, detail, latencyMs: 1, checkedAt: 'now' },
-  events: { kind: 'in-process' as const, status: 'ok' as const, detail: 'ok', latencyMs: 0, checkedAt: 'now', reason: 'REDIS_URL not set', p99Ms: null },
+  events: {
+    kind: 'in-process' as const,
+    status: 'ok' as const,
+    detail: 'ok',
+    latencyMs: 0,
+    checkedAt: 'now',
+    reason: 'REDIS_URL not set',
+    p99Ms: null,
+  },
 });
-const info = { name: 'w', version: '1', dataDir: '/d', transport: 'websocket' as const, pid: 1, platform: 'p', startedAt: 'now', health: health('snap') };
+const info = {
+  name: 'w',
+  version: '1',
+  dataDir: '/d',
+  transport: 'websocket' as const,
+  pid: 1,
+  platform: 'p',
+  startedAt: 'now',
+  health: health('snap'),
+};
 
 describe('snapshot + sequenced events', () => {
   beforeEach(() =>
     applySnapshot({
       seq: 10,
       info,
-      settings: { projectPath: null, projectName: null, targetBranch: null, concurrency: 4, budgetUsd: 10, agentPreset: 'claude-code', configProblems: [] },
+      settings: {
+        projectPath: null,
+        projectName: null,
+        targetBranch: null,
+        concurrency: 4,
+        budgetUsd: 10,
+        agentPreset: 'claude-code',
+        configProblems: [],
+      },
       session: null,
       sessions: [],
       prds: [],
@@ -43,8 +68,42 @@ describe('snapshot + sequenced events', () => {
 });
 
 describe('session events', () => {
-  const summary = { id: 's1', projectId: 'p', projectName: 'mathlib', prdId: 'PRD-1', status: 'running' as const, budgetUsd: 10, costUsd: 0, forecastUsd: null, concurrency: 2, currentWave: 1, waveCount: 2, createdAt: '2026-01-01T00:00:00Z', startedAt: '2026-01-01T00:00:00Z', endedAt: null, statusReason: null };
-  const story = (status: 'running' | 'merged', costUsd: number) => ({ id: 'r1', sessionId: 's1', storyId: 'MATH-4', title: 'divide', waveNumber: 1, domain: 'be', agent: 'be-dev', status, currentGate: 'gate-4' as const, attempts: 1, costUsd, startedAt: null, endedAt: null, reason: null, mergeSha: null, progress: null, gates: [] });
+  const summary = {
+    id: 's1',
+    projectId: 'p',
+    projectName: 'mathlib',
+    prdId: 'PRD-1',
+    status: 'running' as const,
+    budgetUsd: 10,
+    costUsd: 0,
+    forecastUsd: null,
+    concurrency: 2,
+    currentWave: 1,
+    waveCount: 2,
+    createdAt: '2026-01-01T00:00:00Z',
+    startedAt: '2026-01-01T00:00:00Z',
+    endedAt: null,
+    statusReason: null,
+  };
+  const story = (status: 'running' | 'merged', costUsd: number) => ({
+    id: 'r1',
+    sessionId: 's1',
+    storyId: 'MATH-4',
+    title: 'divide',
+    waveNumber: 1,
+    domain: 'be',
+    agent: 'be-dev',
+    status,
+    currentGate: 'gate-4' as const,
+    attempts: 1,
+    costUsd,
+    startedAt: null,
+    endedAt: null,
+    reason: null,
+    mergeSha: null,
+    progress: null,
+    gates: [],
+  });
 
   it('puts a new session on the board and keeps its stories current', () => {
     const seq = useAppStore.getState().seq;
@@ -69,7 +128,12 @@ describe('batched events and log tails', () => {
     ]);
     expect(ok).toBe(false);
     expect(useAppStore.getState().seq).toBe(seq + 2);
-    expect(useAppStore.getState().ticks.slice(-2).map((t) => t.at)).toEqual(['a', 'b']);
+    expect(
+      useAppStore
+        .getState()
+        .ticks.slice(-2)
+        .map((t) => t.at),
+    ).toEqual(['a', 'b']);
   });
 
   it('stitches a fetched log and pushed pieces by byte offset, without duplicates', async () => {

@@ -1,7 +1,16 @@
 import { create } from 'zustand';
 import type { EventName, EventOf } from '../../shared/ipc/contract';
 import type { AppHealth, AppInfo, AppSnapshot } from '../../shared/ipc/schemas';
-import type { InterruptedSession, Notice, PrdSummary, ProjectSettings, SessionSummary, SessionView, StopProgress, StoryRunView } from '../../shared/ipc/views';
+import type {
+  InterruptedSession,
+  Notice,
+  PrdSummary,
+  ProjectSettings,
+  SessionSummary,
+  SessionView,
+  StopProgress,
+  StoryRunView,
+} from '../../shared/ipc/views';
 import type { ConnectionState } from '../api/ws-client';
 
 export type MetricsTick = EventOf<'metrics.tick'>;
@@ -122,7 +131,10 @@ function withStory(session: SessionView, story: StoryRunView): SessionView {
 
 type Reducer<E extends EventName> = (state: AppState, payload: EventOf<E>) => Partial<AppState>;
 const reducers: { [E in EventName]: Reducer<E> } = {
-  'app.health': (state, payload) => ({ health: payload, info: state.info ? { ...state.info, health: payload } : state.info }),
+  'app.health': (state, payload) => ({
+    health: payload,
+    info: state.info ? { ...state.info, health: payload } : state.info,
+  }),
   'settings.changed': (_state, payload) => ({ settings: payload }),
   'session.changed': (state, payload) => {
     const sessions = upsert(state.sessions, payload, true);
@@ -132,12 +144,18 @@ const reducers: { [E in EventName]: Reducer<E> } = {
     const replace = !current || payload.createdAt >= current.createdAt;
     return replace ? { sessions, session: { ...payload, stories: [] } } : { sessions };
   },
-  'story.changed': (state, payload) => (state.session && state.session.id === payload.sessionId ? { session: withStory(state.session, payload) } : {}),
+  'story.changed': (state, payload) =>
+    state.session && state.session.id === payload.sessionId ? { session: withStory(state.session, payload) } : {},
   'stop.progress': (_state, payload) => ({ stop: payload }),
-  notice: (state, payload) => ({ notices: [{ ...payload, id: nextNoticeId++ }, ...state.notices].slice(0, MAX_NOTICES) }),
+  notice: (state, payload) => ({
+    notices: [{ ...payload, id: nextNoticeId++ }, ...state.notices].slice(0, MAX_NOTICES),
+  }),
   'metrics.tick': (state, payload) => ({ ticks: [...state.ticks, payload].slice(-MAX_TICKS) }),
   'gate.logAppended': (state, payload) => ({
-    logs: { ...state.logs, [payload.gateRunId]: appendLog(state.logs[payload.gateRunId], payload.offset, payload.text) },
+    logs: {
+      ...state.logs,
+      [payload.gateRunId]: appendLog(state.logs[payload.gateRunId], payload.offset, payload.text),
+    },
   }),
   'prd.changed': (state, payload) => ({ prds: upsert(state.prds, payload) }),
   'recovery.changed': (_state, payload) => ({ interrupted: payload.interrupted }),

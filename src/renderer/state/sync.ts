@@ -10,7 +10,11 @@ export function refetchSnapshot(): Promise<void> {
   fetching ??= (async () => {
     const res = await api.app.snapshot({});
     if (res.ok) applySnapshot(res.value);
-    else useAppStore.setState({ loading: false, error: `Could not load the app state: ${res.error.message} Reload the page to retry.` });
+    else
+      useAppStore.setState({
+        loading: false,
+        error: `Could not load the app state: ${res.error.message} Reload the page to retry.`,
+      });
   })().finally(() => {
     fetching = null;
   });

@@ -29,9 +29,17 @@ function atMostChars(max: number) {
 }
 const agentMessage = atMostChars(MAX_AGENT_MESSAGE_CHARS);
 
-export const AgentProgressLine = z.object({ type: z.literal('progress'), ...agentFields.progress, message: agentMessage });
+export const AgentProgressLine = z.object({
+  type: z.literal('progress'),
+  ...agentFields.progress,
+  message: agentMessage,
+});
 export const AgentUsageLine = z.object({ type: z.literal('usage'), ...agentFields.usage });
-export const AgentSignalLine = z.object({ type: z.literal('signal'), ...agentFields.signal, message: agentMessage.optional() });
+export const AgentSignalLine = z.object({
+  type: z.literal('signal'),
+  ...agentFields.signal,
+  message: agentMessage.optional(),
+});
 export const AgentLineEvent = z.discriminatedUnion('type', [AgentProgressLine, AgentUsageLine, AgentSignalLine]);
 export type AgentLineEvent = z.infer<typeof AgentLineEvent>;
 export type AgentProgressLine = z.infer<typeof AgentProgressLine>;
@@ -56,12 +64,19 @@ export function parseAgentLine(rawLine: string): AgentLineOutcome {
   } catch {
     return { kind: 'log', line };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('type' in value)) return { kind: 'log', line };
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('type' in value))
+    return { kind: 'log', line };
   const type = (value as { type: unknown }).type;
-  if (typeof type !== 'string') return { kind: 'invalid', line, type: null, reason: `"type" must be a string, got ${JSON.stringify(type)}` };
+  if (typeof type !== 'string')
+    return { kind: 'invalid', line, type: null, reason: `"type" must be a string, got ${JSON.stringify(type)}` };
   const bytes = utf8ByteLength(trimmed);
   if (bytes > MAX_EVENT_BYTES) {
-    return { kind: 'invalid', line, type, reason: `event line is ${formatBytes(bytes)}, over the ${formatBytes(MAX_EVENT_BYTES)} limit` };
+    return {
+      kind: 'invalid',
+      line,
+      type,
+      reason: `event line is ${formatBytes(bytes)}, over the ${formatBytes(MAX_EVENT_BYTES)} limit`,
+    };
   }
   if (!(AGENT_LINE_TYPES as readonly string[]).includes(type)) {
     return {

@@ -42,14 +42,20 @@ export type DecodeResult = { ok: true; event: WaveEvent } | { ok: false; reason:
 
 /** Validates anything that claims to be an event (parsed JSON) and says why when it is not one. */
 export function validateEvent(value: unknown): DecodeResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not a JSON object' };
   const type = (value as { type?: unknown }).type;
   if (!isWaveEventType(type)) {
     return {
       ok: false,
-      reason: type === undefined ? 'no "type" field' : `unknown type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES.join(', ')}`,
+      reason:
+        type === undefined
+          ? 'no "type" field'
+          : `unknown type ${JSON.stringify(type)}; expected one of ${EVENT_TYPES.join(', ')}`,
     };
   }
   const parsed = WaveEvent.safeParse(value);
-  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: `${type}: ${describeIssues(parsed.error)}` };
+  return parsed.success
+    ? { ok: true, event: parsed.data }
+    : { ok: false, reason: `${type}: ${describeIssues(parsed.error)}` };
 }

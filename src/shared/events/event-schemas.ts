@@ -66,11 +66,33 @@ const storyEnvelope = { ...envelope, story: StoryId };
 const gate = { gate: GateName };
 const optionalGate = { gate: GateName.optional() };
 
-export const ProgressEvent = z.object({ ...envelope, type: z.literal('progress'), ...agentFields.progress, ...optionalGate });
-export const UsageEvent = z.object({ ...envelope, type: z.literal('usage'), ...agentFields.usage, ...optionalGate, agent: z.string().max(200).optional() });
-export const SignalEvent = z.object({ ...storyEnvelope, type: z.literal('signal'), ...agentFields.signal, ...optionalGate });
+export const ProgressEvent = z.object({
+  ...envelope,
+  type: z.literal('progress'),
+  ...agentFields.progress,
+  ...optionalGate,
+});
+export const UsageEvent = z.object({
+  ...envelope,
+  type: z.literal('usage'),
+  ...agentFields.usage,
+  ...optionalGate,
+  agent: z.string().max(200).optional(),
+});
+export const SignalEvent = z.object({
+  ...storyEnvelope,
+  type: z.literal('signal'),
+  ...agentFields.signal,
+  ...optionalGate,
+});
 export const GateStartedEvent = z.object({ ...storyEnvelope, type: z.literal('gate_started'), ...gate, attempt });
-export const GatePassedEvent = z.object({ ...storyEnvelope, type: z.literal('gate_passed'), ...gate, attempt, duration_ms: durationMs.optional() });
+export const GatePassedEvent = z.object({
+  ...storyEnvelope,
+  type: z.literal('gate_passed'),
+  ...gate,
+  attempt,
+  duration_ms: durationMs.optional(),
+});
 export const GateFailedEvent = z.object({
   ...storyEnvelope,
   type: z.literal('gate_failed'),
@@ -90,14 +112,44 @@ export const StoryStartedEvent = z.object({
 export const StoryCompletedEvent = z.object({
   ...storyEnvelope,
   type: z.literal('story_completed'),
-  merge_sha: z.string().regex(/^[0-9a-f]{7,64}$/, 'must be a git SHA').optional(),
+  merge_sha: z
+    .string()
+    .regex(/^[0-9a-f]{7,64}$/, 'must be a git SHA')
+    .optional(),
   duration_ms: durationMs.optional(),
 });
-export const StoryFailedEvent = z.object({ ...storyEnvelope, type: z.literal('story_failed'), reason, ...optionalGate });
-export const EscalationEvent = z.object({ ...storyEnvelope, type: z.literal('escalation'), reason, ...optionalGate, attempts: count.optional() });
-export const BudgetWarningEvent = z.object({ ...envelope, type: z.literal('budget_warning'), spent_usd: usd, budget_usd: usd, pct: z.number().nonnegative() });
-export const BudgetExceededEvent = z.object({ ...envelope, type: z.literal('budget_exceeded'), spent_usd: usd, budget_usd: usd });
-export const SessionPausedEvent = z.object({ ...envelope, type: z.literal('session_paused'), reason: text.optional(), by: z.string().max(200).optional() });
+export const StoryFailedEvent = z.object({
+  ...storyEnvelope,
+  type: z.literal('story_failed'),
+  reason,
+  ...optionalGate,
+});
+export const EscalationEvent = z.object({
+  ...storyEnvelope,
+  type: z.literal('escalation'),
+  reason,
+  ...optionalGate,
+  attempts: count.optional(),
+});
+export const BudgetWarningEvent = z.object({
+  ...envelope,
+  type: z.literal('budget_warning'),
+  spent_usd: usd,
+  budget_usd: usd,
+  pct: z.number().nonnegative(),
+});
+export const BudgetExceededEvent = z.object({
+  ...envelope,
+  type: z.literal('budget_exceeded'),
+  spent_usd: usd,
+  budget_usd: usd,
+});
+export const SessionPausedEvent = z.object({
+  ...envelope,
+  type: z.literal('session_paused'),
+  reason: text.optional(),
+  by: z.string().max(200).optional(),
+});
 export const SessionResumedEvent = z.object({
   ...envelope,
   type: z.literal('session_resumed'),
@@ -117,7 +169,10 @@ export const CheckpointSavedEvent = z.object({
   type: z.literal('checkpoint_saved'),
   ...gate,
   checkpoint_id: z.union([z.string().min(1).max(200), count]),
-  state_hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest').optional(),
+  state_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
+    .optional(),
 });
 export const HeartbeatEvent = z.object({
   ...envelope,

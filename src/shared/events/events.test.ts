@@ -14,7 +14,13 @@ import {
 import { SAMPLE_EVENTS } from './sample-events';
 import { seededRandom } from '../../../test/helpers/random';
 
-const envelope = { id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11', session: 'sess-1', story: 'AUTH-001', seq: 3, produced_at: '2025-03-01T10:00:00.123456Z' };
+const envelope = {
+  id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11',
+  session: 'sess-1',
+  story: 'AUTH-001',
+  seq: 3,
+  produced_at: '2025-03-01T10:00:00.123456Z',
+};
 
 describe('event schemas', () => {
   it('accept one example of every event type of the issue', () => {
@@ -25,12 +31,18 @@ describe('event schemas', () => {
   it('explain what is wrong with an invalid event, field by field', () => {
     const result = validateEvent({ ...envelope, type: 'progress', message: 'x', pct: 140 });
     expect(result).toEqual({ ok: false, reason: expect.stringContaining('pct') });
-    expect(validateEvent({ ...envelope, type: 'teleport' })).toEqual({ ok: false, reason: expect.stringContaining('unknown type "teleport"') });
+    expect(validateEvent({ ...envelope, type: 'teleport' })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('unknown type "teleport"'),
+    });
     expect(validateEvent({ ...envelope, story: null, type: 'gate_passed', gate: 'gate-1', attempt: 1 })).toEqual({
       ok: false,
       reason: expect.stringContaining('story'),
     });
-    expect(validateEvent({ ...envelope, id: 'not-an-id', type: 'heartbeat', component: 'x' })).toEqual({ ok: false, reason: expect.stringContaining('id') });
+    expect(validateEvent({ ...envelope, id: 'not-an-id', type: 'heartbeat', component: 'x' })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('id'),
+    });
   });
 
   it('refuses to encode an event over 64 KB and says what to do', () => {
@@ -44,7 +56,8 @@ describe('event schemas', () => {
   });
 
   it('validates what it encodes', () => {
-    for (const sample of SAMPLE_EVENTS) expect(validateEvent(JSON.parse(encodeEvent(sample)))).toEqual({ ok: true, event: sample });
+    for (const sample of SAMPLE_EVENTS)
+      expect(validateEvent(JSON.parse(encodeEvent(sample)))).toEqual({ ok: true, event: sample });
   });
 
   it('counts UTF-8 bytes like an encoder does', () => {
@@ -65,7 +78,14 @@ describe('timestamps', () => {
   });
 
   it('agree with toISOString to the millisecond across second, day and year boundaries, in any order', () => {
-    const edges = [0, 999.999, 1000, Date.UTC(2025, 11, 31, 23, 59, 59, 999) + 0.999, Date.UTC(2026, 0, 1), Date.UTC(2024, 1, 29, 12)];
+    const edges = [
+      0,
+      999.999,
+      1000,
+      Date.UTC(2025, 11, 31, 23, 59, 59, 999) + 0.999,
+      Date.UTC(2026, 0, 1),
+      Date.UTC(2024, 1, 29, 12),
+    ];
     // Random instants, visited out of order so the per-second cache is exercised both ways.
     const random = seededRandom(42);
     for (const ms of [...edges, ...Array.from({ length: 2000 }, () => random() * 4e12), ...edges.reverse()]) {
@@ -86,21 +106,33 @@ describe('agent stdout lines', () => {
       event: { type: 'progress', message: 'planning', pct: 40 },
     });
     expect(
-      parseAgentLine('{"type":"usage","model":"m","input_tokens":1,"output_tokens":2,"cache_read_tokens":3,"cache_write_tokens":4}\r'),
+      parseAgentLine(
+        '{"type":"usage","model":"m","input_tokens":1,"output_tokens":2,"cache_read_tokens":3,"cache_write_tokens":4}\r',
+      ),
     ).toMatchObject({ kind: 'event', event: { type: 'usage', cache_write_tokens: 4 } });
-    expect(parseAgentLine('{"type":"signal","signal":"complete","message":"done"}')).toMatchObject({ kind: 'event', event: { signal: 'complete' } });
+    expect(parseAgentLine('{"type":"signal","signal":"complete","message":"done"}')).toMatchObject({
+      kind: 'event',
+      event: { signal: 'complete' },
+    });
     for (const line of ['compiling…', '', '{ not json', '{"level":"info","msg":"no type here"}', '[1,2]', '42']) {
       expect(parseAgentLine(line)).toEqual({ kind: 'log', line });
     }
   });
 
   it('report JSON objects with a type that are not valid agent events, with the reason', () => {
-    expect(parseAgentLine('{"type":"signal","signal":"panic"}')).toMatchObject({ kind: 'invalid', type: 'signal', reason: expect.stringContaining('signal') });
+    expect(parseAgentLine('{"type":"signal","signal":"panic"}')).toMatchObject({
+      kind: 'invalid',
+      type: 'signal',
+      reason: expect.stringContaining('signal'),
+    });
     expect(parseAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({
       kind: 'invalid',
       reason: expect.stringContaining('input_tokens'),
     });
-    expect(parseAgentLine('{"type":"gate_passed","gate":"gate-1"}')).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('agents may print only') });
+    expect(parseAgentLine('{"type":"gate_passed","gate":"gate-1"}')).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('agents may print only'),
+    });
     expect(parseAgentLine('{"type":7}')).toMatchObject({ kind: 'invalid', type: null });
     const huge = JSON.stringify({ type: 'progress', message: 'x'.repeat(MAX_EVENT_BYTES) });
     expect(parseAgentLine(huge)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('64 KB') });

@@ -10,8 +10,14 @@ export const AGENT_EVENT_SCHEMA_ID = 'https://wave-control-center.dev/schemas/ag
  * fields are accepted (and dropped) rather than refused.
  */
 export function buildAgentEventJsonSchema(): Record<string, unknown> {
-  const { $schema, ...event } = z.toJSONSchema(WaveEvent, { io: 'input', override: dropNonStandardFormats }) as Record<string, unknown>;
-  const agentLine = z.toJSONSchema(AgentLineEvent, { io: 'input', override: dropNonStandardFormats }) as Record<string, unknown>;
+  const { $schema, ...event } = z.toJSONSchema(WaveEvent, { io: 'input', override: dropNonStandardFormats }) as Record<
+    string,
+    unknown
+  >;
+  const agentLine = z.toJSONSchema(AgentLineEvent, { io: 'input', override: dropNonStandardFormats }) as Record<
+    string,
+    unknown
+  >;
   delete agentLine.$schema;
   return {
     $schema,
@@ -24,7 +30,8 @@ export function buildAgentEventJsonSchema(): Record<string, unknown> {
     $defs: {
       agentLine: {
         title: 'Agent stdout event line',
-        description: 'One stdout line of an agent, parsed as JSON. A line over 64 KB (UTF-8) is refused whatever its content.',
+        description:
+          'One stdout line of an agent, parsed as JSON. A line over 64 KB (UTF-8) is refused whatever its content.',
         ...agentLine,
       },
     },

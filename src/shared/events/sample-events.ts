@@ -1,11 +1,26 @@
 import type { WaveEvent } from './event-schemas';
 
-const envelope = { id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11', session: 'sess-1', story: 'AUTH-001', seq: 3, produced_at: '2025-03-01T10:00:00.123456Z' };
+const envelope = {
+  id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11',
+  session: 'sess-1',
+  story: 'AUTH-001',
+  seq: 3,
+  produced_at: '2025-03-01T10:00:00.123456Z',
+};
 
 /** One valid example of every event type (tests, demos, docs). */
 export const SAMPLE_EVENTS: readonly WaveEvent[] = [
   { ...envelope, type: 'progress', message: 'writing tests', pct: 40, gate: 'gate-2' },
-  { ...envelope, type: 'usage', model: 'claude-sonnet', input_tokens: 10, output_tokens: 20, cache_read_tokens: 1, cache_write_tokens: 0, cost_usd: 0.01 },
+  {
+    ...envelope,
+    type: 'usage',
+    model: 'claude-sonnet',
+    input_tokens: 10,
+    output_tokens: 20,
+    cache_read_tokens: 1,
+    cache_write_tokens: 0,
+    cost_usd: 0.01,
+  },
   { ...envelope, type: 'signal', signal: 'blocked', message: 'needs a secret' },
   { ...envelope, type: 'gate_started', gate: 'gate-4', attempt: 1 },
   { ...envelope, type: 'gate_passed', gate: 'gate-4', attempt: 1, duration_ms: 1200 },

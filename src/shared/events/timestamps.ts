@@ -26,7 +26,9 @@ export function formatTimestamp(epochMs: number = nowEpochMs()): string {
     cachedPrefix = new Date(second * 1000).toISOString().slice(0, -4);
     cachedSecond = second;
   }
-  return cachedPrefix + (MILLIS[whole - second * 1000] as string) + (MICROS[Math.floor((epochMs - whole) * 1000)] as string);
+  return (
+    cachedPrefix + (MILLIS[whole - second * 1000] as string) + (MICROS[Math.floor((epochMs - whole) * 1000)] as string)
+  );
 }
 
 const EXTRA_FRACTION = /\.\d{3}(\d+)(?=Z|[+-]\d\d:?\d\d$)/i;

@@ -47,7 +47,10 @@ export const IMPORT_CHUNK_CHARS = 32 * 1024;
 const SnapshotId = z
   .string()
   .max(160)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[0-9T.Z-]{8,40}$/, 'a snapshot id such as S-1/20261204T171047.123Z (see Earlier work or wave backups)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[0-9T.Z-]{8,40}$/,
+    'a snapshot id such as S-1/20261204T171047.123Z (see Earlier work or wave backups)',
+  );
 export const BackupSnapshotView = z.object({
   id: z.string(),
   storyId: z.string(),
@@ -73,7 +76,15 @@ export type BackupsView = z.infer<typeof BackupsView>;
 const backupRequests = {
   'backups.list': {
     doc: "Snapshots of a story's earlier work (every story without storyId), newest first, with the disk they hold; the repository is the session's, or the project's.",
-    request: z.object({ sessionId: Id.optional(), storyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a story id').optional() }).strict(),
+    request: z
+      .object({
+        sessionId: Id.optional(),
+        storyId: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a story id')
+          .optional(),
+      })
+      .strict(),
     response: BackupsView,
   },
   'backups.restore': {
@@ -82,7 +93,13 @@ const backupRequests = {
       .object({
         sessionId: Id.optional(),
         snapshotId: SnapshotId,
-        branch: z.string().trim().min(1).max(200).regex(/^[^\s~^:?*[\\]+$/, 'a branch name without spaces or ~ ^ : ? * [ \\').optional(),
+        branch: z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .regex(/^[^\s~^:?*[\\]+$/, 'a branch name without spaces or ~ ^ : ? * [ \\')
+          .optional(),
       })
       .strict(),
     response: z.object({ snapshotId: z.string(), branch: z.string(), sha: z.string() }),
@@ -111,7 +128,11 @@ export const requests = {
     response: z.object({ text: z.string(), receivedAt: z.string() }),
   },
 
-  'settings.get': { doc: 'Project path, concurrency, budget, agent preset.', request: Empty, response: ProjectSettings },
+  'settings.get': {
+    doc: 'Project path, concurrency, budget, agent preset.',
+    request: Empty,
+    response: ProjectSettings,
+  },
   'settings.update': {
     doc: 'Changes project settings; the project path must be a git repository.',
     request: z
@@ -126,11 +147,19 @@ export const requests = {
   },
 
   'session.list': { doc: 'All sessions, newest first.', request: Empty, response: z.array(SessionSummary) },
-  'session.get': { doc: 'One session with every story run and gate attempt.', request: z.object({ sessionId: Id }).strict(), response: SessionView },
+  'session.get': {
+    doc: 'One session with every story run and gate attempt.',
+    request: z.object({ sessionId: Id }).strict(),
+    response: SessionView,
+  },
   'session.start': {
     doc: 'Starts a session over an approved PRD; refuses when the approval is missing or void.',
     request: z
-      .object({ prdId: Id, budgetUsd: z.number().positive().max(1_000_000).optional(), concurrency: z.number().int().min(1).max(64).optional() })
+      .object({
+        prdId: Id,
+        budgetUsd: z.number().positive().max(1_000_000).optional(),
+        concurrency: z.number().int().min(1).max(64).optional(),
+      })
       .strict(),
     response: SessionSummary,
   },
@@ -153,7 +182,10 @@ export const requests = {
         reason: z
           .string()
           .trim()
-          .min(MIN_OVERRIDE_REASON_CHARS, `Say in at least ${MIN_OVERRIDE_REASON_CHARS} characters why the out-of-domain changes are acceptable.`)
+          .min(
+            MIN_OVERRIDE_REASON_CHARS,
+            `Say in at least ${MIN_OVERRIDE_REASON_CHARS} characters why the out-of-domain changes are acceptable.`,
+          )
           .max(MAX_DECISION_TEXT_CHARS),
       })
       .strict(),
@@ -175,7 +207,9 @@ export const requests = {
 
   'story.diff': {
     doc: "A story's changes: its branch against where it left the target (base) or against the target's tip now, file by file with +/- counts and patches.",
-    request: z.object({ sessionId: Id, storyId: Id, against: DiffAgainst.optional(), ignoreWhitespace: z.boolean().optional() }).strict(),
+    request: z
+      .object({ sessionId: Id, storyId: Id, against: DiffAgainst.optional(), ignoreWhitespace: z.boolean().optional() })
+      .strict(),
     response: StoryDiff,
   },
   'story.review': {
@@ -196,7 +230,12 @@ export const requests = {
   'story.comment': {
     doc: "Queues comments on a story's changes (also while it runs) for its next attempt: sent with the next request for changes, or given to its next develop phase.",
     request: z
-      .object({ sessionId: Id, storyId: Id, headSha: z.string().regex(COMMIT_ID, 'a commit id: 7 to 64 lowercase hex characters').optional(), comments: z.array(ReviewCommentInput).min(1).max(MAX_REVIEW_COMMENTS) })
+      .object({
+        sessionId: Id,
+        storyId: Id,
+        headSha: z.string().regex(COMMIT_ID, 'a commit id: 7 to 64 lowercase hex characters').optional(),
+        comments: z.array(ReviewCommentInput).min(1).max(MAX_REVIEW_COMMENTS),
+      })
       .strict(),
     response: z.array(ReviewComment),
   },
@@ -206,7 +245,11 @@ export const requests = {
     response: ReviewThread,
   },
 
-  'recovery.list': { doc: 'Sessions left unfinished by a crash or a stop.', request: Empty, response: z.array(InterruptedSession) },
+  'recovery.list': {
+    doc: 'Sessions left unfinished by a crash or a stop.',
+    request: Empty,
+    response: z.array(InterruptedSession),
+  },
   'events.deadLetters': {
     doc: 'Events that could not be handled, with the reason.',
     request: z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
@@ -219,8 +262,24 @@ export const requests = {
   },
   'gate.log': {
     doc: 'A piece of a gate run log from a byte offset (the tail when offset is omitted).',
-    request: z.object({ gateRunId: z.number().int().nonnegative(), offset: z.number().int().nonnegative().optional(), maxBytes: z.number().int().min(1).max(256 * 1024).optional() }).strict(),
-    response: z.object({ text: z.string(), offset: z.number().int(), nextOffset: z.number().int(), running: z.boolean() }),
+    request: z
+      .object({
+        gateRunId: z.number().int().nonnegative(),
+        offset: z.number().int().nonnegative().optional(),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(256 * 1024)
+          .optional(),
+      })
+      .strict(),
+    response: z.object({
+      text: z.string(),
+      offset: z.number().int(),
+      nextOffset: z.number().int(),
+      running: z.boolean(),
+    }),
   },
   'gate.follow': {
     doc: 'Streams new lines of a gate log as gate.logAppended events until unfollowed.',
@@ -253,13 +312,26 @@ export const requests = {
   },
 
   'prd.list': { doc: 'Every PRD with its approval state.', request: Empty, response: z.array(PrdSummary) },
-  'prd.get': { doc: 'A PRD, its stories by wave, forecast and decision.', request: z.object({ prdId: Id }).strict(), response: PrdDetail },
+  'prd.get': {
+    doc: 'A PRD, its stories by wave, forecast and decision.',
+    request: z.object({ prdId: Id }).strict(),
+    response: PrdDetail,
+  },
   'prd.approve': {
     doc: 'Approves exactly the text the lead read: contentHash must match the current content.',
     // `by` is the name shown beside the decision; the audit log records the app's own user.
     // `runsHash`: the commands the lead read (PrdDetail.runsHash); refused when they changed since.
     request: z
-      .object({ prdId: Id, by: z.string().min(1).max(200), comment: z.string().max(4000).optional(), contentHash: z.string().regex(/^[0-9a-f]{64}$/), runsHash: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+      .object({
+        prdId: Id,
+        by: z.string().min(1).max(200),
+        comment: z.string().max(4000).optional(),
+        contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+        runsHash: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+      })
       .strict(),
     response: PrdDetail,
   },

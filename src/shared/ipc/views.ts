@@ -30,7 +30,9 @@ export const GateAttemptView = z.object({
   /** Environment names (never values) the attempt's agent and commands got besides WAVE's own WAVE_* values; gates that start processes only. */
   env: z.object({ agent: z.array(z.string()), commands: z.array(z.string()) }).optional(),
   /** The lead's override this attempt passed its domain check with. */
-  override: z.object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) }).optional(),
+  override: z
+    .object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) })
+    .optional(),
 });
 export type GateAttemptView = z.infer<typeof GateAttemptView>;
 
@@ -152,7 +154,15 @@ export const MetricsView = z.object({
     agent: z.array(z.object({ key: z.string(), usd: z.number().nonnegative() })),
     model: z.array(z.object({ key: z.string(), usd: z.number().nonnegative() })),
   }),
-  tokens: z.array(z.object({ key: z.string(), input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), cacheRead: z.number().int().nonnegative(), cacheWrite: z.number().int().nonnegative() })),
+  tokens: z.array(
+    z.object({
+      key: z.string(),
+      input: z.number().int().nonnegative(),
+      output: z.number().int().nonnegative(),
+      cacheRead: z.number().int().nonnegative(),
+      cacheWrite: z.number().int().nonnegative(),
+    }),
+  ),
   gateDurations: z.array(z.object({ gate: GateId, durationsMs: z.array(z.number().nonnegative()) })),
 });
 export type MetricsView = z.infer<typeof MetricsView>;
@@ -192,7 +202,14 @@ export const PrdDetail = PrdSummary.extend({
   voidReason: z.string().nullable(),
   decision: z
     // `by`: the user the app runs as (the audit log's actor); `name`: the name typed with the decision, when different.
-    .object({ decision: z.enum(['approved', 'rejected']), by: z.string(), name: z.string().nullable().optional(), comment: z.string().nullable(), at: z.string(), contentHash: z.string() })
+    .object({
+      decision: z.enum(['approved', 'rejected']),
+      by: z.string(),
+      name: z.string().nullable().optional(),
+      comment: z.string().nullable(),
+      at: z.string(),
+      contentHash: z.string(),
+    })
     .nullable(),
   /** Every command approving this PRD authorises, and the environment names the agent gets (never values). */
   runs: AuthorisedRuns,
@@ -200,9 +217,20 @@ export const PrdDetail = PrdSummary.extend({
   runsHash: z.string(),
   /** Set when the PRD is marked approved but the approval no longer holds (e.g. a QA command changed in wave.config.json): what changed and what to do. */
   approvalProblem: z.string().nullable().optional(),
-  waves: z.array(z.object({ wave: z.number().int(), stories: z.array(z.object({ storyId: z.string(), title: z.string(), domain: z.string(), dependencies: z.array(z.string()) })) })),
+  waves: z.array(
+    z.object({
+      wave: z.number().int(),
+      stories: z.array(
+        z.object({ storyId: z.string(), title: z.string(), domain: z.string(), dependencies: z.array(z.string()) }),
+      ),
+    }),
+  ),
   warnings: z.array(z.string()),
-  forecast: z.object({ costUsd: z.number().nonnegative().nullable(), minutes: z.number().nonnegative().nullable(), basis: z.string() }),
+  forecast: z.object({
+    costUsd: z.number().nonnegative().nullable(),
+    minutes: z.number().nonnegative().nullable(),
+    basis: z.string(),
+  }),
 });
 export type PrdSummary = z.infer<typeof PrdSummary>;
 export type PrdDetail = z.infer<typeof PrdDetail>;

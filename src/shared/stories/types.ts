@@ -70,10 +70,18 @@ export interface StoryDocument {
     responsive?: boolean | { breakpoints?: string[] };
     accessibility?: string | { wcag_level?: 'A' | 'AA' | 'AAA'; requirements?: string[] };
   };
-  context?: { read_files?: string[]; code_examples?: Array<string | { path?: string; description?: string }>; similar_implementations?: string[] };
+  context?: {
+    read_files?: string[];
+    code_examples?: Array<string | { path?: string; description?: string }>;
+    similar_implementations?: string[];
+  };
   execution?: StoryExecution;
   subtasks?: StorySubtask[];
-  enterprise?: { compliance?: string[]; approvals_required?: number | string[]; modification_history?: Array<Record<string, string>> };
+  enterprise?: {
+    compliance?: string[];
+    approvals_required?: number | string[];
+    modification_history?: Array<Record<string, string>>;
+  };
   output?: { files_created?: string[]; files_modified?: string[]; tests_passing?: boolean | number };
   /** Commands run at the acceptance gate: argv arrays (preferred) or strings. */
   validation?: { commands?: Array<string | string[]> };

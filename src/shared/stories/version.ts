@@ -68,13 +68,17 @@ export function chooseStoryVersion(doc: unknown): VersionDecision {
 }
 
 /** A story's execution settings with the 4.3 defaults filled in (works on any version). */
-export function effectiveExecution(doc: unknown, projectDefaults?: { max_retries?: number; timeout_minutes?: number }): EffectiveExecution {
+export function effectiveExecution(
+  doc: unknown,
+  projectDefaults?: { max_retries?: number; timeout_minutes?: number },
+): EffectiveExecution {
   const e = isRecord(doc) && isRecord(doc.execution) ? doc.execution : {};
   const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
   return {
     max_retries: int(e.max_retries) ?? projectDefaults?.max_retries ?? EXECUTION_DEFAULTS.max_retries,
     timeout_minutes: int(e.timeout_minutes) ?? projectDefaults?.timeout_minutes ?? EXECUTION_DEFAULTS.timeout_minutes,
     model_tier: typeof e.model_tier === 'string' ? e.model_tier : null,
-    checkpoint_frequency: e.checkpoint_frequency === 'per_subtask' ? 'per_subtask' : EXECUTION_DEFAULTS.checkpoint_frequency,
+    checkpoint_frequency:
+      e.checkpoint_frequency === 'per_subtask' ? 'per_subtask' : EXECUTION_DEFAULTS.checkpoint_frequency,
   };
 }

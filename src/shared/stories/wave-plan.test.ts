@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { planWaves, type PlannableStory } from './wave-plan';
 
-const s = (story_id: string, wave_number: number, extra: Partial<PlannableStory> = {}): PlannableStory => ({ story_id, wave_number, ...extra });
+const s = (story_id: string, wave_number: number, extra: Partial<PlannableStory> = {}): PlannableStory => ({
+  story_id,
+  wave_number,
+  ...extra,
+});
 
 describe('planWaves', () => {
   it('groups stories by wave_number in increasing order, highest priority first inside a wave', () => {
-    const plan = planWaves([s('C', 2), s('B', 1, { priority: 'low' }), s('A', 1, { priority: 'critical' }), s('D', 5), s('E', 1)]);
+    const plan = planWaves([
+      s('C', 2),
+      s('B', 1, { priority: 'low' }),
+      s('A', 1, { priority: 'critical' }),
+      s('D', 5),
+      s('E', 1),
+    ]);
     expect(plan.ok).toBe(true);
     expect(plan.waves).toEqual([
       { number: 1, storyIds: ['A', 'B', 'E'] },
@@ -47,7 +57,12 @@ describe('planWaves', () => {
   });
 
   it('lists a dependency cycle once, in order, instead of a cascade of order errors', () => {
-    const plan = planWaves([s('A', 1, { dependencies: ['C'] }), s('B', 1, { dependencies: ['A'] }), s('C', 1, { dependencies: ['B'] }), s('D', 2, { dependencies: ['A'] })]);
+    const plan = planWaves([
+      s('A', 1, { dependencies: ['C'] }),
+      s('B', 1, { dependencies: ['A'] }),
+      s('C', 1, { dependencies: ['B'] }),
+      s('D', 2, { dependencies: ['A'] }),
+    ]);
     const cycles = plan.errors.filter((e) => e.code === 'dependency-cycle');
     expect(cycles).toHaveLength(1);
     expect(cycles[0]!.cycle).toEqual(['A', 'C', 'B', 'A']);
@@ -64,7 +79,12 @@ describe('planWaves', () => {
   it('finds two separate cycles and survives a long chain without recursion limits', () => {
     const chain = Array.from({ length: 5000 }, (_, i) => s(`S${i}`, i + 1, { dependencies: i ? [`S${i - 1}`] : [] }));
     expect(planWaves(chain).ok).toBe(true);
-    const plan = planWaves([s('A', 1, { dependencies: ['B'] }), s('B', 1, { dependencies: ['A'] }), s('X', 1, { dependencies: ['Y'] }), s('Y', 1, { dependencies: ['X'] })]);
+    const plan = planWaves([
+      s('A', 1, { dependencies: ['B'] }),
+      s('B', 1, { dependencies: ['A'] }),
+      s('X', 1, { dependencies: ['Y'] }),
+      s('Y', 1, { dependencies: ['X'] }),
+    ]);
     expect(plan.errors.filter((e) => e.code === 'dependency-cycle').map((e) => e.cycle)).toEqual([
       ['A', 'B', 'A'],
       ['X', 'Y', 'X'],
@@ -110,7 +130,10 @@ describe('planWaves', () => {
   });
 
   it('sees an overlap between a glob and a path', () => {
-    const plan = planWaves([s('A', 1, { files: { create: [], modify: ['src/auth/**'] } }), s('B', 1, { files: { create: ['src/auth/token.ts'], modify: [] } })]);
+    const plan = planWaves([
+      s('A', 1, { files: { create: [], modify: ['src/auth/**'] } }),
+      s('B', 1, { files: { create: ['src/auth/token.ts'], modify: [] } }),
+    ]);
     expect(plan.warnings).toHaveLength(1);
     expect(plan.warnings[0]!.files).toEqual(['src/auth/** ~ src/auth/token.ts']);
   });

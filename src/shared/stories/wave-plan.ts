@@ -166,8 +166,11 @@ export function planWaves(stories: readonly PlannableStory[], options: PlanOptio
         if (shared.length === 0) continue;
         // list is sorted by priority: keep the first, move the second unless it has dependents and the first does not.
         let [keep, move] = [list[i]!, list[j]!];
-        if ((dependents.get(move.story_id)?.length ?? 0) > 0 && (dependents.get(keep.story_id)?.length ?? 0) === 0) [keep, move] = [move, keep];
-        const followers = (dependents.get(move.story_id) ?? []).filter((id) => byId.get(id)!.wave_number === w.number + 1);
+        if ((dependents.get(move.story_id)?.length ?? 0) > 0 && (dependents.get(keep.story_id)?.length ?? 0) === 0)
+          [keep, move] = [move, keep];
+        const followers = (dependents.get(move.story_id) ?? []).filter(
+          (id) => byId.get(id)!.wave_number === w.number + 1,
+        );
         warnings.push({
           code: 'file-overlap',
           storyIds: [move.story_id, keep.story_id],
@@ -176,7 +179,9 @@ export function planWaves(stories: readonly PlannableStory[], options: PlanOptio
           message: `${list[i]!.story_id} and ${list[j]!.story_id} are both in wave ${w.number} and both change ${describeFiles(shared)}; run in parallel they will conflict when merged.`,
           suggestion:
             `Move ${move.story_id} to wave ${w.number + 1} so it starts after ${keep.story_id} is merged` +
-            (followers.length ? ` (then also move ${followers.join(', ')}, which depend${followers.length === 1 ? 's' : ''} on it, to wave ${w.number + 2}).` : '.'),
+            (followers.length
+              ? ` (then also move ${followers.join(', ')}, which depend${followers.length === 1 ? 's' : ''} on it, to wave ${w.number + 2}).`
+              : '.'),
         });
       }
     }
@@ -191,12 +196,18 @@ function describeFiles(files: string[]): string {
 }
 
 export function normalizeRepoPath(p: string): string {
-  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/').replace(/\/$/, '');
+  return p
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/{2,}/g, '/')
+    .replace(/\/$/, '');
 }
 
 function touchedPaths(s: PlannableStory): string[] {
   const f = s.files ?? {};
-  const all = [...(f.create ?? []), ...(f.modify ?? []), ...(f.delete ?? [])].filter((p): p is string => typeof p === 'string');
+  const all = [...(f.create ?? []), ...(f.modify ?? []), ...(f.delete ?? [])].filter(
+    (p): p is string => typeof p === 'string',
+  );
   return [...new Set(all.map(normalizeRepoPath))];
 }
 

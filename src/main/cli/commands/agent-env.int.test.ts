@@ -33,7 +33,7 @@ writeFileSync(
   [
     "const fs = require('fs'); const path = require('path'); const { spawnSync } = require('child_process');",
     'const [kind, ...rest] = process.argv.slice(2);',
-    "fs.writeFileSync(path.join(process.env.ENV_DUMP_DIR, `${kind}-${process.pid}.json`), JSON.stringify(process.env));",
+    'fs.writeFileSync(path.join(process.env.ENV_DUMP_DIR, `${kind}-${process.pid}.json`), JSON.stringify(process.env));',
     "if (rest.length) { const r = spawnSync(rest[0], rest.slice(1), { stdio: 'inherit' }); process.exit(r.status ?? 1); }",
   ].join('\n'),
 );
@@ -55,14 +55,20 @@ function readDumps(kind: string): Array<Record<string, string>> {
 }
 
 describe('what an agent can see', () => {
-  it('agents, setup, QA and validation commands get only the base, the grants and WAVE\'s per-run values', async () => {
+  it("agents, setup, QA and validation commands get only the base, the grants and WAVE's per-run values", async () => {
     db = await createTestDatabase('agentenv');
     const node = process.execPath;
     const s = suite.scenario({
-      stories: [{ id: 'E-1', wave: 1, domain: 'app', create: ['src/app/e1.ts'], validation: [[node, DUMP, 'validation']] }],
+      stories: [
+        { id: 'E-1', wave: 1, domain: 'app', create: ['src/app/e1.ts'], validation: [[node, DUMP, 'validation']] },
+      ],
       config: {
         qa: { check: [node, DUMP, 'qa', node, QA_CHECK] },
-        agent: { preset: 'command', command: [node, DUMP, 'agent', node, SCRIPTED_AGENT], env: { pass: ['GRANTED_TOKEN', 'NOT_SET_ANYWHERE'], set: { ENV_DUMP_DIR: dumps, TEST_AGENT_TAG: suite.tag } } },
+        agent: {
+          preset: 'command',
+          command: [node, DUMP, 'agent', node, SCRIPTED_AGENT],
+          env: { pass: ['GRANTED_TOKEN', 'NOT_SET_ANYWHERE'], set: { ENV_DUMP_DIR: dumps, TEST_AGENT_TAG: suite.tag } },
+        },
         worktree: { setup: [node, DUMP, 'setup'] },
       },
     });
@@ -72,12 +78,42 @@ describe('what an agent can see', () => {
       writeFileSync(hook, `#!/bin/sh\nenv > "${dumps}/githook-$$.env"\n`);
       chmodSync(hook, 0o755);
     }
-    const env = { ...SECRETS, WAVE_HOME: await suite.home(), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, WAVE_TEST_TAG: suite.tag, GRANTED_TOKEN: 'granted-value' };
-    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--json'], env);
+    const env = {
+      ...SECRETS,
+      WAVE_HOME: await suite.home(),
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      WAVE_TEST_TAG: suite.tag,
+      GRANTED_TOKEN: 'granted-value',
+    };
+    const run = await runWave(
+      [
+        'run',
+        '--project',
+        s.repo.path,
+        '--stories',
+        s.storiesDir,
+        '--prd',
+        s.prdFile,
+        '--approve-as',
+        'ci-bot',
+        '--json',
+      ],
+      env,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.stories).toEqual([expect.objectContaining({ id: 'E-1', status: 'merged' })]);
 
-    const waveOwn = new Set(['WAVE_SESSION_ID', 'WAVE_STORY_ID', 'WAVE_GATE', 'WAVE_PHASE', 'WAVE_STORY_FILE', 'WAVE_PROMPT_FILE', 'WAVE_FEEDBACK_FILE', 'WAVE_AGENT_ID']);
+    const waveOwn = new Set([
+      'WAVE_SESSION_ID',
+      'WAVE_STORY_ID',
+      'WAVE_GATE',
+      'WAVE_PHASE',
+      'WAVE_STORY_FILE',
+      'WAVE_PROMPT_FILE',
+      'WAVE_FEEDBACK_FILE',
+      'WAVE_AGENT_ID',
+    ]);
     const granted = new Set(['GRANTED_TOKEN', 'ENV_DUMP_DIR', 'TEST_AGENT_TAG']);
     for (const kind of ['agent', 'setup', 'qa', 'validation']) {
       const seen = readDumps(kind);
@@ -85,7 +121,8 @@ describe('what an agent can see', () => {
       for (const e of seen) {
         const unexpected = Object.keys(e).filter((k) => !isBase(k) && !granted.has(k) && !waveOwn.has(k));
         expect(unexpected, `${kind} saw names nobody granted`).toEqual([]);
-        for (const secret of [...Object.keys(SECRETS), 'DATABASE_URL', 'REDIS_URL', 'WAVE_HOME', 'WAVE_TEST_TAG']) expect(e[secret], `${kind} saw ${secret}`).toBeUndefined();
+        for (const secret of [...Object.keys(SECRETS), 'DATABASE_URL', 'REDIS_URL', 'WAVE_HOME', 'WAVE_TEST_TAG'])
+          expect(e[secret], `${kind} saw ${secret}`).toBeUndefined();
         expect(e.GRANTED_TOKEN).toBe('granted-value');
         expect(e.PATH).toBe(process.env.PATH);
         expect(e.WAVE_SESSION_ID).toBe(run.json.session);
@@ -95,8 +132,11 @@ describe('what an agent can see', () => {
     const hookRuns = readdirSync(dumps).filter((f) => f.startsWith('githook-'));
     expect(hookRuns.length, 'the git hook ran').toBeGreaterThanOrEqual(1);
     for (const f of hookRuns) {
-      const names = readFileSync(join(dumps, f), 'utf8').split('\n').map((l) => l.split('=')[0]!);
-      for (const secret of [...Object.keys(SECRETS), 'DATABASE_URL', 'REDIS_URL', 'WAVE_HOME']) expect(names, `a git hook saw ${secret}`).not.toContain(secret);
+      const names = readFileSync(join(dumps, f), 'utf8')
+        .split('\n')
+        .map((l) => l.split('=')[0]!);
+      for (const secret of [...Object.keys(SECRETS), 'DATABASE_URL', 'REDIS_URL', 'WAVE_HOME'])
+        expect(names, `a git hook saw ${secret}`).not.toContain(secret);
     }
     // Each gate run that started processes records the names they got, as the window's gate detail shows them.
     const store = await openStore({ dataDir: env.WAVE_HOME, databaseUrl: db.url });
@@ -113,13 +153,23 @@ describe('what an agent can see', () => {
       await store.close();
     }
     // The gate log lists the names the agent got (never a value).
-    const log = spawnSync('grep', ['-rh', 'environment (names only)', join(env.WAVE_HOME)], { encoding: 'utf8' }).stdout;
+    const log = spawnSync('grep', ['-rh', 'environment (names only)', join(env.WAVE_HOME)], {
+      encoding: 'utf8',
+    }).stdout;
     expect(log).toContain('GRANTED_TOKEN');
     expect(log).not.toContain('granted-value');
   }, 180_000);
 
   it('refuses a wave.config.json that grants DATABASE_URL or a WAVE_* name, saying where', async () => {
-    const s = suite.scenario({ config: { agent: { preset: 'command', command: ['true'], env: { pass: ['GITHUB_TOKEN', 'DATABASE_URL'], set: { WAVE_HOME: '/tmp/x' } } } } });
+    const s = suite.scenario({
+      config: {
+        agent: {
+          preset: 'command',
+          command: ['true'],
+          env: { pass: ['GITHUB_TOKEN', 'DATABASE_URL'], set: { WAVE_HOME: '/tmp/x' } },
+        },
+      },
+    });
     const r = await runWave(['validate', join(s.repo.path, 'wave.config.json'), '--json'], {});
     expect(r.code).toBe(1);
     const text = JSON.stringify(r.json);

@@ -16,7 +16,12 @@ async function wave(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   let err = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr, env, cwd: process.cwd(), isTTY: false }, [backupsCommand, restoreCommand], '0.0.0-test');
+  const code = await runCli(
+    argv,
+    { stdout, stderr, env, cwd: process.cwd(), isTTY: false },
+    [backupsCommand, restoreCommand],
+    '0.0.0-test',
+  );
   return { code, stdout: out, stderr: err };
 }
 
@@ -27,7 +32,10 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   t = await openPostgresTestStore('cli_backups');
   env = { ...process.env, WAVE_HOME: t.dataDir, DATABASE_URL: t.databaseUrl ?? '', WAVE_USER: 'lead-cli' };
-  repo = createTestRepo({ 'README.md': '# r\n', 'wave.config.json': `${JSON.stringify({ backups: { keepPerStory: 1 } })}\n` });
+  repo = createTestRepo({
+    'README.md': '# r\n',
+    'wave.config.json': `${JSON.stringify({ backups: { keepPerStory: 1 } })}\n`,
+  });
 });
 
 afterAll(async () => {
@@ -40,15 +48,32 @@ describe('wave backups / wave restore', () => {
     const wm = await WorktreeManager.open({ repoPath: repo.path, dataDir: repo.dataDir, targetBranch: 'main' });
     const wt = await wm.create({ storyId: 'S-1', agent: 'a' });
     writeFileSync(join(wt.path, 'partial.ts'), 'first try\n');
-    await wm.snapshot('S-1', { reason: 'QA attempt 1 failed', operation: 'qa-retry', keeps: null, gate: 'gate-4', actor: 'orchestrator' });
+    await wm.snapshot('S-1', {
+      reason: 'QA attempt 1 failed',
+      operation: 'qa-retry',
+      keeps: null,
+      gate: 'gate-4',
+      actor: 'orchestrator',
+    });
     writeFileSync(join(wt.path, 'partial.ts'), 'second try\n');
-    await wm.resetTo('S-1', repo.git(['rev-parse', 'main']), { reason: 'restart from gate-0', operation: 'restart', actor: 'orchestrator', gate: 'gate-0' });
+    await wm.resetTo('S-1', repo.git(['rev-parse', 'main']), {
+      reason: 'restart from gate-0',
+      operation: 'restart',
+      actor: 'orchestrator',
+      gate: 'gate-0',
+    });
     await wm.remove('S-1', { deleteBranch: true });
 
     const listed = await wave(['backups', 'S-1', '--project', repo.path, '--json'], env);
     expect(listed.code, listed.stderr).toBe(0);
     const view = JSON.parse(listed.stdout);
-    expect(view.snapshots.map((s: { reason: string; filesChanged: number; gate: string }) => [s.reason, s.gate, s.filesChanged])).toEqual([
+    expect(
+      view.snapshots.map((s: { reason: string; filesChanged: number; gate: string }) => [
+        s.reason,
+        s.gate,
+        s.filesChanged,
+      ]),
+    ).toEqual([
       ['restart from gate-0', 'gate-0', 1],
       ['QA attempt 1 failed', 'gate-4', 1],
     ]);
@@ -60,7 +85,10 @@ describe('wave backups / wave restore', () => {
     expect(human.stdout).toContain('restart at gate-0 by orchestrator: restart from gate-0');
 
     const older = view.snapshots[1].id as string;
-    const restored = await wave(['restore', older, '--branch', 'rescue/first-try', '--project', repo.path, '--json'], env);
+    const restored = await wave(
+      ['restore', older, '--branch', 'rescue/first-try', '--project', repo.path, '--json'],
+      env,
+    );
     expect(restored.code, restored.stderr).toBe(0);
     expect(JSON.parse(restored.stdout)).toMatchObject({ snapshotId: older, branch: 'rescue/first-try' });
     expect(repo.git(['show', 'rescue/first-try:partial.ts'])).toBe('first try');
@@ -73,14 +101,21 @@ describe('wave backups / wave restore', () => {
     expect(bad.stderr).toMatch(/not a snapshot id/);
 
     // Listing never prunes; --prune does, keeping 1 per story, and says so in the audit log.
-    expect(JSON.parse((await wave(['backups', '--project', repo.path, '--json'], env)).stdout).snapshots).toHaveLength(2);
+    expect(JSON.parse((await wave(['backups', '--project', repo.path, '--json'], env)).stdout).snapshots).toHaveLength(
+      2,
+    );
     const pruned = await wave(['backups', '--prune', '--project', repo.path, '--json'], env);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(JSON.parse(pruned.stdout).deleted.map((s: { id: string }) => s.id)).toEqual([older]);
-    expect(repo.git(['for-each-ref', '--format=%(refname)', 'refs/wave/backup/']).split('\n')).toEqual([`refs/wave/backup/${view.snapshots[0].id}`]);
+    expect(repo.git(['for-each-ref', '--format=%(refname)', 'refs/wave/backup/']).split('\n')).toEqual([
+      `refs/wave/backup/${view.snapshots[0].id}`,
+    ]);
     // The restored branch keeps the pruned snapshot's work.
     expect(repo.git(['show', 'rescue/first-try:partial.ts'])).toBe('first try');
     const audit = await t.store.db.select().from(auditLog);
-    expect(audit.map((a) => `${a.action} ${a.actor}`).sort()).toEqual(['backup_restored lead-cli', 'backups_pruned lead-cli']);
+    expect(audit.map((a) => `${a.action} ${a.actor}`).sort()).toEqual([
+      'backup_restored lead-cli',
+      'backups_pruned lead-cli',
+    ]);
   }, 60_000);
 });

@@ -21,14 +21,20 @@ function bytes(n: number | null): string {
 
 function renderList(view: BackupsView, storyId: string | undefined): string {
   const head = `${view.disk.count} snapshot${view.disk.count === 1 ? '' : 's'} in ${view.repoPath}, holding ${bytes(view.disk.bytes)} (kept ${view.retention.keepDays} days, ${view.retention.keepPerStory} per story; wave backups --prune applies that).`;
-  if (view.snapshots.length === 0) return `${head}\nNo snapshots${storyId ? ` of ${storyId}` : ''}: nothing was ever about to be lost.`;
+  if (view.snapshots.length === 0)
+    return `${head}\nNo snapshots${storyId ? ` of ${storyId}` : ''}: nothing was ever about to be lost.`;
   const rows = view.snapshots.map(
-    (s) => `${s.id.padEnd(34)} ${s.at.slice(0, 19).replace('T', ' ')}  ${String(s.filesChanged ?? '?').padStart(4)} file(s)  ${s.operation}${s.gate ? ` at ${s.gate}` : ''} by ${s.actor}: ${s.reason}`,
+    (s) =>
+      `${s.id.padEnd(34)} ${s.at.slice(0, 19).replace('T', ' ')}  ${String(s.filesChanged ?? '?').padStart(4)} file(s)  ${s.operation}${s.gate ? ` at ${s.gate}` : ''} by ${s.actor}: ${s.reason}`,
   );
   return [head, '', ...rows, '', 'Put one on a new branch with: wave restore <id> [--branch <name>]'].join('\n');
 }
 
-async function open(ctx: CliContext, project: string | undefined, store?: Parameters<typeof storeAuditSink>[0]): Promise<ProjectBackups> {
+async function open(
+  ctx: CliContext,
+  project: string | undefined,
+  store?: Parameters<typeof storeAuditSink>[0],
+): Promise<ProjectBackups> {
   const repo = resolveProjectRepo(ctx.cwd, project);
   return openProjectBackups(repo, store ? { audit: storeAuditSink(store) } : {}).catch(toCli);
 }
@@ -49,15 +55,31 @@ export const backupsCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [storyId, ...extra] = args.positionals;
-    if (extra.length) throw new CliError(`wave backups takes at most one story id.\nUsage: ${backupsCommand.usage}`, EXIT_USAGE, 'usage');
+    if (extra.length)
+      throw new CliError(
+        `wave backups takes at most one story id.\nUsage: ${backupsCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const project = args.values.project as string | undefined;
     if (args.values.prune) {
-      if (storyId) throw new CliError('--prune applies the retention to every story; leave out the story id.', EXIT_USAGE, 'usage');
+      if (storyId)
+        throw new CliError(
+          '--prune applies the retention to every story; leave out the story id.',
+          EXIT_USAGE,
+          'usage',
+        );
       return withCliStore(ctx, async (core) => {
         const p = await open(ctx, project, core.store);
         const result = await p.backups.prune({ actor: ctx.settings.actor }).catch(toCli);
         const disk = await p.backups.diskUsage();
-        const doc = { repoPath: p.repoRoot, deleted: result.deleted.map(toSnapshotView), kept: result.kept, retention: result.retention, disk };
+        const doc = {
+          repoPath: p.repoRoot,
+          deleted: result.deleted.map(toSnapshotView),
+          kept: result.kept,
+          retention: result.retention,
+          disk,
+        };
         ctx.output(doc, () =>
           [
             `Pruned ${result.deleted.length} snapshot${result.deleted.length === 1 ? '' : 's'} beyond ${result.retention.keepDays} days / ${result.retention.keepPerStory} per story; ${result.kept} kept (${bytes(disk.bytes)}).`,
@@ -88,12 +110,25 @@ export const restoreCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [id, ...extra] = args.positionals;
-    if (!id || extra.length) throw new CliError(`wave restore takes one snapshot id.\nUsage: ${restoreCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!id || extra.length)
+      throw new CliError(`wave restore takes one snapshot id.\nUsage: ${restoreCommand.usage}`, EXIT_USAGE, 'usage');
     return withCliStore(ctx, async (core) => {
       const p = await open(ctx, args.values.project as string | undefined, core.store);
-      const r = await p.backups.restore(id, { branch: args.values.branch as string | undefined, actor: ctx.settings.actor }).catch(toCli);
-      const doc = { snapshotId: r.snapshot.id, branch: r.branch, sha: r.sha, storyId: r.snapshot.storyId, reason: r.snapshot.reason };
-      ctx.output(doc, () => `Restored ${r.snapshot.id} (${r.snapshot.reason}) onto the new branch ${r.branch} at ${r.sha.slice(0, 12)}.\nLook at it with: git -C ${p.repoRoot} switch ${r.branch}`);
+      const r = await p.backups
+        .restore(id, { branch: args.values.branch as string | undefined, actor: ctx.settings.actor })
+        .catch(toCli);
+      const doc = {
+        snapshotId: r.snapshot.id,
+        branch: r.branch,
+        sha: r.sha,
+        storyId: r.snapshot.storyId,
+        reason: r.snapshot.reason,
+      };
+      ctx.output(
+        doc,
+        () =>
+          `Restored ${r.snapshot.id} (${r.snapshot.reason}) onto the new branch ${r.branch} at ${r.sha.slice(0, 12)}.\nLook at it with: git -C ${p.repoRoot} switch ${r.branch}`,
+      );
       return 0;
     });
   },

@@ -8,10 +8,42 @@ const suite = waveProcessSuite();
 
 describe('wave override-domain / approve-merge', () => {
   it('allows the listed paths with a reason and finishes the session; refuses without a reason', async () => {
-    const s = suite.scenario({ stories: [{ id: 'X-1', wave: 1, domain: 'app', create: ['src/app/x1.ts'], testAgent: { write_outside: 'src/web/x1-stub.ts' } }] });
-    const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
+    const s = suite.scenario({
+      stories: [
+        {
+          id: 'X-1',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/x1.ts'],
+          testAgent: { write_outside: 'src/web/x1-stub.ts' },
+        },
+      ],
+    });
+    const env = {
+      WAVE_HOME: await suite.home(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      WAVE_TEST_TAG: suite.tag,
+      WAVE_USER: 'cli-lead',
+    };
 
-    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'], env);
+    const run = await runWave(
+      [
+        'run',
+        '--project',
+        s.repo.path,
+        '--stories',
+        s.storiesDir,
+        '--prd',
+        s.prdFile,
+        '--approve-as',
+        'ci-bot',
+        '--agent',
+        'command',
+        '--json',
+      ],
+      env,
+    );
     expect(run.code).toBe(1);
     const sessionId = run.json.session as string;
     expect(run.json.stories[0]).toMatchObject({ id: 'X-1', status: 'failed' });
@@ -21,24 +53,56 @@ describe('wave override-domain / approve-merge', () => {
     expect(noReason.code).toBe(2);
     expect(noReason.json.error.message).toMatch(/--reason is required/);
 
-    const ok = await runWave(['override-domain', sessionId, 'X-1', '--reason', 'the web stub is agreed with the web team', '--json'], env);
+    const ok = await runWave(
+      ['override-domain', sessionId, 'X-1', '--reason', 'the web stub is agreed with the web team', '--json'],
+      env,
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/cli-lead allowed story X-1 to change src\/web\/x1-stub\.ts outside domain app/);
     expect(ok.json.override).toMatchObject({ paths: ['src/web/x1-stub.ts'], actor: 'cli-lead' });
     expect(ok.json.continued).toMatchObject({ session: sessionId, status: 'completed' });
-    const onMain = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
+    const onMain = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], {
+      cwd: s.repo.path,
+      encoding: 'utf8',
+    });
     expect(onMain).toContain('src/web/x1-stub.ts');
   }, 120_000);
 
   it('approve-merge lets a story parked before gate-7 merge and finishes the paused session', async () => {
-    const s = suite.scenario({ stories: [{ id: 'Y-1', wave: 1, domain: 'app', create: ['src/app/y1.ts'] }], config: { merge: { strategy: 'merge', requireApproval: true } } });
-    const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
+    const s = suite.scenario({
+      stories: [{ id: 'Y-1', wave: 1, domain: 'app', create: ['src/app/y1.ts'] }],
+      config: { merge: { strategy: 'merge', requireApproval: true } },
+    });
+    const env = {
+      WAVE_HOME: await suite.home(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      WAVE_TEST_TAG: suite.tag,
+      WAVE_USER: 'cli-lead',
+    };
 
-    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'], env);
+    const run = await runWave(
+      [
+        'run',
+        '--project',
+        s.repo.path,
+        '--stories',
+        s.storiesDir,
+        '--prd',
+        s.prdFile,
+        '--approve-as',
+        'ci-bot',
+        '--agent',
+        'command',
+        '--json',
+      ],
+      env,
+    );
     expect(run.json.status).toBe('paused');
     expect(run.json.stories[0]).toMatchObject({ id: 'Y-1', status: 'blocked' });
     expect(run.json.reason).toMatch(/Waiting for merge approval of Y-1/);
-    const onMain = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
+    const onMain = () =>
+      execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
     expect(onMain()).not.toContain('src/app/y1.ts');
 
     const wrong = await runWave(['approve-merge', run.json.session, 'Y-1', '--sha', 'deadbeef', '--json'], env);

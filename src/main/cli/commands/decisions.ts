@@ -16,7 +16,13 @@ import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
 export async function decideThenContinue<T>(
   ctx: CliContext,
   sessionId: string,
-  opts: { key: string; force: boolean; perStory?: Record<string, StrategyChoice>; record(store: Store, actor: string): Promise<T>; said(decision: T, actor: string): string },
+  opts: {
+    key: string;
+    force: boolean;
+    perStory?: Record<string, StrategyChoice>;
+    record(store: Store, actor: string): Promise<T>;
+    said(decision: T, actor: string): string;
+  },
 ): Promise<number> {
   const actor = ctx.settings.actor;
   const core = await openRecoveryStore(ctx);
@@ -33,7 +39,8 @@ export async function decideThenContinue<T>(
         claimAs: { pid: process.pid, host: os.hostname() },
       });
     } catch (e) {
-      if (e instanceof RecoveryError) throw new CliError(`The decision is recorded, but the session could not be resumed: ${e.message}`, 1, e.code);
+      if (e instanceof RecoveryError)
+        throw new CliError(`The decision is recorded, but the session could not be resumed: ${e.message}`, 1, e.code);
       throw e;
     }
     const doc = { [opts.key]: decision, ...toResumeJson(result) };
@@ -47,7 +54,8 @@ export async function decideThenContinue<T>(
 
 export function sessionAndStory(args: { positionals: string[] }, usage: string, name: string): [string, string] {
   const [sessionId, storyId, ...extra] = args.positionals;
-  if (!sessionId || !storyId || extra.length) throw new CliError(`wave ${name} takes a session id and a story id.\nUsage: ${usage}`, EXIT_USAGE, 'usage');
+  if (!sessionId || !storyId || extra.length)
+    throw new CliError(`wave ${name} takes a session id and a story id.\nUsage: ${usage}`, EXIT_USAGE, 'usage');
   return [sessionId, storyId];
 }
 
@@ -70,13 +78,19 @@ export const overrideDomainCommand: CliCommand = {
   async run(ctx, args) {
     const [sessionId, storyId] = sessionAndStory(args, overrideDomainCommand.usage, 'override-domain');
     const reason = String(args.values.reason ?? '').trim();
-    if (!reason) throw new CliError(`--reason is required: say why the out-of-domain changes are acceptable.\nUsage: ${overrideDomainCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!reason)
+      throw new CliError(
+        `--reason is required: say why the out-of-domain changes are acceptable.\nUsage: ${overrideDomainCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     return decideThenContinue(ctx, sessionId, {
       key: 'override',
       force: args.values.force === true,
       perStory: { [storyId]: { strategy: 'resume_from_gate', gate: 'gate-3' } },
       record: (store, actor) => grantDomainOverride(store, { sessionId, storyId, reason, actor }),
-      said: (g, actor) => `${actor} allowed story ${storyId} to change ${g.paths.join(', ')} outside domain ${g.domain}: ${reason}`,
+      said: (g, actor) =>
+        `${actor} allowed story ${storyId} to change ${g.paths.join(', ')} outside domain ${g.domain}: ${reason}`,
     });
   },
 };
@@ -101,12 +115,21 @@ export const approveMergeCommand: CliCommand = {
     const [sessionId, storyId] = sessionAndStory(args, approveMergeCommand.usage, 'approve-merge');
     const comment = String(args.values.comment ?? '').trim();
     const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
-    if (headSha !== undefined && !COMMIT_ID.test(headSha)) throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+    if (headSha !== undefined && !COMMIT_ID.test(headSha))
+      throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
     return decideThenContinue(ctx, sessionId, {
       key: 'approval',
       force: args.values.force === true,
-      record: (store, actor) => approveMerge(store, { sessionId, storyId, actor, ...(comment ? { comment } : {}), ...(headSha ? { headSha } : {}) }),
-      said: (a, actor) => `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
+      record: (store, actor) =>
+        approveMerge(store, {
+          sessionId,
+          storyId,
+          actor,
+          ...(comment ? { comment } : {}),
+          ...(headSha ? { headSha } : {}),
+        }),
+      said: (a, actor) =>
+        `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
     });
   },
 };

@@ -11,7 +11,8 @@ import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, w
 
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'Create a sample repository with 4 stories in 2 waves and run both with the built-in scripted agent (no LLM, no servers)',
+  summary:
+    'Create a sample repository with 4 stories in 2 waves and run both with the built-in scripted agent (no LLM, no servers)',
   usage: 'wave demo [--dir D] [--json]',
   help: [
     'Creates <D>/repo (a git repository with wave.config.json), <D>/stories (4 stories in 2 waves and a PRD) and',
@@ -23,8 +24,11 @@ export const demoCommand: CliCommand = {
     dir: { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.positionals.length) throw new CliError(`wave demo takes no positional arguments.\nUsage: ${demoCommand.usage}`, EXIT_USAGE, 'usage');
-    const dir = args.values.dir ? path.resolve(ctx.cwd, String(args.values.dir)) : mkdtempSync(path.join(os.tmpdir(), 'wave-demo-'));
+    if (args.positionals.length)
+      throw new CliError(`wave demo takes no positional arguments.\nUsage: ${demoCommand.usage}`, EXIT_USAGE, 'usage');
+    const dir = args.values.dir
+      ? path.resolve(ctx.cwd, String(args.values.dir))
+      : mkdtempSync(path.join(os.tmpdir(), 'wave-demo-'));
     let demo;
     try {
       demo = createDemoProject(dir);
@@ -40,16 +44,36 @@ export const demoCommand: CliCommand = {
       async (core) => {
         ctx.info(`Importing the demo's ${demo.storyIds.length} stories and its PRD, approving the PRD as "demo"…`);
         const project = await ensureProject(core.store, demo.repo, config);
-        const report = await core.importer.importPaths([demo.storiesDir], { projectId: project.id, actor: 'demo', cwd: dir });
+        const report = await core.importer.importPaths([demo.storiesDir], {
+          projectId: project.id,
+          actor: 'demo',
+          cwd: dir,
+        });
         const invalid = report.files.filter((f) => f.status === 'invalid');
-        if (invalid.length) throw new CliError(`The demo stories did not import: ${invalid.map((f) => `${f.file}: ${f.message}`).join('; ')}`, 1, 'internal');
+        if (invalid.length)
+          throw new CliError(
+            `The demo stories did not import: ${invalid.map((f) => `${f.file}: ${f.message}`).join('; ')}`,
+            1,
+            'internal',
+          );
         await core.prds.approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.' });
         const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
         const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
         try {
-          const handle = await orchestrator.startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' }).catch(orchestratorToCli);
-          ctx.info(`Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`);
-          const code = await driveSession({ ...ctx, env: settings.env, settings }, orchestrator, handle, renderer, 'demo', { dir, repo: demo.repo });
+          const handle = await orchestrator
+            .startSession({ prdId: DEMO_PRD_ID, agentPreset: 'scripted', concurrency: 2, budgetUsd: 1, actor: 'demo' })
+            .catch(orchestratorToCli);
+          ctx.info(
+            `Session ${handle.sessionId}: ${demo.storyIds.length} stories in 2 waves, scripted agent, 2 at a time.`,
+          );
+          const code = await driveSession(
+            { ...ctx, env: settings.env, settings },
+            orchestrator,
+            handle,
+            renderer,
+            'demo',
+            { dir, repo: demo.repo },
+          );
           if (!ctx.json) {
             ctx.info(
               [

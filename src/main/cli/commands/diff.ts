@@ -55,9 +55,19 @@ export const diffCommand: CliCommand = {
   },
   async run(ctx, args) {
     const [sessionId, storyId, ...extra] = args.positionals;
-    if (!sessionId || !storyId || extra.length) throw new CliError(`wave diff takes a session id and a story id.\nUsage: ${diffCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!sessionId || !storyId || extra.length)
+      throw new CliError(
+        `wave diff takes a session id and a story id.\nUsage: ${diffCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const against = DiffAgainst.safeParse(args.values.against ?? 'base');
-    if (!against.success) throw new CliError(`--against must be base or target, not ${JSON.stringify(args.values.against)}.\nUsage: ${diffCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!against.success)
+      throw new CliError(
+        `--against must be base or target, not ${JSON.stringify(args.values.against)}.\nUsage: ${diffCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const core = await openRecoveryStore(ctx);
     try {
       const d = await storyDiff(core.store, {
@@ -71,7 +81,14 @@ export const diffCommand: CliCommand = {
         throw e;
       });
       const json = {
-        files: d.files.map((f) => ({ path: f.path, old_path: f.oldPath, status: f.status, additions: f.additions, deletions: f.deletions, binary: f.binary })),
+        files: d.files.map((f) => ({
+          path: f.path,
+          old_path: f.oldPath,
+          status: f.status,
+          additions: f.additions,
+          deletions: f.deletions,
+          binary: f.binary,
+        })),
         head_sha: d.headSha,
         base_sha: d.baseSha,
         against: d.against,
@@ -80,7 +97,9 @@ export const diffCommand: CliCommand = {
       };
       ctx.output(json, () => {
         if (args.values.stat === true) return `${header(d)}\n\n${renderStat(d)}`;
-        const body = d.files.map((f) => (f.patch === null ? `Binary file ${fileName(f)} differs\n` : inertText(f.patch))).join('');
+        const body = d.files
+          .map((f) => (f.patch === null ? `Binary file ${fileName(f)} differs\n` : inertText(f.patch)))
+          .join('');
         return `${header(d)}\n\n${body.trimEnd() || '(no changes)'}`;
       });
       return 0;

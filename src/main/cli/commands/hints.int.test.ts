@@ -25,20 +25,39 @@ function waveOnPath(): string {
   return bin;
 }
 
-function paste(line: string, cwd: string, env: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('/bin/sh', ['-c', line], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+function paste(
+  line: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('/bin/sh', ['-c', line], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The indented `wave …` lines under a "Next:" or "Start one with:" line. */
-const hintLines = (text: string) => text.split('\n').filter((l) => /^ {2}wave /.test(l)).map((l) => l.trim());
+const hintLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => /^ {2}wave /.test(l))
+    .map((l) => l.trim());
 
 describe('hints the CLI prints', () => {
   it('wave init → validate → import → prd show → status → run → prd approve, each pasted as printed', async () => {
     const outer = join(base, 'control center');
     mkdirSync(outer);
     execFileSync('git', ['init', '-q', outer]);
-    const env = { PATH: `${waveOnPath()}:${process.env.PATH}`, WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_USER: 'ana lead' };
+    const env = {
+      PATH: `${waveOnPath()}:${process.env.PATH}`,
+      WAVE_HOME: await suite.home(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      WAVE_USER: 'ana lead',
+    };
 
     const init = paste('wave init "my repo"', outer, env);
     expect(init.code, init.stderr).toBe(0);
@@ -72,11 +91,14 @@ describe('hints the CLI prints', () => {
     const env = { PATH: `${waveOnPath()}:${process.env.PATH}`, WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '' };
     const status = paste('wave status', base, env);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stderr).toMatch(/^Creating the embedded database in .*: first start only, usually 15–60 s; later starts take about a second\./m);
+    expect(status.stderr).toMatch(
+      /^Creating the embedded database in .*: first start only, usually 15–60 s; later starts take about a second\./m,
+    );
     const took = Number(/embedded database created in (\d+) s\./.exec(status.stderr)?.[1]);
     expect(took).toBeGreaterThanOrEqual(0);
     // While initdb holds the main thread, a line every 5 s still says it is working.
-    if (took >= 7) expect(status.stderr).toMatch(/still creating the embedded database… \d+ s so far \(usually 15–60 s\)/);
+    if (took >= 7)
+      expect(status.stderr).toMatch(/still creating the embedded database… \d+ s so far \(usually 15–60 s\)/);
     expect(hintLines(status.stdout)).toEqual(['wave demo']);
     // The second start is quick and says nothing about it.
     const again = paste('wave status', base, env);

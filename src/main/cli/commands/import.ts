@@ -17,7 +17,12 @@ export function withCliStore<T>(ctx: CliContext, fn: (core: CoreServices) => Pro
 export function resolveProjectRepo(cwd: string, explicit: string | undefined): string {
   if (explicit) {
     const abs = path.resolve(cwd, explicit);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new CliError(`--project ${explicit}: no such folder. Point it at the repository the stories are for.`, EXIT_USAGE, 'usage');
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+      throw new CliError(
+        `--project ${explicit}: no such folder. Point it at the repository the stories are for.`,
+        EXIT_USAGE,
+        'usage',
+      );
     return abs;
   }
   let dir = path.resolve(cwd);
@@ -32,8 +37,14 @@ export function resolveProjectRepo(cwd: string, explicit: string | undefined): s
 function renderResult(r: ImportFileResult): string {
   const mark = { imported: '+', updated: '~', unchanged: '=', invalid: '✗', skipped: '-' }[r.status];
   const lines = [`${mark} ${r.file}: ${r.message}`];
-  for (const e of r.errors) lines.push(`    error ${e.file}:${e.line}:${e.column}${e.pointer ? ` (${e.pointer})` : ''}  ${e.message}\n        fix: ${e.suggestion}`);
-  for (const w of r.warnings) lines.push(`    warning ${w.file}:${w.line}:${w.column}${w.pointer ? ` (${w.pointer})` : ''}  ${w.message}\n        fix: ${w.suggestion}`);
+  for (const e of r.errors)
+    lines.push(
+      `    error ${e.file}:${e.line}:${e.column}${e.pointer ? ` (${e.pointer})` : ''}  ${e.message}\n        fix: ${e.suggestion}`,
+    );
+  for (const w of r.warnings)
+    lines.push(
+      `    warning ${w.file}:${w.line}:${w.column}${w.pointer ? ` (${w.pointer})` : ''}  ${w.message}\n        fix: ${w.suggestion}`,
+    );
   for (const v of r.voided) lines.push(`    ! approval of PRD ${v.prdId} voided: ${v.reason}`);
   return lines.join('\n');
 }
@@ -55,7 +66,8 @@ export const importCommand: CliCommand = {
     prd: { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.positionals.length === 0) throw new CliError('Name at least one story file, PRD or folder: wave import stories/', EXIT_USAGE, 'usage');
+    if (args.positionals.length === 0)
+      throw new CliError('Name at least one story file, PRD or folder: wave import stories/', EXIT_USAGE, 'usage');
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     let config;
     try {

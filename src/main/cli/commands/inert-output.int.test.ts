@@ -15,14 +15,31 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 describe('untrusted text is inert in CLI output', () => {
   it('wave run, prd show and status print no ESC or BEL from a story title or QA output', async () => {
     const s = suite.scenario({
-      stories: [{ id: 'T-1', wave: 1, domain: 'app', create: ['src/app/t1.ts'], extra: { title: `Login ${NASTY} page` } }],
+      stories: [
+        { id: 'T-1', wave: 1, domain: 'app', create: ['src/app/t1.ts'], extra: { title: `Login ${NASTY} page` } },
+      ],
       config: {
-        qa: { check: [process.execPath, '-e', `process.stdout.write(${JSON.stringify(`${NASTY} QA broke\n`)}); process.exit(1)`] },
+        qa: {
+          check: [
+            process.execPath,
+            '-e',
+            `process.stdout.write(${JSON.stringify(`${NASTY} QA broke\n`)}); process.exit(1)`,
+          ],
+        },
         execution: { max_retries: 0, timeout_minutes: 1 },
       },
     });
-    const env = { WAVE_HOME: await suite.home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: suite.tag, WAVE_USER: 'cli-lead' };
-    const run = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot'], env);
+    const env = {
+      WAVE_HOME: await suite.home(),
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      WAVE_TEST_TAG: suite.tag,
+      WAVE_USER: 'cli-lead',
+    };
+    const run = await runWave(
+      ['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot'],
+      env,
+    );
     expect(run.stdout).toContain('T-1');
     expect(run.stdout + run.stderr).toContain('\\u001b]0;pwned\\u0007 QA broke');
     expect(run.stdout).not.toMatch(CONTROL);

@@ -47,10 +47,17 @@ export const initCommand: CliCommand = {
     // current directory, which is not <dir> when init was given one.
     const rel = (p: string) => path.relative(ctx.cwd, p) || '.';
     const stories = rel(path.join(dir, 'stories'));
-    const next = [waveCommand('validate', stories), waveCommand('import', stories, '--project', rel(dir)), waveCommand('prd', 'show', 'PRD-EXAMPLE')];
+    const next = [
+      waveCommand('validate', stories),
+      waveCommand('import', stories, '--project', rel(dir)),
+      waveCommand('prd', 'show', 'PRD-EXAMPLE'),
+    ];
     ctx.output({ dir, files, next }, () =>
       [
-        ...files.map((f) => `${f.status === 'written' ? 'wrote' : 'kept (exists; --force overwrites)'} ${path.relative(ctx.cwd, f.path) || f.path}`),
+        ...files.map(
+          (f) =>
+            `${f.status === 'written' ? 'wrote' : 'kept (exists; --force overwrites)'} ${path.relative(ctx.cwd, f.path) || f.path}`,
+        ),
         '',
         `Next: edit ${rel(path.join(dir, 'wave.config.json'))}, then run`,
         ...next.map((c) => `  ${c}`),

@@ -15,6 +15,7 @@ export function renderOutcome(o: SessionOutcome): string {
         `  ${s.id.padEnd(14)} ${s.status.padEnd(9)} ${(s.gate ?? '').padEnd(7)} attempts ${String(s.attempts).padEnd(2)} ${fmtUsd(s.cost_usd).padStart(9)}  ${s.merge_sha ? s.merge_sha.slice(0, 12) : ''}${s.reason && s.status !== 'merged' ? `  ${s.reason}` : ''}`,
     ),
   ];
-  if (o.status === 'stopped' || o.status === 'paused' || o.status === 'failed') lines.push('', `Continue it with: wave resume ${o.session}`);
+  if (o.status === 'stopped' || o.status === 'paused' || o.status === 'failed')
+    lines.push('', `Continue it with: wave resume ${o.session}`);
   return lines.join('\n');
 }

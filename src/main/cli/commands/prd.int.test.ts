@@ -21,7 +21,12 @@ describe('wave import and wave prd (Postgres)', () => {
     const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
     const err = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
     const env = { DATABASE_URL: db.url, WAVE_HOME: home, USER: 'ci-bot' };
-    const code = await runCli(argv, { stdout: out, stderr: err, env, cwd: repo, isTTY: false }, [importCommand, prdCommand], 'test');
+    const code = await runCli(
+      argv,
+      { stdout: out, stderr: err, env, cwd: repo, isTTY: false },
+      [importCommand, prdCommand],
+      'test',
+    );
     return { code, stdout, stderr };
   }
 
@@ -67,13 +72,17 @@ describe('wave import and wave prd (Postgres)', () => {
     fs.writeFileSync(story, JSON.stringify(d, null, 2));
     const human = await wave(['import', 'stories']);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('~ stories/acc-001-v41.json: Updated ACC-001 (schema 4.1). The approval of PRD-ACCOUNTS is now void');
+    expect(human.stdout).toContain(
+      '~ stories/acc-001-v41.json: Updated ACC-001 (schema 4.1). The approval of PRD-ACCOUNTS is now void',
+    );
     expect(human.stdout).toContain('! approval of PRD PRD-ACCOUNTS voided: story ACC-001 changed acceptance_criteria');
 
     const after = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
     expect(after.stdout).toContain('status: void');
     expect(after.stdout).toContain('story ACC-001 changed acceptance_criteria');
-    expect(after.stdout).toMatch(/approved by ci-bot \(as "Ana Lead"\): "ship it" {2}\(void since .*: story ACC-001 changed/);
+    expect(after.stdout).toMatch(
+      /approved by ci-bot \(as "Ana Lead"\): "ship it" {2}\(void since .*: story ACC-001 changed/,
+    );
   });
 
   it('refuses a decision on a PRD file edited since its import', async () => {
@@ -91,7 +100,11 @@ describe('wave import and wave prd (Postgres)', () => {
     const config = {
       targetBranch: 'trunk',
       qa: { test: ['npm', 'test'] },
-      agent: { preset: 'command', command: ['./agent.sh', '{storyFile}'], env: { pass: ['NPM_TOKEN'], set: { NODE_ENV: 'test' } } },
+      agent: {
+        preset: 'command',
+        command: ['./agent.sh', '{storyFile}'],
+        env: { pass: ['NPM_TOKEN'], set: { NODE_ENV: 'test' } },
+      },
       worktree: { setup: ['npm', 'ci'] },
     };
     fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify(config));
@@ -109,11 +122,22 @@ describe('wave import and wave prd (Postgres)', () => {
     expect(ok.code, ok.stdout).toBe(0);
     expect(JSON.parse(ok.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ci-bot' });
 
-    fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify({ ...config, qa: { test: ['npm', 'run', 'test'] }, agent: { ...config.agent, env: { pass: ['NPM_TOKEN', 'GITHUB_TOKEN'], set: { NODE_ENV: 'production' } } } }));
+    fs.writeFileSync(
+      path.join(repo, 'wave.config.json'),
+      JSON.stringify({
+        ...config,
+        qa: { test: ['npm', 'run', 'test'] },
+        agent: { ...config.agent, env: { pass: ['NPM_TOKEN', 'GITHUB_TOKEN'], set: { NODE_ENV: 'production' } } },
+      }),
+    );
     const after = await wave(['prd', 'show', 'PRD-ACCOUNTS', '--json']);
     const approval = JSON.parse(after.stdout).approval;
     expect(approval.approved).toBe(false);
-    expect(approval.changes).toEqual(['agent.env.pass added GITHUB_TOKEN', 'agent.env.set changed the value of NODE_ENV', 'QA command "test" changed']);
+    expect(approval.changes).toEqual([
+      'agent.env.pass added GITHUB_TOKEN',
+      'agent.env.set changed the value of NODE_ENV',
+      'QA command "test" changed',
+    ]);
     expect(approval.reason).toContain('QA command "test" changed');
     expect(after.stdout).not.toContain('production');
 
@@ -122,7 +146,9 @@ describe('wave import and wave prd (Postgres)', () => {
     expect(again.code, again.stdout).toBe(0);
     expect(JSON.parse(again.stdout).approval.approved).toBe(true);
     const history = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
-    expect(history.stdout).toMatch(/approved by ci-bot {2}\(void since .*: agent\.env\.pass added GITHUB_TOKEN; agent\.env\.set changed the value of NODE_ENV; QA command "test" changed\)/);
+    expect(history.stdout).toMatch(
+      /approved by ci-bot {2}\(void since .*: agent\.env\.pass added GITHUB_TOKEN; agent\.env\.set changed the value of NODE_ENV; QA command "test" changed\)/,
+    );
   });
 
   it('says clearly when a PRD does not exist', async () => {

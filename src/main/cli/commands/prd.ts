@@ -18,7 +18,8 @@ async function resolveTarget(arg: string, cwd: string, service: PrdService): Pro
   const abs = path.resolve(cwd, arg);
   const looksLikeFile = /\.(md|markdown)$/i.test(arg) || arg.includes('/') || arg.includes(path.sep);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
-    if (looksLikeFile) throw new CliError(`${arg}: no such file. Give a PRD id or the path of an imported PRD file.`, 1, 'not_found');
+    if (looksLikeFile)
+      throw new CliError(`${arg}: no such file. Give a PRD id or the path of an imported PRD file.`, 1, 'not_found');
     return { prdId: arg, fileHash: null, file: null };
   }
   const read = await readInputFile(abs);
@@ -26,19 +27,51 @@ async function resolveTarget(arg: string, cwd: string, service: PrdService): Pro
   const parsed = parsePrdText(read.text, arg);
   const byPath = await service.findBySourcePath(abs);
   const prdId = parsed.prd?.id ?? byPath?.id;
-  if (!prdId) throw new CliError(`${arg} has not been imported as a PRD (and its front matter has errors). Run wave validate ${arg}, then wave import ${arg}.`, 1, 'not_found');
+  if (!prdId)
+    throw new CliError(
+      `${arg} has not been imported as a PRD (and its front matter has errors). Run wave validate ${arg}, then wave import ${arg}.`,
+      1,
+      'not_found',
+    );
   return { prdId, fileHash: sha256Hex(read.text), file: arg };
 }
 
 function viewJson(v: PrdView) {
   return {
-    prd: { id: v.prd.id, title: v.prd.title, status: v.prd.status, content: v.prd.content, contentHash: v.prd.contentHash, sourcePath: v.prd.sourcePath, storyIds: v.prd.storyIds, voidReason: v.prd.voidReason, projectId: v.prd.projectId },
+    prd: {
+      id: v.prd.id,
+      title: v.prd.title,
+      status: v.prd.status,
+      content: v.prd.content,
+      contentHash: v.prd.contentHash,
+      sourcePath: v.prd.sourcePath,
+      storyIds: v.prd.storyIds,
+      voidReason: v.prd.voidReason,
+      projectId: v.prd.projectId,
+    },
     approval: v.approval,
     plan: v.plan,
-    stories: v.stories.map((s) => ({ storyId: s.storyId, title: s.title, domain: s.domain, waveNumber: s.waveNumber, schemaVersion: s.schemaVersion, contentHash: s.contentHash, sourcePath: s.sourcePath })),
+    stories: v.stories.map((s) => ({
+      storyId: s.storyId,
+      title: s.title,
+      domain: s.domain,
+      waveNumber: s.waveNumber,
+      schemaVersion: s.schemaVersion,
+      contentHash: s.contentHash,
+      sourcePath: s.sourcePath,
+    })),
     missingStoryIds: v.missingStoryIds,
     runs: v.runs,
-    decisions: v.decisions.map((d) => ({ decision: d.decision, by: d.by, name: d.name, comment: d.comment, contentHash: d.contentHash, at: d.createdAt.toISOString(), voidedAt: d.voidedAt?.toISOString() ?? null, voidReason: d.voidReason })),
+    decisions: v.decisions.map((d) => ({
+      decision: d.decision,
+      by: d.by,
+      name: d.name,
+      comment: d.comment,
+      contentHash: d.contentHash,
+      at: d.createdAt.toISOString(),
+      voidedAt: d.voidedAt?.toISOString() ?? null,
+      voidReason: d.voidReason,
+    })),
   };
 }
 
@@ -59,7 +92,9 @@ function renderView(v: PrdView, fileNote: string | null): string {
     for (const id of w.storyIds) {
       const s = byId.get(id);
       const c = (s?.content ?? {}) as Record<string, unknown>;
-      lines.push(`    ${id}  ${s?.title ?? ''}  [${s?.domain ?? '?'}, ${String(c.priority ?? '?')}]${s?.dependencies.length ? `  after ${s.dependencies.join(', ')}` : ''}`);
+      lines.push(
+        `    ${id}  ${s?.title ?? ''}  [${s?.domain ?? '?'}, ${String(c.priority ?? '?')}]${s?.dependencies.length ? `  after ${s.dependencies.join(', ')}` : ''}`,
+      );
     }
   }
   if (v.missingStoryIds.length) lines.push(`  not imported: ${v.missingStoryIds.join(', ')}`);
@@ -70,19 +105,24 @@ function renderView(v: PrdView, fileNote: string | null): string {
   if (v.decisions.length) {
     lines.push('', 'Decisions:');
     for (const d of v.decisions) {
-      lines.push(`  ${d.createdAt.toISOString()}  ${d.decision} by ${d.by}${d.name ? ` (as "${d.name}")` : ''}${d.comment ? `: "${d.comment}"` : ''}${d.voidedAt ? `  (void since ${d.voidedAt.toISOString()}: ${d.voidReason ?? ''})` : ''}`);
+      lines.push(
+        `  ${d.createdAt.toISOString()}  ${d.decision} by ${d.by}${d.name ? ` (as "${d.name}")` : ''}${d.comment ? `: "${d.comment}"` : ''}${d.voidedAt ? `  (void since ${d.voidedAt.toISOString()}: ${d.voidReason ?? ''})` : ''}`,
+      );
     }
   }
   return lines.join('\n');
 }
 
-const argvLine = (argv: readonly string[]) => argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+const argvLine = (argv: readonly string[]) =>
+  argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 
 /** What approving the PRD authorises to run, as `wave prd show` lists it. */
 export function renderRuns(r: AuthorisedRuns): string[] {
   const lines = [`Approving authorises these commands${r.configFile ? ` (from ${r.configFile})` : ''}:`];
   if (r.problem) lines.push(`  ! ${r.problem}`);
-  lines.push(`  agent (${r.agent.preset}): ${r.agent.argv.length ? argvLine(r.agent.argv) : 'no command configured'}${r.agent.stdin ? `  < ${r.agent.stdin}` : ''}`);
+  lines.push(
+    `  agent (${r.agent.preset}): ${r.agent.argv.length ? argvLine(r.agent.argv) : 'no command configured'}${r.agent.stdin ? `  < ${r.agent.stdin}` : ''}`,
+  );
   lines.push(`    environment: ${r.agent.env.base.join(' ')}`);
   if (r.agent.env.preset.length) lines.push(`      preset ${r.agent.preset}: ${r.agent.env.preset.join(', ')}`);
   lines.push(`      agent.env.pass: ${r.agent.env.pass.join(', ') || 'none'}`);
@@ -115,18 +155,28 @@ export const prdCommand: CliCommand = {
   async run(ctx, args) {
     const [action, ref, ...extra] = args.positionals;
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
-      throw new CliError('Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]', EXIT_USAGE, 'usage');
+      throw new CliError(
+        'Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]',
+        EXIT_USAGE,
+        'usage',
+      );
     }
     const name = (args.values.by as string | undefined)?.trim() || null;
     const comment = (args.values.comment as string | undefined)?.trim() || null;
     const by = ctx.settings.actor;
-    if (action === 'reject' && !comment) throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
+    if (action === 'reject' && !comment)
+      throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
 
     return withCliStore(ctx, async (core) => {
       const service = core.prds;
       const target = await resolveTarget(ref, ctx.cwd, service);
       const prd = await service.get(target.prdId);
-      if (!prd) throw new CliError(`No PRD with id "${target.prdId}" has been imported. Import its file first (wave import, then the path of the .md file).`, 1, 'not_found');
+      if (!prd)
+        throw new CliError(
+          `No PRD with id "${target.prdId}" has been imported. Import its file first (wave import, then the path of the .md file).`,
+          1,
+          'not_found',
+        );
       const fileNote =
         target.fileHash && target.fileHash !== prd.contentHash
           ? `${target.file} differs from the imported text (sha256 ${target.fileHash.slice(0, 12)}… vs ${prd.contentHash.slice(0, 12)}…): run wave import ${target.file} to import the edit.`
@@ -136,10 +186,20 @@ export const prdCommand: CliCommand = {
         ctx.output({ ...viewJson(view), fileDiffers: fileNote }, () => renderView(view, fileNote));
         return 0;
       }
-      if (fileNote) throw new CliError(`Not ${action === 'approve' ? 'approved' : 'rejected'}: ${fileNote} A decision is always about the imported text.`, 1, 'stale_file');
+      if (fileNote)
+        throw new CliError(
+          `Not ${action === 'approve' ? 'approved' : 'rejected'}: ${fileNote} A decision is always about the imported text.`,
+          1,
+          'stale_file',
+        );
       try {
-        const status = action === 'approve' ? await service.approve(target.prdId, { by, name, comment }) : await service.reject(target.prdId, { by, name, comment });
-        ctx.output({ approval: status }, () => (action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`));
+        const status =
+          action === 'approve'
+            ? await service.approve(target.prdId, { by, name, comment })
+            : await service.reject(target.prdId, { by, name, comment });
+        ctx.output({ approval: status }, () =>
+          action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`,
+        );
         return 0;
       } catch (e) {
         if (e instanceof PrdActionError) throw new CliError(e.message, 1, e.code.replace('-', '_'));

@@ -1,7 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadPid, openPgliteTestStore, openPostgresTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
+import {
+  deadPid,
+  openPgliteTestStore,
+  openPostgresTestStore,
+  seedSession,
+  type TestStore,
+} from '../../../../test/helpers/pglite';
 import { Checkpointer } from '../../core/checkpointer';
 import { openStore, type Store } from '../../store';
 import { runCli } from '../cli';
@@ -11,7 +17,11 @@ import { createResumeCommand, resumeCommand } from './resume';
 
 const commands: CliCommand[] = [recoverCommand, resumeCommand];
 
-async function wave(argv: string[], env: NodeJS.ProcessEnv, cmds: CliCommand[] = commands): Promise<{ code: number; stdout: string; stderr: string }> {
+async function wave(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cmds: CliCommand[] = commands,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -27,7 +37,8 @@ async function seedCrashed(store: Store) {
   const s = await seedSession(store.db, { ownerPid: await deadPid(), projectId: 'proj-cli', stories: ['S-1', 'S-2'] });
   const cp = new Checkpointer(store);
   const s1 = s.runs.get('S-1')!;
-  for (const gate of ['gate-0', 'gate-1'] as const) await cp.recordGate({ storyRunId: s1, gate, status: 'passed', data: { gate } });
+  for (const gate of ['gate-0', 'gate-1'] as const)
+    await cp.recordGate({ storyRunId: s1, gate, status: 'passed', data: { gate } });
   await cp.startGate({ storyRunId: s1, gate: 'gate-2', attempt: 1 });
   return s;
 }
@@ -84,10 +95,17 @@ describe.each([
     const plan = JSON.parse(resumed.stdout);
     expect(plan).toMatchObject({ session: s.sessionId, strategy: 'resume_from_last', status: 'stopped', problems: [] });
     expect(plan.stories).toEqual([
-      expect.objectContaining({ id: 'S-1', action: 'resume', next_gate: 'gate-2', from_checkpoint: expect.objectContaining({ gate: 'gate-1' }) }),
+      expect.objectContaining({
+        id: 'S-1',
+        action: 'resume',
+        next_gate: 'gate-2',
+        from_checkpoint: expect.objectContaining({ gate: 'gate-1' }),
+      }),
       expect.objectContaining({ id: 'S-2', action: 'resume', next_gate: 'gate-0', from_checkpoint: null }),
     ]);
-    const after = JSON.parse((await wave(['recover', '--list', '--json'], env)).stdout) as { interrupted: Array<{ session: string }> };
+    const after = JSON.parse((await wave(['recover', '--list', '--json'], env)).stdout) as {
+      interrupted: Array<{ session: string }>;
+    };
     expect(after.interrupted.map((i) => i.session)).not.toContain(s.sessionId);
   });
 
@@ -101,7 +119,9 @@ describe.each([
         return { started: seen.length };
       },
     });
-    const r = await wave(['resume', s.sessionId, '--strategy', 'resume_from_gate', '--gate', 'gate-1', '--json'], env, [wired]);
+    const r = await wave(['resume', s.sessionId, '--strategy', 'resume_from_gate', '--gate', 'gate-1', '--json'], env, [
+      wired,
+    ]);
     expect(r.code).toBe(0);
     expect(seen).toEqual(['S-1@gate-1', 'S-2@gate-0']);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'running', continued: { started: 2 } });
@@ -110,7 +130,9 @@ describe.each([
   it('exits non-zero and names session, story and gate when a checkpoint is corrupted', async () => {
     const s = await withStore(async (store) => {
       const seeded = await seedCrashed(store);
-      await store.db.execute(sql`update checkpoints set state = jsonb_set(state, '{attempt}', '0') where session_id = ${seeded.sessionId} and gate = 'gate-1'`);
+      await store.db.execute(
+        sql`update checkpoints set state = jsonb_set(state, '{attempt}', '0') where session_id = ${seeded.sessionId} and gate = 'gate-1'`,
+      );
       return seeded;
     });
     const r = await wave(['resume', s.sessionId, '--json'], env);

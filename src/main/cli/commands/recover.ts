@@ -34,7 +34,9 @@ function renderList(doc: RecoverListJson): string {
     lines.push(`${s.session}  (project ${s.project}) — ${s.reason}`);
     lines.push(`  last checkpoint: ${s.last_checkpoint_at ?? 'none'}`);
     for (const st of s.stories) lines.push(`  ${st.id.padEnd(16)} ${st.status.padEnd(10)} ${st.gate ?? '-'}`);
-    lines.push(`  resume with: wave resume ${s.session} [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N]`);
+    lines.push(
+      `  resume with: wave resume ${s.session} [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N]`,
+    );
     lines.push('');
   }
   return lines.join('\n').trimEnd();
@@ -60,7 +62,11 @@ export const recoverCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length) {
-      throw new CliError(`wave recover takes no arguments; to continue a session use: wave resume ${args.positionals[0]}\nUsage: ${recoverCommand.usage}`, EXIT_USAGE, 'usage');
+      throw new CliError(
+        `wave recover takes no arguments; to continue a session use: wave resume ${args.positionals[0]}\nUsage: ${recoverCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     }
     // Listing is the only action, so --list is accepted but not required.
     const core = await openRecoveryStore(ctx);

@@ -43,16 +43,26 @@ export function toResumeJson(r: SessionRecoveryResult): ResumeJson {
       action: p.action,
       status: p.statusAfter,
       next_gate: p.nextGate,
-      from_checkpoint: p.checkpoint ? { id: p.checkpoint.id, gate: p.checkpoint.gate, at: p.checkpoint.createdAt.toISOString() } : null,
+      from_checkpoint: p.checkpoint
+        ? { id: p.checkpoint.id, gate: p.checkpoint.gate, at: p.checkpoint.createdAt.toISOString() }
+        : null,
       note: p.note ?? null,
       error: p.error ?? null,
     })),
-    problems: r.problems.map((p) => ({ session: p.sessionId, story: p.storyId, gate: p.gate, checkpoint: p.checkpointId, reason: p.reason })),
+    problems: r.problems.map((p) => ({
+      session: p.sessionId,
+      story: p.storyId,
+      gate: p.gate,
+      checkpoint: p.checkpointId,
+      reason: p.reason,
+    })),
   };
 }
 
 export function renderPlan(doc: ResumeJson): string {
-  const lines = [`Session ${doc.session} recovered with ${doc.strategy}${doc.gate ? ` ${doc.gate}` : ''}; session is now ${doc.status}.`];
+  const lines = [
+    `Session ${doc.session} recovered with ${doc.strategy}${doc.gate ? ` ${doc.gate}` : ''}; session is now ${doc.status}.`,
+  ];
   for (const s of doc.stories) {
     const what =
       s.action === 'resume'
@@ -66,9 +76,15 @@ export function renderPlan(doc: ResumeJson): string {
               : s.action === 'error'
                 ? `NOT recovered: ${s.error}`
                 : `left as ${s.status}`;
-    lines.push(`  ${s.id.padEnd(16)} ${s.action.padEnd(9)} ${what}${s.note && s.action !== 'unchanged' ? ` — ${s.note}` : ''}`);
+    lines.push(
+      `  ${s.id.padEnd(16)} ${s.action.padEnd(9)} ${what}${s.note && s.action !== 'unchanged' ? ` — ${s.note}` : ''}`,
+    );
   }
-  if (doc.problems.length) lines.push('', `${doc.problems.length} corrupted checkpoint(s); those stories were stopped and the others recovered.`);
+  if (doc.problems.length)
+    lines.push(
+      '',
+      `${doc.problems.length} corrupted checkpoint(s); those stories were stopped and the others recovered.`,
+    );
   return lines.join('\n');
 }
 
@@ -88,7 +104,8 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
   const command: CliCommand = {
     name: 'resume',
     summary: 'Recover an interrupted or stopped session with a strategy and continue it',
-    usage: 'wave resume <session> [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N] [--story <id>]… [--include-failed] [--force] [--json]',
+    usage:
+      'wave resume <session> [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N] [--story <id>]… [--include-failed] [--force] [--json]',
     help: [
       'Strategies, applied to every unfinished story (queued, running, stopped, blocked):',
       '  resume_from_last   continue at the gate each story was in, from its last checkpoint (default)',
@@ -109,15 +126,30 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
     async run(ctx, args) {
       const [sessionId, ...extra] = args.positionals;
       if (!sessionId || extra.length) {
-        throw new CliError(`wave resume takes exactly one session id (list them with: wave recover --list).\nUsage: ${command.usage}`, EXIT_USAGE, 'usage');
+        throw new CliError(
+          `wave resume takes exactly one session id (list them with: wave recover --list).\nUsage: ${command.usage}`,
+          EXIT_USAGE,
+          'usage',
+        );
       }
-      const strategy = (args.values.strategy as string | undefined) ?? (args.values.gate ? 'resume_from_gate' : 'resume_from_last');
+      const strategy =
+        (args.values.strategy as string | undefined) ?? (args.values.gate ? 'resume_from_gate' : 'resume_from_last');
       if (!RECOVERY_STRATEGIES.includes(strategy as RecoveryStrategy)) {
-        throw new CliError(`Unknown strategy "${strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`, EXIT_USAGE, 'usage');
+        throw new CliError(
+          `Unknown strategy "${strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`,
+          EXIT_USAGE,
+          'usage',
+        );
       }
       const gate = args.values.gate as string | undefined;
-      if (strategy === 'resume_from_gate' && !gate) throw new CliError('--strategy resume_from_gate needs --gate gate-N.', EXIT_USAGE, 'usage');
-      if (strategy !== 'resume_from_gate' && gate) throw new CliError(`--gate only goes with --strategy resume_from_gate, not with ${strategy}.`, EXIT_USAGE, 'usage');
+      if (strategy === 'resume_from_gate' && !gate)
+        throw new CliError('--strategy resume_from_gate needs --gate gate-N.', EXIT_USAGE, 'usage');
+      if (strategy !== 'resume_from_gate' && gate)
+        throw new CliError(
+          `--gate only goes with --strategy resume_from_gate, not with ${strategy}.`,
+          EXIT_USAGE,
+          'usage',
+        );
 
       const core = await openRecoveryStore(ctx);
       try {
@@ -133,7 +165,8 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
             ...(deps.claimsSession ? { claimAs: { pid: process.pid, host: os.hostname() } } : {}),
           });
         } catch (e) {
-          if (e instanceof RecoveryError) throw new CliError(e.message, e.code === 'bad_request' ? EXIT_USAGE : 1, e.code);
+          if (e instanceof RecoveryError)
+            throw new CliError(e.message, e.code === 'bad_request' ? EXIT_USAGE : 1, e.code);
           throw e;
         }
         const doc = toResumeJson(result);

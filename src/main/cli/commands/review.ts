@@ -5,7 +5,8 @@ import { decideThenContinue, sessionAndStory } from './decisions';
 import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
 import { ReviewCommentInput } from '../../../shared/ipc/review';
 
-const USAGE = 'wave review <session> <story> (--approve | --request-changes) [--comment <path>:<line>:<text>]… [--message "<text>"] [--sha <commit>] [--force] [--json]';
+const USAGE =
+  'wave review <session> <story> (--approve | --request-changes) [--comment <path>:<line>:<text>]… [--message "<text>"] [--sha <commit>] [--force] [--json]';
 
 /**
  * One --comment: "<path>:<line>:<text>" on a line of the branch, "<path>::<text>" on a file.
@@ -13,9 +14,24 @@ const USAGE = 'wave review <session> <story> (--approve | --request-changes) [--
  */
 export function parseCommentArg(arg: string): ReviewCommentInput {
   const m = /^([^:]+):(\d*):([\s\S]*)$/.exec(arg);
-  if (!m) throw new CliError(`--comment ${JSON.stringify(arg)}: write <path>:<line>:<text> (a line) or <path>::<text> (a file).\nUsage: ${USAGE}`, EXIT_USAGE, 'usage');
-  const parsed = ReviewCommentInput.safeParse({ path: m[1]!.trim(), line: m[2] ? Number(m[2]) : null, side: 'new', text: m[3]! });
-  if (!parsed.success) throw new CliError(`--comment ${JSON.stringify(arg)}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`, EXIT_USAGE, 'usage');
+  if (!m)
+    throw new CliError(
+      `--comment ${JSON.stringify(arg)}: write <path>:<line>:<text> (a line) or <path>::<text> (a file).\nUsage: ${USAGE}`,
+      EXIT_USAGE,
+      'usage',
+    );
+  const parsed = ReviewCommentInput.safeParse({
+    path: m[1]!.trim(),
+    line: m[2] ? Number(m[2]) : null,
+    side: 'new',
+    text: m[3]!,
+  });
+  if (!parsed.success)
+    throw new CliError(
+      `--comment ${JSON.stringify(arg)}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
+      EXIT_USAGE,
+      'usage',
+    );
   return parsed.data;
 }
 
@@ -46,29 +62,53 @@ export const reviewCommand: CliCommand = {
     const [sessionId, storyId] = sessionAndStory(args, USAGE, 'review');
     const approve = args.values.approve === true;
     const changes = args.values['request-changes'] === true;
-    if (approve === changes) throw new CliError(`Give exactly one of --approve and --request-changes.\nUsage: ${USAGE}`, EXIT_USAGE, 'usage');
+    if (approve === changes)
+      throw new CliError(`Give exactly one of --approve and --request-changes.\nUsage: ${USAGE}`, EXIT_USAGE, 'usage');
     const raw = args.values.comment;
     const comments = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((c) => parseCommentArg(String(c)));
     const message = String(args.values.message ?? '').trim();
     const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
-    if (headSha !== undefined && !COMMIT_ID.test(headSha)) throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+    if (headSha !== undefined && !COMMIT_ID.test(headSha))
+      throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
     const force = args.values.force === true;
     if (approve) {
       const comment = reviewApprovalComment(message, comments);
       return decideThenContinue(ctx, sessionId, {
         key: 'approval',
         force,
-        record: (store, actor) => approveMerge(store, { sessionId, storyId, actor, ...(comment ? { comment } : {}), ...(headSha ? { headSha } : {}) }),
-        said: (a, actor) => `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
+        record: (store, actor) =>
+          approveMerge(store, {
+            sessionId,
+            storyId,
+            actor,
+            ...(comment ? { comment } : {}),
+            ...(headSha ? { headSha } : {}),
+          }),
+        said: (a, actor) =>
+          `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
       });
     }
-    if (comments.length === 0 && !message) throw new CliError(`Say what to change: --comment <path>:<line>:<text> or --message "<text>".\nUsage: ${USAGE}`, EXIT_USAGE, 'usage');
+    if (comments.length === 0 && !message)
+      throw new CliError(
+        `Say what to change: --comment <path>:<line>:<text> or --message "<text>".\nUsage: ${USAGE}`,
+        EXIT_USAGE,
+        'usage',
+      );
     return decideThenContinue(ctx, sessionId, {
       key: 'review',
       force,
       perStory: { [storyId]: { strategy: 'resume_from_gate', gate: 'gate-2' } },
-      record: (store, actor) => requestChanges(store, { sessionId, storyId, actor, comments, ...(message ? { summary: message } : {}), ...(headSha ? { headSha } : {}) }),
-      said: (r, actor) => `${actor} requested changes to story ${storyId} at ${r.headSha.slice(0, 12)} with ${r.comments.length} comment${r.comments.length === 1 ? '' : 's'}; it goes back to gate-2`,
+      record: (store, actor) =>
+        requestChanges(store, {
+          sessionId,
+          storyId,
+          actor,
+          comments,
+          ...(message ? { summary: message } : {}),
+          ...(headSha ? { headSha } : {}),
+        }),
+      said: (r, actor) =>
+        `${actor} requested changes to story ${storyId} at ${r.headSha.slice(0, 12)} with ${r.comments.length} comment${r.comments.length === 1 ? '' : 's'}; it goes back to gate-2`,
     });
   },
 };

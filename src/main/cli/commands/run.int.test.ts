@@ -12,7 +12,10 @@ const { tag, home, scenario } = waveProcessSuite();
 describe('wave run / status / stop', () => {
   it('refuses to run a PRD nobody approved, saying how to approve it', async () => {
     const s = scenario({ stories: [{ id: 'N-1', wave: 1, domain: 'app', create: ['src/app/n1.ts'] }] });
-    const r = await runWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--json'], { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '' });
+    const r = await runWave(
+      ['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--json'],
+      { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '' },
+    );
     expect(r.code).toBe(1);
     expect(r.json.error.code).toBe('precondition_failed');
     expect(r.json.error.message).toContain(`${s.prdId} has not been approved yet`);
@@ -23,13 +26,39 @@ describe('wave run / status / stop', () => {
     const s = scenario({
       stories: [
         // Hangs in develop (and ignores SIGTERM) until the stop: there is always an agent to stop.
-        { id: 'C-1', wave: 1, domain: 'app', create: ['src/app/c1.ts'], testAgent: { hang: ['develop'], ignore_sigterm: true, grandchildren: 1 } },
+        {
+          id: 'C-1',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/c1.ts'],
+          testAgent: { hang: ['develop'], ignore_sigterm: true, grandchildren: 1 },
+        },
         { id: 'C-2', wave: 1, domain: 'app', create: ['src/app/c2.ts'] },
         { id: 'C-3', wave: 2, domain: 'web', create: ['src/web/c3.ts'] },
       ],
     });
     const env = { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag, WAVE_USER: 'cli-lead' };
-    const run = startWave(['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--concurrency', '2', '--budget', '3', '--json'], env);
+    const run = startWave(
+      [
+        'run',
+        '--project',
+        s.repo.path,
+        '--stories',
+        s.storiesDir,
+        '--prd',
+        s.prdFile,
+        '--approve-as',
+        'ci-bot',
+        '--agent',
+        'command',
+        '--concurrency',
+        '2',
+        '--budget',
+        '3',
+        '--json',
+      ],
+      env,
+    );
     await run.waitForStderr(/Approved PRD .* as ci-bot/, 90_000);
     await run.waitForStderr(/Session (ses-[\w-]+) started/, 90_000);
     const sessionId = /Session (ses-[\w-]+) started/.exec(run.stderr())![1]!;
@@ -49,11 +78,17 @@ describe('wave run / status / stop', () => {
     expect(await run.exited).toBe(1);
     const outcome = JSON.parse(run.stdout());
     expect(outcome).toMatchObject({ session: sessionId, status: 'stopped' });
-    expect(outcome.stories.find((x: { id: string }) => x.id === 'C-1')).toMatchObject({ status: 'stopped', gate: 'gate-2' });
+    expect(outcome.stories.find((x: { id: string }) => x.id === 'C-1')).toMatchObject({
+      status: 'stopped',
+      gate: 'gate-2',
+    });
     expect(processesTagged(tag)).toEqual([]);
 
     // With the database free again, status reads it.
     const list = await runWave(['status', '--json'], env);
-    expect(list.json.sessions.find((x: { session: string }) => x.session === sessionId)).toMatchObject({ status: 'stopped', reason: expect.stringContaining('end of the day') });
+    expect(list.json.sessions.find((x: { session: string }) => x.session === sessionId)).toMatchObject({
+      status: 'stopped',
+      reason: expect.stringContaining('end of the day'),
+    });
   }, 180_000);
 });

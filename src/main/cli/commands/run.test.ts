@@ -53,9 +53,21 @@ describe('ProgressRenderer', () => {
     const r = new ProgressRenderer(c.out, false);
     r.publish('story.changed', story({ gates: [gate('gate-0', 'passed', 1), gate('gate-1', 'running', 2)] }));
     r.publish('story.changed', story({ gates: [gate('gate-0', 'passed', 1), gate('gate-1', 'passed', 2)] }));
-    r.publish('story.changed', story({ status: 'merged', currentGate: 'gate-7', mergeSha: 'abcdef0123456789', gates: [gate('gate-0', 'passed', 1), gate('gate-1', 'passed', 2)] }));
+    r.publish(
+      'story.changed',
+      story({
+        status: 'merged',
+        currentGate: 'gate-7',
+        mergeSha: 'abcdef0123456789',
+        gates: [gate('gate-0', 'passed', 1), gate('gate-1', 'passed', 2)],
+      }),
+    );
     r.end();
-    expect(c.text().split('\n').filter(Boolean)).toEqual(['A-1 gate-0 preflight passed in 1.2s', 'A-1 gate-1 plan passed in 1.2s', '✓ A-1 merged at gate-7 abcdef0123 ($0.0081)']);
+    expect(c.text().split('\n').filter(Boolean)).toEqual([
+      'A-1 gate-0 preflight passed in 1.2s',
+      'A-1 gate-1 plan passed in 1.2s',
+      '✓ A-1 merged at gate-7 abcdef0123 ($0.0081)',
+    ]);
   });
 
   it('keeps one live line per running story on a terminal (gate, elapsed, cost) and clears it at the end', async () => {
@@ -67,7 +79,13 @@ describe('ProgressRenderer', () => {
     const live = c.text();
     expect(live).toMatch(/A-1\s+gate-2 develop\s+3\.\ds\s+\$0\.0081\s+writing files/);
     expect(live).toMatch(/B-1\s+gate-4 qa/);
-    r.publish('notice', { kind: 'completed', title: 'Session s completed', body: 'All merged.', sessionId: 's', at: new Date().toISOString() });
+    r.publish('notice', {
+      kind: 'completed',
+      title: 'Session s completed',
+      body: 'All merged.',
+      sessionId: 's',
+      at: new Date().toISOString(),
+    });
     r.end();
     // The live block is erased (cursor up + clear) before the permanent line and at the end.
     expect(c.text()).toContain('\x1b[2A\x1b[0J');

@@ -28,7 +28,11 @@ import { fmtUsd, renderOutcome } from './outcome-text';
  * The core services a session command runs on (WAVE_HOME / DATABASE_URL / REDIS_URL, from
  * the command's settings) with the event bus already started; closed after `fn`.
  */
-export async function withCliRuntime<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>, settings: WaveSettings = ctx.settings): Promise<T> {
+export async function withCliRuntime<T>(
+  ctx: CliContext,
+  fn: (core: CoreServices) => Promise<T>,
+  settings: WaveSettings = ctx.settings,
+): Promise<T> {
   return withCliCore(
     ctx,
     async (core) => {
@@ -81,7 +85,9 @@ export class ProgressRenderer implements EventSink {
     if (name === 'story.changed') this.onStory(payload as EventOf<'story.changed'>);
     else if (name === 'notice') {
       const n = payload as EventOf<'notice'>;
-      this.permanent(`${n.kind === 'completed' ? '✓' : n.kind === 'failed' || n.kind === 'escalation' ? '✗' : '!'} ${n.title}: ${n.body}`);
+      this.permanent(
+        `${n.kind === 'completed' ? '✓' : n.kind === 'failed' || n.kind === 'escalation' ? '✗' : '!'} ${n.title}: ${n.body}`,
+      );
     } else if (name === 'stop.progress') {
       const p = payload as EventOf<'stop.progress'>;
       this.permanent(`■ ${p.message}`);
@@ -97,7 +103,10 @@ export class ProgressRenderer implements EventSink {
       const key = `${s.id}/${g.gateRunId}`;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
-      if (!this.tty) this.line(`${s.storyId} ${gateLabel(g.gate)} ${g.status}${g.attempt > 1 ? ` (attempt ${g.attempt})` : ''} in ${fmtSecs(g.durationMs ?? 0)}${g.reason && g.status === 'failed' ? `: ${g.reason}` : ''}`);
+      if (!this.tty)
+        this.line(
+          `${s.storyId} ${gateLabel(g.gate)} ${g.status}${g.attempt > 1 ? ` (attempt ${g.attempt})` : ''} in ${fmtSecs(g.durationMs ?? 0)}${g.reason && g.status === 'failed' ? `: ${g.reason}` : ''}`,
+        );
     }
     if (!active && s.status !== 'queued') {
       const key = `${s.id}/end/${s.status}/${s.endedAt ?? ''}`;
@@ -167,7 +176,14 @@ export class ProgressRenderer implements EventSink {
  * Waits for a session this process drives, turning SIGINT/SIGTERM into an emergency stop
  * (a second signal leaves at once), and prints its outcome. Returns the exit code.
  */
-export async function driveSession(ctx: CliContext, orchestrator: Orchestrator, handle: SessionHandle, renderer: ProgressRenderer, actor: string, extra: Record<string, unknown> = {}): Promise<number> {
+export async function driveSession(
+  ctx: CliContext,
+  orchestrator: Orchestrator,
+  handle: SessionHandle,
+  renderer: ProgressRenderer,
+  actor: string,
+  extra: Record<string, unknown> = {},
+): Promise<number> {
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) process.exit(130);
@@ -194,20 +210,27 @@ function parseBudget(raw: unknown): number | null | undefined {
   const text = String(raw).trim().toLowerCase();
   if (text === 'none' || text === 'unlimited') return null;
   const n = Number(text.replace(/^\$/, ''));
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`, EXIT_USAGE, 'usage');
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError(
+      `--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`,
+      EXIT_USAGE,
+      'usage',
+    );
   return n;
 }
 
 function parseConcurrency(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(`--concurrency ${raw}: give a whole number from 1 to 64.`, EXIT_USAGE, 'usage');
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliError(`--concurrency ${raw}: give a whole number from 1 to 64.`, EXIT_USAGE, 'usage');
   return n;
 }
 
 function parseAgent(raw: unknown): AgentPresetName | undefined {
   if (raw === undefined) return undefined;
-  if (!(AGENT_PRESETS as readonly string[]).includes(String(raw))) throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
+  if (!(AGENT_PRESETS as readonly string[]).includes(String(raw)))
+    throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
   return raw as AgentPresetName;
 }
 
@@ -217,7 +240,15 @@ export function orchestratorToCli(e: unknown): never {
 }
 
 /** Imports what `wave run` is given and decides which PRD runs. */
-async function importAndPickPrd(ctx: CliContext, core: CoreServices, repo: string, config: WaveConfig, storiesArg: string | undefined, prdArg: string | undefined, actor: string): Promise<string> {
+async function importAndPickPrd(
+  ctx: CliContext,
+  core: CoreServices,
+  repo: string,
+  config: WaveConfig,
+  storiesArg: string | undefined,
+  prdArg: string | undefined,
+  actor: string,
+): Promise<string> {
   const project = await ensureProject(core.store, repo, config);
   const prds = core.prds;
   let prdId: string | null = null;
@@ -226,35 +257,57 @@ async function importAndPickPrd(ctx: CliContext, core: CoreServices, repo: strin
     const abs = path.resolve(ctx.cwd, prdArg);
     if (fs.existsSync(abs) && fs.statSync(abs).isFile()) {
       const parsed = parsePrdText(fs.readFileSync(abs, 'utf8'), prdArg);
-      if (!parsed.prd) throw new CliError(`${prdArg} is not a valid PRD: ${parsed.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ')}`, 1, 'invalid_prd');
+      if (!parsed.prd)
+        throw new CliError(
+          `${prdArg} is not a valid PRD: ${parsed.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ')}`,
+          1,
+          'invalid_prd',
+        );
       prdId = parsed.prd.id;
       paths.push(abs);
     } else if (/\.(md|markdown)$/i.test(prdArg) || prdArg.includes('/')) {
-      throw new CliError(`--prd ${prdArg}: no such file. Give the PRD file or the id of an imported PRD.`, EXIT_USAGE, 'usage');
+      throw new CliError(
+        `--prd ${prdArg}: no such file. Give the PRD file or the id of an imported PRD.`,
+        EXIT_USAGE,
+        'usage',
+      );
     } else {
       prdId = prdArg;
     }
   }
   if (storiesArg) {
     const abs = path.resolve(ctx.cwd, storiesArg);
-    if (!fs.existsSync(abs)) throw new CliError(`--stories ${storiesArg}: no such file or folder.`, EXIT_USAGE, 'usage');
+    if (!fs.existsSync(abs))
+      throw new CliError(`--stories ${storiesArg}: no such file or folder.`, EXIT_USAGE, 'usage');
     paths.unshift(abs);
   }
   if (paths.length) {
-    const report = await core.importer.importPaths(paths, { projectId: project.id, actor, cwd: ctx.cwd, prdId: storiesArg && prdId ? prdId : undefined, onProgress: importProgress((l) => ctx.info(l)) });
+    const report = await core.importer.importPaths(paths, {
+      projectId: project.id,
+      actor,
+      cwd: ctx.cwd,
+      prdId: storiesArg && prdId ? prdId : undefined,
+      onProgress: importProgress((l) => ctx.info(l)),
+    });
     const invalid = report.files.filter((f) => f.status === 'invalid');
     if (invalid.length) {
       throw new CliError(
         `Nothing was run: ${invalid.length} file(s) are invalid.\n${invalid
-          .map((f) => `  ${f.file}: ${f.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ') || f.message}`)
+          .map(
+            (f) =>
+              `  ${f.file}: ${f.errors.map((e) => `line ${e.line}: ${e.message} ${e.suggestion}`).join(' ') || f.message}`,
+          )
           .join('\n')}\nFix them (wave validate <files>) and run again.`,
         1,
         'invalid_input',
       );
     }
     const s = report.summary;
-    ctx.info(`Imported into project ${project.name}: ${s.imported} new, ${s.updated} updated, ${s.unchanged} unchanged.`);
-    for (const f of report.files) for (const v of f.voided) ctx.info(`  ! approval of PRD ${v.prdId} is void: ${v.reason}`);
+    ctx.info(
+      `Imported into project ${project.name}: ${s.imported} new, ${s.updated} updated, ${s.unchanged} unchanged.`,
+    );
+    for (const f of report.files)
+      for (const v of f.voided) ctx.info(`  ! approval of PRD ${v.prdId} is void: ${v.reason}`);
   }
   if (!prdId) {
     const list = await prds.list(project.id);
@@ -275,7 +328,8 @@ async function importAndPickPrd(ctx: CliContext, core: CoreServices, repo: strin
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run an approved PRD: every wave of its stories through the 8 gates, merged into the target branch',
-  usage: 'wave run --project <repo> [--stories <dir>] [--prd <file|id>] [--concurrency N] [--budget USD] [--agent command|claude-code|scripted] [--approve-as NAME] [--json]',
+  usage:
+    'wave run --project <repo> [--stories <dir>] [--prd <file|id>] [--concurrency N] [--budget USD] [--agent command|claude-code|scripted] [--approve-as NAME] [--json]',
   help: [
     'Imports what it is given (--stories, --prd), checks that the PRD is approved for its current text and stories,',
     'then runs every wave to the end. --approve-as records an approval by that name first (audited), for unattended runs.',
@@ -294,7 +348,12 @@ export const runCommand: CliCommand = {
     'approve-as': { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.positionals.length) throw new CliError(`wave run takes no positional arguments (got ${args.positionals.join(' ')}).\nUsage: ${runCommand.usage}`, EXIT_USAGE, 'usage');
+    if (args.positionals.length)
+      throw new CliError(
+        `wave run takes no positional arguments (got ${args.positionals.join(' ')}).\nUsage: ${runCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     const concurrency = parseConcurrency(args.values.concurrency);
     const budgetUsd = parseBudget(args.values.budget);
@@ -303,12 +362,22 @@ export const runCommand: CliCommand = {
     const config = await loadProjectConfig(repo);
     const actor = ctx.settings.actor;
     return withCliRuntime(ctx, async (core) => {
-      const prdId = await importAndPickPrd(ctx, core, repo, config, args.values.stories as string | undefined, args.values.prd as string | undefined, actor);
+      const prdId = await importAndPickPrd(
+        ctx,
+        core,
+        repo,
+        config,
+        args.values.stories as string | undefined,
+        args.values.prd as string | undefined,
+        actor,
+      );
       if (approveAs) await approveForUnattendedRun(ctx, core, prdId, approveAs);
       const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
       const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
       try {
-        const handle = await orchestrator.startSession({ prdId, concurrency, budgetUsd, agentPreset, actor, projectPath: undefined }).catch(orchestratorToCli);
+        const handle = await orchestrator
+          .startSession({ prdId, concurrency, budgetUsd, agentPreset, actor, projectPath: undefined })
+          .catch(orchestratorToCli);
         ctx.info(`Session ${handle.sessionId} started for PRD ${prdId} on ${repo}.`);
         return await driveSession(ctx, orchestrator, handle, renderer, actor);
       } finally {
@@ -320,13 +389,27 @@ export const runCommand: CliCommand = {
 };
 
 /** --approve-as: approves the PRD unless it already is; the audit entry holds this process's user, the name is shown beside it. */
-export async function approveForUnattendedRun(ctx: CliContext, core: CoreServices, prdId: string, by: string): Promise<void> {
+export async function approveForUnattendedRun(
+  ctx: CliContext,
+  core: CoreServices,
+  prdId: string,
+  by: string,
+): Promise<void> {
   const prds = core.prds;
   const status = await prds.approvalStatus(prdId);
   if (status.approved) return;
-  if (status.status === 'rejected') throw new CliError(`PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`, 1, 'rejected');
+  if (status.status === 'rejected')
+    throw new CliError(
+      `PRD ${prdId} was rejected: ${status.reason} --approve-as does not override a rejection.`,
+      1,
+      'rejected',
+    );
   try {
-    await prds.approve(prdId, { by: ctx.settings.actor, name: by, comment: 'Approved for an unattended run (wave run --approve-as).' });
+    await prds.approve(prdId, {
+      by: ctx.settings.actor,
+      name: by,
+      comment: 'Approved for an unattended run (wave run --approve-as).',
+    });
   } catch (e) {
     throw new CliError(`Could not approve PRD ${prdId} as ${by}: ${(e as Error).message}`, 1, 'approval_failed');
   }
@@ -338,7 +421,11 @@ export async function approveForUnattendedRun(ctx: CliContext, core: CoreService
  * Ctrl-C → emergency stop; resolves with its outcome when it ends. Wire it as
  * createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery }).
  */
-export async function continueFromRecovery(core: CoreServices, result: SessionRecoveryResult, ctx: CliContext): Promise<SessionOutcome> {
+export async function continueFromRecovery(
+  core: CoreServices,
+  result: SessionRecoveryResult,
+  ctx: CliContext,
+): Promise<SessionOutcome> {
   await cliBus(core);
   const actor = ctx.settings.actor;
   const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);

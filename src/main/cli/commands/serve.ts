@@ -6,7 +6,6 @@ import { LOCK_ROLES } from '../../store/errors';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { packageRoot, packageVersion } from '../version';
 
-
 export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Run the core headless and serve the control center to a browser on 127.0.0.1',
@@ -28,9 +27,16 @@ export const serveCommand: CliCommand = {
     const portText = (args.values.port as string | undefined) ?? ctx.settings.port ?? '0';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new CliError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`, EXIT_USAGE, 'usage');
+      throw new CliError(
+        `--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`,
+        EXIT_USAGE,
+        'usage',
+      );
     }
-    const staticDir = (args.values.static as string | undefined) ?? ctx.settings.rendererDir ?? path.join(packageRoot() ?? ctx.cwd, 'out', 'renderer');
+    const staticDir =
+      (args.values.static as string | undefined) ??
+      ctx.settings.rendererDir ??
+      path.join(packageRoot() ?? ctx.cwd, 'out', 'renderer');
     const dataDir = ctx.settings.dataDir;
     const log = (line: string) => ctx.stderr.write(`${line}\n`);
     // A held store surfaces as store_locked naming its holder (see runCli).
@@ -44,7 +50,14 @@ export const serveCommand: CliCommand = {
     }
     const health = await core.health();
     ctx.output(
-      { url: server.url, port: server.port, pid: process.pid, dataDir, store: health.store.kind, events: health.events.kind },
+      {
+        url: server.url,
+        port: server.port,
+        pid: process.pid,
+        dataDir,
+        store: health.store.kind,
+        events: health.events.kind,
+      },
       () =>
         [
           `WAVE Control Center is serving at ${server.url}`,

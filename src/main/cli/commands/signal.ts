@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { EVENT_TYPES, EventTooLargeError, InvalidEventError, isWaveEventType, SIGNALS, type EventDraft } from '../../../shared/events';
+import {
+  EVENT_TYPES,
+  EventTooLargeError,
+  InvalidEventError,
+  isWaveEventType,
+  SIGNALS,
+  type EventDraft,
+} from '../../../shared/events';
 import { EventBusUnavailableError, publishRemote } from '../../core/events';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 
@@ -23,7 +30,7 @@ export const signalCommand: CliCommand = {
   help: [
     `<type> is an event type (${EVENT_TYPES.join(', ')})`,
     `or a signal shorthand: ${SHORTHANDS.join(', ')} (= type "signal" with that signal).`,
-    '--data is a JSON object of the type\'s own fields, e.g. --data \'{"pct":40}\'.',
+    "--data is a JSON object of the type's own fields, e.g. --data '{\"pct\":40}'.",
     'Environment: REDIS_URL (required: the Redis of the running session), WAVE_REDIS_PREFIX (key prefix, default "wave:").',
     'Examples:',
     '  wave signal blocked --session S1 --story AUTH-001 --message "needs the staging API key"',
@@ -31,12 +38,22 @@ export const signalCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [typeArg, ...extra] = args.positionals;
-    if (!typeArg || extra.length) throw new CliError(`wave signal takes exactly one event type.\nUsage: ${signalCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!typeArg || extra.length)
+      throw new CliError(
+        `wave signal takes exactly one event type.\nUsage: ${signalCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const session = args.values.session;
-    if (typeof session !== 'string' || !session) throw new CliError('--session <id> is required: the id of the session to signal.', EXIT_USAGE, 'usage');
+    if (typeof session !== 'string' || !session)
+      throw new CliError('--session <id> is required: the id of the session to signal.', EXIT_USAGE, 'usage');
     const isShorthand = SHORTHANDS.includes(typeArg);
     if (!isShorthand && !isWaveEventType(typeArg)) {
-      throw new CliError(`Unknown event type "${typeArg}". Use one of: ${[...SHORTHANDS, ...EVENT_TYPES].join(', ')}.`, EXIT_USAGE, 'usage');
+      throw new CliError(
+        `Unknown event type "${typeArg}". Use one of: ${[...SHORTHANDS, ...EVENT_TYPES].join(', ')}.`,
+        EXIT_USAGE,
+        'usage',
+      );
     }
     const data = parseData(args.values.data);
     const draft = {
@@ -44,7 +61,8 @@ export const signalCommand: CliCommand = {
       type: isShorthand ? 'signal' : typeArg,
       ...(isShorthand ? { signal: typeArg } : {}),
       session,
-      story: typeof args.values.story === 'string' ? args.values.story : ((data.story as string | null | undefined) ?? null),
+      story:
+        typeof args.values.story === 'string' ? args.values.story : ((data.story as string | null | undefined) ?? null),
       ...(typeof args.values.gate === 'string' ? { gate: args.values.gate } : {}),
       ...(typeof args.values.message === 'string' ? { message: args.values.message } : {}),
       source: `cli:${hostname()}`,
@@ -62,10 +80,15 @@ export const signalCommand: CliCommand = {
     try {
       const ack = await publishRemote({ redisUrl, keyPrefix: ctx.settings.redisPrefix, source: 'cli' }, draft);
       const label = ack.type === 'signal' ? `signal ${(draft as { signal: string }).signal}` : ack.type;
-      ctx.output({ published: ack }, () => `Published ${label} to session ${ack.session}${ack.story ? ` story ${ack.story}` : ''} (seq ${ack.seq}, id ${ack.id}).`);
+      ctx.output(
+        { published: ack },
+        () =>
+          `Published ${label} to session ${ack.session}${ack.story ? ` story ${ack.story}` : ''} (seq ${ack.seq}, id ${ack.id}).`,
+      );
       return 0;
     } catch (e) {
-      if (e instanceof InvalidEventError || e instanceof EventTooLargeError) throw new CliError(`${e.message} Nothing was published.`, EXIT_USAGE, e.code);
+      if (e instanceof InvalidEventError || e instanceof EventTooLargeError)
+        throw new CliError(`${e.message} Nothing was published.`, EXIT_USAGE, e.code);
       if (e instanceof EventBusUnavailableError) throw new CliError(e.message, 1, e.code);
       throw e;
     }
@@ -78,10 +101,18 @@ function parseData(raw: unknown): Record<string, unknown> {
   try {
     value = JSON.parse(String(raw));
   } catch (e) {
-    throw new CliError(`--data is not valid JSON (${(e as Error).message}). Pass an object, e.g. --data '{"pct":40}'.`, EXIT_USAGE, 'usage');
+    throw new CliError(
+      `--data is not valid JSON (${(e as Error).message}). Pass an object, e.g. --data '{"pct":40}'.`,
+      EXIT_USAGE,
+      'usage',
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(`--data must be a JSON object of the event's fields, e.g. --data '{"pct":40}'.`, EXIT_USAGE, 'usage');
+    throw new CliError(
+      `--data must be a JSON object of the event's fields, e.g. --data '{"pct":40}'.`,
+      EXIT_USAGE,
+      'usage',
+    );
   }
   return value as Record<string, unknown>;
 }

@@ -46,12 +46,17 @@ async function firstRunHints(core: CoreServices): Promise<string[]> {
 
 function renderList(items: SessionListItem[], note: string | null, startHints: string[] = []): string {
   if (items.length === 0) {
-    const how = startHints.length ? `Start one with:\n${startHints.map((h) => `  ${h}`).join('\n')}` : 'Start one with wave run (see wave run --help).';
+    const how = startHints.length
+      ? `Start one with:\n${startHints.map((h) => `  ${h}`).join('\n')}`
+      : 'Start one with wave run (see wave run --help).';
     return `No sessions yet.${note ? ` ${note}` : ''} ${how}`;
   }
   return [
     ...(note ? [note, ''] : []),
-    ...items.map((i) => `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`),
+    ...items.map(
+      (i) =>
+        `${i.session.padEnd(30)} ${i.status.padEnd(10)} ${i.project.padEnd(16)} $${i.cost_usd.toFixed(4).padStart(9)}  ${i.created_at}${i.reason ? `  ${i.reason}` : ''}`,
+    ),
   ].join('\n');
 }
 
@@ -71,7 +76,12 @@ export const statusCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [sessionId, ...extra] = args.positionals;
-    if (extra.length) throw new CliError(`wave status takes at most one session id.\nUsage: ${statusCommand.usage}`, EXIT_USAGE, 'usage');
+    if (extra.length)
+      throw new CliError(
+        `wave status takes at most one session id.\nUsage: ${statusCommand.usage}`,
+        EXIT_USAGE,
+        'usage',
+      );
     const dataDir = ctx.settings.dataDir;
     // The lock error when the embedded database is held by another process (session run, serve, window).
     const core = await openCliCore(ctx, { locked: 'return-error' });
@@ -82,23 +92,49 @@ export const statusCommand: CliCommand = {
       const regs = control.registrations();
       if (sessionId) {
         const view = control.readView<{ outcome: SessionOutcome; writtenAt: string }>(sessionId);
-        if (!view) throw new CliError(`Session ${sessionId} is not running in ${holderName(store)}, which holds the database in ${dataDir}. Try again when that process ends.`, 1, 'store_locked');
-        ctx.output({ ...view.outcome, live: true, as_of: view.writtenAt }, () => `${renderOutcome(view.outcome)}\n(as of ${view.writtenAt}, from the running process)`);
+        if (!view)
+          throw new CliError(
+            `Session ${sessionId} is not running in ${holderName(store)}, which holds the database in ${dataDir}. Try again when that process ends.`,
+            1,
+            'store_locked',
+          );
+        ctx.output(
+          { ...view.outcome, live: true, as_of: view.writtenAt },
+          () => `${renderOutcome(view.outcome)}\n(as of ${view.writtenAt}, from the running process)`,
+        );
         return 0;
       }
       const items = regs
         .map((r) => control.readView<{ outcome: SessionOutcome }>(r.sessionId)?.outcome)
         .filter((o): o is SessionOutcome => !!o)
-        .map((o) => ({ session: o.session, status: o.status, project: '', prd: null, cost_usd: o.cost_usd, budget_usd: o.budget_usd, created_at: '', ended_at: null, reason: o.reason }));
+        .map((o) => ({
+          session: o.session,
+          status: o.status,
+          project: '',
+          prd: null,
+          cost_usd: o.cost_usd,
+          budget_usd: o.budget_usd,
+          created_at: '',
+          ended_at: null,
+          reason: o.reason,
+        }));
       const note = `The database in ${dataDir} is held by ${holderName(store)}; only sessions running in it are listed.`;
-      ctx.output({ sessions: items, partial: true, held_by: { role: store.holder.role ?? null, pid: store.holder.pid } }, () => renderList(items, note));
+      ctx.output(
+        { sessions: items, partial: true, held_by: { role: store.holder.role ?? null, pid: store.holder.pid } },
+        () => renderList(items, note),
+      );
       return 0;
     }
     try {
       const reader = core.views;
       if (sessionId) {
         const view = await reader.sessionView(sessionId, null, () => null);
-        if (!view) throw new CliError(`Session ${sessionId} does not exist. List the sessions with: wave status`, 1, 'not_found');
+        if (!view)
+          throw new CliError(
+            `Session ${sessionId} does not exist. List the sessions with: wave status`,
+            1,
+            'not_found',
+          );
         const outcome = toSessionOutcome(view);
         ctx.output(outcome, () => renderOutcome(outcome));
         return 0;

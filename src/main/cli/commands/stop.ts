@@ -6,7 +6,14 @@ import { openCliCore } from '../core-runtime';
 import { orchestratorToCli } from './run';
 
 function toJson(r: RemoteStopResult) {
-  return { session: r.sessionId, stopped_agents: r.stoppedAgents, alive_after: r.aliveAfter, status: r.status, handled_by: r.handledBy, message: r.message };
+  return {
+    session: r.sessionId,
+    stopped_agents: r.stoppedAgents,
+    alive_after: r.aliveAfter,
+    status: r.status,
+    handled_by: r.handledBy,
+    message: r.message,
+  };
 }
 
 export const stopCommand: CliCommand = {
@@ -27,7 +34,8 @@ export const stopCommand: CliCommand = {
   },
   async run(ctx, args) {
     const [sessionArg, ...extra] = args.positionals;
-    if (extra.length) throw new CliError(`wave stop takes at most one session id.\nUsage: ${stopCommand.usage}`, EXIT_USAGE, 'usage');
+    if (extra.length)
+      throw new CliError(`wave stop takes at most one session id.\nUsage: ${stopCommand.usage}`, EXIT_USAGE, 'usage');
     const reason = (args.values.reason as string | undefined)?.trim() || 'wave stop';
     const by = ctx.settings.actor;
     const dataDir = ctx.settings.dataDir;
@@ -42,7 +50,12 @@ export const stopCommand: CliCommand = {
       } else {
         ids = new ControlFiles(dataDir).registrations().map((r) => r.sessionId);
       }
-      if (ids.length === 0) throw new CliError('No session is running, so nothing was stopped. List the sessions with: wave status', 1, 'not_running');
+      if (ids.length === 0)
+        throw new CliError(
+          'No session is running, so nothing was stopped. List the sessions with: wave status',
+          1,
+          'not_running',
+        );
       const results: RemoteStopResult[] = [];
       for (const sessionId of ids) {
         ctx.info(`Stopping session ${sessionId}…`);
@@ -60,7 +73,14 @@ export const stopCommand: CliCommand = {
         );
       }
       const json = results.length === 1 ? toJson(results[0]!) : { sessions: results.map(toJson) };
-      ctx.output(json, () => results.map((r) => `${r.message}${r.aliveAfter > 0 ? ' Check them with ps and kill them by hand.' : ` Resume it with: wave resume ${r.sessionId}`}`).join('\n'));
+      ctx.output(json, () =>
+        results
+          .map(
+            (r) =>
+              `${r.message}${r.aliveAfter > 0 ? ' Check them with ps and kill them by hand.' : ` Resume it with: wave resume ${r.sessionId}`}`,
+          )
+          .join('\n'),
+      );
       return results.some((r) => r.aliveAfter > 0) ? 1 : 0;
     } finally {
       await core?.close();

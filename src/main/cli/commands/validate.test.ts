@@ -23,7 +23,12 @@ function sink() {
 async function wave(argv: string[], cwd: string) {
   const out = sink();
   const err = sink();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: {}, cwd, isTTY: false }, [validateCommand, initCommand], 'test');
+  const code = await runCli(
+    argv,
+    { stdout: out.stream, stderr: err.stream, env: {}, cwd, isTTY: false },
+    [validateCommand, initCommand],
+    'test',
+  );
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -51,13 +56,21 @@ describe('wave validate', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc.files[0]).toMatchObject({ file: 'invalid/v43-so-that-too-short.json', valid: false, version: '4.3' });
-    expect(doc.files[0].errors[0]).toMatchObject({ pointer: '/objective/so_that', line: 20, column: 16, value: 'faster' });
+    expect(doc.files[0].errors[0]).toMatchObject({
+      pointer: '/objective/so_that',
+      line: 20,
+      column: 16,
+      value: 'faster',
+    });
     expect(doc.files[0].errors[0].suggestion).toContain('10+ characters');
     expect(doc.files[1].valid).toBe(true);
   });
 
   it('prints editor-style locations and fixes for a person', async () => {
-    const r = await wave(['validate', 'invalid/syntax-trailing-comma.json', 'warnings/unknown-fields-typos.json'], FIXTURES);
+    const r = await wave(
+      ['validate', 'invalid/syntax-trailing-comma.json', 'warnings/unknown-fields-typos.json'],
+      FIXTURES,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✗ invalid/syntax-trailing-comma.json: 1 error');
     expect(r.stdout).toContain('error invalid/syntax-trailing-comma.json:3:19  Trailing comma');
@@ -80,7 +93,9 @@ describe('wave validate', () => {
     const r = await wave(['validate', 'big.json', 'nope.json', '--json'], dir);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
-    expect(doc.files.map((f: { file: string; errors: Array<{ code: string }> }) => [f.file, f.errors[0]!.code]).sort()).toEqual([
+    expect(
+      doc.files.map((f: { file: string; errors: Array<{ code: string }> }) => [f.file, f.errors[0]!.code]).sort(),
+    ).toEqual([
       ['big.json', 'too-large'],
       ['nope.json', 'not-found'],
     ]);
@@ -98,20 +113,36 @@ describe('wave validate', () => {
     const r = await wave(['validate', '--migrate', 'auth.json', '--json'], dir);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.files[0].migration).toMatchObject({ from: '4.1', written: 'auth.v43.json', backup: null, valid: true, errors: [] });
+    expect(doc.files[0].migration).toMatchObject({
+      from: '4.1',
+      written: 'auth.v43.json',
+      backup: null,
+      valid: true,
+      errors: [],
+    });
     const migrated = JSON.parse(fs.readFileSync(path.join(dir, 'auth.v43.json'), 'utf8'));
     const original = JSON.parse(fs.readFileSync(path.join(dir, 'auth.json'), 'utf8'));
-    expect({ ...migrated, schema_version: original.schema_version, $schema: original.$schema, execution: undefined }).toEqual({ ...original, execution: undefined });
+    expect({
+      ...migrated,
+      schema_version: original.schema_version,
+      $schema: original.$schema,
+      execution: undefined,
+    }).toEqual({ ...original, execution: undefined });
 
     const r2 = await wave(['validate', '--migrate', '--in-place', 'ui.json'], dir);
     expect(r2.code).toBe(0);
     expect(r2.stdout).toContain('wrote ui.json (original kept as ui.json.backup)');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'ui.json'), 'utf8')).schema_version).toBe('4.3');
-    expect(fs.readFileSync(path.join(dir, 'ui.json.backup'), 'utf8')).toBe(fs.readFileSync(path.join(FIXTURES, 'valid/v42-design-source.json'), 'utf8'));
+    expect(fs.readFileSync(path.join(dir, 'ui.json.backup'), 'utf8')).toBe(
+      fs.readFileSync(path.join(FIXTURES, 'valid/v42-design-source.json'), 'utf8'),
+    );
   });
 
   it('--migrate exits 1 and lists what must be fixed by hand when 4.3 asks for more', async () => {
-    fs.copyFileSync(path.join(FIXTURES, 'valid/v41-minimal-no-version-short-sentences.json'), path.join(dir, 'short.json'));
+    fs.copyFileSync(
+      path.join(FIXTURES, 'valid/v41-minimal-no-version-short-sentences.json'),
+      path.join(dir, 'short.json'),
+    );
     const r = await wave(['validate', '--migrate', 'short.json'], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✓ short.json (schema 4.1)');
@@ -135,7 +166,9 @@ describe('wave init', () => {
     const v = await wave(['validate', 'repo', '--json'], dir);
     expect(v.code).toBe(0);
     const files = JSON.parse(v.stdout).files;
-    expect(files.map((f: { file: string; kind: string; warnings: unknown[] }) => [f.file, f.kind, f.warnings.length])).toEqual([
+    expect(
+      files.map((f: { file: string; kind: string; warnings: unknown[] }) => [f.file, f.kind, f.warnings.length]),
+    ).toEqual([
       [path.join('repo', 'stories', 'example-001.json'), 'story', 0],
       [path.join('repo', 'stories', 'prd-example.md'), 'prd', 0],
       [path.join('repo', 'wave.config.json'), 'config', 0],

@@ -35,7 +35,14 @@ interface JsonFile {
 }
 
 function jsonIssue(i: StoryIssue): JsonIssue {
-  const out: JsonIssue = { pointer: i.pointer, line: i.line, column: i.column, message: i.message, suggestion: i.suggestion, code: i.code };
+  const out: JsonIssue = {
+    pointer: i.pointer,
+    line: i.line,
+    column: i.column,
+    message: i.message,
+    suggestion: i.suggestion,
+    code: i.code,
+  };
   if (i.value !== undefined) out.value = i.value;
   return out;
 }
@@ -50,12 +57,24 @@ function renderFile(f: JsonFile): string {
   const head = `${f.valid ? '✓' : '✗'} ${f.file}${f.version ? ` (schema ${f.version})` : f.kind !== 'story' ? ` (${f.kind})` : ''}${
     f.valid ? '' : `: ${f.errors.length} error${f.errors.length === 1 ? '' : 's'}`
   }`;
-  const lines = [head, ...f.errors.map((e) => renderIssue(f.file, e, 'error')), ...f.warnings.map((w) => renderIssue(f.file, w, 'warning'))];
+  const lines = [
+    head,
+    ...f.errors.map((e) => renderIssue(f.file, e, 'error')),
+    ...f.warnings.map((w) => renderIssue(f.file, w, 'warning')),
+  ];
   const m = f.migration;
   if (m) {
-    if (m.written) lines.push(`  → migrated ${m.from ?? '?'} → 4.3: wrote ${m.written}${m.backup ? ` (original kept as ${m.backup})` : ''}`, ...m.changes.map((c) => `      · ${c}`));
+    if (m.written)
+      lines.push(
+        `  → migrated ${m.from ?? '?'} → 4.3: wrote ${m.written}${m.backup ? ` (original kept as ${m.backup})` : ''}`,
+        ...m.changes.map((c) => `      · ${c}`),
+      );
     if (m.notWritten) lines.push(`  → ${m.notWritten}`);
-    if (!m.valid) lines.push(`  → the migrated story still needs ${m.errors.length} fix${m.errors.length === 1 ? '' : 'es'} by hand:`, ...m.errors.map((e) => renderIssue(m.written ?? f.file, e, 'error')));
+    if (!m.valid)
+      lines.push(
+        `  → the migrated story still needs ${m.errors.length} fix${m.errors.length === 1 ? '' : 'es'} by hand:`,
+        ...m.errors.map((e) => renderIssue(m.written ?? f.file, e, 'error')),
+      );
   }
   return lines.join('\n');
 }
@@ -76,10 +95,16 @@ export const validateCommand: CliCommand = {
     'in-place': { type: 'boolean' },
   },
   async run(ctx, args) {
-    if (args.positionals.length === 0) throw new CliError('Name at least one story file, PRD or folder: wave validate stories/', EXIT_USAGE, 'usage');
+    if (args.positionals.length === 0)
+      throw new CliError('Name at least one story file, PRD or folder: wave validate stories/', EXIT_USAGE, 'usage');
     const migrate = args.values.migrate === true;
     const inPlace = args.values['in-place'] === true;
-    if (inPlace && !migrate) throw new CliError('--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>', EXIT_USAGE, 'usage');
+    if (inPlace && !migrate)
+      throw new CliError(
+        '--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>',
+        EXIT_USAGE,
+        'usage',
+      );
 
     const run = await validatePaths(args.positionals, ctx.cwd);
     const files: JsonFile[] = run.reports.map((r) => ({
@@ -116,7 +141,10 @@ export const validateCommand: CliCommand = {
     ctx.output({ files }, () => {
       const out = files.map(renderFile);
       for (const s of run.skipped) out.push(`- ${s.display}: skipped, ${s.reason}`);
-      out.push('', `${files.length} file${files.length === 1 ? '' : 's'} checked: ${files.length - invalid} valid, ${invalid} invalid.`);
+      out.push(
+        '',
+        `${files.length} file${files.length === 1 ? '' : 's'} checked: ${files.length - invalid} valid, ${invalid} invalid.`,
+      );
       return out.join('\n');
     });
     return ok ? 0 : 1;

@@ -40,7 +40,10 @@ async function realPathOf(p: string): Promise<string> {
 /** Refuses any path that is not the project folder or inside it (after resolving links). */
 export async function assertInsideProject(paths: readonly string[], projectPath: string | null): Promise<void> {
   if (!projectPath) {
-    throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents will work on, then import again.');
+    throw new AppError(
+      'precondition_failed',
+      'No project is set. Open Settings and choose the git repository the agents will work on, then import again.',
+    );
   }
   const root = await realPathOf(projectPath);
   for (const p of paths) {
@@ -56,13 +59,22 @@ export async function assertInsideProject(paths: readonly string[], projectPath:
 
 /** A dropped file's relative name, made safe to recreate under a temp dir. */
 export function safeRelativeName(name: string): string {
-  const parts = name.replace(/\\/g, '/').split('/').filter((p) => p && p !== '.' && p !== '..');
+  const parts = name
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p && p !== '.' && p !== '..');
   if (parts.length === 0) throw new AppError('invalid_request', `"${name}" is not a usable file name.`);
   return parts.join('/');
 }
 
 function toProblem(i: StoryIssue) {
-  return { pointer: i.pointer, line: i.line || null, column: i.column || null, message: i.message, suggestion: i.suggestion || null };
+  return {
+    pointer: i.pointer,
+    line: i.line || null,
+    column: i.column || null,
+    message: i.message,
+    suggestion: i.suggestion || null,
+  };
 }
 
 export function toImportView(r: ServiceResult, migratedFrom?: string): ImportFileResult {
@@ -99,10 +111,17 @@ export function importHandlers(deps: {
   async function runImport(paths: string[], cwd: string, migrated: Map<string, string>): Promise<ImportFileResult[]> {
     const projectPath = await deps.projectPath();
     if (!projectPath) {
-      throw new AppError('precondition_failed', 'No project is set. Open Settings and choose the git repository the agents will work on, then import again.');
+      throw new AppError(
+        'precondition_failed',
+        'No project is set. Open Settings and choose the git repository the agents will work on, then import again.',
+      );
     }
     const project = await ensureProject(deps.store, projectPath);
-    const report = await new StoryImporter(deps.store).importPaths(paths, { projectId: project.id, actor: deps.actor, cwd });
+    const report = await new StoryImporter(deps.store).importPaths(paths, {
+      projectId: project.id,
+      actor: deps.actor,
+      cwd,
+    });
     const touchedPrds = new Set<string>();
     for (const f of report.files) {
       if (f.kind === 'prd' && f.id && f.status !== 'invalid') touchedPrds.add(f.id);
@@ -127,17 +146,32 @@ export function importHandlers(deps: {
       const name = safeRelativeName(req.file);
       let file = upload.files.get(name);
       if (!file) {
-        if (upload.files.size >= MAX_FILES_PER_UPLOAD) throw new AppError('invalid_request', `One import takes at most ${MAX_FILES_PER_UPLOAD} files; split the drop into smaller batches.`);
+        if (upload.files.size >= MAX_FILES_PER_UPLOAD)
+          throw new AppError(
+            'invalid_request',
+            `One import takes at most ${MAX_FILES_PER_UPLOAD} files; split the drop into smaller batches.`,
+          );
         file = { chunks: [], size: 0, complete: false };
         upload.files.set(name, file);
       }
       if (file.complete) throw new AppError('conflict', `${name} was already uploaded completely in this import.`);
-      if (req.offset !== file.size) throw new AppError('invalid_request', `Piece of ${name} arrived out of order (offset ${req.offset}, expected ${file.size}). Drop the file again.`);
+      if (req.offset !== file.size)
+        throw new AppError(
+          'invalid_request',
+          `Piece of ${name} arrived out of order (offset ${req.offset}, expected ${file.size}). Drop the file again.`,
+        );
       const bytes = Buffer.byteLength(req.data);
       if (file.size + req.data.length > MAX_STORY_FILE_BYTES + 1) {
-        throw new AppError('payload_too_large', `${name} is over ${MAX_STORY_FILE_BYTES / (1024 * 1024)} MB; story and PRD files must be smaller. Split it.`);
+        throw new AppError(
+          'payload_too_large',
+          `${name} is over ${MAX_STORY_FILE_BYTES / (1024 * 1024)} MB; story and PRD files must be smaller. Split it.`,
+        );
       }
-      if (upload.bytes + bytes > MAX_UPLOAD_BYTES) throw new AppError('payload_too_large', `This import is over ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB; drop fewer files at once.`);
+      if (upload.bytes + bytes > MAX_UPLOAD_BYTES)
+        throw new AppError(
+          'payload_too_large',
+          `This import is over ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB; drop fewer files at once.`,
+        );
       file.chunks.push(req.data);
       file.size += req.data.length;
       upload.bytes += bytes;
@@ -146,10 +180,18 @@ export function importHandlers(deps: {
     },
     'import.commit': async (req) => {
       const upload = uploads.get(req.uploadId);
-      if (!upload || upload.files.size === 0) throw new AppError('not_found', 'Nothing was uploaded under this import (or it expired after 30 minutes). Drop the files again.');
+      if (!upload || upload.files.size === 0)
+        throw new AppError(
+          'not_found',
+          'Nothing was uploaded under this import (or it expired after 30 minutes). Drop the files again.',
+        );
       uploads.delete(req.uploadId);
       const incomplete = [...upload.files].filter(([, f]) => !f.complete).map(([n]) => n);
-      if (incomplete.length) throw new AppError('invalid_request', `These files did not finish uploading: ${incomplete.join(', ')}. Drop them again.`);
+      if (incomplete.length)
+        throw new AppError(
+          'invalid_request',
+          `These files did not finish uploading: ${incomplete.join(', ')}. Drop them again.`,
+        );
       const dir = await mkdtemp(path.join(os.tmpdir(), 'wave-import-'));
       const migrated = new Map<string, string>();
       try {
@@ -173,12 +215,21 @@ export function importHandlers(deps: {
     },
     'import.paths': async (req, ctx) => {
       if (req.migrate) {
-        throw new AppError('invalid_request', 'Migration on import works for dropped files; for files on disk run "wave validate --migrate <paths>" and import the .v43.json files.');
+        throw new AppError(
+          'invalid_request',
+          'Migration on import works for dropped files; for files on disk run "wave validate --migrate <paths>" and import the .v43.json files.',
+        );
       }
       // The desktop window sends paths the lead dropped or picked there. A browser on `wave serve`
       // holds only a token: it may read nothing outside the project's own folder.
       if (ctx.transport === 'websocket') await assertInsideProject(req.paths, await deps.projectPath());
-      return { results: await runImport(req.paths.map((p) => path.resolve(p)), path.dirname(path.resolve(req.paths[0]!)), new Map()) };
+      return {
+        results: await runImport(
+          req.paths.map((p) => path.resolve(p)),
+          path.dirname(path.resolve(req.paths[0]!)),
+          new Map(),
+        ),
+      };
     },
   };
 }

@@ -34,31 +34,51 @@ export async function toPrdDetail(store: Store, view: PrdView, concurrency: numb
     content: view.prd.content,
     voidReason: view.prd.voidReason,
     decision: last
-      ? { decision: last.decision, by: last.by, name: last.name, comment: last.comment, at: last.createdAt.toISOString(), contentHash: last.contentHash }
+      ? {
+          decision: last.decision,
+          by: last.by,
+          name: last.name,
+          comment: last.comment,
+          at: last.createdAt.toISOString(),
+          contentHash: last.contentHash,
+        }
       : null,
     runs: view.runs,
     runsHash: view.approval.runsHash,
     approvalProblem: view.prd.status === 'approved' && !view.approval.approved ? view.approval.reason : null,
     waves,
     warnings: [
-      ...view.missingStoryIds.map((id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`),
+      ...view.missingStoryIds.map(
+        (id) => `Story ${id} is listed by the PRD but not imported: import its file before approving.`,
+      ),
       ...view.plan.errors.map((e) => `${e.message} ${e.suggestion}`),
       ...view.plan.warnings.map((w) => `${w.message} ${w.suggestion}`),
     ],
-    forecast: forecastFromRuns(await repositories(store).storyRuns.timings(), view.stories.length, view.plan.waves.map((w) => w.storyIds), concurrency),
+    forecast: forecastFromRuns(
+      await repositories(store).storyRuns.timings(),
+      view.stories.length,
+      view.plan.waves.map((w) => w.storyIds),
+      concurrency,
+    ),
   };
 }
 
 function mapPrdError(e: unknown): never {
   if (e instanceof PrdActionError) {
-    const code = e.code === 'not-found' ? 'not_found' : e.code === 'bad-input' ? 'invalid_request' : 'precondition_failed';
+    const code =
+      e.code === 'not-found' ? 'not_found' : e.code === 'bad-input' ? 'invalid_request' : 'precondition_failed';
     throw new AppError(code, e.message);
   }
   throw e;
 }
 
 /** `actor`: who this process runs as (the audit log's actor); the name a client sends is display only. */
-export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: () => Promise<number>; actor: () => string }): DomainHandlers<'prd'> {
+export function prdHandlers(deps: {
+  store: Store;
+  hub: EventHub;
+  concurrency: () => Promise<number>;
+  actor: () => string;
+}): DomainHandlers<'prd'> {
   const service = new PrdService(deps.store);
   const detail = async (prdId: string) => {
     const view = await service.show(prdId).catch(mapPrdError);
@@ -76,7 +96,10 @@ export function prdHandlers(deps: { store: Store; hub: EventHub; concurrency: ()
         );
       }
       if (req.runsHash !== undefined && status.runsHash !== req.runsHash) {
-        throw new AppError('precondition_failed', `The commands PRD ${req.prdId} would run changed after you opened it (${status.changes.join('; ') || 'wave.config.json or a story changed'}). Re-read the list and approve again.`);
+        throw new AppError(
+          'precondition_failed',
+          `The commands PRD ${req.prdId} would run changed after you opened it (${status.changes.join('; ') || 'wave.config.json or a story changed'}). Re-read the list and approve again.`,
+        );
       }
       await service.approve(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
       const d = await detail(req.prdId);

@@ -9,7 +9,12 @@ import { SettingsStore } from '../settings/settings-store';
 import { resolveSettings } from '../settings/wave-settings';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
-import { createScenario, importAndApprove, type Scenario, type StorySpec } from '../../../../test/orchestrator/scenario';
+import {
+  createScenario,
+  importAndApprove,
+  type Scenario,
+  type StorySpec,
+} from '../../../../test/orchestrator/scenario';
 import { createSessionServices, type SessionServices } from './session-handlers';
 
 // The session requests the UI sends, over the real store, bus and event hub, with the
@@ -53,7 +58,10 @@ afterAll(async () => {
 });
 
 function pushed<E extends EventName>(name: E, from = 0): Array<EventOf<E>> {
-  return seen.slice(from).filter((e) => e.name === name).map((e) => e.payload as EventOf<E>);
+  return seen
+    .slice(from)
+    .filter((e) => e.name === name)
+    .map((e) => e.payload as EventOf<E>);
 }
 
 async function project(stories: StorySpec[], budgetUsd: number | null): Promise<{ s: Scenario; prdId: string }> {
@@ -64,7 +72,9 @@ async function project(stories: StorySpec[], budgetUsd: number | null): Promise<
 }
 
 function sessionStatus(id: string, from: number): string | undefined {
-  return pushed('session.changed', from).filter((x) => x.id === id).at(-1)?.status;
+  return pushed('session.changed', from)
+    .filter((x) => x.id === id)
+    .at(-1)?.status;
 }
 
 describe('session services', () => {
@@ -109,14 +119,28 @@ describe('session services', () => {
     expect(done.stories.map((x) => x.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
     expect(pushed('notice', from).map((n) => n.kind)).toContain('completed');
     // The last pushed state of every story is its final state.
-    for (const st of done.stories) expect(pushed('story.changed', from).filter((v) => v.id === st.id).at(-1)?.status).toBe('merged');
+    for (const st of done.stories)
+      expect(
+        pushed('story.changed', from)
+          .filter((v) => v.id === st.id)
+          .at(-1)?.status,
+      ).toBe('merged');
     expect(pushed('metrics.tick', from).some((m) => m.sessionId === id && m.costUsd > 0)).toBe(true);
 
     const metrics = MetricsView.parse(await services.handlers['metrics.get']({ sessionId: id }, ctx));
     expect(metrics.costBy.story.map((x) => x.key).sort()).toEqual(['U-1', 'U-2', 'U-3', 'U-4']);
     expect(metrics.costBy.model.map((x) => x.key)).toEqual(['claude-sonnet-4-5']);
     expect(metrics.costBy.agent.map((x) => x.key)).toEqual(['scripted']);
-    expect(metrics.gateDurations.map((g) => g.gate)).toEqual(['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7']);
+    expect(metrics.gateDurations.map((g) => g.gate)).toEqual([
+      'gate-0',
+      'gate-1',
+      'gate-2',
+      'gate-3',
+      'gate-4',
+      'gate-5',
+      'gate-6',
+      'gate-7',
+    ]);
     expect(metrics.cumulativeCost.at(-1)!.usd).toBeCloseTo(done.costUsd, 5);
     expect(metrics.eventRate.length).toBeGreaterThan(0);
     expect(metrics.latency.length + metrics.tokens.length).toBeGreaterThan(0);
@@ -138,8 +162,20 @@ describe('session services', () => {
     const from = seen.length;
     const { prdId } = await project(
       [
-        { id: 'V-1', wave: 1, domain: 'app', create: ['src/app/v1.ts'], testAgent: { delay_ms: 3000, grandchildren: 1, ignore_sigterm: true } },
-        { id: 'V-2', wave: 1, domain: 'app', create: ['src/app/v2.ts'], testAgent: { delay_ms: 1500, grandchildren: 1, ignore_sigterm: true } },
+        {
+          id: 'V-1',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/v1.ts'],
+          testAgent: { delay_ms: 3000, grandchildren: 1, ignore_sigterm: true },
+        },
+        {
+          id: 'V-2',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/v2.ts'],
+          testAgent: { delay_ms: 1500, grandchildren: 1, ignore_sigterm: true },
+        },
       ],
       5,
     );
@@ -148,16 +184,26 @@ describe('session services', () => {
     let followed = 0;
     await vi.waitFor(
       () => {
-        const running = pushed('story.changed', from).flatMap((v) => v.gates).find((g) => (g.gate === 'gate-1' || g.gate === 'gate-2') && g.status === 'running');
+        const running = pushed('story.changed', from)
+          .flatMap((v) => v.gates)
+          .find((g) => (g.gate === 'gate-1' || g.gate === 'gate-2') && g.status === 'running');
         expect(running).toBeDefined();
         followed = running!.gateRunId;
       },
       { timeout: 60_000, interval: 50 },
     );
-    expect(await services.handlers['gate.follow']({ gateRunId: followed, follow: true }, ctx)).toEqual({ following: true });
-    await vi.waitFor(() => expect(pushed('gate.logAppended', from).some((a) => a.gateRunId === followed)).toBe(true), { timeout: 30_000, interval: 50 });
+    expect(await services.handlers['gate.follow']({ gateRunId: followed, follow: true }, ctx)).toEqual({
+      following: true,
+    });
+    await vi.waitFor(() => expect(pushed('gate.logAppended', from).some((a) => a.gateRunId === followed)).toBe(true), {
+      timeout: 30_000,
+      interval: 50,
+    });
     await services.handlers['gate.follow']({ gateRunId: followed, follow: false }, ctx);
-    await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
+    await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(2), {
+      timeout: 30_000,
+      interval: 50,
+    });
 
     const stopped = await services.handlers['session.stop']({ sessionId: id, reason: 'STOP pressed' }, ctx);
     expect(stopped).toMatchObject({ sessionId: id, aliveAfter: 0 });
@@ -167,7 +213,15 @@ describe('session services', () => {
     expect(progress[0]!.phase).toBe('stopping');
     expect(progress.at(-1)).toMatchObject({ phase: 'stopped', alive: 0 });
     expect((await services.handlers['session.get']({ sessionId: id }, ctx)).status).toBe('stopped');
-    await vi.waitFor(() => expect(pushed('recovery.changed', from).at(-1)?.interrupted.map((i) => i.session)).toContain(id), { timeout: 10_000 });
+    await vi.waitFor(
+      () =>
+        expect(
+          pushed('recovery.changed', from)
+            .at(-1)
+            ?.interrupted.map((i) => i.session),
+        ).toContain(id),
+      { timeout: 10_000 },
+    );
     const listed = (await services.handlers['recovery.list']({}, ctx)).find((i) => i.session === id)!;
     expect(listed.why).toContain('STOP pressed');
     expect(listed.stories.length).toBeGreaterThanOrEqual(1);
@@ -181,10 +235,16 @@ describe('session services', () => {
   }, 180_000);
 
   it('answers clearly when there is nothing to act on', async () => {
-    await expect(services.handlers['session.get']({ sessionId: 'ses-none' }, ctx)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(services.handlers['session.get']({ sessionId: 'ses-none' }, ctx)).rejects.toMatchObject({
+      code: 'not_found',
+    });
     await expect(services.handlers['session.stop']({}, ctx)).rejects.toMatchObject({ code: 'precondition_failed' });
-    await expect(services.handlers['session.start']({ prdId: 'PRD-NOPE' }, ctx)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(services.handlers['gate.log']({ gateRunId: 999_999 }, ctx)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(services.handlers['session.start']({ prdId: 'PRD-NOPE' }, ctx)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(services.handlers['gate.log']({ gateRunId: 999_999 }, ctx)).rejects.toMatchObject({
+      code: 'not_found',
+    });
     expect(await services.handlers['events.deadLetters']({ limit: 5 }, ctx)).toEqual([]);
   });
 });

@@ -1,4 +1,12 @@
-import type { DeadLetterView, EventName, EventOf, InterruptedSession, MetricsView, SessionSummary, SessionView } from '../../../shared/ipc';
+import type {
+  DeadLetterView,
+  EventName,
+  EventOf,
+  InterruptedSession,
+  MetricsView,
+  SessionSummary,
+  SessionView,
+} from '../../../shared/ipc';
 import { SETTLED_STORY_STATUSES } from '../../../shared/status';
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
@@ -34,7 +42,12 @@ export interface SessionServiceDeps {
   orchestrator?: OrchestratorOptions;
 }
 
-export type SessionDomainHandlers = DomainHandlers<'session'> & DomainHandlers<'story'> & DomainHandlers<'recovery'> & DomainHandlers<'events'> & DomainHandlers<'metrics'> & DomainHandlers<'gate'>;
+export type SessionDomainHandlers = DomainHandlers<'session'> &
+  DomainHandlers<'story'> &
+  DomainHandlers<'recovery'> &
+  DomainHandlers<'events'> &
+  DomainHandlers<'metrics'> &
+  DomainHandlers<'gate'>;
 
 export interface SessionServices {
   handlers: SessionDomainHandlers;
@@ -48,7 +61,6 @@ function toAppError(e: unknown): never {
   if (e instanceof OrchestratorError) throw new AppError(e.code, e.message);
   throw e;
 }
-
 
 /**
  * The session.*, recovery.*, events.deadLetters, metrics.get and gate.* requests over the
@@ -68,24 +80,42 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
   };
   const repos = repositories(deps.store);
-  const orchestrator = new Orchestrator({ store: deps.store, bus: deps.bus, hub: sink, dataDir: deps.wave.dataDir, env: deps.wave.env, log: deps.log, options: deps.orchestrator });
+  const orchestrator = new Orchestrator({
+    store: deps.store,
+    bus: deps.bus,
+    hub: sink,
+    dataDir: deps.wave.dataDir,
+    env: deps.wave.env,
+    log: deps.log,
+    options: deps.orchestrator,
+  });
   const views = orchestrator.views;
   const live = (id: string) => orchestrator.liveFacts(id);
   const progress = (id: string) => orchestrator.progressOf(id);
-  const follower = new GateLogFollower((gateRunId, offset, text) => deps.hub.publish('gate.logAppended', { gateRunId, offset, text }));
+  const follower = new GateLogFollower((gateRunId, offset, text) =>
+    deps.hub.publish('gate.logAppended', { gateRunId, offset, text }),
+  );
 
   async function interrupted(): Promise<InterruptedSession[]> {
     const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
     const seen = new Set(crashed.map((c) => c.sessionId));
     // Stopped and paused sessions can be continued as well; the crash finding does not list them.
-    const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter((s) => !seen.has(s.id) && !orchestrator.isRunning(s.id));
+    const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter(
+      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+    );
     const runs = await repos.storyRuns.ofSessionsExcept(
       halted.map((s) => s.id),
       SETTLED_STORY_STATUSES,
     );
     const names = await views.projectNames([...crashed.map((c) => c.projectId), ...halted.map((s) => s.projectId)]);
     const out = crashed.map((c) => toInterruptedView(c, names.get(c.projectId) ?? c.projectId));
-    for (const s of halted) out.push(toInterruptedView(toInterruptedSession(s, runs, s.stopReason ?? s.status, s.endedAt), names.get(s.projectId) ?? s.projectId));
+    for (const s of halted)
+      out.push(
+        toInterruptedView(
+          toInterruptedSession(s, runs, s.stopReason ?? s.status, s.endedAt),
+          names.get(s.projectId) ?? s.projectId,
+        ),
+      );
     return out;
   }
 
@@ -153,7 +183,11 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     'session.stop': async (req) => {
       const by = deps.wave.actor;
       const reason = req.reason?.trim() || 'STOP pressed';
-      const mine = req.sessionId ? (orchestrator.isRunning(req.sessionId) ? [req.sessionId] : []) : orchestrator.runningSessionIds();
+      const mine = req.sessionId
+        ? orchestrator.isRunning(req.sessionId)
+          ? [req.sessionId]
+          : []
+        : orchestrator.runningSessionIds();
       if (mine.length > 0) {
         const reports = await orchestrator.stop(req.sessionId, { reason, by });
         return {
@@ -162,7 +196,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           aliveAfter: reports.reduce((n, r) => n + r.aliveAfter, 0),
         };
       }
-      if (!req.sessionId) throw new AppError('precondition_failed', 'No session is running here, so nothing was stopped.');
+      if (!req.sessionId)
+        throw new AppError('precondition_failed', 'No session is running here, so nothing was stopped.');
       // Driven by another process (wave run in a terminal): reach it through the store, Redis and the data dir.
       const r = await requestSessionStop({
         store: deps.store,
@@ -181,19 +216,33 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       if (!row) throw new AppError('not_found', `Session ${req.sessionId} does not exist.`);
       const s = await deps.settings.read();
       // A session paused by its budget continues with the budget now in Settings, if that is larger.
-      const raise = row.status === 'paused' && row.budgetUsd !== null && (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
+      const raise =
+        row.status === 'paused' &&
+        row.budgetUsd !== null &&
+        (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
       const handle = await orchestrator
-        .resume(req.sessionId, { strategy: req.strategy, gate: req.gate, actor: deps.wave.actor, ...(raise ? { budgetUsd: s.budgetUsd } : {}) })
+        .resume(req.sessionId, {
+          strategy: req.strategy,
+          gate: req.gate,
+          actor: deps.wave.actor,
+          ...(raise ? { budgetUsd: s.budgetUsd } : {}),
+        })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.overrideDomain': async (req) => {
-      const { handle } = await orchestrator.overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: deps.wave.actor }).catch(toAppError);
+      const { handle } = await orchestrator
+        .overrideDomain(req.sessionId, req.storyId, { reason: req.reason, actor: deps.wave.actor })
+        .catch(toAppError);
       return summary(handle.sessionId);
     },
     'story.approveMerge': async (req) => {
       const { handle } = await orchestrator
-        .approveMerge(req.sessionId, req.storyId, { actor: deps.wave.actor, headSha: req.headSha, ...(req.comment ? { comment: req.comment } : {}) })
+        .approveMerge(req.sessionId, req.storyId, {
+          actor: deps.wave.actor,
+          headSha: req.headSha,
+          ...(req.comment ? { comment: req.comment } : {}),
+        })
         .catch(toAppError);
       return summary(handle.sessionId);
     },
@@ -202,19 +251,39 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const actor = deps.wave.actor;
       if (req.verdict === 'approve') {
         const comment = reviewApprovalComment(req.summary, req.comments);
-        const { handle } = await orchestrator.approveMerge(req.sessionId, req.storyId, { actor, headSha: req.headSha, ...(comment ? { comment } : {}) }).catch(toAppError);
+        const { handle } = await orchestrator
+          .approveMerge(req.sessionId, req.storyId, { actor, headSha: req.headSha, ...(comment ? { comment } : {}) })
+          .catch(toAppError);
         return summary(handle.sessionId);
       }
-      await requestChanges(deps.store, { sessionId: req.sessionId, storyId: req.storyId, actor, comments: req.comments, headSha: req.headSha, ...(req.summary ? { summary: req.summary } : {}) }).catch(toAppError);
+      await requestChanges(deps.store, {
+        sessionId: req.sessionId,
+        storyId: req.storyId,
+        actor,
+        comments: req.comments,
+        headSha: req.headSha,
+        ...(req.summary ? { summary: req.summary } : {}),
+      }).catch(toAppError);
       const handle = await orchestrator
-        .resume(req.sessionId, { strategy: 'resume_from_last', perStory: { [req.storyId]: { strategy: 'resume_from_gate', gate: 'gate-2' } }, actor })
+        .resume(req.sessionId, {
+          strategy: 'resume_from_last',
+          perStory: { [req.storyId]: { strategy: 'resume_from_gate', gate: 'gate-2' } },
+          actor,
+        })
         .catch((e: unknown) => {
           const message = `The request for changes is recorded and applies when the session resumes, but it could not be resumed now: ${(e as Error).message}`;
           throw e instanceof OrchestratorError ? new AppError(e.code, message) : new Error(message, { cause: e });
         });
       return summary(handle.sessionId);
     },
-    'story.comment': (req) => queueReviewComments(deps.store, { sessionId: req.sessionId, storyId: req.storyId, actor: deps.wave.actor, comments: req.comments, ...(req.headSha ? { headSha: req.headSha } : {}) }).catch(toAppError),
+    'story.comment': (req) =>
+      queueReviewComments(deps.store, {
+        sessionId: req.sessionId,
+        storyId: req.storyId,
+        actor: deps.wave.actor,
+        comments: req.comments,
+        ...(req.headSha ? { headSha: req.headSha } : {}),
+      }).catch(toAppError),
     'story.reviewThread': (req) => reviewThread(deps.store, req.sessionId, req.storyId).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>

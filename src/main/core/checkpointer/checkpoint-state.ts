@@ -37,19 +37,29 @@ export const CheckpointState = z.object({
 export type CheckpointState = z.infer<typeof CheckpointState>;
 
 /** Why a stored state cannot be trusted, or null when it is intact. */
-export function verifyState(state: unknown, stateHash: string): { ok: true; state: CheckpointState } | { ok: false; reason: string } {
+export function verifyState(
+  state: unknown,
+  stateHash: string,
+): { ok: true; state: CheckpointState } | { ok: false; reason: string } {
   let actual: string;
   try {
     actual = sha256Hex(canonicalJson(state));
   } catch (e) {
     return { ok: false, reason: `state cannot be serialised: ${(e as Error).message}` };
   }
-  if (actual !== stateHash) return { ok: false, reason: `state hash mismatch (stored ${stateHash.slice(0, 12)}…, actual ${actual.slice(0, 12)}…)` };
+  if (actual !== stateHash)
+    return {
+      ok: false,
+      reason: `state hash mismatch (stored ${stateHash.slice(0, 12)}…, actual ${actual.slice(0, 12)}…)`,
+    };
   const parsed = CheckpointState.safeParse(state);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(root)';
-    return { ok: false, reason: `state does not match the checkpoint schema at ${where}: ${issue?.message ?? 'invalid'}` };
+    return {
+      ok: false,
+      reason: `state does not match the checkpoint schema at ${where}: ${issue?.message ?? 'invalid'}`,
+    };
   }
   return { ok: true, state: parsed.data };
 }

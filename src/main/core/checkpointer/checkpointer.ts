@@ -1,5 +1,21 @@
-import { CommitOutcomeUnknownError, type Checkpoint, type GateId, type GateRunStatus, type Store, type StoryRunStatus, type WaveQueryable } from '../../store';
-import { repositories, type CheckpointWithStory, type GateRecordWrite, type RecordedGateRow, type Repos, type StoreRepos, type StoryRunSnapshot } from '../../store/repos';
+import {
+  CommitOutcomeUnknownError,
+  type Checkpoint,
+  type GateId,
+  type GateRunStatus,
+  type Store,
+  type StoryRunStatus,
+  type WaveQueryable,
+} from '../../store';
+import {
+  repositories,
+  type CheckpointWithStory,
+  type GateRecordWrite,
+  type RecordedGateRow,
+  type Repos,
+  type StoreRepos,
+  type StoryRunSnapshot,
+} from '../../store/repos';
 import { canonicalJson, sha256Hex, verifyState, type CheckpointState } from './checkpoint-state';
 import { CorruptCheckpointError, RecoveryError, type CheckpointProblem } from './errors';
 import { DEFAULT_PIPELINE, gateIndex, nextGate as nextGateOf } from './gates';
@@ -134,10 +150,23 @@ export class Checkpointer {
   async startGate(input: StartGateInput): Promise<{ gateRunId: number }> {
     gateIndex(input.gate, this.pipeline);
     const startedAt = input.startedAt ?? new Date();
-    const started = await this.repos.checkpoints.startGate({ storyRunId: input.storyRunId, gate: input.gate, attempt: input.attempt, startedAt, logPath: input.logPath ?? null });
-    if (!started) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; ${input.gate} was not started.`, 'not_found');
+    const started = await this.repos.checkpoints.startGate({
+      storyRunId: input.storyRunId,
+      gate: input.gate,
+      attempt: input.attempt,
+      startedAt,
+      logPath: input.logPath ?? null,
+    });
+    if (!started)
+      throw new RecoveryError(
+        `Story run ${input.storyRunId} does not exist; ${input.gate} was not started.`,
+        'not_found',
+      );
     const { gateRunId } = started;
-    this.snapshots.set(input.storyRunId, { ...started.snap, openGateRun: { id: gateRunId, attempt: input.attempt, startedAt } });
+    this.snapshots.set(input.storyRunId, {
+      ...started.snap,
+      openGateRun: { id: gateRunId, attempt: input.attempt, startedAt },
+    });
     return { gateRunId };
   }
 
@@ -176,13 +205,19 @@ export class Checkpointer {
             const snapNow = await this.lockSnapshot(tx, input);
             plan = this.planGate(input, data, snapNow);
             const row = await tx.checkpoints.recordGate(plan.write);
-            if (!row) throw new Error(`Recording ${input.gate} of story ${snapNow.storyId} wrote nothing although its story run was locked; nothing was recorded.`);
+            if (!row)
+              throw new Error(
+                `Recording ${input.gate} of story ${snapNow.storyId} wrote nothing although its story run was locked; nothing was recorded.`,
+              );
             return row;
           }),
       );
       if (recorded) return recorded;
       // The COMMIT was lost with the connection and nothing was written: write it again.
-      if (attempt >= 3) throw new Error(`Recording ${input.gate} of story run ${input.storyRunId} failed three times on a broken connection; nothing was recorded.`);
+      if (attempt >= 3)
+        throw new Error(
+          `Recording ${input.gate} of story run ${input.storyRunId} failed three times on a broken connection; nothing was recorded.`,
+        );
     }
   }
 
@@ -190,14 +225,19 @@ export class Checkpointer {
    * Runs a planned write; if the connection broke after it was sent, looks (once the store
    * is back) for the checkpoint it would have written, so the answer is never a guess.
    */
-  private async settle(planOf: () => GatePlan | null, write: () => Promise<RecordedGateRow | null>): Promise<RecordedGate | null> {
+  private async settle(
+    planOf: () => GatePlan | null,
+    write: () => Promise<RecordedGateRow | null>,
+  ): Promise<RecordedGate | null> {
     try {
       const row = await write();
       return this.finish(planOf()!, row);
     } catch (e) {
       const plan = planOf();
       if (!(e instanceof CommitOutcomeUnknownError) || !plan) throw e;
-      const found = await this.repos.transaction((tx) => tx.checkpoints.findRecorded(plan.snap.id, plan.stateHash, plan.snap.lastCheckpointId));
+      const found = await this.repos.transaction((tx) =>
+        tx.checkpoints.findRecorded(plan.snap.id, plan.stateHash, plan.snap.lastCheckpointId),
+      );
       // Committed after all: acknowledge it. Not there: it was not written; the caller's
       // fallback writes it now.
       this.options.log?.(
@@ -240,7 +280,8 @@ export class Checkpointer {
   private async lockSnapshot(tx: Repos, input: GateResultInput): Promise<StoryRunSnapshot> {
     const gid = input.gateRunId;
     const locked = await tx.checkpoints.lockSnapshot(input.storyRunId, gid);
-    if (!locked) throw new RecoveryError(`Story run ${input.storyRunId} does not exist; nothing was recorded.`, 'not_found');
+    if (!locked)
+      throw new RecoveryError(`Story run ${input.storyRunId} does not exist; nothing was recorded.`, 'not_found');
     const { snap } = locked;
     if (input.expectedEpoch !== undefined && input.expectedEpoch !== snap.epoch) {
       throw new RecoveryError(
@@ -250,7 +291,10 @@ export class Checkpointer {
     }
     if (gid !== undefined) {
       if (!locked.gateRun) {
-        throw new RecoveryError(`Gate run ${gid} does not belong to story ${snap.storyId} of session ${snap.sessionId}; nothing was recorded.`, 'not_found');
+        throw new RecoveryError(
+          `Gate run ${gid} does not belong to story ${snap.storyId} of session ${snap.sessionId}; nothing was recorded.`,
+          'not_found',
+        );
       }
       snap.openGateRun = { id: gid, attempt: locked.gateRun.attempt, startedAt: new Date(locked.gateRun.startedMs) };
     }
@@ -273,7 +317,9 @@ export class Checkpointer {
     const worktreePath = patch.worktreePath !== undefined ? patch.worktreePath : snap.worktreePath;
     const baseSha = patch.baseSha !== undefined ? patch.baseSha : snap.baseSha;
     const startedAt =
-      input.startedAt ?? open?.startedAt ?? (input.durationMs !== undefined ? new Date(endedAt.getTime() - input.durationMs) : endedAt);
+      input.startedAt ??
+      open?.startedAt ??
+      (input.durationMs !== undefined ? new Date(endedAt.getTime() - input.durationMs) : endedAt);
     const durationMs = input.durationMs ?? Math.max(0, Math.round(endedAt.getTime() - startedAt.getTime()));
 
     const state: CheckpointState = {
@@ -340,7 +386,9 @@ export class Checkpointer {
    * from when re-running the gate after it. Null if none. Throws CorruptCheckpointError.
    */
   async loadByGate(storyRunId: string, gate: GateId, db?: WaveQueryable): Promise<LoadedCheckpoint | null> {
-    return verified(await this.repos.on(db).checkpoints.latestLive(storyRunId, { gate, statuses: COMPLETED_GATE_STATUSES }));
+    return verified(
+      await this.repos.on(db).checkpoints.latestLive(storyRunId, { gate, statuses: COMPLETED_GATE_STATUSES }),
+    );
   }
 
   /** Every story run of the session with the points it can be resumed from (metadata only). */
@@ -419,7 +467,10 @@ export function checkRow(cp: Checkpoint, storyId: string): LoadedCheckpoint | Ch
   if (!v.ok) return { ...where, reason: v.reason };
   const s = v.state;
   if (s.storyRunId !== cp.storyRunId || s.gate !== cp.gate || s.sessionId !== cp.sessionId || s.epoch !== cp.epoch) {
-    return { ...where, reason: `state belongs to ${s.sessionId}/${s.storyRunId}/${s.gate} (epoch ${s.epoch}), not to this row` };
+    return {
+      ...where,
+      reason: `state belongs to ${s.sessionId}/${s.storyRunId}/${s.gate} (epoch ${s.epoch}), not to this row`,
+    };
   }
   return {
     id: cp.id,

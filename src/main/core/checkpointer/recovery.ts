@@ -1,8 +1,22 @@
 import os from 'node:os';
-import type { GateId, NewAuditEntry, Session, SessionStatus, Store, StoryRun, StoryRunStatus, WaveQueryable } from '../../store';
+import type {
+  GateId,
+  NewAuditEntry,
+  Session,
+  SessionStatus,
+  Store,
+  StoryRun,
+  StoryRunStatus,
+  WaveQueryable,
+} from '../../store';
 import { repositories, type CheckpointWithStory, type Repos, type StoreRepos } from '../../store/repos';
 import { RECOVERY_STRATEGIES } from '../../../shared/events';
-import { ACTIVE_SESSION_STATUSES, FAILED_STORY_STATUSES, isFinalStory, UNFINISHED_STORY_STATUSES } from '../../../shared/status';
+import {
+  ACTIVE_SESSION_STATUSES,
+  FAILED_STORY_STATUSES,
+  isFinalStory,
+  UNFINISHED_STORY_STATUSES,
+} from '../../../shared/status';
 import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
 import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
 import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
@@ -15,7 +29,9 @@ export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
  * Active sessions a process has started and should be driving (holding the lease): a session
  * still `created` has no process yet, so there is nothing to recover from.
  */
-export const STARTED_SESSION_STATUSES: readonly SessionStatus[] = ACTIVE_SESSION_STATUSES.filter((s) => s !== 'created');
+export const STARTED_SESSION_STATUSES: readonly SessionStatus[] = ACTIVE_SESSION_STATUSES.filter(
+  (s) => s !== 'created',
+);
 // A session-level recovery acts on the unfinished stories (UNFINISHED_STORY_STATUSES), and with
 // `includeFailed` on those that ended badly and may be worth another try (FAILED_STORY_STATUSES).
 export { FAILED_STORY_STATUSES, UNFINISHED_STORY_STATUSES };
@@ -46,7 +62,12 @@ export interface InterruptedSession {
 }
 
 /** A session row and its story runs (those of other sessions are skipped) as a recovery list entry. */
-export function toInterruptedSession(s: Session, runs: readonly StoryRun[], reason: string, lastCheckpointAt: Date | null): InterruptedSession {
+export function toInterruptedSession(
+  s: Session,
+  runs: readonly StoryRun[],
+  reason: string,
+  lastCheckpointAt: Date | null,
+): InterruptedSession {
   return {
     sessionId: s.id,
     projectId: s.projectId,
@@ -59,7 +80,14 @@ export function toInterruptedSession(s: Session, runs: readonly StoryRun[], reas
     lastCheckpointAt,
     stories: runs
       .filter((r) => r.sessionId === s.id)
-      .map((r) => ({ storyRunId: r.id, storyId: r.storyId, waveNumber: r.waveNumber, gate: r.currentGate, status: r.status, lastPassedGate: r.lastPassedGate })),
+      .map((r) => ({
+        storyRunId: r.id,
+        storyId: r.storyId,
+        waveNumber: r.waveNumber,
+        gate: r.currentGate,
+        status: r.status,
+        lastPassedGate: r.lastPassedGate,
+      })),
   };
 }
 
@@ -146,13 +174,18 @@ export class RecoveryService {
     const rows = await q.sessions.withLiveness(STARTED_SESSION_STATUSES);
     const found: Array<{ s: Session; reason: string; lastCheckpointMs: number | null }> = [];
     for (const r of rows) {
-      const v = judgeOwner({ ownerPid: r.s.ownerPid, ownerHost: r.s.ownerHost, heartbeatAgeMs: r.heartbeatAgeMs }, this.options);
+      const v = judgeOwner(
+        { ownerPid: r.s.ownerPid, ownerHost: r.s.ownerHost, heartbeatAgeMs: r.heartbeatAgeMs },
+        this.options,
+      );
       if (!v.alive) found.push({ s: r.s, reason: v.reason, lastCheckpointMs: r.lastCheckpointMs });
     }
     if (found.length === 0) return [];
     const ids = found.map((f) => f.s.id);
     const runs = await q.storyRuns.ofSessions(ids);
-    return found.map(({ s, reason, lastCheckpointMs }) => toInterruptedSession(s, runs, reason, lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs))));
+    return found.map(({ s, reason, lastCheckpointMs }) =>
+      toInterruptedSession(s, runs, reason, lastCheckpointMs === null ? null : new Date(Number(lastCheckpointMs))),
+    );
   }
 
   /**
@@ -167,13 +200,25 @@ export class RecoveryService {
     return result;
   }
 
-  private async recoverIn(tx: Repos, sessionId: string, opts: RecoverSessionOptions, actor: string): Promise<SessionRecoveryResult> {
+  private async recoverIn(
+    tx: Repos,
+    sessionId: string,
+    opts: RecoverSessionOptions,
+    actor: string,
+  ): Promise<SessionRecoveryResult> {
     const row = await tx.sessions.lockWithHeartbeat(sessionId);
-    if (!row) throw new RecoveryError(`Session ${sessionId} does not exist. List the sessions that can be resumed with: wave recover --list`, 'not_found');
+    if (!row)
+      throw new RecoveryError(
+        `Session ${sessionId} does not exist. List the sessions that can be resumed with: wave recover --list`,
+        'not_found',
+      );
     const session = row.s;
     const pipeline = pipelineFromConfig(session.config);
     if (session.status === 'completed') {
-      throw new RecoveryError(`Session ${sessionId} completed${session.endedAt ? ` at ${session.endedAt.toISOString()}` : ''}; there is nothing to resume.`, 'finished');
+      throw new RecoveryError(
+        `Session ${sessionId} completed${session.endedAt ? ` at ${session.endedAt.toISOString()}` : ''}; there is nothing to resume.`,
+        'finished',
+      );
     }
     // A malformed request is answered before anything about the session's state.
     const defaultChoice = normaliseChoice(opts, pipeline);
@@ -181,7 +226,10 @@ export class RecoveryService {
     const claimer = opts.claimAs;
     const ownedByClaimer = claimer && session.ownerPid === claimer.pid && session.ownerHost === claimer.host;
     if (STARTED_SESSION_STATUSES.includes(session.status) && !opts.force && !ownedByClaimer) {
-      const v = judgeOwner({ ownerPid: session.ownerPid, ownerHost: session.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, this.options);
+      const v = judgeOwner(
+        { ownerPid: session.ownerPid, ownerHost: session.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs },
+        this.options,
+      );
       if (v.alive) {
         throw new RecoveryError(
           `Session ${sessionId} is ${session.status} and owned by live process ${session.ownerPid} on ${session.ownerHost}. ` +
@@ -194,13 +242,20 @@ export class RecoveryService {
     const runs = await tx.storyRuns.ofSession(sessionId, { forUpdate: true });
     const only = opts.onlyStories ? new Set(opts.onlyStories) : null;
     for (const id of [...perStory.keys(), ...(only ?? [])]) {
-      if (!runs.some((r) => r.storyId === id)) throw new RecoveryError(`Story ${id} is not part of session ${sessionId}.`, 'bad_request');
+      if (!runs.some((r) => r.storyId === id))
+        throw new RecoveryError(`Story ${id} is not part of session ${sessionId}.`, 'bad_request');
     }
-    const actOn = new Set<StoryRunStatus>([...UNFINISHED_STORY_STATUSES, ...(opts.includeFailed ? FAILED_STORY_STATUSES : [])]);
+    const actOn = new Set<StoryRunStatus>([
+      ...UNFINISHED_STORY_STATUSES,
+      ...(opts.includeFailed ? FAILED_STORY_STATUSES : []),
+    ]);
 
     // Everything the plans need, fetched in two queries whatever the number of stories.
     const touched = runs.filter((r) => (only ? only.has(r.storyId) : actOn.has(r.status) || perStory.has(r.storyId)));
-    const latest = await loadLatestPerRun(tx, touched.map((r) => r.id));
+    const latest = await loadLatestPerRun(
+      tx,
+      touched.map((r) => r.id),
+    );
     const gateTargets = new Map<string, GateId>();
     for (const r of touched) {
       const c = perStory.get(r.storyId) ?? defaultChoice;
@@ -219,7 +274,14 @@ export class RecoveryService {
         plans.push(unchangedPlan(r));
         continue;
       }
-      const plan = planStory(r, choice, pipeline, latest.get(r.id) ?? null, bases.get(r.id) ?? null, gateTargets.get(r.id) ?? null);
+      const plan = planStory(
+        r,
+        choice,
+        pipeline,
+        latest.get(r.id) ?? null,
+        bases.get(r.id) ?? null,
+        gateTargets.get(r.id) ?? null,
+      );
       if (plan.problem) problems.push(plan.problem);
       plans.push(plan);
     }
@@ -233,7 +295,11 @@ export class RecoveryService {
     await tx.sessions.markRecovered(sessionId, {
       status: statusAfter,
       claimer: claimer ?? null,
-      stopReason: claimer ? null : hasWork || pending ? `recovered with ${choiceText}; ready to continue` : 'recovered: nothing left to run',
+      stopReason: claimer
+        ? null
+        : hasWork || pending
+          ? `recovered with ${choiceText}; ready to continue`
+          : 'recovered: nothing left to run',
     });
 
     const audit: NewAuditEntry[] = plans
@@ -265,11 +331,18 @@ export class RecoveryService {
       detail: {
         strategy: defaultChoice.strategy,
         gate: defaultChoice.gate ?? null,
-        perStory: Object.fromEntries([...perStory].map(([k, c]) => [k, c.gate ? `${c.strategy} ${c.gate}` : c.strategy])),
+        perStory: Object.fromEntries(
+          [...perStory].map(([k, c]) => [k, c.gate ? `${c.strategy} ${c.gate}` : c.strategy]),
+        ),
         statusBefore: session.status,
         statusAfter,
         counts: countActions(plans),
-        problems: problems.map((p) => ({ storyId: p.storyId, gate: p.gate, checkpointId: p.checkpointId, reason: p.reason })),
+        problems: problems.map((p) => ({
+          storyId: p.storyId,
+          gate: p.gate,
+          checkpointId: p.checkpointId,
+          reason: p.reason,
+        })),
         claimedBy: claimer ? `${claimer.pid}@${claimer.host}` : null,
         host: os.hostname(),
       },
@@ -289,9 +362,15 @@ export class RecoveryService {
   }
 }
 
-function normaliseChoice(c: StrategyChoice, pipeline: readonly GateId[]): { strategy: RecoveryStrategy; gate: GateId | null } {
+function normaliseChoice(
+  c: StrategyChoice,
+  pipeline: readonly GateId[],
+): { strategy: RecoveryStrategy; gate: GateId | null } {
   if (!RECOVERY_STRATEGIES.includes(c.strategy)) {
-    throw new RecoveryError(`Unknown recovery strategy "${c.strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`, 'bad_request');
+    throw new RecoveryError(
+      `Unknown recovery strategy "${c.strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`,
+      'bad_request',
+    );
   }
   if (c.strategy === 'resume_from_gate') {
     if (!c.gate) throw new RecoveryError('resume_from_gate needs a gate: --gate gate-N.', 'bad_request');
@@ -360,7 +439,13 @@ function planStory(
     case 'skip':
       return { ...plan, action: 'skip', statusAfter: 'cancelled', nextGate: null };
     case 'restart':
-      return { ...plan, action: 'restart', nextGate: first, epoch: r.epoch + 1, note: 'earlier gate runs and checkpoints are kept for the audit trail' };
+      return {
+        ...plan,
+        action: 'restart',
+        nextGate: first,
+        epoch: r.epoch + 1,
+        note: 'earlier gate runs and checkpoints are kept for the audit trail',
+      };
     case 'resume_from_gate': {
       const target = choice.gate!;
       if (target === first) return { ...plan, nextGate: first, note: `rewound to ${first}` };
@@ -370,12 +455,25 @@ function planStory(
         if (lastIdx < targetIdx - 1) {
           // The story has not reached the gate yet: going on from where it is gets there.
           const p = resumeFromLast(plan, r, pipeline, latest, fail);
-          return p.action === 'error' ? p : { ...p, strategy: 'resume_from_last', note: `has not passed ${baseGate} yet; resumed from its last checkpoint instead` };
+          return p.action === 'error'
+            ? p
+            : {
+                ...p,
+                strategy: 'resume_from_last',
+                note: `has not passed ${baseGate} yet; resumed from its last checkpoint instead`,
+              };
         }
-        return fail(`no checkpoint of ${baseGate} passing is left for story ${r.storyId}, so it cannot resume at ${target}; use resume_from_last or restart.`);
+        return fail(
+          `no checkpoint of ${baseGate} passing is left for story ${r.storyId}, so it cannot resume at ${target}; use resume_from_last or restart.`,
+        );
       }
       if ('reason' in base) return fail(describeProblem(base), base);
-      return { ...plan, nextGate: target, checkpoint: base, note: `rewound to ${target} from the checkpoint of ${base.gate}` };
+      return {
+        ...plan,
+        nextGate: target,
+        checkpoint: base,
+        note: `rewound to ${target} from the checkpoint of ${base.gate}`,
+      };
     }
     case 'resume_from_last':
       return resumeFromLast(plan, r, pipeline, latest, fail);
@@ -394,9 +492,21 @@ function resumeFromLast(
     return { ...plan, nextGate: gate, note: 'no checkpoint yet: the gate starts fresh' };
   }
   if ('reason' in latest) return fail(describeProblem(latest), latest);
-  const next = latest.gateStatus === 'failed' ? latest.gate : pipeline.includes(latest.gate) ? nextGateOf(latest.gate, pipeline) : null;
+  const next =
+    latest.gateStatus === 'failed'
+      ? latest.gate
+      : pipeline.includes(latest.gate)
+        ? nextGateOf(latest.gate, pipeline)
+        : null;
   if (next === null) {
-    return { ...plan, action: 'complete', statusAfter: 'passed', nextGate: null, checkpoint: latest, note: 'every gate had passed' };
+    return {
+      ...plan,
+      action: 'complete',
+      statusAfter: 'passed',
+      nextGate: null,
+      checkpoint: latest,
+      note: 'every gate had passed',
+    };
   }
   return { ...plan, nextGate: next, checkpoint: latest };
 }
@@ -433,7 +543,12 @@ async function applyPlans(tx: Repos, plans: StoryRecoveryPlan[], runs: StoryRun[
       last_passed_gate: lastPassedAfter(p, r),
       epoch: p.epoch,
       attempts: p.action === 'restart' ? 0 : r.attempts,
-      reason: p.action === 'error' ? p.error! : p.action === 'skip' ? `skipped during recovery of session ${r.sessionId}` : null,
+      reason:
+        p.action === 'error'
+          ? p.error!
+          : p.action === 'skip'
+            ? `skipped during recovery of session ${r.sessionId}`
+            : null,
       ended: isFinalStory(p.statusAfter),
     };
   });
@@ -442,7 +557,9 @@ async function applyPlans(tx: Repos, plans: StoryRecoveryPlan[], runs: StoryRun[
   // A rewind hides the checkpoints after its base point, so a later resume_from_last
   // cannot jump forward past the gates that are being re-run.
   const rewinds = acted.filter((p) => p.action === 'resume' && p.strategy === 'resume_from_gate');
-  await tx.checkpoints.supersedeAfter(rewinds.map((p) => ({ storyRunId: p.storyRunId, afterCheckpointId: p.checkpoint?.id ?? 0 })));
+  await tx.checkpoints.supersedeAfter(
+    rewinds.map((p) => ({ storyRunId: p.storyRunId, afterCheckpointId: p.checkpoint?.id ?? 0 })),
+  );
 }
 
 function lastPassedAfter(p: StoryRecoveryPlan, r: StoryRun): GateId | null {
@@ -451,7 +568,11 @@ function lastPassedAfter(p: StoryRecoveryPlan, r: StoryRun): GateId | null {
       return null;
     case 'resume':
     case 'complete':
-      return p.checkpoint ? p.checkpoint.state.lastPassedGate : p.strategy === 'resume_from_gate' ? null : r.lastPassedGate;
+      return p.checkpoint
+        ? p.checkpoint.state.lastPassedGate
+        : p.strategy === 'resume_from_gate'
+          ? null
+          : r.lastPassedGate;
     default:
       return r.lastPassedGate;
   }

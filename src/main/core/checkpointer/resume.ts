@@ -1,5 +1,10 @@
 import type { Store } from '../../store';
-import { RecoveryService, type RecoverSessionOptions, type RecoveryServiceOptions, type SessionRecoveryResult } from './recovery';
+import {
+  RecoveryService,
+  type RecoverSessionOptions,
+  type RecoveryServiceOptions,
+  type SessionRecoveryResult,
+} from './recovery';
 
 /**
  * Applies a recovery strategy to a session and returns, per story, what to run next and

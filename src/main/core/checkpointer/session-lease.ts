@@ -34,10 +34,14 @@ export function judgeOwner(f: OwnerFacts, opts: LivenessOptions = {}): OwnerVerd
   const isAlive = opts.isAlive ?? pidAlive;
   if (f.ownerPid === null) return { alive: false, reason: 'no process owns it' };
   const who = `process ${f.ownerPid} on ${f.ownerHost ?? 'an unknown host'}`;
-  if (f.ownerHost === host && !isAlive(f.ownerPid)) return { alive: false, reason: `its owner ${who} is no longer running` };
+  if (f.ownerHost === host && !isAlive(f.ownerPid))
+    return { alive: false, reason: `its owner ${who} is no longer running` };
   if (f.heartbeatAgeMs === null) return { alive: false, reason: `its owner ${who} never sent a heartbeat` };
   if (f.heartbeatAgeMs > leaseMs) {
-    return { alive: false, reason: `no heartbeat from its owner ${who} for ${Math.round(f.heartbeatAgeMs / 1000)} s (lease ${Math.round(leaseMs / 1000)} s)` };
+    return {
+      alive: false,
+      reason: `no heartbeat from its owner ${who} for ${Math.round(f.heartbeatAgeMs / 1000)} s (lease ${Math.round(leaseMs / 1000)} s)`,
+    };
   }
   return { alive: true };
 }

@@ -6,16 +6,22 @@
 export function starterWaveConfig(): Record<string, unknown> {
   return {
     _comments: {
-      about: 'WAVE project settings. Every field is optional; delete one to use its default. Notes here are ignored by WAVE.',
+      about:
+        'WAVE project settings. Every field is optional; delete one to use its default. Notes here are ignored by WAVE.',
       targetBranch: 'Branch that passed stories are merged into (default "main").',
-      domains: 'Domain → globs of the paths its stories may change. SHARED lists paths any story may change. Remove all domains to turn the boundary check off.',
+      domains:
+        'Domain → globs of the paths its stories may change. SHARED lists paths any story may change. Remove all domains to turn the boundary check off.',
       qa: 'Gate 4 runs these in order inside each story worktree. Each is an argument list: no shell, so no pipes or &&; put those in a script.',
-      agent: 'preset "claude-code" runs the Claude Code CLI; preset "command" runs your own argument template ({prompt_file}, {story_id}, {phase} are replaced per argument). Agents and commands see only PATH, HOME, USER, LOGNAME, LANG, LC_*, TERM, TMPDIR, SHELL, TZ, the preset’s own names (claude-code: ANTHROPIC_API_KEY and its other documented variables) and what env grants: env.pass copies names from WAVE’s environment, env.set gives fixed values.',
+      agent:
+        'preset "claude-code" runs the Claude Code CLI; preset "command" runs your own argument template ({prompt_file}, {story_id}, {phase} are replaced per argument). Agents and commands see only PATH, HOME, USER, LOGNAME, LANG, LC_*, TERM, TMPDIR, SHELL, TZ, the preset’s own names (claude-code: ANTHROPIC_API_KEY and its other documented variables) and what env grants: env.pass copies names from WAVE’s environment, env.set gives fixed values.',
       concurrency: 'How many stories of one wave run at the same time.',
       budgetUsd: 'A session stops starting new work when it has spent this many US dollars; null means no limit.',
-      execution: 'Defaults for stories without their own execution block: fix-loop retries and minutes per agent phase.',
-      merge: 'strategy "merge" records a merge commit, "ff" only fast-forwards; requireApproval: true makes gate 7 wait until a person approves each merge (in the story detail or with wave approve-merge).',
-      worktree: 'copy: untracked files copied into each story worktree; setup: a command run once in each new worktree.',
+      execution:
+        'Defaults for stories without their own execution block: fix-loop retries and minutes per agent phase.',
+      merge:
+        'strategy "merge" records a merge commit, "ff" only fast-forwards; requireApproval: true makes gate 7 wait until a person approves each merge (in the story detail or with wave approve-merge).',
+      worktree:
+        'copy: untracked files copied into each story worktree; setup: a command run once in each new worktree.',
     },
     targetBranch: 'main',
     domains: {

@@ -22,7 +22,13 @@ describe('wave.config.json', () => {
   });
 
   it('keeps the order of the QA commands and merges partial blocks with defaults', () => {
-    const r = validateWaveConfigText(JSON.stringify({ qa: { test: ['npm', 'test'], build: ['npm', 'run', 'build'] }, merge: { strategy: 'ff' }, budgetUsd: null }));
+    const r = validateWaveConfigText(
+      JSON.stringify({
+        qa: { test: ['npm', 'test'], build: ['npm', 'run', 'build'] },
+        merge: { strategy: 'ff' },
+        budgetUsd: null,
+      }),
+    );
     expect(r.valid).toBe(true);
     expect(Object.keys(r.config!.qa)).toEqual(['test', 'build']);
     expect(r.config!.merge).toEqual({ strategy: 'ff', requireApproval: false });
@@ -31,14 +37,20 @@ describe('wave.config.json', () => {
 
   it('reads the retention of snapshots (backups), with defaults, and refuses a retention of zero', () => {
     expect(DEFAULT_WAVE_CONFIG.backups).toEqual({ keepDays: 30, keepPerStory: 20 });
-    expect(validateWaveConfigText(JSON.stringify({ backups: { keepDays: 7 } })).config!.backups).toEqual({ keepDays: 7, keepPerStory: 20 });
+    expect(validateWaveConfigText(JSON.stringify({ backups: { keepDays: 7 } })).config!.backups).toEqual({
+      keepDays: 7,
+      keepPerStory: 20,
+    });
     const r = validateWaveConfigText('{\n  "backups": { "keepPerStory": 0 }\n}\n', 'wave.config.json');
     expect(r.valid).toBe(false);
     expect(r.errors[0]).toMatchObject({ pointer: '/backups/keepPerStory', line: 2 });
   });
 
   it('explains a shell string where an argument list is expected', () => {
-    const r = validateWaveConfigText('{\n  "qa": {\n    "test": "npm test && npm run lint"\n  }\n}\n', 'wave.config.json');
+    const r = validateWaveConfigText(
+      '{\n  "qa": {\n    "test": "npm test && npm run lint"\n  }\n}\n',
+      'wave.config.json',
+    );
     expect(r.valid).toBe(false);
     const e = r.errors[0]!;
     expect([e.pointer, e.line, e.column]).toEqual(['/qa/test', 3, 13]);
@@ -47,7 +59,9 @@ describe('wave.config.json', () => {
   });
 
   it('requires a command for the "command" agent preset, and rejects unknown enum values', () => {
-    const r = validateWaveConfigText(JSON.stringify({ agent: { preset: 'command' }, merge: { strategy: 'rebase' } }, null, 2));
+    const r = validateWaveConfigText(
+      JSON.stringify({ agent: { preset: 'command' }, merge: { strategy: 'rebase' } }, null, 2),
+    );
     expect(r.errors.map((e) => [e.code, e.pointer])).toEqual([
       ['required', '/agent/command'],
       ['enum', '/merge/strategy'],
@@ -71,7 +85,9 @@ describe('wave.config.json', () => {
     fs.writeFileSync(path.join(dir, 'wave.config.json'), '{\n  "concurrency": 0\n}\n');
     const err = await loadWaveConfig(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaveConfigError);
-    expect((err as Error).message).toMatch(/line 2, column 18: concurrency is the whole number 0; it must be at least 1/);
+    expect((err as Error).message).toMatch(
+      /line 2, column 18: concurrency is the whole number 0; it must be at least 1/,
+    );
   });
 
   it('what wave init writes is valid: the commented config, the example story and PRD', () => {

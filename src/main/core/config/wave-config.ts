@@ -87,7 +87,10 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
     agent: {
       preset: (agent.preset as WaveConfig['agent']['preset'] | undefined) ?? d.agent.preset,
       command: (agent.command as string[] | undefined) ?? d.agent.command,
-      env: { pass: [...((agentEnv.pass as string[] | undefined) ?? [])], set: { ...((agentEnv.set as Record<string, string> | undefined) ?? {}) } },
+      env: {
+        pass: [...((agentEnv.pass as string[] | undefined) ?? [])],
+        set: { ...((agentEnv.set as Record<string, string> | undefined) ?? {}) },
+      },
     },
     concurrency: (raw.concurrency as number | undefined) ?? d.concurrency,
     budgetUsd: 'budgetUsd' in raw ? (raw.budgetUsd as number | null) : d.budgetUsd,
@@ -111,21 +114,45 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
 }
 
 /** Names in agent.env that cannot be granted (bad names, DATABASE_URL, REDIS_URL, WAVE_*), with where they are. */
-function grantIssues(value: Record<string, unknown>): Array<{ pointer: string; where: 'key' | 'value'; field: 'pass' | 'set'; name: string; problem: string; suggestion: string }> {
+function grantIssues(value: Record<string, unknown>): Array<{
+  pointer: string;
+  where: 'key' | 'value';
+  field: 'pass' | 'set';
+  name: string;
+  problem: string;
+  suggestion: string;
+}> {
   const agent = isRecord(value.agent) ? value.agent : {};
   const env = isRecord(agent.env) ? agent.env : {};
   const out: ReturnType<typeof grantIssues> = [];
-  const suggestion = 'Remove it. An agent never gets DATABASE_URL, REDIS_URL or WAVE_* variables; WAVE sets the WAVE_* values an agent needs itself.';
+  const suggestion =
+    'Remove it. An agent never gets DATABASE_URL, REDIS_URL or WAVE_* variables; WAVE sets the WAVE_* values an agent needs itself.';
   if (Array.isArray(env.pass)) {
     env.pass.forEach((name, i) => {
       const problem = typeof name === 'string' ? grantProblem(name) : null;
-      if (problem) out.push({ pointer: `/agent/env/pass/${i}`, where: 'value', field: 'pass', name: name as string, problem, suggestion });
+      if (problem)
+        out.push({
+          pointer: `/agent/env/pass/${i}`,
+          where: 'value',
+          field: 'pass',
+          name: name as string,
+          problem,
+          suggestion,
+        });
     });
   }
   if (isRecord(env.set)) {
     for (const name of Object.keys(env.set)) {
       const problem = grantProblem(name);
-      if (problem) out.push({ pointer: `/agent/env/set/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, where: 'key', field: 'set', name, problem, suggestion });
+      if (problem)
+        out.push({
+          pointer: `/agent/env/set/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+          where: 'key',
+          field: 'set',
+          name,
+          problem,
+          suggestion,
+        });
     }
   }
   return out;
@@ -142,31 +169,78 @@ export function validateWaveConfigText(text: string, file = WAVE_CONFIG_FILE): C
   const base = { file, kind: 'config' as const, version: null, config: null };
   if (!parsed.ok) {
     const p = parsed.problem;
-    return { ...base, valid: false, errors: [{ severity: 'error', code: 'json-syntax', file, pointer: '', line: p.line, column: p.column, message: p.message, suggestion: p.suggestion }], warnings: [] };
+    return {
+      ...base,
+      valid: false,
+      errors: [
+        {
+          severity: 'error',
+          code: 'json-syntax',
+          file,
+          pointer: '',
+          line: p.line,
+          column: p.column,
+          message: p.message,
+          suggestion: p.suggestion,
+        },
+      ],
+      warnings: [],
+    };
   }
   const { value, tree, lines } = parsed;
   if (!isRecord(value)) {
     return {
       ...base,
       valid: false,
-      errors: [{ severity: 'error', code: 'type', file, pointer: '', line: 1, column: 1, message: 'wave.config.json must hold one JSON object.', suggestion: 'Write {} for all defaults, or run wave init for a commented starting file.' }],
+      errors: [
+        {
+          severity: 'error',
+          code: 'type',
+          file,
+          pointer: '',
+          line: 1,
+          column: 1,
+          message: 'wave.config.json must hold one JSON object.',
+          suggestion: 'Write {} for all defaults, or run wave init for a commented starting file.',
+        },
+      ],
       warnings: [],
     };
   }
   const validate = validatorFor(WAVE_CONFIG_SCHEMA);
   const errors: StoryIssue[] = [];
   if (!validate(value)) {
-    errors.push(...ajvErrorsToIssues(validate.errors, { file, tree, lines, data: value, hints: CONFIG_HINTS, rulesName: 'wave-config.schema.json' }, WAVE_CONFIG_SCHEMA));
+    errors.push(
+      ...ajvErrorsToIssues(
+        validate.errors,
+        { file, tree, lines, data: value, hints: CONFIG_HINTS, rulesName: 'wave-config.schema.json' },
+        WAVE_CONFIG_SCHEMA,
+      ),
+    );
   }
   for (const e of errors) {
     // A shell string where an argv is expected is the most likely mistake: say how to split it.
-    if (e.code === 'type' && typeof e.value === 'string' && /^\/(qa\/[^/]+|agent\/command|worktree\/setup)$/.test(e.pointer)) {
+    if (
+      e.code === 'type' &&
+      typeof e.value === 'string' &&
+      /^\/(qa\/[^/]+|agent\/command|worktree\/setup)$/.test(e.pointer)
+    ) {
       e.suggestion = `Write it as an argument list, e.g. ${JSON.stringify(e.value.trim().split(/\s+/))}; commands never go through a shell, so quoting, pipes and && do not work (put those in a script and run the script).`;
     }
   }
   for (const g of grantIssues(value)) {
     const pos = locate(tree, lines, g.pointer, g.where);
-    errors.push({ severity: 'error', code: 'env-grant', file, pointer: g.pointer, line: pos.line, column: pos.column, message: `agent.env.${g.field}: ${g.problem}.`, suggestion: g.suggestion, value: g.name });
+    errors.push({
+      severity: 'error',
+      code: 'env-grant',
+      file,
+      pointer: g.pointer,
+      line: pos.line,
+      column: pos.column,
+      message: `agent.env.${g.field}: ${g.problem}.`,
+      suggestion: g.suggestion,
+      value: g.name,
+    });
   }
   for (const d of findDuplicateKeys(tree, lines)) {
     errors.push({
@@ -215,7 +289,9 @@ export class WaveConfigError extends Error {
     super(
       `${report.file} is not valid` +
         (first ? `: line ${first.line}, column ${first.column}: ${first.message} ${first.suggestion}` : '.') +
-        (report.errors.length > 1 ? ` (${report.errors.length - 1} more problem${report.errors.length > 2 ? 's' : ''}: run wave validate ${report.file})` : ''),
+        (report.errors.length > 1
+          ? ` (${report.errors.length - 1} more problem${report.errors.length > 2 ? 's' : ''}: run wave validate ${report.file})`
+          : ''),
     );
     this.name = 'WaveConfigError';
   }
@@ -236,7 +312,18 @@ export async function loadWaveConfig(repoDir: string): Promise<LoadedWaveConfig>
       kind: 'config',
       valid: false,
       version: null,
-      errors: [{ severity: 'error', code: read.code, file, pointer: '', line: 1, column: 1, message: read.message, suggestion: read.suggestion }],
+      errors: [
+        {
+          severity: 'error',
+          code: read.code,
+          file,
+          pointer: '',
+          line: 1,
+          column: 1,
+          message: read.message,
+          suggestion: read.suggestion,
+        },
+      ],
       warnings: [],
     });
   }

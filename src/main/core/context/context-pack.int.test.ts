@@ -8,13 +8,15 @@ import { buildContextPack, ContextIndexer, renderContextPackMarkdown, writeConte
 
 const FILES: Record<string, string> = {
   // TypeScript: ESM ".js" written for a ".ts" file, a folder index, require, a re-export, a test.
-  'src/app/sum.ts': "import { check } from './validate.js';\nimport { fmt } from '../lib';\nexport const sum = (xs: number[]) => fmt(check(xs).reduce((a, b) => a + b, 0));\n",
-  'src/app/validate.ts': "export function check(xs: number[]) { return xs; }\n",
+  'src/app/sum.ts':
+    "import { check } from './validate.js';\nimport { fmt } from '../lib';\nexport const sum = (xs: number[]) => fmt(check(xs).reduce((a, b) => a + b, 0));\n",
+  'src/app/validate.ts': 'export function check(xs: number[]) { return xs; }\n',
   'src/app/cli.ts': "const { sum } = require('./sum');\nconsole.log(sum([1, 2]));\n",
   'src/app/index.ts': "export * from './sum';\n",
   'src/app/sum.test.ts': "import { sum } from './sum';\nif (sum([1]) !== '1') throw new Error('x');\n",
-  'src/app/unrelated.ts': "import React from 'react';\nexport const big = `" + 'lorem ipsum dolor sit amet '.repeat(400) + '`;\n',
-  'src/lib/index.ts': "export const fmt = (n: number) => String(n);\n",
+  'src/app/unrelated.ts':
+    "import React from 'react';\nexport const big = `" + 'lorem ipsum dolor sit amet '.repeat(400) + '`;\n',
+  'src/lib/index.ts': 'export const fmt = (n: number) => String(n);\n',
   'src/web/page.ts': "import { sum } from '../app/sum';\nexport const page = () => sum([1]);\n",
   // Python: absolute imports from a src root, relative imports, a package __init__.
   'py/src/billing/__init__.py': 'from .money import Money\n',
@@ -24,13 +26,20 @@ const FILES: Record<string, string> = {
   'py/tests/test_invoice.py': 'from billing.invoice import *\n',
   // Go: a module with a package imported by path.
   'go/go.mod': 'module example.com/shop\n\ngo 1.22\n',
-  'go/cmd/main.go': 'package main\n\nimport (\n\t"fmt"\n\t"example.com/shop/cart"\n)\n\nfunc main() { fmt.Println(cart.Total()) }\n',
+  'go/cmd/main.go':
+    'package main\n\nimport (\n\t"fmt"\n\t"example.com/shop/cart"\n)\n\nfunc main() { fmt.Println(cart.Total()) }\n',
   'go/cart/cart.go': 'package cart\n\nfunc Total() int { return 1 }\n',
   'go/cart/cart_test.go': 'package cart\n',
   'assets/logo.bin': '\u0000\u0001binary\u0000',
 };
 
-const DOMAINS = { app: ['src/app/'], web: ['src/web/**'], billing: ['py/src/billing/**', 'py/tests/**'], shop: ['go/**'], SHARED: ['src/lib/**'] };
+const DOMAINS = {
+  app: ['src/app/'],
+  web: ['src/web/**'],
+  billing: ['py/src/billing/**', 'py/tests/**'],
+  shop: ['go/**'],
+  SHARED: ['src/lib/**'],
+};
 
 let repo: TestRepo;
 const indexer = new ContextIndexer();
@@ -40,7 +49,12 @@ beforeAll(() => {
 });
 afterAll(() => repo?.cleanup());
 
-const story = (over: Partial<PackStory>): PackStory => ({ story_id: 'S-1', domain: 'app', files: { create: [], modify: [] }, ...over });
+const story = (over: Partial<PackStory>): PackStory => ({
+  story_id: 'S-1',
+  domain: 'app',
+  files: { create: [], modify: [] },
+  ...over,
+});
 
 describe('the import graph', () => {
   it('resolves TypeScript, Python and Go imports inside the repository, and none outside it', async () => {
@@ -50,11 +64,20 @@ describe('the import graph', () => {
     expect(imports('src/app/cli.ts')).toEqual(['src/app/sum.ts']);
     expect(imports('src/app/index.ts')).toEqual(['src/app/sum.ts']);
     expect(imports('src/app/unrelated.ts')).toEqual([]);
-    expect(imports('py/src/billing/invoice.py')).toEqual(['py/src/billing/__init__.py', 'py/src/billing/money.py', 'py/src/billing/tax.py']);
+    expect(imports('py/src/billing/invoice.py')).toEqual([
+      'py/src/billing/__init__.py',
+      'py/src/billing/money.py',
+      'py/src/billing/tax.py',
+    ]);
     expect(imports('py/src/billing/__init__.py')).toEqual(['py/src/billing/money.py']);
     expect(imports('py/tests/test_invoice.py')).toEqual(['py/src/billing/invoice.py']);
     expect(imports('go/cmd/main.go')).toEqual(['go/cart/cart.go']);
-    expect([...index.importers.get('src/app/sum.ts')!].sort()).toEqual(['src/app/cli.ts', 'src/app/index.ts', 'src/app/sum.test.ts', 'src/web/page.ts']);
+    expect([...index.importers.get('src/app/sum.ts')!].sort()).toEqual([
+      'src/app/cli.ts',
+      'src/app/index.ts',
+      'src/app/sum.test.ts',
+      'src/web/page.ts',
+    ]);
     expect(index.files.get('assets/logo.bin')).toMatchObject({ binary: true, tokens: 0 });
     expect(index.totalTokens).toBe([...index.files.values()].reduce((s, f) => s + f.tokens, 0));
   });
@@ -62,7 +85,13 @@ describe('the import graph', () => {
   it('is cached by tree: the same tree is not indexed again, a new commit is', async () => {
     const a = await indexer.index(repo.path);
     expect(await indexer.index(repo.path)).toBe(a);
-    repo.commit({ 'src/app/validate.ts': "import { fmt } from '../lib/index.js';\nexport function check(xs: number[]) { return xs; }\n" }, 'validate uses fmt');
+    repo.commit(
+      {
+        'src/app/validate.ts':
+          "import { fmt } from '../lib/index.js';\nexport function check(xs: number[]) { return xs; }\n",
+      },
+      'validate uses fmt',
+    );
     const b = await indexer.index(repo.path);
     expect(b).not.toBe(a);
     expect(b.tree).not.toBe(a.tree);
@@ -75,7 +104,11 @@ describe('the import graph', () => {
 describe('a context pack', () => {
   it('ranks the named files, their imports and importers, their tests, then the domain and SHARED', async () => {
     const index = await indexer.index(repo.path);
-    const pack = buildContextPack(index, { story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }), domains: DOMAINS, budgetTokens: 100_000 });
+    const pack = buildContextPack(index, {
+      story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }),
+      domains: DOMAINS,
+      budgetTokens: 100_000,
+    });
     expect(pack.files.map((f) => [f.path, f.reason])).toEqual([
       ['src/app/sum.ts', 'named by the story'],
       ['src/app/validate.ts', 'imported by a named file'],
@@ -94,10 +127,18 @@ describe('a context pack', () => {
 
   it('cuts to the budget in rank order and lists what it left out', async () => {
     const index = await indexer.index(repo.path);
-    const full = buildContextPack(index, { story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }), domains: DOMAINS, budgetTokens: 100_000 });
+    const full = buildContextPack(index, {
+      story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }),
+      domains: DOMAINS,
+      budgetTokens: 100_000,
+    });
     const big = full.files.find((f) => f.path === 'src/app/unrelated.ts')!;
     const budget = full.total_tokens - 1;
-    const cut = buildContextPack(index, { story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }), domains: DOMAINS, budgetTokens: budget });
+    const cut = buildContextPack(index, {
+      story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }),
+      domains: DOMAINS,
+      budgetTokens: budget,
+    });
     expect(cut.total_tokens).toBeLessThanOrEqual(budget);
     expect(cut.files.map((f) => f.path)).toEqual(full.files.map((f) => f.path).filter((p) => p !== big.path));
     expect(cut.left_out).toEqual([{ path: 'src/app/unrelated.ts', tokens: big.tokens, reason: 'in the story domain' }]);
@@ -105,13 +146,21 @@ describe('a context pack', () => {
 
   it('for a file to create: its folder; for Python and Go: packages, importers and tests by name', async () => {
     const index = await indexer.index(repo.path);
-    const py = buildContextPack(index, { story: story({ domain: 'billing', files: { create: [], modify: ['py/src/billing/tax.py'] } }), domains: DOMAINS, budgetTokens: 100_000 });
+    const py = buildContextPack(index, {
+      story: story({ domain: 'billing', files: { create: [], modify: ['py/src/billing/tax.py'] } }),
+      domains: DOMAINS,
+      budgetTokens: 100_000,
+    });
     expect(py.files.slice(0, 2).map((f) => [f.path, f.reason])).toEqual([
       ['py/src/billing/tax.py', 'named by the story'],
       ['py/src/billing/invoice.py', 'imports a named file'],
     ]);
     expect(py.files.map((f) => f.path)).toContain('py/tests/test_invoice.py');
-    const go = buildContextPack(index, { story: story({ domain: 'shop', files: { create: ['go/cart/discount.go'], modify: [] } }), domains: DOMAINS, budgetTokens: 100_000 });
+    const go = buildContextPack(index, {
+      story: story({ domain: 'shop', files: { create: ['go/cart/discount.go'], modify: [] } }),
+      domains: DOMAINS,
+      budgetTokens: 100_000,
+    });
     expect(go.files.map((f) => [f.path, f.reason])).toEqual([
       ['go/cart/cart.go', 'next to a file to create'],
       // main.go imports the package the new file joins: nearer than the others.
@@ -124,11 +173,17 @@ describe('a context pack', () => {
 
   it('is handed over as JSON under .wave/ that git never commits, with a markdown rendering', async () => {
     const index = await indexer.index(repo.path);
-    const pack = buildContextPack(index, { story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }), domains: DOMAINS, budgetTokens: 2_000 });
+    const pack = buildContextPack(index, {
+      story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }),
+      domains: DOMAINS,
+      budgetTokens: 2_000,
+    });
     const file = writeContextPack(repo.path, pack, 'gate-2');
     expect(file).toBe(join(repo.path, '.wave', 'context', 'S-1-gate-2.json'));
     const json = JSON.parse(readFileSync(file, 'utf8'));
-    expect(Object.keys(json)).toEqual(expect.arrayContaining(['files', 'total_tokens', 'budget_tokens', 'repo_tokens']));
+    expect(Object.keys(json)).toEqual(
+      expect.arrayContaining(['files', 'total_tokens', 'budget_tokens', 'repo_tokens']),
+    );
     expect(json.files[0]).toEqual({ path: 'src/app/sum.ts', tokens: expect.any(Number), reason: 'named by the story' });
     expect(json.budget_tokens).toBe(2_000);
     repo.git(['add', '--all']);

@@ -37,6 +37,13 @@ export function renderContextPackMarkdown(pack: ContextPack): string {
     '',
     ...pack.files.map((f) => `- \`${f.path}\` (${f.tokens} tokens): ${f.reason}`),
   ];
-  if (pack.left_out.length) lines.push('', `${pack.left_out.length} more related files did not fit the budget (first: ${pack.left_out.slice(0, 5).map((f) => `\`${f.path}\``).join(', ')}).`);
+  if (pack.left_out.length)
+    lines.push(
+      '',
+      `${pack.left_out.length} more related files did not fit the budget (first: ${pack.left_out
+        .slice(0, 5)
+        .map((f) => `\`${f.path}\``)
+        .join(', ')}).`,
+    );
   return `${lines.join('\n')}\n`;
 }

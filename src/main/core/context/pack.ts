@@ -5,7 +5,15 @@ import type { RepoIndex } from './repo-index';
 import { TOKENIZER } from './tokens';
 
 /** Why a file is in a pack, in rank order. */
-export const PACK_REASONS = ['named by the story', 'imported by a named file', 'imports a named file', 'next to a file to create', 'test of a named file', 'in the story domain', 'shared'] as const;
+export const PACK_REASONS = [
+  'named by the story',
+  'imported by a named file',
+  'imports a named file',
+  'next to a file to create',
+  'test of a named file',
+  'in the story domain',
+  'shared',
+] as const;
 export type PackReason = (typeof PACK_REASONS)[number];
 
 export interface ContextPackFile {
@@ -36,7 +44,12 @@ export interface PackRequest {
   budgetTokens: number;
 }
 
-const TEST_FILE = [/(^|\/)(tests?|__tests__|spec)\//, /\.(test|spec)\.[cm]?[jt]sx?$/, /(^|\/)test_[^/]+\.py$/, /_test\.(py|go)$/];
+const TEST_FILE = [
+  /(^|\/)(tests?|__tests__|spec)\//,
+  /\.(test|spec)\.[cm]?[jt]sx?$/,
+  /(^|\/)test_[^/]+\.py$/,
+  /_test\.(py|go)$/,
+];
 
 export function isTestFile(file: string): boolean {
   return TEST_FILE.some((r) => r.test(file));
@@ -50,11 +63,19 @@ function stem(file: string): string {
 function testNameMatches(test: string, file: string): boolean {
   const s = stem(file);
   const t = path.posix.basename(test);
-  return t.startsWith(`${s}.test.`) || t.startsWith(`${s}.spec.`) || t === `test_${s}.py` || t === `${s}_test.py` || t === `${s}_test.go`;
+  return (
+    t.startsWith(`${s}.test.`) ||
+    t.startsWith(`${s}.spec.`) ||
+    t === `test_${s}.py` ||
+    t === `${s}_test.py` ||
+    t === `${s}_test.go`
+  );
 }
 
 function pathsOf(list: unknown): string[] {
-  return (Array.isArray(list) ? list : []).map((f) => (typeof f === 'string' ? f : (f as { path?: unknown })?.path)).filter((p): p is string => typeof p === 'string' && p !== '');
+  return (Array.isArray(list) ? list : [])
+    .map((f) => (typeof f === 'string' ? f : (f as { path?: unknown })?.path))
+    .filter((p): p is string => typeof p === 'string' && p !== '');
 }
 
 /**
@@ -80,7 +101,8 @@ export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPac
 
   const links = new Map<string, number>();
   const bump = (p: string) => links.set(p, (links.get(p) ?? 0) + 1);
-  const byLinks = (list: Iterable<string>) => [...list].sort((a, b) => (links.get(b) ?? 0) - (links.get(a) ?? 0) || a.localeCompare(b));
+  const byLinks = (list: Iterable<string>) =>
+    [...list].sort((a, b) => (links.get(b) ?? 0) - (links.get(a) ?? 0) || a.localeCompare(b));
 
   const imported = new Set<string>();
   const importing = new Set<string>();
@@ -98,17 +120,22 @@ export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPac
   for (const p of byLinks([...importing].filter((p) => !isTestFile(p)))) add(p, 'imports a named file');
 
   const newDirs = new Set(create.filter((p) => !text(p)).map((p) => path.posix.dirname(p)));
-  if (newDirs.size) for (const p of [...index.files.keys()].sort()) if (newDirs.has(path.posix.dirname(p)) && !isTestFile(p)) add(p, 'next to a file to create');
+  if (newDirs.size)
+    for (const p of [...index.files.keys()].sort())
+      if (newDirs.has(path.posix.dirname(p)) && !isTestFile(p)) add(p, 'next to a file to create');
 
   const targets = [...named, ...create];
-  const tests = [...index.files.keys()].filter(isTestFile).filter((t) => importing.has(t) || targets.some((f) => testNameMatches(t, f)));
+  const tests = [...index.files.keys()]
+    .filter(isTestFile)
+    .filter((t) => importing.has(t) || targets.some((f) => testNameMatches(t, f)));
   for (const p of tests.sort()) add(p, 'test of a named file');
 
   const inDomain = req.domains[req.story.domain] ? domainMatcher(req.domains[req.story.domain]!) : null;
   const inShared = req.domains[SHARED_DOMAIN] ? domainMatcher(req.domains[SHARED_DOMAIN]!) : null;
   if (inDomain) {
     // The rest of the domain, nearest first: files linked to what is already in the pack.
-    for (const p of ranked.keys()) for (const i of [...(index.files.get(p)?.imports ?? []), ...(index.importers.get(p) ?? [])]) bump(i);
+    for (const p of ranked.keys())
+      for (const i of [...(index.files.get(p)?.imports ?? []), ...(index.importers.get(p) ?? [])]) bump(i);
     for (const p of byLinks([...index.files.keys()].filter((p) => inDomain(p)))) add(p, 'in the story domain');
   }
   if (inShared) for (const p of byLinks([...index.files.keys()].filter((p) => inShared(p)))) add(p, 'shared');

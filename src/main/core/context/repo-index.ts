@@ -72,10 +72,14 @@ export class ContextIndexer {
     const goMods: Array<{ module: string; dir: string }> = [];
     const goModEntries = entries.filter((e) => path.posix.basename(e.path) === 'go.mod');
     if (goModEntries.length) {
-      const texts = await readBlobs(repo, goModEntries.map((e) => e.blob));
+      const texts = await readBlobs(
+        repo,
+        goModEntries.map((e) => e.blob),
+      );
       for (const e of goModEntries) {
         const m = /^module\s+(\S+)/m.exec(texts.get(e.blob)?.toString('utf8') ?? '');
-        if (m) goMods.push({ module: m[1]!, dir: path.posix.dirname(e.path) === '.' ? '' : path.posix.dirname(e.path) });
+        if (m)
+          goMods.push({ module: m[1]!, dir: path.posix.dirname(e.path) === '.' ? '' : path.posix.dirname(e.path) });
       }
     }
     const repoFiles = buildRepoFiles(
@@ -89,7 +93,9 @@ export class ContextIndexer {
       const facts = this.blobs.get(blobKey(e))!;
       const lang = languageOf(e.path);
       const imports = new Set<string>();
-      if (lang) for (const ref of facts.refs) for (const target of resolveImport(e.path, lang, ref, repoFiles)) if (target !== e.path) imports.add(target);
+      if (lang)
+        for (const ref of facts.refs)
+          for (const target of resolveImport(e.path, lang, ref, repoFiles)) if (target !== e.path) imports.add(target);
       files.set(e.path, { path: e.path, tokens: facts.tokens, imports: [...imports], binary: facts.binary });
       if (!facts.binary) totalTokens += facts.tokens;
       for (const target of imports) {
@@ -109,7 +115,9 @@ export class ContextIndexer {
     const unseen = new Map<string, TreeEntry>();
     for (const e of entries) if (!this.blobs.has(blobKey(e))) unseen.set(blobKey(e), e);
     const small = [...unseen.values()].filter((e) => e.size <= MAX_PARSED_BYTES);
-    for (const e of unseen.values()) if (e.size > MAX_PARSED_BYTES) this.blobs.set(blobKey(e), { tokens: Math.ceil(e.size / 4), refs: [], binary: false });
+    for (const e of unseen.values())
+      if (e.size > MAX_PARSED_BYTES)
+        this.blobs.set(blobKey(e), { tokens: Math.ceil(e.size / 4), refs: [], binary: false });
     const contents = await readBlobs(
       repo,
       small.map((e) => e.blob),

@@ -22,7 +22,10 @@ export interface RepoFiles {
   goModules: ReadonlyArray<{ module: string; dir: string }>;
 }
 
-export function buildRepoFiles(paths: readonly string[], goMods: ReadonlyArray<{ module: string; dir: string }>): RepoFiles {
+export function buildRepoFiles(
+  paths: readonly string[],
+  goMods: ReadonlyArray<{ module: string; dir: string }>,
+): RepoFiles {
   const all = new Set(paths);
   const suffixes = new Map<string, string[]>();
   const goDirs = new Map<string, string[]>();

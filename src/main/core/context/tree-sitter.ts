@@ -19,7 +19,14 @@ export interface ImportRef {
   names?: string[];
 }
 
-const PARSED: Record<string, SourceLanguage> = { typescript: 'typescript', tsx: 'tsx', javascript: 'javascript', jsx: 'javascript', python: 'python', go: 'go' };
+const PARSED: Record<string, SourceLanguage> = {
+  typescript: 'typescript',
+  tsx: 'tsx',
+  javascript: 'javascript',
+  jsx: 'javascript',
+  python: 'python',
+  go: 'go',
+};
 
 /** The grammar that parses a file's imports, or null for a language WAVE does not parse. */
 export function languageOf(file: string): SourceLanguage | null {
@@ -98,7 +105,9 @@ export async function parseImports(file: string, text: string): Promise<ImportRe
         if (c.name === 'spec') refs.push({ specifier: lang === 'go' ? c.node.text.slice(1, -1) : c.node.text });
         if (c.name === 'from') {
           const stmt = c.node.parent;
-          const names = (stmt?.childrenForFieldName('name') ?? []).map((n) => (n?.type === 'aliased_import' ? (n.childForFieldName('name')?.text ?? '') : (n?.text ?? '')));
+          const names = (stmt?.childrenForFieldName('name') ?? []).map((n) =>
+            n?.type === 'aliased_import' ? (n.childForFieldName('name')?.text ?? '') : (n?.text ?? ''),
+          );
           refs.push({ specifier: c.node.text, names: names.filter(Boolean) });
         }
       }

@@ -25,7 +25,6 @@ export interface DemoProject {
   storyIds: string[];
 }
 
-
 interface DemoStory {
   id: string;
   title: string;
@@ -40,7 +39,14 @@ interface DemoStory {
 
 function stories(node: string): DemoStory[] {
   return [
-    { id: 'DEMO-1', title: 'Greeting module', wave: 1, domain: 'app', create: ['src/greeting.js'], iWant: 'a greeting module the home page can call' },
+    {
+      id: 'DEMO-1',
+      title: 'Greeting module',
+      wave: 1,
+      domain: 'app',
+      create: ['src/greeting.js'],
+      iWant: 'a greeting module the home page can call',
+    },
     {
       id: 'DEMO-2',
       title: 'Clock helper (fails QA once, then fixed)',
@@ -50,7 +56,14 @@ function stories(node: string): DemoStory[] {
       iWant: 'a clock helper that formats the time of day',
       testAgent: { qa_fix: true },
     },
-    { id: 'DEMO-3', title: 'Usage notes', wave: 1, domain: 'docs', create: ['docs/usage.md'], iWant: 'usage notes for the new modules' },
+    {
+      id: 'DEMO-3',
+      title: 'Usage notes',
+      wave: 1,
+      domain: 'docs',
+      create: ['docs/usage.md'],
+      iWant: 'usage notes for the new modules',
+    },
     {
       id: 'DEMO-4',
       title: 'Farewell module',
@@ -76,10 +89,14 @@ function write(path: string, text: string): void {
 /** Creates the demo project in `dir` (which must be missing or empty). */
 export function createDemoProject(dir: string, node = process.execPath, qaCheck = findDemoQaCheck()): DemoProject {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    throw new Error(`${dir} is not empty. Give wave demo an empty or new folder (--dir), or leave --dir out to use a temporary one.`);
+    throw new Error(
+      `${dir} is not empty. Give wave demo an empty or new folder (--dir), or leave --dir out to use a temporary one.`,
+    );
   }
   if (!qaCheck) {
-    throw new Error('The demo QA check (agents/qa-check.mjs, beside the scripted agent) was not found next to this installation; nothing was created. Reinstall WAVE, or set WAVE_SCRIPTED_AGENT to a scripted-agent.mjs that has qa-check.mjs beside it.');
+    throw new Error(
+      'The demo QA check (agents/qa-check.mjs, beside the scripted agent) was not found next to this installation; nothing was created. Reinstall WAVE, or set WAVE_SCRIPTED_AGENT to a scripted-agent.mjs that has qa-check.mjs beside it.',
+    );
   }
   const repo = join(dir, 'repo');
   const storiesDir = join(dir, 'stories');
@@ -91,15 +108,24 @@ export function createDemoProject(dir: string, node = process.execPath, qaCheck 
   git(repo, ['config', 'user.name', 'WAVE demo']);
   git(repo, ['config', 'user.email', 'demo@wave.invalid']);
   git(repo, ['config', 'commit.gpgsign', 'false']);
-  write(join(repo, 'README.md'), '# WAVE demo project\n\nStories are implemented by a scripted agent and merged here by `wave demo`.\n');
-  write(join(repo, 'package.json'), `${JSON.stringify({ name: 'wave-demo', private: true, type: 'module' }, null, 2)}\n`);
+  write(
+    join(repo, 'README.md'),
+    '# WAVE demo project\n\nStories are implemented by a scripted agent and merged here by `wave demo`.\n',
+  );
+  write(
+    join(repo, 'package.json'),
+    `${JSON.stringify({ name: 'wave-demo', private: true, type: 'module' }, null, 2)}\n`,
+  );
   mkdirSync(join(repo, 'tools'), { recursive: true });
   copyFileSync(qaCheck, join(repo, 'tools', 'qa-check.mjs'));
   write(
     join(repo, 'wave.config.json'),
     `${JSON.stringify(
       {
-        _comments: { about: 'Written by wave demo. QA runs tools/qa-check.mjs in each story worktree; domains keep each story in its folder.' },
+        _comments: {
+          about:
+            'Written by wave demo. QA runs tools/qa-check.mjs in each story worktree; domains keep each story in its folder.',
+        },
         targetBranch: 'main',
         domains: { app: ['src/**'], docs: ['docs/**'], SHARED: ['package.json'] },
         qa: { check: [node, 'tools/qa-check.mjs'] },
@@ -130,8 +156,14 @@ export function createDemoProject(dir: string, node = process.execPath, qaCheck 
           priority: 'medium',
           status: 'ready',
           dependencies: s.dependencies ?? [],
-          objective: { as_a: 'developer trying WAVE', i_want: s.iWant, so_that: 'I can see a wave of stories merged end to end' },
-          acceptance_criteria: [{ id: 'AC-1', description: `${s.create.join(', ')} exists on main after the merge`, test_approach: 'unit' }],
+          objective: {
+            as_a: 'developer trying WAVE',
+            i_want: s.iWant,
+            so_that: 'I can see a wave of stories merged end to end',
+          },
+          acceptance_criteria: [
+            { id: 'AC-1', description: `${s.create.join(', ')} exists on main after the merge`, test_approach: 'unit' },
+          ],
           files: { create: s.create, modify: [] },
           safety: { stop_conditions: ['a change outside the story domain is needed'] },
           execution: { max_retries: 2, timeout_minutes: 5, checkpoint_frequency: 'per_gate' },

@@ -47,7 +47,8 @@ describe('schemas/agent-event.schema.json', () => {
       { type: 'signal', signal: 'nope' },
       { type: 'heartbeat', component: 'x' },
     ];
-    for (const line of lines) expect(validateLine(line), JSON.stringify(line)).toBe(AgentLineEvent.safeParse(line).success);
+    for (const line of lines)
+      expect(validateLine(line), JSON.stringify(line)).toBe(AgentLineEvent.safeParse(line).success);
   });
 
   it('accepts exactly the stdout lines the executor accepts as events', () => {
@@ -82,7 +83,9 @@ describe('schemas/agent-event.schema.json', () => {
       const outcome = parseAgentLine(line);
       expect(outcome.kind, line.slice(0, 80)).not.toBe('log');
       if (outcome.kind === 'event') events++;
-      expect(validateLine(JSON.parse(line)), `${line.slice(0, 80)}: runtime says ${outcome.kind}`).toBe(outcome.kind === 'event');
+      expect(validateLine(JSON.parse(line)), `${line.slice(0, 80)}: runtime says ${outcome.kind}`).toBe(
+        outcome.kind === 'event',
+      );
     }
     expect(events).toBeGreaterThan(4);
     expect(events).toBeLessThan(lines.length - 4);

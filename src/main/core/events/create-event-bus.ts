@@ -22,7 +22,10 @@ export interface CreateEventBusOptions extends Omit<RedisEventBusOptions, 'redis
  */
 export async function createEventBus(options: CreateEventBusOptions = {}): Promise<EventBus> {
   const log = toEventBusLog(options.log);
-  const ports: Partial<EventStorePorts> = { ...(options.store ? storeEventPorts(options.store, log) : {}), ...options.ports };
+  const ports: Partial<EventStorePorts> = {
+    ...(options.store ? storeEventPorts(options.store, log) : {}),
+    ...options.ports,
+  };
   const redisUrl = options.redisUrl?.trim();
   if (!redisUrl) {
     return new InProcessEventBus({

@@ -14,7 +14,10 @@ export interface ContractBusOptions {
  * The promises every EventBus keeps, run against each implementation (in-process in unit
  * tests, Redis in integration tests) so the fallback really has the same interface.
  */
-export function describeEventBusContract(label: string, makeBus: (options: ContractBusOptions) => Promise<EventBus>): void {
+export function describeEventBusContract(
+  label: string,
+  makeBus: (options: ContractBusOptions) => Promise<EventBus>,
+): void {
   describe(`${label}: EventBus contract`, () => {
     const open: EventBus[] = [];
     const bus = async (options: ContractBusOptions = {}) => {
@@ -42,11 +45,15 @@ export function describeEventBusContract(label: string, makeBus: (options: Contr
         { session: s },
       );
       const stories = ['A', 'B', 'C'];
-      for (let i = 0; i < 20; i++) for (const story of stories) await b.publish({ type: 'progress', session: s, story, message: `${story}${i}`, pct: i });
+      for (let i = 0; i < 20; i++)
+        for (const story of stories)
+          await b.publish({ type: 'progress', session: s, story, message: `${story}${i}`, pct: i });
       await vi.waitFor(() => expect(seen).toHaveLength(60), { timeout: 10_000 });
       for (const story of stories) {
         const mine = seen.filter((e) => e.story === story);
-        expect(mine.map((e) => (e.type === 'progress' ? e.message : ''))).toEqual(Array.from({ length: 20 }, (_, i) => `${story}${i}`));
+        expect(mine.map((e) => (e.type === 'progress' ? e.message : ''))).toEqual(
+          Array.from({ length: 20 }, (_, i) => `${story}${i}`),
+        );
         expect(mine.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       }
       expect(new Set(seen.map((e) => e.id)).size).toBe(60);
@@ -67,7 +74,8 @@ export function describeEventBusContract(label: string, makeBus: (options: Contr
         },
         { session: s },
       );
-      for (const m of ['A1', 'A2', 'A3', 'B1', 'B2']) await b.publish({ type: 'progress', session: s, story: m[0] as string, message: m });
+      for (const m of ['A1', 'A2', 'A3', 'B1', 'B2'])
+        await b.publish({ type: 'progress', session: s, story: m[0] as string, message: m });
       await vi.waitFor(() => expect(handled).toHaveLength(5), { timeout: 10_000 });
       expect(handled.filter((m) => m.startsWith('A'))).toEqual(['A1', 'A2', 'A3']);
       expect(handled.indexOf('B2')).toBeLessThan(handled.indexOf('A2'));
@@ -97,7 +105,13 @@ export function describeEventBusContract(label: string, makeBus: (options: Contr
       expect(poisonCalls).toBe(3);
       const letters = await b.listDeadLetters({ session: s });
       expect(letters).toHaveLength(1);
-      expect(letters[0]).toMatchObject({ eventId: poison.id, eventType: 'signal', consumer: 'orchestrator', deliveries: 3, session: s });
+      expect(letters[0]).toMatchObject({
+        eventId: poison.id,
+        eventType: 'signal',
+        consumer: 'orchestrator',
+        deliveries: 3,
+        session: s,
+      });
       expect(letters[0]?.reason).toContain('cannot apply signal: story unknown');
       expect((await b.health()).deadLetters).toBeGreaterThanOrEqual(1);
     });
@@ -126,9 +140,15 @@ export function describeEventBusContract(label: string, makeBus: (options: Contr
       const s = session();
       const seen: WaveEvent[] = [];
       await b.subscribe('ui', (e) => void seen.push(e), { session: s });
-      await expect(b.publish({ type: 'progress', session: s, story: 'A', message: 'é'.repeat(40_000) })).rejects.toThrow(EventTooLargeError);
-      await expect(b.publish({ type: 'progress', session: s, story: 'A', message: 'é'.repeat(40_000) })).rejects.toThrow(/limit is 64 KB/);
-      await expect(b.publish({ type: 'gate_passed', session: s, story: 'A', gate: 'gate-1', attempt: 0 })).rejects.toThrow(InvalidEventError);
+      await expect(
+        b.publish({ type: 'progress', session: s, story: 'A', message: 'é'.repeat(40_000) }),
+      ).rejects.toThrow(EventTooLargeError);
+      await expect(
+        b.publish({ type: 'progress', session: s, story: 'A', message: 'é'.repeat(40_000) }),
+      ).rejects.toThrow(/limit is 64 KB/);
+      await expect(
+        b.publish({ type: 'gate_passed', session: s, story: 'A', gate: 'gate-1', attempt: 0 }),
+      ).rejects.toThrow(InvalidEventError);
       await b.publish({ type: 'progress', session: s, story: 'A', message: 'small' });
       await vi.waitFor(() => expect(seen).toHaveLength(1), { timeout: 10_000 });
       expect(seen[0]).toMatchObject({ message: 'small', seq: 1 });

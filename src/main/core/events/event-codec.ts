@@ -82,16 +82,19 @@ export function decodeStreamEntry(fields: readonly string[] | null): DecodedEntr
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
   const raw = truncateRaw(map);
   const body = map.e;
-  if (body === undefined) return { ok: false, reason: 'entry has no "e" field: it was not written by the WAVE event bus', raw };
+  if (body === undefined)
+    return { ok: false, reason: 'entry has no "e" field: it was not written by the WAVE event bus', raw };
   const bytes = utf8ByteLength(body);
-  if (bytes > MAX_EVENT_BYTES) return { ok: false, reason: `encoded event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`, raw };
+  if (bytes > MAX_EVENT_BYTES)
+    return { ok: false, reason: `encoded event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit`, raw };
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch (e) {
     return { ok: false, reason: `"e" is not valid JSON (${(e as Error).message})`, raw };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: '"e" is not a JSON object', raw };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: '"e" is not a JSON object', raw };
   const seq = map.seq === undefined ? Number.NaN : Number(map.seq);
   const checked = validateEvent({ ...value, seq: Number.isSafeInteger(seq) ? seq : (value as { seq?: unknown }).seq });
   return checked.ok ? checked : { ok: false, reason: checked.reason, raw };
@@ -99,7 +102,7 @@ export function decodeStreamEntry(fields: readonly string[] | null): DecodedEntr
 
 function truncateRaw(map: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = v.length > MAX_EVENT_BYTES ? `${v.slice(0, MAX_EVENT_BYTES)}…[truncated]` : v;
+  for (const [k, v] of Object.entries(map))
+    out[k] = v.length > MAX_EVENT_BYTES ? `${v.slice(0, MAX_EVENT_BYTES)}…[truncated]` : v;
   return out;
 }
-

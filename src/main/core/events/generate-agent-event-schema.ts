@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { buildAgentEventJsonSchema } from '../../../shared/events';
 
 /** Where the committed JSON Schema lives, relative to the repository root. */
-export const AGENT_EVENT_SCHEMA_PATH = fileURLToPath(new URL('../../../../schemas/agent-event.schema.json', import.meta.url));
+export const AGENT_EVENT_SCHEMA_PATH = fileURLToPath(
+  new URL('../../../../schemas/agent-event.schema.json', import.meta.url),
+);
 
 export function renderAgentEventSchema(): string {
   return `${JSON.stringify(buildAgentEventJsonSchema(), null, 2)}\n`;

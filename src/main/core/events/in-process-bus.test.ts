@@ -28,7 +28,8 @@ describe('in-process bus', () => {
         async (e) => {
           seen.push(`${e.type}:${e.seq}`);
           // The orchestrator reacts to a passed gate by starting the next one, from inside the handler.
-          if (e.type === 'gate_passed' && e.gate === 'gate-1') await bus.publish({ type: 'gate_started', session: 's1', story: 'A', gate: 'gate-2', attempt: 1 });
+          if (e.type === 'gate_passed' && e.gate === 'gate-1')
+            await bus.publish({ type: 'gate_started', session: 's1', story: 'A', gate: 'gate-2', attempt: 1 });
         },
         { session: 's1' },
       );
@@ -76,12 +77,28 @@ describe('in-process bus', () => {
       // The Redis bus's outage path hands already-sequenced events to dispatch(): a copy of one seen before.
       bus.dispatch({ ...(handled[0] as WaveEvent) });
       // A producer-chosen id goes through the dedup store every time.
-      await bus.publish({ id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d', type: 'progress', session: 's1', story: 'A', message: 'from an agent' });
+      await bus.publish({
+        id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d',
+        type: 'progress',
+        session: 's1',
+        story: 'A',
+        message: 'from an agent',
+      });
       await expect.poll(() => dedup.hasSync('ui', '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d')).toBe(true);
-      await bus.publish({ id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d', type: 'progress', session: 's1', story: 'A', message: 'from an agent' });
+      await bus.publish({
+        id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d',
+        type: 'progress',
+        session: 's1',
+        story: 'A',
+        message: 'from an agent',
+      });
       await bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'last' });
       await expect.poll(() => handled.length).toBe(3);
-      expect(handled.map((e) => (e.type === 'progress' ? e.message : e.type))).toEqual(['minted id', 'from an agent', 'last']);
+      expect(handled.map((e) => (e.type === 'progress' ? e.message : e.type))).toEqual([
+        'minted id',
+        'from an agent',
+        'last',
+      ]);
       const latency = bus.latencySnapshot();
       expect(latency.overall.count).toBe(3);
       // Measured on the monotonic clock from the bus's own stamp: never negative, far under a second here.
@@ -105,7 +122,12 @@ describe('in-process bus', () => {
       );
       const ack = await bus.publish({ type: 'heartbeat', session: 's1', component: 'x' });
       await expect.poll(() => sink.letters.length).toBe(1);
-      expect(sink.letters[0]).toMatchObject({ session: 's1', eventId: ack.id, deliveries: 1, reason: expect.stringContaining('boom') });
+      expect(sink.letters[0]).toMatchObject({
+        session: 's1',
+        eventId: ack.id,
+        deliveries: 1,
+        reason: expect.stringContaining('boom'),
+      });
     } finally {
       await bus.close();
     }

@@ -1,4 +1,12 @@
-import { formatTimestamp, SYSTEM_EVENT_TYPES, type DeadLetterEntry, type EventBusHealth, type EventDraft, type LatencySnapshot, type WaveEvent } from '../../../shared/events';
+import {
+  formatTimestamp,
+  SYSTEM_EVENT_TYPES,
+  type DeadLetterEntry,
+  type EventBusHealth,
+  type EventDraft,
+  type LatencySnapshot,
+  type WaveEvent,
+} from '../../../shared/events';
 import { LatencyRecorder, type LatencyRecorderOptions } from './latency-recorder';
 import { MemoryDeadLetterSink, MemoryDedupStore, MemoryLatencySink } from './memory-ports';
 import { OrderedDispatcher } from './ordered-dispatcher';
@@ -82,7 +90,16 @@ export class InProcessEventBus implements EventBus {
     // Stamped last, as the event is handed over: produced_at → handler start is the dispatch itself.
     stampProducedAt(event);
     this.deliver(event, draft.id === undefined);
-    return { id: event.id, session: event.session, story: event.story, type: event.type, seq: event.seq, producedAt: event.produced_at, via: 'in-process', streamId: null };
+    return {
+      id: event.id,
+      session: event.session,
+      story: event.story,
+      type: event.type,
+      seq: event.seq,
+      producedAt: event.produced_at,
+      via: 'in-process',
+      streamId: null,
+    };
   }
 
   /** Hands an already-sequenced event to local subscribers (the Redis bus's outage path uses it too). */
@@ -124,20 +141,27 @@ export class InProcessEventBus implements EventBus {
 
   async subscribe(consumer: string, handler: EventHandler, options: SubscribeOptions): Promise<Subscription> {
     this.assertOpen();
-    const sub: LocalSubscription = new LocalSubscription(consumer, options.session, this.closeGraceMs, () => this.removeSubscription(sub), {
+    const sub: LocalSubscription = new LocalSubscription(
       consumer,
-      handler,
-      dedup: this.dedup,
-      latency: this.latency,
-      log: this.log,
-      maxDeliveries: this.maxDeliveries,
-      retryDelayMs: this.retryDelayMs,
-      hooks: {
-        redeliver: async (d) => d.deliveries + 1,
-        acknowledge: async () => {},
-        deadLetter: async (d, reason) => void (await this.letters.record(d, reason, consumer, `in-process:${options.session}`)),
+      options.session,
+      this.closeGraceMs,
+      () => this.removeSubscription(sub),
+      {
+        consumer,
+        handler,
+        dedup: this.dedup,
+        latency: this.latency,
+        log: this.log,
+        maxDeliveries: this.maxDeliveries,
+        retryDelayMs: this.retryDelayMs,
+        hooks: {
+          redeliver: async (d) => d.deliveries + 1,
+          acknowledge: async () => {},
+          deadLetter: async (d, reason) =>
+            void (await this.letters.record(d, reason, consumer, `in-process:${options.session}`)),
+        },
       },
-    });
+    );
     this.subscriptions.add(sub);
     this.subscriptionList = [...this.subscriptions];
     return sub;
@@ -163,7 +187,9 @@ export class InProcessEventBus implements EventBus {
   async health(): Promise<EventBusHealth> {
     return {
       status: this.closing ? 'down' : 'ok',
-      detail: this.closing ? 'The event bus is closed.' : `In-process event bus: ${this.subscriptions.size} subscription(s) in this process.`,
+      detail: this.closing
+        ? 'The event bus is closed.'
+        : `In-process event bus: ${this.subscriptions.size} subscription(s) in this process.`,
       latencyMs: 0,
       checkedAt: formatTimestamp(),
       kind: 'in-process',
@@ -208,7 +234,11 @@ export class InProcessEventBus implements EventBus {
         try {
           await handler(event);
         } catch (e) {
-          this.log.error('System event handler failed', { type: event.type, session: event.session, error: (e as Error).message });
+          this.log.error('System event handler failed', {
+            type: event.type,
+            session: event.session,
+            error: (e as Error).message,
+          });
         }
       })();
     }
@@ -246,7 +276,16 @@ class LocalSubscription implements Subscription {
 
   deliver(event: WaveEvent, minted: boolean): void {
     // The event id is the key: this dispatcher only ever holds local deliveries.
-    this.dispatcher.pushOne({ key: event.id, event, malformed: null, raw: null, deliveries: 1, via: 'in-process', streamId: null, unseen: minted });
+    this.dispatcher.pushOne({
+      key: event.id,
+      event,
+      malformed: null,
+      raw: null,
+      deliveries: 1,
+      via: 'in-process',
+      streamId: null,
+      unseen: minted,
+    });
   }
 
   close(): Promise<void> {

@@ -21,7 +21,11 @@ describe('LatencyRecorder', () => {
     expect(later.byType.progress).toEqual({ count: 1, p50Ms: 7, p95Ms: 7, p99Ms: 7, maxMs: 7 });
     expect(later.byType.usage).toBeUndefined();
     expect(later.series.map((p) => p.eventType).sort()).toEqual(['*', 'progress', 'usage']);
-    expect(later.series.find((p) => p.eventType === 'progress')).toMatchObject({ count: 100, p99Ms: 99, windowMs: 10_000 });
+    expect(later.series.find((p) => p.eventType === 'progress')).toMatchObject({
+      count: 100,
+      p99Ms: 99,
+      windowMs: 10_000,
+    });
   });
 
   it('persists closed buckets, and the open one on close, to the sink', async () => {
@@ -37,7 +41,9 @@ describe('LatencyRecorder', () => {
       ['*', '1970-01-01T00:00:00.000000Z', 1],
     ]);
     await rec.close();
-    expect(sink.points.filter((p) => p.windowStart === '1970-01-01T00:00:01.000000Z').map((p) => p.maxMs)).toEqual([4, 4]);
+    expect(sink.points.filter((p) => p.windowStart === '1970-01-01T00:00:01.000000Z').map((p) => p.maxMs)).toEqual([
+      4, 4,
+    ]);
   });
 
   it('keeps percentiles representative when a bucket overflows its sample cap', () => {

@@ -170,7 +170,13 @@ export class LatencyRecorder {
 
 function stats(s: Series): LatencyStats {
   const sorted = Float64Array.from(s.samples).sort();
-  return { count: s.seen, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), p99Ms: percentile(sorted, 99), maxMs: s.max };
+  return {
+    count: s.seen,
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
+    maxMs: s.max,
+  };
 }
 
 /** Nearest-rank percentile of an ascending array. */

@@ -41,7 +41,9 @@ export class LocalDeadLetters {
         deliveries: d.deliveries,
         payload: (d.event as unknown as Record<string, unknown> | null) ?? d.raw,
       })
-      .catch((e: unknown) => this.log.error('Could not store a dead letter', { eventId: entry.eventId, error: (e as Error).message }));
+      .catch((e: unknown) =>
+        this.log.error('Could not store a dead letter', { eventId: entry.eventId, error: (e as Error).message }),
+      );
     return entry;
   }
 

@@ -36,7 +36,8 @@ export class MemoryEventOutbox implements EventOutbox {
 
   async maxSeq(session: string, story: string | null): Promise<number> {
     let max = 0;
-    for (const { event } of this.rows.values()) if (event.session === session && event.story === story && event.seq > max) max = event.seq;
+    for (const { event } of this.rows.values())
+      if (event.session === session && event.story === story && event.seq > max) max = event.seq;
     return max;
   }
 }
@@ -82,5 +83,10 @@ export class MemoryLatencySink implements LatencySink {
 }
 
 export function memoryEventStorePorts(): EventStorePorts {
-  return { outbox: new MemoryEventOutbox(), dedup: new MemoryDedupStore(), deadLetters: new MemoryDeadLetterSink(), latency: new MemoryLatencySink() };
+  return {
+    outbox: new MemoryEventOutbox(),
+    dedup: new MemoryDedupStore(),
+    deadLetters: new MemoryDeadLetterSink(),
+    latency: new MemoryLatencySink(),
+  };
 }

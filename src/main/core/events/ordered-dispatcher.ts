@@ -99,7 +99,8 @@ export class OrderedDispatcher {
   /** Earliest time a held delivery is due for a retry, or null. */
   nextRetryAt(): number | null {
     let next: number | null = null;
-    for (const [first] of this.held.values()) if (first?.retryAt !== undefined && (next === null || first.retryAt < next)) next = first.retryAt;
+    for (const [first] of this.held.values())
+      if (first?.retryAt !== undefined && (next === null || first.retryAt < next)) next = first.retryAt;
     return next;
   }
 
@@ -111,7 +112,8 @@ export class OrderedDispatcher {
       this.keys.add(d.key);
     }
     // Idle, nothing queued or held: run it at once rather than through the queue.
-    if (this.pumping === null && !this.inDrain && this.head >= this.queue.length && this.held.size === 0) return this.kick(d);
+    if (this.pumping === null && !this.inDrain && this.head >= this.queue.length && this.held.size === 0)
+      return this.kick(d);
     this.queue.push(d);
     this.kick();
   }
@@ -171,7 +173,10 @@ export class OrderedDispatcher {
   }
 
   private stopped(e: unknown): void {
-    this.o.log.error('Event dispatcher stopped on an unexpected error', { consumer: this.o.consumer, error: (e as Error)?.message ?? String(e) });
+    this.o.log.error('Event dispatcher stopped on an unexpected error', {
+      consumer: this.o.consumer,
+      error: (e as Error)?.message ?? String(e),
+    });
   }
 
   private schedule(): void {
@@ -273,7 +278,8 @@ export class OrderedDispatcher {
    */
   private step(d: PendingDelivery): 'done' | 'retry' | Promise<'done' | 'retry'> {
     const event = d.event;
-    if (d.retryAt !== undefined || event === null || d.malformed !== null || d.deliveries > this.o.maxDeliveries) return this.slowStep(d);
+    if (d.retryAt !== undefined || event === null || d.malformed !== null || d.deliveries > this.o.maxDeliveries)
+      return this.slowStep(d);
     const { consumer, dedup } = this.o;
     const known = d.unseen ? false : dedup.hasSync?.(consumer, event.id);
     if (known === undefined) return this.slowStep(d);
@@ -313,7 +319,8 @@ export class OrderedDispatcher {
         d.deliveries = count;
         d.retryAt = undefined;
       }
-      if (d.malformed !== null || d.event === null) return await this.deadLetter(d, `malformed event: ${d.malformed ?? 'unreadable entry'}`);
+      if (d.malformed !== null || d.event === null)
+        return await this.deadLetter(d, `malformed event: ${d.malformed ?? 'unreadable entry'}`);
       if (d.deliveries > maxDeliveries) {
         return await this.deadLetter(
           d,
@@ -331,7 +338,12 @@ export class OrderedDispatcher {
       const known = dedup.hasSync?.(consumer, event.id);
       if (!(known ?? (await dedup.has(consumer, event.id)))) {
         this.o.latency.record(event.type, msSinceProduced(event));
-        await this.o.handler(event, { consumer, deliveries: d.deliveries, via: d.via, streamId: d.streamId } satisfies DeliveryInfo);
+        await this.o.handler(event, {
+          consumer,
+          deliveries: d.deliveries,
+          via: d.via,
+          streamId: d.streamId,
+        } satisfies DeliveryInfo);
         this.settle(d, true);
       } else this.settle(d, false);
       return this.forget(d);
@@ -345,7 +357,10 @@ export class OrderedDispatcher {
     d.lastError = (e as Error)?.message ?? String(e);
     if (d.deliveries >= this.o.maxDeliveries) {
       try {
-        return await this.deadLetter(d, `handler of ${this.o.consumer} failed on all ${d.deliveries} deliveries; last error: ${d.lastError}`);
+        return await this.deadLetter(
+          d,
+          `handler of ${this.o.consumer} failed on all ${d.deliveries} deliveries; last error: ${d.lastError}`,
+        );
       } catch (dlqError) {
         return this.postpone(d, dlqError, false);
       }
@@ -391,11 +406,19 @@ export class OrderedDispatcher {
 
   private async deadLetter(d: PendingDelivery, reason: string): Promise<'done'> {
     await this.o.hooks.deadLetter(d, reason);
-    this.o.log.warn('Event moved to the dead letters', { consumer: this.o.consumer, key: d.key, eventId: d.event?.id ?? null, reason });
+    this.o.log.warn('Event moved to the dead letters', {
+      consumer: this.o.consumer,
+      key: d.key,
+      eventId: d.event?.id ?? null,
+      reason,
+    });
     // A dead-lettered event is settled for this consumer: a later copy (outbox replay) must not run it again.
     if (d.event) {
       await this.o.dedup.markProcessed(this.o.consumer, d.event.id).catch((e: unknown) =>
-        this.o.log.warn('Could not record a dead-lettered event as settled', { eventId: d.event?.id, error: (e as Error).message }),
+        this.o.log.warn('Could not record a dead-lettered event as settled', {
+          eventId: d.event?.id,
+          error: (e as Error).message,
+        }),
       );
     }
     return this.forget(d);
@@ -404,7 +427,11 @@ export class OrderedDispatcher {
   /** Holds the delivery (and its story) until a retry later; `counted` when the handler itself failed. */
   private postpone(d: PendingDelivery, e: unknown, counted: boolean): 'retry' {
     if (!counted) {
-      this.o.log.warn('Event delivery step failed; retrying later', { consumer: this.o.consumer, key: d.key, error: (e as Error)?.message ?? String(e) });
+      this.o.log.warn('Event delivery step failed; retrying later', {
+        consumer: this.o.consumer,
+        key: d.key,
+        error: (e as Error)?.message ?? String(e),
+      });
     }
     const delay = Math.min(MAX_RETRY_DELAY_MS, this.o.retryDelayMs * 2 ** Math.max(0, d.deliveries - 1));
     d.retryAt = Date.now() + delay;

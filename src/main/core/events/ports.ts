@@ -1,4 +1,12 @@
-import type { DeadLetterEntry, EventBusHealth, BusKind, EventDraft, LatencyPoint, LatencySnapshot, WaveEvent } from '../../../shared/events';
+import type {
+  DeadLetterEntry,
+  EventBusHealth,
+  BusKind,
+  EventDraft,
+  LatencyPoint,
+  LatencySnapshot,
+  WaveEvent,
+} from '../../../shared/events';
 
 /**
  * The event dispatcher's contract. Both implementations (Redis Streams, in-process) keep

@@ -199,7 +199,10 @@ export class RedisEventBus implements EventBus {
         this.cmd.disconnect();
         throw this.unavailable();
       }
-      this.log.warn('Redis is unreachable at start-up: dispatching events in-process until it is back', { redis: redactUrl(this.url), error: this.lastError });
+      this.log.warn('Redis is unreachable at start-up: dispatching events in-process until it is back', {
+        redis: redactUrl(this.url),
+        error: this.lastError,
+      });
     }
     if (this.reconciling) await this.reconciling;
   }
@@ -269,7 +272,9 @@ export class RedisEventBus implements EventBus {
 
   async subscribeSystem(session: string, handler: SystemEventHandler): Promise<Subscription> {
     this.assertOpen();
-    const sub: RedisSystemSubscription = new RedisSystemSubscription(this.internals(), session, handler, () => this.systemSubscriptions.delete(sub));
+    const sub: RedisSystemSubscription = new RedisSystemSubscription(this.internals(), session, handler, () =>
+      this.systemSubscriptions.delete(sub),
+    );
     this.systemSubscriptions.add(sub);
     await sub.start();
     return sub;
@@ -416,7 +421,16 @@ export class RedisEventBus implements EventBus {
   }
 
   private ack(event: WaveEvent, via: PublishAck['via'], streamId: string | null): PublishAck {
-    return { id: event.id, session: event.session, story: event.story, type: event.type, seq: event.seq, producedAt: event.produced_at, via, streamId };
+    return {
+      id: event.id,
+      session: event.session,
+      story: event.story,
+      type: event.type,
+      seq: event.seq,
+      producedAt: event.produced_at,
+      via,
+      streamId,
+    };
   }
 
   private noteSeq(session: string, story: string | null, seq: number): void {
@@ -437,7 +451,8 @@ export class RedisEventBus implements EventBus {
 
   private dispatchLocal(event: WaveEvent): void {
     for (const sub of this.subscriptions) if (sub.session === event.session) sub.deliverLocal(event);
-    if (SYSTEM_EVENT_TYPES.has(event.type)) for (const sub of this.systemSubscriptions) if (sub.session === event.session) sub.deliverLocal(event);
+    if (SYSTEM_EVENT_TYPES.has(event.type))
+      for (const sub of this.systemSubscriptions) if (sub.session === event.session) sub.deliverLocal(event);
   }
 
   private commandFailed(e: unknown): void {
@@ -452,7 +467,10 @@ export class RedisEventBus implements EventBus {
     this.lastError = message;
     if (this.closing || this.circuit === 'open') return;
     this.circuit = 'open';
-    this.log.warn('Redis is unreachable: circuit open, dispatching events in-process', { redis: redactUrl(this.url), error: message });
+    this.log.warn('Redis is unreachable: circuit open, dispatching events in-process', {
+      redis: redactUrl(this.url),
+      error: message,
+    });
     this.wakeWaiters();
   }
 
@@ -489,7 +507,8 @@ export class RedisEventBus implements EventBus {
         this.circuit = 'open';
         this.lastError = (e as Error).message;
         // Connection errors bring a new 'ready' event; anything else needs a nudge.
-        if (!isRedisUnavailableError(e) || this.cmd.status === 'ready') setTimeout(() => this.onRedisUp(), 1_000).unref();
+        if (!isRedisUnavailableError(e) || this.cmd.status === 'ready')
+          setTimeout(() => this.onRedisUp(), 1_000).unref();
       }
     }
   }
@@ -578,7 +597,10 @@ async function guardedRead<T>(read: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   read.catch(() => undefined);
   try {
-    return await Promise.race([read, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new WatchdogTimeout(ms)), ms)))]);
+    return await Promise.race([
+      read,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new WatchdogTimeout(ms)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -603,7 +625,10 @@ class ReaderConnection {
     else if (this.redis.status !== 'ready') {
       const r = this.redis;
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`reader connection not ready (${r.status})`)), this.bus.options.connectTimeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`reader connection not ready (${r.status})`)),
+          this.bus.options.connectTimeoutMs,
+        );
         r.once('ready', () => {
           clearTimeout(t);
           resolve();
@@ -682,13 +707,18 @@ class RedisStreamSubscription implements Subscription {
       }
     }
     this.loop = this.run();
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.bus.options.claimIdleMs / 3)));
+    this.leaseTimer = setInterval(
+      () => void this.renewLeases(),
+      Math.max(50, Math.floor(this.bus.options.claimIdleMs / 3)),
+    );
     this.leaseTimer.unref?.();
   }
 
   /** An event dispatched in-process while Redis is down. */
   deliverLocal(event: WaveEvent): void {
-    this.dispatcher.push([{ key: `local:${event.id}`, event, malformed: null, raw: null, deliveries: 1, via: 'in-process', streamId: null }]);
+    this.dispatcher.push([
+      { key: `local:${event.id}`, event, malformed: null, raw: null, deliveries: 1, via: 'in-process', streamId: null },
+    ]);
   }
 
   close(): Promise<void> {
@@ -729,7 +759,8 @@ class RedisStreamSubscription implements Subscription {
       try {
         if (this.needGroup) await this.ensureGroup();
         // Back-pressure: a slow handler stops the reading, not the lease renewals.
-        if (this.dispatcher.size > batchSize * 2) await Promise.race([this.dispatcher.waitBelow(batchSize * 2), sleep(blockMs, this.abort.signal)]);
+        if (this.dispatcher.size > batchSize * 2)
+          await Promise.race([this.dispatcher.waitBelow(batchSize * 2), sleep(blockMs, this.abort.signal)]);
         if (this.dispatcher.size > batchSize * 2) continue;
         if (this.closed) break;
         if (this.needHistory) await this.readHistory();
@@ -740,7 +771,18 @@ class RedisStreamSubscription implements Subscription {
         const block = Math.max(1, Math.min(blockMs, this.nextClaimAt - Date.now()));
         const reader = await this.reader.get();
         const reply = (await guardedRead(
-          reader.xreadgroup('GROUP', this.group, this.instance, 'COUNT', batchSize, 'BLOCK', block, 'STREAMS', this.stream, '>'),
+          reader.xreadgroup(
+            'GROUP',
+            this.group,
+            this.instance,
+            'COUNT',
+            batchSize,
+            'BLOCK',
+            block,
+            'STREAMS',
+            this.stream,
+            '>',
+          ),
           block + watchdogMarginMs,
         )) as Array<[string, StreamEntry[]]> | null;
         failures = 0;
@@ -759,7 +801,10 @@ class RedisStreamSubscription implements Subscription {
         }
         this.bus.commandFailed(e);
         if (e instanceof WatchdogTimeout) {
-          this.bus.log.warn('Blocking read got no reply in time; recreating its connection', { stream: this.stream, error: message });
+          this.bus.log.warn('Blocking read got no reply in time; recreating its connection', {
+            stream: this.stream,
+            error: message,
+          });
         } else {
           this.bus.log.warn('Reading the event stream failed; retrying', { stream: this.stream, error: message });
         }
@@ -772,9 +817,16 @@ class RedisStreamSubscription implements Subscription {
 
   /** Entries delivered to this instance and never acknowledged (a lost reply, a previous run of the same instance). */
   private async readHistory(): Promise<void> {
-    const reply = (await this.bus.cmd.xreadgroup('GROUP', this.group, this.instance, 'COUNT', 1000, 'STREAMS', this.stream, '0')) as Array<
-      [string, StreamEntry[]]
-    > | null;
+    const reply = (await this.bus.cmd.xreadgroup(
+      'GROUP',
+      this.group,
+      this.instance,
+      'COUNT',
+      1000,
+      'STREAMS',
+      this.stream,
+      '0',
+    )) as Array<[string, StreamEntry[]]> | null;
     const entries = (reply?.[0]?.[1] ?? []).filter(([id]) => !this.dispatcher.has(id));
     this.needHistory = false;
     if (entries.length === 0) return;
@@ -786,15 +838,23 @@ class RedisStreamSubscription implements Subscription {
   private async autoclaim(): Promise<void> {
     let cursor = '0-0';
     for (let round = 0; round < 10 && !this.closed; round++) {
-      const [next, claimed] = (await this.bus.cmd.xautoclaim(this.stream, this.group, this.instance, this.bus.options.claimIdleMs, cursor, 'COUNT', 100)) as [
-        string,
-        StreamEntry[],
-        string[]?,
-      ];
+      const [next, claimed] = (await this.bus.cmd.xautoclaim(
+        this.stream,
+        this.group,
+        this.instance,
+        this.bus.options.claimIdleMs,
+        cursor,
+        'COUNT',
+        100,
+      )) as [string, StreamEntry[], string[]?];
       const fresh = claimed.filter(([id]) => !this.dispatcher.has(id));
       if (fresh.length) {
         const counts = await this.deliveryCounts(fresh.map(([id]) => id));
-        this.bus.log.info('Took over unacknowledged events of a stalled consumer', { stream: this.stream, group: this.group, count: fresh.length });
+        this.bus.log.info('Took over unacknowledged events of a stalled consumer', {
+          stream: this.stream,
+          group: this.group,
+          count: fresh.length,
+        });
         this.dispatcher.push(fresh.map(([id, fields]) => this.toDelivery(id, fields, counts.get(id) ?? 1)));
       }
       cursor = next;
@@ -806,9 +866,14 @@ class RedisStreamSubscription implements Subscription {
     const counts = new Map<string, number>();
     if (ids.length === 0) return counts;
     const sorted = [...ids].sort(compareIds);
-    const rows = (await this.bus.cmd.xpending(this.stream, this.group, sorted[0] as string, sorted[sorted.length - 1] as string, ids.length + 100, this.instance)) as Array<
-      [string, string, number, number]
-    >;
+    const rows = (await this.bus.cmd.xpending(
+      this.stream,
+      this.group,
+      sorted[0] as string,
+      sorted[sorted.length - 1] as string,
+      ids.length + 100,
+      this.instance,
+    )) as Array<[string, string, number, number]>;
     for (const [id, , , deliveries] of rows) counts.set(id, Number(deliveries));
     return counts;
   }
@@ -906,7 +971,9 @@ class RedisStreamSubscription implements Subscription {
         deliveries: d.deliveries,
         payload: (d.event as unknown as Record<string, unknown> | null) ?? d.raw,
       })
-      .catch((e: unknown) => this.bus.log.error('Could not store a dead letter', { entry: d.streamId, error: (e as Error).message }));
+      .catch((e: unknown) =>
+        this.bus.log.error('Could not store a dead letter', { entry: d.streamId, error: (e as Error).message }),
+      );
   }
 
   /** Keeps entries this instance still holds from looking abandoned (XCLAIM JUSTID resets idle without counting a delivery). */
@@ -917,7 +984,10 @@ class RedisStreamSubscription implements Subscription {
       try {
         await this.bus.cmd.xclaim(this.stream, this.group, this.instance, 0, ...ids.slice(i, i + 500), 'JUSTID');
       } catch (e) {
-        this.bus.log.warn('Could not renew the lease of held events', { stream: this.stream, error: (e as Error).message });
+        this.bus.log.warn('Could not renew the lease of held events', {
+          stream: this.stream,
+          error: (e as Error).message,
+        });
         return;
       }
     }
@@ -994,12 +1064,20 @@ class RedisSystemSubscription implements Subscription {
           this.lastId = id;
           const decoded = decodeStreamEntry(fields);
           if (decoded.ok) await this.handle(decoded.event);
-          else this.bus.log.warn('Ignoring a malformed system event', { stream: this.stream, entry: id, reason: decoded.reason });
+          else
+            this.bus.log.warn('Ignoring a malformed system event', {
+              stream: this.stream,
+              entry: id,
+              reason: decoded.reason,
+            });
         }
       } catch (e) {
         if (this.abort.signal.aborted) break;
         this.bus.commandFailed(e);
-        this.bus.log.warn('Reading the system stream failed; retrying', { stream: this.stream, error: (e as Error).message });
+        this.bus.log.warn('Reading the system stream failed; retrying', {
+          stream: this.stream,
+          error: (e as Error).message,
+        });
         this.reader.reset();
         await sleep(200, this.abort.signal);
       }
@@ -1014,7 +1092,11 @@ class RedisSystemSubscription implements Subscription {
     try {
       await this.handler(event);
     } catch (e) {
-      this.bus.log.error('System event handler failed', { type: event.type, session: event.session, error: (e as Error).message });
+      this.bus.log.error('System event handler failed', {
+        type: event.type,
+        session: event.session,
+        error: (e as Error).message,
+      });
     }
   }
 }

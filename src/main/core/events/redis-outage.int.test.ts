@@ -35,7 +35,14 @@ describe('redis bus: outages', () => {
   });
 
   const busOn = async (url: string, keyPrefix: string, o: Partial<RedisEventBusOptions> = {}) => {
-    const bus = new RedisEventBus({ redisUrl: url, keyPrefix, blockMs: 300, commandTimeoutMs: 1_000, connectTimeoutMs: 1_000, ...o });
+    const bus = new RedisEventBus({
+      redisUrl: url,
+      keyPrefix,
+      blockMs: 300,
+      commandTimeoutMs: 1_000,
+      connectTimeoutMs: 1_000,
+      ...o,
+    });
     cleanups.push(() => bus.close());
     await bus.start();
     return bus;
@@ -105,7 +112,13 @@ describe('redis bus: outages', () => {
     cleanups.push(() => store.close());
     const session = `s-${randomUUID().slice(0, 8)}`;
 
-    const bus = await createEventBus({ redisUrl: redis.url, store, blockMs: 300, commandTimeoutMs: 1_000, connectTimeoutMs: 500 });
+    const bus = await createEventBus({
+      redisUrl: redis.url,
+      store,
+      blockMs: 300,
+      commandTimeoutMs: 1_000,
+      connectTimeoutMs: 500,
+    });
     cleanups.push(() => bus.close());
     expect(bus.kind).toBe('in-process');
     const health = await bus.health();
@@ -115,7 +128,10 @@ describe('redis bus: outages', () => {
 
     const local = new Tally();
     await bus.subscribe('orchestrator', local.add, { session });
-    for (let i = 0; i < 5; i++) expect((await bus.publish({ type: 'gate_started', session, story: 'B', gate: `gate-${i}`, attempt: 1 })).via).toBe('outbox');
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await bus.publish({ type: 'gate_started', session, story: 'B', gate: `gate-${i}`, attempt: 1 })).via,
+      ).toBe('outbox');
     await vi.waitFor(() => expect(local.size).toBe(5), { timeout: 10_000 });
     const kept = await store.db.select().from(eventsTable).where(isNull(eventsTable.deliveredAt));
     expect(kept.map((r) => r.seq).sort()).toEqual([1, 2, 3, 4, 5]);
@@ -142,8 +158,17 @@ describe('redis bus: outages', () => {
     cleanups.push(() => cleanupPrefix(prefix));
     const session = `s-${randomUUID().slice(0, 8)}`;
     const warnings: string[] = [];
-    const log = { info: () => undefined, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) };
-    const watched = await busOn(`redis://127.0.0.1:${proxy.port}`, prefix, { blockMs: 300, watchdogMarginMs: 300, commandTimeoutMs: 500, log });
+    const log = {
+      info: () => undefined,
+      warn: (m: string) => void warnings.push(m),
+      error: (m: string) => void warnings.push(m),
+    };
+    const watched = await busOn(`redis://127.0.0.1:${proxy.port}`, prefix, {
+      blockMs: 300,
+      watchdogMarginMs: 300,
+      commandTimeoutMs: 500,
+      log,
+    });
     const publisher = await busOn(TEST_REDIS_URL, prefix);
     const seen = new Tally();
     await watched.subscribe('ui', seen.add, { session });
@@ -162,7 +187,12 @@ describe('redis bus: outages', () => {
   it('close() interrupts a blocking read at once', async () => {
     const prefix = uniquePrefix('events-close');
     cleanups.push(() => cleanupPrefix(prefix));
-    const bus = new RedisEventBus({ redisUrl: TEST_REDIS_URL, keyPrefix: prefix, blockMs: 30_000, watchdogMarginMs: 5_000 });
+    const bus = new RedisEventBus({
+      redisUrl: TEST_REDIS_URL,
+      keyPrefix: prefix,
+      blockMs: 30_000,
+      watchdogMarginMs: 5_000,
+    });
     await bus.start();
     await bus.subscribe('ui', () => undefined, { session: 'idle' });
     await bus.subscribeSystem('idle', () => undefined);

@@ -26,11 +26,28 @@ describe('redis bus: streams', () => {
     await bus.subscribe('ui', (e) => void seen.push(e), { session: env.session });
     await env.redis.xadd(env.stream, '*', 'seq', '1', 'e', '{"type":"progress",');
     await env.redis.xadd(env.stream, '*', 'hello', 'world');
-    await env.redis.xadd(env.stream, '*', 'seq', '2', 'e', JSON.stringify({ id: randomUUID(), session: env.session, story: 'A', type: 'progress', pct: 500, message: 'x', produced_at: new Date().toISOString() }));
+    await env.redis.xadd(
+      env.stream,
+      '*',
+      'seq',
+      '2',
+      'e',
+      JSON.stringify({
+        id: randomUUID(),
+        session: env.session,
+        story: 'A',
+        type: 'progress',
+        pct: 500,
+        message: 'x',
+        produced_at: new Date().toISOString(),
+      }),
+    );
     await bus.publish({ type: 'progress', session: env.session, story: 'A', message: 'fine' });
     await vi.waitFor(() => expect(seen).toHaveLength(1), { timeout: 10_000 });
     expect(seen[0]).toMatchObject({ message: 'fine' });
-    await vi.waitFor(async () => expect(await bus.listDeadLetters({ session: env.session })).toHaveLength(3), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await bus.listDeadLetters({ session: env.session })).toHaveLength(3), {
+      timeout: 10_000,
+    });
     const reasons = (await bus.listDeadLetters({ session: env.session })).map((l) => l.reason);
     expect(reasons).toEqual(
       expect.arrayContaining([
@@ -76,7 +93,9 @@ describe('redis bus: streams', () => {
     const seen: WaveEvent[] = [];
     await a.subscribe('ui', (e) => void seen.push(e), { session: env.session });
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).publish({ type: 'progress', session: env.session, story: 'A', message: `m${i}` })),
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).publish({ type: 'progress', session: env.session, story: 'A', message: `m${i}` }),
+      ),
     );
     await vi.waitFor(() => expect(seen).toHaveLength(40), { timeout: 10_000 });
     expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -90,7 +109,13 @@ describe('redis bus: streams', () => {
     const got2: WaveEvent[] = [];
     await runner1.subscribeSystem(env.session, (e) => void got1.push(e));
     await runner2.subscribeSystem(env.session, (e) => void got2.push(e));
-    await stopper.publish({ type: 'emergency_stop', session: env.session, reason: 'STOP pressed', by: 'lead', pid: process.pid });
+    await stopper.publish({
+      type: 'emergency_stop',
+      session: env.session,
+      reason: 'STOP pressed',
+      by: 'lead',
+      pid: process.pid,
+    });
     await vi.waitFor(() => expect(got1).toHaveLength(1), { timeout: 10_000 });
     await vi.waitFor(() => expect(got2).toHaveLength(1), { timeout: 10_000 });
     expect(got1[0]).toMatchObject({ reason: 'STOP pressed' });
@@ -102,7 +127,10 @@ describe('redis bus: streams', () => {
     const bus = await env.bus();
     await bus.publish({ type: 'heartbeat', session: env.session, component: 'before' });
     const seen: string[] = [];
-    await bus.subscribe('late', (e) => void seen.push(e.type === 'heartbeat' ? e.component : ''), { session: env.session, from: 'new' });
+    await bus.subscribe('late', (e) => void seen.push(e.type === 'heartbeat' ? e.component : ''), {
+      session: env.session,
+      from: 'new',
+    });
     await bus.publish({ type: 'heartbeat', session: env.session, component: 'after' });
     await vi.waitFor(() => expect(seen).toEqual(['after']), { timeout: 10_000 });
   });
@@ -111,13 +139,19 @@ describe('redis bus: streams', () => {
     const env = await setup();
     const first = await env.bus({ claimIdleMs: 60_000, closeGraceMs: 100 });
     let firstSaw = 0;
-    const sub = await first.subscribe('worker', () => new Promise<void>(() => void firstSaw++), { session: env.session, instance: 'host-a' });
+    const sub = await first.subscribe('worker', () => new Promise<void>(() => void firstSaw++), {
+      session: env.session,
+      instance: 'host-a',
+    });
     await first.publish({ type: 'heartbeat', session: env.session, component: 'x' });
     await vi.waitFor(() => expect(firstSaw).toBe(1), { timeout: 10_000 });
     await sub.close();
     const again = await env.bus({ claimIdleMs: 60_000 });
     const seen: number[] = [];
-    await again.subscribe('worker', (_e, info) => void seen.push(info.deliveries), { session: env.session, instance: 'host-a' });
+    await again.subscribe('worker', (_e, info) => void seen.push(info.deliveries), {
+      session: env.session,
+      instance: 'host-a',
+    });
     await vi.waitFor(() => expect(seen).toEqual([2]), { timeout: 10_000 });
   });
 });

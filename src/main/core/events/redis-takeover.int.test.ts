@@ -14,7 +14,11 @@ describe('redis bus: crashed consumers', () => {
   const { setup, cleanups } = redisBusTestKit('events-takeover');
 
   /** Starts the stalling consumer, feeds it `count` events, waits until it holds all of them, and kills it. */
-  async function crashConsumerWithWork(env: { prefix: string; session: string; redis: Redis; stream: string }, publisher: RedisEventBus, count: number) {
+  async function crashConsumerWithWork(
+    env: { prefix: string; session: string; redis: Redis; stream: string },
+    publisher: RedisEventBus,
+    count: number,
+  ) {
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
       env: { ...process.env, REDIS_URL: TEST_REDIS_URL, WAVE_TEST_PREFIX: env.prefix, WAVE_TEST_SESSION: env.session },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -24,9 +28,15 @@ describe('redis bus: crashed consumers', () => {
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await vi.waitFor(() => expect(out).toContain('ready'), { timeout: 20_000, interval: 50 });
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push((await publisher.publish({ type: 'progress', session: env.session, story: 'A', message: `step ${i}` })).id);
+    for (let i = 0; i < count; i++)
+      ids.push(
+        (await publisher.publish({ type: 'progress', session: env.session, story: 'A', message: `step ${i}` })).id,
+      );
     await vi.waitFor(() => expect(out).toContain(`received ${ids[0]}`), { timeout: 10_000, interval: 20 });
-    await vi.waitFor(async () => expect(((await env.redis.xpending(env.stream, 'worker')) as [number])[0]).toBe(count), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(
+      async () => expect(((await env.redis.xpending(env.stream, 'worker')) as [number])[0]).toBe(count),
+      { timeout: 10_000, interval: 20 },
+    );
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -44,7 +54,9 @@ describe('redis bus: crashed consumers', () => {
     await vi.waitFor(() => expect(handled).toHaveLength(5), { timeout: 15_000, interval: 20 });
     expect(handled.map((h) => h.event.id)).toEqual(ids);
     expect(handled.every((h) => h.info.deliveries === 2)).toBe(true);
-    await vi.waitFor(async () => expect(((await env.redis.xpending(env.stream, 'worker')) as [number])[0]).toBe(0), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(((await env.redis.xpending(env.stream, 'worker')) as [number])[0]).toBe(0), {
+      timeout: 5_000,
+    });
 
     // New work keeps flowing to the successor.
     await publisher.publish({ type: 'progress', session: env.session, story: 'A', message: 'after takeover' });
@@ -60,7 +72,10 @@ describe('redis bus: crashed consumers', () => {
     const successor = await env.bus({ claimIdleMs: 400, maxDeliveries: 1 });
     const handled: string[] = [];
     await successor.subscribe('worker', (e) => void handled.push(e.id), { session: env.session });
-    await vi.waitFor(async () => expect(await successor.listDeadLetters({ session: env.session })).toHaveLength(2), { timeout: 15_000, interval: 50 });
+    await vi.waitFor(async () => expect(await successor.listDeadLetters({ session: env.session })).toHaveLength(2), {
+      timeout: 15_000,
+      interval: 50,
+    });
     const letters = await successor.listDeadLetters({ session: env.session });
     expect(letters.map((l) => l.eventId).sort()).toEqual([...ids].sort());
     for (const letter of letters) {

@@ -32,7 +32,13 @@ describe('event bus store ports (Postgres)', () => {
   it('keeps outbox events until marked delivered, oldest first, and knows the highest seq', async () => {
     const outbox = new EventOutboxRepo(store);
     const session = `s-${randomUUID().slice(0, 8)}`;
-    const [a, b, c] = [1, 2, 3].map((seq) => ({ ...SAMPLE_EVENTS[0]!, id: randomUUID(), session, seq, produced_at: `2025-03-01T10:00:0${seq}.000001Z` }));
+    const [a, b, c] = [1, 2, 3].map((seq) => ({
+      ...SAMPLE_EVENTS[0]!,
+      id: randomUUID(),
+      session,
+      seq,
+      produced_at: `2025-03-01T10:00:0${seq}.000001Z`,
+    }));
     for (const e of [b!, a!, c!]) await outbox.add(e);
     await outbox.add(a!); // a replayed add is harmless
     expect((await outbox.pending(10)).filter((e) => e.session === session).map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -87,11 +93,19 @@ describe('event bus store ports (Postgres)', () => {
     );
     const bad = await bus.publish({ type: 'signal', session, story: 'Z', signal: 'blocked' });
     await bus.publish({ type: 'heartbeat', session, component: 'ok' });
-    await vi.waitFor(async () => expect(await store.db.select().from(deadLetters).where(eq(deadLetters.eventId, bad.id))).toHaveLength(1), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(
+      async () =>
+        expect(await store.db.select().from(deadLetters).where(eq(deadLetters.eventId, bad.id))).toHaveLength(1),
+      {
+        timeout: 10_000,
+      },
+    );
     const [letter] = await store.db.select().from(deadLetters).where(eq(deadLetters.eventId, bad.id));
-    expect(letter).toMatchObject({ sessionId: session, deliveries: 2, reason: expect.stringContaining('no such story') });
+    expect(letter).toMatchObject({
+      sessionId: session,
+      deliveries: 2,
+      reason: expect.stringContaining('no such story'),
+    });
     await bus.close();
     // close() persisted the open bucket: one heartbeat and the signal's two deliveries.
     const stats = await store.db.select().from(latencyStats).where(eq(latencyStats.eventType, 'signal'));

@@ -37,30 +37,63 @@ describe('wave signal', () => {
     await run.subscribe('orchestrator', (e) => void seen.push(e), { session });
     const env = { REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: prefix };
 
-    const blocked = await wave(['signal', 'blocked', '--session', session, '--story', 'AUTH-001', '--gate', 'gate-2', '-m', 'needs the API key', '--json'], env);
+    const blocked = await wave(
+      [
+        'signal',
+        'blocked',
+        '--session',
+        session,
+        '--story',
+        'AUTH-001',
+        '--gate',
+        'gate-2',
+        '-m',
+        'needs the API key',
+        '--json',
+      ],
+      env,
+    );
     expect(blocked.code).toBe(0);
     const ack = JSON.parse(blocked.out).published;
     expect(ack).toMatchObject({ type: 'signal', session, story: 'AUTH-001', seq: 1, via: 'redis' });
 
-    const progress = await wave(['signal', 'progress', '--session', session, '--story', 'AUTH-001', '--data', '{"message":"half way","pct":50}'], env);
+    const progress = await wave(
+      ['signal', 'progress', '--session', session, '--story', 'AUTH-001', '--data', '{"message":"half way","pct":50}'],
+      env,
+    );
     expect(progress.code).toBe(0);
     expect(progress.out).toMatch(/Published progress to session .* story AUTH-001 \(seq 2/);
 
     await vi.waitFor(() => expect(seen).toHaveLength(2), { timeout: 10_000 });
-    expect(seen[0]).toMatchObject({ id: ack.id, type: 'signal', signal: 'blocked', gate: 'gate-2', message: 'needs the API key', source: expect.stringMatching(/^cli:/) });
+    expect(seen[0]).toMatchObject({
+      id: ack.id,
+      type: 'signal',
+      signal: 'blocked',
+      gate: 'gate-2',
+      message: 'needs the API key',
+      source: expect.stringMatching(/^cli:/),
+    });
     expect(seen[1]).toMatchObject({ type: 'progress', pct: 50, seq: 2 });
   });
 
   it('fails clearly without REDIS_URL, with Redis down, and with an invalid event', async () => {
     const noRedis = await wave(['signal', 'complete', '--session', 'S1', '--story', 'A', '--json'], {});
     expect(noRedis.code).toBe(1);
-    expect(JSON.parse(noRedis.out).error).toMatchObject({ code: 'redis_required', message: expect.stringMatching(/REDIS_URL is not set/) });
+    expect(JSON.parse(noRedis.out).error).toMatchObject({
+      code: 'redis_required',
+      message: expect.stringMatching(/REDIS_URL is not set/),
+    });
 
-    const down = await wave(['signal', 'complete', '--session', 'S1', '--story', 'A'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const down = await wave(['signal', 'complete', '--session', 'S1', '--story', 'A'], {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ .*Start Redis or set REDIS_URL/);
 
-    const invalid = await wave(['signal', 'gate_passed', '--session', 'S1', '--story', 'A', '--data', '{"gate":"gate-1","attempt":0}'], { REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: uniquePrefix('events-cli-invalid') });
+    const invalid = await wave(
+      ['signal', 'gate_passed', '--session', 'S1', '--story', 'A', '--data', '{"gate":"gate-1","attempt":0}'],
+      { REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: uniquePrefix('events-cli-invalid') },
+    );
     expect(invalid.code).toBe(2);
     expect(invalid.err).toMatch(/gate_passed.*attempt.*Nothing was published/);
 
@@ -68,7 +101,9 @@ describe('wave signal', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/Unknown event type "teleport"/);
 
-    const badJson = await wave(['signal', 'progress', '--session', 'S1', '--data', '{pct:1}'], { REDIS_URL: TEST_REDIS_URL });
+    const badJson = await wave(['signal', 'progress', '--session', 'S1', '--data', '{pct:1}'], {
+      REDIS_URL: TEST_REDIS_URL,
+    });
     expect(badJson.code).toBe(2);
     expect(badJson.err).toMatch(/--data is not valid JSON/);
   });

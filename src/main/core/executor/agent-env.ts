@@ -19,7 +19,17 @@ const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'L
 /** Every LC_* (locale categories) is part of the base too. */
 const BASE_ENV_PREFIX = 'LC_';
 /** What a Windows process needs to start at all (spawn fails without SystemRoot). */
-const WINDOWS_BASE_ENV_NAMES: readonly string[] = ['SystemRoot', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE', 'WINDIR', 'APPDATA', 'LOCALAPPDATA'];
+const WINDOWS_BASE_ENV_NAMES: readonly string[] = [
+  'SystemRoot',
+  'ComSpec',
+  'PATHEXT',
+  'TEMP',
+  'TMP',
+  'USERPROFILE',
+  'WINDIR',
+  'APPDATA',
+  'LOCALAPPDATA',
+];
 
 /** Names a grant may never name (and no default includes). */
 function isNeverGranted(name: string): boolean {
@@ -32,8 +42,10 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why `name` cannot be granted, or null when it can. */
 export function grantProblem(name: string): string | null {
-  if (!ENV_NAME_PATTERN.test(name)) return `"${name}" is not an environment variable name (letters, digits and _ only, not starting with a digit)`;
-  if (isNeverGranted(name)) return `"${name}" is never given to agents: DATABASE_URL, REDIS_URL and WAVE_* would let an agent change WAVE's own records`;
+  if (!ENV_NAME_PATTERN.test(name))
+    return `"${name}" is not an environment variable name (letters, digits and _ only, not starting with a digit)`;
+  if (isNeverGranted(name))
+    return `"${name}" is never given to agents: DATABASE_URL, REDIS_URL and WAVE_* would let an agent change WAVE's own records`;
   return null;
 }
 
@@ -76,11 +88,27 @@ const CLAUDE_CODE_ENV: PresetEnvDefaults = {
   when: [
     {
       set: 'CLAUDE_CODE_USE_BEDROCK',
-      names: ['AWS_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_BEARER_TOKEN_BEDROCK', 'ANTHROPIC_BEDROCK_BASE_URL', 'ANTHROPIC_SMALL_FAST_MODEL_AWS_REGION', 'CLAUDE_CODE_SKIP_BEDROCK_AUTH'],
+      names: [
+        'AWS_REGION',
+        'AWS_PROFILE',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_BEARER_TOKEN_BEDROCK',
+        'ANTHROPIC_BEDROCK_BASE_URL',
+        'ANTHROPIC_SMALL_FAST_MODEL_AWS_REGION',
+        'CLAUDE_CODE_SKIP_BEDROCK_AUTH',
+      ],
     },
     {
       set: 'CLAUDE_CODE_USE_VERTEX',
-      names: ['ANTHROPIC_VERTEX_PROJECT_ID', 'CLOUD_ML_REGION', 'GOOGLE_APPLICATION_CREDENTIALS', 'ANTHROPIC_VERTEX_BASE_URL', 'CLAUDE_CODE_SKIP_VERTEX_AUTH'],
+      names: [
+        'ANTHROPIC_VERTEX_PROJECT_ID',
+        'CLOUD_ML_REGION',
+        'GOOGLE_APPLICATION_CREDENTIALS',
+        'ANTHROPIC_VERTEX_BASE_URL',
+        'CLAUDE_CODE_SKIP_VERTEX_AUTH',
+      ],
     },
   ],
 };
@@ -118,7 +146,8 @@ export interface BuiltEnv {
   names: string[];
 }
 
-const isSet = (v: string | undefined): boolean => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+const isSet = (v: string | undefined): boolean =>
+  v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 
 function copyFrom(parent: NodeJS.ProcessEnv, names: Iterable<string>, into: Record<string, string>): void {
   for (const name of names) {
@@ -136,7 +165,11 @@ function copyFrom(parent: NodeJS.ProcessEnv, names: Iterable<string>, into: Reco
 export function buildChildEnv(policy: ChildEnvPolicy, own: Record<string, string>, agentPreset?: string): BuiltEnv {
   const { parent } = policy;
   const env: Record<string, string> = {};
-  const base = [...BASE_ENV_NAMES, ...(process.platform === 'win32' ? WINDOWS_BASE_ENV_NAMES : []), ...Object.keys(parent).filter((k) => k.startsWith(BASE_ENV_PREFIX))];
+  const base = [
+    ...BASE_ENV_NAMES,
+    ...(process.platform === 'win32' ? WINDOWS_BASE_ENV_NAMES : []),
+    ...Object.keys(parent).filter((k) => k.startsWith(BASE_ENV_PREFIX)),
+  ];
   copyFrom(parent, base, env);
   if (agentPreset !== undefined) {
     const d = presetEnvDefaults(agentPreset);
@@ -144,7 +177,8 @@ export function buildChildEnv(policy: ChildEnvPolicy, own: Record<string, string
     for (const group of d.when) if (isSet(parent[group.set])) copyFrom(parent, group.names, env);
   }
   copyFrom(parent, policy.grant.pass, env);
-  for (const [name, value] of Object.entries(policy.grant.set)) if (!isNeverGranted(name) && typeof value === 'string') env[name] = value;
+  for (const [name, value] of Object.entries(policy.grant.set))
+    if (!isNeverGranted(name) && typeof value === 'string') env[name] = value;
   Object.assign(env, policy.fixed ?? {}, own);
   return { env, names: Object.keys(env).sort() };
 }

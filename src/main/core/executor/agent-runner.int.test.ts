@@ -71,7 +71,10 @@ describe('AgentRunner', () => {
     ];
     const lines: string[] = [];
     const events: AgentEvent[] = [];
-    const own = new AgentRunner({ graceMs: 300, env: { parent: { ...process.env, REDIS_URL: 'redis://127.0.0.1:6399' }, grant: { pass: ['REDIS_URL'], set: {} } } });
+    const own = new AgentRunner({
+      graceMs: 300,
+      env: { parent: { ...process.env, REDIS_URL: 'redis://127.0.0.1:6399' }, grant: { pass: ['REDIS_URL'], set: {} } },
+    });
     const result = await own.run(
       request('S-ENV', {
         phase: 'fix',
@@ -108,7 +111,14 @@ describe('AgentRunner', () => {
     expect(usage.map((u) => u.cost_usd)).toEqual([1, 0.5]);
     expect(result.usage.totalCostUsd).toBe(1.5);
     expect(result.usage.models).toEqual([
-      { model: 'claude-haiku-4-5', inputTokens: 1_000_000, outputTokens: 1000, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 1.5 },
+      {
+        model: 'claude-haiku-4-5',
+        inputTokens: 1_000_000,
+        outputTokens: 1000,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd: 1.5,
+      },
     ]);
     expect(result.signals).toEqual([{ type: 'signal', signal: 'complete', message: 'done' }]);
     expect(result.invalidEvents).toBe(1);
@@ -133,7 +143,10 @@ describe('AgentRunner', () => {
   });
 
   it('fails N times, then succeeds in the fix phase with the QA feedback', async () => {
-    writeStory(dir, 'S-QA', { create: ['src/f.ts'], testAgent: { qa_fix: true, fail_phases: ['fix'], fail_times: 1, commit: false } });
+    writeStory(dir, 'S-QA', {
+      create: ['src/f.ts'],
+      testAgent: { qa_fix: true, fail_phases: ['fix'], fail_times: 1, commit: false },
+    });
     const develop = await runner.run(request('S-QA'));
     expect(develop.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'src/f.ts'), 'utf8')).toContain('WAVE_QA_BROKEN');
@@ -176,7 +189,9 @@ describe('AgentRunner', () => {
   });
 
   it('reports an agent command that cannot start', async () => {
-    const result = await runner.run(request('S-NOPE', { preset: commandPreset(['wave-no-such-agent-binary', '{storyFile}']) }));
+    const result = await runner.run(
+      request('S-NOPE', { preset: commandPreset(['wave-no-such-agent-binary', '{storyFile}']) }),
+    );
     expect(result.status).toBe('spawn_failed');
     expect(result.failure?.message).toContain('wave-no-such-agent-binary');
     expect(result.failure?.message).toContain('ENOENT');
@@ -190,9 +205,18 @@ describe('AgentRunner', () => {
     });
     // Another session, and a process the runner did not create: both must survive.
     writeStory(dir, 'OTHER', { testAgent: { hang: true } });
-    const other = runner.start(request('OTHER', { sessionId: 'session-b', onEvent: (e) => e.type === 'progress' && events.push('OTHER') }));
-    const bystander = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { detached: true, stdio: 'ignore', env: { ...process.env, WAVE_TEST_TAG: tag } });
-    await waitFor(() => ['S-1', 'S-2', 'S-3', 'OTHER'].every((id) => events.includes(id)) && processesTagged(tag).length >= 3 * 3 + 2);
+    const other = runner.start(
+      request('OTHER', { sessionId: 'session-b', onEvent: (e) => e.type === 'progress' && events.push('OTHER') }),
+    );
+    const bystander = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, WAVE_TEST_TAG: tag },
+    });
+    await waitFor(
+      () =>
+        ['S-1', 'S-2', 'S-3', 'OTHER'].every((id) => events.includes(id)) && processesTagged(tag).length >= 3 * 3 + 2,
+    );
 
     const report = await runner.stopAll('session-a');
     expect(report.stopped).toBe(3);

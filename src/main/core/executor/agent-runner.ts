@@ -192,7 +192,9 @@ class ActiveRun implements AgentRun {
 
   async stop(graceMs = this.graceMs): Promise<StopReport> {
     this.stopRequested = true;
-    const terminating = this.record ? this.groups.terminate([this.record], graceMs) : Promise.resolve({ stopped: 0, killed: 0, aliveAfter: 0, groups: [] });
+    const terminating = this.record
+      ? this.groups.terminate([this.record], graceMs)
+      : Promise.resolve({ stopped: 0, killed: 0, aliveAfter: 0, groups: [] });
     this.stopping ??= terminating;
     const report = await terminating;
     await this.done.catch(() => undefined);
@@ -223,19 +225,31 @@ class ActiveRun implements AgentRun {
         feedbackFile: req.feedbackFile,
       });
     } catch (error) {
-      return this.spawnFailed(log, usage, `the ${req.preset.name} agent preset could not build the command: ${(error as Error).message}`);
+      return this.spawnFailed(
+        log,
+        usage,
+        `the ${req.preset.name} agent preset could not build the command: ${(error as Error).message}`,
+      );
     }
     const argv = invocation.argv;
     const env = { ...built.env, ...(invocation.env ?? {}) };
-    write(log, `[wave] ${new Date(this.startedAt).toISOString()} start ${req.gate} ${req.phase} story=${req.storyId} agent=${req.agentId} argv=${JSON.stringify(argv)}\n`);
+    write(
+      log,
+      `[wave] ${new Date(this.startedAt).toISOString()} start ${req.gate} ${req.phase} story=${req.storyId} agent=${req.agentId} argv=${JSON.stringify(argv)}\n`,
+    );
     write(log, `[wave] environment (names only): ${Object.keys(env).sort().join(' ')}\n`);
     if (argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
       return this.spawnFailed(log, usage, 'the agent command is empty or has an invalid argument');
     }
     if (!existsSync(req.worktreePath)) {
-      return this.spawnFailed(log, usage, `the worktree ${req.worktreePath} does not exist (re-run gate-0 to create it)`);
+      return this.spawnFailed(
+        log,
+        usage,
+        `the worktree ${req.worktreePath} does not exist (re-run gate-0 to create it)`,
+      );
     }
-    if (this.stopRequested) return this.finish(log, usage, signals, lastProgress, invalidEvents, { exitCode: null, signal: null }, {}, 0);
+    if (this.stopRequested)
+      return this.finish(log, usage, signals, lastProgress, invalidEvents, { exitCode: null, signal: null }, {}, 0);
 
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: req.worktreePath,
@@ -245,7 +259,12 @@ class ActiveRun implements AgentRun {
     });
     this.child = child;
     if (child.pid !== undefined) {
-      this.record = this.groups.register({ pid: child.pid, sessionId: req.sessionId, storyId: req.storyId, label: `${req.gate} ${req.phase}` });
+      this.record = this.groups.register({
+        pid: child.pid,
+        sessionId: req.sessionId,
+        storyId: req.storyId,
+        label: `${req.gate} ${req.phase}`,
+      });
     }
     let spawnError: Error | undefined;
     const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
@@ -255,8 +274,12 @@ class ActiveRun implements AgentRun {
       });
       child.once('exit', (code, signal) => resolve({ exitCode: code, signal }));
     });
-    const stdoutClosed = new Promise<void>((resolve) => (child.stdout ? child.stdout.once('close', () => resolve()) : resolve()));
-    const stderrClosed = new Promise<void>((resolve) => (child.stderr ? child.stderr.once('close', () => resolve()) : resolve()));
+    const stdoutClosed = new Promise<void>((resolve) =>
+      child.stdout ? child.stdout.once('close', () => resolve()) : resolve(),
+    );
+    const stderrClosed = new Promise<void>((resolve) =>
+      child.stderr ? child.stderr.once('close', () => resolve()) : resolve(),
+    );
 
     if (invocation.stdinFile && child.stdin) {
       // The agent may exit without reading all of it: a broken pipe is not our error.
@@ -305,11 +328,14 @@ class ActiveRun implements AgentRun {
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => err.push(chunk));
 
     // setTimeout fires at once for delays over 2^31-1 ms (~24.8 days): clamp.
-    const timer = setTimeout(() => {
-      this.timedOut = true;
-      write(log, `[wave] timed out after ${req.timeoutMs} ms: stopping the agent's process group\n`);
-      if (this.record) this.stopping ??= this.groups.terminate([this.record], this.graceMs);
-    }, Math.min(Math.max(1, req.timeoutMs), 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timedOut = true;
+        write(log, `[wave] timed out after ${req.timeoutMs} ms: stopping the agent's process group\n`);
+        if (this.record) this.stopping ??= this.groups.terminate([this.record], this.graceMs);
+      },
+      Math.min(Math.max(1, req.timeoutMs), 2 ** 31 - 1),
+    );
 
     const exit = await exited;
     clearTimeout(timer);
@@ -318,9 +344,11 @@ class ActiveRun implements AgentRun {
     if (this.record && !this.stopRequested && !this.timedOut) {
       // The agent is gone; whatever it left in its group (a dev server, a watcher) goes too.
       leftovers = this.groups.members([this.record]).get(this.record)?.length ?? 0;
-      if (leftovers > 0) write(log, `[wave] the agent left ${leftovers} process(es) running in its group: stopping them\n`);
+      if (leftovers > 0)
+        write(log, `[wave] the agent left ${leftovers} process(es) running in its group: stopping them\n`);
       const report = await this.groups.terminate([this.record], this.graceMs);
-      if (report.aliveAfter > 0) write(log, `[wave] ${report.aliveAfter} process(es) of the agent's group are still alive after SIGKILL\n`);
+      if (report.aliveAfter > 0)
+        write(log, `[wave] ${report.aliveAfter} process(es) of the agent's group are still alive after SIGKILL\n`);
     } else if (this.stopping) {
       await this.stopping.catch(() => undefined);
     }
@@ -331,14 +359,21 @@ class ActiveRun implements AgentRun {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
     ]);
     if (!closedInTime) {
-      write(log, '[wave] the agent output stayed open after its process group ended (a process left the group); closing it\n');
+      write(
+        log,
+        '[wave] the agent output stayed open after its process group ended (a process left the group); closing it\n',
+      );
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
     out.end();
     err.end();
     if (spawnError && child.pid === undefined) {
-      return this.spawnFailed(log, usage, `could not start "${argv[0]}" in ${req.worktreePath}: ${spawnError.message}. Check the agent command in wave.config.json and that the program is installed.`);
+      return this.spawnFailed(
+        log,
+        usage,
+        `could not start "${argv[0]}" in ${req.worktreePath}: ${spawnError.message}. Check the agent command in wave.config.json and that the program is installed.`,
+      );
     }
     let outcome: ParserOutcome;
     try {
@@ -367,14 +402,19 @@ class ActiveRun implements AgentRun {
       failure = { kind: 'stopped', message: 'The agent was stopped.' };
     } else if (this.timedOut) {
       status = 'timed_out';
-      failure = { kind: 'timeout', message: `The agent did not finish within ${Math.round(req.timeoutMs / 1000)} s (execution.timeout_minutes) and was stopped.` };
+      failure = {
+        kind: 'timeout',
+        message: `The agent did not finish within ${Math.round(req.timeoutMs / 1000)} s (execution.timeout_minutes) and was stopped.`,
+      };
     } else if (exit.exitCode === 0 && !failure) {
       status = 'succeeded';
     } else {
       status = 'failed';
       failure ??= {
         kind: exit.signal ? 'signal' : 'exit_code',
-        message: exit.signal ? `The agent was killed by ${exit.signal}.` : `The agent exited with code ${exit.exitCode}.`,
+        message: exit.signal
+          ? `The agent was killed by ${exit.signal}.`
+          : `The agent exited with code ${exit.exitCode}.`,
       };
     }
     const summary = outcome.usage ?? usage.summary();
@@ -419,7 +459,10 @@ class ActiveRun implements AgentRun {
       logFile: this.request.logFile,
       usage: usage.summary(),
       signals: [],
-      failure: { kind: 'spawn_failed', message: `The agent for story ${this.request.storyId} could not start: ${message}` },
+      failure: {
+        kind: 'spawn_failed',
+        message: `The agent for story ${this.request.storyId} could not start: ${message}`,
+      },
       leftoverProcesses: 0,
       invalidEvents: 0,
     };

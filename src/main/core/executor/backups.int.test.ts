@@ -28,7 +28,8 @@ async function open(extra: Partial<Parameters<typeof WorktreeManager.open>[0]> =
 /** Files of a commit's tree (path → content). */
 function treeOf(sha: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const path of repo.git(['ls-tree', '-r', '--name-only', sha]).split('\n').filter(Boolean)) out[path] = repo.git(['show', `${sha}:${path}`]);
+  for (const path of repo.git(['ls-tree', '-r', '--name-only', sha]).split('\n').filter(Boolean))
+    out[path] = repo.git(['show', `${sha}:${path}`]);
   return out;
 }
 
@@ -37,7 +38,7 @@ function backupRefs(): string[] {
 }
 
 describe('snapshots before destructive git operations', () => {
-  it('a reset keeps the agent\'s committed, changed and untracked files in a snapshot; ignored files and copied .env stay out', async () => {
+  it("a reset keeps the agent's committed, changed and untracked files in a snapshot; ignored files and copied .env stay out", async () => {
     writeFileSync(join(repo.path, '.env'), 'SECRET=1\n');
     const wm = await open({ copyFiles: ['.env'] });
     const wt = await wm.create({ storyId: 'S-1', agent: 'a', sessionId: 'sess-1' });
@@ -51,7 +52,12 @@ describe('snapshots before destructive git operations', () => {
     mkdirSync(join(wt.path, 'node_modules'), { recursive: true });
     writeFileSync(join(wt.path, 'node_modules/dep.js'), 'ignored\n');
 
-    const snap = await wm.resetTo('S-1', base, { reason: 'restart from gate-0', operation: 'restart', actor: 'orchestrator', gate: 'gate-0' });
+    const snap = await wm.resetTo('S-1', base, {
+      reason: 'restart from gate-0',
+      operation: 'restart',
+      actor: 'orchestrator',
+      gate: 'gate-0',
+    });
 
     expect(snap).not.toBeNull();
     expect(snap!.ref).toMatch(/^refs\/wave\/backup\/S-1\/\d{8}T\d{6}\.\d{3}Z$/);
@@ -67,8 +73,26 @@ describe('snapshots before destructive git operations', () => {
     expect(readFileSync(join(wt.path, '.env'), 'utf8')).toBe('SECRET=1\n');
     // Listed with story, reason, who, gate and files changed vs main.
     const [listed] = await wm.backups.list('S-1');
-    expect(listed).toMatchObject({ id: snap!.id, storyId: 'S-1', reason: 'restart from gate-0', operation: 'restart', actor: 'orchestrator', gate: 'gate-0', sessionId: 'sess-1', branch: 'wave/a/S-1', filesChanged: 3 });
-    expect(audit).toEqual([expect.objectContaining({ action: 'backup_created', actor: 'orchestrator', storyId: 'S-1', sessionId: 'sess-1', reason: 'restart from gate-0' })]);
+    expect(listed).toMatchObject({
+      id: snap!.id,
+      storyId: 'S-1',
+      reason: 'restart from gate-0',
+      operation: 'restart',
+      actor: 'orchestrator',
+      gate: 'gate-0',
+      sessionId: 'sess-1',
+      branch: 'wave/a/S-1',
+      filesChanged: 3,
+    });
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'backup_created',
+        actor: 'orchestrator',
+        storyId: 'S-1',
+        sessionId: 'sess-1',
+        reason: 'restart from gate-0',
+      }),
+    ]);
     await wm.remove('S-1', { deleteBranch: true });
   });
 
@@ -90,7 +114,7 @@ describe('snapshots before destructive git operations', () => {
     await wm.reconcile({ deleteUnmerged: true });
   });
 
-  it('a snapshot never changes the lead\'s index, stash, branches or the worktree\'s own index', async () => {
+  it("a snapshot never changes the lead's index, stash, branches or the worktree's own index", async () => {
     const wm = await open();
     const wt = await wm.create({ storyId: 'S-3', agent: 'a' });
     // The lead has staged work and a stash in the main checkout.
@@ -112,7 +136,13 @@ describe('snapshots before destructive git operations', () => {
     };
     const snap = await wm.snapshot('S-3', { reason: 'probe', operation: 'qa-retry', keeps: null });
     expect(snap).not.toBeNull();
-    expect(Object.keys(treeOf(snap!.sha)).sort()).toEqual(['.gitignore', 'README.md', 'loose.ts', 'src/app.ts', 'staged.ts']);
+    expect(Object.keys(treeOf(snap!.sha)).sort()).toEqual([
+      '.gitignore',
+      'README.md',
+      'loose.ts',
+      'src/app.ts',
+      'staged.ts',
+    ]);
     expect({
       leadIndex: repo.git(['ls-files', '--stage']),
       leadStatus: repo.git(['status', '--porcelain']),

@@ -29,7 +29,14 @@ export interface BackupRetention {
 export const DEFAULT_BACKUP_RETENTION: Readonly<BackupRetention> = Object.freeze({ keepDays: 30, keepPerStory: 20 });
 
 /** The git operations a snapshot is taken for. */
-export type BackupOperation = 'reset' | 'restart' | 'skip' | 'remove-worktree' | 'delete-branch' | 'qa-retry' | 'reconcile';
+export type BackupOperation =
+  | 'reset'
+  | 'restart'
+  | 'skip'
+  | 'remove-worktree'
+  | 'delete-branch'
+  | 'qa-retry'
+  | 'reconcile';
 
 export interface SnapshotRequest {
   storyId: string;
@@ -92,7 +99,17 @@ export interface BackupDiskUsage {
   bytes: number | null;
 }
 
-const TRAILERS = ['Wave-Story', 'Wave-Operation', 'Wave-Reason', 'Wave-Actor', 'Wave-Gate', 'Wave-Session', 'Wave-Branch', 'Wave-Head', 'Wave-Time'] as const;
+const TRAILERS = [
+  'Wave-Story',
+  'Wave-Operation',
+  'Wave-Reason',
+  'Wave-Actor',
+  'Wave-Gate',
+  'Wave-Session',
+  'Wave-Branch',
+  'Wave-Head',
+  'Wave-Time',
+] as const;
 
 function oneLine(text: string, max = 500): string {
   const line = String(text).replace(/\s+/g, ' ').trim();
@@ -124,7 +141,12 @@ export class Backups {
   /** Identity of snapshot commits: wave's committer when configured, a fixed one otherwise (never fails for want of user.name). */
   private identityEnv(): Record<string, string> {
     const c = this.options.committer ?? { name: 'WAVE backup', email: 'wave-backup@localhost' };
-    return { GIT_AUTHOR_NAME: c.name, GIT_AUTHOR_EMAIL: c.email, GIT_COMMITTER_NAME: c.name, GIT_COMMITTER_EMAIL: c.email };
+    return {
+      GIT_AUTHOR_NAME: c.name,
+      GIT_AUTHOR_EMAIL: c.email,
+      GIT_COMMITTER_NAME: c.name,
+      GIT_COMMITTER_EMAIL: c.email,
+    };
   }
 
   /**
@@ -133,7 +155,10 @@ export class Backups {
    * no uncommitted or untracked files, and the branch tip stays reachable (from `keeps`,
    * the target branch or an earlier snapshot of the story).
    */
-  async snapshot(where: { worktreePath: string | null; branch: string | null }, request: SnapshotRequest): Promise<Snapshot | null> {
+  async snapshot(
+    where: { worktreePath: string | null; branch: string | null },
+    request: SnapshotRequest,
+  ): Promise<Snapshot | null> {
     const storyId = assertStoryId(request.storyId);
     const cwd = where.worktreePath;
     let head: string | null;
@@ -169,9 +194,19 @@ export class Backups {
       'Wave-Head': head ?? '',
       'Wave-Time': at.toISOString(),
     };
-    const message = [`wave backup of ${storyId} before ${request.operation}`, '', oneLine(request.reason), '', ...TRAILERS.map((k) => `${k}: ${fields[k]}`), ''].join('\n');
+    const message = [
+      `wave backup of ${storyId} before ${request.operation}`,
+      '',
+      oneLine(request.reason),
+      '',
+      ...TRAILERS.map((k) => `${k}: ${fields[k]}`),
+      '',
+    ].join('\n');
     const commit = (
-      await this.git(['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message], { cwd: cwd ?? this.options.repoRoot, env: this.identityEnv() })
+      await this.git(['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message], {
+        cwd: cwd ?? this.options.repoRoot,
+        env: this.identityEnv(),
+      })
     ).stdout.trim();
     const ref = await this.createRef(`${BACKUP_REF_PREFIX}${storyId}/${refTimestamp(at)}`, commit);
     const snapshot = await this.describe(ref, commit, message);
@@ -181,7 +216,15 @@ export class Backups {
       reason: oneLine(request.reason),
       ...(request.sessionId ? { sessionId: request.sessionId } : {}),
       storyId,
-      detail: { ref, sha: commit, operation: request.operation, gate: request.gate ?? null, branch: where.branch, head, filesChanged: snapshot.filesChanged },
+      detail: {
+        ref,
+        sha: commit,
+        operation: request.operation,
+        gate: request.gate ?? null,
+        branch: where.branch,
+        head,
+        filesChanged: snapshot.filesChanged,
+      },
       at: at.toISOString(),
     });
     return snapshot;
@@ -190,7 +233,10 @@ export class Backups {
   /** Paths with tracked changes or untracked (not ignored, not copied-in) files. */
   private async changedPaths(cwd: string): Promise<string[]> {
     // --no-optional-locks: not even the stat cache of the worktree's index is rewritten.
-    const status = await this.git(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { cwd });
+    const status = await this.git(
+      ['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'],
+      { cwd },
+    );
     const copied = new Set(this.copiedPaths());
     return splitNul(status.stdout)
       .filter((l) => !(l.startsWith('??') && copied.has(l.slice(3))))
@@ -209,8 +255,11 @@ export class Backups {
       await this.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { cwd, env });
       await this.git(['add', '--all', '--', '.'], { cwd, env });
       for (const rel of this.copiedPaths()) {
-        const tracked = head ? await this.git(['cat-file', '-e', `${head}:${rel}`], { cwd, allowExitCodes: [1, 128] }) : { exitCode: 1 };
-        if (tracked.exitCode !== 0) await this.git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', rel], { cwd, env });
+        const tracked = head
+          ? await this.git(['cat-file', '-e', `${head}:${rel}`], { cwd, allowExitCodes: [1, 128] })
+          : { exitCode: 1 };
+        if (tracked.exitCode !== 0)
+          await this.git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', rel], { cwd, env });
       }
       return (await this.git(['write-tree'], { cwd, env })).stdout.trim();
     } finally {
@@ -222,13 +271,26 @@ export class Backups {
   private async tipIsSafe(storyId: string, tip: string, keeps: string | null): Promise<boolean> {
     if (keeps && (await this.isAncestor(tip, keeps))) return true;
     if (await this.isAncestor(tip, `refs/heads/${this.options.targetBranch}`)) return true;
-    const holders = await this.git(['for-each-ref', '--count=1', '--format=%(refname)', '--contains', tip, `${BACKUP_REF_PREFIX}${storyId}/`]);
+    const holders = await this.git([
+      'for-each-ref',
+      '--count=1',
+      '--format=%(refname)',
+      '--contains',
+      tip,
+      `${BACKUP_REF_PREFIX}${storyId}/`,
+    ]);
     return holders.stdout.trim() !== '';
   }
 
   /** True when the newest snapshot of the story already holds this tree on this tip. */
   private async alreadyKept(storyId: string, tree: string, head: string | null): Promise<boolean> {
-    const r = await this.git(['for-each-ref', '--sort=-refname', '--count=1', '--format=%(tree) %(parent)', `${BACKUP_REF_PREFIX}${storyId}/`]);
+    const r = await this.git([
+      'for-each-ref',
+      '--sort=-refname',
+      '--count=1',
+      '--format=%(tree) %(parent)',
+      `${BACKUP_REF_PREFIX}${storyId}/`,
+    ]);
     const line = r.stdout.trim();
     if (!line) return false;
     const [t, p] = line.split(' ');
@@ -249,7 +311,12 @@ export class Backups {
   /** Every snapshot, newest first; of one story when `storyId` is given. */
   async list(storyId?: string): Promise<Snapshot[]> {
     const prefix = storyId ? `${BACKUP_REF_PREFIX}${assertStoryId(storyId)}/` : BACKUP_REF_PREFIX;
-    const r = await this.git(['for-each-ref', '--sort=-creatordate', '--format=%(refname)%00%(objectname)%00%(contents)%00%1e', prefix]);
+    const r = await this.git([
+      'for-each-ref',
+      '--sort=-creatordate',
+      '--format=%(refname)%00%(objectname)%00%(contents)%00%1e',
+      prefix,
+    ]);
     const out: Snapshot[] = [];
     for (const record of r.stdout.split('\u001e')) {
       const [ref, sha, contents] = record.replace(/^\n/, '').split('\0');
@@ -287,7 +354,9 @@ export class Backups {
 
   private async filesChanged(sha: string): Promise<number | null> {
     // The snapshot's files against the target as it is now: what restoring it would bring back.
-    const r = await this.git(['diff', '--name-only', '-z', `refs/heads/${this.options.targetBranch}`, sha, '--'], { allowExitCodes: [128] });
+    const r = await this.git(['diff', '--name-only', '-z', `refs/heads/${this.options.targetBranch}`, sha, '--'], {
+      allowExitCodes: [128],
+    });
     return r.exitCode === 0 ? splitNul(r.stdout).length : null;
   }
 
@@ -296,11 +365,20 @@ export class Backups {
     const ref = id.startsWith(BACKUP_REF_PREFIX) ? id : `${BACKUP_REF_PREFIX}${id}`;
     const rest = ref.slice(BACKUP_REF_PREFIX.length);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[0-9T.Z-]{8,40}$/.test(rest) || rest.includes('..')) {
-      throw new ExecutorError('invalid_name', `"${id}" is not a snapshot id; ids look like S-1/20261204T171047.123Z (see wave backups).`, { id });
+      throw new ExecutorError(
+        'invalid_name',
+        `"${id}" is not a snapshot id; ids look like S-1/20261204T171047.123Z (see wave backups).`,
+        { id },
+      );
     }
     const r = await this.git(['for-each-ref', '--format=%(objectname)%00%(contents)', ref]);
     const nul = r.stdout.indexOf('\0');
-    if (nul < 0) throw new ExecutorError('snapshot_missing', `There is no snapshot ${rest} in ${this.options.repoRoot}; list them with wave backups.`, { id });
+    if (nul < 0)
+      throw new ExecutorError(
+        'snapshot_missing',
+        `There is no snapshot ${rest} in ${this.options.repoRoot}; list them with wave backups.`,
+        { id },
+      );
     return this.describe(ref, r.stdout.slice(0, nul), r.stdout.slice(nul + 1));
   }
 
@@ -308,16 +386,29 @@ export class Backups {
    * Puts a snapshot on a new branch (default `restore/<story>/<timestamp>`). Never moves
    * an existing branch: the ref is created only if it does not exist yet.
    */
-  async restore(id: string, options: { branch?: string; actor?: string } = {}): Promise<{ snapshot: Snapshot; branch: string; sha: string }> {
+  async restore(
+    id: string,
+    options: { branch?: string; actor?: string } = {},
+  ): Promise<{ snapshot: Snapshot; branch: string; sha: string }> {
     const snapshot = await this.get(id);
     const branch = options.branch ?? `restore/${snapshot.id.replace(/\.(\d{3})Z/, '$1Z')}`;
     if (branch.startsWith('wave/')) {
-      throw new ExecutorError('invalid_name', `"${branch}" is in wave's own story-branch namespace (wave/…); restore onto a branch outside it.`, { branch });
+      throw new ExecutorError(
+        'invalid_name',
+        `"${branch}" is in wave's own story-branch namespace (wave/…); restore onto a branch outside it.`,
+        { branch },
+      );
     }
     const check = await this.git(['check-ref-format', `refs/heads/${branch}`], { allowExitCodes: [1] });
-    if (check.exitCode !== 0 || branch.startsWith('-')) throw new ExecutorError('invalid_name', `"${branch}" is not a valid branch name; pick another with --branch.`, { branch });
+    if (check.exitCode !== 0 || branch.startsWith('-'))
+      throw new ExecutorError('invalid_name', `"${branch}" is not a valid branch name; pick another with --branch.`, {
+        branch,
+      });
     const zero = '0'.repeat(snapshot.sha.length);
-    const r = await this.git(['update-ref', '-m', `wave restore ${snapshot.id}`, `refs/heads/${branch}`, snapshot.sha, zero], { allowExitCodes: [128] });
+    const r = await this.git(
+      ['update-ref', '-m', `wave restore ${snapshot.id}`, `refs/heads/${branch}`, snapshot.sha, zero],
+      { allowExitCodes: [128] },
+    );
     if (r.exitCode !== 0) {
       throw new ExecutorError(
         'branch_exists',
@@ -348,7 +439,9 @@ export class Backups {
     for (const s of all) byStory.set(s.storyId, [...(byStory.get(s.storyId) ?? []), s]);
     const deleted: Snapshot[] = [];
     for (const [storyId, list] of byStory) {
-      const gone = list.filter((s, i) => i >= this.retention.keepPerStory || now - Date.parse(s.at) > this.retention.keepDays * 86_400_000);
+      const gone = list.filter(
+        (s, i) => i >= this.retention.keepPerStory || now - Date.parse(s.at) > this.retention.keepDays * 86_400_000,
+      );
       if (gone.length === 0) continue;
       if (!options.dryRun) {
         // The pruning step itself (retention), not a story's work: the snapshots are what it deletes.
@@ -373,13 +466,18 @@ export class Backups {
     const shas = refs.stdout.split('\n').filter(Boolean);
     if (shas.length === 0) return { count: 0, bytes: 0 };
     // Objects reachable from the snapshots and from no branch or tag.
-    const r = await this.git(['rev-list', '--objects', '--disk-usage', ...shas, '--not', '--branches', '--tags'], { allowExitCodes: [128, 129] });
+    const r = await this.git(['rev-list', '--objects', '--disk-usage', ...shas, '--not', '--branches', '--tags'], {
+      allowExitCodes: [128, 129],
+    });
     const bytes = r.exitCode === 0 ? Number(r.stdout.trim()) : NaN;
     return { count: shas.length, bytes: Number.isFinite(bytes) ? bytes : null };
   }
 
   private async revParse(rev: string, cwd?: string): Promise<string | null> {
-    const r = await this.git(['rev-parse', '--verify', '--quiet', `${rev}^{object}`], { cwd, allowExitCodes: [1, 128] });
+    const r = await this.git(['rev-parse', '--verify', '--quiet', `${rev}^{object}`], {
+      cwd,
+      allowExitCodes: [1, 128],
+    });
     return r.exitCode === 0 ? r.stdout.trim() : null;
   }
 

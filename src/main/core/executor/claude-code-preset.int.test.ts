@@ -67,7 +67,16 @@ describe('claude-code preset', () => {
     expect(result.ending).toBe('success');
 
     const called = JSON.parse(readFileSync(join(dir, 'claude-args.json'), 'utf8'));
-    expect(called.args).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--model', 'sonnet']);
+    expect(called.args).toEqual([
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--permission-mode',
+      'acceptEdits',
+      '--model',
+      'sonnet',
+    ]);
     expect(called.prompt).toBe('Implement story S-1: create src/a.ts.\n');
 
     // Live usage: one event per API step (msg_01A appears twice but is counted once).
@@ -84,13 +93,29 @@ describe('claude-code preset', () => {
       'tool: Edit',
       'Done: src/a.ts now exports value.',
     ]);
-    expect(result.signals).toEqual([{ type: 'signal', signal: 'complete', message: 'Done: src/a.ts now exports value.' }]);
+    expect(result.signals).toEqual([
+      { type: 'signal', signal: 'complete', message: 'Done: src/a.ts now exports value.' },
+    ]);
 
     // Totals: the envelope's modelUsage (per model, cache tokens included) and total_cost_usd.
     expect(result.usage.totalCostUsd).toBe(0.0321);
     expect(result.usage.models).toEqual([
-      { model: 'claude-sonnet-4-5-20250929', inputTokens: 1650, outputTokens: 220, cacheReadTokens: 4300, cacheWriteTokens: 2000, costUsd: 0.0301 },
-      { model: 'claude-haiku-4-5-20251001', inputTokens: 800, outputTokens: 100, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.002 },
+      {
+        model: 'claude-sonnet-4-5-20250929',
+        inputTokens: 1650,
+        outputTokens: 220,
+        cacheReadTokens: 4300,
+        cacheWriteTokens: 2000,
+        costUsd: 0.0301,
+      },
+      {
+        model: 'claude-haiku-4-5-20251001',
+        inputTokens: 800,
+        outputTokens: 100,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd: 0.002,
+      },
     ]);
     // Everything Claude printed is in the gate run log.
     expect(readFileSync(result.logFile, 'utf8')).toContain('"type":"result"');
@@ -160,9 +185,19 @@ describe('claude-code preset', () => {
 
   it('uses a user price table over the bundled one', () => {
     const file = join(dir, 'prices.json');
-    writeFileSync(file, JSON.stringify({ models: { 'mystery-model-9': { input: 1, output: 2, cache_read: 0, cache_write: 0 } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ models: { 'mystery-model-9': { input: 1, output: 2, cache_read: 0, cache_write: 0 } } }),
+    );
     const table = PriceTable.load(file);
-    expect(table.price('mystery-model-9', { inputTokens: 1_000_000, outputTokens: 500_000, cacheReadTokens: 0, cacheWriteTokens: 0 }).costUsd).toBe(2);
+    expect(
+      table.price('mystery-model-9', {
+        inputTokens: 1_000_000,
+        outputTokens: 500_000,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      }).costUsd,
+    ).toBe(2);
     expect(table.lookup('claude-sonnet-4-5-20250929')?.id).toBe('claude-sonnet-4-5');
     writeFileSync(file, JSON.stringify({ models: { broken: { input: 'cheap' } } }));
     expect(() => PriceTable.load(file)).toThrow(/invalid at models\.broken\.input/);

@@ -1,6 +1,13 @@
 import type { PriceTable } from '../pricing';
 import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
-import type { AgentInvocation, AgentInvocationContext, AgentPreset, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
+import type {
+  AgentInvocation,
+  AgentInvocationContext,
+  AgentPreset,
+  OutputParser,
+  ParsedLine,
+  ParserOutcome,
+} from './agent-preset';
 import { UsageAccumulator } from './usage';
 
 export interface ClaudeCodePresetOptions {
@@ -25,7 +32,15 @@ export function claudeCodePreset(options: ClaudeCodePresetOptions = {}): AgentPr
   return {
     name: 'claude-code',
     invocation(context: AgentInvocationContext): AgentInvocation {
-      const argv = [...command, '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', options.permissionMode ?? 'acceptEdits'];
+      const argv = [
+        ...command,
+        '-p',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--permission-mode',
+        options.permissionMode ?? 'acceptEdits',
+      ];
       if (options.model) argv.push('--model', options.model);
       if (options.maxTurns !== undefined) argv.push('--max-turns', String(options.maxTurns));
       argv.push(...(options.extraArgs ?? []));
@@ -100,7 +115,13 @@ export class ClaudeStreamParser implements OutputParser {
         }
         break;
       case 'assistant': {
-        const message = (msg.message ?? {}) as { id?: string; model?: string; usage?: ClaudeUsage; stop_reason?: string | null; content?: unknown };
+        const message = (msg.message ?? {}) as {
+          id?: string;
+          model?: string;
+          usage?: ClaudeUsage;
+          stop_reason?: string | null;
+          content?: unknown;
+        };
         if (typeof message.stop_reason === 'string') this.lastStopReason = message.stop_reason;
         const fresh = !message.id || !this.seenMessages.has(message.id);
         if (message.id) this.seenMessages.add(message.id);
@@ -154,7 +175,14 @@ export class ClaudeStreamParser implements OutputParser {
     if (this.isFailure(r)) return { ending, usage, failure: { kind: ending, message: this.failureMessage(r) } };
     if (ending === 'max_tokens') {
       // The final answer was cut off at the output limit: the work is not known to be complete.
-      return { ending, usage, failure: { kind: 'max_tokens', message: 'Claude Code stopped at the output token limit (max_tokens); its work may be incomplete.' } };
+      return {
+        ending,
+        usage,
+        failure: {
+          kind: 'max_tokens',
+          message: 'Claude Code stopped at the output token limit (max_tokens); its work may be incomplete.',
+        },
+      };
     }
     return { ending, usage };
   }
@@ -172,7 +200,8 @@ export class ClaudeStreamParser implements OutputParser {
 
   private failureMessage(r: ClaudeResult): string {
     const kind = this.ending(r);
-    const detail = r.result ?? (Array.isArray(r.errors) && r.errors.length > 0 ? r.errors.map(String).join('; ') : undefined);
+    const detail =
+      r.result ?? (Array.isArray(r.errors) && r.errors.length > 0 ? r.errors.map(String).join('; ') : undefined);
     const what =
       kind === 'error_max_turns'
         ? `Claude Code reached its turn limit${r.num_turns !== undefined ? ` (${r.num_turns} turns)` : ''}`

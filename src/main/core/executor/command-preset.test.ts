@@ -15,8 +15,22 @@ const context = {
 
 describe('command preset', () => {
   it('substitutes placeholders inside each argument and never joins them', () => {
-    const preset = commandPreset(['my-agent', '--story={storyFile}', '{phase}', '--feedback', '{feedbackFile}', '{"json":true}']);
-    expect(preset.invocation(context).argv).toEqual(['my-agent', '--story=/stories/S 1.json', 'develop', '--feedback', '', '{"json":true}']);
+    const preset = commandPreset([
+      'my-agent',
+      '--story={storyFile}',
+      '{phase}',
+      '--feedback',
+      '{feedbackFile}',
+      '{"json":true}',
+    ]);
+    expect(preset.invocation(context).argv).toEqual([
+      'my-agent',
+      '--story=/stories/S 1.json',
+      'develop',
+      '--feedback',
+      '',
+      '{"json":true}',
+    ]);
   });
 
   it('rejects unknown placeholders and empty commands at configuration time', () => {
@@ -36,7 +50,10 @@ describe('agent stdout protocol', () => {
     expect(parseAgentLine('{"no":"type"}').kind).toBe('log');
     expect(parseAgentLine('[1,2]').kind).toBe('log');
     expect(parseAgentLine('{broken json}').kind).toBe('log');
-    expect(parseAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({ kind: 'invalid', type: 'usage' });
+    expect(parseAgentLine('{"type":"usage","model":"m","input_tokens":-1,"output_tokens":0}')).toMatchObject({
+      kind: 'invalid',
+      type: 'usage',
+    });
     expect(parseAgentLine('{"type":"teleport"}')).toMatchObject({ kind: 'invalid', type: 'teleport' });
   });
 });

@@ -24,7 +24,10 @@ const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
  */
 export function commandPreset(template: string[]): AgentPreset {
   if (!Array.isArray(template) || template.length === 0 || template.some((a) => typeof a !== 'string')) {
-    throw new ExecutorError('invalid_config', 'The agent command must be a non-empty list of arguments, e.g. ["node", "agent.mjs", "{storyFile}"].');
+    throw new ExecutorError(
+      'invalid_config',
+      'The agent command must be a non-empty list of arguments, e.g. ["node", "agent.mjs", "{storyFile}"].',
+    );
   }
   for (const arg of template) {
     for (const match of arg.matchAll(PLACEHOLDER)) {

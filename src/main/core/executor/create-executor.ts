@@ -76,7 +76,10 @@ export async function createExecutor(config: ExecutorConfig): Promise<Executor> 
     groups,
     prices,
     commandEnv: (own) => buildChildEnv(config.env ?? basePolicy(), own),
-    envNames: (preset) => ({ agent: buildChildEnv(config.env ?? basePolicy(), {}, preset).names, commands: buildChildEnv(config.env ?? basePolicy(), {}).names }),
+    envNames: (preset) => ({
+      agent: buildChildEnv(config.env ?? basePolicy(), {}, preset).names,
+      commands: buildChildEnv(config.env ?? basePolicy(), {}).names,
+    }),
     dispose() {
       disposed ??= (async () => {
         pool.cancelPending();

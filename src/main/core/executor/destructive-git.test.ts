@@ -60,9 +60,21 @@ function findSites(): Site[] {
           const mark = /\/\/ destructive: ([a-z-]+)/.exec(around)?.[1] ?? null;
           // The enclosing function: back to the nearest line that opens a method or function.
           let start = i;
-          while (start > 0 && !/^\s*(export\s+)?(async\s+)?(private\s+|protected\s+|public\s+|static\s+)*(async\s+)?(function\s+)?[A-Za-z_$][\w$]*\s*(<[^>]*>)?\(.*\)[^;]*\{\s*$/.test(lines[start]!)) start -= 1;
+          while (
+            start > 0 &&
+            !/^\s*(export\s+)?(async\s+)?(private\s+|protected\s+|public\s+|static\s+)*(async\s+)?(function\s+)?[A-Za-z_$][\w$]*\s*(<[^>]*>)?\(.*\)[^;]*\{\s*$/.test(
+              lines[start]!,
+            )
+          )
+            start -= 1;
           const body = lines.slice(start, i).join('\n');
-          sites.push({ file: relative(ROOT, file), line: i + 1, command: d.name, mark, snapshotFirst: /\b(snapshotOwned|snapshot)\(/.test(body) });
+          sites.push({
+            file: relative(ROOT, file),
+            line: i + 1,
+            command: d.name,
+            mark,
+            snapshotFirst: /\b(snapshotOwned|snapshot)\(/.test(body),
+          });
         }
       });
     }
@@ -90,15 +102,21 @@ describe('destructive git commands in the executor and orchestrator', () => {
     const problems: string[] = [];
     for (const s of sites) {
       if (!s.mark || !(MARKS as readonly string[]).includes(s.mark)) {
-        problems.push(`${s.file}:${s.line} runs git ${s.command} without a "// destructive: ${MARKS.join('|')}" mark: take a snapshot first (WorktreeManager.resetTo/remove/snapshot).`);
+        problems.push(
+          `${s.file}:${s.line} runs git ${s.command} without a "// destructive: ${MARKS.join('|')}" mark: take a snapshot first (WorktreeManager.resetTo/remove/snapshot).`,
+        );
       } else if (s.mark === 'after-snapshot' && !s.snapshotFirst) {
-        problems.push(`${s.file}:${s.line} says after-snapshot but its function calls no snapshot before git ${s.command}.`);
+        problems.push(
+          `${s.file}:${s.line} says after-snapshot but its function calls no snapshot before git ${s.command}.`,
+        );
       }
     }
     expect(problems).toEqual([]);
   });
 
   it('the orchestrator runs no destructive git command itself: it goes through the WorktreeManager', () => {
-    expect(sites.filter((s) => s.file.includes('/orchestrator/')).map((s) => `${s.file}:${s.line} ${s.command}`)).toEqual([]);
+    expect(
+      sites.filter((s) => s.file.includes('/orchestrator/')).map((s) => `${s.file}:${s.line} ${s.command}`),
+    ).toEqual([]);
   });
 });

@@ -45,12 +45,28 @@ afterEach(async () => {
 });
 
 function check(override?: { actor: string; reason: string }) {
-  return boundaries.check({ storyId: 'AUTH-1', sessionId: 'sess', domain: 'auth', worktreePath: wt.path, base: 'main', override });
+  return boundaries.check({
+    storyId: 'AUTH-1',
+    sessionId: 'sess',
+    domain: 'auth',
+    worktreePath: wt.path,
+    base: 'main',
+    override,
+  });
 }
 
 describe('DomainBoundaries (gate-3)', () => {
   it('passes when every change is inside the story domain or SHARED', async () => {
-    repo.commit({ 'src/auth/token.ts': 'x\n', 'test/auth/token.test.ts': 'y\n', 'docs/auth.md': 'z\n', 'package.json': '{"a":1}\n' }, 'auth work', wt.path);
+    repo.commit(
+      {
+        'src/auth/token.ts': 'x\n',
+        'test/auth/token.test.ts': 'y\n',
+        'docs/auth.md': 'z\n',
+        'package.json': '{"a":1}\n',
+      },
+      'auth work',
+      wt.path,
+    );
     const result = await check();
     expect(result.ok).toBe(true);
     expect(result.outside).toEqual([]);
@@ -130,11 +146,17 @@ describe('DomainBoundaries (gate-3)', () => {
 
   it('ignores files wave copied in (e.g. .env) and rejects unknown domains with a clear error', async () => {
     writeFileSync(join(wt.path, '.env'), 'SECRET=1\n');
-    const result = await boundaries.check({ storyId: 'AUTH-1', domain: 'auth', worktreePath: wt.path, base: 'main', ignoreUntracked: ['.env'] });
+    const result = await boundaries.check({
+      storyId: 'AUTH-1',
+      domain: 'auth',
+      worktreePath: wt.path,
+      base: 'main',
+      ignoreUntracked: ['.env'],
+    });
     expect(result.ok).toBe(true);
-    await expect(boundaries.check({ storyId: 'AUTH-1', domain: 'payments', worktreePath: wt.path, base: 'main' })).rejects.toThrow(
-      'The domain "payments" is not defined in wave.config.json (known: auth, billing, SHARED)',
-    );
+    await expect(
+      boundaries.check({ storyId: 'AUTH-1', domain: 'payments', worktreePath: wt.path, base: 'main' }),
+    ).rejects.toThrow('The domain "payments" is not defined in wave.config.json (known: auth, billing, SHARED)');
   });
 });
 

@@ -10,7 +10,10 @@ export const SHARED_DOMAIN = 'SHARED';
 
 /** Whether a repository path matches a domain's globs (picomatch; "src/auth/" means everything under src/auth). */
 export function domainMatcher(globs: readonly string[]): (path: string) => boolean {
-  return picomatch(globs.map((g) => (g.endsWith('/') ? `${g}**` : g)), { dot: true });
+  return picomatch(
+    globs.map((g) => (g.endsWith('/') ? `${g}**` : g)),
+    { dot: true },
+  );
 }
 
 /**
@@ -104,7 +107,11 @@ export class DomainBoundaries {
   ) {
     for (const [name, globs] of Object.entries(domains)) {
       if (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string' || g.trim() === '')) {
-        throw new ExecutorError('invalid_config', `Domain "${name}" in wave.config.json must be a list of path globs (e.g. ["src/auth/**"]).`, { domain: name });
+        throw new ExecutorError(
+          'invalid_config',
+          `Domain "${name}" in wave.config.json must be a list of path globs (e.g. ["src/auth/**"]).`,
+          { domain: name },
+        );
       }
       this.matchers.set(name, domainMatcher(globs));
     }
@@ -122,12 +129,24 @@ export class DomainBoundaries {
     const cwd = request.worktreePath;
     const root = realpathSync(cwd);
     const headSha = (await runGit(cwd, ['rev-parse', 'HEAD'])).stdout.trim();
-    const diff = await runGit(cwd, ['diff', '--name-status', '-z', '--find-renames', '--no-ext-diff', `${request.base}...HEAD`, '--']);
+    const diff = await runGit(cwd, [
+      'diff',
+      '--name-status',
+      '-z',
+      '--find-renames',
+      '--no-ext-diff',
+      `${request.base}...HEAD`,
+      '--',
+    ]);
     const changed = parseNameStatus(diff.stdout);
 
     const status = await runGit(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    const ignored = new Set((request.ignoreUntracked ?? []).map((p) => safeRelativePath(p)).filter((p): p is string => p !== null));
-    const uncommitted = parsePorcelainPaths(status.stdout, true).filter((e) => !(e.untracked && isIgnored(e.path, ignored))).map((e) => e.path);
+    const ignored = new Set(
+      (request.ignoreUntracked ?? []).map((p) => safeRelativePath(p)).filter((p): p is string => p !== null),
+    );
+    const uncommitted = parsePorcelainPaths(status.stdout, true)
+      .filter((e) => !(e.untracked && isIgnored(e.path, ignored)))
+      .map((e) => e.path);
 
     const paths = new Set<string>();
     for (const c of changed) {
@@ -171,7 +190,12 @@ export class DomainBoundaries {
       };
     }
     if (outside.length === 0) {
-      return { ...base, ok: true, overridden: false, message: `All ${paths.size} changed paths are inside domain ${request.domain} or ${SHARED_DOMAIN}.` };
+      return {
+        ...base,
+        ok: true,
+        overridden: false,
+        message: `All ${paths.size} changed paths are inside domain ${request.domain} or ${SHARED_DOMAIN}.`,
+      };
     }
     const reason = request.override?.reason?.trim() ?? '';
     const actor = request.override?.actor?.trim() ?? '';
@@ -212,7 +236,11 @@ export class DomainBoundaries {
     const m = this.matchers.get(domain);
     if (!m) {
       const known = [...this.matchers.keys()].join(', ') || 'none';
-      throw new ExecutorError('invalid_config', `The domain "${domain}" is not defined in wave.config.json (known: ${known}). Add it under "domains" or fix the story's domain.`, { domain });
+      throw new ExecutorError(
+        'invalid_config',
+        `The domain "${domain}" is not defined in wave.config.json (known: ${known}). Add it under "domains" or fix the story's domain.`,
+        { domain },
+      );
     }
     return m;
   }
@@ -239,7 +267,10 @@ export function parseNameStatus(output: string): ChangedPath[] {
 /** Paths from `git status --porcelain=v1 -z` (both sides of a rename). */
 export function parsePorcelainPaths(output: string, withKind: true): Array<{ path: string; untracked: boolean }>;
 export function parsePorcelainPaths(output: string): string[];
-export function parsePorcelainPaths(output: string, withKind?: boolean): string[] | Array<{ path: string; untracked: boolean }> {
+export function parsePorcelainPaths(
+  output: string,
+  withKind?: boolean,
+): string[] | Array<{ path: string; untracked: boolean }> {
   const fields = splitNul(output);
   const out: Array<{ path: string; untracked: boolean }> = [];
   for (let i = 0; i < fields.length; i++) {

@@ -41,7 +41,10 @@ export class ExecutorPool {
   /** Changes the limit; more tasks start at once if it grew. */
   setConcurrency(concurrency: number): void {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new ExecutorError('invalid_config', `The concurrency limit must be a whole number of at least 1 (got ${concurrency}).`);
+      throw new ExecutorError(
+        'invalid_config',
+        `The concurrency limit must be a whole number of at least 1 (got ${concurrency}).`,
+      );
     }
     this.concurrency = concurrency;
     this.pump();
@@ -49,7 +52,8 @@ export class ExecutorPool {
 
   /** Queues a task; resolves or rejects with the task's own outcome. */
   submit<T>(run: (context: PoolTaskContext) => Promise<T>, options: { id?: string } = {}): Promise<T> {
-    if (this.closed) return Promise.reject(new ExecutorError('pool_closed', 'The executor is shutting down; no new story can start.'));
+    if (this.closed)
+      return Promise.reject(new ExecutorError('pool_closed', 'The executor is shutting down; no new story can start.'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         id: options.id ?? `task-${++this.counter}`,
@@ -70,7 +74,9 @@ export class ExecutorPool {
       if (filter && !filter(task.id)) continue;
       this.queue.splice(i, 1);
       task.controller.abort();
-      task.reject(new ExecutorError('pool_cancelled', `Story task ${task.id} was cancelled before it started.`, { id: task.id }));
+      task.reject(
+        new ExecutorError('pool_cancelled', `Story task ${task.id} was cancelled before it started.`, { id: task.id }),
+      );
       cancelled++;
     }
     this.notifyIdle();

@@ -38,7 +38,10 @@ afterEach(async () => {
   await executor.worktrees.reconcile({ deleteUnmerged: true });
   const left = processesTagged(tag);
   killTagged(tag);
-  const worktrees = repo.git(['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree '));
+  const worktrees = repo
+    .git(['worktree', 'list', '--porcelain'])
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
   repo.cleanup();
   expect(left).toEqual([]);
   expect(worktrees).toHaveLength(1);
@@ -46,9 +49,17 @@ afterEach(async () => {
 
 type Outcome = { id: string; status: string; gate: string; sha?: string };
 
-async function runStory(id: string, testAgent: Record<string, unknown>, onAgent: (delta: number) => void): Promise<Outcome> {
+async function runStory(
+  id: string,
+  testAgent: Record<string, unknown>,
+  onAgent: (delta: number) => void,
+): Promise<Outcome> {
   const wt = await executor.worktrees.create({ storyId: id, agent: 'scripted', sessionId: 'wave-1' });
-  const storyFile = writeStory(join(repo.base, 'stories'), id, { create: [`src/app/${id}.ts`], domain: 'app', testAgent });
+  const storyFile = writeStory(join(repo.base, 'stories'), id, {
+    create: [`src/app/${id}.ts`],
+    domain: 'app',
+    testAgent,
+  });
   onAgent(1);
   const run = await executor.runner
     .run({
@@ -70,7 +81,12 @@ async function runStory(id: string, testAgent: Record<string, unknown>, onAgent:
   await executor.worktrees.commitAll(id, `${id}: leftovers`);
   const boundary = await executor.boundaries.check({ storyId: id, domain: 'app', worktreePath: wt.path, base: 'main' });
   if (!boundary.ok) return { id, status: 'failed', gate: 'gate-3' };
-  const qa = await runCommand([process.execPath, QA_CHECK], { cwd: wt.path, timeoutMs: 10_000, groups: executor.groups, sessionId: 'wave-1' });
+  const qa = await runCommand([process.execPath, QA_CHECK], {
+    cwd: wt.path,
+    timeoutMs: 10_000,
+    groups: executor.groups,
+    sessionId: 'wave-1',
+  });
   if (qa.exitCode !== 0) return { id, status: 'failed', gate: 'gate-4' };
   const prep = await executor.merger.mergeTargetIntoStory(id);
   if (!prep.ok) return { id, status: 'failed', gate: 'gate-6' };
@@ -96,8 +112,12 @@ describe('executor: a wave of stories', () => {
       ['QA-1', { qa_fix: true }],
       ['OK-2', { delay_ms: 100 }],
     ];
-    const results = await Promise.allSettled(stories.map(([id, t]) => executor.pool.submit(() => runStory(id, t, onAgent), { id })));
-    const outcomes = Object.fromEntries(results.map((r, i) => [stories[i]![0], r.status === 'fulfilled' ? r.value : { status: String(r.reason) }]));
+    const results = await Promise.allSettled(
+      stories.map(([id, t]) => executor.pool.submit(() => runStory(id, t, onAgent), { id })),
+    );
+    const outcomes = Object.fromEntries(
+      results.map((r, i) => [stories[i]![0], r.status === 'fulfilled' ? r.value : { status: String(r.reason) }]),
+    );
 
     expect(peak).toBeLessThanOrEqual(2);
     expect(outcomes['OK-1']).toMatchObject({ status: 'merged' });

@@ -36,7 +36,11 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
   for (const c of options.config ?? []) argv.push('-c', c);
   argv.push(...args);
   return new Promise((resolve, reject) => {
-    const child = spawn('git', argv, { cwd, env: { ...gitEnv(), ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', argv, {
+      cwd,
+      env: { ...gitEnv(), ...(options.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;

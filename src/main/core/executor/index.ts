@@ -24,12 +24,26 @@ export type {
 export { Backups, BACKUP_REF_PREFIX, DEFAULT_BACKUP_RETENTION } from './backups';
 export { openProjectBackups } from './project-backups';
 export type { ProjectBackups } from './project-backups';
-export type { Snapshot, SnapshotRequest, BackupOperation, BackupRetention, PruneResult, BackupDiskUsage } from './backups';
+export type {
+  Snapshot,
+  SnapshotRequest,
+  BackupOperation,
+  BackupRetention,
+  PruneResult,
+  BackupDiskUsage,
+} from './backups';
 
 export { RepoLock } from './repo-lock';
 
 export { AgentRunner } from './agent-runner';
-export type { AgentRunRequest, AgentRunResult, AgentRunStatus, AgentRun, AgentOutputLine, AgentRunnerOptions } from './agent-runner';
+export type {
+  AgentRunRequest,
+  AgentRunResult,
+  AgentRunStatus,
+  AgentRun,
+  AgentOutputLine,
+  AgentRunnerOptions,
+} from './agent-runner';
 
 export { ProcessGroups } from './process-groups';
 export type { ProcessGroupRecord, StopReport, ProcessGroupsOptions } from './process-groups';
@@ -42,7 +56,15 @@ export type { RunCommandOptions, RunCommandResult } from './run-command';
 export { commandPreset, waveProtocolParser, COMMAND_PLACEHOLDERS } from './command-preset';
 export { claudeCodePreset, ClaudeStreamParser } from './claude-code-preset';
 export type { ClaudeCodePresetOptions } from './claude-code-preset';
-export type { AgentPreset, AgentPhase, AgentInvocation, AgentInvocationContext, OutputParser, ParsedLine, ParserOutcome } from './agent-preset';
+export type {
+  AgentPreset,
+  AgentPhase,
+  AgentInvocation,
+  AgentInvocationContext,
+  OutputParser,
+  ParsedLine,
+  ParserOutcome,
+} from './agent-preset';
 
 // The agent stdout protocol is defined once, in src/shared/events/agent-line.ts.
 export type { AgentLineEvent as AgentEvent } from '../../../shared/events';
@@ -51,7 +73,15 @@ export { UsageAccumulator, EMPTY_USAGE } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
 
 export { DomainBoundaries, SHARED_DOMAIN, domainMatcher, parseNameStatus, escapesWorktree } from './domain-boundaries';
-export type { AuditSink, AuditEntry, BackupAudit, BoundaryCheckRequest, BoundaryCheckResult, BoundaryOverride, ChangedPath } from './domain-boundaries';
+export type {
+  AuditSink,
+  AuditEntry,
+  BackupAudit,
+  BoundaryCheckRequest,
+  BoundaryCheckResult,
+  BoundaryOverride,
+  ChangedPath,
+} from './domain-boundaries';
 
 export { StoryMerger } from './story-merger';
 export type { MergeStrategy, MergeResult, PrepareMergeResult, StoryMergerOptions } from './story-merger';

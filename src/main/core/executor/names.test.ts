@@ -10,7 +10,22 @@ describe('story ids and agent names', () => {
   });
 
   it('refuses anything git or the file system could misread', () => {
-    for (const bad of ['', '.hidden', '-flag', 'a/b', 'a..b', 'a b', 'x.lock', 'trail.', 'a~1', 'a^', 'a:b', 'ü', 'a\nb', 'x'.repeat(101)]) {
+    for (const bad of [
+      '',
+      '.hidden',
+      '-flag',
+      'a/b',
+      'a..b',
+      'a b',
+      'x.lock',
+      'trail.',
+      'a~1',
+      'a^',
+      'a:b',
+      'ü',
+      'a\nb',
+      'x'.repeat(101),
+    ]) {
       expect(() => assertStoryId(bad), bad).toThrow(/cannot be used/);
     }
     expect(() => assertAgentName('bad agent')).toThrow(/agent name/);
@@ -19,8 +34,10 @@ describe('story ids and agent names', () => {
   it('checks branch names and relative paths without running git', () => {
     expect(safeRefName('main')).toBe('main');
     expect(safeRefName('release/2.0')).toBe('release/2.0');
-    for (const bad of ['-x', 'a..b', 'a b', 'a/.b', 'a.lock', 'a@{1}', 'a//b', '/a', 'a/']) expect(safeRefName(bad), bad).toBeNull();
+    for (const bad of ['-x', 'a..b', 'a b', 'a/.b', 'a.lock', 'a@{1}', 'a//b', '/a', 'a/'])
+      expect(safeRefName(bad), bad).toBeNull();
     expect(safeRelativePath('src/a.ts')).toBe('src/a.ts');
-    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:\\x', '', '.', 'a\0b']) expect(safeRelativePath(bad), bad).toBeNull();
+    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:\\x', '', '.', 'a\0b'])
+      expect(safeRelativePath(bad), bad).toBeNull();
   });
 });

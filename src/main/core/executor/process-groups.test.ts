@@ -18,7 +18,28 @@ afterEach(() => {
 
 function fakeProcess(pid: number, pgid: number, startTime: number, state = 'S') {
   mkdirSync(join(proc, String(pid)), { recursive: true });
-  const fields = [state, '1', String(pgid), String(pgid), '0', '-1', '0', '0', '0', '0', '0', '0', '0', '0', '0', '20', '0', '1', '0', String(startTime)];
+  const fields = [
+    state,
+    '1',
+    String(pgid),
+    String(pgid),
+    '0',
+    '-1',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '0',
+    '20',
+    '0',
+    '1',
+    '0',
+    String(startTime),
+  ];
   writeFileSync(join(proc, String(pid), 'stat'), `${pid} (agent) ${fields.join(' ')} 0 0`);
 }
 

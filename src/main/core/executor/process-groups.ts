@@ -138,7 +138,13 @@ export class ProcessGroups {
     for (const r of targets) {
       const left = alive.get(r)?.length ?? 0;
       report.aliveAfter += left;
-      report.groups.push({ pgid: r.pgid, storyId: r.storyId, label: r.label, killed: stubborn.includes(r), aliveAfter: left });
+      report.groups.push({
+        pgid: r.pgid,
+        storyId: r.storyId,
+        label: r.label,
+        killed: stubborn.includes(r),
+        aliveAfter: left,
+      });
       if (left === 0) this.unregister(r);
     }
     return report;

@@ -16,11 +16,23 @@ export interface ProjectBackups {
  * window: its wave.config.json gives the target branch (files changed are counted against
  * it), the copied files and the retention (`backups.keepDays`, `backups.keepPerStory`).
  */
-export async function openProjectBackups(repoPath: string, options: { audit?: AuditSink; targetBranch?: string } = {}): Promise<ProjectBackups> {
-  if (!existsSync(repoPath)) throw new ExecutorError('not_a_repository', `The repository folder ${repoPath} does not exist. Check the project path.`, { repoPath });
+export async function openProjectBackups(
+  repoPath: string,
+  options: { audit?: AuditSink; targetBranch?: string } = {},
+): Promise<ProjectBackups> {
+  if (!existsSync(repoPath))
+    throw new ExecutorError(
+      'not_a_repository',
+      `The repository folder ${repoPath} does not exist. Check the project path.`,
+      { repoPath },
+    );
   const top = await runGit(repoPath, ['rev-parse', '--show-toplevel'], { allowExitCodes: [128] });
   if (top.exitCode !== 0) {
-    throw new ExecutorError('not_a_repository', `${repoPath} is not a git repository (${top.stderr.trim()}); snapshots live in the project's repository.`, { repoPath });
+    throw new ExecutorError(
+      'not_a_repository',
+      `${repoPath} is not a git repository (${top.stderr.trim()}); snapshots live in the project's repository.`,
+      { repoPath },
+    );
   }
   const repoRoot = top.stdout.trim();
   const { config } = await loadWaveConfig(repoRoot);

@@ -80,8 +80,14 @@ describe('RepoLock across processes', () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     const pid = Number(dead.stdout.trim());
     mkdirSync(join(gitDir, 'wave-locks'), { recursive: true });
-    writeFileSync(join(gitDir, 'wave-locks', 'exclusive.lock'), JSON.stringify({ pid, startTime: 1, host: hostname() }));
-    writeFileSync(join(gitDir, 'wave-locks', `shared-${pid}.lock`), JSON.stringify({ pid, startTime: 1, host: hostname() }));
+    writeFileSync(
+      join(gitDir, 'wave-locks', 'exclusive.lock'),
+      JSON.stringify({ pid, startTime: 1, host: hostname() }),
+    );
+    writeFileSync(
+      join(gitDir, 'wave-locks', `shared-${pid}.lock`),
+      JSON.stringify({ pid, startTime: 1, host: hostname() }),
+    );
     const lock = RepoLock.forGitDir(gitDir);
     expect(await lock.exclusive(async () => 'got it')).toBe('got it');
     expect(await lock.shared(async () => 'and shared')).toBe('and shared');
@@ -93,7 +99,10 @@ describe('RepoLock across processes', () => {
     const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
     const otherGitDir = join(dir, 'other.git');
     mkdirSync(join(otherGitDir, 'wave-locks'), { recursive: true });
-    writeFileSync(join(otherGitDir, 'wave-locks', 'exclusive.lock'), JSON.stringify({ pid: holder.pid, startTime, host: hostname() }));
+    writeFileSync(
+      join(otherGitDir, 'wave-locks', 'exclusive.lock'),
+      JSON.stringify({ pid: holder.pid, startTime, host: hostname() }),
+    );
     const lock = RepoLock.forGitDir(otherGitDir, { timeoutMs: 300 });
     try {
       await expect(lock.shared(async () => 1)).rejects.toMatchObject({ code: 'lock_timeout' });

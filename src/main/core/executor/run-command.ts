@@ -37,7 +37,14 @@ export interface RunCommandResult {
 export async function runCommand(argv: string[], options: RunCommandOptions): Promise<RunCommandResult> {
   const started = Date.now();
   if (argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
-    return { exitCode: null, signal: null, timedOut: false, output: '', durationMs: 0, spawnError: 'the command is empty or has an invalid argument' };
+    return {
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      output: '',
+      durationMs: 0,
+      spawnError: 'the command is empty or has an invalid argument',
+    };
   }
   const max = options.maxOutputChars ?? 64 * 1024;
   const groups = options.groups ?? new ProcessGroups();
@@ -65,10 +72,13 @@ export async function runCommand(argv: string[], options: RunCommandOptions): Pr
   child.stderr.on('data', append);
   let timedOut = false;
   let spawnError: string | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (record) void groups.terminate([record], options.graceMs ?? 2_000);
-  }, Math.min(Math.max(1, options.timeoutMs), 2 ** 31 - 1));
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      if (record) void groups.terminate([record], options.graceMs ?? 2_000);
+    },
+    Math.min(Math.max(1, options.timeoutMs), 2 ** 31 - 1),
+  );
 
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('error', (error) => {

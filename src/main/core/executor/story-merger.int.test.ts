@@ -22,7 +22,10 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await wm.reconcile({ deleteUnmerged: true });
-  const worktrees = repo.git(['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree '));
+  const worktrees = repo
+    .git(['worktree', 'list', '--porcelain'])
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
   repo.cleanup();
   expect(worktrees).toHaveLength(1);
 });
@@ -56,7 +59,11 @@ describe('StoryMerger gate-6 (target into story)', () => {
 
   it('fails on a conflict, names the files, aborts the merge and resolves nothing', async () => {
     const wt = await wm.create({ storyId: 'S-3', agent: 'a' });
-    const storyHead = repo.commit({ 'src/shared.ts': 'line 1\nstory change\nline 3\n', 'README.md': '# story\n' }, 'story', wt.path);
+    const storyHead = repo.commit(
+      { 'src/shared.ts': 'line 1\nstory change\nline 3\n', 'README.md': '# story\n' },
+      'story',
+      wt.path,
+    );
     repo.commit({ 'src/shared.ts': 'line 1\ntarget change\nline 3\n', 'README.md': '# target\n' }, 'target');
     const result = await merger.mergeTargetIntoStory('S-3');
     expect(result.ok).toBe(false);
@@ -97,7 +104,13 @@ describe('StoryMerger gate-7 (story into target)', () => {
     const tip = repo.commit({ 'src/f.ts': 'f\n' }, 'story', wt.path);
     const before = repo.git(['rev-parse', 'main']);
     const result = await merger.mergeStoryIntoTarget('F-1', { strategy: 'fast-forward' });
-    expect(result).toMatchObject({ sha: tip, alreadyMerged: false, strategy: 'fast-forward', previousTargetSha: before, updatedCheckout: repo.path });
+    expect(result).toMatchObject({
+      sha: tip,
+      alreadyMerged: false,
+      strategy: 'fast-forward',
+      previousTargetSha: before,
+      updatedCheckout: repo.path,
+    });
     expect(repo.git(['rev-parse', 'main'])).toBe(tip);
     // The main checkout's files and index follow the branch: nothing looks reverted.
     expect(repo.git(['status', '--porcelain'])).toBe('');
@@ -138,14 +151,19 @@ describe('StoryMerger gate-7 (story into target)', () => {
     const ff = await merger.mergeStoryIntoTarget('D-2', { strategy: 'fast-forward' });
     expect(ff.sha).toBe(tip);
     repo.commit({ 'later2.txt': 'x\n' }, 'even more');
-    expect(await merger.mergeStoryIntoTarget('D-2', { strategy: 'fast-forward' })).toMatchObject({ sha: tip, alreadyMerged: true });
+    expect(await merger.mergeStoryIntoTarget('D-2', { strategy: 'fast-forward' })).toMatchObject({
+      sha: tip,
+      alreadyMerged: true,
+    });
   });
 
   it('never rewrites the target: a fast-forward that is no longer possible is refused', async () => {
     const wt = await wm.create({ storyId: 'N-1', agent: 'a' });
     repo.commit({ 'src/n.ts': 'n\n' }, 'story', wt.path);
     const moved = repo.commit({ 'other.txt': 'o\n' }, 'target moved');
-    await expect(merger.mergeStoryIntoTarget('N-1', { strategy: 'fast-forward' })).rejects.toMatchObject({ code: 'not_fast_forward' });
+    await expect(merger.mergeStoryIntoTarget('N-1', { strategy: 'fast-forward' })).rejects.toMatchObject({
+      code: 'not_fast_forward',
+    });
     expect(repo.git(['rev-parse', 'main'])).toBe(moved);
     // After gate-6 the fast-forward works and keeps the landed commit.
     expect((await merger.mergeTargetIntoStory('N-1')).ok).toBe(true);

@@ -76,7 +76,10 @@ export class StoryMerger {
       const unmerged = await this.worktrees.git(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd });
       const conflicts = splitNul(unmerged.stdout);
       // Leave the worktree exactly as before the attempt.
-      const inMerge = await this.worktrees.git(['rev-parse', '--verify', '--quiet', 'MERGE_HEAD'], { cwd, allowExitCodes: [1, 128] });
+      const inMerge = await this.worktrees.git(['rev-parse', '--verify', '--quiet', 'MERGE_HEAD'], {
+        cwd,
+        allowExitCodes: [1, 128],
+      });
       if (inMerge.exitCode === 0) await this.worktrees.git(['merge', '--abort'], { cwd });
       const message =
         conflicts.length > 0
@@ -91,7 +94,10 @@ export class StoryMerger {
    * Gate-7: lands the story branch on the target branch under the exclusive repository
    * lock. Merging a story that is already in the target returns the earlier merge SHA.
    */
-  async mergeStoryIntoTarget(storyId: string, options: { strategy?: MergeStrategy; message?: string; expectHead?: string } = {}): Promise<MergeResult> {
+  async mergeStoryIntoTarget(
+    storyId: string,
+    options: { strategy?: MergeStrategy; message?: string; expectHead?: string } = {},
+  ): Promise<MergeResult> {
     const owned = await this.worktrees.requireOwned(storyId);
     const target = this.worktrees.targetBranch;
     const strategy = options.strategy ?? this.options.strategy ?? 'merge-commit';
@@ -99,16 +105,25 @@ export class StoryMerger {
       const storySha = await this.requireRef(`refs/heads/${owned.branch}`, owned.branch);
       // An approved merge lands exactly the approved commit, checked under the lock.
       if (options.expectHead !== undefined && storySha !== options.expectHead) {
-        throw new ExecutorError('branch_changed', `${owned.branch} is at ${storySha}, not at the approved ${options.expectHead}; nothing was merged.`, {
-          storyId,
-          storySha,
-          expected: options.expectHead,
-        });
+        throw new ExecutorError(
+          'branch_changed',
+          `${owned.branch} is at ${storySha}, not at the approved ${options.expectHead}; nothing was merged.`,
+          {
+            storyId,
+            storySha,
+            expected: options.expectHead,
+          },
+        );
       }
       const targetOld = await this.requireRef(`refs/heads/${target}`, target);
 
       if (await this.worktrees.isAncestor(storySha, targetOld)) {
-        return { sha: await this.findLandingCommit(storySha, targetOld), alreadyMerged: true, strategy, previousTargetSha: targetOld };
+        return {
+          sha: await this.findLandingCommit(storySha, targetOld),
+          alreadyMerged: true,
+          strategy,
+          previousTargetSha: targetOld,
+        };
       }
 
       let newSha: string;
@@ -123,11 +138,18 @@ export class StoryMerger {
         }
         newSha = storySha;
       } else {
-        newSha = await this.createMergeCommit(targetOld, storySha, options.message ?? `Merge ${owned.branch} into ${target} (wave gate-7, story ${storyId})`);
+        newSha = await this.createMergeCommit(
+          targetOld,
+          storySha,
+          options.message ?? `Merge ${owned.branch} into ${target} (wave gate-7, story ${storyId})`,
+        );
       }
       if (!(await this.worktrees.isAncestor(targetOld, newSha))) {
         // Cannot happen by construction; refuse rather than ever rewrite the target.
-        throw new ExecutorError('target_moved', `Refusing to move ${target}: ${newSha} does not contain its current commit ${targetOld}.`);
+        throw new ExecutorError(
+          'target_moved',
+          `Refusing to move ${target}: ${newSha} does not contain its current commit ${targetOld}.`,
+        );
       }
 
       const checkout = (await this.worktrees.listGitWorktrees()).find((w) => w.branch === `refs/heads/${target}`);
@@ -140,11 +162,22 @@ export class StoryMerger {
         );
         await this.worktrees.git(['merge', '--ff-only', '--no-verify', newSha], { cwd: checkout.path });
       } else {
-        await this.worktrees.git(['update-ref', '-m', `wave: merge ${owned.branch} (gate-7)`, `refs/heads/${target}`, newSha, targetOld]);
+        await this.worktrees.git([
+          'update-ref',
+          '-m',
+          `wave: merge ${owned.branch} (gate-7)`,
+          `refs/heads/${target}`,
+          newSha,
+          targetOld,
+        ]);
       }
       const landed = await this.requireRef(`refs/heads/${target}`, target);
       if (landed !== newSha) {
-        throw new ExecutorError('target_moved', `${target} moved while story ${storyId} was being merged (now ${landed}). Re-run gate-6 and gate-7.`, { landed, newSha });
+        throw new ExecutorError(
+          'target_moved',
+          `${target} moved while story ${storyId} was being merged (now ${landed}). Re-run gate-6 and gate-7.`,
+          { landed, newSha },
+        );
       }
       return {
         sha: newSha,
@@ -186,9 +219,13 @@ export class StoryMerger {
    */
   private async findLandingCommit(storySha: string, targetSha: string): Promise<string> {
     if (storySha === targetSha) return storySha;
-    const chain = (await this.worktrees.git(['rev-list', '--first-parent', `${storySha}..${targetSha}`])).stdout.split('\n').filter(Boolean);
+    const chain = (await this.worktrees.git(['rev-list', '--first-parent', `${storySha}..${targetSha}`])).stdout
+      .split('\n')
+      .filter(Boolean);
     const descendants = new Set(
-      (await this.worktrees.git(['rev-list', '--ancestry-path', `${storySha}..${targetSha}`])).stdout.split('\n').filter(Boolean),
+      (await this.worktrees.git(['rev-list', '--ancestry-path', `${storySha}..${targetSha}`])).stdout
+        .split('\n')
+        .filter(Boolean),
     );
     const oldest = chain[chain.length - 1];
     if (oldest) {
@@ -201,20 +238,32 @@ export class StoryMerger {
 
   private async requireRef(ref: string, name: string): Promise<string> {
     const sha = await this.worktrees.resolveRef(ref);
-    if (!sha) throw new ExecutorError('branch_missing', `The branch ${name} does not exist in ${this.worktrees.repoRoot}.`, { ref });
+    if (!sha)
+      throw new ExecutorError('branch_missing', `The branch ${name} does not exist in ${this.worktrees.repoRoot}.`, {
+        ref,
+      });
     return sha;
   }
 
-  private async assertClean(cwd: string, what: string, next: string, code: 'dirty_worktree' | 'target_checked_out_dirty' = 'dirty_worktree'): Promise<void> {
+  private async assertClean(
+    cwd: string,
+    what: string,
+    next: string,
+    code: 'dirty_worktree' | 'target_checked_out_dirty' = 'dirty_worktree',
+  ): Promise<void> {
     const status = await this.worktrees.git(['status', '--porcelain', '-z', '--untracked-files=no'], { cwd });
     const dirty = splitNul(status.stdout)
       .map((l) => l.slice(3))
       .filter(Boolean);
     if (dirty.length > 0) {
-      throw new ExecutorError(code, `There are uncommitted changes in ${what}: ${dirty.slice(0, 10).join(', ')}${dirty.length > 10 ? ', …' : ''}. ${next}`, {
-        cwd,
-        dirty,
-      });
+      throw new ExecutorError(
+        code,
+        `There are uncommitted changes in ${what}: ${dirty.slice(0, 10).join(', ')}${dirty.length > 10 ? ', …' : ''}. ${next}`,
+        {
+          cwd,
+          dirty,
+        },
+      );
     }
   }
 }

@@ -21,7 +21,12 @@ export interface UsageSummary {
   warnings: string[];
 }
 
-export const EMPTY_USAGE: UsageSummary = Object.freeze({ models: [], totalCostUsd: 0, knownCostUsd: 0, warnings: [] }) as UsageSummary;
+export const EMPTY_USAGE: UsageSummary = Object.freeze({
+  models: [],
+  totalCostUsd: 0,
+  knownCostUsd: 0,
+  warnings: [],
+}) as UsageSummary;
 
 /** Adds up usage per model; usage without a cost is priced from the table. */
 export class UsageAccumulator {

@@ -14,7 +14,10 @@ beforeEach(() => {
 
 afterEach(async () => {
   // No test may leave a worktree registered in the repository (besides the main checkout).
-  const worktrees = repo.git(['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree '));
+  const worktrees = repo
+    .git(['worktree', 'list', '--porcelain'])
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
   repo.cleanup();
   expect(worktrees).toHaveLength(1);
 });
@@ -92,7 +95,9 @@ describe('WorktreeManager', () => {
   });
 
   it('refuses a worktree folder inside the repository', async () => {
-    await expect(open({ worktreesDir: join(repo.path, '.wave', 'worktrees') })).rejects.toMatchObject({ code: 'invalid_config' });
+    await expect(open({ worktreesDir: join(repo.path, '.wave', 'worktrees') })).rejects.toMatchObject({
+      code: 'invalid_config',
+    });
   });
 
   it('copies configured untracked files and runs the setup command in each new worktree', async () => {
@@ -110,13 +115,18 @@ describe('WorktreeManager', () => {
     writeFileSync(join(wt.path, 'src/feature.ts'), 'export const f = 1;\n');
     const sha = await wm.commitAll('S-6', 'story work');
     expect(sha).toMatch(/^[0-9a-f]{40}$/);
-    expect(repo.git(['show', '--name-only', '--format=', 'HEAD'], wt.path).split('\n')).toEqual(['setup-ran.txt', 'src/feature.ts']);
+    expect(repo.git(['show', '--name-only', '--format=', 'HEAD'], wt.path).split('\n')).toEqual([
+      'setup-ran.txt',
+      'src/feature.ts',
+    ]);
     expect(await wm.commitAll('S-6', 'nothing')).toBeNull();
     await wm.remove('S-6', { deleteBranch: true });
   });
 
   it('removes the half-made worktree and branch when the setup command fails', async () => {
-    const wm = await open({ setupCommand: [process.execPath, '-e', "console.log('npm ci exploded'); process.exit(3)"] });
+    const wm = await open({
+      setupCommand: [process.execPath, '-e', "console.log('npm ci exploded'); process.exit(3)"],
+    });
     const error = await wm.create({ storyId: 'S-7', agent: 'claude' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'worktree_setup_failed' });
     expect((error as Error).message).toContain('npm ci exploded');

@@ -181,24 +181,40 @@ export class WorktreeManager {
   /** Opens the manager for a repository, checking the configuration up front. */
   static async open(options: WorktreeManagerOptions): Promise<WorktreeManager> {
     if (!existsSync(options.repoPath)) {
-      throw new ExecutorError('not_a_repository', `The repository folder ${options.repoPath} does not exist. Check the project path.`);
+      throw new ExecutorError(
+        'not_a_repository',
+        `The repository folder ${options.repoPath} does not exist. Check the project path.`,
+      );
     }
-    const probe = await runGit(realpathSync(options.repoPath), ['rev-parse', '--path-format=absolute', '--git-common-dir', '--is-bare-repository'], {
-      allowExitCodes: [128],
-    });
+    const probe = await runGit(
+      realpathSync(options.repoPath),
+      ['rev-parse', '--path-format=absolute', '--git-common-dir', '--is-bare-repository'],
+      {
+        allowExitCodes: [128],
+      },
+    );
     if (probe.exitCode !== 0) {
-      throw new ExecutorError('not_a_repository', `${options.repoPath} is not a git repository (${probe.stderr.trim()}). Run "git init" there or pick the right folder.`);
+      throw new ExecutorError(
+        'not_a_repository',
+        `${options.repoPath} is not a git repository (${probe.stderr.trim()}). Run "git init" there or pick the right folder.`,
+      );
     }
     const [commonDirRaw, bare] = probe.stdout.trim().split('\n');
     if (bare === 'true') {
-      throw new ExecutorError('not_a_repository', `${options.repoPath} is a bare repository; wave needs a repository with a working tree.`);
+      throw new ExecutorError(
+        'not_a_repository',
+        `${options.repoPath} is a bare repository; wave needs a repository with a working tree.`,
+      );
     }
     const gitDir = realpathSync(commonDirRaw!);
     // The main checkout is the first entry of `git worktree list`, whichever worktree we were given.
     const main = (await listGitWorktrees(gitDir))[0];
     const repoRoot = realpathSync(main?.path ?? dirname(gitDir));
     if (safeRefName(options.targetBranch) === null) {
-      throw new ExecutorError('invalid_config', `The target branch name ${JSON.stringify(options.targetBranch)} is not a valid branch name.`);
+      throw new ExecutorError(
+        'invalid_config',
+        `The target branch name ${JSON.stringify(options.targetBranch)} is not a valid branch name.`,
+      );
     }
     const hash = sha256Hex(gitDir).slice(0, 16);
     const parent = resolve(options.worktreesDir ?? join(options.dataDir, 'worktrees'));
@@ -241,7 +257,10 @@ export class WorktreeManager {
 
   /** Runs git in `cwd` (default: the main checkout) with wave's committer identity. */
   git(args: string[], options: GitRunOptions & { cwd?: string } = {}) {
-    return runGit(options.cwd ?? this.repoRoot, args, { ...options, config: [...this.gitConfig, ...(options.config ?? [])] });
+    return runGit(options.cwd ?? this.repoRoot, args, {
+      ...options,
+      config: [...this.gitConfig, ...(options.config ?? [])],
+    });
   }
 
   /** Where a story's worktree lives (whether or not it exists). */
@@ -259,7 +278,10 @@ export class WorktreeManager {
     const branch = storyBranchName(agent, storyId);
     const baseBranch = request.baseBranch ?? this.options.targetBranch;
     if (safeRefName(baseBranch) === null) {
-      throw new ExecutorError('invalid_config', `The base branch name ${JSON.stringify(baseBranch)} is not a valid branch name.`);
+      throw new ExecutorError(
+        'invalid_config',
+        `The base branch name ${JSON.stringify(baseBranch)} is not a valid branch name.`,
+      );
     }
     const path = this.pathFor(storyId);
     return this.perStory.run(storyId, () => this.createLocked(request, storyId, agent, branch, baseBranch, path));
@@ -292,9 +314,14 @@ export class WorktreeManager {
       const branchSha = refs.get(branch) ?? null;
       if (registered) {
         if (!owned || registered.branch !== `refs/heads/${branch}`) {
-          throw new ExecutorError('unsafe_path', `${path} is a worktree wave did not create for ${branch}; it was left untouched. Remove it yourself if it is not needed.`, { path });
+          throw new ExecutorError(
+            'unsafe_path',
+            `${path} is a worktree wave did not create for ${branch}; it was left untouched. Remove it yourself if it is not needed.`,
+            { path },
+          );
         }
-        if (existsSync(join(path, '.git'))) return { record: await this.claim(owned, request.sessionId), reused: true, add: 'none' };
+        if (existsSync(join(path, '.git')))
+          return { record: await this.claim(owned, request.sessionId), reused: true, add: 'none' };
         // The folder was deleted behind git's back: re-create it on the same branch.
         return { record: await this.claim(owned, request.sessionId), reused: true, add: 'add-force' };
       }
@@ -314,9 +341,13 @@ export class WorktreeManager {
       }
       const baseSha = refs.get(baseBranch);
       if (!baseSha) {
-        throw new ExecutorError('branch_missing', `The base branch ${baseBranch} does not exist in ${this.repoRoot}. Create it or set the right target branch in wave.config.json.`, {
-          baseBranch,
-        });
+        throw new ExecutorError(
+          'branch_missing',
+          `The base branch ${baseBranch} does not exist in ${this.repoRoot}. Create it or set the right target branch in wave.config.json.`,
+          {
+            baseBranch,
+          },
+        );
       }
       const created: StoryWorktree = {
         storyId,
@@ -350,7 +381,14 @@ export class WorktreeManager {
       await this.lock.exclusive(async () => {
         // (Should another process have deleted the branch meanwhile, git refuses the add.)
         await rm(path, { recursive: true, force: true });
-        await this.git(['worktree', 'add', '--no-checkout', ...(plan.add === 'add-force' ? ['--force'] : []), path, branch]);
+        await this.git([
+          'worktree',
+          'add',
+          '--no-checkout',
+          ...(plan.add === 'add-force' ? ['--force'] : []),
+          path,
+          branch,
+        ]);
       });
       // Phase 3 (no lock): check out the files. Touches only this worktree's own index and folder.
       // destructive: fresh-worktree (just added with --no-checkout: this fills it, nothing is in it yet)
@@ -389,7 +427,11 @@ export class WorktreeManager {
       const from = rel === null ? null : resolveInside(this.repoRoot, rel);
       const to = rel === null ? null : resolveInside(worktree.path, rel);
       if (!from || !to) {
-        throw new ExecutorError('unsafe_path', `The file to copy into worktrees ${JSON.stringify(file)} is outside the repository. List paths relative to the repository root.`, { file });
+        throw new ExecutorError(
+          'unsafe_path',
+          `The file to copy into worktrees ${JSON.stringify(file)} is outside the repository. List paths relative to the repository root.`,
+          { file },
+        );
       }
       if (!existsSync(from)) {
         worktree.missing.push(rel!);
@@ -397,7 +439,11 @@ export class WorktreeManager {
       }
       // A symlink in the main checkout must not smuggle a file from elsewhere on disk.
       if (!isInsideOrSame(realpathSync(from), this.repoRoot)) {
-        throw new ExecutorError('unsafe_path', `${from} points outside the repository; it was not copied into the worktree.`, { file });
+        throw new ExecutorError(
+          'unsafe_path',
+          `${from} points outside the repository; it was not copied into the worktree.`,
+          { file },
+        );
       }
       if (existsSync(to)) continue;
       await mkdir(dirname(to), { recursive: true });
@@ -408,7 +454,10 @@ export class WorktreeManager {
     if (argv && argv.length > 0) {
       const run = await runCommand(argv, {
         cwd: worktree.path,
-        env: buildChildEnv(this.options.env ?? basePolicy(), { WAVE_STORY_ID: worktree.storyId, WAVE_SESSION_ID: sessionId ?? '' }).env,
+        env: buildChildEnv(this.options.env ?? basePolicy(), {
+          WAVE_STORY_ID: worktree.storyId,
+          WAVE_SESSION_ID: sessionId ?? '',
+        }).env,
         timeoutMs: this.options.setupTimeoutMs ?? 10 * 60_000,
         groups: this.options.processGroups,
         sessionId,
@@ -417,7 +466,9 @@ export class WorktreeManager {
       });
       worktree.setupOutput = run.output;
       if (run.exitCode !== 0) {
-        const why = run.spawnError ?? (run.timedOut ? 'timed out' : run.signal ? `killed by ${run.signal}` : `exit code ${run.exitCode}`);
+        const why =
+          run.spawnError ??
+          (run.timedOut ? 'timed out' : run.signal ? `killed by ${run.signal}` : `exit code ${run.exitCode}`);
         throw new ExecutorError(
           'worktree_setup_failed',
           `The setup command "${argv.join(' ')}" failed in the worktree of ${worktree.storyId} (${why}). Output:\n${run.output.slice(-4000)}\nFix the command in wave.config.json (execution.setup) and retry.`,
@@ -441,7 +492,11 @@ export class WorktreeManager {
     const result: RemoveResult = { worktreeRemoved: false, branchDeleted: false, snapshots: [] };
     if (!owned) return result;
     const why: DestroyReason = {
-      reason: options.reason ?? (options.deleteBranch ? 'the story is done: its worktree and branch are removed' : 'the story worktree is removed'),
+      reason:
+        options.reason ??
+        (options.deleteBranch
+          ? 'the story is done: its worktree and branch are removed'
+          : 'the story worktree is removed'),
       actor: options.actor,
       gate: options.gate,
       sessionId: options.sessionId ?? owned.owner?.sessionId,
@@ -466,11 +521,14 @@ export class WorktreeManager {
     if (!tip) return null;
     const target = `refs/heads/${this.options.targetBranch}`;
     if (mergedAs !== undefined) {
-      if (!(await this.isAncestor(mergedAs, target).catch(() => false))) return `the merge commit ${mergedAs} is not on ${this.options.targetBranch}`;
-      if (!(await this.isAncestor(tip, mergedAs))) return `${owned.branch} has commits (${tip.slice(0, 12)}) that the merge commit ${mergedAs.slice(0, 12)} does not contain`;
+      if (!(await this.isAncestor(mergedAs, target).catch(() => false)))
+        return `the merge commit ${mergedAs} is not on ${this.options.targetBranch}`;
+      if (!(await this.isAncestor(tip, mergedAs)))
+        return `${owned.branch} has commits (${tip.slice(0, 12)}) that the merge commit ${mergedAs.slice(0, 12)} does not contain`;
       return null;
     }
-    if (!(await this.isAncestor(tip, target))) return `${owned.branch} has commits (${tip.slice(0, 12)}) that are not on ${this.options.targetBranch}`;
+    if (!(await this.isAncestor(tip, target)))
+      return `${owned.branch} has commits (${tip.slice(0, 12)}) that are not on ${this.options.targetBranch}`;
     return null;
   }
 
@@ -478,17 +536,33 @@ export class WorktreeManager {
    * Takes a snapshot of a story's worktree and branch (see Backups.snapshot); null when
    * nothing would be lost. `keeps`: the commit the branch still contains afterwards.
    */
-  async snapshot(storyId: string, why: DestroyReason & { operation: BackupOperation; keeps: string | null }): Promise<Snapshot | null> {
+  async snapshot(
+    storyId: string,
+    why: DestroyReason & { operation: BackupOperation; keeps: string | null },
+  ): Promise<Snapshot | null> {
     const owned = await this.requireOwned(storyId);
     return this.lock.shared(() => this.snapshotOwned(owned, why, why.operation, why.keeps));
   }
 
-  private async snapshotOwned(owned: StoryWorktree, why: DestroyReason, operation: BackupOperation, keeps: string | null): Promise<Snapshot | null> {
+  private async snapshotOwned(
+    owned: StoryWorktree,
+    why: DestroyReason,
+    operation: BackupOperation,
+    keeps: string | null,
+  ): Promise<Snapshot | null> {
     const path = this.pathFor(owned.storyId);
     const hasWorktree = existsSync(join(path, '.git'));
     return this.backups.snapshot(
       { worktreePath: hasWorktree ? path : null, branch: owned.branch },
-      { storyId: owned.storyId, operation, keeps, reason: why.reason, actor: why.actor, gate: why.gate ?? null, sessionId: why.sessionId ?? owned.owner?.sessionId ?? null },
+      {
+        storyId: owned.storyId,
+        operation,
+        keeps,
+        reason: why.reason,
+        actor: why.actor,
+        gate: why.gate ?? null,
+        sessionId: why.sessionId ?? owned.owner?.sessionId ?? null,
+      },
     );
   }
 
@@ -498,13 +572,27 @@ export class WorktreeManager {
    * Untracked files wave copied in (`.env`) are left in place. Returns the snapshot, or
    * null when nothing would have been lost.
    */
-  async resetTo(storyId: string, sha: string, why: DestroyReason & { operation?: BackupOperation }): Promise<Snapshot | null> {
+  async resetTo(
+    storyId: string,
+    sha: string,
+    why: DestroyReason & { operation?: BackupOperation },
+  ): Promise<Snapshot | null> {
     const owned = await this.requireOwned(storyId);
     const path = this.pathFor(owned.storyId);
     return this.perStory.run(owned.storyId, () =>
       this.lock.shared(async () => {
-        const target = (await this.git(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`], { cwd: path, allowExitCodes: [1, 128] })).stdout.trim();
-        if (!target) throw new ExecutorError('branch_missing', `Cannot reset the worktree of ${owned.storyId} to ${sha}: no such commit.`, { storyId, sha });
+        const target = (
+          await this.git(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`], {
+            cwd: path,
+            allowExitCodes: [1, 128],
+          })
+        ).stdout.trim();
+        if (!target)
+          throw new ExecutorError(
+            'branch_missing',
+            `Cannot reset the worktree of ${owned.storyId} to ${sha}: no such commit.`,
+            { storyId, sha },
+          );
         const snapshot = await this.snapshotOwned(owned, why, why.operation ?? 'reset', target);
         const keep = this.copiedFiles.map((f) => safeRelativePath(f)).filter((p): p is string => p !== null);
         // destructive: after-snapshot
@@ -516,13 +604,22 @@ export class WorktreeManager {
     );
   }
 
-  private async removeWorktreeFolder(owned: StoryWorktree, why: DestroyReason, operation: BackupOperation, snapshots: Snapshot[]): Promise<boolean> {
+  private async removeWorktreeFolder(
+    owned: StoryWorktree,
+    why: DestroyReason,
+    operation: BackupOperation,
+    snapshots: Snapshot[],
+  ): Promise<boolean> {
     const path = this.pathFor(owned.storyId);
     const registered = (await listGitWorktrees(this.gitDir)).find((w) => w.path === path);
     let removed = false;
     if (registered) {
       if (registered.branch && registered.branch !== `refs/heads/${owned.branch}`) {
-        throw new ExecutorError('unsafe_path', `${path} holds ${registered.branch}, not ${owned.branch}; wave left it untouched.`, { path });
+        throw new ExecutorError(
+          'unsafe_path',
+          `${path} holds ${registered.branch}, not ${owned.branch}; wave left it untouched.`,
+          { path },
+        );
       }
       // The branch stays as it is: what is at risk is the worktree's uncommitted and untracked files.
       if (!registered.prunable) {
@@ -593,9 +690,21 @@ export class WorktreeManager {
     const keep = new Set(options.keep ?? []);
     return this.lock.exclusive(async () => {
       if (!options.dryRun) await this.git(['worktree', 'prune']);
-      const report: ReconcileReport = { kept: [], inUse: [], removedWorktrees: [], deletedBranches: [], keptUnmerged: [], snapshots: [], strayFolders: [], foreignBranches: [] };
+      const report: ReconcileReport = {
+        kept: [],
+        inUse: [],
+        removedWorktrees: [],
+        deletedBranches: [],
+        keptUnmerged: [],
+        snapshots: [],
+        strayFolders: [],
+        foreignBranches: [],
+      };
       const taken: Snapshot[] = [];
-      const why: DestroyReason = { reason: options.reason ?? 'reconcile: clean-up of a story that does not continue', actor: options.actor ?? 'reconcile' };
+      const why: DestroyReason = {
+        reason: options.reason ?? 'reconcile: clean-up of a story that does not continue',
+        actor: options.actor ?? 'reconcile',
+      };
       const owned = await this.allOwned();
       const ownedBranches = new Set(owned.map((o) => o.branch));
       for (const o of owned) {
@@ -674,8 +783,12 @@ export class WorktreeManager {
       for (const file of this.options.copyFiles ?? []) {
         const rel = safeRelativePath(file);
         if (rel === null) continue;
-        const tracked = await this.git(['cat-file', '-e', `HEAD:${rel}`], { cwd: owned.path, allowExitCodes: [1, 128] });
-        if (tracked.exitCode !== 0) await this.git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', rel], { cwd: owned.path });
+        const tracked = await this.git(['cat-file', '-e', `HEAD:${rel}`], {
+          cwd: owned.path,
+          allowExitCodes: [1, 128],
+        });
+        if (tracked.exitCode !== 0)
+          await this.git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', rel], { cwd: owned.path });
       }
       const staged = await this.git(['diff', '--cached', '--quiet'], { cwd: owned.path, allowExitCodes: [1] });
       if (staged.exitCode === 0) return null;
@@ -688,14 +801,22 @@ export class WorktreeManager {
   async requireOwned(storyId: string): Promise<StoryWorktree> {
     const owned = await this.readOwned(assertStoryId(storyId));
     if (!owned) {
-      throw new ExecutorError('worktree_missing', `Story ${storyId} has no worktree in ${this.root}. Run gate-0 (preflight) to create it.`, { storyId });
+      throw new ExecutorError(
+        'worktree_missing',
+        `Story ${storyId} has no worktree in ${this.root}. Run gate-0 (preflight) to create it.`,
+        { storyId },
+      );
     }
     return owned;
   }
 
   /** Tips of local branches in one git run (missing branches are absent from the map). */
   private async resolveBranches(names: string[]): Promise<Map<string, string>> {
-    const r = await this.git(['for-each-ref', '--format=%(objectname) %(refname)', ...names.map((n) => `refs/heads/${n}`)]);
+    const r = await this.git([
+      'for-each-ref',
+      '--format=%(objectname) %(refname)',
+      ...names.map((n) => `refs/heads/${n}`),
+    ]);
     const found = new Map<string, string>();
     for (const line of r.stdout.split('\n')) {
       const space = line.indexOf(' ');

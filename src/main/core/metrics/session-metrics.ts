@@ -3,7 +3,14 @@ import { GATE_IDS } from '../../../shared/ipc';
 import type { LatencyPoint } from '../../../shared/events';
 import type { LatencyStat, UsageRow } from '../../store';
 
-export const EMPTY_METRICS: MetricsView = { latency: [], eventRate: [], cumulativeCost: [], costBy: { story: [], agent: [], model: [] }, tokens: [], gateDurations: [] };
+export const EMPTY_METRICS: MetricsView = {
+  latency: [],
+  eventRate: [],
+  cumulativeCost: [],
+  costBy: { story: [], agent: [], model: [] },
+  tokens: [],
+  gateDurations: [],
+};
 
 /**
  * Both event charts of the metrics panel from one source, the latency windows: stored ones
@@ -12,16 +19,38 @@ export const EMPTY_METRICS: MetricsView = { latency: [], eventRate: [], cumulati
  * handled events gives its rate, so the rate chart is never empty beside a filled latency
  * chart, whichever process ran the session.
  */
-export function eventSeries(stored: readonly LatencyStat[], live: readonly LatencyPoint[]): Pick<MetricsView, 'latency' | 'eventRate'> {
+export function eventSeries(
+  stored: readonly LatencyStat[],
+  live: readonly LatencyPoint[],
+): Pick<MetricsView, 'latency' | 'eventRate'> {
   const points = new Map<string, MetricsView['latency'][number] & { windowMs: number }>();
-  for (const r of stored) points.set(r.windowStart.toISOString(), { at: r.windowStart.toISOString(), p50Ms: r.p50Ms, p95Ms: r.p95Ms, p99Ms: r.p99Ms, count: r.count, windowMs: r.windowMs });
+  for (const r of stored)
+    points.set(r.windowStart.toISOString(), {
+      at: r.windowStart.toISOString(),
+      p50Ms: r.p50Ms,
+      p95Ms: r.p95Ms,
+      p99Ms: r.p99Ms,
+      count: r.count,
+      windowMs: r.windowMs,
+    });
   for (const p of live) {
-    if (p.eventType === '*') points.set(p.windowStart, { at: p.windowStart, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms, count: p.count, windowMs: p.windowMs });
+    if (p.eventType === '*')
+      points.set(p.windowStart, {
+        at: p.windowStart,
+        p50Ms: p.p50Ms,
+        p95Ms: p.p95Ms,
+        p99Ms: p.p99Ms,
+        count: p.count,
+        windowMs: p.windowMs,
+      });
   }
   const windows = [...points.values()].sort((a, b) => a.at.localeCompare(b.at)).slice(-300);
   return {
     latency: windows.map(({ windowMs: _w, ...p }) => p),
-    eventRate: windows.map((w) => ({ at: w.at, perSecond: Math.round((w.count / Math.max(1, w.windowMs / 1000)) * 100) / 100 })),
+    eventRate: windows.map((w) => ({
+      at: w.at,
+      perSecond: Math.round((w.count / Math.max(1, w.windowMs / 1000)) * 100) / 100,
+    })),
   };
 }
 
@@ -50,10 +79,16 @@ export function sessionUsageMetrics(
     tokens.set(r.model, t);
   }
   const durations = new Map<string, number[]>();
-  for (const g of gates) if ((GATE_IDS as readonly string[]).includes(g.gate)) durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
+  for (const g of gates)
+    if ((GATE_IDS as readonly string[]).includes(g.gate))
+      durations.set(g.gate, [...(durations.get(g.gate) ?? []), Math.max(0, g.durationMs ?? 0)]);
   return {
     cumulativeCost,
-    costBy: { story: sumBy((r) => r.storyId ?? '(session)'), agent: sumBy((r) => r.agent), model: sumBy((r) => r.model) },
+    costBy: {
+      story: sumBy((r) => r.storyId ?? '(session)'),
+      agent: sumBy((r) => r.agent),
+      model: sumBy((r) => r.model),
+    },
     tokens: [...tokens.values()],
     gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
   };

@@ -12,7 +12,9 @@ describe('the scripted agent preset', () => {
   });
 
   it('is found in a packaged app: electron-builder ships it where findScriptedAgent looks', () => {
-    const config = parse(readFileSync('electron-builder.yml', 'utf8')) as { extraResources: Array<{ from: string; to: string }> };
+    const config = parse(readFileSync('electron-builder.yml', 'utf8')) as {
+      extraResources: Array<{ from: string; to: string }>;
+    };
     const shipped = config.extraResources.find((r) => r.from.endsWith('scripted-agent.mjs'));
     expect(shipped, 'electron-builder.yml must ship the scripted agent as an extra resource').toBeDefined();
     expect(existsSync(shipped!.from)).toBe(true);
@@ -39,6 +41,8 @@ describe('the scripted agent preset', () => {
     writeFileSync(mine, '');
     expect(findScriptedAgent({ WAVE_SCRIPTED_AGENT: mine }, '/nonexistent')).toBe(mine);
     expect(findScriptedAgent({ WAVE_SCRIPTED_AGENT: join(dir, 'missing.mjs') })).toBeNull();
-    expect(() => resolveAgentPreset('scripted', null, { WAVE_SCRIPTED_AGENT: join(dir, 'missing.mjs') })).toThrow(/Set WAVE_SCRIPTED_AGENT/);
+    expect(() => resolveAgentPreset('scripted', null, { WAVE_SCRIPTED_AGENT: join(dir, 'missing.mjs') })).toThrow(
+      /Set WAVE_SCRIPTED_AGENT/,
+    );
   });
 });

@@ -14,7 +14,10 @@ const PACKAGED_SCRIPTED_AGENT_REL = join('agents', 'scripted-agent.mjs');
  * Found from WAVE_SCRIPTED_AGENT, else in a packaged app's resources folder, else by walking
  * up from this module (source and bundle layouts differ), else from the working directory.
  */
-export function findScriptedAgent(env: NodeJS.ProcessEnv = process.env, resourcesPath = (process as { resourcesPath?: string }).resourcesPath): string | null {
+export function findScriptedAgent(
+  env: NodeJS.ProcessEnv = process.env,
+  resourcesPath = (process as { resourcesPath?: string }).resourcesPath,
+): string | null {
   const explicit = env.WAVE_SCRIPTED_AGENT?.trim();
   if (explicit) return existsSync(explicit) ? resolve(explicit) : null;
   if (resourcesPath) {
@@ -55,11 +58,17 @@ export interface ResolvedPreset {
 }
 
 /** Builds the agent preset a session runs with; the error says what to configure. */
-export function resolveAgentPreset(name: AgentPresetName, command: string[] | null, env: NodeJS.ProcessEnv = process.env): ResolvedPreset {
+export function resolveAgentPreset(
+  name: AgentPresetName,
+  command: string[] | null,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedPreset {
   switch (name) {
     case 'command':
       if (!command || command.length === 0) {
-        throw new Error('The agent preset is "command" but wave.config.json has no agent.command. Add the argument list of your agent, e.g. "agent": {"preset": "command", "command": ["./agent.sh", "{storyFile}"]}.');
+        throw new Error(
+          'The agent preset is "command" but wave.config.json has no agent.command. Add the argument list of your agent, e.g. "agent": {"preset": "command", "command": ["./agent.sh", "{storyFile}"]}.',
+        );
       }
       return { preset: commandPreset(command), env: {} };
     case 'claude-code':
@@ -67,10 +76,15 @@ export function resolveAgentPreset(name: AgentPresetName, command: string[] | nu
     case 'scripted': {
       const script = findScriptedAgent(env);
       if (!script) {
-        throw new Error(`The scripted test agent (${SCRIPTED_AGENT_REL}) was not found next to this installation. Set WAVE_SCRIPTED_AGENT to its path, or choose another agent preset.`);
+        throw new Error(
+          `The scripted test agent (${SCRIPTED_AGENT_REL}) was not found next to this installation. Set WAVE_SCRIPTED_AGENT to its path, or choose another agent preset.`,
+        );
       }
       // Under Electron, process.execPath is the app binary: this makes it behave as node.
-      return { preset: { ...commandPreset([process.execPath, script]), name: 'scripted' }, env: { ELECTRON_RUN_AS_NODE: '1' } };
+      return {
+        preset: { ...commandPreset([process.execPath, script]), name: 'scripted' },
+        env: { ELECTRON_RUN_AS_NODE: '1' },
+      };
     }
   }
 }

@@ -13,13 +13,31 @@ import { continueSession } from '.';
 const suite = embeddedOrchestratorSuite();
 const { tag, orchestrator, scenario } = suite;
 
-describe('orchestrator: snapshots before destroying a story\'s work (embedded store)', () => {
-  it('keeps a crashed gate-2\'s partial files through restart, reconcile and skip, and each QA retry\'s previous attempt', async () => {
+describe("orchestrator: snapshots before destroying a story's work (embedded store)", () => {
+  it("keeps a crashed gate-2's partial files through restart, reconcile and skip, and each QA retry's previous attempt", async () => {
     const s = scenario([
       // Writes its files without committing, then dies: a crash in the middle of gate-2.
-      { id: 'R-1', wave: 1, domain: 'app', create: ['src/app/r1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
-      { id: 'S-1', wave: 1, domain: 'app', create: ['src/app/s1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
-      { id: 'P-1', wave: 1, domain: 'app', create: ['src/app/p1.ts'], testAgent: { crash: true, crash_phases: ['develop'], commit: false } },
+      {
+        id: 'R-1',
+        wave: 1,
+        domain: 'app',
+        create: ['src/app/r1.ts'],
+        testAgent: { crash: true, crash_phases: ['develop'], commit: false },
+      },
+      {
+        id: 'S-1',
+        wave: 1,
+        domain: 'app',
+        create: ['src/app/s1.ts'],
+        testAgent: { crash: true, crash_phases: ['develop'], commit: false },
+      },
+      {
+        id: 'P-1',
+        wave: 1,
+        domain: 'app',
+        create: ['src/app/p1.ts'],
+        testAgent: { crash: true, crash_phases: ['develop'], commit: false },
+      },
       // QA fails on the first attempt; the fix phase repairs it.
       { id: 'Q-1', wave: 1, domain: 'web', create: ['src/web/q1.ts'], testAgent: { qa_fix: true } },
     ]);
@@ -75,8 +93,22 @@ describe('orchestrator: snapshots before destroying a story\'s work (embedded st
 
     // Skip R-1: its worktree goes, its work stays. The restart had put the partial file on a
     // newer main (Q-1 merged meanwhile), a state of its own: it is kept too.
-    await continueSession({ store: suite.store, bus: suite.bus, dataDir: suite.dataDir, sessionId, strategy: 'skip', onlyStories: ['R-1'], includeFailed: true, options });
-    expect(s.repo.git(['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree '))).toHaveLength(1);
+    await continueSession({
+      store: suite.store,
+      bus: suite.bus,
+      dataDir: suite.dataDir,
+      sessionId,
+      strategy: 'skip',
+      onlyStories: ['R-1'],
+      includeFailed: true,
+      options,
+    });
+    expect(
+      s.repo
+        .git(['worktree', 'list', '--porcelain'])
+        .split('\n')
+        .filter((l) => l.startsWith('worktree ')),
+    ).toHaveLength(1);
     const afterSkip = await backups.list('R-1');
     expect(afterSkip.map((x) => x.operation)).toEqual(['reconcile', 'restart']);
     expect(afterSkip[1]!.id).toBe(r[0]!.id);
@@ -86,7 +118,11 @@ describe('orchestrator: snapshots before destroying a story\'s work (embedded st
     // Every snapshot is in the audit log, saying what caused it.
     const rows = await suite.store.db.select().from(auditLog).where(eq(auditLog.action, 'backup_created'));
     const mine = rows.filter((x) => x.subjectId.startsWith(`${sessionId}/`));
-    expect(mine.map((x) => `${x.subjectId.split('/')[1]} ${x.actor} ${(x.detail as { operation: string }).operation}`).sort()).toEqual([
+    expect(
+      mine
+        .map((x) => `${x.subjectId.split('/')[1]} ${x.actor} ${(x.detail as { operation: string }).operation}`)
+        .sort(),
+    ).toEqual([
       'P-1 orchestrator reset',
       'Q-1 orchestrator qa-retry',
       'R-1 orchestrator restart',

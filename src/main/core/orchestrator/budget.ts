@@ -2,7 +2,9 @@ import { roundUsd } from '../pricing';
 
 export const BUDGET_WARNING_RATIO = 0.8;
 
-export type BudgetCrossing = { kind: 'warning'; spentUsd: number; budgetUsd: number; pct: number } | { kind: 'exceeded'; spentUsd: number; budgetUsd: number };
+export type BudgetCrossing =
+  | { kind: 'warning'; spentUsd: number; budgetUsd: number; pct: number }
+  | { kind: 'exceeded'; spentUsd: number; budgetUsd: number };
 
 /**
  * A session's spending against its budget. Each threshold (80 %, 100 %) is reported once
@@ -55,7 +57,12 @@ export class BudgetGuard {
     if (this.budget === null) return out;
     if (!this.warned && this.spent >= this.budget * BUDGET_WARNING_RATIO) {
       this.warned = true;
-      out.push({ kind: 'warning', spentUsd: this.spent, budgetUsd: this.budget, pct: Math.round((this.spent / this.budget) * 1000) / 10 });
+      out.push({
+        kind: 'warning',
+        spentUsd: this.spent,
+        budgetUsd: this.budget,
+        pct: Math.round((this.spent / this.budget) * 1000) / 10,
+      });
     }
     if (!this.exceededReported && this.spent >= this.budget) {
       this.exceededReported = true;

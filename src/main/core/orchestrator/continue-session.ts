@@ -58,7 +58,15 @@ export async function continueSession(opts: ContinueSessionOptions): Promise<Ses
   const orchestrator =
     'core' in opts
       ? await opts.core.orchestrator(opts.hub ?? null, { log: opts.log })
-      : new Orchestrator({ store: opts.store, bus: opts.bus, hub: opts.hub ?? null, dataDir: opts.dataDir, env: opts.env, log: opts.log, options: opts.options });
+      : new Orchestrator({
+          store: opts.store,
+          bus: opts.bus,
+          hub: opts.hub ?? null,
+          dataDir: opts.dataDir,
+          env: opts.env,
+          log: opts.log,
+          options: opts.options,
+        });
   try {
     const handle = await orchestrator.resume(opts.sessionId, {
       strategy: opts.strategy ?? 'resume_from_last',
@@ -70,7 +78,10 @@ export async function continueSession(opts: ContinueSessionOptions): Promise<Ses
       actor: opts.actor,
       budgetUsd: opts.budgetUsd,
     });
-    opts.onStarted?.({ sessionId: handle.sessionId, stop: (reason) => orchestrator.stop(handle.sessionId, { reason, by: opts.actor ?? 'wave' }) });
+    opts.onStarted?.({
+      sessionId: handle.sessionId,
+      stop: (reason) => orchestrator.stop(handle.sessionId, { reason, by: opts.actor ?? 'wave' }),
+    });
     return await handle.done;
   } finally {
     await orchestrator.dispose();

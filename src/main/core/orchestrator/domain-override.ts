@@ -1,7 +1,11 @@
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
 import { OrchestratorError } from './errors';
-import { DRIVEN_SESSION_STATUSES, MAX_OVERRIDE_PATHS, MIN_OVERRIDE_REASON_CHARS } from '../../../shared/ipc/decision-rules';
+import {
+  DRIVEN_SESSION_STATUSES,
+  MAX_OVERRIDE_PATHS,
+  MIN_OVERRIDE_REASON_CHARS,
+} from '../../../shared/ipc/decision-rules';
 
 /** The audit action of a lead's decision; gate-3 looks for the latest one of its story run. */
 export const DOMAIN_OVERRIDE_GRANTED = 'domain_boundary_override.granted';
@@ -28,7 +32,6 @@ export interface DomainOverrideRequest {
   actor: string;
 }
 
-
 /** The audit subject of a story of a session (the same the executor's override record uses). */
 export function storySubject(sessionId: string, storyId: string): string {
   return `${sessionId}/${storyId}`;
@@ -44,12 +47,23 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
   const reason = req.reason.trim();
   const actor = req.actor.trim();
   if (reason.length < MIN_OVERRIDE_REASON_CHARS) {
-    throw new OrchestratorError('invalid_request', `An override needs a reason of at least ${MIN_OVERRIDE_REASON_CHARS} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`);
+    throw new OrchestratorError(
+      'invalid_request',
+      `An override needs a reason of at least ${MIN_OVERRIDE_REASON_CHARS} characters that says why the out-of-domain changes are acceptable; nothing was overridden.`,
+    );
   }
-  if (!actor) throw new OrchestratorError('invalid_request', 'An override needs the name of who decides; nothing was overridden.');
+  if (!actor)
+    throw new OrchestratorError(
+      'invalid_request',
+      'An override needs the name of who decides; nothing was overridden.',
+    );
   const repos = repositories(store);
   const session = await repos.sessions.byId(req.sessionId);
-  if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
+  if (!session)
+    throw new OrchestratorError(
+      'not_found',
+      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
+    );
   if (DRIVEN_SESSION_STATUSES.has(session.status)) {
     throw new OrchestratorError(
       'conflict',
@@ -59,7 +73,12 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
   const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
   const gate3 = await repos.gateRuns.latest(run.id, 'gate-3', run.epoch);
-  const detail = (gate3?.detail ?? {}) as { outside?: unknown; escaped?: unknown; uncommitted?: unknown; domain?: unknown };
+  const detail = (gate3?.detail ?? {}) as {
+    outside?: unknown;
+    escaped?: unknown;
+    uncommitted?: unknown;
+    domain?: unknown;
+  };
   const outside = stringList(detail.outside);
   if (run.status !== 'failed' || run.currentGate !== 'gate-3' || gate3?.status !== 'failed' || outside.length === 0) {
     throw new OrchestratorError(
@@ -101,10 +120,24 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
 }
 
 /** The latest override a lead granted for this story of this session, or null. */
-export async function latestDomainOverride(store: Store, sessionId: string, storyId: string): Promise<DomainOverrideGrant | null> {
-  const row = await repositories(store).audit.latestAbout('story', storySubject(sessionId, storyId), DOMAIN_OVERRIDE_GRANTED);
+export async function latestDomainOverride(
+  store: Store,
+  sessionId: string,
+  storyId: string,
+): Promise<DomainOverrideGrant | null> {
+  const row = await repositories(store).audit.latestAbout(
+    'story',
+    storySubject(sessionId, storyId),
+    DOMAIN_OVERRIDE_GRANTED,
+  );
   if (!row) return null;
-  const d = (row.detail ?? {}) as { reason?: unknown; domain?: unknown; paths?: unknown; storyRunId?: unknown; epoch?: unknown };
+  const d = (row.detail ?? {}) as {
+    reason?: unknown;
+    domain?: unknown;
+    paths?: unknown;
+    storyRunId?: unknown;
+    epoch?: unknown;
+  };
   return {
     sessionId,
     storyId,

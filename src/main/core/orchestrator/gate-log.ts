@@ -19,7 +19,11 @@ function completeUtf8(buf: Buffer): number {
 }
 
 /** A piece of a log file from a byte offset (the tail when offset is omitted), cut at a character boundary. */
-export function readLogChunk(path: string | null, offset: number | undefined, maxBytes = DEFAULT_TAIL): { text: string; offset: number; nextOffset: number } {
+export function readLogChunk(
+  path: string | null,
+  offset: number | undefined,
+  maxBytes = DEFAULT_TAIL,
+): { text: string; offset: number; nextOffset: number } {
   if (!path || !existsSync(path)) return { text: '', offset: offset ?? 0, nextOffset: offset ?? 0 };
   const size = statSync(path).size;
   let start = offset ?? Math.max(0, size - maxBytes);

@@ -44,7 +44,6 @@ afterAll(async () => {
   if (!embedded) await cleanupPrefix(prefix);
 });
 
-
 const GATE_LINE = /^\S+ gate-\d \S+ (passed|failed|skipped)/;
 
 /** Waits until the child printed `n` gate results, or ended on its own (false). */
@@ -59,56 +58,79 @@ async function gatesOrExit(c: WaveChild, n: number): Promise<boolean> {
 }
 
 describe('kill -9 and resume', () => {
-  it(`ends like an uninterrupted run after SIGKILLs at random gates (${embedded ? 'PGlite' : 'Postgres + Redis'}, seed ${seed})`, async () => {
-    const random = seededRandom(seed);
-    scenario = createScenario({ agentTag: tag });
-    let env: NodeJS.ProcessEnv;
-    if (embedded) {
-      // A WAVE_HOME whose embedded database is already initialised (initdb in wasm is slow).
-      const seeded = await openPgliteTestStore();
-      await seeded.store.close();
-      home = seeded.dataDir;
-      env = { WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag };
-    } else {
-      db = await createTestDatabase('kill');
-      home = mkdtempSync(join(tmpdir(), 'wave-kill-resume-'));
-      env = { WAVE_HOME: home, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: prefix, WAVE_TEST_TAG: tag };
-    }
-    const kills: string[] = [];
+  it(
+    `ends like an uninterrupted run after SIGKILLs at random gates (${embedded ? 'PGlite' : 'Postgres + Redis'}, seed ${seed})`,
+    async () => {
+      const random = seededRandom(seed);
+      scenario = createScenario({ agentTag: tag });
+      let env: NodeJS.ProcessEnv;
+      if (embedded) {
+        // A WAVE_HOME whose embedded database is already initialised (initdb in wasm is slow).
+        const seeded = await openPgliteTestStore();
+        await seeded.store.close();
+        home = seeded.dataDir;
+        env = { WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag };
+      } else {
+        db = await createTestDatabase('kill');
+        home = mkdtempSync(join(tmpdir(), 'wave-kill-resume-'));
+        env = {
+          WAVE_HOME: home,
+          DATABASE_URL: db.url,
+          REDIS_URL: TEST_REDIS_URL,
+          WAVE_REDIS_PREFIX: prefix,
+          WAVE_TEST_TAG: tag,
+        };
+      }
+      const kills: string[] = [];
 
-    const first = startWave(
-      ['run', '--project', scenario.repo.path, '--stories', scenario.storiesDir, '--prd', scenario.prdFile, '--approve-as', 'ci-bot', '--agent', 'command', '--json'],
-      env,
-    );
-    await first.waitForStderr(/Session (ses-[\w-]+) started/, 90_000);
-    const sessionId = /Session (ses-[\w-]+) started/.exec(first.stderr())![1]!;
-    let child: WaveChild = first;
-    for (let k = 0; k < KILLS; k++) {
-      const target = k === 0 ? 3 + Math.floor(random() * 22) : 2 + Math.floor(random() * 12);
-      const reached = await gatesOrExit(child, target);
-      if (!reached) break;
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
-      child.child.kill('SIGKILL');
-      await child.exited;
-      kills.push(`after ${child.countStderr(GATE_LINE)} gate results`);
-      // The second continuation goes through `wave resume`, wired to the orchestrator.
-      child = startWave(k === 0 ? ['continue', sessionId, '--json'] : ['resume', sessionId, '--json'], env);
-    }
-    const code = await child.exited;
-    const context = `seed ${seed}, kills: ${kills.join('; ') || 'none'}\n${child.stderr().slice(-3000)}`;
-    const printed = JSON.parse(child.stdout());
-    // `continue` prints the outcome (exit 1: the session failed); `wave resume` its plan with the outcome as `continued`.
-    const outcome = printed.continued ?? printed;
-    expect(code, context).toBe(printed.continued ? 0 : 1);
-    expect(outcome.session, context).toBe(sessionId);
+      const first = startWave(
+        [
+          'run',
+          '--project',
+          scenario.repo.path,
+          '--stories',
+          scenario.storiesDir,
+          '--prd',
+          scenario.prdFile,
+          '--approve-as',
+          'ci-bot',
+          '--agent',
+          'command',
+          '--json',
+        ],
+        env,
+      );
+      await first.waitForStderr(/Session (ses-[\w-]+) started/, 90_000);
+      const sessionId = /Session (ses-[\w-]+) started/.exec(first.stderr())![1]!;
+      let child: WaveChild = first;
+      for (let k = 0; k < KILLS; k++) {
+        const target = k === 0 ? 3 + Math.floor(random() * 22) : 2 + Math.floor(random() * 12);
+        const reached = await gatesOrExit(child, target);
+        if (!reached) break;
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
+        child.child.kill('SIGKILL');
+        await child.exited;
+        kills.push(`after ${child.countStderr(GATE_LINE)} gate results`);
+        // The second continuation goes through `wave resume`, wired to the orchestrator.
+        child = startWave(k === 0 ? ['continue', sessionId, '--json'] : ['resume', sessionId, '--json'], env);
+      }
+      const code = await child.exited;
+      const context = `seed ${seed}, kills: ${kills.join('; ') || 'none'}\n${child.stderr().slice(-3000)}`;
+      const printed = JSON.parse(child.stdout());
+      // `continue` prints the outcome (exit 1: the session failed); `wave resume` its plan with the outcome as `continued`.
+      const outcome = printed.continued ?? printed;
+      expect(code, context).toBe(printed.continued ? 0 : 1);
+      expect(outcome.session, context).toBe(sessionId);
 
-    // Whatever a killed process left running was stopped by the process that continued.
-    expect(processesTagged(tag), context).toEqual([]);
-    const store = await openStore({ dataDir: home, databaseUrl: db?.url });
-    try {
-      await expectReferenceOutcome(store, scenario, outcome);
-    } finally {
-      await store.close();
-    }
-  }, chaosTimeout(KILLS, 60_000, 120_000));
+      // Whatever a killed process left running was stopped by the process that continued.
+      expect(processesTagged(tag), context).toEqual([]);
+      const store = await openStore({ dataDir: home, databaseUrl: db?.url });
+      try {
+        await expectReferenceOutcome(store, scenario, outcome);
+      } finally {
+        await store.close();
+      }
+    },
+    chaosTimeout(KILLS, 60_000, 120_000),
+  );
 });

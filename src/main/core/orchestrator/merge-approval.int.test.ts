@@ -26,11 +26,22 @@ describe('merge approval at gate-7', () => {
     // merge.requireApproval on, committed as a lead would.
     const configPath = join(s.repo.path, 'wave.config.json');
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-    writeFileSync(configPath, `${JSON.stringify({ ...config, merge: { strategy: 'merge', requireApproval: true } }, null, 2)}\n`);
+    writeFileSync(
+      configPath,
+      `${JSON.stringify({ ...config, merge: { strategy: 'merge', requireApproval: true } }, null, 2)}\n`,
+    );
     execFileSync('git', ['commit', '-qam', 'require merge approval'], { cwd: s.repo.path });
-    const mainFiles = () => execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const mainFiles = () =>
+      execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
     const runOf = async (sessionId: string, storyId: string) =>
-      (await suite.store.db.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, storyId))))[0]!;
+      (
+        await suite.store.db
+          .select()
+          .from(storyRuns)
+          .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, storyId)))
+      )[0]!;
 
     const prdId = await importAndApprove(suite.store, s);
     const hub = new RecordingHub();
@@ -47,7 +58,9 @@ describe('merge approval at gate-7', () => {
       // MA-2 waits for MA-1 to merge; nothing reached main.
       expect((await runOf(sessionId, 'MA-2')).status).toBe('blocked');
       expect(mainFiles()).not.toContain('src/app/ma1.ts');
-      expect(hub.of('notice').some((n) => n.kind === 'escalation' && /MA-1 waits for your merge approval/.test(n.title))).toBe(true);
+      expect(
+        hub.of('notice').some((n) => n.kind === 'escalation' && /MA-1 waits for your merge approval/.test(n.title)),
+      ).toBe(true);
 
       // Only a story that waits can be approved.
       const wrong = await orch.approveMerge(sessionId, 'MA-2', { actor: 'dana' }).catch((e: unknown) => e);
@@ -58,16 +71,31 @@ describe('merge approval at gate-7', () => {
       const requested = await suite.store.db
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.subjectId, storySubject(sessionId, 'MA-1')), eq(auditLog.action, MERGE_APPROVAL_REQUESTED)));
+        .where(
+          and(eq(auditLog.subjectId, storySubject(sessionId, 'MA-1')), eq(auditLog.action, MERGE_APPROVAL_REQUESTED)),
+        );
       const waitingSha = (requested.at(-1)!.detail as { headSha: string }).headSha;
-      const shown = hub.of('story.changed').filter((v) => v.storyId === 'MA-1').at(-1)!;
-      expect(shown).toMatchObject({ awaitingMergeApproval: true, mergeApprovalSha: waitingSha, branch: expect.stringContaining('MA-1') });
-      const stale = await orch.approveMerge(sessionId, 'MA-1', { actor: 'dana', headSha: 'deadbeef' }).catch((e: unknown) => e);
+      const shown = hub
+        .of('story.changed')
+        .filter((v) => v.storyId === 'MA-1')
+        .at(-1)!;
+      expect(shown).toMatchObject({
+        awaitingMergeApproval: true,
+        mergeApprovalSha: waitingSha,
+        branch: expect.stringContaining('MA-1'),
+      });
+      const stale = await orch
+        .approveMerge(sessionId, 'MA-1', { actor: 'dana', headSha: 'deadbeef' })
+        .catch((e: unknown) => e);
       expect((stale as OrchestratorError).code).toBe('conflict');
       expect((stale as OrchestratorError).message).toMatch(/not the deadbeef you reviewed/);
 
       // Approve MA-1 (the commit shown): it merges; MA-2 then runs and waits for its own approval.
-      const { approval, handle } = await orch.approveMerge(sessionId, 'MA-1', { actor: 'dana', comment: 'reviewed the diff', headSha: waitingSha.slice(0, 12) });
+      const { approval, handle } = await orch.approveMerge(sessionId, 'MA-1', {
+        actor: 'dana',
+        comment: 'reviewed the diff',
+        headSha: waitingSha.slice(0, 12),
+      });
       expect(approval.headSha).toBe(waitingSha);
       expect((await handle.done).status).toBe('paused');
       expect((await runOf(sessionId, 'MA-1')).status).toBe('merged');
@@ -78,7 +106,11 @@ describe('merge approval at gate-7', () => {
       expect((await last.handle.done).status).toBe('completed');
       expect(mainFiles()).toEqual(expect.arrayContaining(['src/app/ma1.ts', 'src/app/ma2.ts']));
       const approvals = await suite.store.db.select().from(auditLog).where(eq(auditLog.action, MERGE_APPROVED));
-      expect(approvals.filter((a) => a.subjectId.startsWith(`${sessionId}/`)).map((a) => [a.actor, a.subjectId.split('/')[1]])).toEqual([
+      expect(
+        approvals
+          .filter((a) => a.subjectId.startsWith(`${sessionId}/`))
+          .map((a) => [a.actor, a.subjectId.split('/')[1]]),
+      ).toEqual([
         ['dana', 'MA-1'],
         ['dana', 'MA-2'],
       ]);
@@ -92,7 +124,10 @@ describe('merge approval at gate-7', () => {
     const configPath = join(s.repo.path, 'wave.config.json');
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
     // Fast-forward only: a target that moved sends the story back to gate-6, which changes the branch.
-    writeFileSync(configPath, `${JSON.stringify({ ...config, merge: { strategy: 'ff', requireApproval: true } }, null, 2)}\n`);
+    writeFileSync(
+      configPath,
+      `${JSON.stringify({ ...config, merge: { strategy: 'ff', requireApproval: true } }, null, 2)}\n`,
+    );
     execFileSync('git', ['commit', '-qam', 'require merge approval, fast-forward only'], { cwd: s.repo.path });
     const prdId = await importAndApprove(suite.store, s);
     const orch = suite.orchestrator(new RecordingHub());
@@ -107,15 +142,22 @@ describe('merge approval at gate-7', () => {
 
       const { approval, handle } = await orch.approveMerge(sessionId, 'MB-1', { actor: 'dana' });
       expect((await handle.done).status).toBe('paused');
-      const [run] = await suite.store.db.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, 'MB-1')));
+      const [run] = await suite.store.db
+        .select()
+        .from(storyRuns)
+        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, 'MB-1')));
       expect(run).toMatchObject({ status: 'blocked', currentGate: 'gate-7' });
       expect(run!.reason).toContain(`dana approved ${approval.headSha.slice(0, 12)}, but the branch has changed since`);
-      expect(execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' })).not.toContain('src/app/mb1.ts');
+      expect(
+        execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' }),
+      ).not.toContain('src/app/mb1.ts');
 
       const again = await orch.approveMerge(sessionId, 'MB-1', { actor: 'dana', comment: 'looked at it again' });
       expect(again.approval.headSha).not.toBe(approval.headSha);
       expect((await again.handle.done).status).toBe('completed');
-      expect(execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' })).toContain('src/app/mb1.ts');
+      expect(
+        execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' }),
+      ).toContain('src/app/mb1.ts');
     } finally {
       await orch.dispose();
     }

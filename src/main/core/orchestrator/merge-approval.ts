@@ -24,9 +24,11 @@ export interface MergeApproval {
   at: string;
 }
 
-
 /** Gate-7 records what it waits for: merging this branch at this commit. */
-export async function requestMergeApproval(store: Store, at: { sessionId: string; storyId: string; storyRunId: string; headSha: string; branch: string | null }): Promise<void> {
+export async function requestMergeApproval(
+  store: Store,
+  at: { sessionId: string; storyId: string; storyRunId: string; headSha: string; branch: string | null },
+): Promise<void> {
   await repositories(store).audit.append({
     actor: 'orchestrator',
     action: MERGE_APPROVAL_REQUESTED,
@@ -37,16 +39,36 @@ export async function requestMergeApproval(store: Store, at: { sessionId: string
 }
 
 /** The latest approval request and approval of a story of a session (either may be null). */
-export async function mergeApprovalState(store: Store, sessionId: string, storyId: string): Promise<{ requested: MergeApprovalRequest | null; approved: MergeApproval | null }> {
-  const rows = await repositories(store).audit.aboutSubject('story', storySubject(sessionId, storyId), [MERGE_APPROVAL_REQUESTED, MERGE_APPROVED]);
+export async function mergeApprovalState(
+  store: Store,
+  sessionId: string,
+  storyId: string,
+): Promise<{ requested: MergeApprovalRequest | null; approved: MergeApproval | null }> {
+  const rows = await repositories(store).audit.aboutSubject('story', storySubject(sessionId, storyId), [
+    MERGE_APPROVAL_REQUESTED,
+    MERGE_APPROVED,
+  ]);
   const req = rows.find((r) => r.action === MERGE_APPROVAL_REQUESTED);
   const ok = rows.find((r) => r.action === MERGE_APPROVED);
-  const d = (r: (typeof rows)[number] | undefined) => (r?.detail ?? {}) as { headSha?: unknown; branch?: unknown; comment?: unknown };
+  const d = (r: (typeof rows)[number] | undefined) =>
+    (r?.detail ?? {}) as { headSha?: unknown; branch?: unknown; comment?: unknown };
   return {
-    requested: req && typeof d(req).headSha === 'string' ? { headSha: d(req).headSha as string, branch: typeof d(req).branch === 'string' ? (d(req).branch as string) : null, at: req.at.toISOString() } : null,
+    requested:
+      req && typeof d(req).headSha === 'string'
+        ? {
+            headSha: d(req).headSha as string,
+            branch: typeof d(req).branch === 'string' ? (d(req).branch as string) : null,
+            at: req.at.toISOString(),
+          }
+        : null,
     approved:
       ok && typeof d(ok).headSha === 'string'
-        ? { headSha: d(ok).headSha as string, actor: ok.actor, comment: typeof d(ok).comment === 'string' ? (d(ok).comment as string) : null, at: ok.at.toISOString() }
+        ? {
+            headSha: d(ok).headSha as string,
+            actor: ok.actor,
+            comment: typeof d(ok).comment === 'string' ? (d(ok).comment as string) : null,
+            at: ok.at.toISOString(),
+          }
         : null,
   };
 }
@@ -56,20 +78,34 @@ export async function mergeApprovalState(store: Store, sessionId: string, storyI
  * gate-7 asked about, so a branch that changes afterwards (gate-6 merging a moved target)
  * needs a new one. Refused while a process drives the session, or when the story does not wait.
  */
-export async function approveMerge(store: Store, req: { sessionId: string; storyId: string; actor: string; comment?: string; headSha?: string }): Promise<MergeApproval> {
+export async function approveMerge(
+  store: Store,
+  req: { sessionId: string; storyId: string; actor: string; comment?: string; headSha?: string },
+): Promise<MergeApproval> {
   const actor = req.actor.trim();
-  if (!actor) throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
+  if (!actor)
+    throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
   const repos = repositories(store);
   const session = await repos.sessions.byId(req.sessionId);
-  if (!session) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
+  if (!session)
+    throw new OrchestratorError(
+      'not_found',
+      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
+    );
   if (DRIVEN_SESSION_STATUSES.has(session.status)) {
-    throw new OrchestratorError('conflict', `Session ${req.sessionId} is ${session.status}; approve the merge once it has paused for the approval. Nothing was approved.`);
+    throw new OrchestratorError(
+      'conflict',
+      `Session ${req.sessionId} is ${session.status}; approve the merge once it has paused for the approval. Nothing was approved.`,
+    );
   }
   const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
   const { requested } = await mergeApprovalState(store, req.sessionId, req.storyId);
   if (!isAwaitingMergeApproval(run) || !requested || !COMMIT_ID.test(requested.headSha)) {
-    throw new OrchestratorError('precondition_failed', `Story ${req.storyId} is not waiting for a merge approval (it is ${run.status}${run.currentGate ? ` at ${run.currentGate}` : ''}); nothing was approved.`);
+    throw new OrchestratorError(
+      'precondition_failed',
+      `Story ${req.storyId} is not waiting for a merge approval (it is ${run.status}${run.currentGate ? ` at ${run.currentGate}` : ''}); nothing was approved.`,
+    );
   }
   const seen = req.headSha?.trim().toLowerCase();
   if (seen !== undefined && (!COMMIT_ID.test(seen) || !requested.headSha.startsWith(seen))) {
@@ -90,6 +126,10 @@ export async function approveMerge(store: Store, req: { sessionId: string; story
 }
 
 /** A story run parked before gate-7 until a person approves its merge. */
-export function isAwaitingMergeApproval(run: { status: string; currentGate: string | null; reason: string | null }): boolean {
+export function isAwaitingMergeApproval(run: {
+  status: string;
+  currentGate: string | null;
+  reason: string | null;
+}): boolean {
   return run.status === 'blocked' && run.currentGate === 'gate-7' && (run.reason ?? '').startsWith(MERGE_APPROVAL_WAIT);
 }

@@ -37,11 +37,17 @@ describe('orchestrator on the embedded store', () => {
       // APP-2: gate-4 failed once, then passed after the fix phase got the QA output.
       const app2 = last.get('APP-2')!;
       expect(app2.gates.filter((g) => g.gate === 'gate-4').map((g) => g.status)).toEqual(['failed', 'passed']);
-      expect(app2.gates.find((g) => g.gate === 'gate-4' && g.status === 'failed')?.reason).toContain('QA command "check"');
+      expect(app2.gates.find((g) => g.gate === 'gate-4' && g.status === 'failed')?.reason).toContain(
+        'QA command "check"',
+      );
       // Waves in order: no wave-2 story started before every wave-1 story ended.
       const rows = await suite.store.db.select().from(storyRuns).where(eq(storyRuns.sessionId, handle.sessionId));
-      const wave1End = Math.max(...rows.filter((r) => r.waveNumber === 1).map((r) => r.endedAt?.getTime() ?? r.updatedAt.getTime()));
-      const wave2Start = Math.min(...rows.filter((r) => r.waveNumber === 2 && r.startedAt).map((r) => r.startedAt!.getTime()));
+      const wave1End = Math.max(
+        ...rows.filter((r) => r.waveNumber === 1).map((r) => r.endedAt?.getTime() ?? r.updatedAt.getTime()),
+      );
+      const wave2Start = Math.min(
+        ...rows.filter((r) => r.waveNumber === 2 && r.startedAt).map((r) => r.startedAt!.getTime()),
+      );
       expect(wave2Start).toBeGreaterThanOrEqual(wave1End);
       // What the lead sees at the end.
       const final = hub.of('session.changed').at(-1)!;
@@ -58,7 +64,11 @@ describe('orchestrator on the embedded store', () => {
     const prdId = await importAndApprove(suite.store, s);
     writeFileSync(s.prdFile, `${readFileSync(s.prdFile, 'utf8')}\nOne more requirement.\n`);
     const project = await ensureProject(suite.store, s.repo.path, (await loadWaveConfig(s.repo.path)).config);
-    await new StoryImporter(suite.store).importPaths([s.prdFile], { projectId: project.id, actor: 'someone-else', cwd: s.repo.base });
+    await new StoryImporter(suite.store).importPaths([s.prdFile], {
+      projectId: project.id,
+      actor: 'someone-else',
+      cwd: s.repo.base,
+    });
     const orch = orchestrator(new RecordingHub());
     try {
       const refused = await orch.startSession({ prdId, agentPreset: 'command' }).catch((e) => e);

@@ -68,8 +68,20 @@ describe('orchestrator on Postgres and Redis', () => {
     const s = createScenario({
       stories: [
         // Hangs in develop, ignoring SIGTERM, until stopped: there is always an agent to stop.
-        { id: 'R-1', wave: 1, domain: 'app', create: ['src/app/r1.ts'], testAgent: { hang: ['develop'], ignore_sigterm: true, grandchildren: 1 } },
-        { id: 'R-2', wave: 1, domain: 'app', create: ['src/app/r2.ts'], testAgent: { delay_ms: 800, grandchildren: 1 } },
+        {
+          id: 'R-1',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/r1.ts'],
+          testAgent: { hang: ['develop'], ignore_sigterm: true, grandchildren: 1 },
+        },
+        {
+          id: 'R-2',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/r2.ts'],
+          testAgent: { delay_ms: 800, grandchildren: 1 },
+        },
         { id: 'R-3', wave: 2, domain: 'web', create: ['src/web/r3.ts'], dependencies: ['R-2'] },
       ],
     });
@@ -82,7 +94,10 @@ describe('orchestrator on Postgres and Redis', () => {
       sessionId = handle.sessionId;
       await vi.waitFor(
         async () => {
-          const [r1] = await store.db.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, 'R-1')));
+          const [r1] = await store.db
+            .select()
+            .from(storyRuns)
+            .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, 'R-1')));
           expect(r1?.currentGate).toBe('gate-2');
         },
         { timeout: 60_000, interval: 100 },
@@ -102,13 +117,23 @@ describe('orchestrator on Postgres and Redis', () => {
       expect(outcome.reason).toContain('lead pressed stop in a terminal');
       expect(outcome.stories.find((x) => x.id === 'R-1')).toMatchObject({ status: 'stopped', gate: 'gate-2' });
       expect(processesTagged(tag)).toEqual([]);
-      const [audit] = await store.db.select().from(auditLog).where(and(eq(auditLog.subjectId, sessionId), eq(auditLog.action, 'session.emergency_stop')));
+      const [audit] = await store.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectId, sessionId), eq(auditLog.action, 'session.emergency_stop')));
       expect(audit?.detail).toMatchObject({ aliveAfter: 0 });
     } finally {
       await orch.dispose();
     }
     // R-1 would hang again: the lead skips it and resumes the rest.
-    const resumed = await continueSession({ store, bus, dataDir, sessionId, perStory: { 'R-1': { strategy: 'skip' } }, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 } });
+    const resumed = await continueSession({
+      store,
+      bus,
+      dataDir,
+      sessionId,
+      perStory: { 'R-1': { strategy: 'skip' } },
+      options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
+    });
     expect(resumed.status).toBe('completed');
     expect(resumed.stories.map((x) => `${x.id}:${x.status}`)).toEqual(['R-1:cancelled', 'R-2:merged', 'R-3:merged']);
     expect(s.repo.git(['rev-parse', 'main^{tree}'])).toBe(expectedTree(s, ['R-2', 'R-3']));
@@ -117,15 +142,31 @@ describe('orchestrator on Postgres and Redis', () => {
     expect(processesTagged(tag)).toEqual([]);
   }, 180_000);
 
-  it('stops on an emergency_stop published to the session\'s Redis system stream by another connection', async () => {
-    const s = createScenario({ stories: [{ id: 'Q-1', wave: 1, domain: 'app', create: ['src/app/q1.ts'], testAgent: { delay_ms: 1500, grandchildren: 1 } }] });
+  it("stops on an emergency_stop published to the session's Redis system stream by another connection", async () => {
+    const s = createScenario({
+      stories: [
+        {
+          id: 'Q-1',
+          wave: 1,
+          domain: 'app',
+          create: ['src/app/q1.ts'],
+          testAgent: { delay_ms: 1500, grandchildren: 1 },
+        },
+      ],
+    });
     scenarios.push(s);
     const prdId = await importAndApprove(store, s);
     const orch = orchestrator();
     try {
       const handle = await orch.startSession({ prdId, agentPreset: 'command' });
-      await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(1), { timeout: 60_000, interval: 50 });
-      await publishRemote({ redisUrl: TEST_REDIS_URL, keyPrefix: prefix, source: 'cli:elsewhere' }, { type: 'emergency_stop', session: handle.sessionId, reason: 'stop from another machine', by: 'remote-lead' });
+      await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(1), {
+        timeout: 60_000,
+        interval: 50,
+      });
+      await publishRemote(
+        { redisUrl: TEST_REDIS_URL, keyPrefix: prefix, source: 'cli:elsewhere' },
+        { type: 'emergency_stop', session: handle.sessionId, reason: 'stop from another machine', by: 'remote-lead' },
+      );
       const outcome = await handle.done;
       expect(outcome.status).toBe('stopped');
       expect(outcome.reason).toBe('Stopped by remote-lead: stop from another machine');

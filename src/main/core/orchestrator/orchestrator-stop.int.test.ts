@@ -31,7 +31,10 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
       const handle = await orch.startSession({ prdId, agentPreset: 'command', concurrency: 3 });
       sessionId = handle.sessionId;
       // Mid-wave: agents (and their grandchildren) running for several stories.
-      await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(4), { timeout: 60_000, interval: 50 });
+      await vi.waitFor(() => expect(processesTagged(tag).length).toBeGreaterThanOrEqual(4), {
+        timeout: 60_000,
+        interval: 50,
+      });
       mkdirSync(join(s.repo.path, '.wave'), { recursive: true });
       writeFileSync(killSwitchPath(s.repo.path), 'release freeze\n');
       const outcome = await handle.done;
@@ -57,7 +60,13 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
     }
 
     rmSync(killSwitchPath(s.repo.path));
-    const resumed = await continueSession({ store: suite.store, bus: suite.bus, dataDir: suite.dataDir, sessionId, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 } });
+    const resumed = await continueSession({
+      store: suite.store,
+      bus: suite.bus,
+      dataDir: suite.dataDir,
+      sessionId,
+      options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
+    });
     expect(resumed.status).toBe('completed');
     expect(resumed.stories.map((x) => x.status)).toEqual(['merged', 'merged', 'merged', 'merged']);
     expect(s.repo.git(['rev-parse', 'main^{tree}'])).toBe(expectedTree(s, ['S-1', 'S-2', 'S-3', 'S-4']));
@@ -67,16 +76,39 @@ describe('orchestrator: stop, escalation, timeout (embedded store)', () => {
   it('escalates a story whose QA still fails after max_retries fixes, and fails a phase that passes its timeout', async () => {
     const s = scenario([
       // The fix phase itself fails every time: QA never passes.
-      { id: 'E-1', wave: 1, domain: 'app', create: ['src/app/e1.ts'], testAgent: { qa_fix: true, fail_phases: ['fix'] }, extra: { execution: { max_retries: 1 } } },
-      { id: 'T-1', wave: 1, domain: 'app', create: ['src/app/t1.ts'], testAgent: { hang: ['develop'], grandchildren: 1 } },
+      {
+        id: 'E-1',
+        wave: 1,
+        domain: 'app',
+        create: ['src/app/e1.ts'],
+        testAgent: { qa_fix: true, fail_phases: ['fix'] },
+        extra: { execution: { max_retries: 1 } },
+      },
+      {
+        id: 'T-1',
+        wave: 1,
+        domain: 'app',
+        create: ['src/app/t1.ts'],
+        testAgent: { hang: ['develop'], grandchildren: 1 },
+      },
     ]);
     const prdId = await importAndApprove(suite.store, s);
     const hub = new RecordingHub();
-    const orch = new Orchestrator({ store: suite.store, bus: suite.bus, hub, dataDir: suite.dataDir, options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, phaseTimeoutMs: 4_000 } });
+    const orch = new Orchestrator({
+      store: suite.store,
+      bus: suite.bus,
+      hub,
+      dataDir: suite.dataDir,
+      options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, phaseTimeoutMs: 4_000 },
+    });
     const escalations: string[] = [];
     try {
       const handle = await orch.startSession({ prdId, agentPreset: 'command' });
-      const sub = await suite.bus.subscribe('test-escalations', (e) => void (e.type === 'escalation' && escalations.push(e.story!)), { session: handle.sessionId });
+      const sub = await suite.bus.subscribe(
+        'test-escalations',
+        (e) => void (e.type === 'escalation' && escalations.push(e.story!)),
+        { session: handle.sessionId },
+      );
       const outcome = await handle.done;
       await sub.close();
       const e1 = outcome.stories.find((x) => x.id === 'E-1')!;

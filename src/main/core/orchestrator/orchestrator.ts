@@ -19,7 +19,13 @@ import { OrchestratorError, type OrchestratorErrorCode } from './errors';
 import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
 import { configFromWaveConfig, parseSessionConfig, type SessionConfig } from './session-config';
 import { toSessionOutcome, type SessionOutcome } from './session-outcome';
-import { SessionRun, type EventSink, type OrchestratorEnv, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
+import {
+  SessionRun,
+  type EventSink,
+  type OrchestratorEnv,
+  type ResolvedOrchestratorOptions,
+  type StopSummary,
+} from './session-run';
 import { assertPresetUsable, createSession, loadProjectConfig, type StartSessionRequest } from './session-start';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 
@@ -77,7 +83,13 @@ export interface SessionHandle {
 function recoveryToOrchestrator(e: unknown): never {
   if (e instanceof RecoveryError) {
     const code: OrchestratorErrorCode =
-      e.code === 'not_found' ? 'not_found' : e.code === 'busy' || e.code === 'stale' ? 'conflict' : e.code === 'bad_request' ? 'invalid_request' : 'precondition_failed';
+      e.code === 'not_found'
+        ? 'not_found'
+        : e.code === 'busy' || e.code === 'stale'
+          ? 'conflict'
+          : e.code === 'bad_request'
+            ? 'invalid_request'
+            : 'precondition_failed';
     throw new OrchestratorError(code, e.message);
   }
   throw e;
@@ -162,12 +174,18 @@ export class Orchestrator {
   private assertRepoFree(repoPath: string, except?: string): void {
     for (const [id, run] of this.runs) {
       if (id !== except && run.config.repoPath === repoPath) {
-        throw new OrchestratorError('conflict', `Session ${id} is already running on ${repoPath}. Wait for it to end or stop it before starting another one on the same repository.`);
+        throw new OrchestratorError(
+          'conflict',
+          `Session ${id} is already running on ${repoPath}. Wait for it to end or stop it before starting another one on the same repository.`,
+        );
       }
     }
     const kill = readKillSwitch(repoPath);
     if (kill !== null) {
-      throw new OrchestratorError('precondition_failed', `The kill switch ${killSwitchPath(repoPath)} is set${kill ? ` ("${kill}")` : ''}: nothing runs on this repository while it exists. Delete the file to allow sessions again.`);
+      throw new OrchestratorError(
+        'precondition_failed',
+        `The kill switch ${killSwitchPath(repoPath)} is set${kill ? ` ("${kill}")` : ''}: nothing runs on this repository while it exists. Delete the file to allow sessions again.`,
+      );
     }
   }
 
@@ -198,25 +216,37 @@ export class Orchestrator {
   /** What every way of continuing a session checks first; returns the config to run with. */
   private async prepareContinue(sessionId: string): Promise<{ row: Session; config: SessionConfig }> {
     this.assertOpen();
-    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is already running in this process.`);
+    if (this.runs.has(sessionId))
+      throw new OrchestratorError('conflict', `Session ${sessionId} is already running in this process.`);
     const row = await this.o.repo.session(sessionId);
-    if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
+    if (!row)
+      throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
     let config = parseSessionConfig(sessionId, row.config);
     this.assertRepoFree(config.repoPath, sessionId);
     try {
       await this.o.prds.assertApproved(config.prdId);
     } catch (e) {
-      if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `Session ${sessionId} not resumed: ${e.message}`);
+      if (e instanceof PrdNotApprovedError)
+        throw new OrchestratorError('precondition_failed', `Session ${sessionId} not resumed: ${e.message}`);
       throw e;
     }
     // What a lead may have fixed in between (a QA command, a domain) applies on resume.
     const loaded = await loadProjectConfig(config.repoPath);
-    config = { ...config, ...configFromWaveConfig(loaded.config), agent: { ...config.agent, command: loaded.config.agent.command ?? config.agent.command } };
+    config = {
+      ...config,
+      ...configFromWaveConfig(loaded.config),
+      agent: { ...config.agent, command: loaded.config.agent.command ?? config.agent.command },
+    };
     assertPresetUsable(config, this.o.env);
     return { row, config };
   }
 
-  private async openContinued(sessionId: string, config: SessionConfig, recovery: SessionRecoveryResult, budgetUsd: number | null | undefined): Promise<SessionHandle> {
+  private async openContinued(
+    sessionId: string,
+    config: SessionConfig,
+    recovery: SessionRecoveryResult,
+    budgetUsd: number | null | undefined,
+  ): Promise<SessionHandle> {
     const fresh = await this.o.repo.updateConfig(sessionId, config as unknown as Record<string, unknown>, budgetUsd);
     if (!fresh) throw new OrchestratorError('not_found', `Session ${sessionId} disappeared from the store.`);
     const run = await SessionRun.open(this.o, fresh, config, { kind: 'resume', recovery });
@@ -230,7 +260,8 @@ export class Orchestrator {
    */
   async resume(sessionId: string, req: ResumeRequest): Promise<SessionHandle> {
     const { row, config } = await this.prepareContinue(sessionId);
-    if (row.status === 'completed') throw new OrchestratorError('precondition_failed', `Session ${sessionId} completed; there is nothing to resume.`);
+    if (row.status === 'completed')
+      throw new OrchestratorError('precondition_failed', `Session ${sessionId} completed; there is nothing to resume.`);
     const recovery = await resumeSession(
       this.store,
       sessionId,
@@ -255,9 +286,17 @@ export class Orchestrator {
    * those paths through and the executor writes it to the audit log. The rest of the
    * session resumes from its last checkpoints as on any resume.
    */
-  async overrideDomain(sessionId: string, storyId: string, req: { reason: string; actor: string; force?: boolean }): Promise<{ grant: DomainOverrideGrant; handle: SessionHandle }> {
+  async overrideDomain(
+    sessionId: string,
+    storyId: string,
+    req: { reason: string; actor: string; force?: boolean },
+  ): Promise<{ grant: DomainOverrideGrant; handle: SessionHandle }> {
     this.assertOpen();
-    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is running in this process; stop it or let it end before overriding a domain check.`);
+    if (this.runs.has(sessionId))
+      throw new OrchestratorError(
+        'conflict',
+        `Session ${sessionId} is running in this process; stop it or let it end before overriding a domain check.`,
+      );
     const grant = await grantDomainOverride(this.store, { sessionId, storyId, reason: req.reason, actor: req.actor });
     const handle = await this.resume(sessionId, {
       strategy: 'resume_from_last',
@@ -273,11 +312,29 @@ export class Orchestrator {
    * approval, bound to the commit gate-7 asked about, goes to the audit log and the session
    * resumes; the story merges if its branch is still at that commit.
    */
-  async approveMerge(sessionId: string, storyId: string, req: { actor: string; comment?: string; headSha?: string; force?: boolean }): Promise<{ approval: MergeApproval; handle: SessionHandle }> {
+  async approveMerge(
+    sessionId: string,
+    storyId: string,
+    req: { actor: string; comment?: string; headSha?: string; force?: boolean },
+  ): Promise<{ approval: MergeApproval; handle: SessionHandle }> {
     this.assertOpen();
-    if (this.runs.has(sessionId)) throw new OrchestratorError('conflict', `Session ${sessionId} is running in this process; approve the merge once it has paused for the approval.`);
-    const approval = await approveMergeRecord(this.store, { sessionId, storyId, actor: req.actor, comment: req.comment, headSha: req.headSha });
-    const handle = await this.resume(sessionId, { strategy: 'resume_from_last', force: req.force, actor: req.actor }).catch(recordedButNotResumed('approval'));
+    if (this.runs.has(sessionId))
+      throw new OrchestratorError(
+        'conflict',
+        `Session ${sessionId} is running in this process; approve the merge once it has paused for the approval.`,
+      );
+    const approval = await approveMergeRecord(this.store, {
+      sessionId,
+      storyId,
+      actor: req.actor,
+      comment: req.comment,
+      headSha: req.headSha,
+    });
+    const handle = await this.resume(sessionId, {
+      strategy: 'resume_from_last',
+      force: req.force,
+      actor: req.actor,
+    }).catch(recordedButNotResumed('approval'));
     return { approval, handle };
   }
 
@@ -286,7 +343,10 @@ export class Orchestrator {
    * without claiming it for this process): the same as resume() from there on. If it
    * cannot run here, a claim this process holds is released and the session left stopped.
    */
-  async continueRecovered(recovery: SessionRecoveryResult, opts: { budgetUsd?: number | null } = {}): Promise<SessionHandle> {
+  async continueRecovered(
+    recovery: SessionRecoveryResult,
+    opts: { budgetUsd?: number | null } = {},
+  ): Promise<SessionHandle> {
     const sessionId = recovery.sessionId;
     let prepared;
     try {
@@ -308,7 +368,9 @@ export class Orchestrator {
    * Resolves once each is `stopped` with its report.
    */
   async stop(sessionId?: string, opts: { reason?: string; by?: string } = {}): Promise<StopSummary[]> {
-    const targets = sessionId ? [this.runs.get(sessionId)].filter((r): r is SessionRun => !!r) : [...this.runs.values()];
+    const targets = sessionId
+      ? [this.runs.get(sessionId)].filter((r): r is SessionRun => !!r)
+      : [...this.runs.values()];
     const reason = opts.reason?.trim() || 'emergency stop';
     const by = opts.by?.trim() || 'lead';
     const reports = await Promise.all(targets.map((r) => r.emergencyStop(reason, by)));
@@ -319,7 +381,9 @@ export class Orchestrator {
   /** Stops every session this process drives (each ends `stopped`, resumable) and releases them. Safe to call twice. */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
-      await this.stop(undefined, { reason: 'WAVE is shutting down', by: 'wave' }).catch((e) => this.o.log(`stopping sessions on shutdown failed: ${(e as Error).message}`));
+      await this.stop(undefined, { reason: 'WAVE is shutting down', by: 'wave' }).catch((e) =>
+        this.o.log(`stopping sessions on shutdown failed: ${(e as Error).message}`),
+      );
     })();
     return this.disposed;
   }

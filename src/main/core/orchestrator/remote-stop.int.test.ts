@@ -25,14 +25,32 @@ describe('requestSessionStop', () => {
     await db.update(storyRuns).set({ status: 'merged' }).where(eq(storyRuns.id, run2));
     await db.insert(gateRuns).values([
       { storyRunId: run1, sessionId: seeded.sessionId, gate: 'gate-1', status: 'passed', endedAt: new Date() },
-      { storyRunId: run1, sessionId: seeded.sessionId, gate: 'gate-2', status: 'running', detail: { phase: 'develop' } },
+      {
+        storyRunId: run1,
+        sessionId: seeded.sessionId,
+        gate: 'gate-2',
+        status: 'running',
+        detail: { phase: 'develop' },
+      },
     ]);
 
-    const r = await requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'end of the day', by: 'lead' });
+    const r = await requestSessionStop({
+      store: ts.store,
+      dataDir: ts.dataDir,
+      sessionId: seeded.sessionId,
+      reason: 'end of the day',
+      by: 'lead',
+    });
 
     expect(r).toMatchObject({ handledBy: 'here', status: 'stopped', stoppedAgents: 0, aliveAfter: 0 });
     const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
-    expect(s).toMatchObject({ status: 'stopped', stopReason: 'Stopped by lead: end of the day (its process was gone)', ownerPid: null, ownerHost: null, heartbeatAt: null });
+    expect(s).toMatchObject({
+      status: 'stopped',
+      stopReason: 'Stopped by lead: end of the day (its process was gone)',
+      ownerPid: null,
+      ownerHost: null,
+      heartbeatAt: null,
+    });
     expect(s!.endedAt).toBeInstanceOf(Date);
     const runs = await db.select().from(storyRuns).where(eq(storyRuns.sessionId, seeded.sessionId));
     expect(runs.find((x) => x.id === run1)).toMatchObject({ status: 'stopped', reason: 'Stopped: end of the day' });
@@ -47,14 +65,27 @@ describe('requestSessionStop', () => {
       .from(auditLog)
       .where(and(eq(auditLog.subjectId, seeded.sessionId), eq(auditLog.action, 'session.emergency_stop')));
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: 'lead', subjectType: 'session', detail: { reason: 'end of the day', by: 'lead', stoppedAgents: 0, aliveAfter: 0, ownerGone: true } });
+    expect(audit[0]).toMatchObject({
+      actor: 'lead',
+      subjectType: 'session',
+      detail: { reason: 'end of the day', by: 'lead', stoppedAgents: 0, aliveAfter: 0, ownerGone: true },
+    });
   });
 
   it('marks a session driven by a live process `stopping` and asks it through the control file, then says when it does not confirm', async () => {
     const db = ts.store.db;
     const seeded = await seedSession(db, { stories: 1 });
-    const attempt = requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'budget', by: 'lead', timeoutMs: 300 });
-    await expect(attempt).rejects.toThrow(`The process running session ${seeded.sessionId} did not confirm the stop within 0 s.`);
+    const attempt = requestSessionStop({
+      store: ts.store,
+      dataDir: ts.dataDir,
+      sessionId: seeded.sessionId,
+      reason: 'budget',
+      by: 'lead',
+      timeoutMs: 300,
+    });
+    await expect(attempt).rejects.toThrow(
+      `The process running session ${seeded.sessionId} did not confirm the stop within 0 s.`,
+    );
     const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
     expect(s).toMatchObject({ status: 'stopping', stopReason: 'Stopping: budget', ownerPid: process.pid });
     expect(new ControlFiles(ts.dataDir).pendingStop(seeded.sessionId)).toMatchObject({ reason: 'budget', by: 'lead' });
@@ -64,14 +95,36 @@ describe('requestSessionStop', () => {
 
   it('reports a finished session as not running and changes nothing; refuses an unknown id', async () => {
     const db = ts.store.db;
-    const seeded = await seedSession(db, { status: 'completed', ownerPid: null, ownerHost: null, heartbeatAgoMs: null, storyStatus: 'merged' });
-    const r = await requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: seeded.sessionId, reason: 'x', by: 'lead' });
-    expect(r).toMatchObject({ handledBy: 'none', status: 'completed', message: `Session ${seeded.sessionId} is not running (it is completed); nothing to stop.` });
+    const seeded = await seedSession(db, {
+      status: 'completed',
+      ownerPid: null,
+      ownerHost: null,
+      heartbeatAgoMs: null,
+      storyStatus: 'merged',
+    });
+    const r = await requestSessionStop({
+      store: ts.store,
+      dataDir: ts.dataDir,
+      sessionId: seeded.sessionId,
+      reason: 'x',
+      by: 'lead',
+    });
+    expect(r).toMatchObject({
+      handledBy: 'none',
+      status: 'completed',
+      message: `Session ${seeded.sessionId} is not running (it is completed); nothing to stop.`,
+    });
     const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
     expect(s).toMatchObject({ status: 'completed', stopReason: null });
 
-    await expect(requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId: 'no-such-session', reason: 'x', by: 'lead' })).rejects.toThrow(
-      'Session no-such-session does not exist. List the sessions with: wave status',
-    );
+    await expect(
+      requestSessionStop({
+        store: ts.store,
+        dataDir: ts.dataDir,
+        sessionId: 'no-such-session',
+        reason: 'x',
+        by: 'lead',
+      }),
+    ).rejects.toThrow('Session no-such-session does not exist. List the sessions with: wave status');
   });
 });

@@ -67,13 +67,28 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   const repos = opts.store ? repositories(opts.store) : null;
   if (repos) {
     const row = await repos.sessions.withHeartbeat(sessionId);
-    if (!row) throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List the sessions with: wave status`);
+    if (!row)
+      throw new OrchestratorError(
+        'not_found',
+        `Session ${sessionId} does not exist. List the sessions with: wave status`,
+      );
     statusBefore = row.s.status;
-    ownerAlive = judgeOwner({ ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs }, { leaseMs: opts.leaseMs }).alive;
+    ownerAlive = judgeOwner(
+      { ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs },
+      { leaseMs: opts.leaseMs },
+    ).alive;
     ownerHere = row.s.ownerHost === null || row.s.ownerHost === host;
     if (FINAL.includes(row.s.status) && !ownerAlive) {
       const alive = countAliveAgents(opts.dataDir, sessionId);
-      if (alive === 0) return { sessionId, stoppedAgents: 0, aliveAfter: 0, handledBy: 'none', status: row.s.status, message: `Session ${sessionId} is not running (it is ${row.s.status}); nothing to stop.` };
+      if (alive === 0)
+        return {
+          sessionId,
+          stoppedAgents: 0,
+          aliveAfter: 0,
+          handledBy: 'none',
+          status: row.s.status,
+          message: `Session ${sessionId} is not running (it is ${row.s.status}); nothing to stop.`,
+        };
     } else {
       // Durable first: whoever owns the session sees `stopping` on its next check.
       await repos.sessions.markStopping(sessionId, `Stopping: ${reason}`, ACTIVE_SESSION_STATUSES);
@@ -81,7 +96,10 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   } else {
     const reg = control.registrations().find((r) => r.sessionId === sessionId);
     if (!reg) {
-      throw new OrchestratorError('not_found', `No running session ${sessionId} is registered in ${opts.dataDir}, and the database there is held by another process. Check the id with: wave status`);
+      throw new OrchestratorError(
+        'not_found',
+        `No running session ${sessionId} is registered in ${opts.dataDir}, and the database there is held by another process. Check the id with: wave status`,
+      );
     }
     ownerHere = reg.host === host;
     ownerAlive = !ownerHere || pidAlive(reg.pid);
@@ -89,9 +107,14 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
 
   if (opts.redisUrl) {
     try {
-      await publishRemote({ redisUrl: opts.redisUrl, keyPrefix: opts.redisPrefix, source: `cli:${host}` }, { type: 'emergency_stop', session: sessionId, reason, by, host, pid: process.pid });
+      await publishRemote(
+        { redisUrl: opts.redisUrl, keyPrefix: opts.redisPrefix, source: `cli:${host}` },
+        { type: 'emergency_stop', session: sessionId, reason, by, host, pid: process.pid },
+      );
     } catch (e) {
-      log(`could not publish emergency_stop through Redis (${(e as Error).message}); the store and the control file still carry the request`);
+      log(
+        `could not publish emergency_stop through Redis (${(e as Error).message}); the store and the control file still carry the request`,
+      );
     }
   }
 

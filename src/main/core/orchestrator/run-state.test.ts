@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { budgetPause, mayStartWave, pausedForBudget, requestStop, RUNNING, stopRequestOf, wavesOver } from './run-state';
+import {
+  budgetPause,
+  mayStartWave,
+  pausedForBudget,
+  requestStop,
+  RUNNING,
+  stopRequestOf,
+  wavesOver,
+} from './run-state';
 
 const stop = { reason: 'enough', by: 'lead' };
 

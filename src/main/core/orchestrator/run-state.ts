@@ -54,7 +54,10 @@ export function budgetPause(s: RunState): { state: RunState; changed: boolean; r
 }
 
 /** A stop request: 'new' starts the stop, 'already' joins the one under way, 'closed' has nothing to stop. */
-export function requestStop(s: RunState, request: StopRequest): { state: RunState; answer: 'new' | 'already' | 'closed' } {
+export function requestStop(
+  s: RunState,
+  request: StopRequest,
+): { state: RunState; answer: 'new' | 'already' | 'closed' } {
   if (s.kind === 'stopping') return { state: s, answer: 'already' };
   if (s.kind === 'closing') return { state: s, answer: 'closed' };
   return { state: { kind: 'stopping', request, pausedForBudget: pausedForBudget(s) }, answer: 'new' };
@@ -62,6 +65,7 @@ export function requestStop(s: RunState, request: StopRequest): { state: RunStat
 
 /** The waves are over: without a stop under way, the session closes. */
 export function wavesOver(s: RunState): RunState {
-  if (s.kind === 'running' || s.kind === 'budget-paused') return { kind: 'closing', pausedForBudget: pausedForBudget(s) };
+  if (s.kind === 'running' || s.kind === 'budget-paused')
+    return { kind: 'closing', pausedForBudget: pausedForBudget(s) };
   return s;
 }

@@ -66,11 +66,30 @@ export class SessionBudget {
     const { ui, publish } = this.deps;
     for (const c of crossings) {
       if (c.kind === 'warning') {
-        void publish({ type: 'budget_warning', session: this.sessionId, spent_usd: c.spentUsd, budget_usd: c.budgetUsd, pct: c.pct });
-        ui.notice('budget_warning', `Session ${this.sessionId} has used ${c.pct}% of its budget`, `$${c.spentUsd.toFixed(4)} of $${c.budgetUsd.toFixed(2)} spent. At 100% no new agent phase starts and the session pauses.`);
+        void publish({
+          type: 'budget_warning',
+          session: this.sessionId,
+          spent_usd: c.spentUsd,
+          budget_usd: c.budgetUsd,
+          pct: c.pct,
+        });
+        ui.notice(
+          'budget_warning',
+          `Session ${this.sessionId} has used ${c.pct}% of its budget`,
+          `$${c.spentUsd.toFixed(4)} of $${c.budgetUsd.toFixed(2)} spent. At 100% no new agent phase starts and the session pauses.`,
+        );
       } else {
-        void publish({ type: 'budget_exceeded', session: this.sessionId, spent_usd: c.spentUsd, budget_usd: c.budgetUsd });
-        ui.notice('budget_exceeded', `Session ${this.sessionId} is out of budget`, `$${c.spentUsd.toFixed(4)} of $${c.budgetUsd.toFixed(2)} spent. Running gates finish, no new agent phase starts, and the session pauses. Raise the budget and resume it.`);
+        void publish({
+          type: 'budget_exceeded',
+          session: this.sessionId,
+          spent_usd: c.spentUsd,
+          budget_usd: c.budgetUsd,
+        });
+        ui.notice(
+          'budget_exceeded',
+          `Session ${this.sessionId} is out of budget`,
+          `$${c.spentUsd.toFixed(4)} of $${c.budgetUsd.toFixed(2)} spent. Running gates finish, no new agent phase starts, and the session pauses. Raise the budget and resume it.`,
+        );
         this.pause();
       }
     }

@@ -30,7 +30,9 @@ export const SessionConfig = z.object({
   requireMergeApproval: z.boolean().default(false),
   copyFiles: z.array(z.string()),
   /** wave.config.json agent.env: what agents and commands may see of the app's environment (absent in configs stored before it existed: nothing). */
-  agentEnv: z.object({ pass: z.array(z.string()), set: z.record(z.string(), z.string()) }).default({ pass: [], set: {} }),
+  agentEnv: z
+    .object({ pass: z.array(z.string()), set: z.record(z.string(), z.string()) })
+    .default({ pass: [], set: {} }),
   setup: z.array(z.string()).nullable(),
   waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
   /** Read by the checkpointer's pipelineFromConfig. */
@@ -39,7 +41,20 @@ export const SessionConfig = z.object({
 export type SessionConfig = z.infer<typeof SessionConfig>;
 
 /** The parts of a session config that come from wave.config.json (re-read on resume). */
-export function configFromWaveConfig(c: WaveConfig): Pick<SessionConfig, 'qa' | 'domains' | 'maxRetries' | 'timeoutMinutes' | 'mergeStrategy' | 'requireMergeApproval' | 'copyFiles' | 'setup' | 'agentEnv'> {
+export function configFromWaveConfig(
+  c: WaveConfig,
+): Pick<
+  SessionConfig,
+  | 'qa'
+  | 'domains'
+  | 'maxRetries'
+  | 'timeoutMinutes'
+  | 'mergeStrategy'
+  | 'requireMergeApproval'
+  | 'copyFiles'
+  | 'setup'
+  | 'agentEnv'
+> {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
     domains: c.domains,

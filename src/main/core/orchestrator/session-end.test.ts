@@ -7,20 +7,36 @@ function run(storyId: string, status: StoryRun['status'], extra: Partial<StoryRu
   return { id: `s:${storyId}`, sessionId: 's', storyId, status, currentGate: null, reason: null, ...extra } as StoryRun;
 }
 
-const awaiting = (id: string) => run(id, 'blocked', { currentGate: 'gate-7', reason: `${MERGE_APPROVAL_WAIT} of wave/${id} at abc into main.` });
+const awaiting = (id: string) =>
+  run(id, 'blocked', { currentGate: 'gate-7', reason: `${MERGE_APPROVAL_WAIT} of wave/${id} at abc into main.` });
 
 function facts(runs: StoryRun[], extra: Partial<SessionEndFacts> = {}): SessionEndFacts {
-  return { runs, errors: [], pausedForBudget: false, budget: { spentUsd: 1.5, budgetUsd: 2 }, targetBranch: 'main', dependencies: new Map(), ...extra };
+  return {
+    runs,
+    errors: [],
+    pausedForBudget: false,
+    budget: { spentUsd: 1.5, budgetUsd: 2 },
+    targetBranch: 'main',
+    dependencies: new Map(),
+    ...extra,
+  };
 }
 
 describe('how a session ends', () => {
   it('completes when every story merged (or was cancelled)', () => {
     const end = decideSessionEnd('s', facts([run('A', 'merged'), run('B', 'cancelled')]));
-    expect(end).toMatchObject({ status: 'completed', reason: 'All 2 stories merged into main.', notice: { kind: 'completed' } });
+    expect(end).toMatchObject({
+      status: 'completed',
+      reason: 'All 2 stories merged into main.',
+      notice: { kind: 'completed' },
+    });
   });
 
   it('fails with the stories by status otherwise', () => {
-    const end = decideSessionEnd('s', facts([run('A', 'merged'), run('B', 'failed'), run('C', 'escalated'), run('D', 'failed')]));
+    const end = decideSessionEnd(
+      's',
+      facts([run('A', 'merged'), run('B', 'failed'), run('C', 'escalated'), run('D', 'failed')]),
+    );
     expect(end.status).toBe('failed');
     expect(end.reason).toBe('1 of 4 stories merged; failed: B, D; escalated: C.');
   });
@@ -46,7 +62,12 @@ describe('how a session ends', () => {
   });
 
   it('a dependency that failed makes a waiting session a failed one', () => {
-    const end = decideSessionEnd('s', facts([awaiting('A'), run('C', 'failed'), run('B', 'blocked', { currentGate: 'gate-0' })], { dependencies: new Map([['B', ['C']]]) }));
+    const end = decideSessionEnd(
+      's',
+      facts([awaiting('A'), run('C', 'failed'), run('B', 'blocked', { currentGate: 'gate-0' })], {
+        dependencies: new Map([['B', ['C']]]),
+      }),
+    );
     expect(end.status).toBe('failed');
   });
 });

@@ -42,7 +42,11 @@ export function decideSessionEnd(sessionId: string, f: SessionEndFacts): Session
     // Nothing failed: the session waits for a person (merge.requireApproval) and goes on after the approval.
     const waiting = bad.filter((r) => isAwaitingMergeApproval(r)).map((r) => r.storyId);
     const reason = `Waiting for merge approval of ${waiting.join(', ')}: approve in the story's detail or with wave approve-merge; the session then continues.`;
-    return { status: 'paused', reason, notice: { kind: 'escalation', title: `Session ${sessionId} waits for merge approvals` } };
+    return {
+      status: 'paused',
+      reason,
+      notice: { kind: 'escalation', title: `Session ${sessionId} waits for merge approvals` },
+    };
   }
   if (bad.length === 0) {
     const reason = `All ${f.runs.length} stor${f.runs.length === 1 ? 'y' : 'ies'} merged into ${f.targetBranch}.`;
@@ -59,7 +63,11 @@ export function decideSessionEnd(sessionId: string, f: SessionEndFacts): Session
  * dependencies that (in turn) do: then approving is all it takes for the session to go on.
  * A dependency that failed, was cancelled or blocked for another reason makes it false.
  */
-export function onlyWaitingForApprovals(unfinished: StoryRun[], all: StoryRun[], dependencies: Map<string, string[]>): boolean {
+export function onlyWaitingForApprovals(
+  unfinished: StoryRun[],
+  all: StoryRun[],
+  dependencies: Map<string, string[]>,
+): boolean {
   const byStory = new Map(unfinished.map((r) => [r.storyId, r]));
   const landed = new Set(all.filter((r) => isDoneStory(r.status)).map((r) => r.storyId));
   const memo = new Map<string, boolean>();

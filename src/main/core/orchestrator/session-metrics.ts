@@ -44,7 +44,10 @@ export class SessionMetrics {
     this.ui.push('metrics.tick', {
       sessionId: this.sessionId,
       at,
-      latency: overall.count > 0 ? { p50Ms: overall.p50Ms, p95Ms: overall.p95Ms, p99Ms: overall.p99Ms, count: overall.count } : null,
+      latency:
+        overall.count > 0
+          ? { p50Ms: overall.p50Ms, p95Ms: overall.p95Ms, p99Ms: overall.p99Ms, count: overall.count }
+          : null,
       eventsPerSecond: Math.max(0, perSecond),
       costUsd: this.costUsd(),
     });

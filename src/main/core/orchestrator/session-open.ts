@@ -14,7 +14,13 @@ export async function openSessionParts(
   o: OrchestratorEnv,
   session: Session,
   config: SessionConfig,
-): Promise<{ preset: ResolvedPreset; lease: SessionLease; executor: Executor; spentUsd: number; onLost: (fn: (reason: string) => void) => void }> {
+): Promise<{
+  preset: ResolvedPreset;
+  lease: SessionLease;
+  executor: Executor;
+  spentUsd: number;
+  onLost: (fn: (reason: string) => void) => void;
+}> {
   const preset = resolveAgentPreset(config.agent.preset, config.agent.command, o.env);
   let lost: (reason: string) => void = () => {};
   const lease = await SessionLease.acquire(o.store, session.id, {
@@ -32,7 +38,14 @@ export async function openSessionParts(
       targetBranch: config.targetBranch,
       domains: config.domains,
       audit: {
-        record: (e) => o.repo.audit({ actor: e.actor, action: e.action, subjectType: 'story', subjectId: `${session.id}/${e.storyId}`, detail: { reason: e.reason, ...e.detail } }),
+        record: (e) =>
+          o.repo.audit({
+            actor: e.actor,
+            action: e.action,
+            subjectType: 'story',
+            subjectId: `${session.id}/${e.storyId}`,
+            detail: { reason: e.reason, ...e.detail },
+          }),
       },
       concurrency: config.concurrency,
       graceMs: o.options.graceMs,
@@ -44,7 +57,12 @@ export async function openSessionParts(
       env: { parent: o.env, grant: config.agentEnv, fixed: o.options.agentEnv },
     });
   } catch (e) {
-    await lease.release({ status: 'failed', stopReason: `Could not prepare the repository ${config.repoPath}: ${(e as Error).message}` }).catch(() => undefined);
+    await lease
+      .release({
+        status: 'failed',
+        stopReason: `Could not prepare the repository ${config.repoPath}: ${(e as Error).message}`,
+      })
+      .catch(() => undefined);
     throw e;
   }
   const spentUsd = await o.repo.spentUsd(session.id);

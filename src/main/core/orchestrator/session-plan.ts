@@ -19,16 +19,23 @@ export async function planStarts(
   const starts = new Map<string, StoryStart>();
   if (mode.kind === 'start') {
     const runs = await deps.repo.storyRunsOf(sessionId);
-    for (const r of runs) if (r.status === 'queued') starts.set(r.storyId, { gate: (r.currentGate as GateId | null) ?? 'gate-0', checkpoint: null, resumed: false });
+    for (const r of runs)
+      if (r.status === 'queued')
+        starts.set(r.storyId, { gate: (r.currentGate as GateId | null) ?? 'gate-0', checkpoint: null, resumed: false });
     return starts;
   }
   const leftovers = await deps.executor.groups.stopSession(sessionId, deps.graceMs);
-  if (leftovers.stopped > 0) deps.log(`stopped ${leftovers.stopped} agent process group(s) left by the previous run (${leftovers.aliveAfter} still alive)`);
+  if (leftovers.stopped > 0)
+    deps.log(
+      `stopped ${leftovers.stopped} agent process group(s) left by the previous run (${leftovers.aliveAfter} still alive)`,
+    );
   const plans = mode.recovery.stories;
   const continuing = plans.filter((p) => (p.action === 'resume' || p.action === 'restart') && p.nextGate !== null);
   const report = await deps.executor.worktrees.reconcile({ keep: continuing.map((p) => p.storyId) });
   if (report.removedWorktrees.length || report.deletedBranches.length) {
-    deps.log(`reconciled the repository: removed worktrees ${report.removedWorktrees.join(', ') || 'none'}, deleted branches ${report.deletedBranches.join(', ') || 'none'}`);
+    deps.log(
+      `reconciled the repository: removed worktrees ${report.removedWorktrees.join(', ') || 'none'}, deleted branches ${report.deletedBranches.join(', ') || 'none'}`,
+    );
   }
   // "Every gate had passed": a story whose merge was recorded is merged.
   await deps.repo.markMergedWhereRecorded(plans.filter((p) => p.action === 'complete').map((p) => p.storyRunId));

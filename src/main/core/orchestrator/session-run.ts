@@ -9,7 +9,16 @@ import type { Executor } from '../executor';
 import type { ResolvedPreset } from './agent-presets';
 import { ControlFiles } from './control-files';
 import { isAwaitingMergeApproval } from './merge-approval';
-import { budgetPause, mayStartWave, pausedForBudget, requestStop, RUNNING, stopRequestOf, wavesOver, type RunState } from './run-state';
+import {
+  budgetPause,
+  mayStartWave,
+  pausedForBudget,
+  requestStop,
+  RUNNING,
+  stopRequestOf,
+  wavesOver,
+  type RunState,
+} from './run-state';
 import type { SessionConfig } from './session-config';
 import { decideSessionEnd } from './session-end';
 import { SessionBudget } from './session-budget';
@@ -87,17 +96,22 @@ export class SessionRun {
       changeIntervalMs: o.options.storyChangeIntervalMs,
       log,
     });
-    this.budget = new SessionBudget(session.id, session.budgetUsd === null ? null : Number(session.budgetUsd), spentUsd, {
-      ui: this.ui,
-      publish: (d) => this.publish(d),
-      pause: () => {
-        const { state, changed, record } = budgetPause(this.state);
-        this.state = state;
-        return { changed, record: record && !this.leaseLost };
+    this.budget = new SessionBudget(
+      session.id,
+      session.budgetUsd === null ? null : Number(session.budgetUsd),
+      spentUsd,
+      {
+        ui: this.ui,
+        publish: (d) => this.publish(d),
+        pause: () => {
+          const { state, changed, record } = budgetPause(this.state);
+          this.state = state;
+          return { changed, record: record && !this.leaseLost };
+        },
+        recordPause: (reason) => o.repo.setStatus(session.id, 'paused', reason),
+        log,
       },
-      recordPause: (reason) => o.repo.setStatus(session.id, 'paused', reason),
-      log,
-    });
+    );
     this.metrics = new SessionMetrics(session.id, o.bus, this.ui, () => this.budget.spentUsd);
     this.stops = new StopChannels(session.id, {
       bus: o.bus,
@@ -136,13 +150,26 @@ export class SessionRun {
   }
 
   /** Takes the session's lease and its executor (session-open.ts), then starts driving it. */
-  static async open(o: OrchestratorEnv, session: Session, config: SessionConfig, mode: SessionMode): Promise<SessionRun> {
+  static async open(
+    o: OrchestratorEnv,
+    session: Session,
+    config: SessionConfig,
+    mode: SessionMode,
+  ): Promise<SessionRun> {
     const parts = await openSessionParts(o, session, config);
-    const run = new SessionRun(o, { ...session, status: 'running' }, config, parts.executor, parts.preset, parts.lease, parts.spentUsd, mode);
+    const run = new SessionRun(
+      o,
+      { ...session, status: 'running' },
+      config,
+      parts.executor,
+      parts.preset,
+      parts.lease,
+      parts.spentUsd,
+      mode,
+    );
     parts.onLost((reason) => run.onLeaseLost(reason));
     return run;
   }
-
 
   private get stopping(): boolean {
     return stopRequestOf(this.state) !== null;
@@ -165,7 +192,8 @@ export class SessionRun {
       await this.o.bus.publish({ source: 'orchestrator', ...draft } as EventDraft);
     } catch (e) {
       // The bus is for observers; the store holds the truth. Say it, do not fail the gate.
-      if (this.publishErrors++ < 5) this.log(`could not publish ${draft.type} to the event bus: ${(e as Error).message}`);
+      if (this.publishErrors++ < 5)
+        this.log(`could not publish ${draft.type} to the event bus: ${(e as Error).message}`);
     }
   }
 
@@ -176,8 +204,19 @@ export class SessionRun {
     try {
       await this.startChannels();
       this.ui.sessionChanged();
-      if (mode.kind === 'resume') await this.publish({ type: 'session_resumed', session: this.sessionId, strategy: mode.recovery.strategy, by: 'orchestrator' });
-      const starts = await planStarts(this.sessionId, mode, { repo: this.o.repo, executor: this.executor, graceMs: this.o.options.graceMs, log: (l) => this.log(l) });
+      if (mode.kind === 'resume')
+        await this.publish({
+          type: 'session_resumed',
+          session: this.sessionId,
+          strategy: mode.recovery.strategy,
+          by: 'orchestrator',
+        });
+      const starts = await planStarts(this.sessionId, mode, {
+        repo: this.o.repo,
+        executor: this.executor,
+        graceMs: this.o.options.graceMs,
+        log: (l) => this.log(l),
+      });
       this.budget.checkAtStart();
       await this.runWaves(starts);
     } catch (e) {
@@ -207,7 +246,9 @@ export class SessionRun {
       this.ui.sessionChanged();
       const byId = new Map((await this.o.repo.storyRunsIn(this.sessionId, ids)).map((r) => [r.storyId, r]));
       const docs = await this.loadStories(ids);
-      const tasks = ids.map((id) => this.executor.pool.submit(() => this.runStory(byId.get(id)!, docs.get(id) ?? null, starts.get(id)!), { id }));
+      const tasks = ids.map((id) =>
+        this.executor.pool.submit(() => this.runStory(byId.get(id)!, docs.get(id) ?? null, starts.get(id)!), { id }),
+      );
       const results = await Promise.allSettled(tasks);
       results.forEach((r, i) => {
         if (r.status === 'rejected') {
@@ -225,13 +266,23 @@ export class SessionRun {
     const rows = await this.o.repo.stories(this.session.projectId, ids);
     // Keyed like story run ids (`<session>:<story>`).
     for (const r of rows) this.ui.setMeta(`${this.sessionId}:${r.storyId}`, { title: r.title, domain: r.domain });
-    return new Map(rows.map((r) => [r.storyId, { ...(r.content as StoryDocument), story_id: r.storyId, domain: r.domain, dependencies: r.dependencies }]));
+    return new Map(
+      rows.map((r) => [
+        r.storyId,
+        { ...(r.content as StoryDocument), story_id: r.storyId, domain: r.domain, dependencies: r.dependencies },
+      ]),
+    );
   }
 
   private async runStory(run: StoryRun | undefined, story: StoryDocument | null, start: StoryStart): Promise<void> {
     if (!run) return;
     try {
-      if (!story) await this.o.repo.markFailed(run.id, null, `Story ${run.storyId} is no longer imported in this project; import it again and resume.`);
+      if (!story)
+        await this.o.repo.markFailed(
+          run.id,
+          null,
+          `Story ${run.storyId} is no longer imported in this project; import it again and resume.`,
+        );
       else await new StoryPipeline(this.storyEnv, run, story, start).execute();
     } finally {
       await this.ui.flushStory(run.id);
@@ -245,7 +296,8 @@ export class SessionRun {
     const unfinished = runs.filter((r) => !isSettledStory(r.status));
     const dependencies = new Map<string, string[]>();
     if (unfinished.some((r) => isAwaitingMergeApproval(r))) {
-      for (const [id, doc] of await this.loadStories(unfinished.map((r) => r.storyId))) dependencies.set(id, doc.dependencies ?? []);
+      for (const [id, doc] of await this.loadStories(unfinished.map((r) => r.storyId)))
+        dependencies.set(id, doc.dependencies ?? []);
     }
     const end = decideSessionEnd(this.sessionId, {
       runs,
@@ -255,7 +307,13 @@ export class SessionRun {
       targetBranch: this.config.targetBranch,
       dependencies,
     });
-    await this.o.repo.endSession(this.sessionId, end.status, end.reason, { actor: 'orchestrator', action: `session.${end.status}`, subjectType: 'session', subjectId: this.sessionId, detail: { reason: end.reason } });
+    await this.o.repo.endSession(this.sessionId, end.status, end.reason, {
+      actor: 'orchestrator',
+      action: `session.${end.status}`,
+      subjectType: 'session',
+      subjectId: this.sessionId,
+      detail: { reason: end.reason },
+    });
     if (end.notice) this.ui.notice(end.notice.kind, end.notice.title, end.reason);
   }
 
@@ -265,7 +323,13 @@ export class SessionRun {
   emergencyStop(reason: string, by: string): Promise<StopSummary> {
     if (this.stopPromise) return this.stopPromise;
     const { state, answer } = requestStop(this.state, { reason: reason.trim() || 'emergency stop', by });
-    if (answer === 'closed') return Promise.resolve({ sessionId: this.sessionId, stoppedAgents: 0, aliveAfter: countAlive(this.executor, this.sessionId).processes, storiesCheckpointed: 0 });
+    if (answer === 'closed')
+      return Promise.resolve({
+        sessionId: this.sessionId,
+        stoppedAgents: 0,
+        aliveAfter: countAlive(this.executor, this.sessionId).processes,
+        storiesCheckpointed: 0,
+      });
     // Set synchronously: from here no gate, agent phase or command starts.
     this.state = state;
     this.stopPromise = performStop(
@@ -295,7 +359,13 @@ export class SessionRun {
   // ---- channels and clean-up ----
 
   private async startChannels(): Promise<void> {
-    this.control.register({ sessionId: this.sessionId, pid: process.pid, host: os.hostname(), repoPath: this.config.repoPath, startedAt: new Date().toISOString() });
+    this.control.register({
+      sessionId: this.sessionId,
+      pid: process.pid,
+      host: os.hostname(),
+      repoPath: this.config.repoPath,
+      startedAt: new Date().toISOString(),
+    });
     try {
       await this.stops.subscribe();
       this.events = await this.o.bus.subscribe(
@@ -307,7 +377,9 @@ export class SessionRun {
         { session: this.sessionId, from: 'new' },
       );
     } catch (e) {
-      this.log(`could not subscribe to the session's events (${(e as Error).message}); stop requests still arrive through the store and the kill switch`);
+      this.log(
+        `could not subscribe to the session's events (${(e as Error).message}); stop requests still arrive through the store and the kill switch`,
+      );
     }
     this.stops.startPolling(this.o.options.controlIntervalMs);
     this.metrics.start(this.o.options.metricsIntervalMs);

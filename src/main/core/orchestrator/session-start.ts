@@ -7,7 +7,13 @@ import { PrdNotApprovedError } from '../prd';
 import { resolveAgentPreset } from './agent-presets';
 import { OrchestratorError } from './errors';
 import type { OrchestratorEnv } from './orchestrator-env';
-import { AGENT_PRESETS, configFromWaveConfig, defaultGates, type AgentPresetName, type SessionConfig } from './session-config';
+import {
+  AGENT_PRESETS,
+  configFromWaveConfig,
+  defaultGates,
+  type AgentPresetName,
+  type SessionConfig,
+} from './session-config';
 
 export interface StartSessionRequest {
   prdId: string;
@@ -60,35 +66,74 @@ export function assertPresetUsable(config: SessionConfig, env: NodeJS.ProcessEnv
  * unapproved or changed since its approval, belongs to another project, its stories cannot
  * be planned into waves, or a setting is out of range.
  */
-export async function createSession(o: OrchestratorEnv, req: StartSessionRequest, assertRepoFree: (repoPath: string) => void): Promise<{ row: Session; config: SessionConfig }> {
+export async function createSession(
+  o: OrchestratorEnv,
+  req: StartSessionRequest,
+  assertRepoFree: (repoPath: string) => void,
+): Promise<{ row: Session; config: SessionConfig }> {
   const prd = await o.prds.get(req.prdId);
-  if (!prd) throw new OrchestratorError('not_found', `No PRD with id "${req.prdId}" has been imported. Import it first (wave import <prd.md>).`);
+  if (!prd)
+    throw new OrchestratorError(
+      'not_found',
+      `No PRD with id "${req.prdId}" has been imported. Import it first (wave import <prd.md>).`,
+    );
   let approval;
   try {
     approval = await o.prds.assertApproved(req.prdId);
   } catch (e) {
-    if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `Session not started: ${e.message}`);
+    if (e instanceof PrdNotApprovedError)
+      throw new OrchestratorError('precondition_failed', `Session not started: ${e.message}`);
     throw e;
   }
-  if (!prd.projectId) throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to no project. Re-import it with --project <repo>.`);
+  if (!prd.projectId)
+    throw new OrchestratorError(
+      'precondition_failed',
+      `PRD ${req.prdId} belongs to no project. Re-import it with --project <repo>.`,
+    );
   const project = await o.repo.project(prd.projectId);
-  if (!project) throw new OrchestratorError('precondition_failed', `The project ${prd.projectId} of PRD ${req.prdId} is missing from the database. Re-import the PRD with --project <repo>.`);
+  if (!project)
+    throw new OrchestratorError(
+      'precondition_failed',
+      `The project ${prd.projectId} of PRD ${req.prdId} is missing from the database. Re-import the PRD with --project <repo>.`,
+    );
   if (req.projectPath && realOrSelf(project.repoPath) !== realOrSelf(req.projectPath)) {
-    throw new OrchestratorError('precondition_failed', `PRD ${req.prdId} belongs to ${project.repoPath}, not to the chosen project ${req.projectPath}. Open that project in Settings, or import the PRD into this one.`);
+    throw new OrchestratorError(
+      'precondition_failed',
+      `PRD ${req.prdId} belongs to ${project.repoPath}, not to the chosen project ${req.projectPath}. Open that project in Settings, or import the PRD into this one.`,
+    );
   }
-  if (!existsSync(project.repoPath)) throw new OrchestratorError('precondition_failed', `The repository ${project.repoPath} of PRD ${req.prdId} does not exist any more. Restore it or re-import the PRD into the right project.`);
+  if (!existsSync(project.repoPath))
+    throw new OrchestratorError(
+      'precondition_failed',
+      `The repository ${project.repoPath} of PRD ${req.prdId} does not exist any more. Restore it or re-import the PRD into the right project.`,
+    );
   assertRepoFree(project.repoPath);
   const loaded = await loadProjectConfig(project.repoPath);
   const view = await o.prds.show(req.prdId);
   if (!view.plan.ok) {
-    throw new OrchestratorError('precondition_failed', `The stories of PRD ${req.prdId} cannot be planned into waves: ${view.plan.errors.map((e) => `${e.message} ${e.suggestion}`).join(' ')}`);
+    throw new OrchestratorError(
+      'precondition_failed',
+      `The stories of PRD ${req.prdId} cannot be planned into waves: ${view.plan.errors.map((e) => `${e.message} ${e.suggestion}`).join(' ')}`,
+    );
   }
   const presetName = req.agentPreset ?? loaded.config.agent.preset;
-  if (!AGENT_PRESETS.includes(presetName)) throw new OrchestratorError('invalid_request', `Unknown agent preset "${presetName}"; use one of ${AGENT_PRESETS.join(', ')}.`);
+  if (!AGENT_PRESETS.includes(presetName))
+    throw new OrchestratorError(
+      'invalid_request',
+      `Unknown agent preset "${presetName}"; use one of ${AGENT_PRESETS.join(', ')}.`,
+    );
   const concurrency = req.concurrency ?? loaded.config.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OrchestratorError('invalid_request', `Concurrency must be a whole number from 1 to 64 (got ${concurrency}).`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new OrchestratorError(
+      'invalid_request',
+      `Concurrency must be a whole number from 1 to 64 (got ${concurrency}).`,
+    );
   const budgetUsd = req.budgetUsd !== undefined ? req.budgetUsd : loaded.config.budgetUsd;
-  if (budgetUsd !== null && !(budgetUsd >= 0)) throw new OrchestratorError('invalid_request', `The budget must be a positive number of US dollars (got ${budgetUsd}).`);
+  if (budgetUsd !== null && !(budgetUsd >= 0))
+    throw new OrchestratorError(
+      'invalid_request',
+      `The budget must be a positive number of US dollars (got ${budgetUsd}).`,
+    );
 
   const config: SessionConfig = {
     v: 1,
@@ -118,15 +163,41 @@ export async function createSession(o: OrchestratorEnv, req: StartSessionRequest
           // Not usable in a branch name: the preset's name is.
         }
       }
-      return { id: `${sessionId}:${storyId}`, sessionId, storyId, waveNumber: w.number, agent, status: 'queued' as const, currentGate: 'gate-0' as const };
+      return {
+        id: `${sessionId}:${storyId}`,
+        sessionId,
+        storyId,
+        waveNumber: w.number,
+        agent,
+        status: 'queued' as const,
+        currentGate: 'gate-0' as const,
+      };
     }),
   );
-  const row = await o.repo.createSession({ id: sessionId, projectId: project.id, prdId: req.prdId, budgetUsd, config: config as unknown as Record<string, unknown> }, runs, {
-    actor: req.actor ?? 'wave',
-    action: 'session.start',
-    subjectType: 'session',
-    subjectId: sessionId,
-    detail: { prdId: req.prdId, prdHash: approval.currentHash, approvedBy: approval.approvedBy, budgetUsd, concurrency, agentPreset: presetName, stories: runs.length },
-  });
+  const row = await o.repo.createSession(
+    {
+      id: sessionId,
+      projectId: project.id,
+      prdId: req.prdId,
+      budgetUsd,
+      config: config as unknown as Record<string, unknown>,
+    },
+    runs,
+    {
+      actor: req.actor ?? 'wave',
+      action: 'session.start',
+      subjectType: 'session',
+      subjectId: sessionId,
+      detail: {
+        prdId: req.prdId,
+        prdHash: approval.currentHash,
+        approvedBy: approval.approvedBy,
+        budgetUsd,
+        concurrency,
+        agentPreset: presetName,
+        stories: runs.length,
+      },
+    },
+  );
   return { row, config };
 }

@@ -50,19 +50,37 @@ export interface StopDeps {
  */
 export async function performStop(d: StopDeps, { reason, by }: StopRequest): Promise<StopSummary> {
   const { sessionId, ui } = d;
-  const progress = (phase: 'stopping' | 'stopped' | 'failed', total: number, stopped: number, alive: number, message: string) =>
-    ui.push('stop.progress', { sessionId, phase, total, stopped, alive, message });
+  const progress = (
+    phase: 'stopping' | 'stopped' | 'failed',
+    total: number,
+    stopped: number,
+    alive: number,
+    message: string,
+  ) => ui.push('stop.progress', { sessionId, phase, total, stopped, alive, message });
   d.log(`emergency stop by ${by}: ${reason}`);
   if (!d.leaseLost()) await d.repo.setStatus(sessionId, 'stopping', `Stopping: ${reason}`);
   ui.sessionChanged();
   const before = countAlive(d.executor, sessionId);
-  progress('stopping', before.groups, 0, before.processes, `Stopping ${before.groups} agent process group(s) of session ${sessionId}…`);
+  progress(
+    'stopping',
+    before.groups,
+    0,
+    before.processes,
+    `Stopping ${before.groups} agent process group(s) of session ${sessionId}…`,
+  );
   // Every process of the session hears it — unless another process took the session over.
-  if (!d.leaseLost()) await d.publish({ type: 'emergency_stop', session: sessionId, reason, by, host: os.hostname(), pid: process.pid });
+  if (!d.leaseLost())
+    await d.publish({ type: 'emergency_stop', session: sessionId, reason, by, host: os.hostname(), pid: process.pid });
   d.executor.pool.cancelPending();
   const report = await d.executor.runner.stopAll(sessionId, { graceMs: d.graceMs });
   const total = Math.max(before.groups, report.stopped);
-  progress('stopping', total, report.stopped, report.aliveAfter, `Stopped ${report.stopped} of ${total}; waiting for each story to record its checkpoint…`);
+  progress(
+    'stopping',
+    total,
+    report.stopped,
+    report.aliveAfter,
+    `Stopped ${report.stopped} of ${total}; waiting for each story to record its checkpoint…`,
+  );
   await d.wavesEnded;
   const after = countAlive(d.executor, sessionId);
   let storiesCheckpointed = 0;
@@ -70,10 +88,30 @@ export async function performStop(d: StopDeps, { reason, by }: StopRequest): Pro
     // A gate that finished normally while the stop ran has its checkpoint: the story just stops there.
     await d.repo.stopRunningStories(sessionId, `Stopped: ${reason}`);
     storiesCheckpointed = (await d.repo.storyRunsOf(sessionId)).filter((r) => r.status === 'stopped').length;
-    const detail = { reason, by, stoppedAgents: report.stopped, killed: report.killed, aliveAfter: after.processes, storiesCheckpointed, host: os.hostname(), pid: process.pid };
-    await d.repo.endSession(sessionId, 'stopped', `Stopped by ${by}: ${reason}`, { actor: by, action: 'session.emergency_stop', subjectType: 'session', subjectId: sessionId, detail });
+    const detail = {
+      reason,
+      by,
+      stoppedAgents: report.stopped,
+      killed: report.killed,
+      aliveAfter: after.processes,
+      storiesCheckpointed,
+      host: os.hostname(),
+      pid: process.pid,
+    };
+    await d.repo.endSession(sessionId, 'stopped', `Stopped by ${by}: ${reason}`, {
+      actor: by,
+      action: 'session.emergency_stop',
+      subjectType: 'session',
+      subjectId: sessionId,
+      detail,
+    });
   }
-  const summary: StopSummary = { sessionId, stoppedAgents: report.stopped, aliveAfter: after.processes, storiesCheckpointed };
+  const summary: StopSummary = {
+    sessionId,
+    stoppedAgents: report.stopped,
+    aliveAfter: after.processes,
+    storiesCheckpointed,
+  };
   d.control.writeStopResult({ ...summary, reason, by, at: new Date().toISOString() });
   d.control.clearStop(sessionId);
   const ok = after.processes === 0;
@@ -87,7 +125,11 @@ export async function performStop(d: StopDeps, { reason, by }: StopRequest): Pro
       ? `Session ${sessionId} stopped: ${report.stopped} agent group(s) stopped, none alive, ${stories} checkpointed.`
       : `${after.processes} process(es) of session ${sessionId} are still alive after SIGKILL; check them with ps and kill them by hand.`,
   );
-  ui.notice('stopped', `Session ${sessionId} stopped`, `${by}: ${reason}. ${report.stopped} agent group(s) stopped, ${after.processes} alive after, ${stories} checkpointed. Resume it to continue from the checkpoints.`);
+  ui.notice(
+    'stopped',
+    `Session ${sessionId} stopped`,
+    `${by}: ${reason}. ${report.stopped} agent group(s) stopped, ${after.processes} alive after, ${stories} checkpointed. Resume it to continue from the checkpoints.`,
+  );
   ui.sessionChanged();
   return summary;
 }

@@ -92,7 +92,10 @@ export class SessionProjection {
     const remote = !e.source || (!e.source.startsWith('agent:') && e.source !== 'orchestrator');
     if (remote && e.story && (e.type === 'progress' || e.type === 'signal')) {
       const id = `${this.sessionId}:${e.story}`;
-      const message = e.type === 'progress' ? e.message : `signal ${e.signal}${e.message ? `: ${e.message}` : ''} (from ${e.source ?? 'elsewhere'})`;
+      const message =
+        e.type === 'progress'
+          ? e.message
+          : `signal ${e.signal}${e.message ? `: ${e.message}` : ''} (from ${e.source ?? 'elsewhere'})`;
       this.setProgress(id, { message: message.slice(0, 500), pct: e.type === 'progress' ? (e.pct ?? null) : null });
       this.storyChanged(id);
     }
@@ -108,7 +111,13 @@ export class SessionProjection {
 
   private async writeViewFile(): Promise<void> {
     const view = await this.deps.views.sessionView(this.sessionId, this.liveFacts(), (id) => this.progressOf(id));
-    if (view) this.deps.control.writeView(this.sessionId, { outcome: toSessionOutcome(view), view, writtenAt: new Date().toISOString(), pid: process.pid });
+    if (view)
+      this.deps.control.writeView(this.sessionId, {
+        outcome: toSessionOutcome(view),
+        view,
+        writtenAt: new Date().toISOString(),
+        pid: process.pid,
+      });
   }
 
   private async emitChange(key: string): Promise<void> {

@@ -24,7 +24,9 @@ const run = (over: Partial<GateRun>): GateRun =>
 
 describe('gate attempt view', () => {
   it('shows a gate cut short by an emergency stop as stopped, not as a failure', () => {
-    expect(toGateAttemptView(run({ detail: { stopped: true, reason: 'stopped: end of day' } }))?.status).toBe('stopped');
+    expect(toGateAttemptView(run({ detail: { stopped: true, reason: 'stopped: end of day' } }))?.status).toBe(
+      'stopped',
+    );
   });
 
   it('keeps a real failure a failure, with its one-line reason', () => {

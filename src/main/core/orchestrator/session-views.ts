@@ -75,12 +75,28 @@ function domainFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'ou
   const outside = strings(detail.outside);
   const o = detail.override as { by?: unknown; reason?: unknown; paths?: unknown } | undefined;
   return {
-    ...(outside.length > 0 && strings(detail.escaped).length === 0 && strings(detail.uncommitted).length === 0 ? { outside: outside.slice(0, MAX_OVERRIDE_PATHS) } : {}),
-    ...(o && typeof o.by === 'string' && typeof o.reason === 'string' ? { override: { by: o.by, reason: o.reason.slice(0, MAX_DECISION_TEXT_CHARS), paths: strings(o.paths).slice(0, MAX_OVERRIDE_PATHS) } } : {}),
+    ...(outside.length > 0 && strings(detail.escaped).length === 0 && strings(detail.uncommitted).length === 0
+      ? { outside: outside.slice(0, MAX_OVERRIDE_PATHS) }
+      : {}),
+    ...(o && typeof o.by === 'string' && typeof o.reason === 'string'
+      ? {
+          override: {
+            by: o.by,
+            reason: o.reason.slice(0, MAX_DECISION_TEXT_CHARS),
+            paths: strings(o.paths).slice(0, MAX_OVERRIDE_PATHS),
+          },
+        }
+      : {}),
   };
 }
 
-export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates: GateRun[], progress: StoryRunView['progress'], approvalSha?: string): StoryRunView {
+export function toStoryRunView(
+  run: StoryRun,
+  meta: StoryMeta | undefined,
+  gates: GateRun[],
+  progress: StoryRunView['progress'],
+  approvalSha?: string,
+): StoryRunView {
   const listed = gates
     .filter((g) => g.epoch === run.epoch)
     .map(toGateAttemptView)
@@ -103,7 +119,9 @@ export function toStoryRunView(run: StoryRun, meta: StoryMeta | undefined, gates
     reason: run.reason,
     mergeSha: run.mergeSha,
     branch: run.branch,
-    ...(isAwaitingMergeApproval(run) ? { awaitingMergeApproval: true, ...(approvalSha ? { mergeApprovalSha: approvalSha } : {}) } : {}),
+    ...(isAwaitingMergeApproval(run)
+      ? { awaitingMergeApproval: true, ...(approvalSha ? { mergeApprovalSha: approvalSha } : {}) }
+      : {}),
     progress,
     gates: listed,
   };
@@ -130,9 +148,16 @@ function waveCount(config: Record<string, unknown>, runs: StoryRun[]): number {
   return new Set(runs.map((r) => r.waveNumber)).size;
 }
 
-export function toSessionSummary(s: Session, projectName: string, runs: StoryRun[], spent: number, live: LiveSessionFacts | null): SessionSummary {
+export function toSessionSummary(
+  s: Session,
+  projectName: string,
+  runs: StoryRun[],
+  spent: number,
+  live: LiveSessionFacts | null,
+): SessionSummary {
   const config = (s.config ?? {}) as Record<string, unknown>;
-  const concurrency = typeof config.concurrency === 'number' && config.concurrency >= 1 ? Math.floor(config.concurrency) : 1;
+  const concurrency =
+    typeof config.concurrency === 'number' && config.concurrency >= 1 ? Math.floor(config.concurrency) : 1;
   const running = runs.filter((r) => r.status === 'running').map((r) => r.waveNumber);
   return {
     id: s.id,
@@ -195,7 +220,11 @@ export class SessionViewReader {
     return this.summaries(rows, live);
   }
 
-  async sessionView(sessionId: string, live: LiveSessionFacts | null, progress: (storyRunId: string) => StoryRunView['progress']): Promise<SessionView | null> {
+  async sessionView(
+    sessionId: string,
+    live: LiveSessionFacts | null,
+    progress: (storyRunId: string) => StoryRunView['progress'],
+  ): Promise<SessionView | null> {
     const s = await this.repos.sessions.byId(sessionId);
     if (!s) return null;
     const [runs, gates, names, spent] = await Promise.all([
@@ -204,7 +233,13 @@ export class SessionViewReader {
       this.projectNames([s.projectId]),
       this.spentBySession([sessionId]),
     ]);
-    const [meta, shas] = await Promise.all([this.storyMeta(s.projectId, runs.map((r) => r.storyId)), this.approvalShas(runs)]);
+    const [meta, shas] = await Promise.all([
+      this.storyMeta(
+        s.projectId,
+        runs.map((r) => r.storyId),
+      ),
+      this.approvalShas(runs),
+    ]);
     const summary = toSessionSummary(s, names.get(s.projectId) ?? s.projectId, runs, spent.get(sessionId) ?? 0, live);
     return {
       ...summary,
@@ -235,7 +270,11 @@ export class SessionViewReader {
     return out;
   }
 
-  async storyView(storyRunId: string, meta: StoryMeta | undefined, progress: StoryRunView['progress']): Promise<StoryRunView | null> {
+  async storyView(
+    storyRunId: string,
+    meta: StoryMeta | undefined,
+    progress: StoryRunView['progress'],
+  ): Promise<StoryRunView | null> {
     const run = await this.repos.storyRuns.byId(storyRunId);
     if (!run) return null;
     const gates = await this.repos.gateRuns.ofStoryRun(storyRunId);

@@ -56,7 +56,11 @@ export class StopChannels {
       }
       if (this.ticks++ % 2 === 0) {
         const row = await this.deps.repo.session(this.sessionId);
-        if (row?.status === 'stopping') this.deps.onStop(row.stopReason?.replace(/^Stopping: /, '') || 'stop requested through the store', 'wave stop');
+        if (row?.status === 'stopping')
+          this.deps.onStop(
+            row.stopReason?.replace(/^Stopping: /, '') || 'stop requested through the store',
+            'wave stop',
+          );
       }
     } catch (e) {
       this.deps.log(`stop check failed: ${(e as Error).message}`);

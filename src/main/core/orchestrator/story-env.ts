@@ -39,7 +39,12 @@ export interface StoryOutbox {
 export interface DecisionsPort {
   latestDomainOverride(storyId: string): Promise<DomainOverrideGrant | null>;
   approvedMerge(storyId: string): Promise<MergeApproval | null>;
-  requestMergeApproval(at: { storyId: string; storyRunId: string; headSha: string; branch: string | null }): Promise<void>;
+  requestMergeApproval(at: {
+    storyId: string;
+    storyRunId: string;
+    headSha: string;
+    branch: string | null;
+  }): Promise<void>;
   /** A lead's review the next develop phase must answer (Request changes, queued comments): its feedback file and the reviewed commit. */
   pendingReview(run: StoryRun): Promise<{ feedbackFile: string; headSha: string | null } | null>;
 }
@@ -74,10 +79,15 @@ export function noteInLog(logPath: string, text: string): void {
 }
 
 /** A StoryEnv over a session's parts: what each story pipeline gets instead of the session. */
-export function storyEnvOf(p: Omit<StoryEnv, 'decisions' | 'signals'> & {
-  store: Store;
-  signals: { stopRequest: () => StopRequest | null; budget: { readonly exhausted: boolean; pause(): void; add(costUsd: number): void } };
-}): StoryEnv {
+export function storyEnvOf(
+  p: Omit<StoryEnv, 'decisions' | 'signals'> & {
+    store: Store;
+    signals: {
+      stopRequest: () => StopRequest | null;
+      budget: { readonly exhausted: boolean; pause(): void; add(costUsd: number): void };
+    };
+  },
+): StoryEnv {
   const { store, sessionId, signals, ...rest } = p;
   return {
     ...rest,

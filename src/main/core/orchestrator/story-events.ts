@@ -27,7 +27,16 @@ export class StoryEvents {
     await this.env.out.publish({ ...this.base, type: 'gate_started', gate, attempt });
   }
 
-  async gateEnded(e: { gate: GateId; attempt: number; failed: boolean; reason: string | undefined; durationMs: number; willRetry: boolean; checkpointId: number; stateHash: string }): Promise<void> {
+  async gateEnded(e: {
+    gate: GateId;
+    attempt: number;
+    failed: boolean;
+    reason: string | undefined;
+    durationMs: number;
+    willRetry: boolean;
+    checkpointId: number;
+    stateHash: string;
+  }): Promise<void> {
     if (e.failed) {
       await this.env.out.publish({
         ...this.base,
@@ -39,9 +48,21 @@ export class StoryEvents {
         will_retry: e.willRetry,
       });
     } else {
-      await this.env.out.publish({ ...this.base, type: 'gate_passed', gate: e.gate, attempt: e.attempt, duration_ms: e.durationMs });
+      await this.env.out.publish({
+        ...this.base,
+        type: 'gate_passed',
+        gate: e.gate,
+        attempt: e.attempt,
+        duration_ms: e.durationMs,
+      });
     }
-    await this.env.out.publish({ ...this.base, type: 'checkpoint_saved', gate: e.gate, checkpoint_id: e.checkpointId, state_hash: e.stateHash });
+    await this.env.out.publish({
+      ...this.base,
+      type: 'checkpoint_saved',
+      gate: e.gate,
+      checkpoint_id: e.checkpointId,
+      state_hash: e.stateHash,
+    });
   }
 
   /** The story's run ended at `gate` (merged, escalated, failed, blocked or stopped). */
@@ -50,13 +71,29 @@ export class StoryEvents {
     this.env.out.setProgress(r.id, null);
     if (isDoneStory(status)) {
       const sha = r.mergeSha && /^[0-9a-f]{7,64}$/.test(r.mergeSha) ? r.mergeSha : undefined;
-      await this.env.out.publish({ ...this.base, type: 'story_completed', ...(sha ? { merge_sha: sha } : {}), duration_ms: Date.now() - this.startedAt });
+      await this.env.out.publish({
+        ...this.base,
+        type: 'story_completed',
+        ...(sha ? { merge_sha: sha } : {}),
+        duration_ms: Date.now() - this.startedAt,
+      });
     } else if (status === 'escalated') {
       const why = reason ?? 'QA kept failing';
-      await this.env.out.publish({ ...this.base, type: 'escalation', reason: oneLine(why, 2000) || 'escalated', gate, attempts: qaFixes });
+      await this.env.out.publish({
+        ...this.base,
+        type: 'escalation',
+        reason: oneLine(why, 2000) || 'escalated',
+        gate,
+        attempts: qaFixes,
+      });
       this.env.out.notice('escalation', `Story ${r.storyId} needs a person`, why);
     } else if (status === 'failed' || status === 'blocked') {
-      await this.env.out.publish({ ...this.base, type: 'story_failed', reason: oneLine(reason ?? status, 2000) || status, gate });
+      await this.env.out.publish({
+        ...this.base,
+        type: 'story_failed',
+        reason: oneLine(reason ?? status, 2000) || status,
+        gate,
+      });
     }
   }
 

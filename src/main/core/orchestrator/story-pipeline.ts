@@ -8,7 +8,16 @@ import { MERGE_APPROVAL_WAIT } from './merge-approval';
 import { storyPorts } from './ports';
 import { noteInLog, type StoryEnv } from './story-env';
 import { StoryEvents } from './story-events';
-import { advance, isFinal, startWorkflow, storyStatusOf, type Input, type Step, type StoryRunState, type WorkflowData } from './workflow/story-workflow';
+import {
+  advance,
+  isFinal,
+  startWorkflow,
+  storyStatusOf,
+  type Input,
+  type Step,
+  type StoryRunState,
+  type WorkflowData,
+} from './workflow/story-workflow';
 
 /** Where a story starts: the gate to run and the checkpoint to continue from (null: fresh). */
 export interface StoryStart {
@@ -62,12 +71,24 @@ export class StoryPipeline {
     private readonly start: StoryStart,
   ) {
     this.run = run;
-    const execution = effectiveExecution(story, { max_retries: env.config.maxRetries, timeout_minutes: env.config.timeoutMinutes });
+    const execution = effectiveExecution(story, {
+      max_retries: env.config.maxRetries,
+      timeout_minutes: env.config.timeoutMinutes,
+    });
     this.timeoutMs = env.phaseTimeoutMs ?? execution.timeout_minutes * 60_000;
     this.maxRetries = execution.max_retries;
-    this.state = startWorkflow(env.checkpointer.pipeline, start.gate, dataFrom(start.checkpoint), { maxRetries: this.maxRetries, requireMergeApproval: env.config.requireMergeApproval });
+    this.state = startWorkflow(env.checkpointer.pipeline, start.gate, dataFrom(start.checkpoint), {
+      maxRetries: this.maxRetries,
+      requireMergeApproval: env.config.requireMergeApproval,
+    });
     this.headSha = start.checkpoint?.state.headSha ?? null;
-    this.ports = storyPorts(env, story, () => this.run, () => this.worktreePath, this.timeoutMs);
+    this.ports = storyPorts(
+      env,
+      story,
+      () => this.run,
+      () => this.worktreePath,
+      this.timeoutMs,
+    );
     this.events = new StoryEvents(env, () => this.run);
   }
 
@@ -76,7 +97,8 @@ export class StoryPipeline {
   }
 
   private get worktreePath(): string {
-    if (!this.run.worktreePath) throw new ExecutorError('worktree_missing', `Story ${this.storyId} has no worktree yet; gate-0 creates it.`);
+    if (!this.run.worktreePath)
+      throw new ExecutorError('worktree_missing', `Story ${this.storyId} has no worktree yet; gate-0 creates it.`);
     return this.run.worktreePath;
   }
 
@@ -125,7 +147,10 @@ export class StoryPipeline {
         if (row) this.run = row;
       }
       const target = this.headSha ?? (await this.ports.worktree.head());
-      await this.ports.worktree.restore(target, { reason: `resume at ${this.start.gate}: back to the checkpoint ${target.slice(0, 12)}`, gate: this.start.gate });
+      await this.ports.worktree.restore(target, {
+        reason: `resume at ${this.start.gate}: back to the checkpoint ${target.slice(0, 12)}`,
+        gate: this.start.gate,
+      });
       this.headSha = target;
       return true;
     } catch (e) {
@@ -152,7 +177,8 @@ export class StoryPipeline {
   /** Leaves the story waiting at the step's gate without a gate run. */
   private async park(step: Extract<Step, { kind: 'park' }>): Promise<void> {
     const gate = step.gate;
-    if (step.decision === 'stop') return this.markIdle('stopped', `Stopped before ${gate}: ${this.env.signals.stopReason}`, gate);
+    if (step.decision === 'stop')
+      return this.markIdle('stopped', `Stopped before ${gate}: ${this.env.signals.stopReason}`, gate);
     if (step.decision === 'budget') {
       this.env.signals.pauseForBudget();
       return this.markIdle('queued', `Waiting at ${gate}: the session budget is used up; raise it and resume.`, gate);
@@ -160,8 +186,15 @@ export class StoryPipeline {
     // Waits for a person: the request is recorded and the lead told.
     const { head, stale } = this.approvalAsk!;
     const branch = this.run.branch ?? null;
-    await this.env.decisions.requestMergeApproval({ storyId: this.storyId, storyRunId: this.run.id, headSha: head, branch });
-    const staleNote = stale ? ` ${stale.actor} approved ${stale.headSha.slice(0, 12)}, but the branch has changed since.` : '';
+    await this.env.decisions.requestMergeApproval({
+      storyId: this.storyId,
+      storyRunId: this.run.id,
+      headSha: head,
+      branch,
+    });
+    const staleNote = stale
+      ? ` ${stale.actor} approved ${stale.headSha.slice(0, 12)}, but the branch has changed since.`
+      : '';
     const why = `${MERGE_APPROVAL_WAIT} of ${branch ?? 'the story branch'} at ${head.slice(0, 12)} into ${this.env.config.targetBranch}.${staleNote} Approve it in the story's detail or with: wave approve-merge ${this.env.sessionId} ${this.storyId}`;
     await this.markIdle('blocked', why, gate);
     await this.events.waitsForMergeApproval(why);
@@ -199,9 +232,16 @@ export class StoryPipeline {
   private explain(result: GateResult, step: Step, data: WorkflowData): GateResult {
     if (step.kind === 'fail' && step.status === 'stopped') {
       // Whatever failed while the session was stopping failed because of the stop.
-      return { verdict: result.verdict, reason: `stopped: ${this.env.signals.stopReason}`, headSha: this.cleanHead, usage: result.usage, detail: { stopped: true } };
+      return {
+        verdict: result.verdict,
+        reason: `stopped: ${this.env.signals.stopReason}`,
+        headSha: this.cleanHead,
+        usage: result.usage,
+        detail: { stopped: true },
+      };
     }
-    if (step.kind === 'escalate') return { ...result, reason: escalationReason(result, data, this.maxRetries, this.run.branch ?? null) };
+    if (step.kind === 'escalate')
+      return { ...result, reason: escalationReason(result, data, this.maxRetries, this.run.branch ?? null) };
     if (step.kind === 'back') return { ...result, reason: `${result.reason ?? ''} Going back to ${step.gate}.`.trim() };
     return result;
   }
@@ -211,7 +251,13 @@ export class StoryPipeline {
     this.attempts.set(gate, attempt);
     const logPath = this.env.files.gateLog(this.storyId, gate, attempt);
     const startedAt = new Date();
-    const { gateRunId } = await this.env.checkpointer.startGate({ storyRunId: this.run.id, gate, attempt, startedAt, logPath });
+    const { gateRunId } = await this.env.checkpointer.startGate({
+      storyRunId: this.run.id,
+      gate,
+      attempt,
+      startedAt,
+      logPath,
+    });
     this.env.out.storyChanged(this.run.id);
     await this.events.gateStarted(gate, attempt);
     noteInLog(logPath, `${gate} attempt ${attempt} of story ${this.storyId} started`);
@@ -225,14 +271,16 @@ export class StoryPipeline {
     }
     const [state, step] = advance(this.state, { type: 'outcome', report: result, stopping: this.env.signals.stopping });
     result = this.explain(result, step, state.data);
-    const status = result.verdict.kind === 'passed' || result.verdict.kind === 'skipped' ? result.verdict.kind : 'failed';
+    const status =
+      result.verdict.kind === 'passed' || result.verdict.kind === 'skipped' ? result.verdict.kind : 'failed';
     const storyStatus = storyStatusOf(step);
     const endedAt = new Date();
     const usage = result.usage ?? [];
     const cost = usage.reduce((s, u) => s + u.knownCostUsd, 0);
     const tokens = usage.flatMap((u) => u.models);
     let headSha = result.headSha;
-    if (headSha === undefined) headSha = this.run.worktreePath ? await this.ports.worktree.head().catch(() => this.headSha) : this.headSha;
+    if (headSha === undefined)
+      headSha = this.run.worktreePath ? await this.ports.worktree.head().catch(() => this.headSha) : this.headSha;
     noteInLog(logPath, result.reason ? `${gate} ${status}: ${result.reason}` : `${gate} ${status}`);
 
     const patch = result.patch ?? {};
@@ -248,10 +296,18 @@ export class StoryPipeline {
       outputTokens: tokens.reduce((s, m) => s + m.outputTokens, 0),
       costUsd: Math.round(cost * 1e6) / 1e6,
       logPath,
-      detail: { ...(result.detail ?? {}), ...(result.reason ? { reason: result.reason } : {}), env: this.env.executor.envNames(this.env.preset.preset.name) },
+      detail: {
+        ...(result.detail ?? {}),
+        ...(result.reason ? { reason: result.reason } : {}),
+        env: this.env.executor.envNames(this.env.preset.preset.name),
+      },
       data: { ...state.data },
       headSha: headSha ?? null,
-      storyRun: { status: storyStatus, reason: status === 'failed' || storyStatus === 'blocked' ? (result.reason ?? null) : null, ...patch },
+      storyRun: {
+        status: storyStatus,
+        reason: status === 'failed' || storyStatus === 'blocked' ? (result.reason ?? null) : null,
+        ...patch,
+      },
       expectedEpoch: this.run.epoch,
     });
     this.headSha = headSha ?? null;

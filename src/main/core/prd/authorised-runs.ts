@@ -41,14 +41,20 @@ function agentTemplate(config: WaveConfig): { argv: string[]; stdin: string | nu
  * Everything a session of these stories would run, from the project's wave.config.json as it
  * is now (what a session started now reads) and the stories' validation commands.
  */
-export async function authorisedRuns(repoPath: string | null, stories: Array<{ storyId: string; content: unknown }>): Promise<RunsSnapshot> {
+export async function authorisedRuns(
+  repoPath: string | null,
+  stories: Array<{ storyId: string; content: unknown }>,
+): Promise<RunsSnapshot> {
   let config: WaveConfig | null = null;
   let problem: string | null = null;
   if (repoPath) {
     try {
       config = (await loadWaveConfig(repoPath)).config;
     } catch (e) {
-      problem = e instanceof WaveConfigError ? e.message : `${path.join(repoPath, WAVE_CONFIG_FILE)} could not be read: ${(e as Error).message}`;
+      problem =
+        e instanceof WaveConfigError
+          ? e.message
+          : `${path.join(repoPath, WAVE_CONFIG_FILE)} could not be read: ${(e as Error).message}`;
     }
   }
   let agent: { argv: string[]; stdin: string | null } = { argv: [], stdin: null };
@@ -66,7 +72,12 @@ export async function authorisedRuns(repoPath: string | null, stories: Array<{ s
     agent: { preset, argv: agent.argv, stdin: agent.stdin, env: describeGrant(preset, grant) },
     qa: Object.entries(config?.qa ?? {}).map(([name, argv]) => ({ name, argv: [...argv] })),
     setup: config?.worktree.setup ? [...config.worktree.setup] : null,
-    validation: stories.map((s) => ({ storyId: s.storyId, commands: validationArgvs(s.content as { validation?: { commands?: unknown } }) })).filter((v) => v.commands.length > 0),
+    validation: stories
+      .map((s) => ({
+        storyId: s.storyId,
+        commands: validationArgvs(s.content as { validation?: { commands?: unknown } }),
+      }))
+      .filter((v) => v.commands.length > 0),
     problem,
   };
   const setValueHashes = Object.fromEntries(Object.entries(grant.set).map(([k, v]) => [k, sha256Hex(v)]));
@@ -89,14 +100,18 @@ export function describeRunChanges(before: RunsSnapshot, now: RunsSnapshot): str
   const b = now.runs;
   if (b.problem && b.problem !== a.problem) out.push(b.problem);
   if (a.configFile !== b.configFile) out.push(`the project's config file is now ${b.configFile ?? 'none'}`);
-  if (a.agent.preset !== b.agent.preset) out.push(`the agent preset changed from ${a.agent.preset} to ${b.agent.preset}`);
-  else if (canonicalJson(a.agent.argv) !== canonicalJson(b.agent.argv) || a.agent.stdin !== b.agent.stdin) out.push(`the agent command changed from ${argvText(a.agent.argv)} to ${argvText(b.agent.argv)}`);
+  if (a.agent.preset !== b.agent.preset)
+    out.push(`the agent preset changed from ${a.agent.preset} to ${b.agent.preset}`);
+  else if (canonicalJson(a.agent.argv) !== canonicalJson(b.agent.argv) || a.agent.stdin !== b.agent.stdin)
+    out.push(`the agent command changed from ${argvText(a.agent.argv)} to ${argvText(b.agent.argv)}`);
   diffNames('agent.env.pass', a.agent.env.pass, b.agent.env.pass, out);
   diffNames('agent.env.set', a.agent.env.set, b.agent.env.set, out);
   for (const name of b.agent.env.set) {
-    if (a.agent.env.set.includes(name) && before.setValueHashes[name] !== now.setValueHashes[name]) out.push(`agent.env.set changed the value of ${name}`);
+    if (a.agent.env.set.includes(name) && before.setValueHashes[name] !== now.setValueHashes[name])
+      out.push(`agent.env.set changed the value of ${name}`);
   }
-  if (a.agent.preset === b.agent.preset && canonicalJson(a.agent.env.preset) !== canonicalJson(b.agent.env.preset)) diffNames(`the ${b.agent.preset} preset's environment`, a.agent.env.preset, b.agent.env.preset, out);
+  if (a.agent.preset === b.agent.preset && canonicalJson(a.agent.env.preset) !== canonicalJson(b.agent.env.preset))
+    diffNames(`the ${b.agent.preset} preset's environment`, a.agent.env.preset, b.agent.env.preset, out);
   const qaBefore = new Map(a.qa.map((c) => [c.name, c.argv]));
   const qaNow = new Map(b.qa.map((c) => [c.name, c.argv]));
   for (const [name, argv] of qaNow) {
@@ -104,13 +119,20 @@ export function describeRunChanges(before: RunsSnapshot, now: RunsSnapshot): str
     else if (canonicalJson(qaBefore.get(name)) !== canonicalJson(argv)) out.push(`QA command "${name}" changed`);
   }
   for (const name of qaBefore.keys()) if (!qaNow.has(name)) out.push(`QA command "${name}" removed`);
-  const common = (list: AuthorisedRuns['qa'], other: Map<string, string[]>) => list.map((c) => c.name).filter((n) => other.has(n));
-  if (out.every((c) => !c.startsWith('QA command')) && common(a.qa, qaNow).join('\0') !== common(b.qa, qaBefore).join('\0')) out.push('the order of the QA commands changed');
-  if (canonicalJson(a.setup) !== canonicalJson(b.setup)) out.push(`the setup command changed from ${argvText(a.setup)} to ${argvText(b.setup)}`);
+  const common = (list: AuthorisedRuns['qa'], other: Map<string, string[]>) =>
+    list.map((c) => c.name).filter((n) => other.has(n));
+  if (
+    out.every((c) => !c.startsWith('QA command')) &&
+    common(a.qa, qaNow).join('\0') !== common(b.qa, qaBefore).join('\0')
+  )
+    out.push('the order of the QA commands changed');
+  if (canonicalJson(a.setup) !== canonicalJson(b.setup))
+    out.push(`the setup command changed from ${argvText(a.setup)} to ${argvText(b.setup)}`);
   const valBefore = new Map(a.validation.map((v) => [v.storyId, v.commands]));
   const valNow = new Map(b.validation.map((v) => [v.storyId, v.commands]));
   for (const id of new Set([...valBefore.keys(), ...valNow.keys()])) {
-    if (canonicalJson(valBefore.get(id) ?? []) !== canonicalJson(valNow.get(id) ?? [])) out.push(`the validation commands of story ${id} changed`);
+    if (canonicalJson(valBefore.get(id) ?? []) !== canonicalJson(valNow.get(id) ?? []))
+      out.push(`the validation commands of story ${id} changed`);
   }
   if (out.length === 0 && before.hash !== now.hash) out.push('the commands the approval covers changed');
   return out;

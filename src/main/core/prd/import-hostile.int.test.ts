@@ -30,7 +30,11 @@ describe('a folder with hostile files', () => {
 
   it('refuses each of them with a located error and imports every good file', async () => {
     const project = await ensureProject(t.store, repo);
-    const report = await new StoryImporter(t.store).importPaths(['.'], { projectId: project.id, actor: 't', cwd: repo });
+    const report = await new StoryImporter(t.store).importPaths(['.'], {
+      projectId: project.id,
+      actor: 't',
+      cwd: repo,
+    });
     // The fixture project alone imports 4 files and has 1 invalid one.
     expect(report.summary).toMatchObject({ imported: 4, invalid: 5 });
     const byFile = new Map(report.files.map((f) => [path.basename(f.file), f]));
@@ -38,7 +42,11 @@ describe('a folder with hostile files', () => {
     expect(deep.status).toBe('invalid');
     expect(deep.errors[0]).toMatchObject({ line: 3, message: expect.stringMatching(/nests deeper than 64 levels/) });
     expect(deep.errors[0]!.column).toBeGreaterThan(60);
-    expect(byFile.get('bomb.md')!.errors[0]).toMatchObject({ code: 'yaml-aliases', line: 2, message: expect.stringMatching(/aliases/) });
+    expect(byFile.get('bomb.md')!.errors[0]).toMatchObject({
+      code: 'yaml-aliases',
+      line: 2,
+      message: expect.stringMatching(/aliases/),
+    });
     expect(byFile.get('deep-prd.md')!.errors[0]).toMatchObject({ code: 'yaml-depth', line: 3 });
     expect(byFile.get('dashes.md')!.errors[0]).toMatchObject({ code: 'yaml-depth', line: 4 });
   });

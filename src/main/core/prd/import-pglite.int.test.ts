@@ -35,12 +35,20 @@ describe('import and approval on embedded PGlite', () => {
     expect(first.summary).toMatchObject({ imported: 4, invalid: 1 });
     await prd.approve('PRD-ACCOUNTS', { by: 'ana' });
     await expect(prd.assertApproved('PRD-ACCOUNTS')).resolves.toMatchObject({ approved: true });
-    expect((await importer.importPaths(['.'], { projectId: project.id, actor: 't', cwd: repo })).summary).toMatchObject({ unchanged: 4 });
+    expect((await importer.importPaths(['.'], { projectId: project.id, actor: 't', cwd: repo })).summary).toMatchObject(
+      { unchanged: 4 },
+    );
 
     const file = path.join(repo, 'stories/acc-003-v43.json');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"wave_number": 2', '"wave_number": 3'));
-    const r = await importer.importPaths(['stories/acc-003-v43.json'], { projectId: project.id, actor: 't', cwd: repo });
-    expect(r.files[0]!.voided.map((v) => v.reason)).toEqual(['story ACC-003 changed wave_number (re-imported from stories/acc-003-v43.json)']);
+    const r = await importer.importPaths(['stories/acc-003-v43.json'], {
+      projectId: project.id,
+      actor: 't',
+      cwd: repo,
+    });
+    expect(r.files[0]!.voided.map((v) => v.reason)).toEqual([
+      'story ACC-003 changed wave_number (re-imported from stories/acc-003-v43.json)',
+    ]);
     await expect(prd.assertApproved('PRD-ACCOUNTS')).rejects.toThrow(/is void: story ACC-003 changed wave_number/);
   });
 });

@@ -1,5 +1,12 @@
 import path from 'node:path';
-import type { FileReport, ImportFileResult, ImportReport, StoryDocument, StoryIssue, VoidedApproval } from '../../../shared/stories';
+import type {
+  FileReport,
+  ImportFileResult,
+  ImportReport,
+  StoryDocument,
+  StoryIssue,
+  VoidedApproval,
+} from '../../../shared/stories';
 import type { NewStory, Project } from '../../store';
 import { repositories, type StoreRepos } from '../../store/repos';
 import type { WaveConfig } from '../config/wave-config';
@@ -39,7 +46,12 @@ export interface ImportOptions {
 const emptySummary = () => ({ imported: 0, updated: 0, unchanged: 0, invalid: 0, skipped: 0 });
 
 function projectIdFor(repoPath: string): string {
-  const slug = path.basename(repoPath).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'project';
+  const slug =
+    path
+      .basename(repoPath)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'project';
   return `${slug.slice(0, 40)}-${sha256Hex(repoPath).slice(0, 8)}`;
 }
 
@@ -51,7 +63,11 @@ export async function ensureProject(store: PrdStore, repoPath: string, config?: 
     const now = new Date();
     if (existing) {
       if (config && canonicalJson(existing.config) !== canonicalJson(config)) {
-        return tx.projects.update(existing.id, { config: config as unknown as Record<string, unknown>, targetBranch: config.targetBranch, updatedAt: now });
+        return tx.projects.update(existing.id, {
+          config: config as unknown as Record<string, unknown>,
+          targetBranch: config.targetBranch,
+          updatedAt: now,
+        });
       }
       return existing;
     }
@@ -102,7 +118,18 @@ export class StoryImporter {
       id: null,
       version: null,
       message: p.message,
-      errors: [{ severity: 'error', code: 'not-found', file: p.display, pointer: '', line: 1, column: 1, message: p.message, suggestion: p.suggestion }],
+      errors: [
+        {
+          severity: 'error',
+          code: 'not-found',
+          file: p.display,
+          pointer: '',
+          line: 1,
+          column: 1,
+          message: p.message,
+          suggestion: p.suggestion,
+        },
+      ],
       warnings: [],
       voided: [],
     }));
@@ -110,10 +137,26 @@ export class StoryImporter {
     const storyFiles = validated.filter((f) => f.report.kind === 'story');
     const prdFiles = validated.filter((f) => f.report.kind === 'prd');
     for (const s of inputs.skipped) {
-      results.push({ file: s.display, kind: s.display.toLowerCase().endsWith('.json') ? 'story' : 'prd', status: 'skipped', id: null, version: null, message: `Skipped: ${s.reason}.`, errors: [], warnings: [], voided: [] });
+      results.push({
+        file: s.display,
+        kind: s.display.toLowerCase().endsWith('.json') ? 'story' : 'prd',
+        status: 'skipped',
+        id: null,
+        version: null,
+        message: `Skipped: ${s.reason}.`,
+        errors: [],
+        warnings: [],
+        voided: [],
+      });
     }
     for (const f of validated.filter((v) => v.report.kind === 'config')) {
-      results.push(skipped(f.report, 'story', `${f.input.display} is a project config, not a story: WAVE reads wave.config.json from the project itself.`));
+      results.push(
+        skipped(
+          f.report,
+          'story',
+          `${f.input.display} is a project config, not a story: WAVE reads wave.config.json from the project itself.`,
+        ),
+      );
     }
 
     // PRDs without a story list cover the valid stories imported with them, from their folder down.
@@ -127,7 +170,9 @@ export class StoryImporter {
       const r = f.report as StoryValidation;
       if (!r.story) continue;
       const id = r.story.story_id;
-      const owner = listless.filter((p) => f.input.path.startsWith(p.dir + path.sep)).sort((a, b) => b.dir.length - a.dir.length)[0];
+      const owner = listless
+        .filter((p) => f.input.path.startsWith(p.dir + path.sep))
+        .sort((a, b) => b.dir.length - a.dir.length)[0];
       const prdId = opts.prdId ?? owner?.id;
       if (prdId) {
         links.set(id, prdId);
@@ -150,7 +195,11 @@ export class StoryImporter {
       results.push(await this.importPrd(f, opts, batchLinked));
       step();
     }
-    if (opts.prdId && batchLinked.has(opts.prdId) && !prdFiles.some((f) => (f.report as PrdValidation).prd?.id === opts.prdId)) {
+    if (
+      opts.prdId &&
+      batchLinked.has(opts.prdId) &&
+      !prdFiles.some((f) => (f.report as PrdValidation).prd?.id === opts.prdId)
+    ) {
       await this.linkToExistingPrd(opts.prdId, batchLinked.get(opts.prdId)!, opts, results);
     }
 
@@ -159,11 +208,27 @@ export class StoryImporter {
     return { projectId: opts.projectId, files: results, summary };
   }
 
-  private async importStory(f: ValidatedFile, opts: ImportOptions, links: Map<string, string>): Promise<ImportFileResult> {
+  private async importStory(
+    f: ValidatedFile,
+    opts: ImportOptions,
+    links: Map<string, string>,
+  ): Promise<ImportFileResult> {
     const r = f.report as StoryValidation;
-    const base = { file: f.input.display, kind: 'story' as const, id: r.storyId, version: r.version, warnings: r.warnings, voided: [] as VoidedApproval[] };
+    const base = {
+      file: f.input.display,
+      kind: 'story' as const,
+      id: r.storyId,
+      version: r.version,
+      warnings: r.warnings,
+      voided: [] as VoidedApproval[],
+    };
     if (!r.valid || !r.story) {
-      return { ...base, status: 'invalid', errors: r.errors, message: `Not imported: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'} (first at line ${r.errors[0]?.line ?? 1}).` };
+      return {
+        ...base,
+        status: 'invalid',
+        errors: r.errors,
+        message: `Not imported: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'} (first at line ${r.errors[0]?.line ?? 1}).`,
+      };
     }
     const story: StoryDocument = r.story;
     const hash = storyContentHash(story);
@@ -178,7 +243,12 @@ export class StoryImporter {
         if (existing.sourcePath !== sourcePath) set.sourcePath = sourcePath;
         if (linkedPrd && existing.prdId !== linkedPrd) set.prdId = linkedPrd;
         if (Object.keys(set).length) await tx.stories.update(opts.projectId, story.story_id, set);
-        return { ...base, status: 'unchanged', errors: [], message: `Unchanged: ${story.story_id} is already imported with this content.` };
+        return {
+          ...base,
+          status: 'unchanged',
+          errors: [],
+          message: `Unchanged: ${story.story_id} is already imported with this content.`,
+        };
       }
       const values = {
         projectId: opts.projectId,
@@ -199,7 +269,9 @@ export class StoryImporter {
 
       // Every PRD of the project that covers this story had its decision taken on other content.
       const covering = await tx.prds.idsCovering(opts.projectId, story.story_id);
-      const what = existing ? `story ${story.story_id} ${describeStoryChange(existing.content, story as Record<string, unknown>)} (re-imported from ${f.input.display})` : `story ${story.story_id} was imported after the decision`;
+      const what = existing
+        ? `story ${story.story_id} ${describeStoryChange(existing.content, story as Record<string, unknown>)} (re-imported from ${f.input.display})`
+        : `story ${story.story_id} was imported after the decision`;
       for (const id of covering) {
         if (await voidPrdDecision(tx, id, what, opts.actor, now)) voided.push({ prdId: id, reason: what });
       }
@@ -209,9 +281,17 @@ export class StoryImporter {
         action: existing ? 'story.update' : 'story.import',
         subjectType: 'story',
         subjectId: `${opts.projectId}/${story.story_id}`,
-        detail: { contentHash: hash, previousHash: existing?.contentHash ?? null, sourcePath, schemaVersion: r.version, voided: voided.map((v) => v.prdId) },
+        detail: {
+          contentHash: hash,
+          previousHash: existing?.contentHash ?? null,
+          sourcePath,
+          schemaVersion: r.version,
+          voided: voided.map((v) => v.prdId),
+        },
       });
-      const voidNote = voided.length ? ` The approval of ${voided.map((v) => v.prdId).join(', ')} is now void: approve again after review.` : '';
+      const voidNote = voided.length
+        ? ` The approval of ${voided.map((v) => v.prdId).join(', ')} is now void: approve again after review.`
+        : '';
       return {
         ...base,
         status: existing ? 'updated' : 'imported',
@@ -222,11 +302,27 @@ export class StoryImporter {
     });
   }
 
-  private async importPrd(f: ValidatedFile, opts: ImportOptions, batchLinked: Map<string, string[]>): Promise<ImportFileResult> {
+  private async importPrd(
+    f: ValidatedFile,
+    opts: ImportOptions,
+    batchLinked: Map<string, string[]>,
+  ): Promise<ImportFileResult> {
     const r = f.report as PrdValidation;
-    const base = { file: f.input.display, kind: 'prd' as const, id: r.prd?.id ?? null, version: null, voided: [] as VoidedApproval[] };
+    const base = {
+      file: f.input.display,
+      kind: 'prd' as const,
+      id: r.prd?.id ?? null,
+      version: null,
+      voided: [] as VoidedApproval[],
+    };
     if (!r.valid || !r.prd || f.text === null) {
-      return { ...base, status: 'invalid', errors: r.errors, warnings: r.warnings, message: `Not imported: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'} (first at line ${r.errors[0]?.line ?? 1}).` };
+      return {
+        ...base,
+        status: 'invalid',
+        errors: r.errors,
+        warnings: r.warnings,
+        message: `Not imported: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'} (first at line ${r.errors[0]?.line ?? 1}).`,
+      };
     }
     const prd = r.prd;
     const text = f.text;
@@ -243,11 +339,14 @@ export class StoryImporter {
           line: 1,
           column: 1,
           message: `PRD id "${prd.id}" already belongs to project ${existing.projectId}.`,
-          suggestion: 'Give this PRD another id in its front matter, or import it with --project pointing at that project.',
+          suggestion:
+            'Give this PRD another id in its front matter, or import it with --project pointing at that project.',
         };
         return { ...base, status: 'invalid', errors: [e], warnings, message: e.message };
       }
-      const storyIds = prd.storyIds ?? [...new Set([...(existing?.storyIds ?? []), ...(batchLinked.get(prd.id) ?? [])])];
+      const storyIds = prd.storyIds ?? [
+        ...new Set([...(existing?.storyIds ?? []), ...(batchLinked.get(prd.id) ?? [])]),
+      ];
       const have = new Set((await tx.stories.withIds(opts.projectId, storyIds)).map((s) => s.storyId));
       const missing = storyIds.filter((id) => !have.has(id));
       if (missing.length) {
@@ -271,22 +370,41 @@ export class StoryImporter {
           line: 1,
           column: 1,
           message: 'The PRD covers no stories yet.',
-          suggestion: 'List them in the front matter (stories: [AUTH-001, …]) or import the story files together with the PRD.',
+          suggestion:
+            'List them in the front matter (stories: [AUTH-001, …]) or import the story files together with the PRD.',
         });
       }
       await tx.stories.linkToPrd(opts.projectId, [...have], prd.id);
       const sameContent = existing?.contentHash === prd.contentHash;
-      const sameStories = existing !== undefined && canonicalJson([...existing.storyIds].sort()) === canonicalJson([...storyIds].sort());
+      const sameStories =
+        existing !== undefined && canonicalJson([...existing.storyIds].sort()) === canonicalJson([...storyIds].sort());
       if (existing && sameContent && sameStories) {
         if (existing.sourcePath !== f.input.path) await tx.prds.update(prd.id, { sourcePath: f.input.path });
-        return { ...base, status: 'unchanged', errors: [], warnings, message: `Unchanged: PRD ${prd.id} is already imported with this exact text.` };
+        return {
+          ...base,
+          status: 'unchanged',
+          errors: [],
+          warnings,
+          message: `Unchanged: PRD ${prd.id} is already imported with this exact text.`,
+        };
       }
-      const values = { projectId: opts.projectId, title: prd.title, sourcePath: f.input.path, content: text, contentHash: prd.contentHash, storyIds, updatedAt: now };
+      const values = {
+        projectId: opts.projectId,
+        title: prd.title,
+        sourcePath: f.input.path,
+        content: text,
+        contentHash: prd.contentHash,
+        storyIds,
+        updatedAt: now,
+      };
       const voided: VoidedApproval[] = [];
       if (existing) {
         await tx.prds.update(prd.id, values);
         const reasons: string[] = [];
-        if (!sameContent) reasons.push(`the PRD text changed (sha256 ${existing.contentHash.slice(0, 12)}… → ${prd.contentHash.slice(0, 12)}…, re-imported from ${f.input.display})`);
+        if (!sameContent)
+          reasons.push(
+            `the PRD text changed (sha256 ${existing.contentHash.slice(0, 12)}… → ${prd.contentHash.slice(0, 12)}…, re-imported from ${f.input.display})`,
+          );
         if (!sameStories) {
           const added = storyIds.filter((id) => !existing.storyIds.includes(id));
           const removed = existing.storyIds.filter((id) => !storyIds.includes(id));
@@ -304,9 +422,16 @@ export class StoryImporter {
         action: existing ? 'prd.update' : 'prd.import',
         subjectType: 'prd',
         subjectId: prd.id,
-        detail: { contentHash: prd.contentHash, previousHash: existing?.contentHash ?? null, storyIds, sourcePath: f.input.path },
+        detail: {
+          contentHash: prd.contentHash,
+          previousHash: existing?.contentHash ?? null,
+          storyIds,
+          sourcePath: f.input.path,
+        },
       });
-      const voidNote = voided.length ? ` Its approval is now void: ${voided[0]!.reason}. Approve again after review.` : '';
+      const voidNote = voided.length
+        ? ` Its approval is now void: ${voided[0]!.reason}. Approve again after review.`
+        : '';
       return {
         ...base,
         status: existing ? 'updated' : 'imported',
@@ -319,24 +444,48 @@ export class StoryImporter {
   }
 
   /** --prd: adds the imported stories to a PRD imported earlier (a change to what it covers). */
-  private async linkToExistingPrd(prdId: string, ids: string[], opts: ImportOptions, results: ImportFileResult[]): Promise<void> {
+  private async linkToExistingPrd(
+    prdId: string,
+    ids: string[],
+    opts: ImportOptions,
+    results: ImportFileResult[],
+  ): Promise<void> {
     const now = this.clock();
     const outcome = await this.repos.transaction(async (tx) => {
       const prd = await tx.prds.byId(prdId, { forUpdate: true });
-      if (!prd) return { error: `No PRD "${prdId}" is imported, so the stories were imported without a PRD. Import the PRD, then re-run with --prd ${prdId}.` };
+      if (!prd)
+        return {
+          error: `No PRD "${prdId}" is imported, so the stories were imported without a PRD. Import the PRD, then re-run with --prd ${prdId}.`,
+        };
       const added = ids.filter((id) => !prd.storyIds.includes(id));
       await tx.stories.linkToPrd(opts.projectId, ids, prdId);
       if (added.length === 0) return { added, voided: false };
       await tx.prds.update(prdId, { storyIds: [...prd.storyIds, ...added], updatedAt: now });
       const reason = `stories added: ${added.join(', ')}`;
       const voided = await voidPrdDecision(tx, prdId, reason, opts.actor, now);
-      await tx.audit.append({ at: now, actor: opts.actor, action: 'prd.link', subjectType: 'prd', subjectId: prdId, detail: { added } });
+      await tx.audit.append({
+        at: now,
+        actor: opts.actor,
+        action: 'prd.link',
+        subjectType: 'prd',
+        subjectId: prdId,
+        detail: { added },
+      });
       return { added, voided, reason };
     });
     for (const res of results) {
       if (res.kind !== 'story' || !res.id || !ids.includes(res.id)) continue;
       if ('error' in outcome) {
-        res.warnings.push({ severity: 'warning', code: 'prd-not-found', file: res.file, pointer: '', line: 1, column: 1, message: outcome.error!, suggestion: `wave import <prd.md>, then wave import ${res.file} --prd ${prdId}` });
+        res.warnings.push({
+          severity: 'warning',
+          code: 'prd-not-found',
+          file: res.file,
+          pointer: '',
+          line: 1,
+          column: 1,
+          message: outcome.error!,
+          suggestion: `wave import <prd.md>, then wave import ${res.file} --prd ${prdId}`,
+        });
       } else if (outcome.added.includes(res.id)) {
         res.message += ` Added to PRD ${prdId}.`;
         if (outcome.voided) {
@@ -349,5 +498,15 @@ export class StoryImporter {
 }
 
 function skipped(report: FileReport, kind: 'story' | 'prd', message: string): ImportFileResult {
-  return { file: report.file, kind, status: 'skipped', id: null, version: null, message, errors: [], warnings: report.warnings, voided: [] };
+  return {
+    file: report.file,
+    kind,
+    status: 'skipped',
+    id: null,
+    version: null,
+    message,
+    errors: [],
+    warnings: report.warnings,
+    voided: [],
+  };
 }

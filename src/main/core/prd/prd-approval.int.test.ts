@@ -53,7 +53,14 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
   it('imports a folder of mixed-version stories with a result per file', async () => {
     const report = await importAll('.');
     const byFile = Object.fromEntries(report.files.map((f) => [f.file, f]));
-    expect(Object.keys(byFile).sort()).toEqual(['README.md', 'broken/acc-004-trailing-comma.json', 'prd-accounts.md', 'stories/acc-001-v41.json', 'stories/acc-002-v42.json', 'stories/acc-003-v43.json']);
+    expect(Object.keys(byFile).sort()).toEqual([
+      'README.md',
+      'broken/acc-004-trailing-comma.json',
+      'prd-accounts.md',
+      'stories/acc-001-v41.json',
+      'stories/acc-002-v42.json',
+      'stories/acc-003-v43.json',
+    ]);
     expect(byFile['stories/acc-001-v41.json']).toMatchObject({ status: 'imported', id: 'ACC-001', version: '4.1' });
     expect(byFile['stories/acc-002-v42.json']).toMatchObject({ status: 'imported', id: 'ACC-002', version: '4.2' });
     expect(byFile['stories/acc-003-v43.json']).toMatchObject({ status: 'imported', id: 'ACC-003', version: '4.3' });
@@ -64,7 +71,11 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     expect(broken.errors[0]).toMatchObject({ code: 'json-syntax', line: 3, column: 33 });
     expect(report.summary).toEqual({ imported: 4, updated: 0, unchanged: 0, invalid: 1, skipped: 1 });
 
-    const rows = await store.db.select().from(stories).where(eq(stories.projectId, projectId)).orderBy(asc(stories.storyId));
+    const rows = await store.db
+      .select()
+      .from(stories)
+      .where(eq(stories.projectId, projectId))
+      .orderBy(asc(stories.storyId));
     expect(rows.map((r) => [r.storyId, r.schemaVersion, r.waveNumber, r.prdId])).toEqual([
       ['ACC-001', '4.1', 1, 'PRD-ACCOUNTS'],
       ['ACC-002', '4.2', 2, 'PRD-ACCOUNTS'],
@@ -90,14 +101,21 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     fs.writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(d).reverse()), null, '\t'));
     expect((await importAll('stories/acc-001-v41.json')).files[0]!.status).toBe('unchanged');
     const after = await store.db.select().from(stories).where(eq(stories.projectId, projectId));
-    expect(after.map((r) => [r.storyId, r.contentHash, r.updatedAt.getTime()]).sort()).toEqual(before.map((r) => [r.storyId, r.contentHash, r.updatedAt.getTime()]).sort());
+    expect(after.map((r) => [r.storyId, r.contentHash, r.updatedAt.getTime()]).sort()).toEqual(
+      before.map((r) => [r.storyId, r.contentHash, r.updatedAt.getTime()]).sort(),
+    );
     expect((await store.db.select().from(auditLog)).length).toBe(auditBefore);
   });
 
   it('an approval holds only while the story content it approved is unchanged', async () => {
     await importAll('.');
     const approved = await service.approve('PRD-ACCOUNTS', { by: 'Ana Lead', comment: 'looks right' });
-    expect(approved).toMatchObject({ approved: true, status: 'approved', approvedBy: 'Ana Lead', comment: 'looks right' });
+    expect(approved).toMatchObject({
+      approved: true,
+      status: 'approved',
+      approvedBy: 'Ana Lead',
+      comment: 'looks right',
+    });
     await expect(service.assertApproved('PRD-ACCOUNTS')).resolves.toMatchObject({ approved: true });
 
     editJson('stories/acc-002-v42.json', (d) => {
@@ -127,7 +145,13 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     // A new approval covers the new content.
     await service.approve('PRD-ACCOUNTS', { by: 'Ana Lead' });
     await expect(service.assertApproved('PRD-ACCOUNTS')).resolves.toMatchObject({ approved: true });
-    const actions = (await store.db.select().from(auditLog).where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, 'PRD-ACCOUNTS'))).orderBy(asc(auditLog.id))).map((a) => a.action);
+    const actions = (
+      await store.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, 'PRD-ACCOUNTS')))
+        .orderBy(asc(auditLog.id))
+    ).map((a) => a.action);
     expect(actions).toEqual(['prd.import', 'prd.approve', 'prd.void', 'prd.approve']);
   });
 
@@ -145,7 +169,7 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     expect(status.reason).toContain('the PRD text changed');
   });
 
-  it('re-checks the hashes itself: content edited behind WAVE\'s back is not approved', async () => {
+  it("re-checks the hashes itself: content edited behind WAVE's back is not approved", async () => {
     await importAll('.');
     await service.approve('PRD-ACCOUNTS', { by: 'ana' });
     await store.db.update(prds).set({ content: 'something else entirely' }).where(eq(prds.id, 'PRD-ACCOUNTS'));
@@ -154,9 +178,15 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     expect(status.approved).toBe(false);
     expect(status.changes[0]).toContain('the PRD text changed');
     // Restore the text, then tamper with a story instead.
-    await store.db.update(prds).set({ content: fs.readFileSync(path.join(work, 'prd-accounts.md'), 'utf8') }).where(eq(prds.id, 'PRD-ACCOUNTS'));
+    await store.db
+      .update(prds)
+      .set({ content: fs.readFileSync(path.join(work, 'prd-accounts.md'), 'utf8') })
+      .where(eq(prds.id, 'PRD-ACCOUNTS'));
     expect((await service.approvalStatus('PRD-ACCOUNTS')).approved).toBe(true);
-    await store.db.update(stories).set({ contentHash: 'f'.repeat(64) }).where(and(eq(stories.projectId, projectId), eq(stories.storyId, 'ACC-003')));
+    await store.db
+      .update(stories)
+      .set({ contentHash: 'f'.repeat(64) })
+      .where(and(eq(stories.projectId, projectId), eq(stories.storyId, 'ACC-003')));
     status = await service.approvalStatus('PRD-ACCOUNTS');
     expect(status.approved).toBe(false);
     expect(status.changes).toEqual(['story ACC-003 changed']);
@@ -194,28 +224,45 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
 
   it('refuses to approve a PRD whose stories are missing or cannot be planned', async () => {
     await importAll('stories', 'prd-accounts.md');
-    fs.writeFileSync(path.join(work, 'prd-accounts.md'), '---\nid: PRD-ACCOUNTS\ntitle: Accounts\nstories: [ACC-001, ACC-404]\n---\nText.\n');
+    fs.writeFileSync(
+      path.join(work, 'prd-accounts.md'),
+      '---\nid: PRD-ACCOUNTS\ntitle: Accounts\nstories: [ACC-001, ACC-404]\n---\nText.\n',
+    );
     const r = (await importAll('prd-accounts.md')).files[0]!;
     expect(r.warnings.map((w) => w.code)).toContain('missing-story');
     await expect(service.approve('PRD-ACCOUNTS', { by: 'ana' })).rejects.toThrow(/ACC-404, which is not imported/);
     // A dependency in the same wave cannot run.
-    fs.writeFileSync(path.join(work, 'prd-accounts.md'), '---\nid: PRD-ACCOUNTS\ntitle: Accounts\nstories: [ACC-001, ACC-002]\n---\nText.\n');
+    fs.writeFileSync(
+      path.join(work, 'prd-accounts.md'),
+      '---\nid: PRD-ACCOUNTS\ntitle: Accounts\nstories: [ACC-001, ACC-002]\n---\nText.\n',
+    );
     editJson('stories/acc-002-v42.json', (d) => {
       d.wave_number = 1;
     });
     await importAll('prd-accounts.md', 'stories/acc-002-v42.json');
-    await expect(service.approve('PRD-ACCOUNTS', { by: 'ana' })).rejects.toThrow(/ACC-002 \(wave 1\) depends on ACC-001, which is in the same wave 1/);
+    await expect(service.approve('PRD-ACCOUNTS', { by: 'ana' })).rejects.toThrow(
+      /ACC-002 \(wave 1\) depends on ACC-001, which is in the same wave 1/,
+    );
   });
 
   it('reports duplicate story ids across files and imports neither', async () => {
-    const report = await importer.importPaths([path.join(FIXTURES, 'duplicate-ids')], { projectId, actor: 'tester', cwd: FIXTURES });
+    const report = await importer.importPaths([path.join(FIXTURES, 'duplicate-ids')], {
+      projectId,
+      actor: 'tester',
+      cwd: FIXTURES,
+    });
     expect(report.files.map((f) => [f.file, f.status])).toEqual([
       ['duplicate-ids/first.json', 'invalid'],
       ['duplicate-ids/second.json', 'invalid'],
     ]);
     expect(report.files[0]!.errors[0]!.message).toContain('duplicate-ids/second.json');
     expect(report.files[1]!.errors[0]!.message).toContain('duplicate-ids/first.json');
-    expect(await store.db.select().from(stories).where(and(eq(stories.projectId, projectId), eq(stories.storyId, 'DUP-001')))).toEqual([]);
+    expect(
+      await store.db
+        .select()
+        .from(stories)
+        .where(and(eq(stories.projectId, projectId), eq(stories.storyId, 'DUP-001'))),
+    ).toEqual([]);
   });
 
   it('a PRD without a story list covers the stories imported with it; --prd adds stories later and voids its approval', async () => {
@@ -227,7 +274,12 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     expect((await importAll('prd-accounts.md')).files[0]!.status).toBe('unchanged');
     await service.approve('PRD-LOOSE', { by: 'ana' });
     fs.cpSync(path.join(FIXTURES, 'project/stories/acc-003-v43.json'), path.join(work, 'extra.json'));
-    const report = await importer.importPaths(['extra.json'], { projectId, actor: 'tester', cwd: work, prdId: 'PRD-LOOSE' });
+    const report = await importer.importPaths(['extra.json'], {
+      projectId,
+      actor: 'tester',
+      cwd: work,
+      prdId: 'PRD-LOOSE',
+    });
     expect(report.files[0]!.message).toContain('Added to PRD PRD-LOOSE');
     expect(report.files[0]!.voided).toEqual([{ prdId: 'PRD-LOOSE', reason: 'stories added: ACC-003' }]);
     const status = await service.approvalStatus('PRD-LOOSE');
@@ -238,7 +290,10 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
   it('keeps one project row per repository and refreshes its config', async () => {
     const again = await ensureProject(store, work, { targetBranch: 'develop' } as never);
     expect(again.id).toBe(projectId);
-    const rows = await store.db.select().from(projects).where(eq(projects.repoPath, path.resolve(work)));
+    const rows = await store.db
+      .select()
+      .from(projects)
+      .where(eq(projects.repoPath, path.resolve(work)));
     expect(rows).toHaveLength(1);
     expect(rows[0]!.targetBranch).toBe('develop');
   });

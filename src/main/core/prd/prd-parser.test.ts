@@ -4,12 +4,18 @@ import { parsePrdText } from './prd-parser';
 
 describe('parsePrdText', () => {
   it('reads id, title and stories from the front matter and hashes the exact text', () => {
-    const text = '---\nid: PRD-AUTH\ntitle: Accounts and sign-in\nstories: [AUTH-001, AUTH-002]\nauthor: ana\n---\n# Accounts\n\nBody.\n';
+    const text =
+      '---\nid: PRD-AUTH\ntitle: Accounts and sign-in\nstories: [AUTH-001, AUTH-002]\nauthor: ana\n---\n# Accounts\n\nBody.\n';
     const r = parsePrdText(text, 'docs/prd.md');
     expect(r.valid).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([]);
-    expect(r.prd).toMatchObject({ id: 'PRD-AUTH', title: 'Accounts and sign-in', storyIds: ['AUTH-001', 'AUTH-002'], body: '# Accounts\n\nBody.\n' });
+    expect(r.prd).toMatchObject({
+      id: 'PRD-AUTH',
+      title: 'Accounts and sign-in',
+      storyIds: ['AUTH-001', 'AUTH-002'],
+      body: '# Accounts\n\nBody.\n',
+    });
     expect(r.prd!.contentHash).toBe(createHash('sha256').update(text).digest('hex'));
     // One changed character is another hash: an approval is bound to the exact text.
     expect(parsePrdText(text.replace('Body.', 'Body!'), 'docs/prd.md').prd!.contentHash).not.toBe(r.prd!.contentHash);

@@ -44,7 +44,10 @@ const CLOSE = /^(---|\.\.\.)[ \t]*$/m;
 
 export function idFromFileName(file: string): string {
   const base = path.basename(file).replace(/\.(md|markdown)$/i, '');
-  const slug = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const slug = base
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return slug || 'prd';
 }
 
@@ -58,7 +61,16 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
   const errors: StoryIssue[] = [];
   const warnings: StoryIssue[] = [];
   const at = (offset: number) => lines.position(offset);
-  const add = (list: StoryIssue[], severity: 'error' | 'warning', code: string, pointer: string, offset: number, message: string, suggestion: string, value?: unknown) => {
+  const add = (
+    list: StoryIssue[],
+    severity: 'error' | 'warning',
+    code: string,
+    pointer: string,
+    offset: number,
+    message: string,
+    suggestion: string,
+    value?: unknown,
+  ) => {
     const i: StoryIssue = { severity, code, file, pointer, ...at(offset), message, suggestion };
     if (value !== undefined) i.value = value;
     list.push(i);
@@ -77,25 +89,57 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
     const rest = text.slice(start);
     const close = CLOSE.exec(rest);
     if (!close) {
-      add(errors, 'error', 'front-matter', '', 0, 'The front matter opened by "---" on line 1 is never closed.', 'Add a line with just "---" after the front matter.');
+      add(
+        errors,
+        'error',
+        'front-matter',
+        '',
+        0,
+        'The front matter opened by "---" on line 1 is never closed.',
+        'Add a line with just "---" after the front matter.',
+      );
       return fail();
     }
     const yamlText = rest.slice(0, close.index);
     body = rest.slice(close.index + close[0].length).replace(/^(\r\n|\n|\r)/, '');
     const tooDeep = yamlTooDeepAt(yamlText);
     if (tooDeep >= 0) {
-      add(errors, 'error', 'yaml-depth', '', start + tooDeep, `The front matter nests deeper than ${MAX_NESTING} levels here; WAVE does not read front matter nested this deep.`, 'Front matter holds a few "key: value" lines (id, title, stories): check for a generated or corrupted file.');
+      add(
+        errors,
+        'error',
+        'yaml-depth',
+        '',
+        start + tooDeep,
+        `The front matter nests deeper than ${MAX_NESTING} levels here; WAVE does not read front matter nested this deep.`,
+        'Front matter holds a few "key: value" lines (id, title, stories): check for a generated or corrupted file.',
+      );
       return fail();
     }
     const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
-      add(errors, 'error', 'yaml-syntax', '', start + (e.pos?.[0] ?? 0), `The front matter is not valid YAML: ${e.message.split('\n')[0]}`, 'Fix the YAML, e.g. "id: PRD-AUTH" on its own line; quote values that contain ": " or start with "[".');
+      add(
+        errors,
+        'error',
+        'yaml-syntax',
+        '',
+        start + (e.pos?.[0] ?? 0),
+        `The front matter is not valid YAML: ${e.message.split('\n')[0]}`,
+        'Fix the YAML, e.g. "id: PRD-AUTH" on its own line; quote values that contain ": " or start with "[".',
+      );
       return fail();
     }
     const contents = doc.contents;
     if (contents !== null && !isMap(contents)) {
-      add(errors, 'error', 'type', '', start, 'The front matter must be a list of "key: value" lines.', 'Write e.g. "id: PRD-AUTH", "title: …" and "stories: [AUTH-001]" on separate lines.');
+      add(
+        errors,
+        'error',
+        'type',
+        '',
+        start,
+        'The front matter must be a list of "key: value" lines.',
+        'Write e.g. "id: PRD-AUTH", "title: …" and "stories: [AUTH-001]" on separate lines.',
+      );
       return fail();
     }
     try {
@@ -112,12 +156,16 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
         aliases
           ? `The front matter expands its YAML aliases (*name) into too many copies (more than ${MAX_YAML_ALIASES}); WAVE does not read it.`
           : `The front matter cannot be read: ${(e as Error).message.split('\n')[0]}`,
-        aliases ? 'Write the values out instead of repeating aliases; front matter needs only id, title and stories.' : 'Fix the YAML, e.g. "id: PRD-AUTH" on its own line.',
+        aliases
+          ? 'Write the values out instead of repeating aliases; front matter needs only id, title and stories.'
+          : 'Fix the YAML, e.g. "id: PRD-AUTH" on its own line.',
       );
       return fail();
     }
     const pairOf = (key: string): Pair<YamlNode, YamlNode> | undefined =>
-      isMap(contents) ? (contents.items as Pair<YamlNode, YamlNode>[]).find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+      isMap(contents)
+        ? (contents.items as Pair<YamlNode, YamlNode>[]).find((p) => isScalar(p.key) && p.key.value === key)
+        : undefined;
     const keyOffset = (key: string) => start + (pairOf(key)?.key?.range?.[0] ?? 0);
     const valueOffset = (key: string) => start + (pairOf(key)?.value?.range?.[0] ?? pairOf(key)?.key?.range?.[0] ?? 0);
 
@@ -139,7 +187,17 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
     if ('title' in frontMatter) {
       const v = frontMatter.title;
       if (typeof v === 'string' && v.trim() !== '') title = v.trim();
-      else add(errors, 'error', 'type', '/title', valueOffset('title'), `title is ${describeValue(v)}; it must be a non-empty text.`, 'Write e.g. "title: Accounts and sign-in".', v);
+      else
+        add(
+          errors,
+          'error',
+          'type',
+          '/title',
+          valueOffset('title'),
+          `title is ${describeValue(v)}; it must be a non-empty text.`,
+          'Write e.g. "title: Accounts and sign-in".',
+          v,
+        );
     }
     if ('stories' in frontMatter) {
       const v = frontMatter.stories;
@@ -158,11 +216,33 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
       } else {
         const ids: string[] = [];
         v.forEach((item, i) => {
-          const itemOffset = start + ((isSeq(node) ? (node.items[i] as YamlNode | undefined)?.range?.[0] : undefined) ?? pairOf('stories')?.key?.range?.[0] ?? 0);
+          const itemOffset =
+            start +
+            ((isSeq(node) ? (node.items[i] as YamlNode | undefined)?.range?.[0] : undefined) ??
+              pairOf('stories')?.key?.range?.[0] ??
+              0);
           if (typeof item !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(item)) {
-            add(errors, 'error', 'type', toPointer(['stories', i]), itemOffset, `stories[${i}] is ${describeValue(item)}, which is not a story id.`, 'Write the story_id of a story, e.g. AUTH-001.', item);
+            add(
+              errors,
+              'error',
+              'type',
+              toPointer(['stories', i]),
+              itemOffset,
+              `stories[${i}] is ${describeValue(item)}, which is not a story id.`,
+              'Write the story_id of a story, e.g. AUTH-001.',
+              item,
+            );
           } else if (ids.includes(item)) {
-            add(errors, 'error', 'duplicate-id', toPointer(['stories', i]), itemOffset, `${item} is listed twice in stories.`, `Remove the second ${item}.`, item);
+            add(
+              errors,
+              'error',
+              'duplicate-id',
+              toPointer(['stories', i]),
+              itemOffset,
+              `${item} is listed twice in stories.`,
+              `Remove the second ${item}.`,
+              item,
+            );
           } else ids.push(item);
         });
         storyIds = ids;
@@ -170,7 +250,15 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
     }
     if (id === null && !('id' in frontMatter)) {
       id = idFromFileName(file);
-      add(warnings, 'warning', 'derived-id', '/id', keyOffset('title'), `The front matter has no id, so the PRD id is "${id}" (from the file name).`, `Add "id: ${id}" to the front matter so renaming the file keeps the same PRD.`);
+      add(
+        warnings,
+        'warning',
+        'derived-id',
+        '/id',
+        keyOffset('title'),
+        `The front matter has no id, so the PRD id is "${id}" (from the file name).`,
+        `Add "id: ${id}" to the front matter so renaming the file keeps the same PRD.`,
+      );
     }
   } else {
     id = idFromFileName(file);
@@ -184,7 +272,16 @@ export function parsePrdText(text: string, file = '<input>'): PrdValidation {
       'Start the file with "---", then "id: …", "title: …", "stories: [ … ]" lines, then "---".',
     );
   }
-  if (body.trim() === '') add(warnings, 'warning', 'empty-prd', '', text.length, 'The PRD has no text besides its front matter; an approval would approve nothing readable.', 'Write the requirements below the front matter.');
+  if (body.trim() === '')
+    add(
+      warnings,
+      'warning',
+      'empty-prd',
+      '',
+      text.length,
+      'The PRD has no text besides its front matter; an approval would approve nothing readable.',
+      'Write the requirements below the front matter.',
+    );
   if (errors.length > 0 || id === null) return fail();
   title ??= firstHeading(body) ?? id;
   return {

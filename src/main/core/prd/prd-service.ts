@@ -72,7 +72,10 @@ export interface PrdView {
 const short = (h: string | null | undefined) => (h ? h.slice(0, 12) : 'none');
 
 function when(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 export class PrdService {
@@ -100,7 +103,11 @@ export class PrdService {
 
   private async require(prdId: string, r: Repos, forUpdate = false): Promise<Prd> {
     const prd = await r.prds.byId(prdId, { forUpdate });
-    if (!prd) throw new PrdActionError(`No PRD with id "${prdId}" has been imported. Import it first: wave import <prd.md>.`, 'not-found');
+    if (!prd)
+      throw new PrdActionError(
+        `No PRD with id "${prdId}" has been imported. Import it first: wave import <prd.md>.`,
+        'not-found',
+      );
     return prd;
   }
 
@@ -114,7 +121,10 @@ export class PrdService {
     const project = prd.projectId ? await r.projects.byId(prd.projectId) : null;
     const order = new Map(prd.storyIds.map((id, i) => [id, i]));
     const sorted = [...covered].sort((a, b) => (order.get(a.storyId) ?? 0) - (order.get(b.storyId) ?? 0));
-    return authorisedRuns(project?.repoPath ?? null, sorted.map((s) => ({ storyId: s.storyId, content: s.content })));
+    return authorisedRuns(
+      project?.repoPath ?? null,
+      sorted.map((s) => ({ storyId: s.storyId, content: s.content })),
+    );
   }
 
   /** Names clients gave with their decisions (audit log), by decision id. */
@@ -122,7 +132,8 @@ export class PrdService {
     const names = new Map<number, string>();
     for (const e of await r.audit.prdDecisionEntries(prdId, ['prd.approve', 'prd.reject'])) {
       const d = e.detail as { decisionId?: unknown; name?: unknown } | null;
-      if (d && typeof d.decisionId === 'number' && typeof d.name === 'string' && d.name) names.set(d.decisionId, d.name);
+      if (d && typeof d.decisionId === 'number' && typeof d.name === 'string' && d.name)
+        names.set(d.decisionId, d.name);
     }
     return names;
   }
@@ -130,7 +141,9 @@ export class PrdService {
   private async snapshotOf(decision: PrdDecision, r: Repos): Promise<ApprovalSnapshot | null> {
     const entry = await r.audit.prdDecisionEntry(decision.prdId, decision.id, 'prd.approve');
     const d = entry?.detail as Partial<ApprovalSnapshot> | undefined;
-    return d && typeof d.contentHash === 'string' && d.stories && typeof d.stories === 'object' ? (d as ApprovalSnapshot) : null;
+    return d && typeof d.contentHash === 'string' && d.stories && typeof d.stories === 'object'
+      ? (d as ApprovalSnapshot)
+      : null;
   }
 
   async show(prdId: string): Promise<PrdView> {
@@ -140,13 +153,26 @@ export class PrdService {
     const byId = new Map(found.map((s) => [s.storyId, s]));
     const missingStoryIds = prd.storyIds.filter((id) => !byId.has(id));
     const plan = planWaves(
-      found.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })),
+      found.map((s) => ({
+        ...(s.content as object),
+        story_id: s.storyId,
+        wave_number: s.waveNumber,
+        dependencies: s.dependencies,
+      })),
     );
     const order = plan.waves.flatMap((w) => w.storyIds);
     const names = await this.decisionNames(prdId, q);
     const decisions = (await q.prdDecisions.all(prdId)).map((d) => ({ ...d, name: names.get(d.id) ?? null }));
     const runs = await this.runsOf(prd, found, q);
-    return { prd, stories: order.map((id) => byId.get(id)!).filter(Boolean), missingStoryIds, plan, approval: await this.approvalStatus(prdId, undefined, runs), decisions, runs: runs.runs };
+    return {
+      prd,
+      stories: order.map((id) => byId.get(id)!).filter(Boolean),
+      missingStoryIds,
+      plan,
+      approval: await this.approvalStatus(prdId, undefined, runs),
+      decisions,
+      runs: runs.runs,
+    };
   }
 
   /**
@@ -178,7 +204,8 @@ export class PrdService {
       changes: [],
     };
     const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId}.`;
-    if (prd.status === 'draft' || !decision) return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
+    if (prd.status === 'draft' || !decision)
+      return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
     if (prd.status === 'rejected' && live?.decision === 'rejected') {
       return {
         ...base,
@@ -207,7 +234,8 @@ export class PrdService {
         else if (now.get(id) !== hash) changes.push(`story ${id} changed`);
       }
       for (const id of prd.storyIds) if (!(id in snapshot.stories)) changes.push(`story ${id} was added to the PRD`);
-      if (!snapshot.runs) changes.push('the approval does not record the commands it authorises (it predates that check)');
+      if (!snapshot.runs)
+        changes.push('the approval does not record the commands it authorises (it predates that check)');
       else if (snapshot.runs.hash !== runs.hash) changes.push(...describeRunChanges(snapshot.runs, runs));
     } else {
       changes.push('the record of what was approved is missing from the audit log');
@@ -238,13 +266,22 @@ export class PrdService {
   }
 
   async reject(prdId: string, input: DecisionInput): Promise<ApprovalStatus> {
-    if (!input.comment?.trim()) throw new PrdActionError(`Say why PRD ${prdId} is rejected: add --comment "…" so its authors know what to change.`, 'bad-input');
+    if (!input.comment?.trim())
+      throw new PrdActionError(
+        `Say why PRD ${prdId} is rejected: add --comment "…" so its authors know what to change.`,
+        'bad-input',
+      );
     return this.decide(prdId, 'rejected', input);
   }
 
-  private async decide(prdId: string, decision: 'approved' | 'rejected', input: DecisionInput): Promise<ApprovalStatus> {
+  private async decide(
+    prdId: string,
+    decision: 'approved' | 'rejected',
+    input: DecisionInput,
+  ): Promise<ApprovalStatus> {
     const by = input.by.trim();
-    if (!by) throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
+    if (!by)
+      throw new PrdActionError('A decision needs the name of the person who takes it: add --by "<name>".', 'bad-input');
     const comment = input.comment?.trim() || null;
     const given = input.name?.trim() || null;
     const name = given && given !== by ? given : null;
@@ -253,7 +290,8 @@ export class PrdService {
       // An approval that no longer holds (a command it covers changed in wave.config.json, or
       // a row edited behind WAVE's back) is voided here, saying why, so a new decision can be made.
       const stale = prd.status === 'approved' ? await this.approvalStatusIn(prdId, tx) : null;
-      if (stale && !stale.approved) await voidPrdDecision(tx, prdId, stale.changes.join('; ') || 'what it covered changed', by, this.clock());
+      if (stale && !stale.approved)
+        await voidPrdDecision(tx, prdId, stale.changes.join('; ') || 'what it covered changed', by, this.clock());
       else if (prd.status === 'approved' || prd.status === 'rejected') {
         const last = await tx.prdDecisions.latest(prdId);
         throw new PrdActionError(
@@ -264,16 +302,32 @@ export class PrdService {
       const covered = await this.storiesOf(prd, tx);
       if (decision === 'approved') {
         if (prd.storyIds.length === 0) {
-          throw new PrdActionError(`PRD ${prdId} covers no stories, so approving it would let nothing run. List them in its front matter (stories: [ … ]) or import them with it.`, 'incomplete');
+          throw new PrdActionError(
+            `PRD ${prdId} covers no stories, so approving it would let nothing run. List them in its front matter (stories: [ … ]) or import them with it.`,
+            'incomplete',
+          );
         }
         const have = new Set(covered.map((s) => s.storyId));
         const missing = prd.storyIds.filter((id) => !have.has(id));
         if (missing.length) {
-          throw new PrdActionError(`PRD ${prdId} lists ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not imported. Import ${missing.length === 1 ? 'it' : 'them'} (wave import <files>), then approve.`, 'incomplete');
+          throw new PrdActionError(
+            `PRD ${prdId} lists ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not imported. Import ${missing.length === 1 ? 'it' : 'them'} (wave import <files>), then approve.`,
+            'incomplete',
+          );
         }
-        const plan = planWaves(covered.map((s) => ({ ...(s.content as object), story_id: s.storyId, wave_number: s.waveNumber, dependencies: s.dependencies })));
+        const plan = planWaves(
+          covered.map((s) => ({
+            ...(s.content as object),
+            story_id: s.storyId,
+            wave_number: s.waveNumber,
+            dependencies: s.dependencies,
+          })),
+        );
         if (!plan.ok) {
-          throw new PrdActionError(`The stories of PRD ${prdId} cannot be planned into waves: ${plan.errors.map((e) => e.message).join(' ')} Fix the stories and re-import them, then approve.`, 'incomplete');
+          throw new PrdActionError(
+            `The stories of PRD ${prdId} cannot be planned into waves: ${plan.errors.map((e) => e.message).join(' ')} Fix the stories and re-import them, then approve.`,
+            'incomplete',
+          );
         }
       }
       const contentHash = sha256Hex(prd.content);
@@ -281,7 +335,13 @@ export class PrdService {
       const row = await tx.prdDecisions.insert({ prdId, decision, by, comment, contentHash, createdAt: now });
       await tx.prds.setStatus(prdId, decision, null, now);
       const runs = await this.runsOf(prd, covered, tx);
-      const snapshot: ApprovalSnapshot = { decisionId: row.id, contentHash, stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])), runs, ...(name ? { name } : {}) };
+      const snapshot: ApprovalSnapshot = {
+        decisionId: row.id,
+        contentHash,
+        stories: Object.fromEntries(covered.map((s) => [s.storyId, s.contentHash])),
+        runs,
+        ...(name ? { name } : {}),
+      };
       await tx.audit.append({
         at: now,
         actor: by,
@@ -299,11 +359,24 @@ export class PrdService {
  * Voids the live decision of a PRD inside an import transaction: an approval or rejection
  * was about content that no longer exists. Returns true when something was voided.
  */
-export async function voidPrdDecision(tx: Repos, prdId: string, reason: string, actor: string, now: Date): Promise<boolean> {
+export async function voidPrdDecision(
+  tx: Repos,
+  prdId: string,
+  reason: string,
+  actor: string,
+  now: Date,
+): Promise<boolean> {
   const prd = await tx.prds.byId(prdId, { forUpdate: true });
   if (!prd || (prd.status !== 'approved' && prd.status !== 'rejected')) return false;
   await tx.prdDecisions.voidLive(prdId, reason, now);
   await tx.prds.setStatus(prdId, 'void', reason, now);
-  await tx.audit.append({ at: now, actor, action: 'prd.void', subjectType: 'prd', subjectId: prdId, detail: { reason, previousStatus: prd.status } });
+  await tx.audit.append({
+    at: now,
+    actor,
+    action: 'prd.void',
+    subjectType: 'prd',
+    subjectId: prdId,
+    detail: { reason, previousStatus: prd.status },
+  });
   return true;
 }

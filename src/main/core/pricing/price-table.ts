@@ -57,9 +57,12 @@ export class PriceTable {
     try {
       parsed = JSON.parse(readFileSync(overridePath, 'utf8'));
     } catch (error) {
-      throw new Error(`Could not read the price table ${overridePath}: ${(error as Error).message}. Fix the file or remove pricing.file from wave.config.json.`, {
-        cause: error,
-      });
+      throw new Error(
+        `Could not read the price table ${overridePath}: ${(error as Error).message}. Fix the file or remove pricing.file from wave.config.json.`,
+        {
+          cause: error,
+        },
+      );
     }
     const result = priceFileSchema.safeParse(parsed);
     if (!result.success) {
@@ -98,7 +101,11 @@ export class PriceTable {
     }
     const p = entry.price;
     const cost =
-      (usage.inputTokens * p.input + usage.outputTokens * p.output + usage.cacheReadTokens * p.cache_read + usage.cacheWriteTokens * p.cache_write) / 1_000_000;
+      (usage.inputTokens * p.input +
+        usage.outputTokens * p.output +
+        usage.cacheReadTokens * p.cache_read +
+        usage.cacheWriteTokens * p.cache_write) /
+      1_000_000;
     return { costUsd: roundUsd(cost), pricedAs: entry.id };
   }
 }

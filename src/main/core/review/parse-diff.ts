@@ -89,7 +89,12 @@ export function splitPatch(patch: string): string[] {
  * whitespace ignored both leave out a file whose only changes are whitespace, which
  * --name-status still lists (it only gives the status of the files that remain).
  */
-export function assembleFiles(nameStatus: NameStatus[], numStat: NumStat[], patches: string[], maxPatchChars: number): DiffFile[] {
+export function assembleFiles(
+  nameStatus: NameStatus[],
+  numStat: NumStat[],
+  patches: string[],
+  maxPatchChars: number,
+): DiffFile[] {
   const byPath = new Map(nameStatus.map((f) => [f.path, f]));
   return numStat.map((stat, i) => {
     const named = byPath.get(stat.path);

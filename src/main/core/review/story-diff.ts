@@ -27,19 +27,28 @@ const LIVE_STATUSES: ReadonlySet<string> = new Set(['queued', 'running']);
 export async function storyDiff(store: Store, req: StoryDiffRequest): Promise<StoryDiff> {
   const against = req.against ?? 'base';
   const found = await findStoryRunWithSession(store, req.sessionId, req.storyId);
-  if (!found) throw new OrchestratorError('not_found', `Session ${req.sessionId} does not exist. List sessions with: wave status`);
+  if (!found)
+    throw new OrchestratorError(
+      'not_found',
+      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
+    );
   const { run } = found;
   if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
   const config = parseSessionConfig(req.sessionId, found.sessionConfig);
   const repo = config.repoPath;
-  const git = (args: string[], allow: number[] = []) => runGit(repo, ['-c', 'core.quotepath=false', ...args], { allowExitCodes: allow });
+  const git = (args: string[], allow: number[] = []) =>
+    runGit(repo, ['-c', 'core.quotepath=false', ...args], { allowExitCodes: allow });
   const resolve = async (ref: string): Promise<string | null> => {
     const r = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], [1, 128]);
     return r.exitCode === 0 ? r.stdout.trim() : null;
   };
 
   const targetTip = await resolve(`refs/heads/${config.targetBranch}`);
-  if (!targetTip) throw new OrchestratorError('not_found', `The target branch ${config.targetBranch} does not exist in ${repo}; nothing to compare the story with.`);
+  if (!targetTip)
+    throw new OrchestratorError(
+      'not_found',
+      `The target branch ${config.targetBranch} does not exist in ${repo}; nothing to compare the story with.`,
+    );
   const branchTip = run.branch ? await resolve(`refs/heads/${run.branch}`) : null;
   let head: string;
   let base: string;
@@ -68,14 +77,24 @@ export async function storyDiff(store: Store, req: StoryDiffRequest): Promise<St
     );
   }
 
-  const opts = ['--no-color', '--no-ext-diff', '--find-renames', ...(req.ignoreWhitespace ? ['--ignore-all-space'] : [])];
+  const opts = [
+    '--no-color',
+    '--no-ext-diff',
+    '--find-renames',
+    ...(req.ignoreWhitespace ? ['--ignore-all-space'] : []),
+  ];
   const range = [base, head, '--'];
   const [names, nums, patch] = await Promise.all([
     git(['diff', ...opts, '--name-status', '-z', ...range]),
     git(['diff', ...opts, '--numstat', '-z', ...range]),
     git(['diff', ...opts, '--unified=3', ...range]),
   ]);
-  const files = assembleFiles(parseNameStatus(names.stdout), parseNumStat(nums.stdout), splitPatch(patch.stdout), req.maxPatchChars ?? MAX_FILE_PATCH_CHARS);
+  const files = assembleFiles(
+    parseNameStatus(names.stdout),
+    parseNumStat(nums.stdout),
+    splitPatch(patch.stdout),
+    req.maxPatchChars ?? MAX_FILE_PATCH_CHARS,
+  );
   return {
     sessionId: req.sessionId,
     storyId: req.storyId,

@@ -22,7 +22,8 @@ function router(): RequestRouter {
   // app.echo stands in for any handler that passes client text to a query.
   const handlers = {
     'app.echo': async (req: { text: string }) => {
-      if (req.text.startsWith('insert:')) await t.store.db.execute(sql`insert into router_probe values (${req.text.slice(7)})`);
+      if (req.text.startsWith('insert:'))
+        await t.store.db.execute(sql`insert into router_probe values (${req.text.slice(7)})`);
       else await t.store.db.execute(sql`select ${req.text}::text as v, ${SECRET}::text as w`);
       return { text: req.text, receivedAt: new Date().toISOString() };
     },

@@ -11,8 +11,22 @@ const info = {
   platform: 'linux x64',
   startedAt: new Date().toISOString(),
   health: {
-    store: { kind: 'pglite' as const, status: 'ok' as const, detail: 'ok', latencyMs: 1, checkedAt: new Date().toISOString() },
-    events: { kind: 'in-process' as const, status: 'ok' as const, detail: 'ok', latencyMs: 0, checkedAt: new Date().toISOString(), reason: 'REDIS_URL not set', p99Ms: null },
+    store: {
+      kind: 'pglite' as const,
+      status: 'ok' as const,
+      detail: 'ok',
+      latencyMs: 1,
+      checkedAt: new Date().toISOString(),
+    },
+    events: {
+      kind: 'in-process' as const,
+      status: 'ok' as const,
+      detail: 'ok',
+      latencyMs: 0,
+      checkedAt: new Date().toISOString(),
+      reason: 'REDIS_URL not set',
+      p99Ms: null,
+    },
   },
 };
 
@@ -63,9 +77,17 @@ describe('RequestRouter', () => {
   });
 
   it('turns an AppError into its code and any other throw into internal, never throwing', async () => {
-    const r1 = await router({ 'app.info': () => { throw new AppError('not_found', 'no such session'); } }).handle('app.info', {}, ctx);
+    const r1 = await router({
+      'app.info': () => {
+        throw new AppError('not_found', 'no such session');
+      },
+    }).handle('app.info', {}, ctx);
     expect(r1).toEqual({ ok: false, error: { code: 'not_found', message: 'no such session' } });
-    const r2 = await router({ 'app.info': () => { throw new Error('boom'); } }).handle('app.info', {}, ctx);
+    const r2 = await router({
+      'app.info': () => {
+        throw new Error('boom');
+      },
+    }).handle('app.info', {}, ctx);
     expect(r2).toMatchObject({ ok: false, error: { code: 'internal' } });
   });
 

@@ -74,13 +74,22 @@ export class RequestRouter {
   async handle(method: unknown, payload: unknown, ctx: CallContext, payloadBytes?: number): Promise<Result<unknown>> {
     const size = payloadBytes ?? byteLengthOf(payload);
     if (size > this.maxBytes) {
-      return err('payload_too_large', `Request ${String(method).slice(0, 64)} is ${size} bytes; the limit is ${this.maxBytes} bytes. Send less data per request.`);
+      return err(
+        'payload_too_large',
+        `Request ${String(method).slice(0, 64)} is ${size} bytes; the limit is ${this.maxBytes} bytes. Send less data per request.`,
+      );
     }
     if (!isRequestName(method)) {
-      return err('unknown_method', `There is no request named "${String(method).slice(0, 64)}". Requests are named domain.verb and listed in src/shared/ipc/contract.ts.`);
+      return err(
+        'unknown_method',
+        `There is no request named "${String(method).slice(0, 64)}". Requests are named domain.verb and listed in src/shared/ipc/contract.ts.`,
+      );
     }
     if (!this.bucketFor(ctx.clientId).tryTake()) {
-      return err('rate_limited', `Too many requests from this window (limit ${this.rate.ratePerSecond}/s, burst ${this.rate.burst}). Wait a moment and retry.`);
+      return err(
+        'rate_limited',
+        `Too many requests from this window (limit ${this.rate.ratePerSecond}/s, burst ${this.rate.burst}). Wait a moment and retry.`,
+      );
     }
     const spec = requests[method];
     const parsed = spec.request.safeParse(payload ?? {});
@@ -96,7 +105,10 @@ export class RequestRouter {
         const checked = spec.response.safeParse(value);
         if (!checked.success) {
           this.options.log?.(`response of ${method} broke the contract: ${describeIssues(checked.error.issues)}`);
-          return err('internal', `The core produced an invalid ${method} response; this is a bug. Details are in the log.`);
+          return err(
+            'internal',
+            `The core produced an invalid ${method} response; this is a bug. Details are in the log.`,
+          );
         }
         return ok(checked.data);
       }

@@ -27,7 +27,10 @@ export class SettingsStore {
   private cache: Persisted | null = null;
 
   /** `defaultProject`: the project until one is chosen (WaveSettings.project, from WAVE_PROJECT). */
-  constructor(dataDir: string, private readonly defaultProject?: string) {
+  constructor(
+    dataDir: string,
+    private readonly defaultProject?: string,
+  ) {
     this.file = path.join(dataDir, 'settings.json');
   }
 
@@ -44,7 +47,8 @@ export class SettingsStore {
     }
     const parsed = Persisted.safeParse(raw);
     this.cache = parsed.success ? parsed.data : Persisted.parse({});
-    if (!this.cache.projectPath && this.defaultProject) this.cache = { ...this.cache, projectPath: path.resolve(this.defaultProject) };
+    if (!this.cache.projectPath && this.defaultProject)
+      this.cache = { ...this.cache, projectPath: path.resolve(this.defaultProject) };
     return this.cache;
   }
 
@@ -70,10 +74,27 @@ export async function assertGitRepo(p: string): Promise<string> {
     const { stdout } = await run('git', ['-C', abs, 'rev-parse', '--show-toplevel'], { timeout: 10_000 });
     return stdout.trim();
   } catch {
-    throw new AppError('invalid_request', `${abs} is not a git repository. Choose the folder of the repository the agents should work on (it must contain .git).`);
+    throw new AppError(
+      'invalid_request',
+      `${abs} is not a git repository. Choose the folder of the repository the agents should work on (it must contain .git).`,
+    );
   }
 }
 
-export function toProjectSettings(s: Persisted, extra: { projectName: string | null; targetBranch: string | null; configProblems: string[]; agentEnv?: ProjectSettings['agentEnv'] }): ProjectSettings {
-  return { projectPath: s.projectPath, concurrency: s.concurrency, budgetUsd: s.budgetUsd, agentPreset: s.agentPreset, ...extra };
+export function toProjectSettings(
+  s: Persisted,
+  extra: {
+    projectName: string | null;
+    targetBranch: string | null;
+    configProblems: string[];
+    agentEnv?: ProjectSettings['agentEnv'];
+  },
+): ProjectSettings {
+  return {
+    projectPath: s.projectPath,
+    concurrency: s.concurrency,
+    budgetUsd: s.budgetUsd,
+    agentPreset: s.agentPreset,
+    ...extra,
+  };
 }

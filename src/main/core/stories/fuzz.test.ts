@@ -17,11 +17,38 @@ import { validateStoryText, type StoryValidation } from './validate-story';
 const CORPUS = path.resolve(__dirname, '../../../../test/fixtures/stories/valid');
 const SEEDS = readdirSync(CORPUS).map((f) => readFileSync(path.join(CORPUS, f), 'utf8'));
 
-
 type Rng = () => number;
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
 
-const GARBAGE = ['{', '}', '[', ']', ',', ':', '"', "'", '\\', '\n', '\t', '\u0000', '\u0007', '/', '*', '//', '/*', 'null', 'true', '-', '0x', '1e', 'é', '😀', '\ud800', '\uFEFF', ' '];
+const GARBAGE = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\t',
+  '\u0000',
+  '\u0007',
+  '/',
+  '*',
+  '//',
+  '/*',
+  'null',
+  'true',
+  '-',
+  '0x',
+  '1e',
+  'é',
+  '😀',
+  '\ud800',
+  '\uFEFF',
+  ' ',
+];
 
 function randomValue(rng: Rng): unknown {
   return pick(rng, [
@@ -49,7 +76,10 @@ function allPaths(v: unknown, base: (string | number)[] = []): (string | number)
   return out;
 }
 
-function parentAndKey(root: unknown, p: (string | number)[]): [Record<string, unknown> | unknown[], string | number] | null {
+function parentAndKey(
+  root: unknown,
+  p: (string | number)[],
+): [Record<string, unknown> | unknown[], string | number] | null {
   if (p.length === 0) return null;
   let cur: unknown = root;
   for (const seg of p.slice(0, -1)) cur = (cur as Record<string | number, unknown>)[seg];
@@ -72,7 +102,9 @@ function mutate(text: string, rng: Rng): string {
     } else if (!Array.isArray(parent)) {
       const v = parent[key as string];
       delete parent[key as string];
-      parent[pick(rng, [`${String(key)}x`, String(key).toUpperCase(), '', '$ref', '__proto__', 'constructor', '0', 'a/b~c'])] = v;
+      parent[
+        pick(rng, [`${String(key)}x`, String(key).toUpperCase(), '', '$ref', '__proto__', 'constructor', '0', 'a/b~c'])
+      ] = v;
     }
     return JSON.stringify(doc, null, pick(rng, [0, 2, '\t']));
   }
@@ -113,7 +145,10 @@ function assertLocated(text: string, r: StoryValidation, where: string): void {
   }
   if (!parsedOk) {
     expect(r.valid, where).toBe(false);
-    expect(r.errors.map((e) => e.code), where).toEqual(['json-syntax']);
+    expect(
+      r.errors.map((e) => e.code),
+      where,
+    ).toEqual(['json-syntax']);
   }
   if (r.valid) expect(r.story, where).not.toBeNull();
 }
@@ -155,7 +190,9 @@ describe('mutation fuzzing of valid stories', () => {
           const parentSegs = e.code === 'required' ? segs.slice(0, -1) : segs;
           let cur: unknown = doc;
           for (const s of parentSegs) {
-            expect(cur !== null && typeof cur === 'object' && s in (cur as object), `${where}: ${e.pointer}`).toBe(true);
+            expect(cur !== null && typeof cur === 'object' && s in (cur as object), `${where}: ${e.pointer}`).toBe(
+              true,
+            );
             cur = (cur as Record<string, unknown>)[s];
           }
         }
@@ -165,7 +202,9 @@ describe('mutation fuzzing of valid stories', () => {
     expect(invalid).toBeGreaterThan(EDITS / 2);
   });
 
-  it(`migration never crashes and never loses a field, over ${STRUCTURAL_EDITS} random structural edits`, { timeout: chaosTimeout(STRUCTURAL_EDITS, 50) }, () => {
+  it(`migration never crashes and never loses a field, over ${STRUCTURAL_EDITS} random structural edits`, {
+    timeout: chaosTimeout(STRUCTURAL_EDITS, 50),
+  }, () => {
     const rng = seededRandom(0xabc123);
     let checked = 0;
     for (let i = 0; i < STRUCTURAL_EDITS; i++) {
@@ -190,6 +229,8 @@ describe('mutation fuzzing of valid stories', () => {
     }
     // Edits that break the JSON, or that migration refuses, are skipped above; the seeded run checks 993 of 1500,
     // so a change that makes most edits skip fails here instead of passing while checking nothing.
-    expect(checked, 'edited stories migrated and compared field by field').toBeGreaterThanOrEqual(Math.floor(STRUCTURAL_EDITS * 0.6));
+    expect(checked, 'edited stories migrated and compared field by field').toBeGreaterThanOrEqual(
+      Math.floor(STRUCTURAL_EDITS * 0.6),
+    );
   });
 });

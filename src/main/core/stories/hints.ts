@@ -24,7 +24,9 @@ export const STORY_HINTS: HintTable = {
   '/files/create': { what: 'the list of files the story creates ([] if none)' },
   '/files/modify': { what: 'the list of files the story modifies ([] if none)' },
   '/safety': { what: '{ "stop_conditions": ["…"] }' },
-  '/safety/stop_conditions': { what: 'a situation in which the agent must stop and ask, e.g. "a database migration is needed"' },
+  '/safety/stop_conditions': {
+    what: 'a situation in which the agent must stop and ask, e.g. "a database migration is needed"',
+  },
   '/safety/stop_conditions/*': { what: 'a situation in which the agent must stop and ask' },
   '/design_source/type': { what: 'the kind of design source, e.g. "figma"' },
   '/design_source/path': { what: 'the path or URL of the design' },

@@ -60,7 +60,8 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}…` : v)}`;
   if (typeof v === 'number') return Number.isInteger(v) ? `the whole number ${v}` : `the number ${v}`;
   if (typeof v === 'boolean') return `the boolean ${v}`;
-  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (Array.isArray(v))
+    return v.length === 0 ? 'an empty list' : `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (typeof v === 'object') return 'an object';
   return String(v);
 }
@@ -120,7 +121,11 @@ function didYouMean(value: unknown, allowed: readonly unknown[]): unknown {
   return allowed.find((a) => typeof a === 'string' && norm(a) === norm(value));
 }
 
-export function ajvErrorsToIssues(errors: readonly ErrorObject[] | null | undefined, ctx: IssueContext, rootSchema: unknown): StoryIssue[] {
+export function ajvErrorsToIssues(
+  errors: readonly ErrorObject[] | null | undefined,
+  ctx: IssueContext,
+  rootSchema: unknown,
+): StoryIssue[] {
   const best = new Map<string, ErrorObject>();
   for (const e of errors ?? []) {
     if (e.keyword === 'if' || e.keyword === 'propertyNames' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
@@ -139,7 +144,8 @@ export function ajvErrorsToIssues(errors: readonly ErrorObject[] | null | undefi
 }
 
 function pointerOf(e: ErrorObject): string {
-  if (e.keyword === 'required') return `${e.instancePath}/${escape((e.params as { missingProperty: string }).missingProperty)}`;
+  if (e.keyword === 'required')
+    return `${e.instancePath}/${escape((e.params as { missingProperty: string }).missingProperty)}`;
   if (e.propertyName !== undefined) return `${e.instancePath}/${escape(e.propertyName)}`;
   return e.instancePath;
 }
@@ -154,7 +160,8 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
   const hint = ctx.hints[pattern];
   const isKey = e.keyword === 'required' || e.propertyName !== undefined;
   const loc = locate(ctx.tree, ctx.lines, pointer, isKey ? 'key' : 'value');
-  const value = e.keyword === 'required' ? undefined : e.propertyName !== undefined ? e.propertyName : valueAt(ctx.data, pointer);
+  const value =
+    e.keyword === 'required' ? undefined : e.propertyName !== undefined ? e.propertyName : valueAt(ctx.data, pointer);
   const p = e.params as Record<string, unknown>;
   const sch = (e.parentSchema ?? {}) as Record<string, unknown>;
   let message: string;
@@ -167,7 +174,10 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
       const propSchema = resolveRef((sch.properties as Record<string, unknown> | undefined)?.[missing], rootSchema);
       const min = typeof propSchema?.minLength === 'number' ? propSchema.minLength : undefined;
       const parent = fieldLabel(e.instancePath);
-      message = e.instancePath === '' ? `Required field "${missing}" is missing.` : `${parent} is missing its required field "${missing}".`;
+      message =
+        e.instancePath === ''
+          ? `Required field "${missing}" is missing.`
+          : `${parent} is missing its required field "${missing}".`;
       const what = hintText(hint, min) ?? (propSchema?.type ? typeWords(propSchema.type) : 'a value');
       suggestion = `Add "${missing}": ${what}.`;
       break;
@@ -176,11 +186,19 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
       const want = p.type;
       message = `${label} must be ${typeWords(want)}, but it is ${describeValue(value)}.`;
       const wants = Array.isArray(want) ? want : [want];
-      if (wants.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) suggestion = `Put it in double quotes: "${String(value)}".`;
-      else if ((wants.includes('integer') || wants.includes('number')) && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
+      if (wants.includes('string') && (typeof value === 'number' || typeof value === 'boolean'))
+        suggestion = `Put it in double quotes: "${String(value)}".`;
+      else if (
+        (wants.includes('integer') || wants.includes('number')) &&
+        typeof value === 'string' &&
+        value.trim() !== '' &&
+        !Number.isNaN(Number(value))
+      )
         suggestion = `Remove the quotes: ${Number(value)}.`;
-      else if (wants.includes('array') && typeof value === 'string') suggestion = `Wrap it in a list: [${JSON.stringify(value)}].`;
-      else if (wants.includes('integer') && typeof value === 'number') suggestion = `Use a whole number, e.g. ${Math.round(value)}.`;
+      else if (wants.includes('array') && typeof value === 'string')
+        suggestion = `Wrap it in a list: [${JSON.stringify(value)}].`;
+      else if (wants.includes('integer') && typeof value === 'number')
+        suggestion = `Use a whole number, e.g. ${Math.round(value)}.`;
       else suggestion = `Write ${hintText(hint, undefined) ?? typeWords(want)} here.`;
       break;
     }
@@ -212,7 +230,10 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
       break;
     case 'minItems': {
       const limit = Number(p.limit);
-      message = limit <= 1 ? `${label} is an empty list.` : `${label} has ${Array.isArray(value) ? value.length : 0} items; at least ${limit} are needed.`;
+      message =
+        limit <= 1
+          ? `${label} is an empty list.`
+          : `${label} has ${Array.isArray(value) ? value.length : 0} items; at least ${limit} are needed.`;
       suggestion = `Add at least ${limit} item${limit === 1 ? '' : 's'}${hint ? `: ${hintText(hint, undefined)}` : ''}.`;
       break;
     }
@@ -227,7 +248,12 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
     case 'exclusiveMinimum':
     case 'maximum':
     case 'exclusiveMaximum': {
-      const words = { minimum: 'at least', exclusiveMinimum: 'more than', maximum: 'at most', exclusiveMaximum: 'less than' }[e.keyword];
+      const words = {
+        minimum: 'at least',
+        exclusiveMinimum: 'more than',
+        maximum: 'at most',
+        exclusiveMaximum: 'less than',
+      }[e.keyword];
       message = `${label} is ${describeValue(value)}; it must be ${words} ${String(p.limit)}.`;
       suggestion = `Use a number ${words} ${String(p.limit)}.`;
       code = 'range';
@@ -241,19 +267,46 @@ function toIssue(e: ErrorObject, pointer: string, ctx: IssueContext, rootSchema:
       message = `${label} ${e.message ?? 'is not valid'}.`;
       suggestion = `Check ${label} against ${ctx.rulesName}.`;
   }
-  const issue: StoryIssue = { severity: 'error', code, file: ctx.file, pointer, line: loc.line, column: loc.column, message, suggestion };
+  const issue: StoryIssue = {
+    severity: 'error',
+    code,
+    file: ctx.file,
+    pointer,
+    line: loc.line,
+    column: loc.column,
+    message,
+    suggestion,
+  };
   if (value !== undefined) issue.value = value;
   return issue;
 }
 
 const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
-function describePattern(label: string, pattern: string, value: unknown, hint: FieldHint | undefined, isKey: boolean): { message: string; suggestion: string } {
-  if (pattern === '\\S') return { message: `${label} contains only spaces.`, suggestion: `Write ${hintText(hint, undefined) ?? 'some text'}.` };
+function describePattern(
+  label: string,
+  pattern: string,
+  value: unknown,
+  hint: FieldHint | undefined,
+  isKey: boolean,
+): { message: string; suggestion: string } {
+  if (pattern === '\\S')
+    return {
+      message: `${label} contains only spaces.`,
+      suggestion: `Write ${hintText(hint, undefined) ?? 'some text'}.`,
+    };
   if (pattern === ID_PATTERN)
     return {
       message: `${label} is ${describeValue(value)}; a story id may only contain letters, digits, ".", "_" and "-", starting with a letter or digit (it becomes part of a git branch name).`,
-      suggestion: typeof value === 'string' ? `Write e.g. ${JSON.stringify(value.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'STORY-001')}.` : 'Write e.g. "AUTH-001".',
+      suggestion:
+        typeof value === 'string'
+          ? `Write e.g. ${JSON.stringify(
+              value
+                .trim()
+                .replace(/[^A-Za-z0-9._-]+/g, '-')
+                .replace(/^[^A-Za-z0-9]+/, '') || 'STORY-001',
+            )}.`
+          : 'Write e.g. "AUTH-001".',
     };
   if (pattern.startsWith('^(?![\\\\/])'))
     return {
@@ -265,5 +318,8 @@ function describePattern(label: string, pattern: string, value: unknown, hint: F
       message: `The name ${JSON.stringify(value)} is not allowed here.`,
       suggestion: 'Use a name made of letters, digits, "_" and "-", starting with a letter.',
     };
-  return { message: `${label} is ${describeValue(value)}, which does not have the expected form.`, suggestion: `Write ${hintText(hint, undefined) ?? `a value matching ${pattern}`}.` };
+  return {
+    message: `${label} is ${describeValue(value)}, which does not have the expected form.`,
+    suggestion: `Write ${hintText(hint, undefined) ?? `a value matching ${pattern}`}.`,
+  };
 }

@@ -101,7 +101,13 @@ export function parseJsonText(raw: string): ParsedJson {
       ok: false,
       lines,
       text,
-      problem: { offset: 0, line: 1, column: 1, message: 'The file is empty.', suggestion: 'Write a JSON object, starting with "{".' },
+      problem: {
+        offset: 0,
+        line: 1,
+        column: 1,
+        message: 'The file is empty.',
+        suggestion: 'Write a JSON object, starting with "{".',
+      },
     };
   }
   const tooDeep = jsonTooDeepAt(text);
@@ -121,7 +127,15 @@ export function parseJsonText(raw: string): ParsedJson {
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || !tree) {
-    const first: ParseError = errors[0] ?? ({ error: ParseErrorCode.ValueExpected, offset: 0, length: 0, startLine: 0, startCharacter: 0 } as unknown as ParseError);
+    const first: ParseError =
+      errors[0] ??
+      ({
+        error: ParseErrorCode.ValueExpected,
+        offset: 0,
+        length: 0,
+        startLine: 0,
+        startCharacter: 0,
+      } as unknown as ParseError);
     return { ok: false, lines, text, problem: describeSyntaxError(text, lines, first) };
   }
   let value: unknown;
@@ -136,7 +150,12 @@ export function parseJsonText(raw: string): ParsedJson {
       ok: false,
       lines,
       text,
-      problem: { offset, ...pos, message: `The file is not valid JSON: ${(e as Error).message}.`, suggestion: 'Fix the JSON syntax at this position.' },
+      problem: {
+        offset,
+        ...pos,
+        message: `The file is not valid JSON: ${(e as Error).message}.`,
+        suggestion: 'Fix the JSON syntax at this position.',
+      },
     };
   }
   return { ok: true, value, tree, lines, text };
@@ -164,11 +183,18 @@ function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): J
         message = 'The file ends in the middle of the JSON document.';
         suggestion = 'The file looks truncated: restore the missing end (closing quotes, "]" and "}").';
       } else if (err.error === ParseErrorCode.PropertyNameExpected) {
-        message = here === "'" ? 'Property names must use double quotes, not single quotes.' : `A property name in double quotes was expected, found ${show(here)}.`;
+        message =
+          here === "'"
+            ? 'Property names must use double quotes, not single quotes.'
+            : `A property name in double quotes was expected, found ${show(here)}.`;
         suggestion = 'Write the key in double quotes, e.g. "title": "…".';
       } else {
-        message = here === "'" ? 'Strings must use double quotes, not single quotes.' : `A value was expected, found ${show(here)}.`;
-        suggestion = 'Write a value here: a "string" in double quotes, a number, true, false, null, an [array] or an {object}.';
+        message =
+          here === "'"
+            ? 'Strings must use double quotes, not single quotes.'
+            : `A value was expected, found ${show(here)}.`;
+        suggestion =
+          'Write a value here: a "string" in double quotes, a number, true, false, null, an [array] or an {object}.';
       }
       break;
     case ParseErrorCode.CommaExpected:
@@ -180,12 +206,24 @@ function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): J
       suggestion = 'Write the property as "name": value.';
       break;
     case ParseErrorCode.CloseBraceExpected:
-      message = err.offset >= text.length ? 'The file ends before the object is closed.' : `A closing "}" was expected, found ${show(here)}.`;
-      suggestion = err.offset >= text.length ? 'The file looks truncated: add the missing "}".' : 'Close the object with "}" or add a comma before the next property.';
+      message =
+        err.offset >= text.length
+          ? 'The file ends before the object is closed.'
+          : `A closing "}" was expected, found ${show(here)}.`;
+      suggestion =
+        err.offset >= text.length
+          ? 'The file looks truncated: add the missing "}".'
+          : 'Close the object with "}" or add a comma before the next property.';
       break;
     case ParseErrorCode.CloseBracketExpected:
-      message = err.offset >= text.length ? 'The file ends before the array is closed.' : `A closing "]" was expected, found ${show(here)}.`;
-      suggestion = err.offset >= text.length ? 'The file looks truncated: add the missing "]".' : 'Close the array with "]" or add a comma before the next item.';
+      message =
+        err.offset >= text.length
+          ? 'The file ends before the array is closed.'
+          : `A closing "]" was expected, found ${show(here)}.`;
+      suggestion =
+        err.offset >= text.length
+          ? 'The file looks truncated: add the missing "]".'
+          : 'Close the array with "]" or add a comma before the next item.';
       break;
     case ParseErrorCode.EndOfFileExpected:
       message = `There is more text after the end of the JSON document, starting with ${show(here)}.`;
@@ -278,7 +316,8 @@ function toSegments(tree: Node, pointer: string): Segment[] {
       node = node.children?.[Number(seg)];
     } else {
       out.push(seg);
-      node = node?.type === 'object' ? node.children?.find((p) => p.children?.[0]?.value === seg)?.children?.[1] : undefined;
+      node =
+        node?.type === 'object' ? node.children?.find((p) => p.children?.[0]?.value === seg)?.children?.[1] : undefined;
     }
   }
   return out;
@@ -325,7 +364,13 @@ export function findDuplicateKeys(tree: Node, lines: LineIndex): DuplicateKey[] 
         if (!keyNode) continue;
         const key = String(keyNode.value);
         const before = seen.get(key);
-        if (before) out.push({ pointer: toPointer([...path, key]), key, first: lines.position(before.offset), second: lines.position(prop.offset) });
+        if (before)
+          out.push({
+            pointer: toPointer([...path, key]),
+            key,
+            first: lines.position(before.offset),
+            second: lines.position(prop.offset),
+          });
         else seen.set(key, prop);
         const v = prop.children?.[1];
         if (v) walk(v, [...path, key]);

@@ -20,7 +20,14 @@ function leaves(v: unknown, base = ''): Map<string, unknown> {
 }
 
 describe('migration 4.1/4.2 → 4.3', () => {
-  for (const file of ['valid/v41-full.json', 'valid/v41-tabs.json', 'valid/v42-design-source.json', 'valid/v42-bom-crlf-4-spaces.json', 'valid/v43-fields-but-says-42.json', 'valid/v43-detected-without-version.json']) {
+  for (const file of [
+    'valid/v41-full.json',
+    'valid/v41-tabs.json',
+    'valid/v42-design-source.json',
+    'valid/v42-bom-crlf-4-spaces.json',
+    'valid/v43-fields-but-says-42.json',
+    'valid/v43-detected-without-version.json',
+  ]) {
     it(`${file}: the result validates as 4.3 and keeps every original field, in order`, () => {
       const source = read(file);
       const m = migrateStoryText(source, file);
@@ -58,7 +65,7 @@ describe('migration 4.1/4.2 → 4.3', () => {
     ]);
   });
 
-  it('keeps the file\'s formatting: indentation, tabs, CRLF and BOM', () => {
+  it("keeps the file's formatting: indentation, tabs, CRLF and BOM", () => {
     const tabs = migrateStoryText(read('valid/v41-tabs.json')).text!;
     expect(tabs).toMatch(/\n\t"execution": \{\n\t\t"max_retries": 3,/);
     const crlf = migrateStoryText(read('valid/v42-bom-crlf-4-spaces.json')).text!;
@@ -72,7 +79,11 @@ describe('migration 4.1/4.2 → 4.3', () => {
     delete doc.schema_version;
     doc.execution = { timeout_minutes: 15 };
     const m = migrateStoryText(JSON.stringify(doc, null, 2));
-    expect(JSON.parse(m.text!).execution).toEqual({ timeout_minutes: 15, max_retries: 3, checkpoint_frequency: 'per_gate' });
+    expect(JSON.parse(m.text!).execution).toEqual({
+      timeout_minutes: 15,
+      max_retries: 3,
+      checkpoint_frequency: 'per_gate',
+    });
   });
 
   it('never shortens or pads text: what 4.3 requires but the story lacks is reported to fix by hand, located in the new text', () => {
@@ -89,7 +100,8 @@ describe('migration 4.1/4.2 → 4.3', () => {
     const after = JSON.parse(m.text!);
     expect(after.objective.so_that).toBe('faster');
     const lines = m.text!.split('\n');
-    for (const e of m.report.errors) expect(lines[e.line - 1]!.slice(e.column - 1).startsWith(JSON.stringify(e.value))).toBe(true);
+    for (const e of m.report.errors)
+      expect(lines[e.line - 1]!.slice(e.column - 1).startsWith(JSON.stringify(e.value))).toBe(true);
   });
 
   it('leaves a 4.3 story alone and cannot migrate unparseable text', () => {
@@ -148,7 +160,8 @@ describe('migrateStoryFile', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(source);
     expect(fs.existsSync(`${file}.backup`)).toBe(false);
     const lines = source.split('\n');
-    for (const e of w.migration!.report.errors) expect(lines[e.line - 1]!.slice(e.column - 1).startsWith(JSON.stringify(e.value))).toBe(true);
+    for (const e of w.migration!.report.errors)
+      expect(lines[e.line - 1]!.slice(e.column - 1).startsWith(JSON.stringify(e.value))).toBe(true);
   });
 
   it('--in-place does not overwrite a backup holding something else', async () => {

@@ -1,7 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { applyEdits, modify, type FormattingOptions, type JSONPath } from 'jsonc-parser';
-import { chooseStoryVersion, EXECUTION_DEFAULTS, type StoryIssue, type StorySchemaVersion } from '../../../shared/stories';
+import {
+  chooseStoryVersion,
+  EXECUTION_DEFAULTS,
+  type StoryIssue,
+  type StorySchemaVersion,
+} from '../../../shared/stories';
 import { locate, parseJsonText } from './json-text';
 import { readInputFile } from './story-files';
 import { validateStoryText, type StoryValidation } from './validate-story';
@@ -64,7 +69,11 @@ export function migrateStoryText(source: string, file = '<input>'): StoryMigrati
     edit(['schema_version'], '4.3', (props) => (props[0] === '$schema' ? 1 : 0));
     changes.push(had ? `schema_version: ${JSON.stringify(doc.schema_version)} → "4.3"` : 'added schema_version "4.3"');
   }
-  if (typeof doc.$schema === 'string' && /story/i.test(doc.$schema) && /(^|[^0-9.])4\.[12](?![0-9])/.test(doc.$schema)) {
+  if (
+    typeof doc.$schema === 'string' &&
+    /story/i.test(doc.$schema) &&
+    /(^|[^0-9.])4\.[12](?![0-9])/.test(doc.$schema)
+  ) {
     const next = doc.$schema.replace(/(^|[^0-9.])4\.[12](?![0-9])/, '$14.3');
     edit(['$schema'], next);
     changes.push(`$schema: ${JSON.stringify(doc.$schema)} → ${JSON.stringify(next)}`);
@@ -72,7 +81,9 @@ export function migrateStoryText(source: string, file = '<input>'): StoryMigrati
   const execution = doc.execution;
   if (execution === undefined) {
     edit(['execution'], { ...EXECUTION_DEFAULTS });
-    changes.push(`added execution defaults (max_retries ${EXECUTION_DEFAULTS.max_retries}, timeout_minutes ${EXECUTION_DEFAULTS.timeout_minutes}, checkpoint_frequency "${EXECUTION_DEFAULTS.checkpoint_frequency}")`);
+    changes.push(
+      `added execution defaults (max_retries ${EXECUTION_DEFAULTS.max_retries}, timeout_minutes ${EXECUTION_DEFAULTS.timeout_minutes}, checkpoint_frequency "${EXECUTION_DEFAULTS.checkpoint_frequency}")`,
+    );
   } else if (typeof execution === 'object' && execution !== null && !Array.isArray(execution)) {
     for (const [k, v] of Object.entries(EXECUTION_DEFAULTS)) {
       if (!(k in execution)) {
@@ -126,13 +137,20 @@ async function exists(p: string): Promise<boolean> {
  * `<name>.json.backup` and rewrites the file, but only when the result is valid 4.3 — a file
  * that validated before must not be replaced by one that does not.
  */
-export async function migrateStoryFile(file: string, opts: { inPlace?: boolean; display?: string } = {}): Promise<MigrationWrite> {
+export async function migrateStoryFile(
+  file: string,
+  opts: { inPlace?: boolean; display?: string } = {},
+): Promise<MigrationWrite> {
   const display = opts.display ?? file;
   const read = await readInputFile(file);
   if (!read.ok) return { file, migration: null, writtenTo: null, backupFile: null, notWritten: read.message };
   const migration = migrateStoryText(read.text, display);
   const base = { file, migration, writtenTo: null, backupFile: null };
-  if (migration.text === null) return { ...base, notWritten: 'The file is not a readable JSON object, so it cannot be migrated; fix the errors first.' };
+  if (migration.text === null)
+    return {
+      ...base,
+      notWritten: 'The file is not a readable JSON object, so it cannot be migrated; fix the errors first.',
+    };
   if (!migration.changed) return { ...base, notWritten: 'Already schema 4.3: nothing to migrate.' };
   if (!opts.inPlace) {
     const target = migratedFileName(file);
@@ -152,7 +170,10 @@ export async function migrateStoryFile(file: string, opts: { inPlace?: boolean; 
   if (await exists(backup)) {
     const previous = await fs.readFile(backup, 'utf8').catch(() => null);
     if (previous !== read.text) {
-      return { ...base, notWritten: `Not rewritten: ${path.basename(backup)} already exists and holds other content; move it away first so no backup is lost.` };
+      return {
+        ...base,
+        notWritten: `Not rewritten: ${path.basename(backup)} already exists and holds other content; move it away first so no backup is lost.`,
+      };
     }
   }
   await writeAtomically(backup, read.text);
@@ -165,7 +186,12 @@ function relocate(report: StoryValidation, source: string, file: string): StoryV
   const parsed = parseJsonText(source);
   if (!parsed.ok) return report;
   const move = (e: StoryIssue): StoryIssue => {
-    const pos = locate(parsed.tree, parsed.lines, e.pointer, e.code === 'required' || e.code === 'unknown-field' ? 'key' : 'value');
+    const pos = locate(
+      parsed.tree,
+      parsed.lines,
+      e.pointer,
+      e.code === 'required' || e.code === 'unknown-field' ? 'key' : 'value',
+    );
     return { ...e, file, line: pos.line, column: pos.column };
   };
   return { ...report, file, errors: report.errors.map(move), warnings: report.warnings.map(move) };

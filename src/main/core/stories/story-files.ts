@@ -35,7 +35,13 @@ export interface CollectedInputs {
 }
 
 const SKIPPED_DIRS = new Set(['node_modules', 'out', 'dist', 'coverage']);
-const NOT_STORIES = [/^package(-lock)?\.json$/, /^tsconfig.*\.json$/, /^jsconfig\.json$/, /\.schema\.json$/, /^composer\.json$/];
+const NOT_STORIES = [
+  /^package(-lock)?\.json$/,
+  /^tsconfig.*\.json$/,
+  /^jsconfig\.json$/,
+  /\.schema\.json$/,
+  /^composer\.json$/,
+];
 
 export function displayPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, abs);
@@ -75,7 +81,12 @@ export async function collectInputFiles(paths: readonly string[], cwd: string): 
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch (e) {
-      out.problems.push({ path: dir, display: displayPath(dir, cwd), message: `Cannot list the folder: ${(e as Error).message}.`, suggestion: 'Check the folder exists and is readable.' });
+      out.problems.push({
+        path: dir,
+        display: displayPath(dir, cwd),
+        message: `Cannot list the folder: ${(e as Error).message}.`,
+        suggestion: 'Check the folder exists and is readable.',
+      });
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -88,11 +99,20 @@ export async function collectInputFiles(paths: readonly string[], cwd: string): 
         const kind = kindByName(ent.name);
         if (!kind) continue;
         if (kind === 'story' && NOT_STORIES.some((re) => re.test(ent.name.toLowerCase()))) {
-          out.skipped.push({ path: abs, display: displayPath(abs, cwd), reason: 'not a story file (tooling configuration or a schema)' });
+          out.skipped.push({
+            path: abs,
+            display: displayPath(abs, cwd),
+            reason: 'not a story file (tooling configuration or a schema)',
+          });
           continue;
         }
         if (kind === 'prd' && !(await startsWithFrontMatter(abs).catch(() => false))) {
-          out.skipped.push({ path: abs, display: displayPath(abs, cwd), reason: 'markdown without front matter (---) is not taken as a PRD in a folder; name the file explicitly to import it' });
+          out.skipped.push({
+            path: abs,
+            display: displayPath(abs, cwd),
+            reason:
+              'markdown without front matter (---) is not taken as a PRD in a folder; name the file explicitly to import it',
+          });
           continue;
         }
         add(abs, kind);
@@ -106,7 +126,12 @@ export async function collectInputFiles(paths: readonly string[], cwd: string): 
     try {
       st = await fs.stat(abs);
     } catch {
-      out.problems.push({ path: abs, display: displayPath(abs, cwd), message: 'No such file or folder.', suggestion: 'Check the path (it is relative to the current folder).' });
+      out.problems.push({
+        path: abs,
+        display: displayPath(abs, cwd),
+        message: 'No such file or folder.',
+        suggestion: 'Check the path (it is relative to the current folder).',
+      });
       continue;
     }
     if (st.isDirectory()) await walk(abs);
@@ -125,20 +150,45 @@ export async function readInputFile(file: string, maxBytes = MAX_STORY_FILE_BYTE
   try {
     st = await fs.stat(file);
   } catch (e) {
-    return { ok: false, code: 'unreadable', message: `Cannot read the file: ${(e as Error).message}.`, suggestion: 'Check the path and its permissions.' };
+    return {
+      ok: false,
+      code: 'unreadable',
+      message: `Cannot read the file: ${(e as Error).message}.`,
+      suggestion: 'Check the path and its permissions.',
+    };
   }
-  if (!st.isFile()) return { ok: false, code: 'unreadable', message: 'This is not a regular file.', suggestion: 'Point at a .json story or a .md PRD.' };
+  if (!st.isFile())
+    return {
+      ok: false,
+      code: 'unreadable',
+      message: 'This is not a regular file.',
+      suggestion: 'Point at a .json story or a .md PRD.',
+    };
   if (st.size > maxBytes) return { ok: false, code: 'too-large', ...tooLargeMessage(st.size) };
   let buf: Buffer;
   try {
     buf = await fs.readFile(file);
   } catch (e) {
-    return { ok: false, code: 'unreadable', message: `Cannot read the file: ${(e as Error).message}.`, suggestion: 'Check the path and its permissions.' };
+    return {
+      ok: false,
+      code: 'unreadable',
+      message: `Cannot read the file: ${(e as Error).message}.`,
+      suggestion: 'Check the path and its permissions.',
+    };
   }
   if (buf.length > maxBytes) return { ok: false, code: 'too-large', ...tooLargeMessage(buf.length) };
   try {
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf), bytes: buf.length };
+    return {
+      ok: true,
+      text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf),
+      bytes: buf.length,
+    };
   } catch {
-    return { ok: false, code: 'not-utf8', message: 'The file is not UTF-8 text.', suggestion: 'Save it as UTF-8 (most editors offer this in "Save with encoding").' };
+    return {
+      ok: false,
+      code: 'not-utf8',
+      message: 'The file is not UTF-8 text.',
+      suggestion: 'Save it as UTF-8 (most editors offer this in "Save with encoding").',
+    };
   }
 }

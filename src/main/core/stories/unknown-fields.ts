@@ -43,7 +43,8 @@ export function findUnknownFields(schema: Schema, data: unknown): UnknownField[]
       for (const [key, v] of Object.entries(value)) {
         if (props && Object.hasOwn(props, key)) walk(props[key], v, [...path, key]);
         else if (extraSchema) walk(extraSchema, v, [...path, key]);
-        else if (extra === undefined || extra === true) out.push({ pointer: toPointer([...path, key]), key, known: Object.keys(props ?? {}) });
+        else if (extra === undefined || extra === true)
+          out.push({ pointer: toPointer([...path, key]), key, known: Object.keys(props ?? {}) });
       }
     } else if (Array.isArray(value) && s.items !== undefined) {
       value.forEach((item, i) => walk(s.items, item, [...path, i]));
@@ -55,7 +56,9 @@ export function findUnknownFields(schema: Schema, data: unknown): UnknownField[]
 
 /** Edit distance counting a swap of two neighbours as one edit ("titel" → "title"), for "did you mean". */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -27,7 +27,13 @@ export function validateText(kind: InputKind, text: string, file: string): AnyVa
   } catch (e) {
     // The validators report every problem as an issue; should one still throw (a parser bug,
     // an exhausted stack), this file is refused and the others of the folder go on.
-    return unreadable(kind, file, 'unreadable', `WAVE could not read this file: ${(e as Error)?.message ?? String(e)}.`, 'Check that it is the right file and not generated or corrupted.');
+    return unreadable(
+      kind,
+      file,
+      'unreadable',
+      `WAVE could not read this file: ${(e as Error)?.message ?? String(e)}.`,
+      'Check that it is the right file and not generated or corrupted.',
+    );
   }
 }
 
@@ -40,7 +46,12 @@ function unreadable(kind: InputKind, file: string, code: string, message: string
 
 export async function validateInputFile(input: InputFile): Promise<ValidatedFile> {
   const read = await readInputFile(input.path);
-  if (!read.ok) return { input, text: null, report: unreadable(input.kind, input.display, read.code, read.message, read.suggestion) };
+  if (!read.ok)
+    return {
+      input,
+      text: null,
+      report: unreadable(input.kind, input.display, read.code, read.message, read.suggestion),
+    };
   return { input, text: read.text, report: validateText(input.kind, read.text, input.display) };
 }
 
@@ -98,7 +109,12 @@ export async function validatePaths(paths: readonly string[], cwd: string): Prom
     ...inputs.problems.map((p) => stripPayload(unreadable('story', p.display, 'not-found', p.message, p.suggestion))),
     ...files.map((f) => stripPayload(f.report)),
   ];
-  return { files, reports, skipped: inputs.skipped.map((s) => ({ display: s.display, reason: s.reason })), allValid: reports.every((r) => r.valid) };
+  return {
+    files,
+    reports,
+    skipped: inputs.skipped.map((s) => ({ display: s.display, reason: s.reason })),
+    allValid: reports.every((r) => r.valid),
+  };
 }
 
 /** The report without the parsed document, as the CLI and IPC send it. */

@@ -10,24 +10,71 @@ const check = (rel: string) => validateStoryText(read(rel), rel);
 /** Every broken story of the corpus, with the finding it must produce: code, pointer, line, column. */
 const BROKEN: Record<string, { code: string; pointer: string; line: number; column: number; suggestion?: RegExp }> = {
   'missing-story-id': { code: 'required', pointer: '/story_id', line: 1, column: 1, suggestion: /Add "story_id"/ },
-  'missing-so-that': { code: 'required', pointer: '/objective/so_that', line: 15, column: 3, suggestion: /Add "so_that": a sentence saying why/ },
-  'v43-so-that-too-short': { code: 'minLength', pointer: '/objective/so_that', line: 20, column: 16, suggestion: /10\+ characters/ },
-  'v43-ac-description-too-short': { code: 'minLength', pointer: '/acceptance_criteria/1/description', line: 32, column: 22 },
+  'missing-so-that': {
+    code: 'required',
+    pointer: '/objective/so_that',
+    line: 15,
+    column: 3,
+    suggestion: /Add "so_that": a sentence saying why/,
+  },
+  'v43-so-that-too-short': {
+    code: 'minLength',
+    pointer: '/objective/so_that',
+    line: 20,
+    column: 16,
+    suggestion: /10\+ characters/,
+  },
+  'v43-ac-description-too-short': {
+    code: 'minLength',
+    pointer: '/acceptance_criteria/1/description',
+    line: 32,
+    column: 22,
+  },
   'v43-says-42-with-short-so-that': { code: 'minLength', pointer: '/objective/so_that', line: 20, column: 16 },
-  'wave-number-as-string': { code: 'type', pointer: '/wave_number', line: 9, column: 18, suggestion: /Remove the quotes: 1/ },
-  'priority-not-allowed': { code: 'enum', pointer: '/priority', line: 10, column: 15, suggestion: /"critical", "high", "medium", "low"/ },
+  'wave-number-as-string': {
+    code: 'type',
+    pointer: '/wave_number',
+    line: 9,
+    column: 18,
+    suggestion: /Remove the quotes: 1/,
+  },
+  'priority-not-allowed': {
+    code: 'enum',
+    pointer: '/priority',
+    line: 10,
+    column: 15,
+    suggestion: /"critical", "high", "medium", "low"/,
+  },
   'story-id-with-spaces': { code: 'pattern', pointer: '/story_id', line: 4, column: 15, suggestion: /"AUTH-001"/ },
   'file-path-escapes-repo': { code: 'pattern', pointer: '/files/modify/1', line: 40, column: 7 },
   'file-path-absolute': { code: 'pattern', pointer: '/files/create/2', line: 37, column: 7 },
-  'files-modify-not-a-list': { code: 'type', pointer: '/files/modify', line: 38, column: 15, suggestion: /\["src\/routes.ts"\]/ },
+  'files-modify-not-a-list': {
+    code: 'type',
+    pointer: '/files/modify',
+    line: 38,
+    column: 15,
+    suggestion: /\["src\/routes.ts"\]/,
+  },
   'no-acceptance-criteria': { code: 'minItems', pointer: '/acceptance_criteria', line: 20, column: 26 },
   'no-stop-conditions': { code: 'minItems', pointer: '/safety/stop_conditions', line: 43, column: 24 },
   'duplicate-ac-ids': { code: 'duplicate-id', pointer: '/acceptance_criteria/1/id', line: 29, column: 13 },
   'self-dependency': { code: 'self-dependency', pointer: '/dependencies/0', line: 15, column: 5 },
-  'unknown-schema-version': { code: 'enum', pointer: '/schema_version', line: 3, column: 21, suggestion: /Write "4.1"/ },
+  'unknown-schema-version': {
+    code: 'enum',
+    pointer: '/schema_version',
+    line: 3,
+    column: 21,
+    suggestion: /Write "4.1"/,
+  },
   'schema-version-as-number': { code: 'type', pointer: '/schema_version', line: 3, column: 21, suggestion: /"4.1"/ },
   'v42-design-source-missing-path': { code: 'required', pointer: '/design_source/path', line: 49, column: 3 },
-  'v43-bad-checkpoint-frequency': { code: 'enum', pointer: '/execution/checkpoint_frequency', line: 91, column: 29, suggestion: /"per_gate", "per_subtask"/ },
+  'v43-bad-checkpoint-frequency': {
+    code: 'enum',
+    pointer: '/execution/checkpoint_frequency',
+    line: 91,
+    column: 29,
+    suggestion: /"per_gate", "per_subtask"/,
+  },
   'v43-empty-validation-command': { code: 'minItems', pointer: '/validation/commands/2', line: 134, column: 7 },
   'objective-is-a-string': { code: 'type', pointer: '/objective', line: 15, column: 16 },
   'duplicate-key-title': { code: 'duplicate-key', pointer: '/title', line: 6, column: 3 },
@@ -124,7 +171,10 @@ describe('story validation against the corpus', () => {
       doc.test_agnet = { qa_fix: true };
       const r = validateStoryText(JSON.stringify(doc, null, 2), rel);
       expect(r.valid, rel).toBe(true);
-      expect(r.warnings.map((w) => w.pointer), rel).toEqual(['/test_agnet']);
+      expect(
+        r.warnings.map((w) => w.pointer),
+        rel,
+      ).toEqual(['/test_agnet']);
       expect(r.warnings[0]!.suggestion).toContain('"test_agent"');
     }
   });
@@ -156,7 +206,10 @@ describe('story validation against the corpus', () => {
 
 describe('story validation of hostile keys', () => {
   it('warns about "__proto__" and "constructor" like any other unknown field', () => {
-    const text = read('valid/v41-full.json').replace('"story_id": "AUTH-001",', '"story_id": "AUTH-001",\n  "__proto__": {"x": 1},\n  "constructor": 1,');
+    const text = read('valid/v41-full.json').replace(
+      '"story_id": "AUTH-001",',
+      '"story_id": "AUTH-001",\n  "__proto__": {"x": 1},\n  "constructor": 1,',
+    );
     const r = validateStoryText(text, 'x');
     expect(r.valid).toBe(true);
     expect(r.warnings.map((w) => w.pointer)).toEqual(['/__proto__', '/constructor']);

@@ -30,15 +30,38 @@ export interface StoryValidation extends FileReport {
   storyId: string | null;
 }
 
-function issue(file: string, code: string, pointer: string, pos: { line: number; column: number }, message: string, suggestion: string, value?: unknown, severity: 'error' | 'warning' = 'error'): StoryIssue {
+function issue(
+  file: string,
+  code: string,
+  pointer: string,
+  pos: { line: number; column: number },
+  message: string,
+  suggestion: string,
+  value?: unknown,
+  severity: 'error' | 'warning' = 'error',
+): StoryIssue {
   const i: StoryIssue = { severity, code, file, pointer, line: pos.line, column: pos.column, message, suggestion };
   if (value !== undefined) i.value = value;
   return i;
 }
 
 /** A report for a file that could not be read or is too large. */
-export function unreadableStoryReport(file: string, message: string, suggestion: string, code = 'unreadable'): StoryValidation {
-  return { file, kind: 'story', valid: false, version: null, story: null, storyId: null, errors: [issue(file, code, '', { line: 1, column: 1 }, message, suggestion)], warnings: [] };
+export function unreadableStoryReport(
+  file: string,
+  message: string,
+  suggestion: string,
+  code = 'unreadable',
+): StoryValidation {
+  return {
+    file,
+    kind: 'story',
+    valid: false,
+    version: null,
+    story: null,
+    storyId: null,
+    errors: [issue(file, code, '', { line: 1, column: 1 }, message, suggestion)],
+    warnings: [],
+  };
 }
 
 export function tooLargeMessage(bytes: number): { message: string; suggestion: string } {
@@ -61,7 +84,16 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
   const parsed = parseJsonText(text);
   if (!parsed.ok) {
     const p = parsed.problem;
-    return { file, kind: 'story', valid: false, version: null, story: null, storyId: null, errors: [issue(file, 'json-syntax', '', p, p.message, p.suggestion)], warnings: [] };
+    return {
+      file,
+      kind: 'story',
+      valid: false,
+      version: null,
+      story: null,
+      storyId: null,
+      errors: [issue(file, 'json-syntax', '', p, p.message, p.suggestion)],
+      warnings: [],
+    };
   }
   const { value, tree, lines } = parsed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -79,7 +111,9 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
           '',
           { line: 1, column: 1 },
           `A story file must hold one JSON object, but this one holds ${describeValue(value)}.`,
-          Array.isArray(value) ? 'Put each story in its own file, as an object { "story_id": …, … }.' : 'Write the story as an object: { "story_id": "AUTH-001", … }.',
+          Array.isArray(value)
+            ? 'Put each story in its own file, as an object { "story_id": …, … }.'
+            : 'Write the story as an object: { "story_id": "AUTH-001", … }.',
           value,
         ),
       ],
@@ -121,7 +155,13 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
   const validate = storyValidator(version);
   const rulesName = `schema ${version}`;
   if (!validate(subject)) {
-    errors.push(...ajvErrorsToIssues(validate.errors, { file, tree, lines, data: doc, hints: STORY_HINTS, rulesName }, STORY_SCHEMAS[version]));
+    errors.push(
+      ...ajvErrorsToIssues(
+        validate.errors,
+        { file, tree, lines, data: doc, hints: STORY_HINTS, rulesName },
+        STORY_SCHEMAS[version],
+      ),
+    );
   }
   errors.push(...semanticErrors(doc, file, tree, lines));
   for (const d of findDuplicateKeys(tree, lines)) {
@@ -155,13 +195,33 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
 
   errors.sort((a, b) => a.line - b.line || a.column - b.column);
   const valid = errors.length === 0;
-  return { file, kind: 'story', valid, version, story: valid ? (doc as StoryDocument) : null, storyId, errors, warnings };
+  return {
+    file,
+    kind: 'story',
+    valid,
+    version,
+    story: valid ? (doc as StoryDocument) : null,
+    storyId,
+    errors,
+    warnings,
+  };
 }
 
-function unknownFieldWarnings(doc: Record<string, unknown>, version: StorySchemaVersion, file: string, tree: Node, lines: LineIndex): StoryIssue[] {
-  const later43 = new Set<string>([...V43_ONLY_FIELDS.map((f) => `/${f}`), ...V43_DESIGN_SOURCE_FIELDS.map((f) => `/design_source/${f}`)]);
+function unknownFieldWarnings(
+  doc: Record<string, unknown>,
+  version: StorySchemaVersion,
+  file: string,
+  tree: Node,
+  lines: LineIndex,
+): StoryIssue[] {
+  const later43 = new Set<string>([
+    ...V43_ONLY_FIELDS.map((f) => `/${f}`),
+    ...V43_DESIGN_SOURCE_FIELDS.map((f) => `/design_source/${f}`),
+  ]);
   // A top-level field an agent preset reads (e.g. the scripted agent's test_agent) is known.
-  const unknown = findUnknownFields(STORY_SCHEMAS[version], doc).filter((u) => !(u.pointer === `/${u.key}` && presetStoryField(u.key)));
+  const unknown = findUnknownFields(STORY_SCHEMAS[version], doc).filter(
+    (u) => !(u.pointer === `/${u.key}` && presetStoryField(u.key)),
+  );
   return unknown.map((u) => {
     const pos = locate(tree, lines, u.pointer, 'key');
     let message = `Unknown field "${u.key}" ${placeOf(u.pointer)}: WAVE ignores it.`;
@@ -173,8 +233,13 @@ function unknownFieldWarnings(doc: Record<string, unknown>, version: StorySchema
       message = `"design_source" is a schema 4.2 field, but this story says it is 4.1, so it is ignored.`;
       suggestion = 'Set "schema_version": "4.2", or "4.3" with wave validate --migrate.';
     } else {
-      const guess = closestName(u.key, u.pointer === `/${u.key}` ? [...u.known, ...Object.keys(PRESET_STORY_FIELDS)] : u.known);
-      suggestion = guess ? `Did you mean "${guess}"? Rename it, or remove it if it is not needed.` : 'Remove it if it is not needed; keeping it is harmless.';
+      const guess = closestName(
+        u.key,
+        u.pointer === `/${u.key}` ? [...u.known, ...Object.keys(PRESET_STORY_FIELDS)] : u.known,
+      );
+      suggestion = guess
+        ? `Did you mean "${guess}"? Rename it, or remove it if it is not needed.`
+        : 'Remove it if it is not needed; keeping it is harmless.';
     }
     return issue(file, 'unknown-field', u.pointer, pos, message, suggestion, valueAt(doc, u.pointer), 'warning');
   });
@@ -194,7 +259,15 @@ function semanticErrors(doc: Record<string, unknown>, file: string, tree: Node, 
       if (first !== undefined) {
         const pointer = toPointer([listKey, i, 'id']);
         out.push(
-          issue(file, 'duplicate-id', pointer, locate(tree, lines, pointer), `${what} id "${id}" is used twice (${listKey}[${first}] and ${listKey}[${i}]).`, `Give ${listKey}[${i}] its own id, e.g. "${id}-b".`, id),
+          issue(
+            file,
+            'duplicate-id',
+            pointer,
+            locate(tree, lines, pointer),
+            `${what} id "${id}" is used twice (${listKey}[${first}] and ${listKey}[${i}]).`,
+            `Give ${listKey}[${i}] its own id, e.g. "${id}-b".`,
+            id,
+          ),
         );
       } else seen.set(id, i);
     });
@@ -205,7 +278,17 @@ function semanticErrors(doc: Record<string, unknown>, file: string, tree: Node, 
     const i = doc.dependencies.indexOf(doc.story_id);
     if (i >= 0) {
       const pointer = toPointer(['dependencies', i]);
-      out.push(issue(file, 'self-dependency', pointer, locate(tree, lines, pointer), `${doc.story_id} lists itself as a dependency; it could never start.`, `Remove "${doc.story_id}" from dependencies.`, doc.story_id));
+      out.push(
+        issue(
+          file,
+          'self-dependency',
+          pointer,
+          locate(tree, lines, pointer),
+          `${doc.story_id} lists itself as a dependency; it could never start.`,
+          `Remove "${doc.story_id}" from dependencies.`,
+          doc.story_id,
+        ),
+      );
     }
   }
   return out;

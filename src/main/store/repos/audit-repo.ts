@@ -16,7 +16,13 @@ export class AuditRepo {
    */
   async appendMany(entries: readonly NewAuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const rows = entries.map((a) => ({ actor: a.actor, action: a.action, subject_type: a.subjectType, subject_id: a.subjectId, detail: a.detail }));
+    const rows = entries.map((a) => ({
+      actor: a.actor,
+      action: a.action,
+      subject_type: a.subjectType,
+      subject_id: a.subjectId,
+      detail: a.detail,
+    }));
     await this.run.write((q) =>
       q.execute(sql`
       insert into ${auditLog} (actor, action, subject_type, subject_id, detail)
@@ -29,7 +35,12 @@ export class AuditRepo {
   /** Appends entries and returns them as stored (with their ids and times), in the same order. */
   async appendReturning(entries: readonly NewAuditEntry[]): Promise<AuditEntry[]> {
     if (entries.length === 0) return [];
-    return this.run.write((q) => q.insert(auditLog).values([...entries]).returning());
+    return this.run.write((q) =>
+      q
+        .insert(auditLog)
+        .values([...entries])
+        .returning(),
+    );
   }
 
   /** The entries about one subject with these actions, newest first. */
@@ -38,7 +49,13 @@ export class AuditRepo {
       q
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.subjectType, subjectType), eq(auditLog.subjectId, subjectId), inArray(auditLog.action, [...actions])))
+        .where(
+          and(
+            eq(auditLog.subjectType, subjectType),
+            eq(auditLog.subjectId, subjectId),
+            inArray(auditLog.action, [...actions]),
+          ),
+        )
         .orderBy(desc(auditLog.id)),
     );
   }
@@ -49,7 +66,9 @@ export class AuditRepo {
       q
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.subjectType, subjectType), eq(auditLog.subjectId, subjectId), eq(auditLog.action, action)))
+        .where(
+          and(eq(auditLog.subjectType, subjectType), eq(auditLog.subjectId, subjectId), eq(auditLog.action, action)),
+        )
         .orderBy(desc(auditLog.id))
         .limit(1),
     );
@@ -57,7 +76,10 @@ export class AuditRepo {
   }
 
   /** The subject and detail of every entry with this action about one of these subject ids, oldest first. */
-  withActionAbout(action: string, subjectIds: readonly string[]): Promise<Array<Pick<AuditEntry, 'subjectId' | 'detail'>>> {
+  withActionAbout(
+    action: string,
+    subjectIds: readonly string[],
+  ): Promise<Array<Pick<AuditEntry, 'subjectId' | 'detail'>>> {
     if (subjectIds.length === 0) return Promise.resolve([]);
     return this.run.read((q) =>
       q
@@ -74,7 +96,9 @@ export class AuditRepo {
       q
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), inArray(auditLog.action, [...actions])))
+        .where(
+          and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), inArray(auditLog.action, [...actions])),
+        )
         .orderBy(asc(auditLog.id)),
     );
   }
@@ -85,7 +109,14 @@ export class AuditRepo {
       q
         .select()
         .from(auditLog)
-        .where(and(eq(auditLog.subjectType, 'prd'), eq(auditLog.subjectId, prdId), eq(auditLog.action, action), sql`(${auditLog.detail} ->> 'decisionId')::bigint = ${decisionId}`))
+        .where(
+          and(
+            eq(auditLog.subjectType, 'prd'),
+            eq(auditLog.subjectId, prdId),
+            eq(auditLog.action, action),
+            sql`(${auditLog.detail} ->> 'decisionId')::bigint = ${decisionId}`,
+          ),
+        )
         .limit(1),
     );
     return rows[0] ?? null;

@@ -1,5 +1,12 @@
 import { and, desc, eq, inArray, isNull, max, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
-import { checkpoints, storyRuns, type Checkpoint, type GateId, type GateRunStatus, type StoryRunStatus } from '../schema';
+import {
+  checkpoints,
+  storyRuns,
+  type Checkpoint,
+  type GateId,
+  type GateRunStatus,
+  type StoryRunStatus,
+} from '../schema';
 import { rowsOf, type QueryRunner } from './runner';
 
 /** What a checkpoint's state is built from, as last seen in the story run row. */
@@ -87,7 +94,13 @@ export class CheckpointsRepo {
    * Opens a gate run (status running) and marks the story run as running that gate, in one
    * statement. Null when the story run does not exist.
    */
-  async startGate(input: { storyRunId: string; gate: GateId; attempt: number; startedAt: Date; logPath: string | null }): Promise<{ gateRunId: number; snap: StoryRunSnapshot } | null> {
+  async startGate(input: {
+    storyRunId: string;
+    gate: GateId;
+    attempt: number;
+    startedAt: Date;
+    logPath: string | null;
+  }): Promise<{ gateRunId: number; snap: StoryRunSnapshot } | null> {
     const rows = await this.run.write(async (q) =>
       rowsOf<SnapshotRow & { gate_run_id: unknown }>(
         await q.execute(sql`
@@ -114,7 +127,10 @@ export class CheckpointsRepo {
    * Locks the story run (inside a transaction: serialises with recovery) and reads its
    * snapshot, with the attempt and start of `gateRunId` when it belongs to the story run.
    */
-  async lockSnapshot(storyRunId: string, gateRunId: number | undefined): Promise<{ snap: StoryRunSnapshot; gateRun: { attempt: number; startedMs: number } | null } | null> {
+  async lockSnapshot(
+    storyRunId: string,
+    gateRunId: number | undefined,
+  ): Promise<{ snap: StoryRunSnapshot; gateRun: { attempt: number; startedMs: number } | null } | null> {
     const gid = gateRunId;
     const rows = await this.run.read(async (q) =>
       rowsOf<SnapshotRow & { gr_attempt: unknown; gr_started_ms: unknown }>(
@@ -128,7 +144,10 @@ export class CheckpointsRepo {
     );
     const row = rows[0];
     if (!row) return null;
-    const gateRun = row.gr_attempt === null || row.gr_attempt === undefined ? null : { attempt: Number(row.gr_attempt), startedMs: Number(row.gr_started_ms) };
+    const gateRun =
+      row.gr_attempt === null || row.gr_attempt === undefined
+        ? null
+        : { attempt: Number(row.gr_attempt), startedMs: Number(row.gr_started_ms) };
     return { snap: snapshotOf(row), gateRun };
   }
 
@@ -142,7 +161,11 @@ export class CheckpointsRepo {
   }
 
   /** The checkpoint a write whose COMMIT was lost would have made, if it was committed after all. */
-  async findRecorded(storyRunId: string, stateHash: string, afterCheckpointId: number): Promise<RecordedGateRow | null> {
+  async findRecorded(
+    storyRunId: string,
+    stateHash: string,
+    afterCheckpointId: number,
+  ): Promise<RecordedGateRow | null> {
     const rows = await this.run.read(async (q) =>
       rowsOf<RecordRow>(
         await q.execute(sql`
@@ -155,12 +178,19 @@ export class CheckpointsRepo {
   }
 
   /** The newest live checkpoint of the story run, of any gate status (or of `gate` with one of `statuses`). */
-  async latestLive(storyRunId: string, only?: { gate: GateId; statuses: readonly GateRunStatus[] }): Promise<CheckpointWithStory | null> {
+  async latestLive(
+    storyRunId: string,
+    only?: { gate: GateId; statuses: readonly GateRunStatus[] },
+  ): Promise<CheckpointWithStory | null> {
     const rows = await this.run.read((q) =>
       selectLive(q)
         .where(
           only
-            ? and(eq(checkpoints.storyRunId, storyRunId), eq(checkpoints.gate, only.gate), inArray(checkpoints.gateStatus, [...only.statuses]))
+            ? and(
+                eq(checkpoints.storyRunId, storyRunId),
+                eq(checkpoints.gate, only.gate),
+                inArray(checkpoints.gateStatus, [...only.statuses]),
+              )
             : eq(checkpoints.storyRunId, storyRunId),
         )
         .orderBy(desc(checkpoints.id))
@@ -206,7 +236,10 @@ export class CheckpointsRepo {
   }
 
   /** The newest live checkpoint of the given gate with one of `statuses`, per story run. */
-  async newestLiveAt(gates: ReadonlyMap<string, GateId>, statuses: readonly GateRunStatus[]): Promise<CheckpointWithStory[]> {
+  async newestLiveAt(
+    gates: ReadonlyMap<string, GateId>,
+    statuses: readonly GateRunStatus[],
+  ): Promise<CheckpointWithStory[]> {
     if (gates.size === 0) return [];
     const pairs = [...gates].map(([run, gate]) => sql`(${run}::text, ${gate}::text)`);
     return this.run.read((q) =>
@@ -216,7 +249,13 @@ export class CheckpointsRepo {
           .select({ id: max(checkpoints.id) })
           .from(checkpoints)
           .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch)))
-          .where(and(sql`(${checkpoints.storyRunId}, ${checkpoints.gate}) in (${sql.join(pairs, sql`, `)})`, inArray(checkpoints.gateStatus, [...statuses]), isNull(checkpoints.supersededAt)))
+          .where(
+            and(
+              sql`(${checkpoints.storyRunId}, ${checkpoints.gate}) in (${sql.join(pairs, sql`, `)})`,
+              inArray(checkpoints.gateStatus, [...statuses]),
+              isNull(checkpoints.supersededAt),
+            ),
+          )
           .groupBy(checkpoints.storyRunId, checkpoints.gate),
       ),
     );
@@ -290,11 +329,21 @@ function selectLive(q: Parameters<Parameters<QueryRunner['read']>[0]>[0]) {
   return q
     .select({ cp: checkpoints, storyId: storyRuns.storyId })
     .from(checkpoints)
-    .innerJoin(storyRuns, and(eq(storyRuns.id, checkpoints.storyRunId), eq(storyRuns.epoch, checkpoints.epoch), isNull(checkpoints.supersededAt)))
+    .innerJoin(
+      storyRuns,
+      and(
+        eq(storyRuns.id, checkpoints.storyRunId),
+        eq(storyRuns.epoch, checkpoints.epoch),
+        isNull(checkpoints.supersededAt),
+      ),
+    )
     .$dynamic();
 }
 
-function withIds(q: Parameters<Parameters<QueryRunner['read']>[0]>[0], ids: SQLWrapper): Promise<CheckpointWithStory[]> {
+function withIds(
+  q: Parameters<Parameters<QueryRunner['read']>[0]>[0],
+  ids: SQLWrapper,
+): Promise<CheckpointWithStory[]> {
   return q
     .select({ cp: checkpoints, storyId: storyRuns.storyId })
     .from(checkpoints)
@@ -307,7 +356,8 @@ function recordStatement(w: GateRecordWrite): SQL {
   const { snap } = w;
   const ended = w.endedAt.toISOString();
   const detail = w.detail === null ? null : JSON.stringify(w.detail);
-  const optional = (column: string, value: string | null | undefined) => (value !== undefined ? sql`, ${sql.raw(column)} = ${value}::text` : sql``);
+  const optional = (column: string, value: string | null | undefined) =>
+    value !== undefined ? sql`, ${sql.raw(column)} = ${value}::text` : sql``;
   // The statement applies only while the story run still holds what the state was built from.
   const guard = sql`id = ${snap.id}::text and epoch = ${snap.epoch}::int and cost_usd = ${snap.costUsd}::numeric
       and last_passed_gate is not distinct from ${snap.lastPassedGate}::text and branch is not distinct from ${snap.branch}::text

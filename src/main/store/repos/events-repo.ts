@@ -38,7 +38,12 @@ export class EventOutboxRepo {
 
   async pending(limit: number): Promise<WaveEvent[]> {
     const rows = await this.run.read((q) =>
-      q.select({ id: events.id, payload: events.payload }).from(events).where(isNull(events.deliveredAt)).orderBy(asc(events.producedAt), asc(events.seq)).limit(limit),
+      q
+        .select({ id: events.id, payload: events.payload })
+        .from(events)
+        .where(isNull(events.deliveredAt))
+        .orderBy(asc(events.producedAt), asc(events.seq))
+        .limit(limit),
     );
     const out: WaveEvent[] = [];
     const broken: string[] = [];
@@ -174,7 +179,14 @@ export class LatencyRepo {
 
   /** The newest `limit` windows of one event type ('*' = all types), oldest first. */
   async recent(eventType: string, limit: number): Promise<LatencyStat[]> {
-    const rows = await this.run.read((q) => q.select().from(latencyStats).where(eq(latencyStats.eventType, eventType)).orderBy(desc(latencyStats.windowStart)).limit(limit));
+    const rows = await this.run.read((q) =>
+      q
+        .select()
+        .from(latencyStats)
+        .where(eq(latencyStats.eventType, eventType))
+        .orderBy(desc(latencyStats.windowStart))
+        .limit(limit),
+    );
     return rows.reverse();
   }
 }

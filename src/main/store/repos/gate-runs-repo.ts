@@ -8,18 +8,24 @@ export class GateRunsRepo {
 
   /** Where a gate run's log is and whether it still runs; null when there is no such gate run. */
   async logOf(gateRunId: number): Promise<{ logPath: string | null; status: GateRunStatus } | null> {
-    const [row] = await this.run.read((q) => q.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId)));
+    const [row] = await this.run.read((q) =>
+      q.select({ logPath: gateRuns.logPath, status: gateRuns.status }).from(gateRuns).where(eq(gateRuns.id, gateRunId)),
+    );
     return row ?? null;
   }
 
   /** Every gate run of a session, oldest first. */
   ofSession(sessionId: string): Promise<GateRun[]> {
-    return this.run.read((q) => q.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId)).orderBy(asc(gateRuns.id)));
+    return this.run.read((q) =>
+      q.select().from(gateRuns).where(eq(gateRuns.sessionId, sessionId)).orderBy(asc(gateRuns.id)),
+    );
   }
 
   /** Every gate run of a story run, oldest first. */
   ofStoryRun(storyRunId: string): Promise<GateRun[]> {
-    return this.run.read((q) => q.select().from(gateRuns).where(eq(gateRuns.storyRunId, storyRunId)).orderBy(asc(gateRuns.id)));
+    return this.run.read((q) =>
+      q.select().from(gateRuns).where(eq(gateRuns.storyRunId, storyRunId)).orderBy(asc(gateRuns.id)),
+    );
   }
 
   /** The latest run of a gate in one attempt (epoch) of a story run, or null. */
@@ -54,7 +60,11 @@ export class GateRunsRepo {
     await this.run.write((q) =>
       q
         .update(gateRuns)
-        .set({ status: 'failed', endedAt: sql`now()`, detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb` })
+        .set({
+          status: 'failed',
+          endedAt: sql`now()`,
+          detail: sql`coalesce(${gateRuns.detail}, '{}'::jsonb) || '{"interrupted":true}'::jsonb`,
+        })
         .where(and(inArray(gateRuns.storyRunId, [...storyRunIds]), eq(gateRuns.status, 'running'))),
     );
   }

@@ -72,7 +72,14 @@ export function repositories(store: Store): StoreRepos {
   return r;
 }
 
-export { DeadLettersRepo, DedupRepo, EventOutboxRepo, LatencyRepo, type DeadLetterInput, type OutboxLog } from './events-repo';
+export {
+  DeadLettersRepo,
+  DedupRepo,
+  EventOutboxRepo,
+  LatencyRepo,
+  type DeadLetterInput,
+  type OutboxLog,
+} from './events-repo';
 export { AuditRepo } from './audit-repo';
 export {
   CheckpointsRepo,

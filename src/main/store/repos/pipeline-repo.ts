@@ -36,7 +36,13 @@ export interface StoryRunPort {
   /** The highest attempt of each gate of this run (epoch), so attempts keep counting on resume. */
   attemptsByGate(storyRunId: string, epoch: number): Promise<Map<string, number>>;
   /** Leaves the story at `gate` without a gate run (stopped, queued, blocked), with a reason. */
-  markIdle(storyRunId: string, epoch: number, status: 'stopped' | 'queued' | 'blocked', reason: string, gate: string): Promise<void>;
+  markIdle(
+    storyRunId: string,
+    epoch: number,
+    status: 'stopped' | 'queued' | 'blocked',
+    reason: string,
+    gate: string,
+  ): Promise<void>;
   /** Ends the story run as failed (epoch: only if it is still this run). */
   markFailed(storyRunId: string, epoch: number | null, reason: string): Promise<void>;
   /** Records where the story's worktree and branch are; returns the row. */
@@ -52,7 +58,12 @@ export interface SessionRunPort extends StoryRunPort {
   session(sessionId: string): Promise<Session | null>;
   /** Money spent by the session so far (its usage rows). */
   spentUsd(sessionId: string): Promise<number>;
-  setStatus(sessionId: string, status: SessionStatus, stopReason: string | null, opts?: { endedAt?: Date | null }): Promise<void>;
+  setStatus(
+    sessionId: string,
+    status: SessionStatus,
+    stopReason: string | null,
+    opts?: { endedAt?: Date | null },
+  ): Promise<void>;
   audit(entry: AuditEntry): Promise<void>;
   /** Sets the status, then writes the audit entry, in one transaction. */
   endSession(sessionId: string, status: SessionStatus, stopReason: string, entry: AuditEntry): Promise<void>;
@@ -71,7 +82,17 @@ export interface SessionAdminPort {
   project(projectId: string): Promise<Project | null>;
   projectStories(projectId: string): Promise<Story[]>;
   /** The session, its story runs and the audit entry, in one transaction. */
-  createSession(session: { id: string; projectId: string; prdId: string; budgetUsd: number | null; config: Record<string, unknown> }, runs: NewStoryRun[], entry: AuditEntry): Promise<Session>;
+  createSession(
+    session: {
+      id: string;
+      projectId: string;
+      prdId: string;
+      budgetUsd: number | null;
+      config: Record<string, unknown>;
+    },
+    runs: NewStoryRun[],
+    entry: AuditEntry,
+  ): Promise<Session>;
   updateConfig(sessionId: string, config: Record<string, unknown>, budgetUsd?: number | null): Promise<Session | null>;
   /** Gives up a claim this process holds on a running session, leaving it stopped. */
   releaseClaim(sessionId: string, reason: string, owner: { pid: number; host: string }): Promise<void>;
@@ -100,11 +121,19 @@ export function pipelineRepo(store: Store): PipelineRepo {
       );
     },
     async markFailed(storyRunId, epoch, reason) {
-      const where = epoch === null ? eq(storyRuns.id, storyRunId) : and(eq(storyRuns.id, storyRunId), eq(storyRuns.epoch, epoch));
-      await write((tx) => tx.update(storyRuns).set({ status: 'failed' as StoryRunStatus, reason, endedAt: new Date(), updatedAt: sql`now()` }).where(where));
+      const where =
+        epoch === null ? eq(storyRuns.id, storyRunId) : and(eq(storyRuns.id, storyRunId), eq(storyRuns.epoch, epoch));
+      await write((tx) =>
+        tx
+          .update(storyRuns)
+          .set({ status: 'failed' as StoryRunStatus, reason, endedAt: new Date(), updatedAt: sql`now()` })
+          .where(where),
+      );
     },
     async setWorktree(storyRunId, worktreePath, branch) {
-      const [row] = await write((tx) => tx.update(storyRuns).set({ worktreePath, branch }).where(eq(storyRuns.id, storyRunId)).returning());
+      const [row] = await write((tx) =>
+        tx.update(storyRuns).set({ worktreePath, branch }).where(eq(storyRuns.id, storyRunId)).returning(),
+      );
       return row ?? null;
     },
     storyRunsOf(sessionId) {
@@ -138,7 +167,10 @@ export function pipelineRepo(store: Store): PipelineRepo {
     },
     async endSession(sessionId, status, stopReason, entry) {
       await write(async (tx) => {
-        await tx.update(sessions).set({ status, stopReason, endedAt: status === 'paused' ? null : new Date() }).where(eq(sessions.id, sessionId));
+        await tx
+          .update(sessions)
+          .set({ status, stopReason, endedAt: status === 'paused' ? null : new Date() })
+          .where(eq(sessions.id, sessionId));
         await tx.insert(auditLog).values(entry);
       });
     },
@@ -205,7 +237,14 @@ export function pipelineRepo(store: Store): PipelineRepo {
         tx
           .update(sessions)
           .set({ status: 'stopped', stopReason: reason, ownerPid: null, ownerHost: null, heartbeatAt: null })
-          .where(and(eq(sessions.id, sessionId), eq(sessions.ownerPid, owner.pid), eq(sessions.ownerHost, owner.host), eq(sessions.status, 'running'))),
+          .where(
+            and(
+              eq(sessions.id, sessionId),
+              eq(sessions.ownerPid, owner.pid),
+              eq(sessions.ownerHost, owner.host),
+              eq(sessions.status, 'running'),
+            ),
+          ),
       );
     },
   };

@@ -1,5 +1,13 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import { prdDecisions, prds, type NewPrd, type Prd, type PrdDecision, type PrdDecisionKind, type PrdStatus } from '../schema';
+import {
+  prdDecisions,
+  prds,
+  type NewPrd,
+  type Prd,
+  type PrdDecision,
+  type PrdDecisionKind,
+  type PrdStatus,
+} from '../schema';
 import type { QueryRunner } from './runner';
 
 /** The `prds` table: imported PRDs, their text, hash, story list and decision status. */
@@ -25,7 +33,9 @@ export class PrdsRepo {
 
   /** The PRD most recently imported from this file. */
   async bySourcePath(sourcePath: string): Promise<Prd | null> {
-    const rows = await this.run.read((q) => q.select().from(prds).where(eq(prds.sourcePath, sourcePath)).orderBy(desc(prds.updatedAt)).limit(1));
+    const rows = await this.run.read((q) =>
+      q.select().from(prds).where(eq(prds.sourcePath, sourcePath)).orderBy(desc(prds.updatedAt)).limit(1),
+    );
     return rows[0] ?? null;
   }
 
@@ -58,16 +68,27 @@ export class PrdDecisionsRepo {
   constructor(private readonly run: QueryRunner) {}
 
   async latest(prdId: string): Promise<PrdDecision | null> {
-    const rows = await this.run.read((q) => q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(desc(prdDecisions.id)).limit(1));
+    const rows = await this.run.read((q) =>
+      q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(desc(prdDecisions.id)).limit(1),
+    );
     return rows[0] ?? null;
   }
 
   /** Every decision on a PRD, oldest first. */
   all(prdId: string): Promise<PrdDecision[]> {
-    return this.run.read((q) => q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id)));
+    return this.run.read((q) =>
+      q.select().from(prdDecisions).where(eq(prdDecisions.prdId, prdId)).orderBy(asc(prdDecisions.id)),
+    );
   }
 
-  async insert(row: { prdId: string; decision: PrdDecisionKind; by: string; comment: string | null; contentHash: string; createdAt: Date }): Promise<PrdDecision> {
+  async insert(row: {
+    prdId: string;
+    decision: PrdDecisionKind;
+    by: string;
+    comment: string | null;
+    contentHash: string;
+    createdAt: Date;
+  }): Promise<PrdDecision> {
     const [inserted] = await this.run.write((q) => q.insert(prdDecisions).values(row).returning());
     return inserted!;
   }

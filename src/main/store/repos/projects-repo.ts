@@ -14,7 +14,12 @@ export class ProjectsRepo {
   /** The names of these projects by id (unknown ids are absent). */
   async namesOf(projectIds: readonly string[]): Promise<Map<string, string>> {
     if (projectIds.length === 0) return new Map();
-    const rows = await this.run.read((q) => q.select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.id, [...new Set(projectIds)])));
+    const rows = await this.run.read((q) =>
+      q
+        .select({ id: projects.id, name: projects.name })
+        .from(projects)
+        .where(inArray(projects.id, [...new Set(projectIds)])),
+    );
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 
@@ -33,7 +38,9 @@ export class ProjectsRepo {
   }
 
   async update(projectId: string, set: Partial<Omit<NewProject, 'id'>>): Promise<Project> {
-    const [updated] = await this.run.write((q) => q.update(projects).set(set).where(eq(projects.id, projectId)).returning());
+    const [updated] = await this.run.write((q) =>
+      q.update(projects).set(set).where(eq(projects.id, projectId)).returning(),
+    );
     return updated!;
   }
 }

@@ -9,7 +9,10 @@ export class StoriesRepo {
   /** One story of a project; `forUpdate` locks its row (inside a transaction). */
   async byId(projectId: string, storyId: string, opts: { forUpdate?: boolean } = {}): Promise<Story | null> {
     const rows = await this.run.read((q) => {
-      const base = q.select().from(stories).where(and(eq(stories.projectId, projectId), eq(stories.storyId, storyId)));
+      const base = q
+        .select()
+        .from(stories)
+        .where(and(eq(stories.projectId, projectId), eq(stories.storyId, storyId)));
       return opts.forUpdate ? base.for('update') : base;
     });
     return rows[0] ?? null;
@@ -18,7 +21,9 @@ export class StoriesRepo {
   /** The stories with these ids, in one project or, with projectId null, in any. */
   withIds(projectId: string | null, storyIds: readonly string[]): Promise<Story[]> {
     if (storyIds.length === 0) return Promise.resolve([]);
-    const where = projectId ? and(eq(stories.projectId, projectId), inArray(stories.storyId, [...storyIds])) : inArray(stories.storyId, [...storyIds]);
+    const where = projectId
+      ? and(eq(stories.projectId, projectId), inArray(stories.storyId, [...storyIds]))
+      : inArray(stories.storyId, [...storyIds]);
     return this.run.read((q) => q.select().from(stories).where(where));
   }
 
@@ -32,7 +37,12 @@ export class StoriesRepo {
   }
 
   async update(projectId: string, storyId: string, set: Partial<NewStory>): Promise<void> {
-    await this.run.write((q) => q.update(stories).set(set).where(and(eq(stories.projectId, projectId), eq(stories.storyId, storyId))));
+    await this.run.write((q) =>
+      q
+        .update(stories)
+        .set(set)
+        .where(and(eq(stories.projectId, projectId), eq(stories.storyId, storyId))),
+    );
   }
 
   /** Links these stories of a project to a PRD. */

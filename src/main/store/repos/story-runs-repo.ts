@@ -33,7 +33,12 @@ export class StoryRunsRepo {
 
   /** The run of one story in a session; null when the story is not part of it. */
   async ofStory(sessionId: string, storyId: string): Promise<StoryRun | null> {
-    const [row] = await this.run.read((q) => q.select().from(storyRuns).where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, storyId))));
+    const [row] = await this.run.read((q) =>
+      q
+        .select()
+        .from(storyRuns)
+        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.storyId, storyId))),
+    );
     return row ?? null;
   }
 
@@ -50,7 +55,11 @@ export class StoryRunsRepo {
   /** A session's story runs by wave then story; `forUpdate` locks them (inside a transaction). */
   ofSession(sessionId: string, opts: { forUpdate?: boolean } = {}): Promise<StoryRun[]> {
     return this.run.read((q) => {
-      const base = q.select().from(storyRuns).where(eq(storyRuns.sessionId, sessionId)).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
+      const base = q
+        .select()
+        .from(storyRuns)
+        .where(eq(storyRuns.sessionId, sessionId))
+        .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId));
       return opts.forUpdate ? base.for('update') : base;
     });
   }
@@ -58,7 +67,13 @@ export class StoryRunsRepo {
   /** The story runs of these sessions, by wave then story. */
   ofSessions(sessionIds: readonly string[]): Promise<StoryRun[]> {
     if (sessionIds.length === 0) return Promise.resolve([]);
-    return this.run.read((q) => q.select().from(storyRuns).where(inArray(storyRuns.sessionId, [...sessionIds])).orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)));
+    return this.run.read((q) =>
+      q
+        .select()
+        .from(storyRuns)
+        .where(inArray(storyRuns.sessionId, [...sessionIds]))
+        .orderBy(asc(storyRuns.waveNumber), asc(storyRuns.storyId)),
+    );
   }
 
   /** The story runs of these sessions whose status is not in `except`, by wave then story. */
@@ -89,6 +104,15 @@ export class StoryRunsRepo {
 
   /** Cost, start, end and status of every story run (what a forecast is made from). */
   timings(): Promise<StoryRunTiming[]> {
-    return this.run.read((q) => q.select({ cost: storyRuns.costUsd, started: storyRuns.startedAt, ended: storyRuns.endedAt, status: storyRuns.status }).from(storyRuns));
+    return this.run.read((q) =>
+      q
+        .select({
+          cost: storyRuns.costUsd,
+          started: storyRuns.startedAt,
+          ended: storyRuns.endedAt,
+          status: storyRuns.status,
+        })
+        .from(storyRuns),
+    );
   }
 }

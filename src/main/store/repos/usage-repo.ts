@@ -8,7 +8,9 @@ export class UsageRepo {
 
   /** A session's usage rows in the order they were recorded. */
   ofSession(sessionId: string): Promise<UsageRow[]> {
-    return this.run.read((q) => q.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)));
+    return this.run.read((q) =>
+      q.select().from(usage).where(eq(usage.sessionId, sessionId)).orderBy(asc(usage.createdAt), asc(usage.id)),
+    );
   }
 
   /** What each of these sessions spent so far (USD); sessions without usage are absent. */

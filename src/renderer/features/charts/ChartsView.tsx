@@ -28,7 +28,8 @@ import { useUiStore } from '../../state/ui-store';
 import { durationHistogram, mergeSeries, quantile, timeAxisTicks, withForecast } from './series';
 
 const HEIGHT = 230;
-const timeTick = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const timeTick = (t: number) =>
+  new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 export function ChartsView() {
   const session = useAppStore((s) => s.session);
@@ -43,10 +44,17 @@ export function ChartsView() {
 
   // Fetched once when the view opens (or the session changes, or the link comes back);
   // everything after that arrives as metrics.tick events.
-  const metrics = useRequest(() => api.metrics.get(sessionId ? { sessionId } : {}), [sessionId, connection], connection === 'open');
+  const metrics = useRequest(
+    () => api.metrics.get(sessionId ? { sessionId } : {}),
+    [sessionId, connection],
+    connection === 'open',
+  );
   const base = metrics.value;
   const series = useMemo(() => mergeSeries(base, ticks, sessionId), [base, ticks, sessionId]);
-  const cost = useMemo(() => withForecast(series.cost, session?.forecastUsd ?? null), [series.cost, session?.forecastUsd]);
+  const cost = useMemo(
+    () => withForecast(series.cost, session?.forecastUsd ?? null),
+    [series.cost, session?.forecastUsd],
+  );
 
   if (metrics.error) {
     return (
@@ -58,7 +66,12 @@ export function ChartsView() {
       </section>
     );
   }
-  if (!base) return <p className="muted" data-testid="charts-loading">Loading metrics…</p>;
+  if (!base)
+    return (
+      <p className="muted" data-testid="charts-loading">
+        Loading metrics…
+      </p>
+    );
   const data = base;
   const shown = shownBudget(session, settings);
   const budget = shown.usd;
@@ -75,12 +88,29 @@ export function ChartsView() {
           testId="chart-latency"
           extra={
             <label className="inline-field small">
-              <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} data-testid="latency-log" /> log scale
+              <input
+                type="checkbox"
+                checked={logScale}
+                onChange={(e) => setLogScale(e.target.checked)}
+                data-testid="latency-log"
+              />{' '}
+              log scale
             </label>
           }
         >
           <ResponsiveContainer width="100%" height={HEIGHT}>
-            <LineChart data={logScale ? series.latency.map((r) => ({ ...r, p50: Math.max(r.p50, 0.01), p95: Math.max(r.p95, 0.01), p99: Math.max(r.p99, 0.01) })) : series.latency}>
+            <LineChart
+              data={
+                logScale
+                  ? series.latency.map((r) => ({
+                      ...r,
+                      p50: Math.max(r.p50, 0.01),
+                      p95: Math.max(r.p95, 0.01),
+                      p99: Math.max(r.p99, 0.01),
+                    }))
+                  : series.latency
+              }
+            >
               {grid(palette)}
               {timeAxis(palette, series.latency)}
               <YAxis
@@ -94,9 +124,31 @@ export function ChartsView() {
               />
               {tooltip(palette, (v) => ms(v))}
               <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-              <Line type="monotone" dataKey="p50" name="p50" stroke={palette.series[0]} dot={false} isAnimationActive={false} />
-              <Line type="monotone" dataKey="p95" name="p95" stroke={palette.series[1]} dot={false} isAnimationActive={false} />
-              <Line type="monotone" dataKey="p99" name="p99" stroke={palette.series[2]} dot={false} strokeDasharray="4 2" isAnimationActive={false} />
+              <Line
+                type="monotone"
+                dataKey="p50"
+                name="p50"
+                stroke={palette.series[0]}
+                dot={false}
+                isAnimationActive={false}
+              />
+              <Line
+                type="monotone"
+                dataKey="p95"
+                name="p95"
+                stroke={palette.series[1]}
+                dot={false}
+                isAnimationActive={false}
+              />
+              <Line
+                type="monotone"
+                dataKey="p99"
+                name="p99"
+                stroke={palette.series[2]}
+                dot={false}
+                strokeDasharray="4 2"
+                isAnimationActive={false}
+              />
             </LineChart>
           </ResponsiveContainer>
         </Card>
@@ -106,9 +158,22 @@ export function ChartsView() {
             <AreaChart data={series.rate}>
               {grid(palette)}
               {timeAxis(palette, series.rate)}
-              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} label={axisLabel('events/s', palette)} width={64} />
+              <YAxis
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                label={axisLabel('events/s', palette)}
+                width={64}
+              />
               {tooltip(palette, (v) => `${v.toFixed(1)} events/s`)}
-              <Area type="monotone" dataKey="perSecond" name="events handled" stroke={palette.series[0]} fill={palette.series[0]} fillOpacity={0.25} isAnimationActive={false} />
+              <Area
+                type="monotone"
+                dataKey="perSecond"
+                name="events handled"
+                stroke={palette.series[0]}
+                fill={palette.series[0]}
+                fillOpacity={0.25}
+                isAnimationActive={false}
+              />
             </AreaChart>
           </ResponsiveContainer>
         </Card>
@@ -120,7 +185,9 @@ export function ChartsView() {
           extra={
             <span className="small muted">
               {shown.label}
-              {session?.forecastUsd != null ? ` · forecast ${usd(session.forecastUsd)}${cost.endsAt ? ` by ${clock(new Date(cost.endsAt).toISOString())}` : ''}` : ' · forecast: not enough data yet'}
+              {session?.forecastUsd != null
+                ? ` · forecast ${usd(session.forecastUsd)}${cost.endsAt ? ` by ${clock(new Date(cost.endsAt).toISOString())}` : ''}`
+                : ' · forecast: not enough data yet'}
             </span>
           }
         >
@@ -128,12 +195,43 @@ export function ChartsView() {
             <ComposedChart data={cost.rows}>
               {grid(palette)}
               {timeAxis(palette, cost.rows)}
-              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => `$${v}`} label={axisLabel('cost (USD)', palette)} width={64} domain={[0, (max: number) => Math.max(max, budget ?? 0) * 1.05]} />
+              <YAxis
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                tickFormatter={(v: number) => `$${v}`}
+                label={axisLabel('cost (USD)', palette)}
+                width={64}
+                domain={[0, (max: number) => Math.max(max, budget ?? 0) * 1.05]}
+              />
               {tooltip(palette, (v) => usd(v))}
               <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-              <Line type="stepAfter" dataKey="usd" name="spent" stroke={palette.series[0]} dot={false} isAnimationActive={false} connectNulls />
-              <Line type="linear" dataKey="forecast" name="forecast" stroke={palette.warn} strokeDasharray="6 4" dot={false} isAnimationActive={false} connectNulls />
-              {budget !== null ? <ReferenceLine y={budget} stroke={palette.bad} strokeDasharray="3 3" label={{ value: `budget ${usd(budget)}`, fill: palette.bad, fontSize: 11, position: 'insideTopLeft' }} /> : null}
+              <Line
+                type="stepAfter"
+                dataKey="usd"
+                name="spent"
+                stroke={palette.series[0]}
+                dot={false}
+                isAnimationActive={false}
+                connectNulls
+              />
+              <Line
+                type="linear"
+                dataKey="forecast"
+                name="forecast"
+                stroke={palette.warn}
+                strokeDasharray="6 4"
+                dot={false}
+                isAnimationActive={false}
+                connectNulls
+              />
+              {budget !== null ? (
+                <ReferenceLine
+                  y={budget}
+                  stroke={palette.bad}
+                  strokeDasharray="3 3"
+                  label={{ value: `budget ${usd(budget)}`, fill: palette.bad, fontSize: 11, position: 'insideTopLeft' }}
+                />
+              ) : null}
             </ComposedChart>
           </ResponsiveContainer>
         </Card>
@@ -145,7 +243,13 @@ export function ChartsView() {
           extra={
             <span className="segmented" role="group" aria-label="Group cost by">
               {(['story', 'agent', 'model'] as const).map((k) => (
-                <button key={k} type="button" className="btn btn-small" aria-pressed={costBy === k} onClick={() => setCostBy(k)}>
+                <button
+                  key={k}
+                  type="button"
+                  className="btn btn-small"
+                  aria-pressed={costBy === k}
+                  onClick={() => setCostBy(k)}
+                >
                   {k}
                 </button>
               ))}
@@ -153,10 +257,27 @@ export function ChartsView() {
           }
         >
           <ResponsiveContainer width="100%" height={HEIGHT}>
-            <BarChart data={[...data.costBy[costBy]].sort((a, b) => b.usd - a.usd).slice(0, 15)} layout="vertical" margin={{ left: 16, bottom: 8, right: 16 }}>
+            <BarChart
+              data={[...data.costBy[costBy]].sort((a, b) => b.usd - a.usd).slice(0, 15)}
+              layout="vertical"
+              margin={{ left: 16, bottom: 8, right: 16 }}
+            >
               {grid(palette)}
-              <XAxis type="number" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => `$${v}`} label={{ value: 'cost (USD)', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }} height={36} />
-              <YAxis type="category" dataKey="key" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} width={110} />
+              <XAxis
+                type="number"
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                tickFormatter={(v: number) => `$${v}`}
+                label={{ value: 'cost (USD)', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }}
+                height={36}
+              />
+              <YAxis
+                type="category"
+                dataKey="key"
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                width={110}
+              />
               {tooltip(palette, (v) => usd(v))}
               <Bar dataKey="usd" name="cost" fill={palette.series[0]} isAnimationActive={false} />
             </BarChart>
@@ -168,13 +289,31 @@ export function ChartsView() {
             <BarChart data={[...data.tokens].sort((a, b) => b.input + b.output - (a.input + a.output)).slice(0, 15)}>
               {grid(palette)}
               <XAxis dataKey="key" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} />
-              <YAxis stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} tickFormatter={(v: number) => (v >= 1000 ? `${v / 1000}k` : String(v))} label={axisLabel('tokens', palette)} width={64} />
+              <YAxis
+                stroke={palette.muted}
+                tick={{ fill: palette.muted, fontSize: 11 }}
+                tickFormatter={(v: number) => (v >= 1000 ? `${v / 1000}k` : String(v))}
+                label={axisLabel('tokens', palette)}
+                width={64}
+              />
               {tooltip(palette, (v) => tokens(v))}
               <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
               <Bar dataKey="input" name="input" stackId="t" fill={palette.series[0]} isAnimationActive={false} />
               <Bar dataKey="output" name="output" stackId="t" fill={palette.series[1]} isAnimationActive={false} />
-              <Bar dataKey="cacheRead" name="cache read" stackId="t" fill={palette.series[3]} isAnimationActive={false} />
-              <Bar dataKey="cacheWrite" name="cache write" stackId="t" fill={palette.series[4]} isAnimationActive={false} />
+              <Bar
+                dataKey="cacheRead"
+                name="cache read"
+                stackId="t"
+                fill={palette.series[3]}
+                isAnimationActive={false}
+              />
+              <Bar
+                dataKey="cacheWrite"
+                name="cache write"
+                stackId="t"
+                fill={palette.series[4]}
+                isAnimationActive={false}
+              />
             </BarChart>
           </ResponsiveContainer>
         </Card>
@@ -193,11 +332,30 @@ function GateDurations({ data, palette }: { data: MetricsView['gateDurations']; 
       <ResponsiveContainer width="100%" height={HEIGHT}>
         <BarChart data={rows}>
           {grid(palette)}
-          <XAxis dataKey="bucket" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 10 }} label={{ value: 'duration', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }} height={36} />
-          <YAxis allowDecimals={false} stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} label={axisLabel('gate runs', palette)} width={64} />
+          <XAxis
+            dataKey="bucket"
+            stroke={palette.muted}
+            tick={{ fill: palette.muted, fontSize: 10 }}
+            label={{ value: 'duration', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }}
+            height={36}
+          />
+          <YAxis
+            allowDecimals={false}
+            stroke={palette.muted}
+            tick={{ fill: palette.muted, fontSize: 11 }}
+            label={axisLabel('gate runs', palette)}
+            width={64}
+          />
           {tooltip(palette, (v) => `${v} runs`)}
           {GATE_IDS.filter((g) => present.some((p) => p.gate === g)).map((g, i) => (
-            <Bar key={g} dataKey={g} name={`${g} ${GATE_NAMES[g]}`} stackId="d" fill={palette.series[i % palette.series.length]} isAnimationActive={false} />
+            <Bar
+              key={g}
+              dataKey={g}
+              name={`${g} ${GATE_NAMES[g]}`}
+              stackId="d"
+              fill={palette.series[i % palette.series.length]}
+              isAnimationActive={false}
+            />
           ))}
         </BarChart>
       </ResponsiveContainer>
@@ -232,7 +390,19 @@ function GateDurations({ data, palette }: { data: MetricsView['gateDurations']; 
   );
 }
 
-function Card({ title, empty, children, extra, testId }: { title: string; empty: string | null; children: ReactNode; extra?: ReactNode; testId: string }) {
+function Card({
+  title,
+  empty,
+  children,
+  extra,
+  testId,
+}: {
+  title: string;
+  empty: string | null;
+  children: ReactNode;
+  extra?: ReactNode;
+  testId: string;
+}) {
   return (
     <figure className="card chart-card" data-testid={testId}>
       <figcaption className="card-head">
@@ -252,7 +422,10 @@ function Card({ title, empty, children, extra, testId }: { title: string; empty:
 
 const grid = (p: ChartPalette) => <CartesianGrid stroke={p.grid} strokeDasharray="3 3" />;
 const timeAxis = (p: ChartPalette, rows: ReadonlyArray<{ t: number }>) => {
-  const axis = timeAxisTicks(rows.reduce((m, r) => Math.min(m, r.t), Infinity), rows.reduce((m, r) => Math.max(m, r.t), -Infinity));
+  const axis = timeAxisTicks(
+    rows.reduce((m, r) => Math.min(m, r.t), Infinity),
+    rows.reduce((m, r) => Math.max(m, r.t), -Infinity),
+  );
   return (
     <XAxis
       dataKey="t"
@@ -269,7 +442,14 @@ const timeAxis = (p: ChartPalette, rows: ReadonlyArray<{ t: number }>) => {
     />
   );
 };
-const axisLabel = (value: string, p: ChartPalette) => ({ value, angle: -90, position: 'insideLeft' as const, fill: p.muted, fontSize: 11, style: { textAnchor: 'middle' as const } });
+const axisLabel = (value: string, p: ChartPalette) => ({
+  value,
+  angle: -90,
+  position: 'insideLeft' as const,
+  fill: p.muted,
+  fontSize: 11,
+  style: { textAnchor: 'middle' as const },
+});
 const tooltip = (p: ChartPalette, fmt: (v: number) => string) => (
   <Tooltip
     contentStyle={{ background: p.tooltipBg, border: `1px solid ${p.grid}`, color: p.text }}

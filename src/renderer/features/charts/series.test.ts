@@ -19,14 +19,24 @@ describe('chart series', () => {
       tokens: [],
       gateDurations: [],
     };
-    const s = mergeSeries(base, [tick('2026-01-01T00:00:05Z', 0.1), tick('2026-01-01T00:00:11Z', 0.6), tick('2026-01-01T00:00:12Z', 9, 'other')], 's1');
+    const s = mergeSeries(
+      base,
+      [tick('2026-01-01T00:00:05Z', 0.1), tick('2026-01-01T00:00:11Z', 0.6), tick('2026-01-01T00:00:12Z', 9, 'other')],
+      's1',
+    );
     expect(s.latency).toHaveLength(2);
     expect(s.cost.map((c) => c.usd)).toEqual([0.5, 0.6]);
     expect(s.rate).toHaveLength(2);
   });
 
   it('projects the forecast in time from the spend rate', () => {
-    const { rows, endsAt } = withForecast([{ t: 0, usd: 0 }, { t: 1000, usd: 1 }], 3);
+    const { rows, endsAt } = withForecast(
+      [
+        { t: 0, usd: 0 },
+        { t: 1000, usd: 1 },
+      ],
+      3,
+    );
     expect(endsAt).toBe(3000);
     expect(rows.at(-1)).toEqual({ t: 3000, forecast: 3 });
   });

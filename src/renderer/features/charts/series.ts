@@ -19,7 +19,12 @@ export interface CostRow {
 
 /** The fetched series plus every pushed tick newer than them, for one session. */
 export function mergeSeries(base: MetricsView | null, ticks: readonly MetricsTick[], sessionId: string | null) {
-  const latency: LatencyRow[] = (base?.latency ?? []).map((p) => ({ t: Date.parse(p.at), p50: p.p50Ms, p95: p.p95Ms, p99: p.p99Ms }));
+  const latency: LatencyRow[] = (base?.latency ?? []).map((p) => ({
+    t: Date.parse(p.at),
+    p50: p.p50Ms,
+    p95: p.p95Ms,
+    p99: p.p99Ms,
+  }));
   const rate: RateRow[] = (base?.eventRate ?? []).map((p) => ({ t: Date.parse(p.at), perSecond: p.perSecond }));
   const cost: CostRow[] = (base?.cumulativeCost ?? []).map((p) => ({ t: Date.parse(p.at), usd: p.usd }));
   const lastOf = (rows: Array<{ t: number }>) => (rows.length ? rows[rows.length - 1]!.t : -Infinity);
@@ -27,7 +32,8 @@ export function mergeSeries(base: MetricsView | null, ticks: readonly MetricsTic
   for (const tick of ticks) {
     if (sessionId !== null && tick.sessionId !== null && tick.sessionId !== sessionId) continue;
     const t = Date.parse(tick.at);
-    if (tick.latency && t > lastLatency) latency.push({ t, p50: tick.latency.p50Ms, p95: tick.latency.p95Ms, p99: tick.latency.p99Ms });
+    if (tick.latency && t > lastLatency)
+      latency.push({ t, p50: tick.latency.p50Ms, p95: tick.latency.p95Ms, p99: tick.latency.p99Ms });
     if (t > lastRate) rate.push({ t, perSecond: tick.eventsPerSecond });
     if (t > lastCost && tick.sessionId !== null) cost.push({ t, usd: tick.costUsd });
   }
@@ -82,7 +88,9 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 }
 
 /** Steps a time axis may use, from 1 s to a day. */
-const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400].map((s) => s * 1000);
+const TIME_STEPS_MS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
+].map((s) => s * 1000);
 
 /**
  * Whole-step times between `min` and `max` (ms), at most `maxCount` of them: the smallest
@@ -96,14 +104,23 @@ const TIME_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 
 export function timeAxisTicks(min: number, max: number): { ticks: number[]; label: (t: number) => string } {
   const two = (n: number) => String(n).padStart(2, '0');
   const clock = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-  if (max - min >= 86_400_000) return { ticks: timeTicks(min, max, 4), label: (t) => { const d = new Date(t); return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${clock(d).slice(0, 5)}`; } };
+  if (max - min >= 86_400_000)
+    return {
+      ticks: timeTicks(min, max, 4),
+      label: (t) => {
+        const d = new Date(t);
+        return `${two(d.getMonth() + 1)}-${two(d.getDate())} ${clock(d).slice(0, 5)}`;
+      },
+    };
   return { ticks: timeTicks(min, max), label: (t) => clock(new Date(t)) };
 }
 
 export function timeTicks(min: number, max: number, maxCount = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return [];
   if (max === min) return [min];
-  const step = TIME_STEPS_MS.find((s) => Math.floor(max / s) - Math.ceil(min / s) + 1 <= maxCount) ?? Math.ceil((max - min) / maxCount / 86_400_000) * 86_400_000;
+  const step =
+    TIME_STEPS_MS.find((s) => Math.floor(max / s) - Math.ceil(min / s) + 1 <= maxCount) ??
+    Math.ceil((max - min) / maxCount / 86_400_000) * 86_400_000;
   const ticks: number[] = [];
   for (let t = Math.ceil(min / step) * step; t <= max; t += step) ticks.push(t);
   // Under a second of data with no whole second in it: one label at its start.

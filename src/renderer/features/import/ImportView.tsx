@@ -24,10 +24,20 @@ export function ImportView() {
     e.preventDefault();
     e.stopPropagation();
     setOver(false);
-    void collectFromDataTransfer(e.dataTransfer).then(importCollected, (err: Error) => useImportStore.setState({ error: { message: `Could not read the drop: ${err.message}. Use the file picker instead.`, needsProject: false } }));
+    void collectFromDataTransfer(e.dataTransfer).then(importCollected, (err: Error) =>
+      useImportStore.setState({
+        error: {
+          message: `Could not read the drop: ${err.message}. Use the file picker instead.`,
+          needsProject: false,
+        },
+      }),
+    );
   };
   const migratable = results.filter((r) => r.migratable);
-  const counts = results.reduce<Record<string, number>>((acc, r) => ((acc[r.outcome] = (acc[r.outcome] ?? 0) + 1), acc), {});
+  const counts = results.reduce<Record<string, number>>(
+    (acc, r) => ((acc[r.outcome] = (acc[r.outcome] ?? 0) + 1), acc),
+    {},
+  );
 
   return (
     <section className="import" aria-label="Import">
@@ -57,12 +67,26 @@ export function ImportView() {
         onDrop={onDrop}
       >
         <p className="drop-title">Drop stories (.json) or a PRD (.md) here</p>
-        <p className="muted">Files and whole folders; every file is validated, and nothing is imported from a file with errors.</p>
+        <p className="muted">
+          Files and whole folders; every file is validated, and nothing is imported from a file with errors.
+        </p>
         <div className="drop-actions">
-          <button type="button" className="btn" onClick={() => filesInput.current?.click()} disabled={busy} data-testid="pick-files">
+          <button
+            type="button"
+            className="btn"
+            onClick={() => filesInput.current?.click()}
+            disabled={busy}
+            data-testid="pick-files"
+          >
             Choose files…
           </button>
-          <button type="button" className="btn" onClick={() => folderInput.current?.click()} disabled={busy} data-testid="pick-folder">
+          <button
+            type="button"
+            className="btn"
+            onClick={() => folderInput.current?.click()}
+            disabled={busy}
+            data-testid="pick-folder"
+          >
             Choose a folder…
           </button>
         </div>
@@ -93,7 +117,9 @@ export function ImportView() {
         />
         {busy && progress ? (
           <p role="status" data-testid="import-progress">
-            {progress.done < progress.total ? `Uploading ${progress.done + 1} of ${progress.total} files: ${progress.file}…` : `Validating and importing ${progress.total} files…`}
+            {progress.done < progress.total
+              ? `Uploading ${progress.done + 1} of ${progress.total} files: ${progress.file}…`
+              : `Validating and importing ${progress.total} files…`}
           </p>
         ) : null}
       </div>
@@ -113,10 +139,18 @@ export function ImportView() {
         <section aria-label="Import results" data-testid="import-results">
           <div className="board-toolbar">
             <h3 className="inline-title">
-              {results.length} files: {Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(' · ')}
+              {results.length} files:{' '}
+              {Object.entries(counts)
+                .map(([k, v]) => `${v} ${k}`)
+                .join(' · ')}
             </h3>
             {migratable.length > 1 ? (
-              <button type="button" className="btn" disabled={busy} onClick={() => void migrateFiles(migratable.map((r) => r.file))}>
+              <button
+                type="button"
+                className="btn"
+                disabled={busy}
+                onClick={() => void migrateFiles(migratable.map((r) => r.file))}
+              >
                 Migrate all {migratable.length} to 4.3
               </button>
             ) : null}
@@ -141,7 +175,12 @@ export function ImportView() {
 function ResultRow({ r, busy }: { r: ImportFileResult; busy: boolean }) {
   const o = OUTCOME[r.outcome];
   return (
-    <li className={`result result-${r.outcome}`} data-testid="import-result" data-file={r.file} data-outcome={r.outcome}>
+    <li
+      className={`result result-${r.outcome}`}
+      data-testid="import-result"
+      data-file={r.file}
+      data-outcome={r.outcome}
+    >
       <div className="result-head">
         <span className="result-outcome">
           <span aria-hidden="true">{o.glyph}</span> {o.text}
@@ -153,7 +192,13 @@ function ResultRow({ r, busy }: { r: ImportFileResult; busy: boolean }) {
         </span>
         <span className="spacer" />
         {r.migratable ? (
-          <button type="button" className="btn btn-small" disabled={busy} onClick={() => void migrateFiles([r.file])} data-testid="migrate">
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={busy}
+            onClick={() => void migrateFiles([r.file])}
+            data-testid="migrate"
+          >
             Migrate to 4.3
           </button>
         ) : null}
@@ -163,12 +208,15 @@ function ResultRow({ r, busy }: { r: ImportFileResult; busy: boolean }) {
           </button>
         ) : null}
       </div>
-      {r.outcome === 'invalid' ? <p className="small tone-bad">Nothing from this file was imported. Fix it and drop it again.</p> : null}
+      {r.outcome === 'invalid' ? (
+        <p className="small tone-bad">Nothing from this file was imported. Fix it and drop it again.</p>
+      ) : null}
       {r.errors.length ? (
         <ul className="problems">
           {r.errors.map((p, i) => (
             <li key={i} className="problem tone-bad" data-testid="import-problem">
-              ✕ <span className="mono">{p.pointer || '(file)'}</span> · {p.line !== null ? `line ${p.line}:${p.column ?? 1}` : 'no line'} · {p.message}
+              ✕ <span className="mono">{p.pointer || '(file)'}</span> ·{' '}
+              {p.line !== null ? `line ${p.line}:${p.column ?? 1}` : 'no line'} · {p.message}
               {p.suggestion ? <span className="suggestion"> · {p.suggestion}</span> : null}
             </li>
           ))}
@@ -178,7 +226,8 @@ function ResultRow({ r, busy }: { r: ImportFileResult; busy: boolean }) {
         <ul className="problems">
           {r.warnings.map((p, i) => (
             <li key={i} className="problem tone-warn">
-              ⚠ <span className="mono">{p.pointer || '(file)'}</span> · {p.line !== null ? `line ${p.line}:${p.column ?? 1}` : 'no line'} · {p.message}
+              ⚠ <span className="mono">{p.pointer || '(file)'}</span> ·{' '}
+              {p.line !== null ? `line ${p.line}:${p.column ?? 1}` : 'no line'} · {p.message}
               {p.suggestion ? <span className="suggestion"> · {p.suggestion}</span> : null}
             </li>
           ))}

@@ -18,16 +18,30 @@ export interface ImportState {
   finishedAt: number | null;
 }
 
-export const useImportStore = create<ImportState>(() => ({ busy: false, progress: null, results: [], ignored: [], error: null, files: new Map(), finishedAt: null }));
+export const useImportStore = create<ImportState>(() => ({
+  busy: false,
+  progress: null,
+  results: [],
+  ignored: [],
+  error: null,
+  files: new Map(),
+  finishedAt: null,
+}));
 
 const importApi = { stage: api.import.stage, commit: api.import.commit };
 
 function failure(e: unknown): ImportState['error'] {
   if (e instanceof ImportError) {
     const needsProject = e.error.code === 'precondition_failed' && /project/i.test(e.error.message);
-    return { message: describeError(e.file ? `upload ${e.file}` : 'import the files', e.error as ApiError), needsProject };
+    return {
+      message: describeError(e.file ? `upload ${e.file}` : 'import the files', e.error as ApiError),
+      needsProject,
+    };
   }
-  return { message: `Could not read the dropped files: ${(e as Error).message}. Drop them again, or use the file picker.`, needsProject: false };
+  return {
+    message: `Could not read the dropped files: ${(e as Error).message}. Drop them again, or use the file picker.`,
+    needsProject: false,
+  };
 }
 
 /** Uploads and imports a drop or a pick; the result list replaces the previous one. */
@@ -37,14 +51,29 @@ export async function importCollected(collected: Collected): Promise<void> {
     useImportStore.setState({
       results: [],
       ignored: collected.ignored,
-      error: { message: `Nothing to import: ${collected.ignored.length ? `${collected.ignored.length} file(s) were not .json or .md` : 'the drop held no files'}. Drop story files (.json) or a PRD (.md).`, needsProject: false },
+      error: {
+        message: `Nothing to import: ${collected.ignored.length ? `${collected.ignored.length} file(s) were not .json or .md` : 'the drop held no files'}. Drop story files (.json) or a PRD (.md).`,
+        needsProject: false,
+      },
     });
     return;
   }
-  useImportStore.setState({ busy: true, error: null, ignored: collected.ignored, results: [], progress: { done: 0, total: collected.files.length, file: '' } });
+  useImportStore.setState({
+    busy: true,
+    error: null,
+    ignored: collected.ignored,
+    results: [],
+    progress: { done: 0, total: collected.files.length, file: '' },
+  });
   try {
-    const results = await uploadAndImport(importApi, collected.files, { onProgress: (done, total, file) => useImportStore.setState({ progress: { done, total, file } }) });
-    useImportStore.setState({ results, files: new Map(collected.files.map((f) => [f.name, f])), finishedAt: Date.now() });
+    const results = await uploadAndImport(importApi, collected.files, {
+      onProgress: (done, total, file) => useImportStore.setState({ progress: { done, total, file } }),
+    });
+    useImportStore.setState({
+      results,
+      files: new Map(collected.files.map((f) => [f.name, f])),
+      finishedAt: Date.now(),
+    });
   } catch (e) {
     useImportStore.setState({ error: failure(e) });
   } finally {
@@ -58,14 +87,25 @@ export async function migrateFiles(names: readonly string[]): Promise<void> {
   if (s.busy) return;
   const files = names.map((n) => s.files.get(n)).filter((f): f is PickedFile => !!f);
   if (files.length === 0) {
-    useImportStore.setState({ error: { message: 'The original files are no longer in memory: drop them again, then migrate.', needsProject: false } });
+    useImportStore.setState({
+      error: {
+        message: 'The original files are no longer in memory: drop them again, then migrate.',
+        needsProject: false,
+      },
+    });
     return;
   }
   useImportStore.setState({ busy: true, error: null, progress: { done: 0, total: files.length, file: '' } });
   try {
-    const fresh = await uploadAndImport(importApi, files, { migrate: true, onProgress: (done, total, file) => useImportStore.setState({ progress: { done, total, file } }) });
+    const fresh = await uploadAndImport(importApi, files, {
+      migrate: true,
+      onProgress: (done, total, file) => useImportStore.setState({ progress: { done, total, file } }),
+    });
     const byName = new Map(fresh.map((r) => [r.file, r]));
-    useImportStore.setState((st) => ({ results: st.results.map((r) => byName.get(r.file) ?? r), finishedAt: Date.now() }));
+    useImportStore.setState((st) => ({
+      results: st.results.map((r) => byName.get(r.file) ?? r),
+      finishedAt: Date.now(),
+    }));
   } catch (e) {
     useImportStore.setState({ error: failure(e) });
   } finally {

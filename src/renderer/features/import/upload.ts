@@ -6,7 +6,13 @@ import type { PickedFile } from './collect-files';
 
 /** What the upload needs from the API (the real one in the app; a fake in tests). */
 export interface ImportApi {
-  stage(p: { uploadId: string; file: string; offset: number; data: string; last: boolean }): Promise<Result<{ received: number }>>;
+  stage(p: {
+    uploadId: string;
+    file: string;
+    offset: number;
+    data: string;
+    last: boolean;
+  }): Promise<Result<{ received: number }>>;
   commit(p: { uploadId: string; migrate?: boolean }): Promise<Result<{ results: ImportFileResult[] }>>;
 }
 
@@ -88,7 +94,9 @@ export async function uploadAndImport(
     let offset = 0;
     for (let i = 0; i < pieces.length; i++) {
       const data = pieces[i]!;
-      const res = await withRetry(() => api.stage({ uploadId, file: f.name, offset, data, last: i === pieces.length - 1 }));
+      const res = await withRetry(() =>
+        api.stage({ uploadId, file: f.name, offset, data, last: i === pieces.length - 1 }),
+      );
       if (!res.ok) throw new ImportError(res.error, f.name);
       offset += data.length;
     }

@@ -3,8 +3,10 @@ import { requestNotificationPermission, useNotificationStore } from './notificat
 const TEXT: Record<string, string> = {
   'desktop-app': 'The desktop app shows escalations, budget warnings, stops and completion as system notifications.',
   granted: 'Browser notifications are on for escalations, budget warnings, stops and completion.',
-  denied: 'The browser blocks notifications for this page: allow them in the site settings (lock icon in the address bar). Notices still appear in the app.',
-  default: 'Get a browser notification for escalations, budget warnings, stops and completion, even when this tab is in the background.',
+  denied:
+    'The browser blocks notifications for this page: allow them in the site settings (lock icon in the address bar). Notices still appear in the app.',
+  default:
+    'Get a browser notification for escalations, budget warnings, stops and completion, even when this tab is in the background.',
   unsupported: 'This browser has no notifications; notices appear in the app only.',
 };
 
@@ -15,7 +17,12 @@ export function NotificationSettings() {
       <h3>Notifications</h3>
       <p className="small">{TEXT[permission]}</p>
       {permission === 'default' ? (
-        <button type="button" className="btn" onClick={() => void requestNotificationPermission()} data-testid="enable-notifications">
+        <button
+          type="button"
+          className="btn"
+          onClick={() => void requestNotificationPermission()}
+          data-testid="enable-notifications"
+        >
           Enable browser notifications
         </button>
       ) : null}

@@ -13,13 +13,24 @@ export function Toasts() {
   return (
     <div className="toasts" role="region" aria-label="Notifications" aria-live="polite" data-testid="toasts">
       {open.slice(0, MAX_SHOWN).map((n) => (
-        <div key={n.id} className={`toast toast-${n.kind}`} role={n.kind === 'escalation' || n.kind === 'budget_exceeded' || n.kind === 'failed' ? 'alert' : 'status'} data-testid="toast" data-kind={n.kind}>
+        <div
+          key={n.id}
+          className={`toast toast-${n.kind}`}
+          role={n.kind === 'escalation' || n.kind === 'budget_exceeded' || n.kind === 'failed' ? 'alert' : 'status'}
+          data-testid="toast"
+          data-kind={n.kind}
+        >
           <div className="toast-head">
             <strong>
               <span aria-hidden="true">{NOTICE_GLYPH[n.kind]}</span> {n.title}
             </strong>
             <span className="muted small">{clock(n.at)}</span>
-            <button type="button" className="btn btn-small" onClick={() => ui.dismissNotice(n.id)} aria-label={`Dismiss: ${n.title}`}>
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => ui.dismissNotice(n.id)}
+              aria-label={`Dismiss: ${n.title}`}
+            >
               ✕
             </button>
           </div>

@@ -36,10 +36,14 @@ export function startBrowserNotifications(): () => void {
     const fresh = state.notices.filter((n) => n.id > lastId);
     if (fresh.length === 0) return;
     lastId = Math.max(lastId, ...fresh.map((n) => n.id));
-    if (api.transport === 'electron' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (api.transport === 'electron' || typeof Notification === 'undefined' || Notification.permission !== 'granted')
+      return;
     for (const n of fresh.slice(0, 3).reverse()) {
       try {
-        const shown = new Notification(`${NOTICE_GLYPH[n.kind]} ${n.title}`, { body: n.body, tag: `wave-${n.kind}-${n.sessionId ?? 'app'}` });
+        const shown = new Notification(`${NOTICE_GLYPH[n.kind]} ${n.title}`, {
+          body: n.body,
+          tag: `wave-${n.kind}-${n.sessionId ?? 'app'}`,
+        });
         shown.onclick = () => window.focus();
       } catch {
         // Some browsers allow notifications only from a service worker; the toast still shows.

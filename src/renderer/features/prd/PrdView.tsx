@@ -11,7 +11,12 @@ import { ui, useUiStore } from '../../state/ui-store';
 import { EmptyState } from '../EmptyState';
 import { renderMarkdown, stripFrontMatter } from './markdown';
 
-const STATUS_TEXT: Record<PrdSummary['status'], string> = { draft: '○ draft — not approved', approved: '✓ approved', rejected: '✕ rejected', void: '⚠ approval void' };
+const STATUS_TEXT: Record<PrdSummary['status'], string> = {
+  draft: '○ draft — not approved',
+  approved: '✓ approved',
+  rejected: '✕ rejected',
+  void: '⚠ approval void',
+};
 const APPROVER_KEY = 'wave.approver';
 
 export function PrdView() {
@@ -37,7 +42,13 @@ export function PrdView() {
         <ul>
           {prds.map((p) => (
             <li key={p.id}>
-              <button type="button" className="prd-item" aria-current={current?.id === p.id ? 'true' : undefined} onClick={() => ui.openPrd(p.id)} data-testid="prd-item">
+              <button
+                type="button"
+                className="prd-item"
+                aria-current={current?.id === p.id ? 'true' : undefined}
+                onClick={() => ui.openPrd(p.id)}
+                data-testid="prd-item"
+              >
                 <strong>{p.title}</strong>
                 <span className="mono small">{p.id}</span>
                 <span className={`small prd-status-${p.status}`}>
@@ -55,7 +66,10 @@ export function PrdView() {
 
 function PrdPanel({ summary }: { summary: PrdSummary }) {
   // Re-read whenever the core says this PRD changed (prd.changed updates the summary), never on a timer.
-  const req = useRequest(() => api.prd.get({ prdId: summary.id }), [summary.id, summary.status, summary.contentHash, summary.updatedAt, summary.storyCount]);
+  const req = useRequest(
+    () => api.prd.get({ prdId: summary.id }),
+    [summary.id, summary.status, summary.contentHash, summary.updatedAt, summary.storyCount],
+  );
   const [decided, setDecided] = useState<PrdDetail | null>(null);
   // The decision's answer shows at once; the re-read it triggers (via prd.changed) replaces it.
   const detail = req.loading && decided?.id === summary.id ? decided : (req.value ?? decided);
@@ -107,8 +121,11 @@ function PrdPanel({ summary }: { summary: PrdSummary }) {
               <ul className="plain">
                 {w.stories.map((s) => (
                   <li key={s.storyId}>
-                    <span className="mono">{s.storyId}</span> {s.title} <span className="muted small">({s.domain || 'no domain'})</span>
-                    {s.dependencies.length ? <span className="muted small"> · after {s.dependencies.join(', ')}</span> : null}
+                    <span className="mono">{s.storyId}</span> {s.title}{' '}
+                    <span className="muted small">({s.domain || 'no domain'})</span>
+                    {s.dependencies.length ? (
+                      <span className="muted small"> · after {s.dependencies.join(', ')}</span>
+                    ) : null}
                   </li>
                 ))}
               </ul>
@@ -129,7 +146,8 @@ function Stamp({ detail }: { detail: PrdDetail }) {
     <div className="stamp" data-testid="prd-stamp">
       {detail.status === 'void' ? (
         <p className="callout callout-warn" data-testid="prd-void">
-          ⚠ approval void: {detail.voidReason ?? 'the PRD or one of its stories changed after approval'}. Read it again and approve the new content to run it.
+          ⚠ approval void: {detail.voidReason ?? 'the PRD or one of its stories changed after approval'}. Read it again
+          and approve the new content to run it.
         </p>
       ) : null}
       {detail.approvalProblem ? (
@@ -154,7 +172,8 @@ function Stamp({ detail }: { detail: PrdDetail }) {
   );
 }
 
-const argvText = (argv: readonly string[]) => argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+const argvText = (argv: readonly string[]) =>
+  argv.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 
 /** Everything approving the PRD lets run, as text (never markup): commands and the environment names the agent gets. */
 function Runs({ runs }: { runs: AuthorisedRuns }) {
@@ -183,7 +202,8 @@ function Runs({ runs }: { runs: AuthorisedRuns }) {
             </>
           ) : null}
           <br />
-          agent.env.pass: <span className="mono">{env.pass.join(', ') || 'none'}</span> · agent.env.set: <span className="mono">{env.set.join(', ') || 'none'}</span>
+          agent.env.pass: <span className="mono">{env.pass.join(', ') || 'none'}</span> · agent.env.set:{' '}
+          <span className="mono">{env.set.join(', ') || 'none'}</span>
         </dd>
         <dt>Worktree setup</dt>
         <dd className="mono">{runs.setup ? argvText(runs.setup) : 'none'}</dd>
@@ -208,7 +228,10 @@ function Runs({ runs }: { runs: AuthorisedRuns }) {
           )}
         </dd>
       </dl>
-      <p className="small muted">{runs.configFile ? `From ${runs.configFile} and the stories. ` : ''}Changing any of these after approval voids it.</p>
+      <p className="small muted">
+        {runs.configFile ? `From ${runs.configFile} and the stories. ` : ''}Changing any of these after approval voids
+        it.
+      </p>
     </section>
   );
 }
@@ -217,7 +240,9 @@ function Forecast({ detail }: { detail: PrdDetail }) {
   const f = detail.forecast;
   return (
     <p className="forecast" data-testid="prd-forecast">
-      <strong>Forecast:</strong> {f.costUsd !== null ? usd(f.costUsd) : 'cost unknown'} · {f.minutes !== null ? `${f.minutes} min` : 'time unknown'} · {plural(detail.storyCount, 'story', 'stories')} in {plural(detail.waves.length, 'wave')} <span className="muted small">— {f.basis}</span>
+      <strong>Forecast:</strong> {f.costUsd !== null ? usd(f.costUsd) : 'cost unknown'} ·{' '}
+      {f.minutes !== null ? `${f.minutes} min` : 'time unknown'} · {plural(detail.storyCount, 'story', 'stories')} in{' '}
+      {plural(detail.waves.length, 'wave')} <span className="muted small">— {f.basis}</span>
     </p>
   );
 }
@@ -238,7 +263,8 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     setError(null);
     const name = by.trim();
     if (!name) return setError('Type your name first: a decision records who made it.');
-    if (decision === 'reject' && !comment.trim()) return setError('Say why in the comment: a rejection needs one, so the author knows what to change.');
+    if (decision === 'reject' && !comment.trim())
+      return setError('Say why in the comment: a rejection needs one, so the author knows what to change.');
     try {
       localStorage.setItem(APPROVER_KEY, name);
     } catch {
@@ -247,7 +273,13 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     setBusy(true);
     const res =
       decision === 'approve'
-        ? await api.prd.approve({ prdId: detail.id, by: name, contentHash: detail.contentHash, runsHash: detail.runsHash, ...(comment.trim() ? { comment: comment.trim() } : {}) })
+        ? await api.prd.approve({
+            prdId: detail.id,
+            by: name,
+            contentHash: detail.contentHash,
+            runsHash: detail.runsHash,
+            ...(comment.trim() ? { comment: comment.trim() } : {}),
+          })
         : await api.prd.reject({ prdId: detail.id, by: name, comment: comment.trim() });
     setBusy(false);
     if (res.ok) {
@@ -265,18 +297,34 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
     <form className="decide card" onSubmit={submit} aria-label="Approve or reject" data-testid="prd-decide">
       <h3>Decision</h3>
       <p className="small muted">
-        You approve exactly the content shown (hash <span className="mono">{detail.contentHash.slice(0, 12)}</span>, as of {dateTime(detail.updatedAt)}) and the commands listed above
-        (hash <span className="mono">{detail.runsHash.slice(0, 12)}</span>); any later change to the PRD, its stories or those commands voids the approval, and this page shows the new content
-        as soon as it changes.
+        You approve exactly the content shown (hash <span className="mono">{detail.contentHash.slice(0, 12)}</span>, as
+        of {dateTime(detail.updatedAt)}) and the commands listed above (hash{' '}
+        <span className="mono">{detail.runsHash.slice(0, 12)}</span>); any later change to the PRD, its stories or those
+        commands voids the approval, and this page shows the new content as soon as it changes.
       </p>
       <div className="form-row">
         <label className="field">
           <span>Your name (shown beside the decision; the record holds this computer's user)</span>
-          <input className="input" value={by} onChange={(e) => setBy(e.target.value)} maxLength={200} required data-testid="prd-by" autoComplete="name" />
+          <input
+            className="input"
+            value={by}
+            onChange={(e) => setBy(e.target.value)}
+            maxLength={200}
+            required
+            data-testid="prd-by"
+            autoComplete="name"
+          />
         </label>
         <label className="field grow">
           <span>Comment (optional to approve, required to reject)</span>
-          <textarea className="input" value={comment} onChange={(e) => setComment(e.target.value)} maxLength={4000} rows={2} data-testid="prd-comment" />
+          <textarea
+            className="input"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+            maxLength={4000}
+            rows={2}
+            data-testid="prd-comment"
+          />
         </label>
       </div>
       {error ? (
@@ -286,11 +334,18 @@ function Decide({ detail, onDecided }: { detail: PrdDetail; onDecided: (d: PrdDe
       ) : null}
       {final ? (
         <p className="small muted" data-testid="prd-final">
-          This PRD is {detail.status}. A new decision is possible once the PRD or one of its stories changes: fix it and import it again.
+          This PRD is {detail.status}. A new decision is possible once the PRD or one of its stories changes: fix it and
+          import it again.
         </p>
       ) : null}
       <div className="dialog-actions">
-        <button type="button" className="btn" disabled={busy || final} onClick={() => void act('reject')} data-testid="prd-reject">
+        <button
+          type="button"
+          className="btn"
+          disabled={busy || final}
+          onClick={() => void act('reject')}
+          data-testid="prd-reject"
+        >
           ✕ Reject
         </button>
         <button type="submit" className="btn btn-primary" disabled={busy || final} data-testid="prd-approve">
@@ -313,10 +368,17 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const running = session && isActiveSession(session.status) ? session : null;
 
   let blocked: string | null = null;
-  if (detail.approvalProblem) blocked = 'The approval no longer covers what would run: read the commands again and approve them.';
-  else if (detail.status !== 'approved') blocked = detail.status === 'void' ? 'The approval is void: approve the current content first.' : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
-  else if (!budget.trim() || !Number.isFinite(budgetNum) || budgetNum <= 0) blocked = 'Set a budget in US dollars greater than $0: the session stops when it is spent.';
-  else if (!Number.isInteger(concNum) || concNum < 1 || concNum > 64) blocked = 'Concurrency must be a whole number from 1 to 64.';
+  if (detail.approvalProblem)
+    blocked = 'The approval no longer covers what would run: read the commands again and approve them.';
+  else if (detail.status !== 'approved')
+    blocked =
+      detail.status === 'void'
+        ? 'The approval is void: approve the current content first.'
+        : 'Approve this PRD first: nothing that costs money starts without an approved PRD.';
+  else if (!budget.trim() || !Number.isFinite(budgetNum) || budgetNum <= 0)
+    blocked = 'Set a budget in US dollars greater than $0: the session stops when it is spent.';
+  else if (!Number.isInteger(concNum) || concNum < 1 || concNum > 64)
+    blocked = 'Concurrency must be a whole number from 1 to 64.';
   else if (running) blocked = `Session ${shortId(running.id)} is ${running.status}: stop it or let it finish first.`;
 
   const start = async () => {
@@ -334,11 +396,28 @@ function StartSession({ detail }: { detail: PrdDetail }) {
       <div className="form-row">
         <label className="field">
           <span>Budget (USD)</span>
-          <input className="input" type="number" min="0.01" step="0.01" value={budget} onChange={(e) => setBudget(e.target.value)} data-testid="start-budget" />
+          <input
+            className="input"
+            type="number"
+            min="0.01"
+            step="0.01"
+            value={budget}
+            onChange={(e) => setBudget(e.target.value)}
+            data-testid="start-budget"
+          />
         </label>
         <label className="field">
           <span>Stories in parallel</span>
-          <input className="input" type="number" min="1" max="64" step="1" value={concurrency} onChange={(e) => setConcurrency(e.target.value)} data-testid="start-concurrency" />
+          <input
+            className="input"
+            type="number"
+            min="1"
+            max="64"
+            step="1"
+            value={concurrency}
+            onChange={(e) => setConcurrency(e.target.value)}
+            data-testid="start-concurrency"
+          />
         </label>
         <p className="small muted">
           agent preset: <strong>{settings?.agentPreset ?? '—'}</strong>{' '}
@@ -347,7 +426,9 @@ function StartSession({ detail }: { detail: PrdDetail }) {
           </button>
           <br />
           forecast: {detail.forecast.costUsd !== null ? usd(detail.forecast.costUsd) : 'unknown'}
-          {detail.forecast.costUsd !== null && budgetNum > 0 && detail.forecast.costUsd > budgetNum ? <strong className="tone-warn"> — above this budget</strong> : null}
+          {detail.forecast.costUsd !== null && budgetNum > 0 && detail.forecast.costUsd > budgetNum ? (
+            <strong className="tone-warn"> — above this budget</strong>
+          ) : null}
         </p>
       </div>
       {blocked ? (
@@ -360,7 +441,13 @@ function StartSession({ detail }: { detail: PrdDetail }) {
           {error}
         </p>
       ) : null}
-      <button type="button" className="btn btn-primary" disabled={!!blocked || busy} onClick={() => void start()} data-testid="start-button">
+      <button
+        type="button"
+        className="btn btn-primary"
+        disabled={!!blocked || busy}
+        onClick={() => void start()}
+        data-testid="start-button"
+      >
         ▶ Start session{!blocked ? ` · budget ${usd(budgetNum)}` : ''}
       </button>
     </section>

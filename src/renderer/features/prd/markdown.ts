@@ -17,7 +17,10 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
       if (!/^data:image\/(png|gif|jpe?g|webp);base64,/i.test(src)) {
         el.removeAttribute('src');
         el.removeAttribute('srcset');
-        el.setAttribute('alt', `[image not loaded: ${el.getAttribute('alt') || 'remote content is blocked'}${src ? ` — ${src}` : ''}]`);
+        el.setAttribute(
+          'alt',
+          `[image not loaded: ${el.getAttribute('alt') || 'remote content is blocked'}${src ? ` — ${src}` : ''}]`,
+        );
         el.setAttribute('data-blocked', 'remote');
       }
     }
@@ -40,7 +43,27 @@ export function renderMarkdown(markdown: string): string {
   const fragment = getPurifier().sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'script', 'iframe', 'object', 'embed', 'form', 'input', 'button', 'textarea', 'select', 'link', 'meta', 'base', 'video', 'audio', 'source', 'picture', 'svg', 'math'],
+    FORBID_TAGS: [
+      'style',
+      'script',
+      'iframe',
+      'object',
+      'embed',
+      'form',
+      'input',
+      'button',
+      'textarea',
+      'select',
+      'link',
+      'meta',
+      'base',
+      'video',
+      'audio',
+      'source',
+      'picture',
+      'svg',
+      'math',
+    ],
     FORBID_ATTR: ['style', 'srcset', 'formaction', 'action', 'background', 'poster', 'ping'],
     ALLOW_DATA_ATTR: false,
     ADD_ATTR: ['data-blocked', 'data-href'],

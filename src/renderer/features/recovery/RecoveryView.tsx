@@ -10,10 +10,26 @@ import { useAppStore } from '../../state/app-store';
 import { ui, useUiStore } from '../../state/ui-store';
 
 export const STRATEGIES: Array<{ id: RecoveryStrategy; label: string; help: string }> = [
-  { id: 'resume_from_last', label: 'Resume from the last checkpoint', help: 'Each story continues after the last gate it passed.' },
-  { id: 'resume_from_gate', label: 'Resume from a gate', help: 'Every unfinished story goes back to the gate you choose.' },
-  { id: 'restart', label: 'Restart the unfinished stories', help: 'Unfinished stories start again at gate-0 (merged ones stay merged).' },
-  { id: 'skip', label: 'Skip the unfinished stories', help: 'Marks them skipped and closes the session; nothing runs.' },
+  {
+    id: 'resume_from_last',
+    label: 'Resume from the last checkpoint',
+    help: 'Each story continues after the last gate it passed.',
+  },
+  {
+    id: 'resume_from_gate',
+    label: 'Resume from a gate',
+    help: 'Every unfinished story goes back to the gate you choose.',
+  },
+  {
+    id: 'restart',
+    label: 'Restart the unfinished stories',
+    help: 'Unfinished stories start again at gate-0 (merged ones stay merged).',
+  },
+  {
+    id: 'skip',
+    label: 'Skip the unfinished stories',
+    help: 'Marks them skipped and closes the session; nothing runs.',
+  },
 ];
 
 /** Resumes one session; shared by the start-up banner and the Recovery view. */
@@ -24,7 +40,11 @@ export function useResume(sessionId: string) {
     async (strategy: RecoveryStrategy, gate?: GateId) => {
       setBusy(true);
       setError(null);
-      const res = await api.session.resume({ sessionId, strategy, ...(strategy === 'resume_from_gate' && gate ? { gate } : {}) });
+      const res = await api.session.resume({
+        sessionId,
+        strategy,
+        ...(strategy === 'resume_from_gate' && gate ? { gate } : {}),
+      });
       setBusy(false);
       if (res.ok) ui.go('waves');
       else setError(describeError(`resume session ${shortId(sessionId)}`, res.error));
@@ -35,7 +55,19 @@ export function useResume(sessionId: string) {
   return { busy, error, resume };
 }
 
-export function StrategyPicker({ strategy, gate, onStrategy, onGate, name }: { strategy: RecoveryStrategy; gate: GateId; onStrategy: (s: RecoveryStrategy) => void; onGate: (g: GateId) => void; name: string }) {
+export function StrategyPicker({
+  strategy,
+  gate,
+  onStrategy,
+  onGate,
+  name,
+}: {
+  strategy: RecoveryStrategy;
+  gate: GateId;
+  onStrategy: (s: RecoveryStrategy) => void;
+  onGate: (g: GateId) => void;
+  name: string;
+}) {
   return (
     <fieldset className="strategy" data-testid="strategy-picker">
       <legend className="small muted">Recovery strategy</legend>
@@ -45,7 +77,9 @@ export function StrategyPicker({ strategy, gate, onStrategy, onGate, name }: { s
           <span>
             {s.label} <span className="muted small">— {s.help}</span>
           </span>
-          {s.id === 'resume_from_gate' && strategy === 'resume_from_gate' ? <GateSelect gate={gate} onGate={onGate} testId="strategy-gate" /> : null}
+          {s.id === 'resume_from_gate' && strategy === 'resume_from_gate' ? (
+            <GateSelect gate={gate} onGate={onGate} testId="strategy-gate" />
+          ) : null}
         </label>
       ))}
     </fieldset>
@@ -62,7 +96,10 @@ function InterruptedCard({ s }: { s: InterruptedSession }) {
         Session <span className="mono">{shortId(s.session)}</span> · {s.project} · {s.status}
       </h3>
       <p>
-        {s.why} <span className="muted small">Last checkpoint: {s.lastCheckpointAt ? dateTime(s.lastCheckpointAt) : 'none'}.</span>
+        {s.why}{' '}
+        <span className="muted small">
+          Last checkpoint: {s.lastCheckpointAt ? dateTime(s.lastCheckpointAt) : 'none'}.
+        </span>
       </p>
       <table className="table small">
         <thead>
@@ -82,13 +119,25 @@ function InterruptedCard({ s }: { s: InterruptedSession }) {
           ))}
         </tbody>
       </table>
-      <StrategyPicker name={`strategy-${s.session}`} strategy={strategy} gate={gate} onStrategy={setStrategy} onGate={setGate} />
+      <StrategyPicker
+        name={`strategy-${s.session}`}
+        strategy={strategy}
+        gate={gate}
+        onStrategy={setStrategy}
+        onGate={setGate}
+      />
       {error ? (
         <p className="callout callout-bad" role="alert">
           {error}
         </p>
       ) : null}
-      <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void resume(strategy, gate)} data-testid="resume-button">
+      <button
+        type="button"
+        className="btn btn-primary"
+        disabled={busy}
+        onClick={() => void resume(strategy, gate)}
+        data-testid="resume-button"
+      >
         {busy ? 'Resuming…' : '▶ Resume'}
       </button>
     </article>
@@ -119,7 +168,10 @@ export function RecoveryView() {
             Refresh
           </button>
         </div>
-        <p className="small muted">Events that could not be handled after repeated deliveries; they are kept here with the reason instead of being lost.</p>
+        <p className="small muted">
+          Events that could not be handled after repeated deliveries; they are kept here with the reason instead of
+          being lost.
+        </p>
         {lettersError ? <p className="callout callout-bad">{lettersError}</p> : null}
         {letters === null && !lettersError ? <p className="muted">Loading…</p> : null}
         {letters && letters.length === 0 ? <p className="muted">None: every event was handled.</p> : null}
@@ -179,10 +231,20 @@ function BannerRow({ s }: { s: InterruptedSession }) {
   return (
     <div className="banner" data-testid="recovery-banner">
       <span>
-        ⚠ Session <span className="mono">{shortId(s.session)}</span> ({s.project}) {s.status === 'stopped' ? 'was stopped' : s.status === 'paused' ? 'is paused' : 'was interrupted'}{s.lastCheckpointAt ? `; last checkpoint ${dateTime(s.lastCheckpointAt)}` : ''} — {s.why}
-        {doing ? ` · ${s.status === 'paused' ? 'waiting' : 'was running'} ${doing}${s.stories.length > 4 ? ` and ${plural(s.stories.length - 4, 'more story', 'more stories')}` : ''}` : ''}
+        ⚠ Session <span className="mono">{shortId(s.session)}</span> ({s.project}){' '}
+        {s.status === 'stopped' ? 'was stopped' : s.status === 'paused' ? 'is paused' : 'was interrupted'}
+        {s.lastCheckpointAt ? `; last checkpoint ${dateTime(s.lastCheckpointAt)}` : ''} — {s.why}
+        {doing
+          ? ` · ${s.status === 'paused' ? 'waiting' : 'was running'} ${doing}${s.stories.length > 4 ? ` and ${plural(s.stories.length - 4, 'more story', 'more stories')}` : ''}`
+          : ''}
       </span>
-      <select className="input" value={strategy} onChange={(e) => setStrategy(e.target.value as RecoveryStrategy)} aria-label="Recovery strategy" data-testid="banner-strategy">
+      <select
+        className="input"
+        value={strategy}
+        onChange={(e) => setStrategy(e.target.value as RecoveryStrategy)}
+        aria-label="Recovery strategy"
+        data-testid="banner-strategy"
+      >
         {STRATEGIES.map((st) => (
           <option key={st.id} value={st.id}>
             {st.label}
@@ -190,13 +252,24 @@ function BannerRow({ s }: { s: InterruptedSession }) {
         ))}
       </select>
       {strategy === 'resume_from_gate' ? <GateSelect gate={gate} onGate={setGate} /> : null}
-      <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void resume(strategy, gate)} data-testid="banner-resume">
+      <button
+        type="button"
+        className="btn btn-primary"
+        disabled={busy}
+        onClick={() => void resume(strategy, gate)}
+        data-testid="banner-resume"
+      >
         {busy ? 'Resuming…' : '▶ Resume'}
       </button>
       <button type="button" className="btn btn-small" onClick={() => ui.go('recovery')}>
         Details
       </button>
-      <button type="button" className="btn btn-small" onClick={() => ui.hideBanner(s.session)} aria-label="Hide this banner">
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => ui.hideBanner(s.session)}
+        aria-label="Hide this banner"
+      >
         ✕
       </button>
       {error ? (
@@ -211,7 +284,13 @@ function BannerRow({ s }: { s: InterruptedSession }) {
 /** The gate a resume_from_gate recovery runs again first. */
 function GateSelect({ gate, onGate, testId }: { gate: GateId; onGate: (g: GateId) => void; testId?: string }) {
   return (
-    <select className="input" value={gate} onChange={(e) => onGate(e.target.value as GateId)} aria-label="Gate to resume from" data-testid={testId}>
+    <select
+      className="input"
+      value={gate}
+      onChange={(e) => onGate(e.target.value as GateId)}
+      aria-label="Gate to resume from"
+      data-testid={testId}
+    >
       {GATE_IDS.map((g) => (
         <option key={g} value={g}>
           {gateLabel(g)}

@@ -1,5 +1,15 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { Diff, getChangeKey, Hunk, parseDiff, tokenize, type ChangeData, type GutterOptions, type HunkData, type ViewType } from 'react-diff-view';
+import {
+  Diff,
+  getChangeKey,
+  Hunk,
+  parseDiff,
+  tokenize,
+  type ChangeData,
+  type GutterOptions,
+  type HunkData,
+  type ViewType,
+} from 'react-diff-view';
 import 'react-diff-view/style/index.css';
 import type { DiffAgainst, DiffFile, ReviewComment, ReviewSide, StoryDiff } from '../../../shared/ipc/review';
 import { COLLAPSE_FILE_LINES } from '../../../shared/ipc/review';
@@ -10,7 +20,14 @@ import { describeError } from '../../lib/errors';
 import { highlighter, languageOf } from './highlight';
 import { CommentForm, CommentView, queueComment, ReviewHistory, useReviewThread, VerdictBar } from './ReviewComments';
 
-const STATUS_LETTER: Record<DiffFile['status'], string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C', 'type-changed': 'T' };
+const STATUS_LETTER: Record<DiffFile['status'], string> = {
+  added: 'A',
+  modified: 'M',
+  deleted: 'D',
+  renamed: 'R',
+  copied: 'C',
+  'type-changed': 'T',
+};
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; diff: StoryDiff };
 
@@ -47,11 +64,13 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
 
   useEffect(() => {
     let current = true;
-    void api.story.diff({ sessionId: story.sessionId, storyId: story.storyId, against, ignoreWhitespace }).then((res) => {
-      if (!current) return;
-      if (res.ok) setLoad({ state: 'ready', diff: res.value });
-      else setLoad({ state: 'error', message: describeError(`read the changes of ${story.storyId}`, res.error) });
-    });
+    void api.story
+      .diff({ sessionId: story.sessionId, storyId: story.storyId, against, ignoreWhitespace })
+      .then((res) => {
+        if (!current) return;
+        if (res.ok) setLoad({ state: 'ready', diff: res.value });
+        else setLoad({ state: 'error', message: describeError(`read the changes of ${story.storyId}`, res.error) });
+      });
     return () => {
       current = false;
     };
@@ -59,10 +78,21 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
 
   const diff = load.state === 'ready' ? load.diff : null;
   const file = diff ? (diff.files.find((f) => f.path === selected) ?? diff.files[0] ?? null) : null;
-  const totals = diff ? diff.files.reduce((t, f) => ({ add: t.add + (f.additions ?? 0), del: t.del + (f.deletions ?? 0) }), { add: 0, del: 0 }) : null;
+  const totals = diff
+    ? diff.files.reduce((t, f) => ({ add: t.add + (f.additions ?? 0), del: t.del + (f.deletions ?? 0) }), {
+        add: 0,
+        del: 0,
+      })
+    : null;
 
   return (
-    <div className="changes-overlay" role="dialog" aria-modal="true" aria-label={`Changes of story ${story.storyId}`} data-testid="changes-panel">
+    <div
+      className="changes-overlay"
+      role="dialog"
+      aria-modal="true"
+      aria-label={`Changes of story ${story.storyId}`}
+      data-testid="changes-panel"
+    >
       <div className="changes-head">
         <h2>
           Changes of <span className="mono">{story.storyId}</span>
@@ -70,36 +100,70 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
             <span className="muted small">
               {' '}
               {diff.branch ?? 'merged'} at <span className="mono">{diff.headSha.slice(0, 12)}</span> against{' '}
-              {diff.against === 'target' ? `the tip of ${diff.targetBranch}` : `where it left ${diff.targetBranch}`} (<span className="mono">{diff.baseSha.slice(0, 12)}</span>)
-              {totals ? ` · ${diff.files.length} file${diff.files.length === 1 ? '' : 's'} · +${totals.add} −${totals.del}` : ''}
+              {diff.against === 'target' ? `the tip of ${diff.targetBranch}` : `where it left ${diff.targetBranch}`} (
+              <span className="mono">{diff.baseSha.slice(0, 12)}</span>)
+              {totals
+                ? ` · ${diff.files.length} file${diff.files.length === 1 ? '' : 's'} · +${totals.add} −${totals.del}`
+                : ''}
             </span>
           ) : null}
         </h2>
         <div className="changes-controls">
           <label>
             Against{' '}
-            <select value={against} onChange={(e) => setAgainst(e.target.value as DiffAgainst)} data-testid="changes-against">
+            <select
+              value={against}
+              onChange={(e) => setAgainst(e.target.value as DiffAgainst)}
+              data-testid="changes-against"
+            >
               <option value="base">its base</option>
               <option value="target">target tip</option>
             </select>
           </label>
           <div className="segmented" role="group" aria-label="Diff layout">
-            <button type="button" className="btn btn-small" aria-pressed={viewType === 'unified'} onClick={() => setViewType('unified')}>
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-pressed={viewType === 'unified'}
+              onClick={() => setViewType('unified')}
+            >
               Unified
             </button>
-            <button type="button" className="btn btn-small" aria-pressed={viewType === 'split'} onClick={() => setViewType('split')} data-testid="changes-split">
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-pressed={viewType === 'split'}
+              onClick={() => setViewType('split')}
+              data-testid="changes-split"
+            >
               Split
             </button>
           </div>
           <label>
-            <input type="checkbox" checked={ignoreWhitespace} onChange={(e) => setIgnoreWhitespace(e.target.checked)} data-testid="changes-whitespace" /> Ignore whitespace
+            <input
+              type="checkbox"
+              checked={ignoreWhitespace}
+              onChange={(e) => setIgnoreWhitespace(e.target.checked)}
+              data-testid="changes-whitespace"
+            />{' '}
+            Ignore whitespace
           </label>
-          <button ref={closeRef} type="button" className="btn btn-small" onClick={onClose} aria-label="Close changes (Escape)">
+          <button
+            ref={closeRef}
+            type="button"
+            className="btn btn-small"
+            onClick={onClose}
+            aria-label="Close changes (Escape)"
+          >
             ✕ Close
           </button>
         </div>
       </div>
-      {diff?.live ? <p className="callout small">The story is still running: this is what its agent has committed so far, read-only.</p> : null}
+      {diff?.live ? (
+        <p className="callout small">
+          The story is still running: this is what its agent has committed so far, read-only.
+        </p>
+      ) : null}
       {diff?.note ? <p className="callout small">{diff.note}</p> : null}
       {load.state === 'loading' ? <p className="muted">Reading the story branch…</p> : null}
       {load.state === 'error' ? (
@@ -109,9 +173,20 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
       ) : null}
       {diff ? (
         <div className="review-bar">
-          <VerdictBar story={story} headSha={diff.headSha} live={diff.live} queued={review.thread?.queued.length ?? 0} onDone={review.reload} />
+          <VerdictBar
+            story={story}
+            headSha={diff.headSha}
+            live={diff.live}
+            queued={review.thread?.queued.length ?? 0}
+            onDone={review.reload}
+          />
           {diff.against === 'base' && !changeComment ? (
-            <button type="button" className="btn btn-small" onClick={() => setChangeComment(true)} data-testid="comment-change">
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => setChangeComment(true)}
+              data-testid="comment-change"
+            >
               Comment on the whole change…
             </button>
           ) : null}
@@ -136,7 +211,9 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
           <ReviewHistory thread={review.thread} />
         </div>
       ) : null}
-      {diff && diff.files.length === 0 ? <p className="muted">No changes{diff.ignoreWhitespace ? ' other than whitespace' : ''}.</p> : null}
+      {diff && diff.files.length === 0 ? (
+        <p className="muted">No changes{diff.ignoreWhitespace ? ' other than whitespace' : ''}.</p>
+      ) : null}
       {diff && diff.files.length > 0 ? (
         <div className="changes-body">
           <FileTree files={diff.files} selected={file?.path ?? null} onSelect={setSelected} />
@@ -147,8 +224,17 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
                 file={file}
                 viewType={viewType}
                 diff={diff}
-                comments={(review.thread?.queued ?? []).filter((c) => c.path === file.path && c.headSha === diff.headSha)}
-                onComment={diff.against === 'base' ? (c) => queueComment(story, diff.headSha, { ...c, path: file.path }).then((err) => (err ? err : (review.reload(), null))) : null}
+                comments={(review.thread?.queued ?? []).filter(
+                  (c) => c.path === file.path && c.headSha === diff.headSha,
+                )}
+                onComment={
+                  diff.against === 'base'
+                    ? (c) =>
+                        queueComment(story, diff.headSha, { ...c, path: file.path }).then((err) =>
+                          err ? err : (review.reload(), null),
+                        )
+                    : null
+                }
               />
             ) : null}
           </div>
@@ -158,18 +244,40 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
   );
 }
 
-function FileTree({ files, selected, onSelect }: { files: DiffFile[]; selected: string | null; onSelect: (path: string) => void }) {
+function FileTree({
+  files,
+  selected,
+  onSelect,
+}: {
+  files: DiffFile[];
+  selected: string | null;
+  onSelect: (path: string) => void;
+}) {
   return (
     <nav className="changes-tree" aria-label="Changed files">
       <ul>
         {files.map((f) => (
           <li key={f.path}>
-            <button type="button" className={`changes-tree-item${f.path === selected ? ' selected' : ''}`} aria-current={f.path === selected ? 'true' : undefined} onClick={() => onSelect(f.path)} title={f.oldPath ? `${f.oldPath} → ${f.path}` : f.path}>
+            <button
+              type="button"
+              className={`changes-tree-item${f.path === selected ? ' selected' : ''}`}
+              aria-current={f.path === selected ? 'true' : undefined}
+              onClick={() => onSelect(f.path)}
+              title={f.oldPath ? `${f.oldPath} → ${f.path}` : f.path}
+            >
               <span className={`change-status change-${f.status}`} aria-label={f.status}>
                 {STATUS_LETTER[f.status]}
               </span>
               <span className="mono changes-path">{inertText(f.path)}</span>
-              <span className="changes-counts">{f.binary ? 'binary' : <><span className="tone-ok">+{f.additions}</span> <span className="tone-bad">−{f.deletions}</span></>}</span>
+              <span className="changes-counts">
+                {f.binary ? (
+                  'binary'
+                ) : (
+                  <>
+                    <span className="tone-ok">+{f.additions}</span> <span className="tone-bad">−{f.deletions}</span>
+                  </>
+                )}
+              </span>
             </button>
           </li>
         ))}
@@ -195,7 +303,19 @@ type CommentOn = (c: { line: number | null; side?: ReviewSide; text: string }) =
  * One file's diff. With `onComment` (the diff against its base), a line number is a button
  * that opens a comment under that line; comments queued on this commit show under their lines.
  */
-function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFile; viewType: ViewType; diff: StoryDiff; comments: ReviewComment[]; onComment: CommentOn | null }) {
+function FileDiff({
+  file,
+  viewType,
+  diff,
+  comments,
+  onComment,
+}: {
+  file: DiffFile;
+  viewType: ViewType;
+  diff: StoryDiff;
+  comments: ReviewComment[];
+  onComment: CommentOn | null;
+}) {
   const [expanded, setExpanded] = useState(false);
   const [composing, setComposing] = useState<string | null>(null);
   const [fileComment, setFileComment] = useState(false);
@@ -251,7 +371,12 @@ function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFil
             if (side !== t.side) return renderDefault();
             const key = getChangeKey(change);
             return (
-              <button type="button" className="gutter-comment" aria-label={`Comment on ${file.path} line ${t.line}${t.side === 'old' ? ' (removed)' : ''}`} onClick={() => setComposing(key)}>
+              <button
+                type="button"
+                className="gutter-comment"
+                aria-label={`Comment on ${file.path} line ${t.line}${t.side === 'old' ? ' (removed)' : ''}`}
+                onClick={() => setComposing(key)}
+              >
                 {renderDefault()}
               </button>
             );
@@ -267,7 +392,12 @@ function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFil
         {file.oldPath ? `${inertText(file.oldPath)} → ` : ''}
         {inertText(file.path)} <span className="muted small">({file.status})</span>{' '}
         {onComment && !fileComment ? (
-          <button type="button" className="btn btn-small" onClick={() => setFileComment(true)} data-testid="comment-file">
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => setFileComment(true)}
+            data-testid="comment-file"
+          >
             Comment on file…
           </button>
         ) : null}
@@ -288,7 +418,13 @@ function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFil
       ) : null}
     </>
   );
-  if (file.binary) return <>{title}<p className="muted">Binary file: its contents are not shown.</p></>;
+  if (file.binary)
+    return (
+      <>
+        {title}
+        <p className="muted">Binary file: its contents are not shown.</p>
+      </>
+    );
   if (file.truncated) {
     return (
       <>
@@ -303,7 +439,13 @@ function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFil
       </>
     );
   }
-  if (hunks.length === 0) return <>{title}<p className="muted">No line changes{file.status === 'renamed' ? ': renamed only' : ''}.</p></>;
+  if (hunks.length === 0)
+    return (
+      <>
+        {title}
+        <p className="muted">No line changes{file.status === 'renamed' ? ': renamed only' : ''}.</p>
+      </>
+    );
   return (
     <>
       {title}
@@ -315,7 +457,15 @@ function FileDiff({ file, viewType, diff, comments, onComment }: { file: DiffFil
           </button>
         </p>
       ) : (
-        <Diff viewType={viewType} diffType={parsed?.type ?? 'modify'} hunks={hunks} tokens={tokens} className="changes-diff" widgets={widgets} {...(renderGutter ? { renderGutter } : {})}>
+        <Diff
+          viewType={viewType}
+          diffType={parsed?.type ?? 'modify'}
+          hunks={hunks}
+          tokens={tokens}
+          className="changes-diff"
+          widgets={widgets}
+          {...(renderGutter ? { renderGutter } : {})}
+        >
           {(hs) => hs.map((h) => <Hunk key={h.content} hunk={h} />)}
         </Diff>
       )}

@@ -12,7 +12,11 @@ export function storyMoved(story: StoryRunView): string {
 }
 
 /** A story's review thread, read again when the story moves on (a pushed story change) or after a comment. */
-export function useReviewThread(story: StoryRunView): { thread: ReviewThread | null; error: string | null; reload: () => void } {
+export function useReviewThread(story: StoryRunView): {
+  thread: ReviewThread | null;
+  error: string | null;
+  reload: () => void;
+} {
   const [thread, setThread] = useState<ReviewThread | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -59,7 +63,12 @@ export function CommentView({ c, showWhere = true }: { c: ReviewComment; showWhe
     <div className="review-comment" data-testid="review-comment">
       <div className="small muted">
         {showWhere ? <span className="mono">{where(c)}</span> : null} {c.actor}
-        {c.touched === null ? null : <> · <Touched c={c} /></>}
+        {c.touched === null ? null : (
+          <>
+            {' '}
+            · <Touched c={c} />
+          </>
+        )}
       </div>
       {c.code !== null && showWhere ? <pre className="review-code mono small">{inertText(c.code)}</pre> : null}
       <p className="review-text">{inertText(c.text)}</p>
@@ -68,7 +77,15 @@ export function CommentView({ c, showWhere = true }: { c: ReviewComment; showWhe
 }
 
 /** A small form for one comment; `target` says what it is on. */
-export function CommentForm({ target, onSubmit, onCancel }: { target: string; onSubmit: (text: string) => Promise<string | null>; onCancel?: () => void }) {
+export function CommentForm({
+  target,
+  onSubmit,
+  onCancel,
+}: {
+  target: string;
+  onSubmit: (text: string) => Promise<string | null>;
+  onCancel?: () => void;
+}) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -83,9 +100,21 @@ export function CommentForm({ target, onSubmit, onCancel }: { target: string; on
   };
   return (
     <form className="review-form" onSubmit={(e) => void submit(e)} data-testid="comment-form">
-      <textarea aria-label={`Comment on ${target}`} value={text} maxLength={MAX_REVIEW_COMMENT_CHARS} rows={2} onChange={(e) => setText(e.target.value)} autoFocus />
+      <textarea
+        aria-label={`Comment on ${target}`}
+        value={text}
+        maxLength={MAX_REVIEW_COMMENT_CHARS}
+        rows={2}
+        onChange={(e) => setText(e.target.value)}
+        autoFocus
+      />
       <div className="review-form-actions">
-        <button type="submit" className="btn btn-small btn-primary" disabled={busy || !text.trim()} data-testid="comment-save">
+        <button
+          type="submit"
+          className="btn btn-small btn-primary"
+          disabled={busy || !text.trim()}
+          data-testid="comment-save"
+        >
           Add comment
         </button>
         {onCancel ? (
@@ -100,8 +129,17 @@ export function CommentForm({ target, onSubmit, onCancel }: { target: string; on
 }
 
 /** Saves one comment on the story's changes (queued for its next attempt); returns an error text or null. */
-export async function queueComment(story: StoryRunView, headSha: string, comment: ReviewCommentInput): Promise<string | null> {
-  const res = await api.story.comment({ sessionId: story.sessionId, storyId: story.storyId, headSha, comments: [comment] });
+export async function queueComment(
+  story: StoryRunView,
+  headSha: string,
+  comment: ReviewCommentInput,
+): Promise<string | null> {
+  const res = await api.story.comment({
+    sessionId: story.sessionId,
+    storyId: story.storyId,
+    headSha,
+    comments: [comment],
+  });
   return res.ok ? null : describeError('save the comment', res.error);
 }
 
@@ -109,7 +147,8 @@ function Round({ r }: { r: ReviewRound }) {
   return (
     <li className="review-round" data-testid="review-round" data-verdict={r.verdict}>
       <div>
-        <strong>{r.verdict === 'approved' ? 'Approved merge' : 'Requested changes'}</strong> by {r.actor} on <span className="mono">{r.headSha.slice(0, 12)}</span>{' '}
+        <strong>{r.verdict === 'approved' ? 'Approved merge' : 'Requested changes'}</strong> by {r.actor} on{' '}
+        <span className="mono">{r.headSha.slice(0, 12)}</span>{' '}
         <span className="muted small">{new Date(r.at).toLocaleString()}</span>
       </div>
       {r.summary ? <p className="review-text">{inertText(r.summary)}</p> : null}
@@ -129,7 +168,8 @@ export function ReviewHistory({ thread }: { thread: ReviewThread }) {
       {thread.queued.length ? (
         <div data-testid="review-queued">
           <p className="small">
-            {thread.queued.length} comment{thread.queued.length === 1 ? '' : 's'} queued for the next attempt (sent with the next request for changes, or to the next develop phase):
+            {thread.queued.length} comment{thread.queued.length === 1 ? '' : 's'} queued for the next attempt (sent with
+            the next request for changes, or to the next develop phase):
           </p>
           {thread.queued.map((c) => (
             <CommentView key={c.id} c={c} />
@@ -156,7 +196,19 @@ export function StoryReview({ story }: { story: StoryRunView }) {
  * overall note go back to gate-2) or approve the merge (only while the story waits for it).
  * A running story's comments are only queued.
  */
-export function VerdictBar({ story, headSha, live, queued, onDone }: { story: StoryRunView; headSha: string; live: boolean; queued: number; onDone: () => void }) {
+export function VerdictBar({
+  story,
+  headSha,
+  live,
+  queued,
+  onDone,
+}: {
+  story: StoryRunView;
+  headSha: string;
+  live: boolean;
+  queued: number;
+  onDone: () => void;
+}) {
   const [summary, setSummary] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -166,13 +218,24 @@ export function VerdictBar({ story, headSha, live, queued, onDone }: { story: St
   const decide = async (verdict: 'approve' | 'request_changes') => {
     setBusy(true);
     setError(null);
-    const res = await api.story.review({ sessionId: story.sessionId, storyId: story.storyId, verdict, headSha, comments: [], ...(summary.trim() ? { summary: summary.trim() } : {}) });
+    const res = await api.story.review({
+      sessionId: story.sessionId,
+      storyId: story.storyId,
+      verdict,
+      headSha,
+      comments: [],
+      ...(summary.trim() ? { summary: summary.trim() } : {}),
+    });
     setBusy(false);
     if (!res.ok) {
       setError(describeError(verdict === 'approve' ? 'approve the merge' : 'request changes', res.error));
       return;
     }
-    setDone(verdict === 'approve' ? `Approved merging ${headSha.slice(0, 12)}; the session resumes.` : `Sent back to gate-2 with ${queued} comment${queued === 1 ? '' : 's'}; the session resumes.`);
+    setDone(
+      verdict === 'approve'
+        ? `Approved merging ${headSha.slice(0, 12)}; the session resumes.`
+        : `Sent back to gate-2 with ${queued} comment${queued === 1 ? '' : 's'}; the session resumes.`,
+    );
     setSummary('');
     onDone();
   };
@@ -180,23 +243,54 @@ export function VerdictBar({ story, headSha, live, queued, onDone }: { story: St
     <div className="review-verdict" data-testid="review-verdict">
       {live || !canSendBack ? (
         <p className="small muted">
-          {live ? 'The story is running: your comments are queued for its next attempt.' : 'Comments are kept for the story’s next attempt.'} {queued} queued.
+          {live
+            ? 'The story is running: your comments are queued for its next attempt.'
+            : 'Comments are kept for the story’s next attempt.'}{' '}
+          {queued} queued.
         </p>
       ) : (
         <>
-          <textarea aria-label="Overall comment on the change" placeholder="Overall comment (optional)" value={summary} maxLength={MAX_REVIEW_COMMENT_CHARS} rows={1} onChange={(e) => setSummary(e.target.value)} />
-          <button type="button" className="btn" disabled={busy || (queued === 0 && !summary.trim())} onClick={() => void decide('request_changes')} data-testid="request-changes" title={queued === 0 && !summary.trim() ? 'Comment on a line, a file or the whole change first' : undefined}>
+          <textarea
+            aria-label="Overall comment on the change"
+            placeholder="Overall comment (optional)"
+            value={summary}
+            maxLength={MAX_REVIEW_COMMENT_CHARS}
+            rows={1}
+            onChange={(e) => setSummary(e.target.value)}
+          />
+          <button
+            type="button"
+            className="btn"
+            disabled={busy || (queued === 0 && !summary.trim())}
+            onClick={() => void decide('request_changes')}
+            data-testid="request-changes"
+            title={queued === 0 && !summary.trim() ? 'Comment on a line, a file or the whole change first' : undefined}
+          >
             Request changes{queued ? ` (${queued})` : ''}
           </button>
           {story.awaitingMergeApproval ? (
-            <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void decide('approve')} data-testid="approve-merge">
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={busy}
+              onClick={() => void decide('approve')}
+              data-testid="approve-merge"
+            >
               Approve merge of <span className="mono">{headSha.slice(0, 12)}</span>
             </button>
           ) : null}
         </>
       )}
-      {error ? <span className="tone-bad small" data-testid="review-error">{error}</span> : null}
-      {done ? <span className="tone-ok small" data-testid="review-done">{done}</span> : null}
+      {error ? (
+        <span className="tone-bad small" data-testid="review-error">
+          {error}
+        </span>
+      ) : null}
+      {done ? (
+        <span className="tone-ok small" data-testid="review-done">
+          {done}
+        </span>
+      ) : null}
     </div>
   );
 }

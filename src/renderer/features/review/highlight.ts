@@ -12,7 +12,8 @@ import tsx from 'refractor/tsx';
 import typescript from 'refractor/typescript';
 import yaml from 'refractor/yaml';
 
-for (const lang of [bash, css, go, javascript, json, jsx, markdown, python, tsx, typescript, yaml]) refractor.register(lang);
+for (const lang of [bash, css, go, javascript, json, jsx, markdown, python, tsx, typescript, yaml])
+  refractor.register(lang);
 
 /** The highlighter's language for a path, or null (shown unhighlighted). */
 export function languageOf(path: string): string | null {

@@ -33,9 +33,11 @@ export function BackupsUsage({ projectPath }: { projectPath: string | null }) {
       {error ? <p className="callout callout-bad">{error}</p> : null}
       {view ? (
         <p className="small">
-          {view.disk.count} snapshot{view.disk.count === 1 ? '' : 's'} of story work (taken before any reset, clean-up, restart or skip) holding {bytes(view.disk.bytes)} in{' '}
-          <span className="mono">{view.repoPath}</span>. Kept {view.retention.keepDays} days and {view.retention.keepPerStory} per story (<span className="mono">backups</span> in wave.config.json);
-          pruning happens only when you run <span className="mono">wave backups --prune</span>.
+          {view.disk.count} snapshot{view.disk.count === 1 ? '' : 's'} of story work (taken before any reset, clean-up,
+          restart or skip) holding {bytes(view.disk.bytes)} in <span className="mono">{view.repoPath}</span>. Kept{' '}
+          {view.retention.keepDays} days and {view.retention.keepPerStory} per story (
+          <span className="mono">backups</span> in wave.config.json); pruning happens only when you run{' '}
+          <span className="mono">wave backups --prune</span>.
         </p>
       ) : error ? null : (
         <p className="muted small">Reading the snapshots…</p>

@@ -27,7 +27,10 @@ export function SettingsView() {
     ['Data directory', info.dataDir],
     ['Transport', info.transport === 'electron' ? 'Electron IPC (desktop)' : 'WebSocket bridge (wave serve)'],
     ['Store', `${health.store.kind} — ${health.store.status}: ${health.store.detail} (${ms(health.store.latencyMs)})`],
-    ['Event bus', `${health.events.kind} — ${health.events.status}: ${health.events.detail} (p99 ${ms(health.events.p99Ms)})`],
+    [
+      'Event bus',
+      `${health.events.kind} — ${health.events.status}: ${health.events.detail} (p99 ${ms(health.events.p99Ms)})`,
+    ],
     ['Why this event bus', health.events.reason],
     ['Health checked', dateTime(health.events.checkedAt)],
     ['Core process', `pid ${info.pid} on ${info.platform}, up since ${dateTime(info.startedAt)}`],
@@ -38,9 +41,18 @@ export function SettingsView() {
     <section className="settings-view">
       <h2>Settings</h2>
       {/* Keyed by content: when another window or the CLI changes the settings, the form shows what the core holds. */}
-      <ProjectForm key={JSON.stringify([settings.projectPath, settings.concurrency, settings.budgetUsd, settings.agentPreset])} settings={settings} message={message} setMessage={setMessage} />
+      <ProjectForm
+        key={JSON.stringify([settings.projectPath, settings.concurrency, settings.budgetUsd, settings.agentPreset])}
+        settings={settings}
+        message={message}
+        setMessage={setMessage}
+      />
       {settings.configProblems.length ? (
-        <section className="callout callout-warn" data-testid="config-problems" aria-label="Project configuration problems">
+        <section
+          className="callout callout-warn"
+          data-testid="config-problems"
+          aria-label="Project configuration problems"
+        >
           <h3>Project configuration problems</h3>
           <ul>
             {settings.configProblems.map((p, i) => (
@@ -52,7 +64,10 @@ export function SettingsView() {
       {settings.agentEnv ? (
         <section className="card" data-testid="settings-agent-env" aria-label="What an agent can see">
           <h3>What an agent can see</h3>
-          <p className="small muted">Environment variable names only (values are never shown). Everything else in this app's environment stays out of agents and their commands.</p>
+          <p className="small muted">
+            Environment variable names only (values are never shown). Everything else in this app's environment stays
+            out of agents and their commands.
+          </p>
           <dl className="runs-list">
             <dt>Base</dt>
             <dd className="mono small">{settings.agentEnv.base.join(' ')}</dd>
@@ -82,7 +97,15 @@ export function SettingsView() {
 
 type Message = { ok: boolean; text: string } | null;
 
-function ProjectForm({ settings, message, setMessage }: { settings: ProjectSettings; message: Message; setMessage: (m: Message) => void }) {
+function ProjectForm({
+  settings,
+  message,
+  setMessage,
+}: {
+  settings: ProjectSettings;
+  message: Message;
+  setMessage: (m: Message) => void;
+}) {
   const [projectPath, setProjectPath] = useState(settings.projectPath ?? '');
   const [concurrency, setConcurrency] = useState(String(settings.concurrency));
   const [budget, setBudget] = useState(settings.budgetUsd === null ? '' : String(settings.budgetUsd));
@@ -93,15 +116,27 @@ function ProjectForm({ settings, message, setMessage }: { settings: ProjectSetti
     e.preventDefault();
     setMessage(null);
     const c = Number(concurrency);
-    if (!Number.isInteger(c) || c < 1 || c > 64) return setMessage({ ok: false, text: 'Concurrency must be a whole number from 1 to 64 (stories run in parallel).' });
+    if (!Number.isInteger(c) || c < 1 || c > 64)
+      return setMessage({
+        ok: false,
+        text: 'Concurrency must be a whole number from 1 to 64 (stories run in parallel).',
+      });
     const b = budget.trim() === '' ? null : Number(budget);
-    if (b !== null && (!Number.isFinite(b) || b < 0)) return setMessage({ ok: false, text: 'The budget is an amount in US dollars (e.g. 10 or 2.50), or empty for none.' });
+    if (b !== null && (!Number.isFinite(b) || b < 0))
+      return setMessage({
+        ok: false,
+        text: 'The budget is an amount in US dollars (e.g. 10 or 2.50), or empty for none.',
+      });
     const patch: Parameters<typeof api.settings.update>[0] = { concurrency: c, budgetUsd: b, agentPreset: preset };
     if (projectPath.trim() && projectPath.trim() !== settings.projectPath) patch.projectPath = projectPath.trim();
     setBusy(true);
     const res = await api.settings.update(patch);
     setBusy(false);
-    if (res.ok) setMessage({ ok: true, text: `Saved.${res.value.projectName ? ` Project: ${res.value.projectName} (${res.value.projectPath}).` : ''}` });
+    if (res.ok)
+      setMessage({
+        ok: true,
+        text: `Saved.${res.value.projectName ? ` Project: ${res.value.projectName} (${res.value.projectPath}).` : ''}`,
+      });
     else setMessage({ ok: false, text: describeError('save the settings', res.error) });
   };
 
@@ -109,23 +144,55 @@ function ProjectForm({ settings, message, setMessage }: { settings: ProjectSetti
     <form className="card settings-form" onSubmit={save} aria-label="Project settings" data-testid="settings-form">
       <label className="field">
         <span>Project (the git repository the agents work on)</span>
-        <input className="input mono" value={projectPath} onChange={(e) => setProjectPath(e.target.value)} placeholder="/home/me/code/mathlib" data-testid="settings-project" spellCheck={false} />
+        <input
+          className="input mono"
+          value={projectPath}
+          onChange={(e) => setProjectPath(e.target.value)}
+          placeholder="/home/me/code/mathlib"
+          data-testid="settings-project"
+          spellCheck={false}
+        />
         <span className="small muted">
-          {settings.projectPath ? `current: ${settings.projectPath}${settings.targetBranch ? ` · target branch ${settings.targetBranch}` : ''}` : 'No project set yet: imports and sessions need one.'}
+          {settings.projectPath
+            ? `current: ${settings.projectPath}${settings.targetBranch ? ` · target branch ${settings.targetBranch}` : ''}`
+            : 'No project set yet: imports and sessions need one.'}
         </span>
       </label>
       <div className="form-row">
         <label className="field">
           <span>Stories in parallel</span>
-          <input className="input" type="number" min={1} max={64} step={1} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} data-testid="settings-concurrency" />
+          <input
+            className="input"
+            type="number"
+            min={1}
+            max={64}
+            step={1}
+            value={concurrency}
+            onChange={(e) => setConcurrency(e.target.value)}
+            data-testid="settings-concurrency"
+          />
         </label>
         <label className="field">
           <span>Default budget per session (USD)</span>
-          <input className="input" type="number" min={0} step="0.01" value={budget} onChange={(e) => setBudget(e.target.value)} placeholder="none" data-testid="settings-budget" />
+          <input
+            className="input"
+            type="number"
+            min={0}
+            step="0.01"
+            value={budget}
+            onChange={(e) => setBudget(e.target.value)}
+            placeholder="none"
+            data-testid="settings-budget"
+          />
         </label>
         <label className="field grow">
           <span>Agent preset</span>
-          <select className="input" value={preset} onChange={(e) => setPreset(e.target.value as ProjectSettings['agentPreset'])} data-testid="settings-preset">
+          <select
+            className="input"
+            value={preset}
+            onChange={(e) => setPreset(e.target.value as ProjectSettings['agentPreset'])}
+            data-testid="settings-preset"
+          >
             {PRESETS.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.label}
@@ -135,7 +202,11 @@ function ProjectForm({ settings, message, setMessage }: { settings: ProjectSetti
         </label>
       </div>
       {message ? (
-        <p className={message.ok ? 'tone-ok' : 'callout callout-bad'} role={message.ok ? 'status' : 'alert'} data-testid="settings-message">
+        <p
+          className={message.ok ? 'tone-ok' : 'callout callout-bad'}
+          role={message.ok ? 'status' : 'alert'}
+          data-testid="settings-message"
+        >
           {message.text}
         </p>
       ) : null}

@@ -19,7 +19,9 @@ const OPERATION_LABEL: Record<string, string> = {
 /** Date and time of a snapshot (they can be days old). */
 function when(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 /**
@@ -51,7 +53,11 @@ export function EarlierWork({ story }: { story: StoryRunView }) {
   }, [open, story.sessionId, story.storyId, changeKey]);
 
   return (
-    <details className="earlier-work" data-testid="earlier-work" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+    <details
+      className="earlier-work"
+      data-testid="earlier-work"
+      onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}
+    >
       <summary>Earlier work…</summary>
       {error ? (
         <p className="callout callout-bad" role="alert">
@@ -66,13 +72,15 @@ export function EarlierWork({ story }: { story: StoryRunView }) {
       ) : null}
       {view && view.snapshots.length === 0 ? (
         <p className="muted small" data-testid="earlier-work-empty">
-          No snapshots of {story.storyId}: WAVE takes one before any reset, clean-up, restart or skip that would lose work, and nothing was at risk so far.
+          No snapshots of {story.storyId}: WAVE takes one before any reset, clean-up, restart or skip that would lose
+          work, and nothing was at risk so far.
         </p>
       ) : null}
       {view && view.snapshots.length > 0 ? (
         <table className="table small" data-testid="earlier-work-table">
           <caption className="muted">
-            Snapshots kept in <span className="mono">refs/wave/backup/{story.storyId}/</span> ({view.retention.keepDays} days, {view.retention.keepPerStory} per story)
+            Snapshots kept in <span className="mono">refs/wave/backup/{story.storyId}/</span> ({view.retention.keepDays}{' '}
+            days, {view.retention.keepPerStory} per story)
           </caption>
           <thead>
             <tr>
@@ -93,7 +101,12 @@ export function EarlierWork({ story }: { story: StoryRunView }) {
                 </td>
                 <td className="num">{s.filesChanged ?? '?'}</td>
                 <td>
-                  <button type="button" className="btn btn-small" onClick={() => setRestoring(s)} data-testid="earlier-work-restore">
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    onClick={() => setRestoring(s)}
+                    data-testid="earlier-work-restore"
+                  >
                     Restore…
                   </button>
                 </td>
@@ -117,7 +130,15 @@ export function EarlierWork({ story }: { story: StoryRunView }) {
 }
 
 /** Restores one snapshot onto a new branch; the core refuses an existing branch name and says so. */
-function RestoreDialog({ snapshot, sessionId, onClose }: { snapshot: BackupSnapshotView; sessionId: string; onClose(message?: string): void }) {
+function RestoreDialog({
+  snapshot,
+  sessionId,
+  onClose,
+}: {
+  snapshot: BackupSnapshotView;
+  sessionId: string;
+  onClose(message?: string): void;
+}) {
   const [branch, setBranch] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -125,17 +146,30 @@ function RestoreDialog({ snapshot, sessionId, onClose }: { snapshot: BackupSnaps
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const res = await api.backups.restore({ sessionId, snapshotId: snapshot.id, ...(branch.trim() ? { branch: branch.trim() } : {}) });
+    const res = await api.backups.restore({
+      sessionId,
+      snapshotId: snapshot.id,
+      ...(branch.trim() ? { branch: branch.trim() } : {}),
+    });
     setBusy(false);
-    if (res.ok) onClose(`Restored onto the new branch ${res.value.branch} (${res.value.sha.slice(0, 12)}). Check it out with: git switch ${res.value.branch}`);
+    if (res.ok)
+      onClose(
+        `Restored onto the new branch ${res.value.branch} (${res.value.sha.slice(0, 12)}). Check it out with: git switch ${res.value.branch}`,
+      );
     else setError(describeError(`restore ${snapshot.id}`, res.error));
   };
   return (
-    <Dialog title={`Restore earlier work of ${snapshot.storyId}`} onCancel={() => onClose()} testId="restore-dialog" describedBy="restore-what">
+    <Dialog
+      title={`Restore earlier work of ${snapshot.storyId}`}
+      onCancel={() => onClose()}
+      testId="restore-dialog"
+      describedBy="restore-what"
+    >
       <form onSubmit={(e) => void submit(e)}>
         <p id="restore-what" className="small">
-          The snapshot of {when(snapshot.at)} ({snapshot.reason}) goes onto a new branch: exactly the files the worktree had then, on top of the branch tip of the time. No
-          existing branch is moved and nothing is checked out. Your user name goes to the audit log.
+          The snapshot of {when(snapshot.at)} ({snapshot.reason}) goes onto a new branch: exactly the files the worktree
+          had then, on top of the branch tip of the time. No existing branch is moved and nothing is checked out. Your
+          user name goes to the audit log.
         </p>
         <label className="field">
           <span>New branch name (optional)</span>

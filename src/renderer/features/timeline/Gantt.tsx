@@ -35,7 +35,11 @@ function attemptEnd(a: GateAttemptView, now: number): number {
 }
 
 /** The time range covered by some attempts (now included while any runs). */
-export function timeRange(lanes: readonly GanttLane[], now: number, startHint?: string | null): { t0: number; t1: number } | null {
+export function timeRange(
+  lanes: readonly GanttLane[],
+  now: number,
+  startHint?: string | null,
+): { t0: number; t1: number } | null {
   let t0 = startHint ? Date.parse(startHint) : Infinity;
   let t1 = -Infinity;
   for (const l of lanes)
@@ -121,13 +125,25 @@ export function Gantt({
     <div className="gantt" data-testid={testId}>
       <div className="gantt-toolbar">
         <span className="muted small">zoom</span>
-        <button type="button" className="btn btn-small" onClick={() => setZoomIdx((z) => Math.max(0, z - 1))} disabled={zoomIdx === 0} aria-label="Zoom out">
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => setZoomIdx((z) => Math.max(0, z - 1))}
+          disabled={zoomIdx === 0}
+          aria-label="Zoom out"
+        >
           −
         </button>
         <span className="small num" data-testid={`${testId}-zoom`}>
           {zoom}× · {resolution(scale)}
         </span>
-        <button type="button" className="btn btn-small" onClick={() => setZoomIdx((z) => Math.min(ZOOMS.length - 1, z + 1))} disabled={zoomIdx === ZOOMS.length - 1} aria-label="Zoom in">
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => setZoomIdx((z) => Math.min(ZOOMS.length - 1, z + 1))}
+          disabled={zoomIdx === ZOOMS.length - 1}
+          aria-label="Zoom in"
+        >
           +
         </button>
         <button type="button" className="btn btn-small" onClick={() => setZoomIdx(0)} disabled={zoomIdx === 0}>
@@ -135,23 +151,46 @@ export function Gantt({
         </button>
         <span className="muted small">Ctrl+wheel zooms · x: time since the first gate started</span>
       </div>
-      <div ref={scroller} className="gantt-scroll" style={height ? { height } : undefined} onMouseLeave={() => setHover(null)}>
+      <div
+        ref={scroller}
+        className="gantt-scroll"
+        style={height ? { height } : undefined}
+        onMouseLeave={() => setHover(null)}
+      >
         <div style={{ height: totalHeight, width: innerWidth, position: 'relative' }}>
           <Axis scale={scale} />
           {virtualizer.getVirtualItems().map((item) => {
             const lane = lanes[item.index]!;
             return (
-              <div key={lane.key} className="gantt-row" style={{ transform: `translateY(${item.start}px)`, height: ROW_PX, width: innerWidth }} data-testid="gantt-row" data-lane={lane.key}>
+              <div
+                key={lane.key}
+                className="gantt-row"
+                style={{ transform: `translateY(${item.start}px)`, height: ROW_PX, width: innerWidth }}
+                data-testid="gantt-row"
+                data-lane={lane.key}
+              >
                 <div className="gantt-label" style={{ width: LABEL_PX }} title={lane.labelText}>
                   {lane.onLabel ? (
-                    <button type="button" className="link-button" onClick={lane.onLabel} aria-label={`Open ${lane.labelText}`}>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={lane.onLabel}
+                      aria-label={`Open ${lane.labelText}`}
+                    >
                       {lane.label}
                     </button>
                   ) : (
                     lane.label
                   )}
                 </div>
-                <Track lane={lane} scale={scale} now={now} selected={selectedGateRunId ?? null} onSelect={onSelect} onHover={setHover} />
+                <Track
+                  lane={lane}
+                  scale={scale}
+                  now={now}
+                  selected={selectedGateRunId ?? null}
+                  onSelect={onSelect}
+                  onHover={setHover}
+                />
               </div>
             );
           })}
@@ -165,7 +204,11 @@ export function Gantt({
 
 function Axis({ scale }: { scale: TimeScale }) {
   return (
-    <div className="gantt-axis" style={{ height: AXIS_PX, width: LABEL_PX + PAD_PX + scale.width + 24 }} aria-hidden="true">
+    <div
+      className="gantt-axis"
+      style={{ height: AXIS_PX, width: LABEL_PX + PAD_PX + scale.width + 24 }}
+      aria-hidden="true"
+    >
       <div className="gantt-label" style={{ width: LABEL_PX }}>
         time →
       </div>
@@ -224,7 +267,13 @@ const Track = memo(function Track({
             onBlur={() => onHover(null)}
           >
             <span className="seg-text" aria-hidden="true">
-              {width > 44 ? `${width > 90 ? gateLabel(a.gate) : a.gate}${a.attempt > 1 ? ` ↻${a.attempt}` : ''}${a.status === 'failed' ? ' ✕' : a.status === 'stopped' ? ' ■' : ''}` : a.status === 'failed' ? '✕' : a.status === 'stopped' ? '■' : ''}
+              {width > 44
+                ? `${width > 90 ? gateLabel(a.gate) : a.gate}${a.attempt > 1 ? ` ↻${a.attempt}` : ''}${a.status === 'failed' ? ' ✕' : a.status === 'stopped' ? ' ■' : ''}`
+                : a.status === 'failed'
+                  ? '✕'
+                  : a.status === 'stopped'
+                    ? '■'
+                    : ''}
             </span>
           </button>
         );
@@ -264,7 +313,10 @@ function HoverCard({ hover, now }: { hover: Hover; now: number }) {
       <div>
         {gateLabel(a.gate)} · attempt {a.attempt} · {a.status}
       </div>
-      <div>duration {duration(end - Date.parse(a.startedAt))}{a.status === 'running' ? ' so far' : ''}</div>
+      <div>
+        duration {duration(end - Date.parse(a.startedAt))}
+        {a.status === 'running' ? ' so far' : ''}
+      </div>
       <div>
         {tokens(a.inputTokens)} in · {tokens(a.outputTokens)} out
       </div>

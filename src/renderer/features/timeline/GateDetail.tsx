@@ -25,25 +25,37 @@ export function GateDetail({ story, gateRunId }: { story: StoryRunView; gateRunI
     );
   }
   return (
-    <section className="gate-detail" data-testid="gate-detail" aria-label={`${gateLabel(attempt.gate)} attempt ${attempt.attempt}`}>
+    <section
+      className="gate-detail"
+      data-testid="gate-detail"
+      aria-label={`${gateLabel(attempt.gate)} attempt ${attempt.attempt}`}
+    >
       <div className="drawer-head">
         <h3>
-          {gateLabel(attempt.gate)} · attempt {attempt.attempt} · <span className={`status-badge status-${attempt.status}`}>{attempt.status}</span>
+          {gateLabel(attempt.gate)} · attempt {attempt.attempt} ·{' '}
+          <span className={`status-badge status-${attempt.status}`}>{attempt.status}</span>
         </h3>
-        <button type="button" className="btn btn-small" onClick={() => ui.openGate(null)} aria-label="Back to the attempts (Escape)">
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => ui.openGate(null)}
+          aria-label="Back to the attempts (Escape)"
+        >
           ← Attempts
         </button>
       </div>
       <p className="small">
         started {clock(attempt.startedAt)} · {attempt.endedAt ? `ended ${clock(attempt.endedAt)} · ` : ''}
         duration {duration(attempt.durationMs ?? elapsedMs(attempt.startedAt, attempt.endedAt, now))}
-        {attempt.status === 'running' ? ' so far' : ''} · {tokens(attempt.inputTokens)} in · {tokens(attempt.outputTokens)} out · {usd(attempt.costUsd)}
+        {attempt.status === 'running' ? ' so far' : ''} · {tokens(attempt.inputTokens)} in ·{' '}
+        {tokens(attempt.outputTokens)} out · {usd(attempt.costUsd)}
       </p>
       {attempt.reason ? <p className="callout callout-bad">{attempt.reason}</p> : null}
       {attempt.env ? (
         <p className="small muted" data-testid="gate-env">
-          Environment (names only): agent <span className="mono">{attempt.env.agent.join(' ') || 'none'}</span> · commands{' '}
-          <span className="mono">{attempt.env.commands.join(' ') || 'none'}</span> · plus WAVE_SESSION_ID, WAVE_STORY_ID and the other WAVE_* run values
+          Environment (names only): agent <span className="mono">{attempt.env.agent.join(' ') || 'none'}</span> ·
+          commands <span className="mono">{attempt.env.commands.join(' ') || 'none'}</span> · plus WAVE_SESSION_ID,
+          WAVE_STORY_ID and the other WAVE_* run values
         </p>
       ) : null}
       <LogTail gateRunId={gateRunId} running={attempt.status === 'running'} />
@@ -102,8 +114,17 @@ function LogTail({ gateRunId, running }: { gateRunId: number; running: boolean }
   return (
     <div className="log-tail">
       <div className="log-head small muted">
-        log {log && log.start > 0 ? `(last ${Math.round((log.end - log.start) / 1024)} KB of ${Math.round(log.end / 1024)} KB)` : ''}
-        {following ? <span className="tone-ok"> ● following live</span> : running ? ' · waiting for the log' : ' · finished'}
+        log{' '}
+        {log && log.start > 0
+          ? `(last ${Math.round((log.end - log.start) / 1024)} KB of ${Math.round(log.end / 1024)} KB)`
+          : ''}
+        {following ? (
+          <span className="tone-ok"> ● following live</span>
+        ) : running ? (
+          ' · waiting for the log'
+        ) : (
+          ' · finished'
+        )}
       </div>
       {error ? (
         <p className="callout callout-bad" data-testid="log-error">

@@ -5,8 +5,11 @@ import { api } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import { describeError } from '../../lib/errors';
 import { useAppStore } from '../../state/app-store';
-import { DRIVEN_SESSION_STATUSES, MAX_DECISION_TEXT_CHARS, MIN_OVERRIDE_REASON_CHARS } from '../../../shared/ipc/decision-rules';
-
+import {
+  DRIVEN_SESSION_STATUSES,
+  MAX_DECISION_TEXT_CHARS,
+  MIN_OVERRIDE_REASON_CHARS,
+} from '../../../shared/ipc/decision-rules';
 
 /** The decisions a lead can take about a story (both resume the session): a domain override and a merge approval. */
 export function StoryDecisions({ story }: { story: StoryRunView }) {
@@ -33,13 +36,18 @@ function DomainOverride({ story, busy }: { story: StoryRunView; busy: boolean })
   if (overridden && story.status !== 'failed') {
     return (
       <p className="callout" data-testid="domain-overridden">
-        <strong>{overridden.by}</strong> allowed changes outside domain {story.domain}: <span className="mono">{overridden.paths.join(', ')}</span>. Reason: {overridden.reason}
+        <strong>{overridden.by}</strong> allowed changes outside domain {story.domain}:{' '}
+        <span className="mono">{overridden.paths.join(', ')}</span>. Reason: {overridden.reason}
       </p>
     );
   }
   if (story.status !== 'failed' || !last || last.status !== 'failed' || !last.outside?.length) return null;
   return (
-    <section className="callout callout-bad" data-testid="domain-violation" aria-label="Changes outside the story's domain">
+    <section
+      className="callout callout-bad"
+      data-testid="domain-violation"
+      aria-label="Changes outside the story's domain"
+    >
       <p>
         Changed outside domain <strong>{story.domain}</strong>:
       </p>
@@ -60,7 +68,9 @@ function DomainOverride({ story, busy }: { story: StoryRunView; busy: boolean })
           label="Reason (required)"
           minLength={MIN_OVERRIDE_REASON_CHARS}
           submitLabel="Allow and resume"
-          send={(text) => api.story.overrideDomain({ sessionId: story.sessionId, storyId: story.storyId, reason: text })}
+          send={(text) =>
+            api.story.overrideDomain({ sessionId: story.sessionId, storyId: story.storyId, reason: text })
+          }
           failed={`override the domain check of ${story.storyId}`}
           onClose={() => setOpen(false)}
         />
@@ -77,16 +87,30 @@ function MergeApproval({ story, busy }: { story: StoryRunView; busy: boolean }) 
   return (
     <section className="callout" data-testid="merge-approval" aria-label="Merge approval">
       <p>
-        <strong>Waiting for your merge approval</strong> of <span className="mono">{story.branch ?? '(unknown branch)'}</span> at{' '}
+        <strong>Waiting for your merge approval</strong> of{' '}
+        <span className="mono">{story.branch ?? '(unknown branch)'}</span> at{' '}
         <span className="mono" data-testid="merge-approval-sha">
           {sha ? sha.slice(0, 12) : '(unknown commit)'}
         </span>
-        . Review its changes first with <strong>Changes…</strong> below (or <span className="mono">wave diff {story.sessionId} {story.storyId}</span>).
+        . Review its changes first with <strong>Changes…</strong> below (or{' '}
+        <span className="mono">
+          wave diff {story.sessionId} {story.storyId}
+        </span>
+        ).
       </p>
       {busy || !sha ? (
-        <p className="small">{busy ? 'You can approve once the session has paused for it.' : 'The commit to approve is not known yet; reload.'}</p>
+        <p className="small">
+          {busy
+            ? 'You can approve once the session has paused for it.'
+            : 'The commit to approve is not known yet; reload.'}
+        </p>
       ) : (
-        <button type="button" className="btn btn-primary" onClick={() => setOpen(true)} data-testid="merge-approval-open">
+        <button
+          type="button"
+          className="btn btn-primary"
+          onClick={() => setOpen(true)}
+          data-testid="merge-approval-open"
+        >
           Approve merge…
         </button>
       )}
@@ -99,7 +123,14 @@ function MergeApproval({ story, busy }: { story: StoryRunView; busy: boolean }) 
           label="Comment (optional)"
           minLength={0}
           submitLabel="Approve and resume"
-          send={(text) => api.story.approveMerge({ sessionId: story.sessionId, storyId: story.storyId, headSha: sha ?? '', ...(text ? { comment: text } : {}) })}
+          send={(text) =>
+            api.story.approveMerge({
+              sessionId: story.sessionId,
+              storyId: story.storyId,
+              headSha: sha ?? '',
+              ...(text ? { comment: text } : {}),
+            })
+          }
           failed={`approve the merge of ${story.storyId}`}
           onClose={() => setOpen(false)}
         />
@@ -138,7 +169,8 @@ function DecisionDialog(props: {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
-    if (text.trim().length < minLength) return setError(`Say in at least ${minLength} characters why: it goes to the audit log with your name.`);
+    if (text.trim().length < minLength)
+      return setError(`Say in at least ${minLength} characters why: it goes to the audit log with your name.`);
     setBusy(true);
     const res = await props.send(text.trim());
     setBusy(false);

@@ -37,7 +37,15 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
   }, [storyRunId]);
 
   const lanes = useMemo<GanttLane[]>(
-    () => (story ? GATE_IDS.map((g) => ({ key: g, label: gateLabel(g), labelText: gateLabel(g), attempts: story.gates.filter((a) => a.gate === g) })) : []),
+    () =>
+      story
+        ? GATE_IDS.map((g) => ({
+            key: g,
+            label: gateLabel(g),
+            labelText: gateLabel(g),
+            attempts: story.gates.filter((a) => a.gate === g),
+          }))
+        : [],
     [story],
   );
 
@@ -47,7 +55,9 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         <button ref={closeRef} type="button" className="btn btn-small" onClick={() => ui.openStory(null)}>
           ✕ Close
         </button>
-        <p className="muted">This story run is not part of the current session any more. Close this panel and pick a story on the board.</p>
+        <p className="muted">
+          This story run is not part of the current session any more. Close this panel and pick a story on the board.
+        </p>
       </aside>
     );
   }
@@ -60,7 +70,13 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         <h2>
           <span className="mono">{story.storyId}</span> {story.title}
         </h2>
-        <button ref={closeRef} type="button" className="btn btn-small" onClick={() => ui.openStory(null)} aria-label="Close story detail (Escape)">
+        <button
+          ref={closeRef}
+          type="button"
+          className="btn btn-small"
+          onClick={() => ui.openStory(null)}
+          aria-label="Close story detail (Escape)"
+        >
           ✕ Close
         </button>
       </div>
@@ -76,7 +92,10 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
         {story.mergeSha ? <Fact k="merged as" v={<span className="mono">{story.mergeSha.slice(0, 12)}</span>} /> : null}
       </dl>
       {story.reason ? (
-        <p className={needsAttention(story.status) && !story.awaitingMergeApproval ? 'callout callout-bad' : 'callout'} data-testid="story-detail-reason">
+        <p
+          className={needsAttention(story.status) && !story.awaitingMergeApproval ? 'callout callout-bad' : 'callout'}
+          data-testid="story-detail-reason"
+        >
           {story.reason}
         </p>
       ) : null}
@@ -87,7 +106,9 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
           <button type="button" className="btn" onClick={() => setChangesOpen(true)} data-testid="open-changes">
             Changes…
           </button>{' '}
-          <span className="muted small">{live ? 'what the agent has committed so far' : 'review the branch file by file'}</span>
+          <span className="muted small">
+            {live ? 'what the agent has committed so far' : 'review the branch file by file'}
+          </span>
         </p>
       ) : null}
       {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
@@ -101,11 +122,25 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
       <GateStrip gates={story.gates} />
       <h3>Gates over time</h3>
       {story.gates.length === 0 ? (
-        <p className="muted">No gate has started yet{story.status === 'queued' ? ': the story is queued behind the concurrency limit or its dependencies' : ''}.</p>
+        <p className="muted">
+          No gate has started yet
+          {story.status === 'queued' ? ': the story is queued behind the concurrency limit or its dependencies' : ''}.
+        </p>
       ) : (
-        <Gantt lanes={lanes} now={now} live={live} onSelect={(a) => ui.openGate(a.gateRunId, story.id)} selectedGateRunId={gateRunId} testId="story-gantt" />
+        <Gantt
+          lanes={lanes}
+          now={now}
+          live={live}
+          onSelect={(a) => ui.openGate(a.gateRunId, story.id)}
+          selectedGateRunId={gateRunId}
+          testId="story-gantt"
+        />
       )}
-      {gateRunId !== null ? <GateDetail story={story} gateRunId={gateRunId} /> : <AttemptTable story={story} now={now} />}
+      {gateRunId !== null ? (
+        <GateDetail story={story} gateRunId={gateRunId} />
+      ) : (
+        <AttemptTable story={story} now={now} />
+      )}
     </aside>
   );
 }

@@ -8,7 +8,17 @@ import { EmptyState } from '../EmptyState';
 import { Gantt, type GanttLane } from './Gantt';
 import { StoryDetail } from './StoryDetail';
 
-const STATUS_GLYPH: Record<string, string> = { running: '▶', merged: '✓', passed: '✓', failed: '✕', escalated: '⚠', blocked: '⛔', stopped: '■', cancelled: '–', queued: '·' };
+const STATUS_GLYPH: Record<string, string> = {
+  running: '▶',
+  merged: '✓',
+  passed: '✓',
+  failed: '✕',
+  escalated: '⚠',
+  blocked: '⛔',
+  stopped: '■',
+  cancelled: '–',
+  queued: '·',
+};
 
 /** The session-wide Gantt: stories on y, time on x, one segment per gate attempt. */
 export function TimelineView() {
@@ -20,13 +30,22 @@ export function TimelineView() {
   const now = useNow(live);
   const stories = session?.stories;
   const lanes = useMemo<GanttLane[]>(() => {
-    const started = (stories ?? []).filter((s) => s.gates.length > 0 && (!onlyProblems || needsAttention(s.status) || s.gates.some((g) => g.status === 'failed')));
-    started.sort((a, b) => a.waveNumber - b.waveNumber || (a.gates[0]?.startedAt ?? '').localeCompare(b.gates[0]?.startedAt ?? '') || a.storyId.localeCompare(b.storyId));
+    const started = (stories ?? []).filter(
+      (s) =>
+        s.gates.length > 0 && (!onlyProblems || needsAttention(s.status) || s.gates.some((g) => g.status === 'failed')),
+    );
+    started.sort(
+      (a, b) =>
+        a.waveNumber - b.waveNumber ||
+        (a.gates[0]?.startedAt ?? '').localeCompare(b.gates[0]?.startedAt ?? '') ||
+        a.storyId.localeCompare(b.storyId),
+    );
     return started.map((s) => ({
       key: s.id,
       label: (
         <span>
-          <span aria-hidden="true">{STATUS_GLYPH[s.status] ?? '·'}</span> <span className="mono">{s.storyId}</span> <span className="muted small">w{s.waveNumber}</span>
+          <span aria-hidden="true">{STATUS_GLYPH[s.status] ?? '·'}</span> <span className="mono">{s.storyId}</span>{' '}
+          <span className="muted small">w{s.waveNumber}</span>
         </span>
       ),
       labelText: `${s.storyId} (${s.status}, wave ${s.waveNumber})`,
@@ -36,16 +55,23 @@ export function TimelineView() {
   }, [stories, onlyProblems]);
 
   if (!session) {
-    return <EmptyState title="No gate runs to show">The timeline draws one bar per gate attempt once a session runs. Start one from an approved PRD (Alt+5).</EmptyState>;
+    return (
+      <EmptyState title="No gate runs to show">
+        The timeline draws one bar per gate attempt once a session runs. Start one from an approved PRD (Alt+5).
+      </EmptyState>
+    );
   }
   const waiting = (stories ?? []).filter((s) => s.gates.length === 0).length;
   return (
     <div className={`board-layout${selectedStory ? ' with-detail' : ''}`}>
       <section className="timeline" aria-label="Session timeline">
         <div className="board-toolbar">
-          <h2 className="inline-title">Timeline · session {shortId(session.id)} · {session.status}</h2>
+          <h2 className="inline-title">
+            Timeline · session {shortId(session.id)} · {session.status}
+          </h2>
           <label className="inline-field">
-            <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems(e.target.checked)} /> only stories with failures
+            <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems(e.target.checked)} /> only
+            stories with failures
           </label>
           <span className="muted small" data-testid="timeline-count">
             {lanes.length} stories with gate runs{waiting ? ` · ${waiting} not started yet` : ''}
@@ -53,7 +79,9 @@ export function TimelineView() {
         </div>
         {lanes.length === 0 ? (
           <p className="muted" data-testid="timeline-empty">
-            {onlyProblems ? 'No story has failed a gate.' : 'No gate has started yet; bars appear as soon as the first agent starts.'}
+            {onlyProblems
+              ? 'No story has failed a gate.'
+              : 'No gate has started yet; bars appear as soon as the first agent starts.'}
           </p>
         ) : (
           <Gantt

@@ -15,13 +15,17 @@ export function makeScale(t0: number, t1: number, viewportPx: number, zoom: numb
   return { t0, t1: t0 + span, pxPerMs, width: span * pxPerMs };
 }
 
-const STEPS_MS = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000];
+const STEPS_MS = [
+  100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
+  3_600_000, 7_200_000, 21_600_000,
+];
 
 /** Tick positions at least `minPx` apart, labelled with their unit ("30 s", "2 min", "1 h"). */
 export function ticks(scale: TimeScale, minPx = 90): Array<{ x: number; label: string }> {
   const step = STEPS_MS.find((s) => s * scale.pxPerMs >= minPx) ?? STEPS_MS[STEPS_MS.length - 1]!;
   const out: Array<{ x: number; label: string }> = [];
-  for (let t = 0; t <= scale.t1 - scale.t0 && out.length < 500; t += step) out.push({ x: t * scale.pxPerMs, label: tickLabel(t, step) });
+  for (let t = 0; t <= scale.t1 - scale.t0 && out.length < 500; t += step)
+    out.push({ x: t * scale.pxPerMs, label: tickLabel(t, step) });
   return out;
 }
 

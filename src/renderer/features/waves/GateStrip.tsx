@@ -4,10 +4,21 @@ import { GATE_STATE_GLYPH, gateCells, gateLabel, stripDescription } from '../../
 import { duration } from '../../lib/format';
 
 /** The 8-segment gate strip: each segment has a glyph and a label, never colour alone. */
-export const GateStrip = memo(function GateStrip({ gates, compact = false }: { gates: StoryRunView['gates']; compact?: boolean }) {
+export const GateStrip = memo(function GateStrip({
+  gates,
+  compact = false,
+}: {
+  gates: StoryRunView['gates'];
+  compact?: boolean;
+}) {
   const cells = gateCells({ gates });
   return (
-    <span className={`gate-strip${compact ? ' compact' : ''}`} role="img" aria-label={`Gates: ${stripDescription(cells)}`} data-testid="gate-strip">
+    <span
+      className={`gate-strip${compact ? ' compact' : ''}`}
+      role="img"
+      aria-label={`Gates: ${stripDescription(cells)}`}
+      data-testid="gate-strip"
+    >
       {cells.map((c) => (
         <span
           key={c.gate}

@@ -60,7 +60,12 @@ export function WavesView() {
           />
           <label className="inline-field">
             status
-            <select className="input" value={filters.status} onChange={(e) => set({ status: e.target.value as BoardFilters['status'] })} data-testid="filter-status">
+            <select
+              className="input"
+              value={filters.status}
+              onChange={(e) => set({ status: e.target.value as BoardFilters['status'] })}
+              data-testid="filter-status"
+            >
               <option value="all">all</option>
               <option value="problems">problems (failed, blocked, escalated)</option>
               {STORY_STATUSES.map((s) => (
@@ -72,7 +77,12 @@ export function WavesView() {
           </label>
           <label className="inline-field">
             wave
-            <select className="input" value={String(filters.wave)} onChange={(e) => set({ wave: e.target.value === 'all' ? 'all' : Number(e.target.value) })} data-testid="filter-wave">
+            <select
+              className="input"
+              value={String(filters.wave)}
+              onChange={(e) => set({ wave: e.target.value === 'all' ? 'all' : Number(e.target.value) })}
+              data-testid="filter-wave"
+            >
               <option value="all">all</option>
               {waves.map((w) => (
                 <option key={w} value={w}>
@@ -83,7 +93,12 @@ export function WavesView() {
           </label>
           <label className="inline-field">
             agent
-            <select className="input" value={filters.agent} onChange={(e) => set({ agent: e.target.value })} data-testid="filter-agent">
+            <select
+              className="input"
+              value={filters.agent}
+              onChange={(e) => set({ agent: e.target.value })}
+              data-testid="filter-agent"
+            >
               <option value="all">all</option>
               {agents.map((a) => (
                 <option key={a} value={a}>
@@ -104,7 +119,8 @@ export function WavesView() {
         <GateLegend />
         {stories.length === 0 ? (
           <p className="muted" data-testid="board-empty">
-            Session {shortId(session.id)} is {session.status}; its stories appear here as soon as the orchestrator plans them.
+            Session {shortId(session.id)} is {session.status}; its stories appear here as soon as the orchestrator plans
+            them.
           </p>
         ) : rows.length === 0 ? (
           <p className="muted">No story matches these filters. Clear them to see all {stories.length} stories.</p>
@@ -135,11 +151,29 @@ function BoardList({ rows, now, selected }: { rows: BoardRow[]; now: number; sel
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => {
           const row = rows[item.index]!;
-          const style = { position: 'absolute' as const, top: 0, left: 0, right: 0, height: item.size, transform: `translateY(${item.start}px)` };
+          const style = {
+            position: 'absolute' as const,
+            top: 0,
+            left: 0,
+            right: 0,
+            height: item.size,
+            transform: `translateY(${item.start}px)`,
+          };
           return row.kind === 'wave' ? (
-            <div key={item.key} style={style} className={`wave-row${row.done ? ' wave-done' : ''}`} role="listitem" data-testid="wave-row">
+            <div
+              key={item.key}
+              style={style}
+              className={`wave-row${row.done ? ' wave-done' : ''}`}
+              role="listitem"
+              data-testid="wave-row"
+            >
               <strong>Wave {row.wave}</strong> <span>{row.summary}</span>
-              {row.shown !== row.total ? <span className="muted small"> · showing {row.shown} of {row.total}</span> : null}
+              {row.shown !== row.total ? (
+                <span className="muted small">
+                  {' '}
+                  · showing {row.shown} of {row.total}
+                </span>
+              ) : null}
             </div>
           ) : (
             <div key={item.key} style={style} role="listitem" className="virtual-item">
@@ -152,15 +186,41 @@ function BoardList({ rows, now, selected }: { rows: BoardRow[]; now: number; sel
   );
 }
 
-const StoryRow = memo(function StoryRow({ story, now, selected }: { story: StoryRunView; now: number; selected: boolean }) {
+const StoryRow = memo(function StoryRow({
+  story,
+  now,
+  selected,
+}: {
+  story: StoryRunView;
+  now: number;
+  selected: boolean;
+}) {
   // Waiting for a person's merge approval is not a failure of the story's work.
   const problem = needsAttention(story.status) && !story.awaitingMergeApproval;
   const elapsed = elapsedMs(story.startedAt, storyEndIso(story), now);
   const gate = story.currentGate ? `${story.currentGate} ${GATE_NAMES[story.currentGate]}` : null;
-  const line2 = story.awaitingMergeApproval ? `⏸ ${story.reason ?? 'Waiting for merge approval'}` : problem && story.reason ? `✕ ${story.reason}` : story.progress ? `${story.progress.message}${story.progress.pct !== null ? ` (${Math.round(story.progress.pct)} %)` : ''}` : (story.reason ?? '');
+  const line2 = story.awaitingMergeApproval
+    ? `⏸ ${story.reason ?? 'Waiting for merge approval'}`
+    : problem && story.reason
+      ? `✕ ${story.reason}`
+      : story.progress
+        ? `${story.progress.message}${story.progress.pct !== null ? ` (${Math.round(story.progress.pct)} %)` : ''}`
+        : (story.reason ?? '');
   return (
-    <div className={`story-row status-${story.status}${selected ? ' selected' : ''}`} data-testid="story-row" data-story={story.storyId} data-status={story.status} onClick={() => ui.openStory(story.id)}>
-      <button type="button" className="story-open" onClick={(e) => (e.stopPropagation(), ui.openStory(story.id))} aria-label={`Open ${story.storyId}: ${story.title}`} aria-pressed={selected}>
+    <div
+      className={`story-row status-${story.status}${selected ? ' selected' : ''}`}
+      data-testid="story-row"
+      data-story={story.storyId}
+      data-status={story.status}
+      onClick={() => ui.openStory(story.id)}
+    >
+      <button
+        type="button"
+        className="story-open"
+        onClick={(e) => (e.stopPropagation(), ui.openStory(story.id))}
+        aria-label={`Open ${story.storyId}: ${story.title}`}
+        aria-pressed={selected}
+      >
         <span className="story-id mono">{story.storyId}</span>
       </button>
       <span className="story-title" title={story.title}>
@@ -181,7 +241,11 @@ const StoryRow = memo(function StoryRow({ story, now, selected }: { story: Story
       <span className="story-cost num" title="cost in US dollars">
         {usd(story.costUsd)}
       </span>
-      <span className={`story-line2 ${problem ? 'tone-bad' : 'muted'}`} data-testid={problem ? 'story-reason' : undefined} title={line2}>
+      <span
+        className={`story-line2 ${problem ? 'tone-bad' : 'muted'}`}
+        data-testid={problem ? 'story-reason' : undefined}
+        title={line2}
+      >
         {line2}
       </span>
     </div>

@@ -18,9 +18,9 @@ export type BoardRow =
 // what made sorting a thousand ids cost whole frames.
 const byNaturalId = new Intl.Collator(undefined, { numeric: true }).compare;
 
-
 export function matches(story: StoryRunView, f: BoardFilters): boolean {
-  if (f.status === 'problems' ? !needsAttention(story.status) : f.status !== 'all' && story.status !== f.status) return false;
+  if (f.status === 'problems' ? !needsAttention(story.status) : f.status !== 'all' && story.status !== f.status)
+    return false;
   if (f.wave !== 'all' && story.waveNumber !== f.wave) return false;
   if (f.agent !== 'all' && story.agent !== f.agent) return false;
   const q = f.search.trim().toLowerCase();
@@ -36,10 +36,30 @@ export function waveSummary(stories: readonly StoryRunView[]): { text: string; d
   const counts = new Map<StoryRunStatus, number>();
   for (const s of stories) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
   const finished = stories.filter((s) => isDoneStory(s.status)).length;
-  if (stories.length > 0 && finished === stories.length) return { text: `✓ ${finished}/${stories.length} ${counts.get('merged') === finished ? 'merged' : 'passed'}`, done: true };
-  const order: StoryRunStatus[] = ['running', 'queued', 'failed', 'escalated', 'blocked', 'stopped', 'cancelled', 'passed', 'merged'];
+  if (stories.length > 0 && finished === stories.length)
+    return {
+      text: `✓ ${finished}/${stories.length} ${counts.get('merged') === finished ? 'merged' : 'passed'}`,
+      done: true,
+    };
+  const order: StoryRunStatus[] = [
+    'running',
+    'queued',
+    'failed',
+    'escalated',
+    'blocked',
+    'stopped',
+    'cancelled',
+    'passed',
+    'merged',
+  ];
   const parts = order.filter((s) => counts.get(s)).map((s) => `${counts.get(s)} ${s}`);
-  const lead = counts.get('running') ? '▶' : counts.get('failed') || counts.get('escalated') || counts.get('blocked') ? '✕' : counts.get('stopped') ? '■' : '·';
+  const lead = counts.get('running')
+    ? '▶'
+    : counts.get('failed') || counts.get('escalated') || counts.get('blocked')
+      ? '✕'
+      : counts.get('stopped')
+        ? '■'
+        : '·';
   return { text: `${lead} ${parts.join(' · ') || 'no stories'}`, done: false };
 }
 
@@ -66,7 +86,8 @@ export function buildRows(stories: readonly StoryRunView[], f: BoardFilters): { 
   const extra: StoryRunView[] = [];
   for (const s of stories) {
     const r = rank.get(s.storyId)!;
-    if (ordered[r]) extra.push(s); // the same story id twice (should not happen): keep it, after the others
+    if (ordered[r])
+      extra.push(s); // the same story id twice (should not happen): keep it, after the others
     else ordered[r] = s;
   }
   const byWave = new Map<number, StoryRunView[]>();

@@ -6,5 +6,13 @@ export const devComplete: GateActivity = async (ctx) => {
   const commit = await ctx.ports.worktree.commitAll(`${storyId}: changes left uncommitted by the agent (wave gate-3)`);
   const { violation, changed, override } = await ctx.ports.domain.check();
   if (violation) return { verdict: { kind: 'failed' }, reason: violation.reason, detail: violation.detail };
-  return { verdict: { kind: 'passed' }, detail: { committedLeftovers: commit !== null, changedFiles: changed, domainCheck: changed !== null, ...(override ? { override } : {}) } };
+  return {
+    verdict: { kind: 'passed' },
+    detail: {
+      committedLeftovers: commit !== null,
+      changedFiles: changed,
+      domainCheck: changed !== null,
+      ...(override ? { override } : {}),
+    },
+  };
 };

@@ -24,7 +24,11 @@ export const GATE_ACTIVITIES: Readonly<Partial<Record<GateId, GateActivity>>> = 
 export function activityOf(gate: GateId): GateActivity {
   return (
     GATE_ACTIVITIES[gate] ??
-    (() => Promise.resolve({ verdict: { kind: 'skipped' as const }, reason: `${gate} is not a gate this version of WAVE knows; skipped.` }))
+    (() =>
+      Promise.resolve({
+        verdict: { kind: 'skipped' as const },
+        reason: `${gate} is not a gate this version of WAVE knows; skipped.`,
+      }))
   );
 }
 

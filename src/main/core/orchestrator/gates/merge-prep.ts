@@ -6,7 +6,15 @@ export const mergePrep: GateActivity = async (ctx) => {
   if (!prep.ok) return { verdict: { kind: 'failed' }, reason: prep.message, detail: { conflicts: prep.conflicts } };
   if (prep.targetMoved && ctx.config.qa.length > 0) {
     const r = await ctx.ports.commands.run('gate-6', ctx.config.qa, ctx.logPath);
-    if (!r.ok) return { verdict: { kind: 'failed' }, reason: `QA command "${r.name}" ${r.why} after ${ctx.config.targetBranch} was merged into the story: ${outputTail(r.output)}` };
+    if (!r.ok)
+      return {
+        verdict: { kind: 'failed' },
+        reason: `QA command "${r.name}" ${r.why} after ${ctx.config.targetBranch} was merged into the story: ${outputTail(r.output)}`,
+      };
   }
-  return { verdict: { kind: 'passed' }, headSha: prep.headSha, detail: { targetMoved: prep.targetMoved, targetSha: prep.targetSha } };
+  return {
+    verdict: { kind: 'passed' },
+    headSha: prep.headSha,
+    detail: { targetMoved: prep.targetMoved, targetSha: prep.targetSha },
+  };
 };

@@ -27,9 +27,15 @@ export const preflight: GateActivity = async (ctx) => {
     const unmet = deps.map((d) => ({ id: d, run: byStory.get(d) })).filter((d) => d.run && !isDoneStory(d.run.status));
     if (unmet.length > 0) {
       const why = unmet
-        .map((d) => `${d.id} ${d.run!.status}${d.run!.currentGate ? ` at ${d.run!.currentGate}` : ''}${d.run!.reason ? ` (${oneLine(d.run!.reason, 160)})` : ''}`)
+        .map(
+          (d) =>
+            `${d.id} ${d.run!.status}${d.run!.currentGate ? ` at ${d.run!.currentGate}` : ''}${d.run!.reason ? ` (${oneLine(d.run!.reason, 160)})` : ''}`,
+        )
         .join('; ');
-      return { verdict: { kind: 'failed', blocked: true }, reason: `Blocked: depends on ${why}. Fix ${unmet.length === 1 ? 'that story' : 'those stories'} and resume the session.` };
+      return {
+        verdict: { kind: 'failed', blocked: true },
+        reason: `Blocked: depends on ${why}. Fix ${unmet.length === 1 ? 'that story' : 'those stories'} and resume the session.`,
+      };
     }
   }
   const created = await ports.worktree.create();
@@ -38,7 +44,11 @@ export const preflight: GateActivity = async (ctx) => {
     // Nothing of this story has passed in this run: whatever an earlier run left on the
     // branch is not the story's state. Start again from the target's tip.
     baseSha = (await ports.worktree.targetTip()) ?? created.baseSha;
-    await ports.worktree.restore(baseSha, { reason: `restart from gate-0: back to ${ctx.config.targetBranch}`, operation: 'restart', gate: 'gate-0' });
+    await ports.worktree.restore(baseSha, {
+      reason: `restart from gate-0: back to ${ctx.config.targetBranch}`,
+      operation: 'restart',
+      gate: 'gate-0',
+    });
   }
   SessionFiles.write(ctx.files.storyFile(storyId), `${JSON.stringify(story, null, 2)}\n`);
   return {

@@ -14,7 +14,13 @@ import type { GateReport, WorkflowData } from '../workflow/story-workflow';
 
 /** Runs one agent phase of the story (prompt, process, usage); see ports/agent-phase.ts. */
 export interface AgentPort {
-  run(gate: GateId, phase: AgentPhase, logPath: string, feedbackFile: string | null, plan: string | null): Promise<AgentRunResult>;
+  run(
+    gate: GateId,
+    phase: AgentPhase,
+    logPath: string,
+    feedbackFile: string | null,
+    plan: string | null,
+  ): Promise<AgentRunResult>;
 }
 
 export interface NamedCommand {

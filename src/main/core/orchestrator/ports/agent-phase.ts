@@ -12,7 +12,13 @@ import { writePrompt } from './prompt';
  * forwards its progress and signals, and writes its token usage as soon as the phase ends
  * (money spent counts even if the gate never records).
  */
-export function agentPort(env: StoryEnv, story: StoryDocument, run: () => StoryRun, worktreePath: () => string, timeoutMs: number): AgentPort {
+export function agentPort(
+  env: StoryEnv,
+  story: StoryDocument,
+  run: () => StoryRun,
+  worktreePath: () => string,
+  timeoutMs: number,
+): AgentPort {
   const storyId = story.story_id;
 
   function onEvent(gate: GateId, e: AgentEvent): void {
@@ -22,8 +28,15 @@ export function agentPort(env: StoryEnv, story: StoryDocument, run: () => StoryR
       env.out.storyChanged(r.id);
     }
     const base = { session: env.sessionId, story: storyId, gate, source: `agent:${r.agent}` };
-    if (e.type === 'progress') void env.out.publish({ ...base, type: 'progress', message: e.message, ...(e.pct !== undefined ? { pct: e.pct } : {}) });
-    else if (e.type === 'signal') void env.out.publish({ ...base, type: 'signal', signal: e.signal, ...(e.message ? { message: e.message } : {}) });
+    if (e.type === 'progress')
+      void env.out.publish({
+        ...base,
+        type: 'progress',
+        message: e.message,
+        ...(e.pct !== undefined ? { pct: e.pct } : {}),
+      });
+    else if (e.type === 'signal')
+      void env.out.publish({ ...base, type: 'signal', signal: e.signal, ...(e.message ? { message: e.message } : {}) });
     else {
       void env.out.publish({
         ...base,

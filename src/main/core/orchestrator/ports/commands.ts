@@ -12,12 +12,18 @@ export function commandEnv(env: StoryEnv, storyId: string): Record<string, strin
 }
 
 /** Runs commands in order in the worktree, stopping at the first failure; output goes to the gate log. */
-export function commandPort(env: StoryEnv, storyId: string, worktreePath: () => string, timeoutMs: number): CommandPort {
+export function commandPort(
+  env: StoryEnv,
+  storyId: string,
+  worktreePath: () => string,
+  timeoutMs: number,
+): CommandPort {
   return {
     timeoutMs,
     async run(gate, commands: NamedCommand[], logPath): Promise<CommandsResult> {
       for (const c of commands) {
-        if (env.signals.stopping) return { ok: false, name: c.name, argv: c.argv, output: '', why: 'the session is stopping' };
+        if (env.signals.stopping)
+          return { ok: false, name: c.name, argv: c.argv, output: '', why: 'the session is stopping' };
         noteInLog(logPath, `$ ${c.name}: ${JSON.stringify(c.argv)}`);
         const r = await runCommand(c.argv, {
           cwd: worktreePath(),

@@ -8,7 +8,12 @@ import type { StoryEnv } from '../story-env';
  * check for this very attempt of the story and for exactly those paths; then the executor
  * checks again with the override, which writes it to the audit log before passing.
  */
-export function domainPort(env: StoryEnv, story: StoryDocument, run: () => StoryRun, worktreePath: () => string): DomainPort {
+export function domainPort(
+  env: StoryEnv,
+  story: StoryDocument,
+  run: () => StoryRun,
+  worktreePath: () => string,
+): DomainPort {
   return {
     async check(): Promise<DomainCheck> {
       if (Object.keys(env.config.domains).length === 0) return { violation: null, changed: null };
@@ -23,7 +28,12 @@ export function domainPort(env: StoryEnv, story: StoryDocument, run: () => Story
       };
       const check = await env.executor.boundaries.check(request);
       if (check.ok) return { violation: null, changed: check.changed.length };
-      const detail = { outside: check.outside, escaped: check.escaped, uncommitted: check.uncommitted, domain: check.domain };
+      const detail = {
+        outside: check.outside,
+        escaped: check.escaped,
+        uncommitted: check.uncommitted,
+        domain: check.domain,
+      };
       let reason = check.message;
       if (check.outside.length > 0 && check.escaped.length === 0 && check.uncommitted.length === 0) {
         const found = await env.decisions.latestDomainOverride(storyId);
@@ -33,8 +43,16 @@ export function domainPort(env: StoryEnv, story: StoryDocument, run: () => Story
           const allowed = new Set(grant.paths);
           const added = check.outside.filter((p) => !allowed.has(p));
           if (added.length === 0) {
-            const overridden = await env.executor.boundaries.check({ ...request, override: { actor: grant.actor, reason: grant.reason } });
-            if (overridden.ok) return { violation: null, changed: overridden.changed.length, override: { by: grant.actor, reason: grant.reason, paths: check.outside } };
+            const overridden = await env.executor.boundaries.check({
+              ...request,
+              override: { actor: grant.actor, reason: grant.reason },
+            });
+            if (overridden.ok)
+              return {
+                violation: null,
+                changed: overridden.changed.length,
+                override: { by: grant.actor, reason: grant.reason, paths: check.outside },
+              };
             reason = overridden.message;
           } else {
             reason = `${check.message} ${grant.actor}'s override covered ${grant.paths.join(', ')} only; ${added.join(', ')} ${added.length === 1 ? 'is' : 'are'} new and need${added.length === 1 ? 's' : ''} a decision of its own.`;

@@ -8,7 +8,13 @@ import { domainPort } from './domain-check';
 import { mergePort, worktreePort } from './worktree';
 
 /** The ports a story's gates work through, bound to the story (its run row may change: gate-0 sets the worktree). */
-export function storyPorts(env: StoryEnv, story: StoryDocument, run: () => StoryRun, worktreePath: () => string, timeoutMs: number): GatePorts {
+export function storyPorts(
+  env: StoryEnv,
+  story: StoryDocument,
+  run: () => StoryRun,
+  worktreePath: () => string,
+  timeoutMs: number,
+): GatePorts {
   return {
     agent: agentPort(env, story, run, worktreePath, timeoutMs),
     review: { pending: () => env.decisions.pendingReview(run()) },

@@ -21,7 +21,11 @@ const PIPELINE: readonly GateId[] = GATE_IDS;
 const FRESH: WorkflowData = { qaFixes: 0, feedbackFile: null, mergeLoops: 0, plan: null };
 const POLICY: WorkflowPolicy = { maxRetries: 2, requireMergeApproval: false };
 const READY: Input = { type: 'ready', stopping: false, budgetExhausted: false };
-const outcome = (verdict: Verdict, extra: Omit<GateReport, 'verdict'> = {}, stopping = false): Input => ({ type: 'outcome', report: { verdict, ...extra }, stopping });
+const outcome = (verdict: Verdict, extra: Omit<GateReport, 'verdict'> = {}, stopping = false): Input => ({
+  type: 'outcome',
+  report: { verdict, ...extra },
+  stopping,
+});
 const PASS = outcome({ kind: 'passed' });
 
 function at(gate: GateId, data: Partial<WorkflowData> = {}, policy: Partial<WorkflowPolicy> = {}): StoryRunState {
@@ -42,47 +46,81 @@ function drive(s: StoryRunState, inputs: Input[]): { state: StoryRunState; steps
 describe('story workflow: one rule per row', () => {
   it('a passing gate leads to the next gate; the last one merges the story', () => {
     const { steps } = drive(at('gate-0'), [READY, PASS]);
-    expect(steps).toEqual([{ kind: 'run', gate: 'gate-0' }, { kind: 'next', gate: 'gate-1' }]);
+    expect(steps).toEqual([
+      { kind: 'run', gate: 'gate-0' },
+      { kind: 'next', gate: 'gate-1' },
+    ]);
     const last = drive(at('gate-7'), [READY, PASS]);
     expect(last.steps.at(-1)).toEqual({ kind: 'done', gate: 'gate-7' });
     expect(storyStatusOf(last.steps.at(-1)!)).toBe('merged');
   });
 
   it('a skipped gate counts as passed', () => {
-    expect(drive(at('gate-3'), [READY, outcome({ kind: 'skipped' })]).steps.at(-1)).toEqual({ kind: 'next', gate: 'gate-4' });
+    expect(drive(at('gate-3'), [READY, outcome({ kind: 'skipped' })]).steps.at(-1)).toEqual({
+      kind: 'next',
+      gate: 'gate-4',
+    });
   });
 
   it('a stop parks the story before its gate', () => {
-    expect(advance(at('gate-2'), { type: 'ready', stopping: true, budgetExhausted: true })[1]).toEqual({ kind: 'park', gate: 'gate-2', decision: 'stop' });
+    expect(advance(at('gate-2'), { type: 'ready', stopping: true, budgetExhausted: true })[1]).toEqual({
+      kind: 'park',
+      gate: 'gate-2',
+      decision: 'stop',
+    });
   });
 
   it('a used-up budget parks the story before a gate that starts an agent, and only then', () => {
     const broke: Input = { type: 'ready', stopping: false, budgetExhausted: true };
-    for (const g of ['gate-0', 'gate-1', 'gate-2'] as const) expect(advance(at(g), broke)[1]).toEqual({ kind: 'park', gate: g, decision: 'budget' });
-    expect(advance(at('gate-4', { feedbackFile: 'fb.txt' }), broke)[1]).toEqual({ kind: 'park', gate: 'gate-4', decision: 'budget' });
-    for (const g of ['gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'] as const) expect(advance(at(g), broke)[1]).toEqual({ kind: 'run', gate: g });
+    for (const g of ['gate-0', 'gate-1', 'gate-2'] as const)
+      expect(advance(at(g), broke)[1]).toEqual({ kind: 'park', gate: g, decision: 'budget' });
+    expect(advance(at('gate-4', { feedbackFile: 'fb.txt' }), broke)[1]).toEqual({
+      kind: 'park',
+      gate: 'gate-4',
+      decision: 'budget',
+    });
+    for (const g of ['gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'] as const)
+      expect(advance(at(g), broke)[1]).toEqual({ kind: 'run', gate: g });
   });
 
   it('merge.requireApproval: gate-7 checks the approval and parks without one', () => {
     const s = at('gate-7', {}, { requireMergeApproval: true });
     expect(drive(s, [READY]).steps).toEqual([{ kind: 'check-approval', gate: 'gate-7' }]);
-    expect(drive(s, [READY, { type: 'approval', approved: false }]).steps.at(-1)).toEqual({ kind: 'park', gate: 'gate-7', decision: 'merge-approval' });
+    expect(drive(s, [READY, { type: 'approval', approved: false }]).steps.at(-1)).toEqual({
+      kind: 'park',
+      gate: 'gate-7',
+      decision: 'merge-approval',
+    });
     expect(drive(s, [READY, { type: 'approval', approved: true }, PASS]).steps.slice(1)).toEqual([
       { kind: 'run', gate: 'gate-7' },
       { kind: 'done', gate: 'gate-7' },
     ]);
     // Other gates never ask.
-    expect(advance(at('gate-6', {}, { requireMergeApproval: true }), READY)[1]).toEqual({ kind: 'run', gate: 'gate-6' });
+    expect(advance(at('gate-6', {}, { requireMergeApproval: true }), READY)[1]).toEqual({
+      kind: 'run',
+      gate: 'gate-6',
+    });
   });
 
   it('any failure while the session stops is a stop', () => {
-    for (const v of [{ kind: 'failed' }, { kind: 'qa-failed', feedbackFile: 'x' }, { kind: 'target-moved' }, { kind: 'branch-changed' }] as Verdict[]) {
+    for (const v of [
+      { kind: 'failed' },
+      { kind: 'qa-failed', feedbackFile: 'x' },
+      { kind: 'target-moved' },
+      { kind: 'branch-changed' },
+    ] as Verdict[]) {
       const [s, step] = advance(advance(at('gate-7'), READY)[0], outcome(v, {}, true));
       expect(step).toEqual({ kind: 'fail', gate: 'gate-7', status: 'stopped' });
       expect(s.data.mergeLoops).toBe(0);
     }
     // A pass while stopping goes on; the next gate then parks.
-    expect(drive(at('gate-3'), [READY, outcome({ kind: 'passed' }, {}, true), { type: 'ready', stopping: true, budgetExhausted: false }]).steps.at(-1)).toEqual({
+    expect(
+      drive(at('gate-3'), [
+        READY,
+        outcome({ kind: 'passed' }, {}, true),
+        { type: 'ready', stopping: true, budgetExhausted: false },
+      ]).steps.at(-1),
+    ).toEqual({
       kind: 'park',
       gate: 'gate-4',
       decision: 'stop',
@@ -90,8 +128,16 @@ describe('story workflow: one rule per row', () => {
   });
 
   it('a plain failure fails the story; a blocked one blocks it', () => {
-    expect(drive(at('gate-5'), [READY, outcome({ kind: 'failed' })]).steps.at(-1)).toEqual({ kind: 'fail', gate: 'gate-5', status: 'failed' });
-    expect(drive(at('gate-0'), [READY, outcome({ kind: 'failed', blocked: true })]).steps.at(-1)).toEqual({ kind: 'fail', gate: 'gate-0', status: 'blocked' });
+    expect(drive(at('gate-5'), [READY, outcome({ kind: 'failed' })]).steps.at(-1)).toEqual({
+      kind: 'fail',
+      gate: 'gate-5',
+      status: 'failed',
+    });
+    expect(drive(at('gate-0'), [READY, outcome({ kind: 'failed', blocked: true })]).steps.at(-1)).toEqual({
+      kind: 'fail',
+      gate: 'gate-0',
+      status: 'blocked',
+    });
   });
 
   it('QA fails: fix phases with feedback up to max_retries, then escalation', () => {
@@ -107,17 +153,29 @@ describe('story workflow: one rule per row', () => {
   });
 
   it('QA passes after a fix: the feedback is used up and the story goes on', () => {
-    const { state, steps } = drive(at('gate-4'), [READY, outcome({ kind: 'qa-failed', feedbackFile: 'fb' }), READY, outcome({ kind: 'passed' }, { fixSucceeded: true })]);
+    const { state, steps } = drive(at('gate-4'), [
+      READY,
+      outcome({ kind: 'qa-failed', feedbackFile: 'fb' }),
+      READY,
+      outcome({ kind: 'passed' }, { fixSucceeded: true }),
+    ]);
     expect(steps.at(-1)).toEqual({ kind: 'next', gate: 'gate-5' });
     expect(state.data).toMatchObject({ qaFixes: 1, feedbackFile: null });
   });
 
   it('max_retries 0 escalates on the first QA failure', () => {
-    expect(drive(at('gate-4', {}, { maxRetries: 0 }), [READY, outcome({ kind: 'qa-failed', feedbackFile: 'fb' })]).steps.at(-1)).toEqual({ kind: 'escalate', gate: 'gate-4' });
+    expect(
+      drive(at('gate-4', {}, { maxRetries: 0 }), [READY, outcome({ kind: 'qa-failed', feedbackFile: 'fb' })]).steps.at(
+        -1,
+      ),
+    ).toEqual({ kind: 'escalate', gate: 'gate-4' });
   });
 
   it('a failed fix phase keeps the pending feedback and counts', () => {
-    const { state, steps } = drive(at('gate-4', { feedbackFile: 'fb' }), [READY, outcome({ kind: 'qa-failed', feedbackFile: null })]);
+    const { state, steps } = drive(at('gate-4', { feedbackFile: 'fb' }), [
+      READY,
+      outcome({ kind: 'qa-failed', feedbackFile: null }),
+    ]);
     expect(steps.at(-1)).toEqual({ kind: 'retry', gate: 'gate-4' });
     expect(state.data).toMatchObject({ qaFixes: 1, feedbackFile: 'fb' });
   });
@@ -132,14 +190,21 @@ describe('story workflow: one rule per row', () => {
     const loop = [READY, moved, READY, PASS];
     const inputs = [...Array.from({ length: MAX_MERGE_LOOPS }, () => loop).flat(), READY, moved];
     const { state, steps } = drive(at('gate-7'), inputs);
-    expect(steps.filter((s) => s.kind === 'back')).toEqual(Array.from({ length: MAX_MERGE_LOOPS }, () => ({ kind: 'back', gate: 'gate-6' })));
+    expect(steps.filter((s) => s.kind === 'back')).toEqual(
+      Array.from({ length: MAX_MERGE_LOOPS }, () => ({ kind: 'back', gate: 'gate-6' })),
+    );
     expect(steps.at(-1)).toEqual({ kind: 'fail', gate: 'gate-7', status: 'failed' });
     expect(state.data.mergeLoops).toBe(MAX_MERGE_LOOPS);
   });
 
   it('gate-7 finds the approved branch moved: gate-7 again, asking for the approval again', () => {
     const s = at('gate-7', {}, { requireMergeApproval: true });
-    const { steps } = drive(s, [READY, { type: 'approval', approved: true }, outcome({ kind: 'branch-changed' }), READY]);
+    const { steps } = drive(s, [
+      READY,
+      { type: 'approval', approved: true },
+      outcome({ kind: 'branch-changed' }),
+      READY,
+    ]);
     expect(steps.slice(2)).toEqual([
       { kind: 'retry', gate: 'gate-7' },
       { kind: 'check-approval', gate: 'gate-7' },
@@ -164,14 +229,19 @@ const verdictArb: fc.Arbitrary<Verdict> = fc.oneof(
   fc.constant<Verdict>({ kind: 'passed' }),
   fc.constant<Verdict>({ kind: 'skipped' }),
   fc.boolean().map((blocked): Verdict => ({ kind: 'failed', blocked })),
-  fc.option(fc.constantFrom('fb-a', 'fb-b'), { nil: null }).map((feedbackFile): Verdict => ({ kind: 'qa-failed', feedbackFile })),
+  fc
+    .option(fc.constantFrom('fb-a', 'fb-b'), { nil: null })
+    .map((feedbackFile): Verdict => ({ kind: 'qa-failed', feedbackFile })),
   fc.constant<Verdict>({ kind: 'branch-changed' }),
   fc.constant<Verdict>({ kind: 'target-moved' }),
 );
 
 /** What the world answers at each question: weighted so that most stories get far. */
 const worldArb = fc.record({
-  verdict: fc.oneof({ weight: 4, arbitrary: fc.constant<Verdict>({ kind: 'passed' }) }, { weight: 3, arbitrary: verdictArb }),
+  verdict: fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Verdict>({ kind: 'passed' }) },
+    { weight: 3, arbitrary: verdictArb },
+  ),
   fixSucceeded: fc.boolean(),
   stopping: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   budgetExhausted: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
@@ -189,7 +259,10 @@ const startArb = fc.record({
 const STEP_LIMIT = 2_000;
 
 /** Runs a story to its end, answering each question from `answers` in turn (cycled). */
-function simulate(start: StoryRunState, answers: World[]): { steps: Step[]; trace: Array<{ state: StoryRunState; step: Step }>; final: StoryRunState } {
+function simulate(
+  start: StoryRunState,
+  answers: World[],
+): { steps: Step[]; trace: Array<{ state: StoryRunState; step: Step }>; final: StoryRunState } {
   let s = start;
   const steps: Step[] = [];
   const trace: Array<{ state: StoryRunState; step: Step }> = [];
@@ -201,7 +274,8 @@ function simulate(start: StoryRunState, answers: World[]): { steps: Step[]; trac
     steps.push(step);
     s = next;
     if (isFinal(step)) return { steps, trace, final: s };
-    if (step.kind === 'run') input = { type: 'outcome', report: { verdict: w.verdict, fixSucceeded: w.fixSucceeded }, stopping: w.stopping };
+    if (step.kind === 'run')
+      input = { type: 'outcome', report: { verdict: w.verdict, fixSucceeded: w.fixSucceeded }, stopping: w.stopping };
     else if (step.kind === 'check-approval') input = { type: 'approval', approved: w.approved };
     else input = { type: 'ready', stopping: w.stopping, budgetExhausted: w.budgetExhausted };
   }
@@ -210,9 +284,17 @@ function simulate(start: StoryRunState, answers: World[]): { steps: Step[]; trac
 
 const storyArb = fc.tuple(startArb, fc.array(worldArb, { minLength: 1, maxLength: 60 }));
 
-function begin(st: { gate: GateId; maxRetries: number; requireMergeApproval: boolean; feedbackFile: string | null }): StoryRunState {
+function begin(st: {
+  gate: GateId;
+  maxRetries: number;
+  requireMergeApproval: boolean;
+  feedbackFile: string | null;
+}): StoryRunState {
   const data = { ...FRESH, feedbackFile: st.gate === 'gate-4' ? st.feedbackFile : null };
-  return startWorkflow(PIPELINE, st.gate, data, { maxRetries: st.maxRetries, requireMergeApproval: st.requireMergeApproval });
+  return startWorkflow(PIPELINE, st.gate, data, {
+    maxRetries: st.maxRetries,
+    requireMergeApproval: st.requireMergeApproval,
+  });
 }
 
 describe('story workflow: properties over random outcomes', () => {
@@ -222,7 +304,9 @@ describe('story workflow: properties over random outcomes', () => {
         const { steps } = simulate(begin(st), answers);
         const runs = steps.filter((s) => s.kind === 'run').length;
         // Every gate once, plus each allowed loop: QA fixes, merge loops (gates 6 and 7 again), branch retries.
-        expect(runs).toBeLessThanOrEqual(PIPELINE.length + st.maxRetries + 1 + MAX_MERGE_LOOPS * 2 + MAX_BRANCH_RETRIES);
+        expect(runs).toBeLessThanOrEqual(
+          PIPELINE.length + st.maxRetries + 1 + MAX_MERGE_LOOPS * 2 + MAX_BRANCH_RETRIES,
+        );
         expect(isFinal(steps.at(-1)!)).toBe(true);
       }),
       { numRuns: 100 },

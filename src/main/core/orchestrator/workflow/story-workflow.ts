@@ -114,10 +114,24 @@ export interface StoryRunState {
 }
 
 /** A story about to run from `gate`; every earlier gate passed (fresh start or a checkpoint). */
-export function startWorkflow(pipeline: readonly GateId[], gate: GateId, data: WorkflowData, policy: WorkflowPolicy): StoryRunState {
+export function startWorkflow(
+  pipeline: readonly GateId[],
+  gate: GateId,
+  data: WorkflowData,
+  policy: WorkflowPolicy,
+): StoryRunState {
   const i = pipeline.indexOf(gate);
   if (i < 0) throw new Error(`${gate} is not a gate of this pipeline (${pipeline.join(', ')}).`);
-  return { pipeline, policy, gate, phase: 'ready', data, passed: pipeline.slice(0, i), fixing: false, branchRetries: 0 };
+  return {
+    pipeline,
+    policy,
+    gate,
+    phase: 'ready',
+    data,
+    passed: pipeline.slice(0, i),
+    fixing: false,
+    branchRetries: 0,
+  };
 }
 
 /** True when running `gate` starts an agent phase (what a used-up budget forbids). */
@@ -148,7 +162,12 @@ function ended(s: StoryRunState, step: Step, patch: Partial<StoryRunState> = {})
   return [{ ...s, ...patch, phase: 'ended', fixing: false }, step];
 }
 
-function readyAt(s: StoryRunState, gate: GateId, step: Step, patch: Partial<StoryRunState> = {}): [StoryRunState, Step] {
+function readyAt(
+  s: StoryRunState,
+  gate: GateId,
+  step: Step,
+  patch: Partial<StoryRunState> = {},
+): [StoryRunState, Step] {
   return [{ ...s, ...patch, gate, phase: 'ready', fixing: false }, step];
 }
 
@@ -162,8 +181,13 @@ export function advance(s: StoryRunState, input: Input): [StoryRunState, Step] {
     case 'ready': {
       if (s.phase !== 'ready') return wrongInput(s, input);
       if (input.stopping) return ended(s, { kind: 'park', gate: s.gate, decision: 'stop' });
-      if (input.budgetExhausted && needsAgent(s.gate, s.data)) return ended(s, { kind: 'park', gate: s.gate, decision: 'budget' });
-      if (s.gate === MERGE_GATE && s.policy.requireMergeApproval) return [{ ...s, phase: 'approval' }, { kind: 'check-approval', gate: s.gate }];
+      if (input.budgetExhausted && needsAgent(s.gate, s.data))
+        return ended(s, { kind: 'park', gate: s.gate, decision: 'budget' });
+      if (s.gate === MERGE_GATE && s.policy.requireMergeApproval)
+        return [
+          { ...s, phase: 'approval' },
+          { kind: 'check-approval', gate: s.gate },
+        ];
       return running(s);
     }
     case 'approval':
@@ -176,7 +200,10 @@ export function advance(s: StoryRunState, input: Input): [StoryRunState, Step] {
 }
 
 function running(s: StoryRunState): [StoryRunState, Step] {
-  return [{ ...s, phase: 'running', fixing: s.gate === QA_GATE && s.data.feedbackFile !== null }, { kind: 'run', gate: s.gate }];
+  return [
+    { ...s, phase: 'running', fixing: s.gate === QA_GATE && s.data.feedbackFile !== null },
+    { kind: 'run', gate: s.gate },
+  ];
 }
 
 function outcome(s: StoryRunState, report: GateReport, stopping: boolean): [StoryRunState, Step] {
@@ -202,17 +229,25 @@ function outcome(s: StoryRunState, report: GateReport, stopping: boolean): [Stor
     case 'qa-failed': {
       if (v.feedbackFile !== null) data = { ...data, feedbackFile: v.feedbackFile };
       // Without feedback there is nothing for a fix phase to work on.
-      if (gate !== QA_GATE || data.feedbackFile === null) return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
+      if (gate !== QA_GATE || data.feedbackFile === null)
+        return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
       if (data.qaFixes >= s.policy.maxRetries) return ended(s, { kind: 'escalate', gate }, { data });
       return readyAt(s, gate, { kind: 'retry', gate }, { data });
     }
     case 'branch-changed':
-      if (gate !== MERGE_GATE || s.branchRetries >= MAX_BRANCH_RETRIES) return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
+      if (gate !== MERGE_GATE || s.branchRetries >= MAX_BRANCH_RETRIES)
+        return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
       return readyAt(s, gate, { kind: 'retry', gate }, { data, branchRetries: s.branchRetries + 1 });
     case 'target-moved': {
       const back = s.pipeline.indexOf(MERGE_PREP_GATE);
-      if (back < 0 || back >= s.pipeline.indexOf(gate) || data.mergeLoops >= MAX_MERGE_LOOPS) return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
-      return readyAt(s, MERGE_PREP_GATE, { kind: 'back', gate: MERGE_PREP_GATE }, { data: { ...data, mergeLoops: data.mergeLoops + 1 }, passed: s.passed.slice(0, back) });
+      if (back < 0 || back >= s.pipeline.indexOf(gate) || data.mergeLoops >= MAX_MERGE_LOOPS)
+        return ended(s, { kind: 'fail', gate, status: 'failed' }, { data });
+      return readyAt(
+        s,
+        MERGE_PREP_GATE,
+        { kind: 'back', gate: MERGE_PREP_GATE },
+        { data: { ...data, mergeLoops: data.mergeLoops + 1 }, passed: s.passed.slice(0, back) },
+      );
     }
   }
 }
