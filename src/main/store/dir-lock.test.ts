@@ -131,14 +131,15 @@ describe('DirLock', () => {
 
   it('treats a zombie holder (exited, not yet reaped) as dead and takes the lock over', async () => {
     const dir = tempDir();
-    // sh starts a background child and execs into sleep, which never reaps it: the child
-    // stays a zombie (state Z in /proc/<pid>/stat) while its pid still answers kill(pid, 0).
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a background child and execs into sleep, which never reaps it: the child,
+    // which ends only after the exec (so sh cannot reap it first), stays a zombie (state Z
+    // in /proc/<pid>/stat) while its pid still answers kill(pid, 0).
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent);
     const zombie = Number(
       await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))),
     );
-    for (let i = 0; i < 200 && !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++)
+    for (let i = 0; i < 1000 && !fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '); i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toContain(') Z ');
     expect(() => process.kill(zombie, 0)).not.toThrow();

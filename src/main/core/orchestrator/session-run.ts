@@ -1,14 +1,11 @@
 import os from 'node:os';
 import type { EventDraft } from '../../../shared/events';
-import { isSettledStory } from '../../../shared/status';
-import type { StoryDocument } from '../../../shared/stories';
-import type { Session, StoryRun } from '../../store';
+import type { Session } from '../../store';
 import { Checkpointer, pipelineFromConfig, type SessionLease } from '../checkpointer';
 import type { Subscription } from '../events';
 import type { Executor } from '../executor';
 import type { ResolvedPreset } from './agent-presets';
 import { ControlFiles } from './control-files';
-import { isAwaitingMergeApproval } from './merge-approval';
 import {
   budgetPause,
   mayStartWave,
@@ -20,7 +17,6 @@ import {
   type RunState,
 } from './run-state';
 import type { SessionConfig } from './session-config';
-import { decideSessionEnd } from './session-end';
 import { SessionBudget } from './session-budget';
 import { SessionFiles } from './session-files';
 import { openSessionParts } from './session-open';
@@ -32,7 +28,7 @@ import { SessionProjection } from './session-ui';
 import type { LiveSessionFacts } from './session-views';
 import { StopChannels } from './stop-channels';
 import { storyEnvOf, type StoryEnv } from './story-env';
-import { StoryPipeline, type StoryStart } from './story-pipeline';
+import { recordSessionEnd, runWaves, type WaveRunner } from './session-waves';
 
 export type { EventSink } from './session-ui';
 export type { SessionMode } from './session-plan';
@@ -40,11 +36,6 @@ export type { StopSummary } from './session-stop';
 
 import type { OrchestratorEnv } from './orchestrator-env';
 export type { OrchestratorEnv, ResolvedOrchestratorOptions } from './orchestrator-env';
-
-class Deferred {
-  resolve!: () => void;
-  readonly promise = new Promise<void>((r) => (this.resolve = r));
-}
 
 /**
  * One session being driven by this process: its lease, executor, budget and the waves of
@@ -63,7 +54,9 @@ export class SessionRun {
   private readonly metrics: SessionMetrics;
   private readonly stops: StopChannels;
   private readonly storyEnv: StoryEnv;
-  private readonly loopDone = new Deferred();
+  private wavesEnded!: () => void;
+  /** Settles once no wave runs any more (the stop waits for it before checkpointing). */
+  private readonly loopDone = new Promise<void>((r) => (this.wavesEnded = r));
   private readonly storyErrors: string[] = [];
   private state: RunState = RUNNING;
   private stopPromise: Promise<StopSummary> | null = null;
@@ -199,6 +192,20 @@ export class SessionRun {
 
   // ---- the run ----
 
+  private waveRunner(): WaveRunner {
+    return {
+      sessionId: this.sessionId,
+      projectId: this.session.projectId,
+      config: this.config,
+      repo: this.o.repo,
+      executor: this.executor,
+      ui: this.ui,
+      storyEnv: this.storyEnv,
+      mayStartWave: () => mayStartWave(this.state),
+      log: (l) => this.log(l),
+    };
+  }
+
   private async main(mode: SessionMode): Promise<SessionOutcome> {
     let fatal: unknown = null;
     try {
@@ -218,12 +225,12 @@ export class SessionRun {
         log: (l) => this.log(l),
       });
       this.budget.checkAtStart();
-      await this.runWaves(starts);
+      this.storyErrors.push(...(await runWaves(this.waveRunner(), starts)));
     } catch (e) {
       fatal = e;
     }
     this.state = wavesOver(this.state);
-    this.loopDone.resolve();
+    this.wavesEnded();
     try {
       if (this.stopPromise) await this.stopPromise;
       else if (!this.leaseLost) await this.finish(fatal);
@@ -237,84 +244,14 @@ export class SessionRun {
     return toSessionOutcome(view);
   }
 
-  private async runWaves(starts: Map<string, StoryStart>): Promise<void> {
-    for (const wave of this.config.waves) {
-      if (!mayStartWave(this.state)) break;
-      const ids = wave.storyIds.filter((id) => starts.has(id));
-      if (ids.length === 0) continue;
-      this.ui.currentWave = wave.number;
-      this.ui.sessionChanged();
-      const byId = new Map((await this.o.repo.storyRunsIn(this.sessionId, ids)).map((r) => [r.storyId, r]));
-      const docs = await this.loadStories(ids);
-      const tasks = ids.map((id) =>
-        this.executor.pool.submit(() => this.runStory(byId.get(id)!, docs.get(id) ?? null, starts.get(id)!), { id }),
-      );
-      const results = await Promise.allSettled(tasks);
-      results.forEach((r, i) => {
-        if (r.status === 'rejected') {
-          const e = r.reason as { code?: string; message?: string };
-          if (e?.code === 'pool_cancelled' || e?.code === 'pool_closed') return;
-          this.storyErrors.push(`${ids[i]}: ${e?.message ?? String(e)}`);
-          this.log(`story ${ids[i]} stopped on an error: ${e?.message ?? String(e)}`);
-        }
-      });
-    }
-    this.ui.currentWave = null;
-  }
-
-  private async loadStories(ids: string[]): Promise<Map<string, StoryDocument>> {
-    const rows = await this.o.repo.stories(this.session.projectId, ids);
-    // Keyed like story run ids (`<session>:<story>`).
-    for (const r of rows) this.ui.setMeta(`${this.sessionId}:${r.storyId}`, { title: r.title, domain: r.domain });
-    return new Map(
-      rows.map((r) => [
-        r.storyId,
-        { ...(r.content as StoryDocument), story_id: r.storyId, domain: r.domain, dependencies: r.dependencies },
-      ]),
-    );
-  }
-
-  private async runStory(run: StoryRun | undefined, story: StoryDocument | null, start: StoryStart): Promise<void> {
-    if (!run) return;
-    try {
-      if (!story)
-        await this.o.repo.markFailed(
-          run.id,
-          null,
-          `Story ${run.storyId} is no longer imported in this project; import it again and resume.`,
-        );
-      else await new StoryPipeline(this.storyEnv, run, story, start).execute();
-    } finally {
-      await this.ui.flushStory(run.id);
-    }
-  }
-
   /** The normal end, as the end policy (session-end.ts) decides it. */
   private async finish(fatal: unknown): Promise<void> {
     await this.budget.written;
-    const runs = await this.o.repo.storyRunsOf(this.sessionId);
-    const unfinished = runs.filter((r) => !isSettledStory(r.status));
-    const dependencies = new Map<string, string[]>();
-    if (unfinished.some((r) => isAwaitingMergeApproval(r))) {
-      for (const [id, doc] of await this.loadStories(unfinished.map((r) => r.storyId)))
-        dependencies.set(id, doc.dependencies ?? []);
-    }
-    const end = decideSessionEnd(this.sessionId, {
-      runs,
+    await recordSessionEnd(this.waveRunner(), {
       errors: fatal ? [(fatal as Error).message] : this.storyErrors,
       pausedForBudget: pausedForBudget(this.state),
       budget: { spentUsd: this.budget.spentUsd, budgetUsd: this.budget.budgetUsd },
-      targetBranch: this.config.targetBranch,
-      dependencies,
     });
-    await this.o.repo.endSession(this.sessionId, end.status, end.reason, {
-      actor: 'orchestrator',
-      action: `session.${end.status}`,
-      subjectType: 'session',
-      subjectId: this.sessionId,
-      detail: { reason: end.reason },
-    });
-    if (end.notice) this.ui.notice(end.notice.kind, end.notice.title, end.reason);
   }
 
   // ---- emergency stop ----
@@ -341,7 +278,7 @@ export class SessionRun {
         ui: this.ui,
         graceMs: this.o.options.graceMs,
         leaseLost: () => this.leaseLost,
-        wavesEnded: this.loopDone.promise,
+        wavesEnded: this.loopDone,
         publish: (d) => this.publish(d),
         log: (l) => this.log(l),
       },
