@@ -50,6 +50,8 @@ export const LatencySnapshot = z.object({
   byType: z.record(z.string(), LatencyStats),
   /** Closed buckets, oldest first, one point per event type and one "*" per bucket. */
   series: z.array(LatencyPoint),
+  /** The bucket still open, all event types ("*"), its windowMs the time it has been open; null before its first event. */
+  open: LatencyPoint.nullable().optional(),
 });
 export type LatencySnapshot = z.infer<typeof LatencySnapshot>;
 

@@ -145,7 +145,11 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   }
 
   async function metrics(sessionId: string | null): Promise<MetricsView> {
-    const events = eventSeries(await repos.latency.recent('*', 300), deps.bus.latencySnapshot().series);
+    const live = deps.bus.latencySnapshot();
+    const events = eventSeries(await repos.latency.recent('*', 300), [
+      ...live.series,
+      ...(live.open ? [live.open] : []),
+    ]);
     if (!sessionId) return { ...EMPTY_METRICS, ...events };
     const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
     return { ...events, ...sessionUsageMetrics(rows, gates) };

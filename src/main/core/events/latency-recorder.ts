@@ -98,7 +98,16 @@ export class LatencyRecorder {
       overall: all ? stats(all) : { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 },
       byType,
       series: [...this.series],
+      open: this.openPoint(now),
     };
+  }
+
+  /** The open bucket as a provisional "*" point (a short session has no closed bucket yet). */
+  private openPoint(now: number): LatencyPoint | null {
+    const all = this.current.byType.get(ALL_TYPES);
+    if (!all || all.seen === 0) return null;
+    const windowMs = Math.max(1, Math.min(this.bucketMs, Math.round(now - this.current.start)));
+    return { eventType: ALL_TYPES, windowStart: formatTimestamp(this.current.start), windowMs, ...stats(all) };
   }
 
   /** Closes due buckets and writes unsaved points to the sink; failures are retried next time. */
