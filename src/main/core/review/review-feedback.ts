@@ -6,9 +6,8 @@ import { runGit } from '../executor/git';
 import { storySubject } from '../orchestrator/domain-override';
 import { OrchestratorError } from '../orchestrator/errors';
 import { MERGE_APPROVED } from '../orchestrator/merge-approval';
-import { parseSessionConfig } from '../orchestrator/session-config';
 import { SessionFiles } from '../orchestrator/session-files';
-import { findStoryRunWithSession } from '../../store/repos/story-review';
+import { sessionStory } from './session-story';
 import { COMMIT_ID, DRIVEN_SESSION_STATUSES } from '../../../shared/ipc/decision-rules';
 import {
   MAX_REVIEW_COMMENTS,
@@ -47,17 +46,13 @@ interface Context {
 }
 
 async function context(store: Store, sessionId: string, storyId: string): Promise<Context> {
-  const found = await findStoryRunWithSession(store, sessionId, storyId);
-  if (!found)
-    throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
-  if (!found.run) throw new OrchestratorError('not_found', `Story ${storyId} is not part of session ${sessionId}.`);
-  const config = parseSessionConfig(sessionId, found.sessionConfig);
+  const { run, config, sessionStatus } = await sessionStory(store, sessionId, storyId);
   const repo = config.repoPath;
   return {
-    run: found.run,
+    run,
     repo,
     targetBranch: config.targetBranch,
-    sessionStatus: found.sessionStatus,
+    sessionStatus,
     git: (args, allow = []) => runGit(repo, ['-c', 'core.quotepath=false', ...args], { allowExitCodes: allow }),
   };
 }

@@ -1,8 +1,7 @@
 import { runGit } from '../executor/git';
-import { parseSessionConfig } from '../orchestrator/session-config';
 import { OrchestratorError } from '../orchestrator/errors';
 import type { Store } from '../../store';
-import { findStoryRunWithSession } from '../../store/repos/story-review';
+import { sessionStory } from './session-story';
 import { MAX_FILE_PATCH_CHARS, type DiffAgainst, type StoryDiff } from '../../../shared/ipc/review';
 import { assembleFiles, parseNameStatus, parseNumStat, splitPatch } from './parse-diff';
 
@@ -26,15 +25,7 @@ const LIVE_STATUSES: ReadonlySet<string> = new Set(['queued', 'running']);
  */
 export async function storyDiff(store: Store, req: StoryDiffRequest): Promise<StoryDiff> {
   const against = req.against ?? 'base';
-  const found = await findStoryRunWithSession(store, req.sessionId, req.storyId);
-  if (!found)
-    throw new OrchestratorError(
-      'not_found',
-      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
-    );
-  const { run } = found;
-  if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
-  const config = parseSessionConfig(req.sessionId, found.sessionConfig);
+  const { run, config } = await sessionStory(store, req.sessionId, req.storyId);
   const repo = config.repoPath;
   const git = (args: string[], allow: number[] = []) =>
     runGit(repo, ['-c', 'core.quotepath=false', ...args], { allowExitCodes: allow });
