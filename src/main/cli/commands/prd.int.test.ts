@@ -110,7 +110,7 @@ describe('wave import and wave prd (Postgres)', () => {
     fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify(config));
     const show = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain('agent (command): ./agent.sh {storyFile}');
+    expect(show.stdout).toContain('agent preset command: ./agent.sh {storyFile}');
     expect(show.stdout).toContain('agent.env.pass: NPM_TOKEN');
     expect(show.stdout).toContain('agent.env.set: NODE_ENV');
     expect(show.stdout).not.toContain('NODE_ENV=test');
