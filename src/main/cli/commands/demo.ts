@@ -57,7 +57,11 @@ export const demoCommand: CliCommand = {
             'internal',
           );
         // The approval covers the scripted agent the demo runs (not wave.config.json's preset).
-        await core.prds.approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.', agentPreset: 'scripted' });
+        await core.prds.approve(DEMO_PRD_ID, {
+          by: 'demo',
+          comment: 'Approved by wave demo.',
+          agentPreset: 'scripted',
+        });
         const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
         const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
         try {

@@ -139,14 +139,15 @@ export function renderRuns(r: AuthorisedRuns): string[] {
 export const prdCommand: CliCommand = {
   name: 'prd',
   summary: 'Show, approve or reject a PRD (an approval holds only for the exact text and stories approved)',
-  usage: 'wave prd show|approve|reject <id|file> [--agent command|claude-code|scripted] [--by NAME] [--comment TEXT] [--json]',
+  usage:
+    'wave prd show|approve|reject <id|file> [--agent command|claude-code|scripted] [--by NAME] [--comment TEXT] [--json]',
   help: [
     'show: the PRD, its stories grouped into waves, planning problems, every command approving it authorises',
     '  (agent, setup, QA, validation, and the environment names the agent gets), approval status and decisions.',
     'approve: refused while stories are missing or cannot be planned. Binds the approval to the sha256 of the PRD',
     '  text, of each story and of the commands listed; any later change voids it and says what changed.',
     'reject: needs --comment saying what to change.',
-    'An approval is for one agent preset (its argument template and environment): wave.config.json\'s, or the one',
+    "An approval is for one agent preset (its argument template and environment): wave.config.json's, or the one",
     '  --agent names (what the Settings view or wave run --agent will run). show --agent P lists what P would run;',
     '  a session with another preset is refused until the PRD is approved for it (approve --agent P).',
     'The decision is recorded as your user (WAVE_USER, else the OS user); --by NAME is shown beside it.',
@@ -160,11 +161,7 @@ export const prdCommand: CliCommand = {
   async run(ctx, args) {
     const [action, ref, ...extra] = args.positionals;
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
-      throw new CliError(
-        `Usage: ${prdCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw new CliError(`Usage: ${prdCommand.usage}`, EXIT_USAGE, 'usage');
     }
     const name = (args.values.by as string | undefined)?.trim() || null;
     const comment = (args.values.comment as string | undefined)?.trim() || null;

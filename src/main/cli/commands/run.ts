@@ -333,9 +333,9 @@ export const runCommand: CliCommand = {
     'wave run --project <repo> [--stories <dir>] [--prd <file|id>] [--concurrency N] [--budget USD] [--agent command|claude-code|scripted] [--approve-as NAME] [--json]',
   help: [
     'Imports what it is given (--stories, --prd), checks that the PRD is approved for its current text and stories,',
-    'then runs every wave to the end. --agent runs another preset than wave.config.json\'s: the approval must be for it',
+    "then runs every wave to the end. --agent runs another preset than wave.config.json's: the approval must be for it",
     '(wave prd approve <id> --agent P). --approve-as records an approval by that name first (audited), for unattended',
-    'runs: for the preset that will run (--agent, else wave.config.json\'s).',
+    "runs: for the preset that will run (--agent, else wave.config.json's).",
     'Progress goes to stderr (a live line per running story on a terminal). --json prints on stdout:',
     '  {"session","status","cost_usd","stories":[{"id","status","gate","attempts","cost_usd","merge_sha"}]}',
     'Exit code 0 when every story merged; 1 when the session failed, paused (budget) or was stopped.',

@@ -56,7 +56,8 @@ export async function assertApprovedFor(o: OrchestratorEnv, prdId: string, prese
   try {
     return await o.prds.assertApproved(prdId, preset);
   } catch (e) {
-    if (e instanceof PrdNotApprovedError) throw new OrchestratorError('precondition_failed', `${refused}: ${e.message}`);
+    if (e instanceof PrdNotApprovedError)
+      throw new OrchestratorError('precondition_failed', `${refused}: ${e.message}`);
     throw e;
   }
 }
