@@ -139,7 +139,9 @@ test.describe('PRD review', () => {
       await openView(page, 'PRD');
       await expect(page.getByTestId('prd-runs-agent-preset')).toContainText('scripted');
       await expect(page.getByTestId('prd-runs-agent')).toHaveText('node e2e/fixtures/agents/scripted-agent.mjs');
-      await expect(page.getByTestId('prd-approval-problem')).toContainText('for agent preset command, not for scripted');
+      await expect(page.getByTestId('prd-approval-problem')).toContainText(
+        'for agent preset command, not for scripted',
+      );
       await expect(page.getByTestId('start-button')).toBeDisabled();
       // Back to what wave.config.json says: the approval holds again.
       await openView(page, 'Settings');
