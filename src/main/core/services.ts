@@ -175,7 +175,8 @@ async function buildAppServices(deps: {
         projectName: path.basename(s.projectPath),
         targetBranch: loaded.config.targetBranch,
         configProblems: problems,
-        agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env),
+        agentEnv: describeGrant(s.agentPreset ?? loaded.config.agent.preset, loaded.config.agent.env),
+        configAgentPreset: loaded.config.agent.preset,
       });
     } catch (e) {
       const message =
@@ -210,6 +211,7 @@ async function buildAppServices(deps: {
       store: deps.store,
       hub: deps.hub,
       concurrency: async () => (await settings.read()).concurrency,
+      agentPreset: async () => (await settings.read()).agentPreset ?? undefined,
       actor: () => deps.settings.actor,
     }),
     ...importHandlers({
