@@ -74,6 +74,7 @@ export async function createCoreServices(
     dataDir: settings.dataDir,
     databaseUrl: settings.databaseUrl,
     migrationsDir: settings.migrationsDir,
+    clusterCacheDir: settings.cacheDir,
     env: settings.env,
     log,
     role: opts.lockRole,
