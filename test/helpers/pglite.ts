@@ -27,6 +27,12 @@ export interface TestStore {
 }
 
 /**
+ * The tests' own cache of a fresh cluster (see src/main/store/cluster-template.ts): a store a
+ * test creates from nothing is copied from it after the first initdb on the machine.
+ */
+export const TEST_CLUSTER_CACHE = path.join(os.tmpdir(), 'wave-test-cluster-cache');
+
+/**
  * A migrated, closed PGlite cluster shared by every test run on this machine (keyed by the
  * migrations and the PGlite version). initdb in wasm takes 4–20 s on a busy machine;
  * copying the result takes a fraction of a second.
@@ -45,7 +51,7 @@ async function pgliteTemplate(): Promise<string> {
   const dir = path.join(os.tmpdir(), `wave-pglite-template-${hash.digest('hex').slice(0, 16)}`);
   if (fs.existsSync(path.join(dir, 'pgdata', 'PG_VERSION'))) return dir;
   const build = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-template-build-'));
-  const store = await openStore({ dataDir: build });
+  const store = await openStore({ dataDir: build, clusterCacheDir: TEST_CLUSTER_CACHE });
   await store.close();
   fs.rmSync(path.join(build, 'store.lock'), { force: true });
   try {
