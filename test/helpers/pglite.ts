@@ -63,6 +63,13 @@ async function pgliteTemplate(): Promise<string> {
   return dir;
 }
 
+/** A new temp data dir holding a copy of the migrated template, as `wave` leaves one (not opened). */
+export async function pgliteDataDir(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-'));
+  fs.cpSync(path.join(await pgliteTemplate(), 'pgdata'), path.join(dataDir, 'pgdata'), { recursive: true });
+  return dataDir;
+}
+
 /**
  * An embedded store in a fresh temp dir, copied from a migrated template (the store still
  * runs its migrations check and takes its lock as in production). Open one per test file
@@ -72,8 +79,7 @@ export async function openPgliteTestStore(
   opts: Partial<OpenStoreOptions> & { fresh?: boolean } = {},
 ): Promise<TestStore> {
   const { fresh, ...storeOpts } = opts;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-'));
-  if (!fresh) fs.cpSync(path.join(await pgliteTemplate(), 'pgdata'), path.join(dataDir, 'pgdata'), { recursive: true });
+  const dataDir = fresh ? fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-')) : await pgliteDataDir();
   const store = await openStore({ ...storeOpts, dataDir });
   let closed = false;
   return {
