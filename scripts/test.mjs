@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: every check of the project, each stage announced with its duration.
-//   static   typecheck ∥ (lint → check:cycles → build)     both lanes fit the two cores of a small machine
-//   tests    test:unit ∥ test:e2e                           both need the build; they wait on processes, git
-//                                                            and the browser more than on the CPU
+//   build    electron-vite build                            the tests run the built CLI, server and window
+//   then     (typecheck → lint → check:cycles) ∥ test:unit ∥ test:e2e
+//            the tests wait on processes, git and the browser for much of their run; the
+//            static checks fill those gaps on a 2-core machine instead of delaying the tests
 // A stage that runs beside another has its lines prefixed with its name; the first failure
 // stops the others and the run ends with that stage's exit code and a summary of durations.
-// WAVE_TEST_SERIAL=1 runs the test stages one after the other.
+// WAVE_TEST_SERIAL=1 runs the stages one after the other.
 // `npm run test:chaos` (node scripts/test.mjs chaos) runs the crash, kill and fuzz tests with
 // long rounds (WAVE_CHAOS=1) instead.
 import { spawn } from 'node:child_process';
@@ -128,26 +129,29 @@ if (process.argv[2] === 'chaos') {
   );
   summary(code);
 } else {
-  const staticCode = await lanes(
-    () => npmStage('typecheck', { prefix: true }),
-    () =>
-      sequence(
-        () => npmStage('lint', { prefix: true }),
-        () => npmStage('check:cycles', { prefix: true }),
-        () => npmStage('build', { prefix: true }),
-      ),
-  );
-  if (staticCode !== 0) summary(staticCode);
-  // WAVE_TEST_SERIAL=1 runs the two test stages one after the other (a machine too busy to share).
-  const testCode =
+  // The build first (a few seconds): both test stages need it. Then the tests start at once,
+  // with the static checks beside them: the tests wait on processes, git and the browser for
+  // much of their run, and the checks fill those gaps instead of delaying the tests.
+  const buildCode = await npmStage('build', { prefix: true });
+  if (buildCode !== 0) summary(buildCode);
+  const checks = () =>
+    sequence(
+      () => npmStage('typecheck', { prefix: true }),
+      () => npmStage('lint', { prefix: true }),
+      () => npmStage('check:cycles', { prefix: true }),
+    );
+  // WAVE_TEST_SERIAL=1 runs everything one after the other (a machine too busy to share).
+  const code =
     process.env.WAVE_TEST_SERIAL === '1'
       ? await sequence(
+          checks,
           () => npmStage('test:unit'),
           () => npmStage('test:e2e'),
         )
       : await lanes(
+          checks,
           () => npmStage('test:unit', { prefix: true }),
           () => npmStage('test:e2e', { prefix: true }),
         );
-  summary(testCode);
+  summary(code);
 }
