@@ -1,6 +1,16 @@
 import { and, asc, eq, inArray, max, sql } from 'drizzle-orm';
 import { auditLog, gateRuns, projects, sessions, stories, storyRuns, usage } from '../schema';
-import type { GateId, NewContextPackRow, NewStoryRun, Project, Session, SessionStatus, Story, StoryRun, StoryRunStatus } from '../schema';
+import type {
+  GateId,
+  NewContextPackRow,
+  NewStoryRun,
+  Project,
+  Session,
+  SessionStatus,
+  Story,
+  StoryRun,
+  StoryRunStatus,
+} from '../schema';
 import type { Store, WaveTx } from '../store';
 import { ContextPacksRepo } from './context-packs-repo';
 

@@ -18,6 +18,7 @@ describe('chart series', () => {
       costBy: { story: [], agent: [], model: [] },
       tokens: [],
       gateDurations: [],
+      contextTokens: [],
     };
     const s = mergeSeries(
       base,
