@@ -6,12 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { createScenario, importAndApprove, type Scenario } from '../../../../test/orchestrator/scenario';
-import { RecordingHub } from '../../../../test/orchestrator/recording-hub';
 import { CLAUDE_TRANSCRIPTS, FAKE_CLAUDE } from '../../../../test/fixtures/repos/agents';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { DisposableMap } from '../../../shared/lifecycle';
+import { requests } from '../../../shared/ipc';
 import { repositories } from '../../store/repos';
 import { createEventBus, type EventBus } from '../events';
-import { Orchestrator } from '../orchestrator';
+import { EventHub } from '../rpc';
+import { SettingsStore } from '../settings/settings-store';
+import { resolveSettings } from '../settings/wave-settings';
+import { createSessionServices, type SessionServices } from '../api/session-handlers';
+import { prdHandlers } from '../api/prd-handlers';
 import { ClaudeSettings } from '../../../../test/helpers/claude-settings-format';
 
 /*
@@ -33,15 +38,30 @@ const tag = randomUUID();
 let ts: TestStore;
 let bus: EventBus;
 let out: string;
+let hub: EventHub;
+let services: SessionServices;
 const scenarios: Scenario[] = [];
+const ctx = { clientId: 'test', transport: 'websocket' as const, client: new DisposableMap<string>() };
 
 beforeAll(async () => {
   ts = await openPgliteTestStore();
   bus = await createEventBus({ store: ts.store });
   out = mkdtempSync(join(tmpdir(), 'wave-ctx-'));
+  hub = new EventHub();
+  services = await createSessionServices({
+    store: ts.store,
+    bus,
+    hub,
+    settings: new SettingsStore(ts.dataDir),
+    wave: { ...resolveSettings({ ...process.env, WAVE_USER: 'ctx-lead' }), dataDir: ts.dataDir },
+    log: () => undefined,
+    orchestrator: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
+  });
 });
 
 afterAll(async () => {
+  await services?.close();
+  hub?.dispose();
   await bus?.close();
   await ts?.close();
   killTagged(tag);
@@ -70,19 +90,8 @@ function scenario(config: Record<string, unknown>, testAgent: Record<string, unk
 
 async function run(s: Scenario, preset: 'command' | 'claude-code') {
   const prdId = await importAndApprove(ts.store, s);
-  const orch = new Orchestrator({
-    store: ts.store,
-    bus,
-    hub: new RecordingHub(),
-    dataDir: ts.dataDir,
-    options: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300, controlIntervalMs: 100 },
-  });
-  try {
-    const handle = await orch.startSession({ prdId, agentPreset: preset });
-    return { sessionId: handle.sessionId, outcome: await handle.done };
-  } finally {
-    await orch.dispose();
-  }
+  const handle = await services.orchestrator.startSession({ prdId, agentPreset: preset });
+  return { prdId, sessionId: handle.sessionId, outcome: await handle.done };
 }
 
 const mainFiles = (s: Scenario) =>
@@ -94,7 +103,17 @@ describe('context packs handed to agents', () => {
   it('gives the scripted agent WAVE_CONTEXT_FILE with the story files first, in its prompt too, recorded per gate run, never committed', async () => {
     const copy = join(out, 'scripted');
     const s = scenario({ context: { budgetTokens: 1000 } }, { context_copy: copy });
-    const { sessionId, outcome } = await run(s, 'command');
+    // Before the run, the PRD review forecasts the pack from the target branch.
+    const prd = prdHandlers({ store: ts.store, hub, concurrency: async () => 1, actor: () => 'ctx-lead' });
+    const prdId = await importAndApprove(ts.store, s);
+    const forecast = requests['prd.contextForecast'].response.parse(await prd['prd.contextForecast']({ prdId }, ctx));
+    expect(forecast).toMatchObject({ rev: 'main', budgetTokens: 1000 });
+    expect(forecast.stories).toHaveLength(1);
+    expect(forecast.stories[0]!.top[0]).toMatchObject({ path: 'src/app/sum.ts', reason: 'named by the story' });
+
+    const handle = await services.orchestrator.startSession({ prdId, agentPreset: 'command' });
+    const sessionId = handle.sessionId;
+    const outcome = await handle.done;
     expect(outcome.stories.map((x) => [x.id, x.status])).toEqual([['APP-1', 'merged']]);
 
     for (const [phase, gate] of [
@@ -132,6 +151,23 @@ describe('context packs handed to agents', () => {
     expect(packs[1]).toMatchObject({ budgetTokens: 1000, storyId: 'APP-1' });
     expect(packs[1]!.fileCount).toBe(packs[1]!.files.length);
     expect(packs[1]!.files[0]).toMatchObject({ path: 'src/app/sum.ts', reason: 'named by the story' });
+
+    // What the window reads: the packs per gate run, and context tokens per story and gate.
+    const views = requests['story.context'].response.parse(
+      await services.handlers['story.context']({ sessionId, storyId: 'APP-1' }, ctx),
+    );
+    expect(views.map((v) => [v.gate, v.attempt])).toEqual([
+      ['gate-1', 1],
+      ['gate-2', 1],
+    ]);
+    expect(views[1]!.files[0]).toEqual(packs[1]!.files[0]);
+    const metrics = requests['metrics.get'].response.parse(await services.handlers['metrics.get']({ sessionId }, ctx));
+    expect(metrics.contextTokens.map((c) => [c.storyId, c.gate, c.tokens])).toEqual([
+      ['APP-1', 'gate-1', packs[0]!.totalTokens],
+      ['APP-1', 'gate-2', packs[1]!.totalTokens],
+    ]);
+    // The forecast matches what the first phase got (same tree, same budget).
+    expect(forecast.stories[0]!.totalTokens).toBe(packs[0]!.totalTokens);
 
     // What merged is the story's work, nothing of .wave/.
     const merged = mainFiles(s);
