@@ -25,7 +25,7 @@ export const PermissionRule = z.string().superRefine((rule, ctx) => {
     return;
   }
   const spec = m[2];
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (spec !== undefined && /[\u0000-\u001f\u007f]/.test(spec))
     ctx.addIssue({ code: 'custom', message: `control character in ${rule}` });
   if ((m[1] === 'Edit' || m[1] === 'Read') && spec !== undefined && !/^(\/\/|~\/|\/|\.\/)?[^\s].*$/s.test(spec))

@@ -43,7 +43,7 @@ function anchored(p: string): string {
 
 /** Paths a rule cannot carry (control characters, or the parentheses that close the rule). */
 function unsafeForRule(p: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   return /[\u0000-\u001f\u007f()]/.test(p);
 }
 
