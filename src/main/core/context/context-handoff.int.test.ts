@@ -13,9 +13,8 @@ import { requests } from '../../../shared/ipc';
 import { repositories } from '../../store/repos';
 import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
-import { SettingsStore } from '../settings/settings-store';
-import { resolveSettings } from '../settings/wave-settings';
-import { createSessionServices, type SessionServices } from '../api/session-handlers';
+import type { SessionServices } from '../api/session-handlers';
+import { openSessionServices } from '../../../../test/orchestrator/session-services';
 import { prdHandlers } from '../api/prd-handlers';
 import { ClaudeSettings } from '../../../../test/helpers/claude-settings-format';
 
@@ -48,15 +47,7 @@ beforeAll(async () => {
   bus = await createEventBus({ store: ts.store });
   out = mkdtempSync(join(tmpdir(), 'wave-ctx-'));
   hub = new EventHub();
-  services = await createSessionServices({
-    store: ts.store,
-    bus,
-    hub,
-    settings: new SettingsStore(ts.dataDir),
-    wave: { ...resolveSettings({ ...process.env, WAVE_USER: 'ctx-lead' }), dataDir: ts.dataDir },
-    log: () => undefined,
-    orchestrator: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
-  });
+  services = await openSessionServices(ts, bus, hub, { user: 'ctx-lead', tag });
 });
 
 afterAll(async () => {
