@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,26 +15,43 @@ import { startWaveServer, type RunningWave } from './support/wave-server';
 interface DemoOutcome {
   session: string;
   status: string;
+  dir: string;
+  repo: string;
+  cost_usd: number;
   budget_usd: number | null;
   stories: Array<{ id: string; attempts: number; status: string }>;
 }
 
-/** `wave demo --dir <dir> --json`, the real CLI, to the end. */
-function runDemo(dir: string): Promise<DemoOutcome> {
-  return new Promise((resolve, reject) => {
+/** `wave demo --dir <dir> --json`, the real CLI, to its exit: code, JSON (when any) and stderr. */
+function waveDemo(
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; json: unknown; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/wave.mjs', 'demo', '--dir', dir, '--json'], {
-      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' },
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (err += String(d)));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
     child.once('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(out) as DemoOutcome);
-      else reject(new Error(`wave demo exited with ${code}:\n${err}\n${out}`));
+      let json: unknown = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        // not JSON: the assertion on it says what was printed
+      }
+      resolve({ code, json, stdout, stderr });
     });
   });
+}
+
+async function runDemo(dir: string): Promise<{ outcome: DemoOutcome; stderr: string }> {
+  const r = await waveDemo(dir);
+  if (r.code !== 0) throw new Error(`wave demo exited with ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  return { outcome: r.json as DemoOutcome, stderr: r.stderr };
 }
 
 /** Two boxes overlap (labels that run into each other). */
@@ -55,24 +72,45 @@ test.describe('the demo, in the CLI and in the window', () => {
 
   let base: string;
   let demo: DemoOutcome;
-  let wave: RunningWave;
+  let demoLog: string;
+  let server: RunningWave;
 
   test.beforeAll(async () => {
     // The demo's first start creates its embedded database: a minute or more on a busy machine.
     test.setTimeout(300_000);
     base = mkdtempSync(path.join(os.tmpdir(), 'wave-first-hour-'));
-    demo = await runDemo(path.join(base, 'demo'));
-    wave = await startWaveServer({ dataDir: path.join(base, 'demo', 'wave-home') });
+    ({ outcome: demo, stderr: demoLog } = await runDemo(path.join(base, 'demo')));
+    server = await startWaveServer({ dataDir: path.join(base, 'demo', 'wave-home') });
   });
   test.afterAll(async () => {
-    await wave?.stop();
+    await server?.stop();
     if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  test('the demo runs a complete wave with the scripted agent, lands every story, and refuses a second run into its folder', async () => {
+    const dir = path.join(base, 'demo');
+    expect(demo).toMatchObject({ status: 'completed', dir, repo: path.join(dir, 'repo') });
+    expect(demo.stories.map((s) => `${s.id}:${s.status}`)).toEqual([
+      'DEMO-1:merged',
+      'DEMO-2:merged',
+      'DEMO-3:merged',
+      'DEMO-4:merged',
+    ]);
+    // DEMO-2 shows the fix loop: its QA failed once and passed after the agent's fix.
+    expect(demoLog).toMatch(/DEMO-2 gate-4 qa failed/);
+    expect(demo.cost_usd).toBeGreaterThan(0);
+    const files = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: demo.repo, encoding: 'utf8' });
+    for (const f of ['src/greeting.js', 'src/clock.js', 'docs/usage.md', 'src/farewell.js']) expect(files).toContain(f);
+    // A second demo into the same folder is refused instead of mixing two projects.
+    const again = await waveDemo(dir);
+    expect(again.code).toBe(2);
+    expect((again.json as { error: { message: string } }).error.message).toContain('is not empty');
   });
 
   test('shows the figures the CLI printed: attempts per story, budget, events', async ({ browser }) => {
     expect(demo.status).toBe('completed');
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(wave.url);
+    await page.goto(server.url);
     await expect(page.getByTestId('session-state')).toContainText('completed');
 
     // Budget: the CLI's, in the header and in Charts.
@@ -118,7 +156,7 @@ test.describe('the demo, in the CLI and in the window', () => {
 
   test('STOP keeps its place and size on the header row at 1024, 1440 and 1920 px', async ({ browser }, testInfo) => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(wave.url);
+    await page.goto(server.url);
     // A completed session: the longest header (session, waves, spend) and STOP's longest reason.
     await expect(page.getByTestId('session-state')).toContainText('completed');
     await expect(page.getByTestId('stop-status')).toContainText('Nothing is running');

@@ -75,6 +75,7 @@ test.describe('PRD review', () => {
       await expect(waves).toContainText('Wave 2 · 2 stories');
       await expect(page.getByTestId('prd-forecast')).toContainText('Forecast:');
       // What approving lets run: the agent, its environment names (never values), the QA commands.
+      await expect(page.getByTestId('prd-runs-agent-preset')).toContainText('command');
       await expect(page.getByTestId('prd-runs-agent')).toHaveText('node agent.mjs {storyFile}');
       await expect(page.getByTestId('prd-runs-env')).toContainText(
         'agent.env.pass: GITHUB_TOKEN · agent.env.set: NODE_ENV',
@@ -125,6 +126,31 @@ test.describe('PRD review', () => {
       await expect(page.getByTestId('start-button')).toBeEnabled();
       await expect(page.getByTestId('start-button')).toContainText('budget $10.00');
       await page.screenshot({ path: testInfo.outputPath('prd-approved.png'), fullPage: true });
+
+      // Another preset chosen in Settings is not what was approved: the review lists it, the start is blocked.
+      await openView(page, 'Settings');
+      await expect(page.getByTestId('settings-preset')).toHaveValue('');
+      await expect(page.getByTestId('settings-preset').locator('option').first()).toHaveText(
+        'as wave.config.json says (command)',
+      );
+      await page.getByTestId('settings-preset').selectOption('scripted');
+      await page.getByTestId('settings-save').click();
+      await expect(page.getByTestId('settings-message')).toContainText('Saved.');
+      await openView(page, 'PRD');
+      await expect(page.getByTestId('prd-runs-agent-preset')).toContainText('scripted');
+      await expect(page.getByTestId('prd-runs-agent')).toHaveText('node e2e/fixtures/agents/scripted-agent.mjs');
+      await expect(page.getByTestId('prd-approval-problem')).toContainText(
+        'for agent preset command, not for scripted',
+      );
+      await expect(page.getByTestId('start-button')).toBeDisabled();
+      // Back to what wave.config.json says: the approval holds again.
+      await openView(page, 'Settings');
+      await page.getByTestId('settings-preset').selectOption({ index: 0 });
+      await page.getByTestId('settings-save').click();
+      await expect(page.getByTestId('settings-message')).toContainText('Saved.');
+      await openView(page, 'PRD');
+      await expect(page.getByTestId('prd-runs-agent-preset')).toContainText('command');
+      await expect(page.getByTestId('start-button')).toBeEnabled();
 
       // A changed story voids the approval: the import says so, and so does the PRD.
       await openView(page, 'Import');

@@ -27,6 +27,12 @@ export interface TestStore {
 }
 
 /**
+ * The tests' own cache of a fresh cluster (see src/main/store/cluster-template.ts): a store a
+ * test creates from nothing is copied from it after the first initdb on the machine.
+ */
+export const TEST_CLUSTER_CACHE = path.join(os.tmpdir(), 'wave-test-cluster-cache');
+
+/**
  * A migrated, closed PGlite cluster shared by every test run on this machine (keyed by the
  * migrations and the PGlite version). initdb in wasm takes 4–20 s on a busy machine;
  * copying the result takes a fraction of a second.
@@ -45,7 +51,7 @@ async function pgliteTemplate(): Promise<string> {
   const dir = path.join(os.tmpdir(), `wave-pglite-template-${hash.digest('hex').slice(0, 16)}`);
   if (fs.existsSync(path.join(dir, 'pgdata', 'PG_VERSION'))) return dir;
   const build = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-template-build-'));
-  const store = await openStore({ dataDir: build });
+  const store = await openStore({ dataDir: build, clusterCacheDir: TEST_CLUSTER_CACHE });
   await store.close();
   fs.rmSync(path.join(build, 'store.lock'), { force: true });
   try {
@@ -57,6 +63,13 @@ async function pgliteTemplate(): Promise<string> {
   return dir;
 }
 
+/** A new temp data dir holding a copy of the migrated template, as `wave` leaves one (not opened). */
+export async function pgliteDataDir(): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-'));
+  fs.cpSync(path.join(await pgliteTemplate(), 'pgdata'), path.join(dataDir, 'pgdata'), { recursive: true });
+  return dataDir;
+}
+
 /**
  * An embedded store in a fresh temp dir, copied from a migrated template (the store still
  * runs its migrations check and takes its lock as in production). Open one per test file
@@ -66,8 +79,7 @@ export async function openPgliteTestStore(
   opts: Partial<OpenStoreOptions> & { fresh?: boolean } = {},
 ): Promise<TestStore> {
   const { fresh, ...storeOpts } = opts;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-'));
-  if (!fresh) fs.cpSync(path.join(await pgliteTemplate(), 'pgdata'), path.join(dataDir, 'pgdata'), { recursive: true });
+  const dataDir = fresh ? fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pglite-')) : await pgliteDataDir();
   const store = await openStore({ ...storeOpts, dataDir });
   let closed = false;
   return {

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { killTagged } from '../fixtures/repos/leftovers';
-import { openPgliteTestStore } from '../helpers/pglite';
+import { pgliteDataDir } from '../helpers/pglite';
 import { createScenario, type Scenario, type ScenarioOptions } from './scenario';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,10 +141,9 @@ export function waveProcessSuite(): {
     tag,
     // An initialised embedded database (initdb in wasm is slow), as `wave` would leave it.
     async home() {
-      const seeded = await openPgliteTestStore();
-      await seeded.store.close();
-      homes.push(seeded.dataDir);
-      return seeded.dataDir;
+      const dataDir = await pgliteDataDir();
+      homes.push(dataDir);
+      return dataDir;
     },
     scenario(options) {
       const s = createScenario({ agentTag: tag, ...options });

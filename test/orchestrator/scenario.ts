@@ -149,8 +149,13 @@ export function createScenario(options: ScenarioOptions = {}): Scenario {
   return { prdId, repo, storiesDir, prdFile, stories, cleanup: () => repo.cleanup() };
 }
 
-/** Imports the scenario's stories and PRD and approves the PRD, as a lead would. */
-export async function importAndApprove(store: Store, s: Scenario, by = 'test-lead'): Promise<string> {
+/** Imports the scenario's stories and PRD and approves the PRD, as a lead would (for `agentPreset`, default wave.config.json's). */
+export async function importAndApprove(
+  store: Store,
+  s: Scenario,
+  by = 'test-lead',
+  agentPreset?: 'command' | 'claude-code' | 'scripted',
+): Promise<string> {
   const config = (await loadWaveConfig(s.repo.path)).config;
   const project = await ensureProject(store, s.repo.path, config);
   const report = await new StoryImporter(store).importPaths([s.storiesDir], {
@@ -163,7 +168,7 @@ export async function importAndApprove(store: Store, s: Scenario, by = 'test-lea
     throw new Error(
       `scenario import failed: ${JSON.stringify(invalid.map((f) => [f.file, f.errors.map((e) => e.message)]))}`,
     );
-  await new PrdService(store).approve(s.prdId, { by });
+  await new PrdService(store).approve(s.prdId, { by, agentPreset });
   return s.prdId;
 }
 

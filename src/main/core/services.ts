@@ -74,6 +74,7 @@ export async function createCoreServices(
     dataDir: settings.dataDir,
     databaseUrl: settings.databaseUrl,
     migrationsDir: settings.migrationsDir,
+    clusterCacheDir: settings.cacheDir,
     env: settings.env,
     log,
     role: opts.lockRole,
@@ -175,7 +176,8 @@ async function buildAppServices(deps: {
         projectName: path.basename(s.projectPath),
         targetBranch: loaded.config.targetBranch,
         configProblems: problems,
-        agentEnv: describeGrant(s.agentPreset, loaded.config.agent.env),
+        agentEnv: describeGrant(s.agentPreset ?? loaded.config.agent.preset, loaded.config.agent.env),
+        configAgentPreset: loaded.config.agent.preset,
       });
     } catch (e) {
       const message =
@@ -210,6 +212,7 @@ async function buildAppServices(deps: {
       store: deps.store,
       hub: deps.hub,
       concurrency: async () => (await settings.read()).concurrency,
+      agentPreset: async () => (await settings.read()).agentPreset ?? undefined,
       actor: () => deps.settings.actor,
     }),
     ...importHandlers({

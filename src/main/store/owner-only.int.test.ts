@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgliteTestStore, type TestStore } from '../../../test/helpers/pglite';
+import { openPgliteTestStore, TEST_CLUSTER_CACHE, type TestStore } from '../../../test/helpers/pglite';
 import { openStore } from './store';
 
 /** Every entry under `root` that a group member or another user could read or write. */
@@ -22,8 +22,9 @@ describe('the embedded store is readable by its owner only', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    // A store created from scratch, as on a first start.
-    t = await openPgliteTestStore({ fresh: true, log: (l) => logs.push(l) });
+    // A store created from scratch, as on a first start (initdb, or a copy of the machine's
+    // fresh cluster once one exists; the CLI's hints test checks both ways end to end).
+    t = await openPgliteTestStore({ fresh: true, clusterCacheDir: TEST_CLUSTER_CACHE, log: (l) => logs.push(l) });
   });
   afterAll(async () => t?.close());
 

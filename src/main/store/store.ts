@@ -11,6 +11,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { ComponentHealth } from '../../shared/ipc';
 import { describeDbError, isConnectionError } from './db-errors';
+import { copyClusterTemplate, saveClusterTemplate } from './cluster-template';
 import { DirLock } from './dir-lock';
 import { DurableNodeFS, durableStartParams } from './durable-node-fs';
 import { tightenTree } from './owner-only';
@@ -39,6 +40,12 @@ export interface OpenStoreOptions {
    * happening, an estimate, and every few seconds how long so far). Default: `log`.
    */
   progress?: (line: string) => void;
+  /**
+   * The user's cache folder (WaveSettings.cacheDir): a new embedded store is copied from the
+   * fresh cluster kept there, and the first one made keeps it (see cluster-template.ts).
+   * Unset: every new store runs initdb.
+   */
+  clusterCacheDir?: string;
   /** Folder of drizzle-kit migrations; default: found next to the code (see resolveMigrationsDir). */
   migrationsDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -194,7 +201,8 @@ class PgliteStore extends BaseStore {
     const lock = DirLock.acquire(dataDir, { log, isAlive: opts.lockIsAlive, role: opts.role });
     let client: PGlite | null = null;
     try {
-      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(dataDir, pgdata, opts.progress ?? log);
+      if (!fs.existsSync(path.join(pgdata, 'PG_VERSION')))
+        await initCluster(dataDir, pgdata, opts.progress ?? log, opts.clusterCacheDir);
       // Stores created before files were owner-only (or copied in with loose modes) are fixed once.
       const loosened = tightenTree(pgdata);
       if (loosened > 0)
@@ -686,7 +694,12 @@ function startHeartbeat(text: string, everyMs: number): () => Promise<void> {
  * Creates the PGlite cluster beside its final place and renames it in only when complete:
  * initdb is not crash-safe, and a half-initialised directory would fail every later start.
  */
-async function initCluster(dataDir: string, pgdata: string, log: (line: string) => void): Promise<void> {
+async function initCluster(
+  dataDir: string,
+  pgdata: string,
+  log: (line: string) => void,
+  cacheDir: string | undefined,
+): Promise<void> {
   if (fs.existsSync(pgdata)) {
     if (fs.readdirSync(pgdata).length > 0) {
       throw new Error(
@@ -700,20 +713,26 @@ async function initCluster(dataDir: string, pgdata: string, log: (line: string) 
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { mode: 0o700 });
   const started = Date.now();
-  log(
-    `Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`,
-  );
-  const stopHeartbeat = startHeartbeat(
-    `  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`,
-    FIRST_START_HEARTBEAT_MS,
-  );
-  try {
-    const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
-    await client.close();
-  } finally {
-    await stopHeartbeat();
+  if (cacheDir && copyClusterTemplate(cacheDir, staging)) {
+    log(`Created the embedded database in ${pgdata} from this machine's fresh copy (about a second).`);
+  } else {
+    log(
+      `Creating the embedded database in ${pgdata}: first start only, ${FIRST_START_ESTIMATE}; later starts take about a second.`,
+    );
+    const stopHeartbeat = startHeartbeat(
+      `  still creating the embedded database… {s} s so far (${FIRST_START_ESTIMATE})`,
+      FIRST_START_HEARTBEAT_MS,
+    );
+    try {
+      const client = await PGlite.create({ fs: new DurableNodeFS(staging), startParams: durableStartParams() });
+      await client.close();
+    } finally {
+      await stopHeartbeat();
+    }
+    log(`  embedded database created in ${Math.round((Date.now() - started) / 1000)} s.`);
+    // The next store on this machine copies this fresh cluster instead of running initdb.
+    if (cacheDir) saveClusterTemplate(cacheDir, staging);
   }
-  log(`  embedded database created in ${Math.round((Date.now() - started) / 1000)} s.`);
   // initdb writes without fsync: flush everything before the directory becomes visible.
   fsyncTree(staging);
   fs.renameSync(staging, pgdata);

@@ -9,6 +9,11 @@ export interface UiState {
   storyRunId: string | null;
   /** Gate run open in the gate detail (with its log tail). */
   gateRunId: number | null;
+  /**
+   * Story run whose changes panel is open. Kept here, not in the drawer, so the panel stays
+   * open when the drawer re-mounts (a reconnect's snapshot, a switch between board and timeline).
+   */
+  changesStoryRunId: string | null;
   /** PRD open in the PRD view. */
   prdId: string | null;
   theme: Theme;
@@ -23,6 +28,7 @@ export const useUiStore = create<UiState>(() => ({
   view: 'waves',
   storyRunId: null,
   gateRunId: null,
+  changesStoryRunId: null,
   prdId: null,
   theme: typeof window === 'undefined' ? 'dark' : initialTheme(),
   stopDialogOpen: false,
@@ -35,7 +41,14 @@ export const ui = {
     useUiStore.setState({ view });
   },
   openStory(storyRunId: string | null): void {
-    useUiStore.setState({ storyRunId, gateRunId: null });
+    useUiStore.setState((s) => ({
+      storyRunId,
+      gateRunId: null,
+      changesStoryRunId: s.changesStoryRunId === storyRunId ? s.changesStoryRunId : null,
+    }));
+  },
+  openChanges(storyRunId: string | null): void {
+    useUiStore.setState({ changesStoryRunId: storyRunId });
   },
   openGate(gateRunId: number | null, storyRunId?: string): void {
     useUiStore.setState((s) => ({ gateRunId, storyRunId: storyRunId ?? s.storyRunId }));

@@ -142,7 +142,8 @@ export const requests = {
         projectPath: PathText(4096).optional(),
         concurrency: z.number().int().min(1).max(64).optional(),
         budgetUsd: z.number().nonnegative().max(1_000_000).nullable().optional(),
-        agentPreset: z.enum(['command', 'claude-code', 'scripted']).optional(),
+        // null: use the preset wave.config.json names.
+        agentPreset: z.enum(['command', 'claude-code', 'scripted']).nullable().optional(),
       })
       .strict(),
     response: ProjectSettings,

@@ -296,7 +296,10 @@ export const ProjectSettings = z.object({
   targetBranch: z.string().nullable(),
   concurrency: z.number().int().min(1).max(64),
   budgetUsd: z.number().nonnegative().nullable(),
-  agentPreset: z.enum(['command', 'claude-code', 'scripted']),
+  /** The preset chosen in Settings; null: the one wave.config.json names (configAgentPreset). */
+  agentPreset: z.enum(['command', 'claude-code', 'scripted']).nullable(),
+  /** The preset the project's wave.config.json names (null: no project, or its config cannot be read). */
+  configAgentPreset: z.enum(['command', 'claude-code']).nullable().optional(),
   /** Problems with the project's wave.config.json, if any, each saying what to fix. */
   configProblems: z.array(z.string()),
   /** The environment names agents and commands of this project get (wave.config.json agent.env and the preset's defaults); never values. */

@@ -56,7 +56,12 @@ export const demoCommand: CliCommand = {
             1,
             'internal',
           );
-        await core.prds.approve(DEMO_PRD_ID, { by: 'demo', comment: 'Approved by wave demo.' });
+        // The approval covers the scripted agent the demo runs (not wave.config.json's preset).
+        await core.prds.approve(DEMO_PRD_ID, {
+          by: 'demo',
+          comment: 'Approved by wave demo.',
+          agentPreset: 'scripted',
+        });
         const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
         const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
         try {

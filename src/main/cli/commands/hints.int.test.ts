@@ -86,9 +86,17 @@ describe('hints the CLI prints', () => {
     expect(JSON.parse(shown.stdout).approval).toMatchObject({ approved: true, approvedBy: 'ana lead' });
   }, 240_000);
 
-  it('wave status on a new data dir says it is creating the database (with an estimate), then points at the demo; help lists --json', async () => {
+  it('wave status on a new data dir says it is creating the database (with an estimate), then points at the demo; the next new data dir starts from a copy; help lists --json', async () => {
     const home = join(base, 'new home');
-    const env = { PATH: `${waveOnPath()}:${process.env.PATH}`, WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '' };
+    // A cache of its own, empty: this machine's copy of a fresh cluster must not exist yet.
+    const cache = join(base, 'cache');
+    const env = {
+      PATH: `${waveOnPath()}:${process.env.PATH}`,
+      WAVE_HOME: home,
+      WAVE_CACHE_DIR: cache,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+    };
     const status = paste('wave status', base, env);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stderr).toMatch(
@@ -102,7 +110,17 @@ describe('hints the CLI prints', () => {
     expect(hintLines(status.stdout)).toEqual(['wave demo']);
     // The second start is quick and says nothing about it.
     const again = paste('wave status', base, env);
-    expect(again.stderr).not.toMatch(/Creating the embedded database/);
+    expect(again.stderr).not.toMatch(/embedded database/);
+    // Another data dir on this machine starts from the fresh cluster the first one kept, owner-only.
+    const other = paste('wave status', base, { ...env, WAVE_HOME: join(base, 'other home') });
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/^Created the embedded database in .* from this machine's fresh copy/m);
+    expect(other.stderr).not.toMatch(/15–60 s/);
+    // Both ways of creating it leave nothing readable by group or others, the cache included.
+    for (const dir of [home, join(base, 'other home'), cache]) {
+      const open = execFileSync('find', [dir, '-perm', '/077'], { encoding: 'utf8' });
+      expect(open, `files open to group or others in ${dir}`).toBe('');
+    }
     const help = paste('wave demo --help', base, env);
     expect(help.stdout).toMatch(/--dir <value>/);
     expect(help.stdout).toMatch(/--json/);

@@ -110,7 +110,7 @@ describe('wave import and wave prd (Postgres)', () => {
     fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify(config));
     const show = await wave(['prd', 'show', 'PRD-ACCOUNTS']);
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain('agent (command): ./agent.sh {storyFile}');
+    expect(show.stdout).toContain('agent preset command: ./agent.sh {storyFile}');
     expect(show.stdout).toContain('agent.env.pass: NPM_TOKEN');
     expect(show.stdout).toContain('agent.env.set: NODE_ENV');
     expect(show.stdout).not.toContain('NODE_ENV=test');
@@ -149,6 +149,26 @@ describe('wave import and wave prd (Postgres)', () => {
     expect(history.stdout).toMatch(
       /approved by ci-bot {2}\(void since .*: agent\.env\.pass added GITHUB_TOKEN; agent\.env\.set changed the value of NODE_ENV; QA command "test" changed\)/,
     );
+  });
+
+  it('show and approve --agent P list and approve what preset P runs; the approval for the config preset does not cover it', async () => {
+    const config = { agent: { preset: 'command', command: ['./agent.sh', '{storyFile}'] } };
+    fs.writeFileSync(path.join(repo, 'wave.config.json'), JSON.stringify(config));
+    expect((await wave(['prd', 'approve', 'PRD-ACCOUNTS'])).code).toBe(0);
+    const other = await wave(['prd', 'show', 'PRD-ACCOUNTS', '--agent', 'scripted']);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toContain('agent preset scripted: node e2e/fixtures/agents/scripted-agent.mjs');
+    expect(other.stdout).toContain('for agent preset command, not for scripted');
+    expect(other.stdout).toContain('wave prd approve PRD-ACCOUNTS --agent scripted');
+    const ok = await wave(['prd', 'approve', 'PRD-ACCOUNTS', '--agent', 'scripted', '--json']);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).approval.approved).toBe(true);
+    const def = JSON.parse((await wave(['prd', 'show', 'PRD-ACCOUNTS', '--json'])).stdout);
+    expect(def.runs.agent.preset).toBe('command');
+    expect(def.approval.approved).toBe(false);
+    const bad = await wave(['prd', 'show', 'PRD-ACCOUNTS', '--agent', 'gpt']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--agent gpt: use one of command, claude-code, scripted');
   });
 
   it('says clearly when a PRD does not exist', async () => {

@@ -6,6 +6,7 @@ import { readInputFile } from '../../core/stories';
 import { sha256Hex } from '../../core/hash';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { withCliStore } from './import';
+import { parseAgent } from './run';
 
 interface Target {
   prdId: string;
@@ -121,7 +122,7 @@ export function renderRuns(r: AuthorisedRuns): string[] {
   const lines = [`Approving authorises these commands${r.configFile ? ` (from ${r.configFile})` : ''}:`];
   if (r.problem) lines.push(`  ! ${r.problem}`);
   lines.push(
-    `  agent (${r.agent.preset}): ${r.agent.argv.length ? argvLine(r.agent.argv) : 'no command configured'}${r.agent.stdin ? `  < ${r.agent.stdin}` : ''}`,
+    `  agent preset ${r.agent.preset}: ${r.agent.argv.length ? argvLine(r.agent.argv) : 'no command configured'}${r.agent.stdin ? `  < ${r.agent.stdin}` : ''}`,
   );
   lines.push(`    environment: ${r.agent.env.base.join(' ')}`);
   if (r.agent.env.preset.length) lines.push(`      preset ${r.agent.preset}: ${r.agent.env.preset.join(', ')}`);
@@ -138,32 +139,34 @@ export function renderRuns(r: AuthorisedRuns): string[] {
 export const prdCommand: CliCommand = {
   name: 'prd',
   summary: 'Show, approve or reject a PRD (an approval holds only for the exact text and stories approved)',
-  usage: 'wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT] [--json]',
+  usage:
+    'wave prd show|approve|reject <id|file> [--agent command|claude-code|scripted] [--by NAME] [--comment TEXT] [--json]',
   help: [
     'show: the PRD, its stories grouped into waves, planning problems, every command approving it authorises',
     '  (agent, setup, QA, validation, and the environment names the agent gets), approval status and decisions.',
     'approve: refused while stories are missing or cannot be planned. Binds the approval to the sha256 of the PRD',
     '  text, of each story and of the commands listed; any later change voids it and says what changed.',
     'reject: needs --comment saying what to change.',
+    "An approval is for one agent preset (its argument template and environment): wave.config.json's, or the one",
+    '  --agent names (what the Settings view or wave run --agent will run). show --agent P lists what P would run;',
+    '  a session with another preset is refused until the PRD is approved for it (approve --agent P).',
     'The decision is recorded as your user (WAVE_USER, else the OS user); --by NAME is shown beside it.',
     'Naming the PRD by its file also checks the file is the text that was imported.',
   ].join('\n'),
   options: {
     by: { type: 'string' },
     comment: { type: 'string' },
+    agent: { type: 'string' },
   },
   async run(ctx, args) {
     const [action, ref, ...extra] = args.positionals;
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
-      throw new CliError(
-        'Usage: wave prd show|approve|reject <id|file> [--by NAME] [--comment TEXT]',
-        EXIT_USAGE,
-        'usage',
-      );
+      throw new CliError(`Usage: ${prdCommand.usage}`, EXIT_USAGE, 'usage');
     }
     const name = (args.values.by as string | undefined)?.trim() || null;
     const comment = (args.values.comment as string | undefined)?.trim() || null;
     const by = ctx.settings.actor;
+    const agentPreset = parseAgent(args.values.agent);
     if (action === 'reject' && !comment)
       throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
 
@@ -182,7 +185,7 @@ export const prdCommand: CliCommand = {
           ? `${target.file} differs from the imported text (sha256 ${target.fileHash.slice(0, 12)}… vs ${prd.contentHash.slice(0, 12)}…): run wave import ${target.file} to import the edit.`
           : null;
       if (action === 'show') {
-        const view = await service.show(target.prdId);
+        const view = await service.show(target.prdId, agentPreset);
         ctx.output({ ...viewJson(view), fileDiffers: fileNote }, () => renderView(view, fileNote));
         return 0;
       }
@@ -195,7 +198,7 @@ export const prdCommand: CliCommand = {
       try {
         const status =
           action === 'approve'
-            ? await service.approve(target.prdId, { by, name, comment })
+            ? await service.approve(target.prdId, { by, name, comment, agentPreset })
             : await service.reject(target.prdId, { by, name, comment });
         ctx.output({ approval: status }, () =>
           action === 'approve' ? `Approved. ${status.reason}` : `Rejected PRD ${target.prdId}. ${status.reason}`,

@@ -22,6 +22,30 @@ describe('wave run / status / stop', () => {
     expect(r.json.error.message).toContain('wave prd approve');
   }, 90_000);
 
+  it('refuses --agent P while the PRD is approved for another preset, naming both; --approve-as approves for P and runs it', async () => {
+    const s = scenario({ stories: [{ id: 'P-1', wave: 1, domain: 'app', create: ['src/app/p1.ts'] }] });
+    const env = { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag };
+    const imported = await runWave(['import', s.storiesDir, s.prdFile, '--project', s.repo.path, '--json'], env);
+    expect(imported.code, imported.stderr).toBe(0);
+    // Approved for wave.config.json's preset (command).
+    const approved = await runWave(['prd', 'approve', s.prdId, '--json'], env);
+    expect(approved.code, approved.stderr).toBe(0);
+    const refused = await runWave(['run', '--project', s.repo.path, '--agent', 'scripted', '--json'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.json.error.code).toBe('precondition_failed');
+    expect(refused.json.error.message).toContain('for agent preset command, not for scripted');
+    expect(refused.json.error.message).toContain(`wave prd approve ${s.prdId} --agent scripted`);
+
+    const run = await runWave(
+      ['run', '--project', s.repo.path, '--agent', 'scripted', '--approve-as', 'ci-bot', '--json'],
+      env,
+    );
+    expect(run.stderr).toMatch(/Approved PRD .* as ci-bot for agent preset scripted/);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.stories).toMatchObject([{ id: 'P-1', status: 'merged' }]);
+    expect(processesTagged(tag)).toEqual([]);
+  }, 180_000);
+
   it('runs, shows live status, and stops from another process through the data dir with no agent left', async () => {
     const s = scenario({
       stories: [

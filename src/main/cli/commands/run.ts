@@ -227,7 +227,8 @@ function parseConcurrency(raw: unknown): number | undefined {
   return n;
 }
 
-function parseAgent(raw: unknown): AgentPresetName | undefined {
+/** `--agent P`: a known agent preset, or a usage error listing them. */
+export function parseAgent(raw: unknown): AgentPresetName | undefined {
   if (raw === undefined) return undefined;
   if (!(AGENT_PRESETS as readonly string[]).includes(String(raw)))
     throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
@@ -332,7 +333,9 @@ export const runCommand: CliCommand = {
     'wave run --project <repo> [--stories <dir>] [--prd <file|id>] [--concurrency N] [--budget USD] [--agent command|claude-code|scripted] [--approve-as NAME] [--json]',
   help: [
     'Imports what it is given (--stories, --prd), checks that the PRD is approved for its current text and stories,',
-    'then runs every wave to the end. --approve-as records an approval by that name first (audited), for unattended runs.',
+    "then runs every wave to the end. --agent runs another preset than wave.config.json's: the approval must be for it",
+    '(wave prd approve <id> --agent P). --approve-as records an approval by that name first (audited), for unattended',
+    "runs: for the preset that will run (--agent, else wave.config.json's).",
     'Progress goes to stderr (a live line per running story on a terminal). --json prints on stdout:',
     '  {"session","status","cost_usd","stories":[{"id","status","gate","attempts","cost_usd","merge_sha"}]}',
     'Exit code 0 when every story merged; 1 when the session failed, paused (budget) or was stopped.',
@@ -371,7 +374,7 @@ export const runCommand: CliCommand = {
         args.values.prd as string | undefined,
         actor,
       );
-      if (approveAs) await approveForUnattendedRun(ctx, core, prdId, approveAs);
+      if (approveAs) await approveForUnattendedRun(ctx, core, prdId, approveAs, agentPreset);
       const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
       const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
       try {
@@ -388,15 +391,19 @@ export const runCommand: CliCommand = {
   },
 };
 
-/** --approve-as: approves the PRD unless it already is; the audit entry holds this process's user, the name is shown beside it. */
+/**
+ * --approve-as: approves the PRD for the agent preset that will run (`agentPreset`, default
+ * wave.config.json's) unless it already is; the audit entry holds this process's user, the name is shown beside it.
+ */
 export async function approveForUnattendedRun(
   ctx: CliContext,
   core: CoreServices,
   prdId: string,
   by: string,
+  agentPreset?: AgentPresetName,
 ): Promise<void> {
   const prds = core.prds;
-  const status = await prds.approvalStatus(prdId);
+  const status = await prds.approvalStatus(prdId, agentPreset);
   if (status.approved) return;
   if (status.status === 'rejected')
     throw new CliError(
@@ -409,11 +416,14 @@ export async function approveForUnattendedRun(
       by: ctx.settings.actor,
       name: by,
       comment: 'Approved for an unattended run (wave run --approve-as).',
+      agentPreset,
     });
   } catch (e) {
     throw new CliError(`Could not approve PRD ${prdId} as ${by}: ${(e as Error).message}`, 1, 'approval_failed');
   }
-  ctx.info(`Approved PRD ${prdId} as ${by} (recorded in the audit log as ${ctx.settings.actor}).`);
+  ctx.info(
+    `Approved PRD ${prdId} as ${by}${agentPreset ? ` for agent preset ${agentPreset}` : ''} (recorded in the audit log as ${ctx.settings.actor}).`,
+  );
 }
 
 /**

@@ -79,13 +79,15 @@ export function prdHandlers(deps: {
   store: Store;
   hub: EventHub;
   concurrency: () => Promise<number>;
+  /** The preset the window's sessions run with (Settings); undefined: wave.config.json's. */
+  agentPreset: () => Promise<string | undefined>;
   actor: () => string;
 }): DomainHandlers<'prd'> {
   const service = new PrdService(deps.store);
   const forecaster = new ContextForecaster();
   const repos = repositories(deps.store);
   const detail = async (prdId: string) => {
-    const view = await service.show(prdId).catch(mapPrdError);
+    const view = await service.show(prdId, await deps.agentPreset()).catch(mapPrdError);
     return toPrdDetail(deps.store, view, await deps.concurrency());
   };
   return {
@@ -116,7 +118,9 @@ export function prdHandlers(deps: {
     },
     'prd.get': (req) => detail(req.prdId),
     'prd.approve': async (req) => {
-      const status = await service.approvalStatus(req.prdId).catch(mapPrdError);
+      // The approval is for the preset a session started from the window runs with.
+      const agentPreset = await deps.agentPreset();
+      const status = await service.approvalStatus(req.prdId, agentPreset).catch(mapPrdError);
       if (status.currentHash !== req.contentHash) {
         throw new AppError(
           'precondition_failed',
@@ -129,7 +133,9 @@ export function prdHandlers(deps: {
           `The commands PRD ${req.prdId} would run changed after you opened it (${status.changes.join('; ') || 'wave.config.json or a story changed'}). Re-read the list and approve again.`,
         );
       }
-      await service.approve(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment }).catch(mapPrdError);
+      await service
+        .approve(req.prdId, { by: deps.actor(), name: req.by, comment: req.comment, agentPreset })
+        .catch(mapPrdError);
       const d = await detail(req.prdId);
       deps.hub.publish('prd.changed', d);
       return d;

@@ -60,7 +60,7 @@ async function project(stories: StorySpec[], budgetUsd: number | null): Promise<
   const s = createScenario({ stories });
   scenarios.push(s);
   await settings.update({ projectPath: s.repo.path, agentPreset: 'scripted', concurrency: 2, budgetUsd });
-  return { s, prdId: await importAndApprove(ts.store, s) };
+  return { s, prdId: await importAndApprove(ts.store, s, undefined, 'scripted') };
 }
 
 function sessionStatus(id: string, from: number): string | undefined {

@@ -182,7 +182,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
           prdId: req.prdId,
           budgetUsd: req.budgetUsd ?? s.budgetUsd,
           concurrency: req.concurrency ?? s.concurrency,
-          agentPreset: s.agentPreset,
+          agentPreset: s.agentPreset ?? undefined,
           actor: deps.wave.actor,
           projectPath: s.projectPath ?? undefined,
         })

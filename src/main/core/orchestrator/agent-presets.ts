@@ -6,6 +6,9 @@ import type { AgentPresetName } from './session-config';
 
 const SCRIPTED_AGENT_REL = join('e2e', 'fixtures', 'agents', 'scripted-agent.mjs');
 
+/** The scripted preset's command as a PRD approval lists it: node running the scripted test agent, no arguments. */
+export const SCRIPTED_AGENT_TEMPLATE: readonly string[] = ['node', 'e2e/fixtures/agents/scripted-agent.mjs'];
+
 /** Where electron-builder puts it in a packaged app (extraResources in electron-builder.yml). */
 const PACKAGED_SCRIPTED_AGENT_REL = join('agents', 'scripted-agent.mjs');
 

@@ -5,7 +5,7 @@ import type { StoryRunView } from '../../../shared/ipc';
 import { embeddedOrchestratorSuite } from '../../../../test/orchestrator/embedded-suite';
 import { RecordingHub } from '../../../../test/orchestrator/recording-hub';
 import { sessions, storyRuns } from '../../store';
-import { ensureProject, StoryImporter } from '../prd';
+import { ensureProject, PrdService, StoryImporter } from '../prd';
 import { loadWaveConfig } from '../config';
 import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { importAndApprove } from '../../../../test/orchestrator/scenario';
@@ -58,6 +58,33 @@ describe('orchestrator on the embedded store', () => {
       await orch.dispose();
     }
   }, 180_000);
+
+  it('refuses a session whose agent preset is not the one approved, naming both; approved for that preset, it starts with it', async () => {
+    const s = scenario([{ id: 'PRE-1', wave: 1, domain: 'app', create: ['src/app/pre.ts'] }]);
+    const prdId = await importAndApprove(suite.store, s); // for wave.config.json's preset: command
+    const orch = orchestrator(new RecordingHub());
+    try {
+      const refused = await orch.startSession({ prdId, agentPreset: 'scripted' }).catch((e) => e);
+      expect(refused).toBeInstanceOf(OrchestratorError);
+      expect(refused.code).toBe('precondition_failed');
+      expect(refused.message).toMatch(/^Session not started: /);
+      expect(refused.message).toContain('for agent preset command, not for scripted');
+      expect(refused.message).toContain(`wave prd approve ${prdId} --agent scripted`);
+      expect(await suite.store.db.select().from(sessions).where(eq(sessions.prdId, prdId))).toEqual([]);
+
+      await new PrdService(suite.store).approve(prdId, { by: 'test-lead', agentPreset: 'scripted' });
+      const handle = await orch.startSession({ prdId, agentPreset: 'scripted' });
+      const outcome = await handle.done;
+      expect(outcome.stories.map((x) => [x.id, x.status])).toEqual([['PRE-1', 'merged']]);
+      const [row] = await suite.store.db.select().from(sessions).where(eq(sessions.id, handle.sessionId));
+      expect((row!.config as { agent: { preset: string } }).agent.preset).toBe('scripted');
+      // The approval moved to scripted: wave.config.json's preset now needs its own approval.
+      const again = await orch.startSession({ prdId }).catch((e) => e);
+      expect(again.message).toContain('for agent preset scripted, not for command');
+    } finally {
+      await orch.dispose();
+    }
+  }, 120_000);
 
   it('refuses to start a session when the PRD changed after its approval, and says so', async () => {
     const s = scenario([{ id: 'ONE-1', wave: 1, domain: 'app', create: ['src/app/x.ts'] }]);

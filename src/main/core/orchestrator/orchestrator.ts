@@ -9,7 +9,7 @@ import {
   type RecoveryStrategy,
   type SessionRecoveryResult,
 } from '../checkpointer';
-import { PrdNotApprovedError, PrdService } from '../prd';
+import { PrdService } from '../prd';
 import { readKillSwitch, killSwitchPath } from './control-files';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
 import { OrchestratorError } from './errors';
@@ -17,7 +17,13 @@ import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-
 import { configFromWaveConfig, parseSessionConfig, type SessionConfig } from './session-config';
 import { toSessionOutcome } from './session-outcome';
 import { SessionRun, type OrchestratorEnv, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
-import { assertPresetUsable, createSession, loadProjectConfig, type StartSessionRequest } from './session-start';
+import {
+  assertApprovedFor,
+  assertPresetUsable,
+  createSession,
+  loadProjectConfig,
+  type StartSessionRequest,
+} from './session-start';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 import {
   recordedButNotResumed,
@@ -158,13 +164,8 @@ export class Orchestrator {
       throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
     let config = parseSessionConfig(sessionId, row.config);
     this.assertRepoFree(config.repoPath, sessionId);
-    try {
-      await this.o.prds.assertApproved(config.prdId);
-    } catch (e) {
-      if (e instanceof PrdNotApprovedError)
-        throw new OrchestratorError('precondition_failed', `Session ${sessionId} not resumed: ${e.message}`);
-      throw e;
-    }
+    // The session's own preset, recorded when it started, is the one the approval must cover.
+    await assertApprovedFor(this.o, config.prdId, config.agent.preset, `Session ${sessionId} not resumed`);
     // What a lead may have fixed in between (a QA command, a domain) applies on resume.
     const loaded = await loadProjectConfig(config.repoPath);
     config = {

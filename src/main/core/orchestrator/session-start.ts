@@ -51,6 +51,17 @@ export async function loadProjectConfig(repoPath: string) {
   }
 }
 
+/** The PRD's approval for the agent preset a session runs with, or the refusal (prefixed with `refused`) saying what to approve. */
+export async function assertApprovedFor(o: OrchestratorEnv, prdId: string, preset: AgentPresetName, refused: string) {
+  try {
+    return await o.prds.assertApproved(prdId, preset);
+  } catch (e) {
+    if (e instanceof PrdNotApprovedError)
+      throw new OrchestratorError('precondition_failed', `${refused}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Throws what the lead must configure when the session's agent preset cannot be built. */
 export function assertPresetUsable(config: SessionConfig, env: NodeJS.ProcessEnv): void {
   try {
@@ -77,14 +88,6 @@ export async function createSession(
       'not_found',
       `No PRD with id "${req.prdId}" has been imported. Import it first (wave import <prd.md>).`,
     );
-  let approval;
-  try {
-    approval = await o.prds.assertApproved(req.prdId);
-  } catch (e) {
-    if (e instanceof PrdNotApprovedError)
-      throw new OrchestratorError('precondition_failed', `Session not started: ${e.message}`);
-    throw e;
-  }
   if (!prd.projectId)
     throw new OrchestratorError(
       'precondition_failed',
@@ -122,6 +125,8 @@ export async function createSession(
       'invalid_request',
       `Unknown agent preset "${presetName}"; use one of ${AGENT_PRESETS.join(', ')}.`,
     );
+  // The approval must cover the preset that will run (its arguments and environment).
+  const approval = await assertApprovedFor(o, req.prdId, presetName, 'Session not started');
   const concurrency = req.concurrency ?? loaded.config.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new OrchestratorError(

@@ -3,6 +3,7 @@ import { validationArgvs, type AuthorisedRuns } from '../../../shared/stories';
 import { loadWaveConfig, WAVE_CONFIG_FILE, WaveConfigError, type WaveConfig } from '../config';
 import { claudeCodePreset, commandPreset, describeGrant, type AgentPreset } from '../executor';
 import type { AgentInvocationContext } from '../executor';
+import { SCRIPTED_AGENT_TEMPLATE } from '../orchestrator/agent-presets';
 import { canonicalJson, sha256Hex } from '../stories/hash';
 
 /** What an approval records about the runs it authorises: the list, and a hash of each fixed env value (never the value). */
@@ -25,13 +26,16 @@ const PLACEHOLDER_CONTEXT = {
   feedbackFile: '{feedbackFile}',
 } as unknown as AgentInvocationContext;
 
-function agentTemplate(config: WaveConfig): { argv: string[]; stdin: string | null } {
+function agentTemplate(presetName: string, command: string[] | null): { argv: string[]; stdin: string | null } {
   let preset: AgentPreset;
-  if (config.agent.preset === 'command') {
-    if (!config.agent.command) return { argv: [], stdin: null };
-    preset = commandPreset(config.agent.command);
+  if (presetName === 'command') {
+    if (!command) return { argv: [], stdin: null };
+    preset = commandPreset(command);
+  } else if (presetName === 'scripted') {
+    // The same in every process (its real path depends on the install and on node vs Electron).
+    return { argv: [...SCRIPTED_AGENT_TEMPLATE], stdin: null };
   } else {
-    preset = claudeCodePreset(config.agent.command ? { command: config.agent.command } : {});
+    preset = claudeCodePreset(command ? { command } : {});
   }
   const inv = preset.invocation(PLACEHOLDER_CONTEXT);
   return { argv: inv.argv, stdin: inv.stdinFile ?? null };
@@ -40,10 +44,13 @@ function agentTemplate(config: WaveConfig): { argv: string[]; stdin: string | nu
 /**
  * Everything a session of these stories would run, from the project's wave.config.json as it
  * is now (what a session started now reads) and the stories' validation commands.
+ * `agentPreset`: the preset the session runs with when it is not wave.config.json's (the
+ * Settings view, `--agent`); the approval covers that preset, its arguments and its environment.
  */
 export async function authorisedRuns(
   repoPath: string | null,
   stories: Array<{ storyId: string; content: unknown }>,
+  agentPreset?: string,
 ): Promise<RunsSnapshot> {
   let config: WaveConfig | null = null;
   let problem: string | null = null;
@@ -57,15 +64,15 @@ export async function authorisedRuns(
           : `${path.join(repoPath, WAVE_CONFIG_FILE)} could not be read: ${(e as Error).message}`;
     }
   }
+  const preset = agentPreset ?? config?.agent.preset ?? 'claude-code';
   let agent: { argv: string[]; stdin: string | null } = { argv: [], stdin: null };
   if (config) {
     try {
-      agent = agentTemplate(config);
+      agent = agentTemplate(preset, config.agent.command);
     } catch (e) {
       problem = `the agent command in ${WAVE_CONFIG_FILE} is not usable: ${(e as Error).message}`;
     }
   }
-  const preset = config?.agent.preset ?? 'claude-code';
   const grant = config?.agent.env ?? { pass: [], set: {} };
   const runs: AuthorisedRuns = {
     configFile: repoPath ? path.join(repoPath, WAVE_CONFIG_FILE) : null,
@@ -101,7 +108,7 @@ export function describeRunChanges(before: RunsSnapshot, now: RunsSnapshot): str
   if (b.problem && b.problem !== a.problem) out.push(b.problem);
   if (a.configFile !== b.configFile) out.push(`the project's config file is now ${b.configFile ?? 'none'}`);
   if (a.agent.preset !== b.agent.preset)
-    out.push(`the agent preset changed from ${a.agent.preset} to ${b.agent.preset}`);
+    out.push(`it was approved for agent preset ${a.agent.preset}, not for ${b.agent.preset}`);
   else if (canonicalJson(a.agent.argv) !== canonicalJson(b.agent.argv) || a.agent.stdin !== b.agent.stdin)
     out.push(`the agent command changed from ${argvText(a.agent.argv)} to ${argvText(b.agent.argv)}`);
   diffNames('agent.env.pass', a.agent.env.pass, b.agent.env.pass, out);

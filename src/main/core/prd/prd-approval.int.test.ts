@@ -155,6 +155,44 @@ describe('story import and hash-bound PRD approval (Postgres)', () => {
     expect(actions).toEqual(['prd.import', 'prd.approve', 'prd.void', 'prd.approve']);
   });
 
+  it('an approval is for one agent preset: another preset is refused naming both, and approving for it moves the approval', async () => {
+    await importAll('.');
+    // No wave.config.json in this project: its preset is claude-code.
+    await service.approve('PRD-ACCOUNTS', { by: 'Ana Lead' });
+    await expect(service.assertApproved('PRD-ACCOUNTS', 'claude-code')).resolves.toMatchObject({ approved: true });
+
+    const err = await service.assertApproved('PRD-ACCOUNTS', 'scripted').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrdNotApprovedError);
+    expect((err as Error).message).toMatch(
+      /approved \(by Ana Lead on .+\) for agent preset claude-code, not for scripted/,
+    );
+    expect((err as Error).message).toContain('wave prd approve PRD-ACCOUNTS --agent scripted');
+    // What the other preset would run is listed before it is approved.
+    const view = await service.show('PRD-ACCOUNTS', 'scripted');
+    expect(view.runs.agent).toMatchObject({
+      preset: 'scripted',
+      argv: ['node', 'e2e/fixtures/agents/scripted-agent.mjs'],
+    });
+    expect(view.approval.approved).toBe(false);
+    expect((await service.show('PRD-ACCOUNTS')).runs.agent.preset).toBe('claude-code');
+
+    // Approving for the other preset voids the first approval, saying why; the first preset now needs approving again.
+    await service.approve('PRD-ACCOUNTS', { by: 'Ana Lead', agentPreset: 'scripted' });
+    await expect(service.assertApproved('PRD-ACCOUNTS', 'scripted')).resolves.toMatchObject({ approved: true });
+    const back = await service.approvalStatus('PRD-ACCOUNTS');
+    expect(back.approved).toBe(false);
+    expect(back.reason).toContain('for agent preset scripted, not for claude-code');
+    const decisions = await store.db
+      .select()
+      .from(prdDecisions)
+      .where(eq(prdDecisions.prdId, 'PRD-ACCOUNTS'))
+      .orderBy(asc(prdDecisions.id));
+    expect(decisions.map((d) => [d.decision, d.voidReason])).toEqual([
+      ['approved', 'it was approved for agent preset claude-code, not for scripted'],
+      ['approved', null],
+    ]);
+  });
+
   it('an approval is void when the PRD text changes, even by one character', async () => {
     await importAll('.');
     await service.approve('PRD-ACCOUNTS', { by: 'ana' });

@@ -11,7 +11,9 @@ import { authorisedRuns, describeRunChanges, type RunsSnapshot } from './authori
  * hashes itself, so even a row edited behind WAVE's back is not taken as approved.
  * It also covers every command a session would run (authorised-runs.ts): a change of a QA,
  * setup, validation or agent command, or of what the agent may see of the environment,
- * voids it too, and the reason names what changed.
+ * voids it too, and the reason names what changed. An approval is for one agent preset (its
+ * argument template and environment): a session asking for another one is refused until the
+ * PRD is approved for that preset.
  */
 
 /** What the PRD service works on: the opened store (reached through its repositories). */
@@ -23,6 +25,8 @@ export interface DecisionInput {
   comment?: string | null;
   /** A name the client gave (e.g. typed in the window, `--by`): shown beside the decision, never taken as the actor. */
   name?: string | null;
+  /** The agent preset the approval is for (the Settings view, `--agent`); default wave.config.json's. */
+  agentPreset?: string;
 }
 
 /** A PRD is not approved (or no longer): the message says why and what to do. */
@@ -116,14 +120,15 @@ export class PrdService {
     return r.stories.withIds(prd.projectId, prd.storyIds);
   }
 
-  /** What a session of this PRD would run, from its project's wave.config.json as it is now. */
-  private async runsOf(prd: Prd, covered: Story[], r: Repos): Promise<RunsSnapshot> {
+  /** What a session of this PRD would run, from its project's wave.config.json as it is now (and `agentPreset` when given). */
+  private async runsOf(prd: Prd, covered: Story[], r: Repos, agentPreset?: string): Promise<RunsSnapshot> {
     const project = prd.projectId ? await r.projects.byId(prd.projectId) : null;
     const order = new Map(prd.storyIds.map((id, i) => [id, i]));
     const sorted = [...covered].sort((a, b) => (order.get(a.storyId) ?? 0) - (order.get(b.storyId) ?? 0));
     return authorisedRuns(
       project?.repoPath ?? null,
       sorted.map((s) => ({ storyId: s.storyId, content: s.content })),
+      agentPreset,
     );
   }
 
@@ -146,7 +151,8 @@ export class PrdService {
       : null;
   }
 
-  async show(prdId: string): Promise<PrdView> {
+  /** `agentPreset`: list (and check the approval for) that preset instead of wave.config.json's. */
+  async show(prdId: string, agentPreset?: string): Promise<PrdView> {
     const q = this.repos;
     const prd = await this.require(prdId, q);
     const found = await this.storiesOf(prd, q);
@@ -163,13 +169,13 @@ export class PrdService {
     const order = plan.waves.flatMap((w) => w.storyIds);
     const names = await this.decisionNames(prdId, q);
     const decisions = (await q.prdDecisions.all(prdId)).map((d) => ({ ...d, name: names.get(d.id) ?? null }));
-    const runs = await this.runsOf(prd, found, q);
+    const runs = await this.runsOf(prd, found, q, agentPreset);
     return {
       prd,
       stories: order.map((id) => byId.get(id)!).filter(Boolean),
       missingStoryIds,
       plan,
-      approval: await this.approvalStatus(prdId, undefined, runs),
+      approval: await this.approvalStatusIn(prdId, q, { agentPreset, runs }),
       decisions,
       runs: runs.runs,
     };
@@ -177,17 +183,22 @@ export class PrdService {
 
   /**
    * Whether the PRD may run: approved AND the approved hash equals the hash of the current
-   * text AND every story it covers is the one that was approved. `reason` says what changed.
+   * text AND every story it covers is the one that was approved AND it was approved for the
+   * agent preset that would run (`agentPreset`, default wave.config.json's). `reason` says what changed.
    */
-  async approvalStatus(prdId: string, tx?: WaveQueryable, runsNow?: RunsSnapshot): Promise<ApprovalStatus> {
-    return this.approvalStatusIn(prdId, this.repos.on(tx), runsNow);
+  async approvalStatus(prdId: string, agentPreset?: string, tx?: WaveQueryable): Promise<ApprovalStatus> {
+    return this.approvalStatusIn(prdId, this.repos.on(tx), { agentPreset });
   }
 
-  private async approvalStatusIn(prdId: string, q: Repos, runsNow?: RunsSnapshot): Promise<ApprovalStatus> {
+  private async approvalStatusIn(
+    prdId: string,
+    q: Repos,
+    opts: { agentPreset?: string; runs?: RunsSnapshot } = {},
+  ): Promise<ApprovalStatus> {
     const prd = await this.require(prdId, q);
     const currentHash = sha256Hex(prd.content);
     const covered = await this.storiesOf(prd, q);
-    const runs = runsNow ?? (await this.runsOf(prd, covered, q));
+    const runs = opts.runs ?? (await this.runsOf(prd, covered, q, opts.agentPreset));
     const decision = await q.prdDecisions.latest(prdId);
     const live = decision && !decision.voidedAt ? decision : null;
     const base: ApprovalStatus = {
@@ -203,7 +214,9 @@ export class PrdService {
       reason: '',
       changes: [],
     };
-    const approveHint = `Read it and its stories (wave prd show ${prdId}), then approve it: wave prd approve ${prdId}.`;
+    const requested = runs.runs.agent.preset;
+    const agentFlag = opts.agentPreset ? ` --agent ${requested}` : '';
+    const approveHint = `Read it and its stories (wave prd show ${prdId}${agentFlag}), then approve it: wave prd approve ${prdId}${agentFlag}.`;
     if (prd.status === 'draft' || !decision)
       return { ...base, reason: `PRD ${prdId} has not been approved yet. ${approveHint}` };
     if (prd.status === 'rejected' && live?.decision === 'rejected') {
@@ -217,7 +230,7 @@ export class PrdService {
       return {
         ...base,
         changes: [why],
-        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId}.`,
+        reason: `The ${decision.decision === 'approved' ? 'approval' : 'decision'} of PRD ${prdId} by ${decision.by} is void: ${why}. Review the changes, then approve again: wave prd approve ${prdId}${agentFlag}.`,
       };
     }
     // Approved: re-check the hashes rather than trust the status column.
@@ -240,11 +253,19 @@ export class PrdService {
     } else {
       changes.push('the record of what was approved is missing from the audit log');
     }
+    const approvedPreset = snapshot?.runs?.runs.agent.preset;
+    if (approvedPreset && approvedPreset !== requested) {
+      return {
+        ...base,
+        changes,
+        reason: `PRD ${prdId} is approved (by ${live.by} on ${when(live.createdAt)}) for agent preset ${approvedPreset}, not for ${requested}, the preset this would run. Read what ${requested} runs (wave prd show ${prdId} --agent ${requested}), then approve it for that preset: wave prd approve ${prdId} --agent ${requested}. Or run with --agent ${approvedPreset}.`,
+      };
+    }
     if (changes.length > 0) {
       return {
         ...base,
         changes,
-        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId}.`,
+        reason: `PRD ${prdId} was approved by ${live.by} on ${when(live.createdAt)}, but since then ${changes.join('; ')}. Review the changes and approve again: wave prd approve ${prdId}${agentFlag}.`,
       };
     }
     return {
@@ -255,8 +276,8 @@ export class PrdService {
   }
 
   /** Throws PrdNotApprovedError (message: what changed, what to do) unless the PRD is approved for its current content. */
-  async assertApproved(prdId: string, q?: WaveQueryable): Promise<ApprovalStatus> {
-    const status = await this.approvalStatus(prdId, q);
+  async assertApproved(prdId: string, agentPreset?: string, q?: WaveQueryable): Promise<ApprovalStatus> {
+    const status = await this.approvalStatus(prdId, agentPreset, q);
     if (!status.approved) throw new PrdNotApprovedError(status);
     return status;
   }
@@ -289,7 +310,8 @@ export class PrdService {
       const prd = await this.require(prdId, tx, true);
       // An approval that no longer holds (a command it covers changed in wave.config.json, or
       // a row edited behind WAVE's back) is voided here, saying why, so a new decision can be made.
-      const stale = prd.status === 'approved' ? await this.approvalStatusIn(prdId, tx) : null;
+      const stale =
+        prd.status === 'approved' ? await this.approvalStatusIn(prdId, tx, { agentPreset: input.agentPreset }) : null;
       if (stale && !stale.approved)
         await voidPrdDecision(tx, prdId, stale.changes.join('; ') || 'what it covered changed', by, this.clock());
       else if (prd.status === 'approved' || prd.status === 'rejected') {
@@ -334,7 +356,7 @@ export class PrdService {
       const now = this.clock();
       const row = await tx.prdDecisions.insert({ prdId, decision, by, comment, contentHash, createdAt: now });
       await tx.prds.setStatus(prdId, decision, null, now);
-      const runs = await this.runsOf(prd, covered, tx);
+      const runs = await this.runsOf(prd, covered, tx, input.agentPreset);
       const snapshot: ApprovalSnapshot = {
         decisionId: row.id,
         contentHash,
@@ -351,7 +373,7 @@ export class PrdService {
         detail: { ...snapshot, comment },
       });
     });
-    return this.approvalStatus(prdId);
+    return this.approvalStatus(prdId, input.agentPreset);
   }
 }
 

@@ -12,7 +12,8 @@ const Persisted = z.object({
   projectPath: z.string().nullable().default(null),
   concurrency: z.number().int().min(1).max(64).default(4),
   budgetUsd: z.number().nonnegative().nullable().default(10),
-  agentPreset: z.enum(['command', 'claude-code', 'scripted']).default('claude-code'),
+  /** null: the preset wave.config.json names. */
+  agentPreset: z.enum(['command', 'claude-code', 'scripted']).nullable().default(null),
 });
 type Persisted = z.infer<typeof Persisted>;
 
@@ -88,6 +89,7 @@ export function toProjectSettings(
     targetBranch: string | null;
     configProblems: string[];
     agentEnv?: ProjectSettings['agentEnv'];
+    configAgentPreset?: ProjectSettings['configAgentPreset'];
   },
 ): ProjectSettings {
   return {

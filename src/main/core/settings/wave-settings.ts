@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { waveCacheDir } from '../../store/cluster-template';
 import { resolveDataDir } from '../../store/paths';
 
 /**
@@ -28,6 +29,8 @@ export interface WaveSettings {
   readonly actor: string;
   /** WAVE_PROJECT: the project repository until one is chosen in Settings. */
   readonly project: string | undefined;
+  /** WAVE_CACHE_DIR, else the platform's cache folder: what can be rebuilt (the fresh embedded cluster). */
+  readonly cacheDir: string;
   /**
    * The environment these settings came from. Only passed on: agents get what the session
    * grants from it, and `wave serve`'s children inherit it.
@@ -56,6 +59,7 @@ export function resolveSettings(env: NodeJS.ProcessEnv, defaults: SettingsDefaul
     debug: !!env.WAVE_DEBUG,
     actor: actorFrom(env),
     project: text(env.WAVE_PROJECT),
+    cacheDir: waveCacheDir(env),
     env,
   };
 }

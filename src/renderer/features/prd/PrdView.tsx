@@ -189,7 +189,14 @@ function Runs({ runs }: { runs: AuthorisedRuns }) {
         </p>
       ) : null}
       <dl className="runs-list">
-        <dt>Agent ({runs.agent.preset})</dt>
+        <dt>Agent preset</dt>
+        <dd data-testid="prd-runs-agent-preset">
+          <strong>{runs.agent.preset}</strong>{' '}
+          <span className="small muted">
+            (the approval is for this preset only; another one needs its own approval)
+          </span>
+        </dd>
+        <dt>Agent command (argument template)</dt>
         <dd className="mono" data-testid="prd-runs-agent">
           {runs.agent.argv.length ? argvText(runs.agent.argv) : 'no command configured'}
           {runs.agent.stdin ? ` < ${runs.agent.stdin}` : ''}
@@ -422,7 +429,8 @@ function StartSession({ detail }: { detail: PrdDetail }) {
           />
         </label>
         <p className="small muted">
-          agent preset: <strong>{settings?.agentPreset ?? '—'}</strong>{' '}
+          agent preset: <strong>{detail.runs.agent.preset}</strong>{' '}
+          {settings?.agentPreset ? '(chosen in Settings)' : '(as wave.config.json says)'}{' '}
           <button type="button" className="link-button" onClick={() => ui.go('settings')}>
             change in Settings
           </button>

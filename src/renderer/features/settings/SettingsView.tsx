@@ -8,7 +8,12 @@ import { useAppStore } from '../../state/app-store';
 import { NotificationSettings } from '../notices/NotificationSettings';
 import { BackupsUsage } from './BackupsUsage';
 
-const PRESETS: Array<{ id: ProjectSettings['agentPreset']; label: string }> = [
+type PresetName = NonNullable<ProjectSettings['agentPreset']>;
+
+/** The select's value for "no choice here: wave.config.json decides". */
+const FROM_CONFIG = '';
+
+const PRESETS: Array<{ id: PresetName; label: string }> = [
   { id: 'claude-code', label: 'claude-code — Claude Code CLI (stream-json)' },
   { id: 'command', label: 'command — a generic command template from wave.config.json' },
   { id: 'scripted', label: 'scripted — the deterministic test agent (costs nothing)' },
@@ -71,7 +76,7 @@ export function SettingsView() {
           <dl className="runs-list">
             <dt>Base</dt>
             <dd className="mono small">{settings.agentEnv.base.join(' ')}</dd>
-            <dt>Preset {settings.agentPreset} (agent only)</dt>
+            <dt>Preset {settings.agentPreset ?? settings.configAgentPreset ?? 'claude-code'} (agent only)</dt>
             <dd className="mono small">{settings.agentEnv.preset.join(', ') || 'none'}</dd>
             <dt>agent.env.pass</dt>
             <dd className="mono">{settings.agentEnv.pass.join(', ') || 'none'}</dd>
@@ -109,7 +114,7 @@ function ProjectForm({
   const [projectPath, setProjectPath] = useState(settings.projectPath ?? '');
   const [concurrency, setConcurrency] = useState(String(settings.concurrency));
   const [budget, setBudget] = useState(settings.budgetUsd === null ? '' : String(settings.budgetUsd));
-  const [preset, setPreset] = useState(settings.agentPreset);
+  const [preset, setPreset] = useState<string>(settings.agentPreset ?? FROM_CONFIG);
   const [busy, setBusy] = useState(false);
 
   const save = async (e: FormEvent) => {
@@ -127,7 +132,11 @@ function ProjectForm({
         ok: false,
         text: 'The budget is an amount in US dollars (e.g. 10 or 2.50), or empty for none.',
       });
-    const patch: Parameters<typeof api.settings.update>[0] = { concurrency: c, budgetUsd: b, agentPreset: preset };
+    const patch: Parameters<typeof api.settings.update>[0] = {
+      concurrency: c,
+      budgetUsd: b,
+      agentPreset: preset === FROM_CONFIG ? null : (preset as PresetName),
+    };
     if (projectPath.trim() && projectPath.trim() !== settings.projectPath) patch.projectPath = projectPath.trim();
     setBusy(true);
     const res = await api.settings.update(patch);
@@ -190,15 +199,21 @@ function ProjectForm({
           <select
             className="input"
             value={preset}
-            onChange={(e) => setPreset(e.target.value as ProjectSettings['agentPreset'])}
+            onChange={(e) => setPreset(e.target.value)}
             data-testid="settings-preset"
           >
+            <option value={FROM_CONFIG}>
+              as wave.config.json says{settings.configAgentPreset ? ` (${settings.configAgentPreset})` : ''}
+            </option>
             {PRESETS.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.label}
               </option>
             ))}
           </select>
+          <span className="small muted">
+            A PRD approval covers one preset: approve again after choosing another one here.
+          </span>
         </label>
       </div>
       {message ? (

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { needsAttention } from '../../../shared/status';
 import { GATE_IDS } from '../../lib/contract-constants';
@@ -23,8 +23,8 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
   const closeRef = useRef<HTMLButtonElement>(null);
   const live = story?.status === 'running';
   const now = useNow(live);
-  const [changesOpen, setChangesOpen] = useState(false);
-  const closeChanges = useCallback(() => setChangesOpen(false), []);
+  const changesOpen = useUiStore((s) => s.changesStoryRunId === storyRunId);
+  const closeChanges = useCallback(() => ui.openChanges(null), []);
 
   useEffect(() => {
     closeRef.current?.focus();
@@ -104,7 +104,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
       <EarlierWork story={story} />
       {story.branch || story.mergeSha ? (
         <p>
-          <button type="button" className="btn" onClick={() => setChangesOpen(true)} data-testid="open-changes">
+          <button type="button" className="btn" onClick={() => ui.openChanges(storyRunId)} data-testid="open-changes">
             Changes…
           </button>{' '}
           <span className="muted small">

@@ -24,7 +24,7 @@ export function storyPorts(
     merger: mergePort(env, story.story_id),
     preflight: {
       assertPrdApproved: async () => {
-        await env.prds.assertApproved(env.config.prdId);
+        await env.prds.assertApproved(env.config.prdId, env.config.agent.preset);
       },
       storyRuns: () => env.repo.storyRunsOf(env.sessionId),
     },
