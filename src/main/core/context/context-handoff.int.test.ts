@@ -95,7 +95,13 @@ describe('context packs handed to agents', () => {
     const copy = join(out, 'scripted');
     const s = scenario({ context: { budgetTokens: 1000 } }, { context_copy: copy });
     // Before the run, the PRD review forecasts the pack from the target branch.
-    const prd = prdHandlers({ store: ts.store, hub, concurrency: async () => 1, actor: () => 'ctx-lead' });
+    const prd = prdHandlers({
+      store: ts.store,
+      hub,
+      concurrency: async () => 1,
+      agentPreset: async () => undefined,
+      actor: () => 'ctx-lead',
+    });
     const prdId = await importAndApprove(ts.store, s);
     const forecast = requests['prd.contextForecast'].response.parse(await prd['prd.contextForecast']({ prdId }, ctx));
     expect(forecast).toMatchObject({ rev: 'main', budgetTokens: 1000 });
