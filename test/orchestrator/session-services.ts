@@ -3,6 +3,7 @@ import type { EventBus } from '../../src/main/core/events';
 import type { EventHub } from '../../src/main/core/rpc';
 import { SettingsStore } from '../../src/main/core/settings/settings-store';
 import { resolveSettings } from '../../src/main/core/settings/wave-settings';
+import { killTagged } from '../fixtures/repos/leftovers';
 import type { TestStore } from '../helpers/pglite';
 
 /** The session requests of the window over a test store and bus, acting as `user`; agents are tagged with `tag`. */
@@ -21,4 +22,19 @@ export async function openSessionServices(
     log: () => undefined,
     orchestrator: { agentEnv: { WAVE_TEST_TAG: opts.tag }, graceMs: 300 },
   });
+}
+
+/** Releases what a test opened around the services, newest first, and kills every agent tagged `tag`. */
+export async function closeSessionServices(p: {
+  services?: SessionServices;
+  hub?: EventHub;
+  bus?: EventBus;
+  ts?: TestStore;
+  tag: string;
+}): Promise<void> {
+  await p.services?.close();
+  p.hub?.dispose();
+  await p.bus?.close();
+  await p.ts?.close();
+  killTagged(p.tag);
 }

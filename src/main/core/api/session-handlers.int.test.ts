@@ -7,7 +7,7 @@ import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
 import { SettingsStore } from '../settings/settings-store';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
-import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import {
   createScenario,
   importAndApprove,
@@ -15,7 +15,7 @@ import {
   type StorySpec,
 } from '../../../../test/orchestrator/scenario';
 import type { SessionServices } from './session-handlers';
-import { openSessionServices } from '../../../../test/orchestrator/session-services';
+import { closeSessionServices, openSessionServices } from '../../../../test/orchestrator/session-services';
 
 // The session requests the UI sends, over the real store, bus and event hub, with the
 // scripted agent preset the UI tests use.
@@ -41,11 +41,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await services?.close();
-  await services?.close();
-  hub?.dispose();
-  await bus?.close();
-  await ts?.close();
-  killTagged(tag);
+  // A second close is harmless.
+  await closeSessionServices({ services, hub, bus, ts, tag });
   for (const s of scenarios) s.cleanup();
 });
 

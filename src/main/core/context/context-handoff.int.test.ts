@@ -7,14 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { createScenario, importAndApprove, type Scenario } from '../../../../test/orchestrator/scenario';
 import { CLAUDE_TRANSCRIPTS, FAKE_CLAUDE } from '../../../../test/fixtures/repos/agents';
-import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { DisposableMap } from '../../../shared/lifecycle';
 import { requests } from '../../../shared/ipc';
 import { repositories } from '../../store/repos';
 import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
 import type { SessionServices } from '../api/session-handlers';
-import { openSessionServices } from '../../../../test/orchestrator/session-services';
+import { closeSessionServices, openSessionServices } from '../../../../test/orchestrator/session-services';
 import { prdHandlers } from '../api/prd-handlers';
 import { ClaudeSettings } from '../../../../test/helpers/claude-settings-format';
 
@@ -51,11 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services?.close();
-  hub?.dispose();
-  await bus?.close();
-  await ts?.close();
-  killTagged(tag);
+  await closeSessionServices({ services, hub, bus, ts, tag });
   for (const s of scenarios) s.cleanup();
   rmSync(out, { recursive: true, force: true });
 });

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ContextPackView, StoryRunView } from '../../../shared/ipc/views';
 import { inertText } from '../../../shared/text/inert';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { plural, tokens } from '../../lib/format';
 import { gateLabel } from '../../lib/gates';
+import { useRequest } from '../../lib/use-request';
 import { storyMoved } from '../review/ReviewComments';
 
 /** A pack's size as a share of the repository ("4.2 %"). */
@@ -20,23 +21,13 @@ export function repoShare(total: number, repo: number): string {
  * Read again when the story moves on.
  */
 export function StoryContextPack({ story }: { story: StoryRunView }) {
-  const [packs, setPacks] = useState<ContextPackView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [chosen, setChosen] = useState<number | null>(null);
-  const moved = storyMoved(story);
-  useEffect(() => {
-    let current = true;
-    void api.story.context({ sessionId: story.sessionId, storyId: story.storyId }).then((res) => {
-      if (!current) return;
-      if (res.ok) {
-        setPacks(res.value);
-        setError(null);
-      } else setError(describeError(`read the context of ${story.storyId}`, res.error));
-    });
-    return () => {
-      current = false;
-    };
-  }, [story.sessionId, story.storyId, moved]);
+  const req = useRequest(
+    () => api.story.context({ sessionId: story.sessionId, storyId: story.storyId }),
+    [story.sessionId, story.storyId, storyMoved(story)],
+  );
+  const error = req.error ? describeError(`read the context of ${story.storyId}`, req.error) : null;
+  const packs = req.value;
 
   if (error) return <p className="tone-bad small">{error}</p>;
   if (!packs || packs.length === 0) return null;
