@@ -22,13 +22,14 @@ import {
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
-import { EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
+import { contextTokenSeries, EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
 import { queueReviewComments, requestChanges, reviewApprovalComment, reviewThread } from '../review/review-feedback';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
 import type { WaveSettings } from '../settings/wave-settings';
 import type { DomainHandlers, SnapshotParts } from './types';
+import { toContextPackView } from '../context/forecast';
 
 export interface SessionServiceDeps {
   store: Store;
@@ -151,8 +152,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       ...(live.open ? [live.open] : []),
     ]);
     if (!sessionId) return { ...EMPTY_METRICS, ...events };
-    const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
-    return { ...events, ...sessionUsageMetrics(rows, gates) };
+    const [rows, gates, packs] = await Promise.all([
+      repos.usage.ofSession(sessionId),
+      repos.gateRuns.durationsOf(sessionId),
+      repos.contextPacks.ofSession(sessionId),
+    ]);
+    return { ...events, ...sessionUsageMetrics(rows, gates), contextTokens: contextTokenSeries(packs) };
   }
 
   async function gateRun(gateRunId: number) {
@@ -288,6 +293,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         comments: req.comments,
         ...(req.headSha ? { headSha: req.headSha } : {}),
       }).catch(toAppError),
+    'story.context': async (req) =>
+      (await repos.contextPacks.ofSession(req.sessionId, req.storyId)).map(toContextPackView),
     'story.reviewThread': (req) => reviewThread(deps.store, req.sessionId, req.storyId).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>

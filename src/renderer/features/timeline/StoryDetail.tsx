@@ -14,6 +14,7 @@ import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
 import { ChangesPanel } from '../review/ChangesPanel';
 import { StoryReview } from '../review/ReviewComments';
+import { StoryContextPack } from '../context/ContextPack';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -113,6 +114,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
       ) : null}
       {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
       <StoryReview story={story} />
+      <StoryContextPack story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}

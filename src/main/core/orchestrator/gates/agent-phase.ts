@@ -38,7 +38,14 @@ function agentPhase(phase: 'plan' | 'develop'): GateActivity {
         reason: `changes requested: back to the reviewed commit ${review.headSha.slice(0, 12)}`,
         gate: ctx.gate,
       });
-    const result = await ctx.ports.agent.run(ctx.gate, phase, ctx.logPath, review?.feedbackFile ?? null, ctx.data.plan);
+    const result = await ctx.ports.agent.run(
+      ctx.gate,
+      phase,
+      ctx.logPath,
+      review?.feedbackFile ?? null,
+      ctx.data.plan,
+      ctx.gateRunId,
+    );
     if (result.status !== 'succeeded' || result.signals.some((s) => s.signal === 'blocked'))
       return agentFailure(storyId, result, phase);
     const error = result.signals.find((s) => s.signal === 'error');

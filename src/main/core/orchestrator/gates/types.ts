@@ -20,6 +20,8 @@ export interface AgentPort {
     logPath: string,
     feedbackFile: string | null,
     plan: string | null,
+    /** The gate run the phase belongs to (its context pack is recorded with it). */
+    gateRunId: number,
   ): Promise<AgentRunResult>;
 }
 
@@ -103,6 +105,7 @@ export interface GatePorts {
 
 export interface GateContext {
   readonly gate: GateId;
+  readonly gateRunId: number;
   readonly attempt: number;
   readonly logPath: string;
   readonly story: StoryDocument;

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import type { StoryDocument } from '../../../../shared/stories';
 import type { GateId, StoryRun } from '../../../store';
 import type { AgentEvent, AgentRunResult, UsageSummary } from '../../executor';
+import { prepareStoryContext, type StoryContext } from '../../context/story-context';
 import type { AgentPort } from '../gates/types';
 import { SessionFiles } from '../session-files';
-import type { StoryEnv } from '../story-env';
+import { noteInLog, type StoryEnv } from '../story-env';
 import { writePrompt } from './prompt';
 
 /**
@@ -74,9 +75,69 @@ export function agentPort(
     env.signals.addCost(summary.knownCostUsd);
   }
 
+  /**
+   * The story's context pack for this phase, written into its worktree and recorded with the
+   * gate run; the preset prepares the worktree (claude-code: its permission settings). A pack
+   * that cannot be built is noted in the gate log and the phase runs without one.
+   */
+  async function context(gate: GateId, gateRunId: number, logPath: string): Promise<StoryContext | null> {
+    const cwd = worktreePath();
+    let ctx: StoryContext | null = null;
+    try {
+      ctx = await prepareStoryContext({
+        worktreePath: cwd,
+        story,
+        domains: env.config.domains,
+        budgetTokens: env.config.contextBudgetTokens,
+        gate,
+      });
+      const p = ctx.pack;
+      await env.repo.addContextPack({
+        gateRunId,
+        sessionId: env.sessionId,
+        storyRunId: run().id,
+        storyId,
+        gate,
+        tree: p.tree,
+        fileCount: p.files.length,
+        totalTokens: p.total_tokens,
+        budgetTokens: p.budget_tokens,
+        repoTokens: p.repo_tokens,
+        leftOut: p.left_out.length,
+        files: p.files,
+      });
+      noteInLog(
+        logPath,
+        `context pack ${ctx.file}: ${p.files.length} files, ${p.total_tokens} of ${p.budget_tokens} tokens (repository ${p.repo_tokens})`,
+      );
+    } catch (e) {
+      noteInLog(logPath, `no context pack for ${storyId}: ${(e as Error).message}`);
+    }
+    try {
+      const notes = (await env.preset.preset.prepare?.({ worktreePath: cwd, editRules: ctx?.editRules ?? null })) ?? [];
+      for (const n of notes) noteInLog(logPath, n);
+    } catch (e) {
+      noteInLog(
+        logPath,
+        `the ${env.preset.preset.name} preset could not prepare the worktree: ${(e as Error).message}`,
+      );
+    }
+    return ctx;
+  }
+
   return {
-    async run(gate, phase, logPath, feedbackFile, plan): Promise<AgentRunResult> {
-      const promptFile = writePrompt(env.files, env.config, story, run().branch ?? null, phase, feedbackFile, plan);
+    async run(gate, phase, logPath, feedbackFile, plan, gateRunId): Promise<AgentRunResult> {
+      const pack = await context(gate, gateRunId, logPath);
+      const promptFile = writePrompt(
+        env.files,
+        env.config,
+        story,
+        run().branch ?? null,
+        phase,
+        feedbackFile,
+        plan,
+        pack?.markdown ?? null,
+      );
       const storyFile = env.files.storyFile(storyId);
       if (!existsSync(storyFile)) SessionFiles.write(storyFile, `${JSON.stringify(story, null, 2)}\n`);
       const result = await env.executor.runner.run({
@@ -89,6 +150,7 @@ export function agentPort(
         storyFile,
         promptFile,
         ...(feedbackFile ? { feedbackFile } : {}),
+        ...(pack ? { contextFile: pack.file } : {}),
         preset: env.preset.preset,
         logFile: logPath,
         timeoutMs,
