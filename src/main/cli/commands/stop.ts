@@ -1,8 +1,9 @@
+import { createControlChannel } from '../../core/control';
 import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
 import type { CoreServices } from '../../core/services';
 import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { openCliCore } from '../core-runtime';
+import { cliLog, openCliCore } from '../core-runtime';
 import { orchestratorToCli } from './run';
 
 function toJson(r: RemoteStopResult) {
@@ -21,8 +22,9 @@ export const stopCommand: CliCommand = {
   summary: 'Emergency stop of a running session: every agent stopped, every story checkpointed',
   usage: 'wave stop [session] [--reason TEXT] [--json]',
   help: [
-    'Marks the session stopping in the database first, then reaches the process running it (through Redis when',
-    'REDIS_URL is set, and through the store or the data dir otherwise); that process stops every agent process group,',
+    'Marks the session stopping in the database first, then reaches the process running it at once on the control',
+    'channel (a local socket in the data dir; Redis pub/sub when REDIS_URL is set; Postgres NOTIFY when DATABASE_URL is',
+    'set), with the store and the data dir as the fallback; that process stops every agent process group,',
     'checkpoints each running story and ends the session `stopped`. If that process is gone, its leftover agents are',
     'stopped here. Without a session id, every running session is stopped.',
     '--json: {"session","stopped_agents","alive_after"} (with several sessions: {"sessions":[…]}).',
@@ -42,6 +44,8 @@ export const stopCommand: CliCommand = {
     // Null when the embedded database is held by the very process we want to stop: go through the data dir.
     const core: CoreServices | null = await openCliCore(ctx, { locked: 'return-null' });
     const store = core?.store ?? null;
+    // The embedded store held by the session's process: its channel still reaches it.
+    const channel = core?.control() ?? createControlChannel(ctx.settings, cliLog(ctx));
     try {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
@@ -68,6 +72,7 @@ export const stopCommand: CliCommand = {
             by,
             redisUrl: ctx.settings.redisUrl,
             redisPrefix: ctx.settings.redisPrefix,
+            channel,
             log: (l) => ctx.info(l),
           }).catch(orchestratorToCli),
         );
@@ -83,6 +88,7 @@ export const stopCommand: CliCommand = {
       );
       return results.some((r) => r.aliveAfter > 0) ? 1 : 0;
     } finally {
+      if (!core) await channel.close();
       await core?.close();
     }
   },
