@@ -331,8 +331,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     const remote = (await views.listSummaries(live, 20)).filter((s) => !orchestrator.isRunning(s.id));
     // Oldest first, so the newest session takes the board as it does when it starts live.
     for (const s of [...remote].reverse()) sink.publish('session.changed', s);
-    const newest = remote[0] ? await views.sessionView(remote[0].id, null, () => null) : null;
-    for (const story of newest?.stories ?? []) sink.publish('story.changed', story);
+    if (remote[0]) await pushStories(remote[0].id);
+  }
+
+  async function pushStories(sessionId: string): Promise<void> {
+    const view = await views.sessionView(sessionId, null, () => null);
+    for (const story of view?.stories ?? []) sink.publish('story.changed', story);
   }
 
   // One live picture: sessions of other processes on this store show here as they run.
@@ -342,6 +346,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         sink,
         isLocal: (id) => orchestrator.isRunning(id),
         resync: resyncRemote,
+        catchUp: pushStories,
         log: deps.log,
       }).catch((e: unknown) => {
         deps.log(`sessions of other processes show only after a reload: ${(e as Error).message}`);

@@ -46,6 +46,8 @@ export interface RelayDeps {
   isLocal: (sessionId: string) => boolean;
   /** Re-reads what windows show of the sessions of other processes from the store and pushes it (after a missed message or a reconnect). */
   resync: () => Promise<void>;
+  /** Pushes the stories of a session heard of for the first time (its earlier story events went out before this window knew it). */
+  catchUp: (sessionId: string) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export interface RelayDeps {
 export async function relaySessionEvents(d: RelayDeps): Promise<Disposable> {
   const resync = () => void d.resync().catch((e) => d.log(`could not re-read the sessions: ${(e as Error).message}`));
   const missed = d.channel.onMissed(resync);
+  const known = new Set<string>();
   const sub = await d.channel.subscribe((env) => {
     const m = env.message;
     if (m.kind !== 'event' || !RELAYED.has(m.name as EventName)) return;
@@ -66,6 +69,11 @@ export async function relaySessionEvents(d: RelayDeps): Promise<Disposable> {
       d.sink.publish(m.name as EventName, m.payload as EventOf<EventName>);
     } catch (e) {
       d.log(`ignored a ${m.name} event from ${env.origin}: ${(e as Error).message}`);
+      return;
+    }
+    if (m.name === 'session.changed' && m.sessionId && !known.has(m.sessionId)) {
+      known.add(m.sessionId);
+      void d.catchUp(m.sessionId).catch((e) => d.log(`could not read session ${m.sessionId}: ${(e as Error).message}`));
     }
   });
   return toDisposable(() => {
