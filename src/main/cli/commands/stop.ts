@@ -1,10 +1,14 @@
 import { createControlChannel } from '../../core/control';
-import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
+import { ControlFiles } from '../../core/orchestrator/control-files';
+import { requestSessionStop, type RemoteStopResult } from '../../core/orchestrator/remote-stop';
 import type { CoreServices } from '../../core/services';
+import { DirLock } from '../../store/dir-lock';
 import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { cliLog, openCliCore } from '../core-runtime';
-import { orchestratorToCli } from './run';
+import { cliLog } from '../cli-log';
+import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand } from '../cli-types';
+
+// What `wave stop` imports up front is kept light: next to a session that holds the embedded
+// store it never loads the store or the rest of the core (a stop is timed from the command's start).
 
 function toJson(r: RemoteStopResult) {
   return {
@@ -41,8 +45,12 @@ export const stopCommand: CliCommand = {
     const reason = (args.values.reason as string | undefined)?.trim() || 'wave stop';
     const by = ctx.settings.actor;
     const dataDir = ctx.settings.dataDir;
-    // Null when the embedded database is held by the very process we want to stop: go through the data dir.
-    const core: CoreServices | null = await openCliCore(ctx, { locked: 'return-null' });
+    // Null when the embedded database is held by another process (the very one we want to
+    // stop, most likely): go through the data dir and the control channel.
+    const heldElsewhere = !ctx.settings.databaseUrl && DirLock.liveHolder(dataDir) !== null;
+    const core: CoreServices | null = heldElsewhere
+      ? null
+      : await (await import('../core-runtime')).openCliCore(ctx, { locked: 'return-null' });
     const store = core?.store ?? null;
     // The embedded store held by the session's process: its channel still reaches it.
     const channel = core?.control() ?? createControlChannel(ctx.settings, cliLog(ctx));

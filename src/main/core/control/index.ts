@@ -1,4 +1,4 @@
-import { PgNotifyTransport } from '../../store';
+import { PgNotifyTransport } from '../../store/pg-notify';
 import type { WaveSettings } from '../settings/wave-settings';
 import { ControlChannel, type ControlTransport } from './control-channel';
 import { LocalSocketTransport } from './local-socket';

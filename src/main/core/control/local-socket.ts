@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pidAlive } from '../../store';
+import { pidAlive } from '../../store/dir-lock';
 import type { ControlTransport } from './control-channel';
 
 /** Unix domain socket paths longer than this do not fit sockaddr_un on every platform (104 on macOS). */

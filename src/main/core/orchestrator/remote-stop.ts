@@ -1,12 +1,10 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { ACTIVE_SESSION_STATUSES, FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
-import { pidAlive, type SessionStatus, type Store } from '../../store';
-import { repositories } from '../../store/repos';
-import { judgeOwner } from '../checkpointer';
+import type { SessionStatus, Store } from '../../store';
+import { pidAlive } from '../../store/dir-lock';
 import type { ControlChannel } from '../control';
-import { publishRemote } from '../events';
-import { ProcessGroups } from '../executor';
+import { ProcessGroups } from '../executor/process-groups';
 import { ControlFiles } from './control-files';
 import { OrchestratorError } from './errors';
 
@@ -105,7 +103,9 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   let ownerAlive: boolean;
   let ownerHere: boolean;
   let statusBefore: SessionStatus | 'unknown' = 'unknown';
-  const repos = opts.store ? repositories(opts.store) : null;
+  // The store's modules only when there is a store: `wave stop` next to a session holding the
+  // embedded store starts without loading them (a stop is measured from the command's start).
+  const repos = opts.store ? (await import('../../store/repos')).repositories(opts.store) : null;
   if (repos) {
     const row = await repos.sessions.withHeartbeat(sessionId);
     if (!row)
@@ -114,6 +114,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
         `Session ${sessionId} does not exist. List the sessions with: wave status`,
       );
     statusBefore = row.s.status;
+    const { judgeOwner } = await import('../checkpointer/session-lease');
     ownerAlive = judgeOwner(
       { ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs },
       { leaseMs: opts.leaseMs },
@@ -148,6 +149,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
 
   if (opts.redisUrl) {
     try {
+      const { publishRemote } = await import('../events/remote-publish');
       await publishRemote(
         { redisUrl: opts.redisUrl, keyPrefix: opts.redisPrefix, source: `cli:${host}` },
         { type: 'emergency_stop', session: sessionId, reason, by, host, pid: process.pid },
