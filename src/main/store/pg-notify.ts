@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /** NOTIFY payloads must be shorter than 8000 bytes; a longer line is not sent (receivers notice the gap). */
 export const NOTIFY_MAX_BYTES = 7_900;
@@ -23,7 +23,9 @@ export class PgNotifyTransport {
 
   private connect(): Promise<pg.Client> {
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 3_000 });
+      // Loaded when first used: a process on the embedded store never loads it.
+      const { default: pgModule } = await import('pg');
+      const client = new pgModule.Client({ connectionString: this.url, connectionTimeoutMillis: 3_000 });
       client.on('error', () => this.lost(client));
       client.on('end', () => this.lost(client));
       client.on('notification', (n) => {

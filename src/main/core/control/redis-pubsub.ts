@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { ControlTransport } from './control-channel';
 
 const options = (name: string): RedisOptions => ({
@@ -20,6 +20,7 @@ export class RedisPubSubTransport implements ControlTransport {
   readonly name = 'redis pub/sub';
   private readonly channel: string;
   private pub: Redis | null = null;
+  private ready: Promise<Redis> | null = null;
   private sub: Redis | null = null;
 
   constructor(
@@ -30,15 +31,24 @@ export class RedisPubSubTransport implements ControlTransport {
   }
 
   async send(line: string): Promise<void> {
-    if (!this.pub) {
-      this.pub = new Redis(this.url, options('wave-control-pub'));
-      this.pub.on('error', () => undefined);
-    }
-    if (this.pub.status === 'wait') await this.pub.connect();
-    await this.pub.publish(this.channel, line);
+    this.ready ??= (async () => {
+      // Loaded when first used: a `wave stop` on the embedded store without Redis never loads it.
+      const { Redis } = await import('ioredis');
+      const pub = new Redis(this.url, options('wave-control-pub'));
+      pub.on('error', () => undefined);
+      this.pub = pub;
+      await pub.connect();
+      return pub;
+    })().catch((e: unknown) => {
+      this.ready = null;
+      this.pub?.disconnect();
+      throw e;
+    });
+    await (await this.ready).publish(this.channel, line);
   }
 
   async listen(onLine: (line: string) => void, onReconnect: () => void): Promise<void> {
+    const { Redis } = await import('ioredis');
     const sub = new Redis(this.url, { ...options('wave-control-sub'), enableOfflineQueue: true });
     this.sub = sub;
     sub.on('error', () => undefined);
@@ -59,5 +69,6 @@ export class RedisPubSubTransport implements ControlTransport {
     this.pub?.disconnect();
     this.sub?.disconnect();
     this.pub = this.sub = null;
+    this.ready = null;
   }
 }
