@@ -24,6 +24,9 @@ describe('control channel', () => {
     return d;
   };
   const track = (c: ControlChannel) => (open.push(c), c);
+  /** A process's channel on a data dir with neither Redis nor Postgres: the local socket alone. */
+  const localOnly = (home: string) =>
+    track(createControlChannel({ dataDir: home, redisUrl: undefined, redisPrefix: undefined, databaseUrl: undefined }));
 
   beforeAll(async () => {
     db = await createTestDatabase('control');
@@ -39,14 +42,10 @@ describe('control channel', () => {
 
   it('a stop sent by one process reaches the process listening on the same data dir once, through the local socket', async () => {
     const home = dataDir();
-    const owner = track(
-      createControlChannel({ dataDir: home, redisUrl: undefined, redisPrefix: undefined, databaseUrl: undefined }),
-    );
+    const owner = localOnly(home);
     const got: ControlEnvelope[] = [];
     await owner.subscribe((e) => got.push(e));
-    const stopper = track(
-      createControlChannel({ dataDir: home, redisUrl: undefined, redisPrefix: undefined, databaseUrl: undefined }),
-    );
+    const stopper = localOnly(home);
     await stopper.publish({ kind: 'stop', sessionId: 'ses-1', reason: 'end of the day', by: 'lead' });
     await vi.waitFor(() => expect(got).toHaveLength(1), { timeout: 10_000 });
     expect(got[0]!.message).toEqual({ kind: 'stop', sessionId: 'ses-1', reason: 'end of the day', by: 'lead' });
@@ -99,9 +98,7 @@ describe('control channel', () => {
 
   it('refuses lines that are not control messages, from anyone', async () => {
     const home = dataDir();
-    const listener = track(
-      createControlChannel({ dataDir: home, redisUrl: undefined, redisPrefix: undefined, databaseUrl: undefined }),
-    );
+    const listener = localOnly(home);
     const got: ControlEnvelope[] = [];
     await listener.subscribe((e) => got.push(e));
     const [name] = readdirSync(controlSocketDir(home));
