@@ -8,6 +8,8 @@ import type { ControlTransport } from './control-channel';
 
 /** Unix domain socket paths longer than this do not fit sockaddr_un on every platform (104 on macOS). */
 const MAX_SOCKET_PATH = 100;
+/** An entry of the directory: `<pid>-<random hex>`. */
+const ENTRY = /^\d+-[0-9a-f]+$/;
 
 /**
  * Where the processes of one data dir find each other: `<dataDir>/control-sockets/`, beside the
@@ -72,7 +74,7 @@ export class LocalSocketTransport implements ControlTransport {
       }
     }
     for (const name of names) {
-      if (name === this.ownName || !/^\d+-[0-9a-f]+$/.test(name)) continue;
+      if (name === this.ownName || !ENTRY.test(name)) continue;
       this.peerSocket(name).write(`${line}\n`);
     }
   }
@@ -101,6 +103,9 @@ export class LocalSocketTransport implements ControlTransport {
 
   async listen(onLine: (line: string) => void): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // What processes killed without closing left behind (kill -9, a crash).
+    for (const name of readdirSync(this.dir))
+      if (ENTRY.test(name) && !pidAlive(Number(name.split('-')[0]))) this.removeEntry(name);
     const address = controlSocketAddress(this.dataDir, this.ownName);
     const server = net.createServer((conn) => {
       this.incoming.add(conn);
