@@ -34,6 +34,8 @@ export const SessionConfig = z.object({
     .object({ pass: z.array(z.string()), set: z.record(z.string(), z.string()) })
     .default({ pass: [], set: {} }),
   setup: z.array(z.string()).nullable(),
+  /** wave.config.json agent.subagents.maxPerStory (absent in configs stored before it existed: the default). */
+  subagentsMaxPerStory: z.number().int().min(0).max(20).default(2),
   waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
   /** Read by the checkpointer's pipelineFromConfig. */
   gates: z.array(z.string()),
@@ -54,6 +56,7 @@ export function configFromWaveConfig(
   | 'copyFiles'
   | 'setup'
   | 'agentEnv'
+  | 'subagentsMaxPerStory'
 > {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
@@ -65,6 +68,7 @@ export function configFromWaveConfig(
     copyFiles: c.worktree.copy,
     setup: c.worktree.setup,
     agentEnv: c.agent.env,
+    subagentsMaxPerStory: c.agent.subagents.maxPerStory,
   };
 }
 

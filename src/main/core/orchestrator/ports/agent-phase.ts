@@ -6,6 +6,7 @@ import type { AgentPort } from '../gates/types';
 import { SessionFiles } from '../session-files';
 import type { StoryEnv } from '../story-env';
 import { writePrompt } from './prompt';
+import { StorySubagents } from './subagents';
 
 /**
  * Runs one agent phase of a story: writes its prompt, runs the agent in the story's worktree,
@@ -21,13 +22,15 @@ export function agentPort(
 ): AgentPort {
   const storyId = story.story_id;
 
-  function onEvent(gate: GateId, e: AgentEvent): void {
+  /** An event of the story's agent, or of one of its subagents (`agent` is then the subagent's name). */
+  function onEvent(gate: GateId, e: AgentEvent, agent = run().agent): void {
     const r = run();
+    if (e.type === 'spawn') return; // handled by the subagents
     if (e.type === 'progress') {
       env.out.setProgress(r.id, { message: e.message.slice(0, 500), pct: e.pct ?? null });
       env.out.storyChanged(r.id);
     }
-    const base = { session: env.sessionId, story: storyId, gate, source: `agent:${r.agent}` };
+    const base = { session: env.sessionId, story: storyId, gate, source: `agent:${agent}` };
     if (e.type === 'progress')
       void env.out.publish({
         ...base,
@@ -44,7 +47,7 @@ export function agentPort(
         model: e.model,
         input_tokens: e.input_tokens,
         output_tokens: e.output_tokens,
-        agent: r.agent,
+        agent,
         ...(e.cache_read_tokens !== undefined ? { cache_read_tokens: e.cache_read_tokens } : {}),
         ...(e.cache_write_tokens !== undefined ? { cache_write_tokens: e.cache_write_tokens } : {}),
         ...(e.cost_usd !== undefined ? { cost_usd: e.cost_usd } : {}),
@@ -52,7 +55,7 @@ export function agentPort(
     }
   }
 
-  async function recordUsage(gate: GateId, summary: UsageSummary): Promise<void> {
+  async function recordUsage(gate: GateId, summary: UsageSummary, agent = run().agent): Promise<void> {
     if (summary.models.length === 0) return;
     const r = run();
     await env.repo.addUsage(
@@ -61,7 +64,7 @@ export function agentPort(
         storyRunId: r.id,
         storyId,
         gate,
-        agent: r.agent,
+        agent,
         model: m.model,
         inputTokens: m.inputTokens,
         outputTokens: m.outputTokens,
@@ -73,6 +76,11 @@ export function agentPort(
     for (const w of summary.warnings) env.out.log(`story ${storyId} ${gate}: ${w}`);
     env.signals.addCost(summary.knownCostUsd);
   }
+
+  const subagents = new StorySubagents(env, story, worktreePath, timeoutMs, {
+    event: (gate, agent, e) => onEvent(gate, e, agent),
+    usage: (gate, agent, summary) => recordUsage(gate, summary, agent),
+  });
 
   return {
     async run(gate, phase, logPath, feedbackFile, plan): Promise<AgentRunResult> {
@@ -93,9 +101,14 @@ export function agentPort(
         logFile: logPath,
         timeoutMs,
         env: { ...env.preset.env, ...env.agentEnv },
-        onEvent: (e) => onEvent(gate, e),
+        onEvent: (e) =>
+          e.type === 'spawn'
+            ? subagents.spawn({ gate, phase, logPath, storyFile, agent: run().agent }, e, false)
+            : onEvent(gate, e),
       });
       await recordUsage(gate, result.usage);
+      // The phase ends when the subagents its agent started have ended (stopped if it failed).
+      await subagents.settle(result.status === 'succeeded');
       return result;
     },
   };
