@@ -130,49 +130,31 @@ interface DomainSpec {
   tsx?: string[];
 }
 
+const domainSpec = (
+  name: string,
+  lang: DomainSpec['lang'],
+  root: string,
+  folders: string,
+  modulesPerFolder: [number, number],
+  more: Partial<DomainSpec> = {},
+): DomainSpec => ({
+  name,
+  lang,
+  root,
+  folders: folders.split(' '),
+  modulesPerFolder,
+  tests: lang === 'ts' ? 0.35 : 0.4,
+  ...more,
+});
+
 const DOMAIN_SPECS: DomainSpec[] = [
-  {
-    name: 'web',
-    lang: 'ts',
-    root: 'web/src',
-    folders: ['components', 'pages', 'hooks', 'state', 'forms'],
-    modulesPerFolder: [9, 12],
-    tests: 0.35,
+  domainSpec('web', 'ts', 'web/src', 'components pages hooks state forms', [9, 12], {
     tsx: ['components', 'pages', 'forms'],
-  },
-  {
-    name: 'api',
-    lang: 'ts',
-    root: 'api/src',
-    folders: ['routes', 'services', 'db', 'middleware', 'jobs'],
-    modulesPerFolder: [9, 12],
-    tests: 0.35,
-    esm: true,
-  },
-  {
-    name: 'billing',
-    lang: 'py',
-    root: 'services/billing/billing',
-    folders: ['models', 'invoices', 'tax', 'payments'],
-    modulesPerFolder: [10, 13],
-    tests: 0.4,
-  },
-  {
-    name: 'analytics',
-    lang: 'py',
-    root: 'services/analytics/analytics',
-    folders: ['pipeline', 'metrics', 'storage', 'reports'],
-    modulesPerFolder: [10, 13],
-    tests: 0.4,
-  },
-  {
-    name: 'ingest',
-    lang: 'go',
-    root: 'ingest',
-    folders: ['parse', 'queue', 'store', 'transform', 'sink'],
-    modulesPerFolder: [4, 6],
-    tests: 0.4,
-  },
+  }),
+  domainSpec('api', 'ts', 'api/src', 'routes services db middleware jobs', [9, 12], { esm: true }),
+  domainSpec('billing', 'py', 'services/billing/billing', 'models invoices tax payments', [10, 13]),
+  domainSpec('analytics', 'py', 'services/analytics/analytics', 'pipeline metrics storage reports', [10, 13]),
+  domainSpec('ingest', 'go', 'ingest', 'parse queue store transform sink', [4, 6]),
 ];
 
 const GO_MODULE = 'example.com/ingest';
