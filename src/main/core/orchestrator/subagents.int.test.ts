@@ -11,6 +11,7 @@ import {
 } from '../../../../test/orchestrator/scenario';
 import { SCRIPTED_AGENT } from '../../../../test/fixtures/repos/agents';
 import { repositories } from '../../store/repos';
+import { sessionUsageMetrics } from '../metrics/session-metrics';
 
 // Subagents on the embedded defaults (PGlite, in-process bus, real git and processes): the
 // scripted agent prints spawn lines, WAVE runs them as child agents of the story.
@@ -100,11 +101,17 @@ describe('subagents', () => {
 
       const rows = await repositories(suite.store).usage.ofSession(handle.sessionId);
       const parent = rows.find((r) => r.gate === 'gate-2' && !/-sub\d+$/.test(r.agent))!.agent;
-      const byAgent = new Map<string, number>();
-      for (const r of rows) byAgent.set(r.agent, (byAgent.get(r.agent) ?? 0) + Number(r.costUsd));
+      // The charts' cost by agent shows each subagent on its own.
+      const byAgent = new Map(sessionUsageMetrics(rows, []).costBy.agent.map((a) => [a.key, a.usd]));
       expect(byAgent.get(`${parent}-sub1`)).toBeCloseTo(0.25);
       expect(byAgent.get(`${parent}-sub2`)).toBeCloseTo(0.25);
       expect([...byAgent.keys()].filter((a) => a.includes('-sub'))).toHaveLength(2);
+      // The story's cost and its develop gate's include them (plan and develop: $0.01 each).
+      expect(outcome.stories[0]!.cost_usd).toBeCloseTo(0.52);
+      const develop = (await repositories(suite.store).gateRuns.ofSession(handle.sessionId)).find(
+        (r) => r.gate === 'gate-2',
+      )!;
+      expect(Number(develop.costUsd)).toBeCloseTo(0.51);
       const spent = (await repositories(suite.store).usage.spentBySessions([handle.sessionId])).get(handle.sessionId)!;
       expect(spent).toBeGreaterThanOrEqual(0.5);
       expect(hub.of('notice').some((n) => n.kind === 'budget_warning')).toBe(true);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { StoryDocument } from '../../../../shared/stories';
 import type { GateId, StoryRun } from '../../../store';
-import type { AgentEvent, AgentRunResult, UsageSummary } from '../../executor';
+import { combineUsage, type AgentEvent, type AgentRunResult, type UsageSummary } from '../../executor';
 import type { AgentPort } from '../gates/types';
 import { SessionFiles } from '../session-files';
 import type { StoryEnv } from '../story-env';
@@ -107,9 +107,10 @@ export function agentPort(
             : onEvent(gate, e),
       });
       await recordUsage(gate, result.usage);
-      // The phase ends when the subagents its agent started have ended (stopped if it failed).
-      await subagents.settle(result.status === 'succeeded');
-      return result;
+      // The phase ends when the subagents its agent started have ended (stopped if it failed);
+      // their usage is the phase's too, so the gate and the story show what it cost in all.
+      const children = await subagents.settle(result.status === 'succeeded');
+      return children.length ? { ...result, usage: combineUsage([result.usage, ...children]) } : result;
     },
   };
 }

@@ -43,6 +43,8 @@ export class StorySubagents {
   /** Each subagent from its spawn line until its usage and outcome are recorded. */
   private readonly jobs = new Set<Promise<void>>();
   private readonly runs = new Set<AgentRun>();
+  /** Usage of the subagents that ended since the last settle (their phase's gate counts it). */
+  private ended: UsageSummary[] = [];
   /** Set when the parent failed: subagents still being prepared do not start. */
   private closed = false;
 
@@ -81,15 +83,19 @@ export class StorySubagents {
   }
 
   /**
-   * Waits until every subagent started so far has ended and been recorded; when the parent did
-   * not succeed its subagents are stopped first (their work has no phase to go into).
+   * Waits until every subagent started so far has ended and been recorded, and returns their
+   * usage; when the parent did not succeed its subagents are stopped first (their work has no
+   * phase to go into).
    */
-  async settle(parentSucceeded: boolean): Promise<void> {
+  async settle(parentSucceeded: boolean): Promise<UsageSummary[]> {
     if (!parentSucceeded) {
       this.closed = true;
       await Promise.all([...this.runs].map((r) => r.stop()));
     }
     while (this.jobs.size) await Promise.all([...this.jobs]);
+    const ended = this.ended;
+    this.ended = [];
+    return ended;
   }
 
   private async launch(parent: SubagentParent, agent: string, n: number, line: AgentSpawnLine): Promise<void> {
@@ -160,6 +166,7 @@ export class StorySubagents {
     } finally {
       this.runs.delete(started);
     }
+    this.ended.push(result.usage);
     await this.sink.usage(parent.gate, agent, result.usage);
     this.writeOutcome(agent, line, result);
     noteInLog(
