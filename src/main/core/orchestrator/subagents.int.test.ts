@@ -12,6 +12,7 @@ import {
 import { SCRIPTED_AGENT } from '../../../../test/fixtures/repos/agents';
 import { repositories } from '../../store/repos';
 import { sessionUsageMetrics } from '../metrics/session-metrics';
+import { toGateAttemptView } from './session-views';
 
 // Subagents on the embedded defaults (PGlite, in-process bus, real git and processes): the
 // scripted agent prints spawn lines, WAVE runs them as child agents of the story.
@@ -112,6 +113,15 @@ describe('subagents', () => {
         (r) => r.gate === 'gate-2',
       )!;
       expect(Number(develop.costUsd)).toBeCloseTo(0.51);
+      // The story detail lists them under the develop attempt.
+      const listed = toGateAttemptView(develop)!.subagents!;
+      expect(listed).toHaveLength(2);
+      expect(listed).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ agent: `${parent}-sub1`, status: 'succeeded', costUsd: 0.25 }),
+          expect.objectContaining({ agent: `${parent}-sub2`, status: 'succeeded', costUsd: 0.25 }),
+        ]),
+      );
       const spent = (await repositories(suite.store).usage.spentBySessions([handle.sessionId])).get(handle.sessionId)!;
       expect(spent).toBeGreaterThanOrEqual(0.5);
       expect(hub.of('notice').some((n) => n.kind === 'budget_warning')).toBe(true);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { StoryDocument } from '../../../../shared/stories';
 import type { GateId, StoryRun } from '../../../store';
-import { combineUsage, type AgentEvent, type AgentRunResult, type UsageSummary } from '../../executor';
-import type { AgentPort } from '../gates/types';
+import { combineUsage, type AgentEvent, type UsageSummary } from '../../executor';
+import type { AgentPhaseResult, AgentPort } from '../gates/types';
 import { SessionFiles } from '../session-files';
 import type { StoryEnv } from '../story-env';
 import { writePrompt } from './prompt';
@@ -83,7 +83,7 @@ export function agentPort(
   });
 
   return {
-    async run(gate, phase, logPath, feedbackFile, plan): Promise<AgentRunResult> {
+    async run(gate, phase, logPath, feedbackFile, plan): Promise<AgentPhaseResult> {
       const promptFile = writePrompt(env.files, env.config, story, run().branch ?? null, phase, feedbackFile, plan);
       const storyFile = env.files.storyFile(storyId);
       if (!existsSync(storyFile)) SessionFiles.write(storyFile, `${JSON.stringify(story, null, 2)}\n`);
@@ -110,7 +110,12 @@ export function agentPort(
       // The phase ends when the subagents its agent started have ended (stopped if it failed);
       // their usage is the phase's too, so the gate and the story show what it cost in all.
       const children = await subagents.settle(result.status === 'succeeded');
-      return children.length ? { ...result, usage: combineUsage([result.usage, ...children]) } : result;
+      if (children.length === 0) return result;
+      return {
+        ...result,
+        usage: combineUsage([result.usage, ...children.map((c) => c.usage)]),
+        subagents: children.map((c) => c.outcome),
+      };
     },
   };
 }

@@ -5,6 +5,7 @@ import type { StoryDocument } from '../../../../shared/stories';
 import type { GateId } from '../../../store';
 import { buildContextPack, ContextIndexer, renderContextPackMarkdown, writeContextPack } from '../../context';
 import type { AgentEvent, AgentPhase, AgentRun, AgentRunResult, UsageSummary } from '../../executor';
+import type { SubagentOutcome } from '../gates/types';
 import { SessionFiles } from '../session-files';
 import { noteInLog, type StoryEnv } from '../story-env';
 
@@ -43,8 +44,8 @@ export class StorySubagents {
   /** Each subagent from its spawn line until its usage and outcome are recorded. */
   private readonly jobs = new Set<Promise<void>>();
   private readonly runs = new Set<AgentRun>();
-  /** Usage of the subagents that ended since the last settle (their phase's gate counts it). */
-  private ended: UsageSummary[] = [];
+  /** The subagents that ended since the last settle (their phase's gate counts them). */
+  private ended: Array<{ usage: UsageSummary; outcome: SubagentOutcome }> = [];
   /** Set when the parent failed: subagents still being prepared do not start. */
   private closed = false;
 
@@ -87,7 +88,7 @@ export class StorySubagents {
    * usage; when the parent did not succeed its subagents are stopped first (their work has no
    * phase to go into).
    */
-  async settle(parentSucceeded: boolean): Promise<UsageSummary[]> {
+  async settle(parentSucceeded: boolean): Promise<Array<{ usage: UsageSummary; outcome: SubagentOutcome }>> {
     if (!parentSucceeded) {
       this.closed = true;
       await Promise.all([...this.runs].map((r) => r.stop()));
@@ -166,7 +167,16 @@ export class StorySubagents {
     } finally {
       this.runs.delete(started);
     }
-    this.ended.push(result.usage);
+    this.ended.push({
+      usage: result.usage,
+      outcome: {
+        agent,
+        task: line.task.slice(0, 500),
+        status: result.status,
+        durationMs: result.durationMs,
+        costUsd: result.usage.knownCostUsd,
+      },
+    });
     await this.sink.usage(parent.gate, agent, result.usage);
     this.writeOutcome(agent, line, result);
     noteInLog(
