@@ -46,7 +46,7 @@ export class StorySubagents {
   private readonly runs = new Set<AgentRun>();
   /** The subagents that ended since the last settle (their phase's gate counts them). */
   private ended: Array<{ usage: UsageSummary; outcome: SubagentOutcome }> = [];
-  /** Set when the parent failed: subagents still being prepared do not start. */
+  /** Set while a failed parent's subagents are stopped: those still being prepared do not start. */
   private closed = false;
 
   constructor(
@@ -94,6 +94,7 @@ export class StorySubagents {
       await Promise.all([...this.runs].map((r) => r.stop()));
     }
     while (this.jobs.size) await Promise.all([...this.jobs]);
+    this.closed = false; // the next phase (a fix, a retry) may start subagents again
     const ended = this.ended;
     this.ended = [];
     return ended;
