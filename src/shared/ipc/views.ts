@@ -29,6 +29,19 @@ export const GateAttemptView = z.object({
   outside: z.array(z.string()).max(MAX_OVERRIDE_PATHS).optional(),
   /** Environment names (never values) the attempt's agent and commands got besides WAVE's own WAVE_* values; gates that start processes only. */
   env: z.object({ agent: z.array(z.string()), commands: z.array(z.string()) }).optional(),
+  /** Subagents the attempt's agent started (spawn lines), each with how it ended and what it cost. */
+  subagents: z
+    .array(
+      z.object({
+        agent: z.string(),
+        task: z.string(),
+        status: z.string(),
+        durationMs: z.number().nonnegative(),
+        costUsd: z.number().nonnegative(),
+      }),
+    )
+    .max(20)
+    .optional(),
   /** The lead's override this attempt passed its domain check with. */
   override: z
     .object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) })

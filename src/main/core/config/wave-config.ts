@@ -26,7 +26,13 @@ export interface WaveConfig {
   /** QA commands in run order (object key order), name → argv. */
   qa: Record<string, string[]>;
   /** `env`: what agents and commands may see of WAVE's environment beyond the base (agent-env.ts). */
-  agent: { preset: 'command' | 'claude-code'; command: string[] | null; env: EnvGrant };
+  /** `subagents.maxPerStory`: how many subagents (spawn lines) one story's agents may start. */
+  agent: {
+    preset: 'command' | 'claude-code';
+    command: string[] | null;
+    env: EnvGrant;
+    subagents: { maxPerStory: number };
+  };
   concurrency: number;
   /** Spending limit of a session in USD; null = no limit. */
   budgetUsd: number | null;
@@ -49,7 +55,7 @@ export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfi
   targetBranch: 'main',
   domains: {},
   qa: {},
-  agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} } },
+  agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} }, subagents: { maxPerStory: 2 } },
   concurrency: 4,
   budgetUsd: 10,
   execution: { max_retries: 3, timeout_minutes: 60 },
@@ -66,6 +72,7 @@ const CONFIG_HINTS: HintTable = {
   '/agent/preset': { what: '"claude-code" or "command"' },
   '/agent/env/pass': { what: 'a list of environment variable names, e.g. ["GITHUB_TOKEN"]' },
   '/agent/env/set/*': { what: 'a string value' },
+  '/agent/subagents/maxPerStory': { what: 'a whole number of subagents per story between 0 and 20, e.g. 2' },
   '/agent/command': { what: 'the argument list of your agent, e.g. ["./scripts/agent.sh", "{prompt_file}"]' },
   '/concurrency': { what: 'a whole number of parallel stories, e.g. 4' },
   '/budgetUsd': { what: 'a number of US dollars, e.g. 10 (null for no limit)' },
@@ -101,6 +108,11 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
       env: {
         pass: [...((agentEnv.pass as string[] | undefined) ?? [])],
         set: { ...((agentEnv.set as Record<string, string> | undefined) ?? {}) },
+      },
+      subagents: {
+        maxPerStory:
+          ((isRecord(agent.subagents) ? agent.subagents.maxPerStory : undefined) as number | undefined) ??
+          d.agent.subagents.maxPerStory,
       },
     },
     concurrency: (raw.concurrency as number | undefined) ?? d.concurrency,

@@ -30,6 +30,8 @@ export const WAVE_AGENT_VARIABLES = [
   'WAVE_FEEDBACK_FILE',
   /** The story's context pack as JSON (src/main/core/context): the files it needs, ranked, within context.budgetTokens. */
   'WAVE_CONTEXT_FILE',
+  /** 1 in a subagent (an agent another agent asked for): it cannot start subagents itself. */
+  'WAVE_SUBAGENT_DEPTH',
 ] as const;
 export type WaveAgentVariable = (typeof WAVE_AGENT_VARIABLES)[number];
 

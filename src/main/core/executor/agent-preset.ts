@@ -19,6 +19,8 @@ export interface AgentInvocationContext {
   feedbackFile?: string;
   /** The story's context pack as JSON (WAVE_CONTEXT_FILE), when one was built. */
   contextFile?: string;
+  /** 1 for a subagent (WAVE_SUBAGENT_DEPTH); absent for a story's own agent. */
+  subagentDepth?: number;
 }
 
 export interface AgentInvocation {

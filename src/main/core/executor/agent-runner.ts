@@ -153,6 +153,7 @@ export class AgentRunner {
       WAVE_AGENT_ID: request.agentId,
       ...(request.feedbackFile ? { WAVE_FEEDBACK_FILE: request.feedbackFile } : {}),
       ...(request.contextFile ? { WAVE_CONTEXT_FILE: request.contextFile } : {}),
+      ...(request.subagentDepth ? { WAVE_SUBAGENT_DEPTH: String(request.subagentDepth) } : {}),
     };
     const own: Record<string, string> = { ...(request.env ?? {}), ...(wave as Record<string, string>) };
     return buildChildEnv(policy, own, request.preset.name);

@@ -36,6 +36,8 @@ export const SessionConfig = z.object({
   setup: z.array(z.string()).nullable(),
   /** wave.config.json context.budgetTokens (absent in configs stored before it existed: the default). */
   contextBudgetTokens: z.number().int().positive().default(DEFAULT_CONTEXT_BUDGET_TOKENS),
+  /** wave.config.json agent.subagents.maxPerStory (absent in configs stored before it existed: the default). */
+  subagentsMaxPerStory: z.number().int().min(0).max(20).default(2),
   waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
   /** Read by the checkpointer's pipelineFromConfig. */
   gates: z.array(z.string()),
@@ -57,6 +59,7 @@ export function configFromWaveConfig(
   | 'setup'
   | 'agentEnv'
   | 'contextBudgetTokens'
+  | 'subagentsMaxPerStory'
 > {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
@@ -69,6 +72,7 @@ export function configFromWaveConfig(
     setup: c.worktree.setup,
     agentEnv: c.agent.env,
     contextBudgetTokens: c.context.budgetTokens,
+    subagentsMaxPerStory: c.agent.subagents.maxPerStory,
   };
 }
 

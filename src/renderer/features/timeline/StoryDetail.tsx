@@ -180,6 +180,12 @@ function AttemptTable({ story, now }: { story: StoryRunView; now: number }) {
             <td>
               {a.status}
               {a.reason ? <div className="tone-bad small">{a.reason}</div> : null}
+              {a.subagents?.map((sub) => (
+                <div key={sub.agent} className="muted small" data-testid="subagent" title={sub.task}>
+                  ↳ subagent <span className="mono">{sub.agent}</span> {sub.status} · {duration(sub.durationMs)} ·{' '}
+                  {usd(sub.costUsd)}
+                </div>
+              ))}
             </td>
             <td className="num">{duration(a.durationMs ?? elapsedMs(a.startedAt, a.endedAt, now))}</td>
             <td className="num">{tokens(a.inputTokens + a.outputTokens)}</td>

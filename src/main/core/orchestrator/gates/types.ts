@@ -22,8 +22,20 @@ export interface AgentPort {
     plan: string | null,
     /** The gate run the phase belongs to (its context pack is recorded with it). */
     gateRunId: number,
-  ): Promise<AgentRunResult>;
+  ): Promise<AgentPhaseResult>;
 }
+
+/** What a subagent of an agent phase came to (for the gate run's record and the timeline). */
+export interface SubagentOutcome {
+  agent: string;
+  task: string;
+  status: string;
+  durationMs: number;
+  costUsd: number;
+}
+
+/** An agent phase's run, its subagents' usage included in `usage`. */
+export type AgentPhaseResult = AgentRunResult & { subagents?: SubagentOutcome[] };
 
 export interface NamedCommand {
   name: string;
