@@ -9,6 +9,26 @@ import { noteInLog, type StoryEnv } from '../story-env';
 import { writePrompt } from './prompt';
 import { StorySubagents } from './subagents';
 
+/** The result of an agent phase that did not start its agent. */
+function notStarted(logPath: string, why: string): AgentPhaseResult {
+  noteInLog(logPath, `agent not started: ${why}`);
+  const now = new Date().toISOString();
+  return {
+    status: 'stopped',
+    exitCode: null,
+    signal: null,
+    startedAt: now,
+    endedAt: now,
+    durationMs: 0,
+    logFile: logPath,
+    usage: combineUsage([]),
+    signals: [],
+    failure: { kind: 'stopped', message: why },
+    leftoverProcesses: 0,
+    invalidEvents: 0,
+  };
+}
+
 /**
  * Runs one agent phase of a story: writes its prompt, runs the agent in the story's worktree,
  * forwards its progress and signals, and writes its token usage as soon as the phase ends
@@ -136,6 +156,9 @@ export function agentPort(
   return {
     async run(gate, phase, logPath, feedbackFile, plan, gateRunId): Promise<AgentPhaseResult> {
       const pack = await context(gate, gateRunId, logPath);
+      // A STOP that came while the pack was built: no agent starts after it (the stop waits
+      // for this phase to end, and an agent started now would never be stopped).
+      if (env.signals.stopping) return notStarted(logPath, 'the session is stopping');
       const promptFile = writePrompt(
         env.files,
         env.config,
