@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import { openStore, storyRuns } from '../../store';
 import { openPgliteTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
 import { createTestRepo, type TestRepo } from '../../../../test/fixtures/repos/git-repo';
+import { testSessionConfig } from '../../../../test/helpers/session-config';
 import { runWave } from '../../../../test/orchestrator/child';
 import { runCli } from '../../cli/cli';
 import { commands } from '../../cli/commands';
@@ -14,28 +15,6 @@ import { OrchestratorError } from '../orchestrator/errors';
 import { storyDiff } from './story-diff';
 
 /* A story's changes read from a real repository, as the window and `wave diff` show them. */
-
-function sessionConfig(repoPath: string): Record<string, unknown> {
-  return {
-    v: 1,
-    repoPath,
-    projectName: 'diff-test',
-    prdId: 'PRD-D',
-    prdHash: 'x',
-    targetBranch: 'main',
-    concurrency: 1,
-    agent: { preset: 'command', command: null },
-    qa: [],
-    domains: {},
-    maxRetries: 1,
-    timeoutMinutes: 5,
-    mergeStrategy: 'merge-commit',
-    copyFiles: [],
-    setup: null,
-    waves: [{ number: 1, storyIds: ['D-1', 'D-2'] }],
-    gates: ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'],
-  };
-}
 
 const ESCAPES = 'title \u001b[2J\u001b]0;pwned\u0007 <script>alert(1)</script>\n';
 
@@ -73,7 +52,12 @@ beforeAll(async () => {
     stories: ['D-1', 'D-2'],
     status: 'completed',
     storyStatus: 'blocked',
-    config: sessionConfig(repo.path),
+    config: testSessionConfig({
+      repoPath: repo.path,
+      projectName: 'diff-test',
+      prdId: 'PRD-D',
+      storyIds: ['D-1', 'D-2'],
+    }),
   });
   sessionId = seeded.sessionId;
   await t.store.db
@@ -199,7 +183,12 @@ describe('wave diff', () => {
         stories: ['D-1'],
         status: 'completed',
         storyStatus: 'blocked',
-        config: sessionConfig(repo.path),
+        config: testSessionConfig({
+          repoPath: repo.path,
+          projectName: 'diff-test',
+          prdId: 'PRD-D',
+          storyIds: ['D-1', 'D-2'],
+        }),
       });
       cliSession = s.sessionId;
     } finally {
