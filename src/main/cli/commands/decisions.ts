@@ -70,7 +70,7 @@ export function reviewedSha(args: { values: Record<string, unknown> }): string |
 /** Approves merging a story that waits at gate-7 (bound to `headSha` when given), then continues the session. */
 export function approveMergeThenContinue(
   ctx: CliContext,
-  o: { sessionId: string; storyId: string; comment: string; headSha: string | undefined; force: boolean },
+  o: { sessionId: string; storyId: string; comment: string | null; headSha: string | undefined; force: boolean },
 ): Promise<number> {
   const { sessionId, storyId, comment, headSha } = o;
   return decideThenContinue(ctx, sessionId, {
