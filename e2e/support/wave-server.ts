@@ -35,7 +35,9 @@ export const TEMPLATE_ENV = 'WAVE_E2E_TEMPLATE';
 export function freshDataDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wave-e2e-'));
   const template = process.env[TEMPLATE_ENV];
-  if (template && existsSync(template)) cpSync(template, dir, { recursive: true });
+  // Not the control sockets a server left there (a copy carries no live socket; Node cannot copy one).
+  if (template && existsSync(template))
+    cpSync(template, dir, { recursive: true, filter: (src) => path.basename(src) !== 'control-sockets' });
   return dir;
 }
 

@@ -99,6 +99,8 @@ export interface ScenarioOptions {
    * test of `wave` processes finds what they left running (WAVE_* never reaches an agent).
    */
   agentTag?: string;
+  /** More files committed in the repository (path → text). */
+  files?: Record<string, string>;
 }
 
 /** A git repository with wave.config.json committed, and stories + PRD in a folder beside it. */
@@ -122,6 +124,7 @@ export function createScenario(options: ScenarioOptions = {}): Scenario {
     'README.md': '# orchestrator test repo\n',
     'package.json': '{}\n',
     'wave.config.json': `${JSON.stringify(config, null, 2)}\n`,
+    ...options.files,
   });
   const storiesDir = join(repo.base, 'backlog');
   mkdirSync(storiesDir, { recursive: true });

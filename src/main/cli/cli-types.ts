@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { OrchestratorError } from '../core/orchestrator/errors';
 import type { WaveSettings } from '../core/settings/wave-settings';
 
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;
@@ -67,3 +68,9 @@ export class CliError extends Error {
 
 /** Exit code for bad usage (unknown option, missing argument). */
 export const EXIT_USAGE = 2;
+
+/** An orchestrator's refusal as the CLI's error (its message and code); anything else is rethrown. */
+export function orchestratorToCli(e: unknown): never {
+  if (e instanceof OrchestratorError) throw new CliError(e.message, 1, e.code);
+  throw e;
+}

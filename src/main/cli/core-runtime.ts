@@ -3,7 +3,10 @@ import type { EventBus } from '../core/events';
 import type { WaveSettings } from '../core/settings/wave-settings';
 import { StoreLockedError } from '../store';
 import { CliError, type CliContext } from './cli-types';
+import { cliLog } from './cli-log';
 import { cliLockRole, storeOpenError } from './store-open';
+
+export { cliLog } from './cli-log';
 
 export interface CliCoreOptions {
   /** Store and bus messages: 'always' on stderr, or 'debug' only with WAVE_DEBUG (default). */
@@ -16,14 +19,6 @@ export interface CliCoreOptions {
    * lock's own message (holder, pid, what to do).
    */
   locked?: 'return-null' | 'return-error' | 'fail';
-}
-
-export function cliLog(ctx: CliContext, mode: 'always' | 'debug' = 'debug'): (line: string) => void {
-  return mode === 'always'
-    ? (l) => ctx.info(l)
-    : (l) => {
-        if (ctx.settings.debug) ctx.info(l);
-      };
 }
 
 /** The core services of a CLI command (createCoreServices over the command's settings), with errors a person can act on. */

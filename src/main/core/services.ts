@@ -8,6 +8,7 @@ import { prdHandlers, toPrdSummary } from './api/prd-handlers';
 import { createSessionServices } from './api/session-handlers';
 import type { ServiceHandlers, SnapshotParts } from './api/types';
 import { WaveConfigError, loadWaveConfig } from './config';
+import { createControlChannel, type ControlChannel } from './control';
 import { createEventBus, type EventBus } from './events';
 import { describeGrant } from './executor';
 import { Orchestrator, SessionViewReader, type EventSink, type OrchestratorOptions } from './orchestrator';
@@ -53,6 +54,11 @@ export interface CoreServices {
   readonly views: SessionViewReader;
   /** The event bus (Redis Streams or in-process), opened on first use: commands that only read never connect to Redis. */
   bus(): Promise<EventBus>;
+  /**
+   * The control channel between the processes of this store (local socket, Redis pub/sub,
+   * Postgres NOTIFY as configured), made on first use; it listens only once something subscribes.
+   */
+  control(): ControlChannel;
   /** An orchestrator over the store and bus pushing to `hub`; disposed with the services. */
   orchestrator(
     hub: EventSink | null,
@@ -83,6 +89,10 @@ export async function createCoreServices(
   const projectSettings = new SettingsStore(settings.dataDir, settings.project);
   const prds = new PrdService(store);
   let bus: Promise<EventBus> | null = null;
+  let control: ControlChannel | null = null;
+  const getControl = () => (control ??= createControlChannel(settings, opts.busLog ?? log));
+  const orchestratorOptions: OrchestratorOptions | undefined =
+    settings.stopGraceMs === undefined ? opts.orchestrator : { graceMs: settings.stopGraceMs, ...opts.orchestrator };
   let app: Promise<AppServices & { close(): Promise<void> }> | null = null;
   const orchestrators: Orchestrator[] = [];
   let closing: Promise<void> | null = null;
@@ -109,15 +119,17 @@ export async function createCoreServices(
     projectSettings,
     views: new SessionViewReader(repositories(store)),
     bus: getBus,
+    control: getControl,
     async orchestrator(hub, o = {}) {
       const orchestrator = new Orchestrator({
         store,
         bus: await getBus(),
         hub,
+        control: getControl(),
         dataDir: settings.dataDir,
         env: o.env ?? settings.env,
         log: o.log ?? log,
-        options: opts.orchestrator,
+        options: orchestratorOptions,
       });
       orchestrators.push(orchestrator);
       return orchestrator;
@@ -127,11 +139,12 @@ export async function createCoreServices(
         settings,
         store,
         bus: getBus,
+        control: getControl(),
         hub,
         projectSettings,
         prds,
         log,
-        orchestrator: opts.orchestrator,
+        orchestrator: orchestratorOptions,
       });
       return app;
     },
@@ -140,6 +153,7 @@ export async function createCoreServices(
         const built = app ? await app.catch(() => null) : null;
         await built?.close().catch((e: unknown) => log(`closing the session services failed: ${(e as Error).message}`));
         for (const o of orchestrators.reverse()) await o.dispose().catch(() => undefined);
+        await control?.close().catch(() => undefined);
         const opened = bus ? await bus.catch(() => null) : null;
         await opened?.close().catch(() => undefined);
         await store.close();
@@ -154,6 +168,7 @@ async function buildAppServices(deps: {
   settings: WaveSettings;
   store: Store;
   bus: () => Promise<EventBus>;
+  control: ControlChannel;
   hub: EventHub;
   projectSettings: SettingsStore;
   prds: PrdService;
@@ -193,6 +208,7 @@ async function buildAppServices(deps: {
   const sessions = await createSessionServices({
     store: deps.store,
     bus: await deps.bus(),
+    control: deps.control,
     hub: deps.hub,
     settings,
     wave: deps.settings,

@@ -60,6 +60,15 @@ export class DirLock {
     throw new StoreLockedError(lockPath, current ?? selfHolder('?'));
   }
 
+  /**
+   * Who holds the lock of `dir` now, when that is a live process (or one on another host);
+   * null when nobody does. Reads only: nothing is taken or changed.
+   */
+  static liveHolder(dir: string): LockHolder | null {
+    const current = readHolder(path.resolve(dir, 'store.lock'));
+    return current && !isStale(current, pidAlive) ? current : null;
+  }
+
   /** Removes the lock file if it is still ours. Safe to call twice. */
   release(): void {
     if (this.released) return;

@@ -15,3 +15,4 @@ export { resolveDataDir, resolveMigrationsDir } from './paths';
 export { StoreLockedError, StoreUnavailableError, CommitOutcomeUnknownError, type LockHolder } from './errors';
 export { describeDbError, isConnectionError } from './db-errors';
 export { DirLock, pidAlive } from './dir-lock';
+export { PgNotifyTransport, NOTIFY_MAX_BYTES } from './pg-notify';

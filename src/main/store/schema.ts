@@ -191,6 +191,46 @@ export const gateRuns = pgTable(
   (t) => [index('gate_runs_story_run_idx').on(t.storyRunId, t.gate), index('gate_runs_session_idx').on(t.sessionId)],
 );
 
+/** One file of a context pack: where, its tokens and why it is in the pack. */
+export interface ContextPackFileRow {
+  path: string;
+  tokens: number;
+  reason: string;
+}
+
+/**
+ * The context pack an agent phase was given (src/main/core/context): the ranked files cut to
+ * the budget, with the gate run it belongs to. A gate run may hold more than one (a fix phase).
+ */
+export const contextPacks = pgTable(
+  'context_packs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    gateRunId: bigint('gate_run_id', { mode: 'number' })
+      .notNull()
+      .references(() => gateRuns.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id').notNull(),
+    storyRunId: text('story_run_id').notNull(),
+    storyId: text('story_id').notNull(),
+    gate: text('gate').$type<GateId>().notNull(),
+    /** The git tree the pack was built from (the worktree's HEAD). */
+    tree: text('tree').notNull(),
+    fileCount: integer('file_count').notNull(),
+    totalTokens: integer('total_tokens').notNull(),
+    budgetTokens: integer('budget_tokens').notNull(),
+    /** Tokens of every text file of the tree: what reading the whole repository costs. */
+    repoTokens: integer('repo_tokens').notNull(),
+    /** Ranked files that did not fit the budget. */
+    leftOut: integer('left_out').notNull().default(0),
+    files: jsonb('files').$type<ContextPackFileRow[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('context_packs_gate_run_idx').on(t.gateRunId),
+    index('context_packs_session_idx').on(t.sessionId, t.storyId),
+  ],
+);
+
 export const checkpoints = pgTable(
   'checkpoints',
   {
@@ -326,6 +366,8 @@ export type StoryRun = typeof storyRuns.$inferSelect;
 export type NewStoryRun = typeof storyRuns.$inferInsert;
 export type GateRun = typeof gateRuns.$inferSelect;
 export type NewGateRun = typeof gateRuns.$inferInsert;
+export type ContextPackRow = typeof contextPacks.$inferSelect;
+export type NewContextPackRow = typeof contextPacks.$inferInsert;
 export type Checkpoint = typeof checkpoints.$inferSelect;
 export type NewCheckpoint = typeof checkpoints.$inferInsert;
 export type EventRow = typeof events.$inferSelect;

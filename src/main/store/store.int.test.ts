@@ -15,6 +15,7 @@ import { openStore, type Store, type StoreHealth } from './store';
 const TABLES = [
   'audit_log',
   'checkpoints',
+  'context_packs',
   'dead_letters',
   'events',
   'gate_runs',

@@ -40,12 +40,43 @@ export const AgentSignalLine = z.object({
   ...agentFields.signal,
   message: agentMessage.optional(),
 });
-export const AgentLineEvent = z.discriminatedUnion('type', [AgentProgressLine, AgentUsageLine, AgentSignalLine]);
+/** Most paths a spawn line may give its subagent's context pack. */
+export const MAX_SPAWN_PATHS = 50;
+/**
+ * An agent asks for a helper: WAVE runs a subagent in the same worktree for `task`, with a
+ * context pack built from `paths` (repository-relative), inside the story's budget and STOP.
+ * A subagent's own spawn lines are refused (depth 1), and so are those over the story's cap.
+ */
+export const AgentSpawnLine = z.object({
+  type: z.literal('spawn'),
+  task: agentMessage.regex(/\S/, 'must not be empty'),
+  paths: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(1_000)
+        .regex(/^(?![\\/])(?!(?:.*[\\/])?\.\.(?:[\\/]|$))/, 'must be a path inside the repository (relative, no "..")'),
+    )
+    .max(MAX_SPAWN_PATHS),
+});
+export const AgentLineEvent = z.discriminatedUnion('type', [
+  AgentProgressLine,
+  AgentUsageLine,
+  AgentSignalLine,
+  AgentSpawnLine,
+]);
 export type AgentLineEvent = z.infer<typeof AgentLineEvent>;
 export type AgentProgressLine = z.infer<typeof AgentProgressLine>;
 export type AgentUsageLine = z.infer<typeof AgentUsageLine>;
 export type AgentSignalLine = z.infer<typeof AgentSignalLine>;
-export const AGENT_LINE_TYPES = ['progress', 'usage', 'signal'] as const satisfies readonly AgentLineEvent['type'][];
+export type AgentSpawnLine = z.infer<typeof AgentSpawnLine>;
+export const AGENT_LINE_TYPES = [
+  'progress',
+  'usage',
+  'signal',
+  'spawn',
+] as const satisfies readonly AgentLineEvent['type'][];
 
 export type AgentLineOutcome =
   | { kind: 'log'; line: string }

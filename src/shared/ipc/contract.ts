@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { AppHealth, AppInfo, AppSnapshot, Empty } from './schemas';
 import { COMMIT_ID, MAX_DECISION_TEXT_CHARS, MIN_OVERRIDE_REASON_CHARS } from './decision-rules';
 import {
+  ContextForecastView,
+  ContextPackView,
   DeadLetterView,
   GateId,
   ImportFileResult,
@@ -240,6 +242,11 @@ export const requests = {
       .strict(),
     response: z.array(ReviewComment),
   },
+  'story.context': {
+    doc: "The context packs a story's agent phases were given in a session (files, why, tokens, share of the repository), oldest first.",
+    request: z.object({ sessionId: Id, storyId: Id }).strict(),
+    response: z.array(ContextPackView),
+  },
   'story.reviewThread': {
     doc: "A story's review: its verdicts with their comments (and whether later commits changed the commented lines) and the comments queued for its next attempt.",
     request: z.object({ sessionId: Id, storyId: Id }).strict(),
@@ -317,6 +324,11 @@ export const requests = {
     doc: 'A PRD, its stories by wave, forecast and decision.',
     request: z.object({ prdId: Id }).strict(),
     response: PrdDetail,
+  },
+  'prd.contextForecast': {
+    doc: "A forecast of each story's context pack: built now against the project's current tree (target branch), cached by tree.",
+    request: z.object({ prdId: Id }).strict(),
+    response: ContextForecastView,
   },
   'prd.approve': {
     doc: 'Approves exactly the text the lead read: contentHash must match the current content.',

@@ -29,6 +29,19 @@ export const GateAttemptView = z.object({
   outside: z.array(z.string()).max(MAX_OVERRIDE_PATHS).optional(),
   /** Environment names (never values) the attempt's agent and commands got besides WAVE's own WAVE_* values; gates that start processes only. */
   env: z.object({ agent: z.array(z.string()), commands: z.array(z.string()) }).optional(),
+  /** Subagents the attempt's agent started (spawn lines), each with how it ended and what it cost. */
+  subagents: z
+    .array(
+      z.object({
+        agent: z.string(),
+        task: z.string(),
+        status: z.string(),
+        durationMs: z.number().nonnegative(),
+        costUsd: z.number().nonnegative(),
+      }),
+    )
+    .max(20)
+    .optional(),
   /** The lead's override this attempt passed its domain check with. */
   override: z
     .object({ by: z.string(), reason: z.string(), paths: z.array(z.string()).max(MAX_OVERRIDE_PATHS) })
@@ -164,8 +177,63 @@ export const MetricsView = z.object({
     }),
   ),
   gateDurations: z.array(z.object({ gate: GateId, durationsMs: z.array(z.number().nonnegative()) })),
+  /** Tokens of the context pack each agent phase got (the latest per story and gate), with the repository's total. */
+  contextTokens: z.array(
+    z.object({
+      storyId: z.string(),
+      gate: GateId,
+      tokens: z.number().int().nonnegative(),
+      repoTokens: z.number().int().nonnegative(),
+    }),
+  ),
 });
 export type MetricsView = z.infer<typeof MetricsView>;
+
+/** One file of a context pack: where, its tokens (o200k_base) and why it is in the pack. */
+export const ContextPackFileView = z.object({
+  path: z.string(),
+  tokens: z.number().int().nonnegative(),
+  reason: z.string(),
+});
+/** The context pack an agent phase of a story was given (WAVE_CONTEXT_FILE). */
+export const ContextPackView = z.object({
+  gateRunId: z.number().int().nonnegative(),
+  gate: GateId,
+  attempt: z.number().int().positive(),
+  at: z.string(),
+  /** The git tree it was built from. */
+  tree: z.string(),
+  files: z.array(ContextPackFileView),
+  totalTokens: z.number().int().nonnegative(),
+  budgetTokens: z.number().int().nonnegative(),
+  /** Tokens of every text file of the tree: the share of the repository is totalTokens / repoTokens. */
+  repoTokens: z.number().int().nonnegative(),
+  /** Ranked files that did not fit the budget. */
+  leftOut: z.number().int().nonnegative(),
+});
+export type ContextPackView = z.infer<typeof ContextPackView>;
+
+/** The PRD review's forecast: each story's pack built now against the project's current tree. */
+export const ContextForecastView = z.object({
+  prdId: z.string(),
+  /** The branch or commit the packs were built from. */
+  rev: z.string(),
+  tree: z.string(),
+  budgetTokens: z.number().int().nonnegative(),
+  repoTokens: z.number().int().nonnegative(),
+  stories: z.array(
+    z.object({
+      storyId: z.string(),
+      domain: z.string(),
+      files: z.number().int().nonnegative(),
+      totalTokens: z.number().int().nonnegative(),
+      leftOut: z.number().int().nonnegative(),
+      /** The highest-ranked files, for a glance. */
+      top: z.array(ContextPackFileView),
+    }),
+  ),
+});
+export type ContextForecastView = z.infer<typeof ContextForecastView>;
 
 export const FileProblem = z.object({
   pointer: z.string(),

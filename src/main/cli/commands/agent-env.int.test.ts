@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WAVE_AGENT_VARIABLES } from '../../core/executor/agent-env';
 import { SessionViewReader } from '../../core/orchestrator';
 import { openStore } from '../../store';
 import { repositories } from '../../store/repos';
@@ -104,16 +105,7 @@ describe('what an agent can see', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.stories).toEqual([expect.objectContaining({ id: 'E-1', status: 'merged' })]);
 
-    const waveOwn = new Set([
-      'WAVE_SESSION_ID',
-      'WAVE_STORY_ID',
-      'WAVE_GATE',
-      'WAVE_PHASE',
-      'WAVE_STORY_FILE',
-      'WAVE_PROMPT_FILE',
-      'WAVE_FEEDBACK_FILE',
-      'WAVE_AGENT_ID',
-    ]);
+    const waveOwn = new Set<string>(WAVE_AGENT_VARIABLES);
     const granted = new Set(['GRANTED_TOKEN', 'ENV_DUMP_DIR', 'TEST_AGENT_TAG']);
     for (const kind of ['agent', 'setup', 'qa', 'validation']) {
       const seen = readDumps(kind);
@@ -127,6 +119,9 @@ describe('what an agent can see', () => {
         expect(e.PATH).toBe(process.env.PATH);
         expect(e.WAVE_SESSION_ID).toBe(run.json.session);
         expect(e.WAVE_STORY_ID).toBe('E-1');
+        // Only an agent phase gets its story's context pack.
+        if (kind === 'agent') expect(e.WAVE_CONTEXT_FILE).toMatch(/[/\\]\.wave[/\\]context[/\\]E-1-gate-\d\.json$/);
+        else expect(e.WAVE_CONTEXT_FILE).toBeUndefined();
       }
     }
     const hookRuns = readdirSync(dumps).filter((f) => f.startsWith('githook-'));

@@ -6,7 +6,6 @@ import { isDoneStory } from '../../../shared/status';
 import { loadWaveConfig, WaveConfigError, type WaveConfig } from '../../core/config';
 import {
   AGENT_PRESETS,
-  OrchestratorError,
   type Orchestrator,
   type AgentPresetName,
   type EventSink,
@@ -17,7 +16,9 @@ import type { SessionRecoveryResult } from '../../core/checkpointer';
 import { ensureProject, parsePrdText } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
 import type { WaveSettings } from '../../core/settings/wave-settings';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand, type CliContext } from '../cli-types';
+
+export { orchestratorToCli } from '../cli-types';
 import { cliBus, cliLog, withCliCore } from '../core-runtime';
 import { rawStream } from '../inert-io';
 import { importProgress } from '../progress';
@@ -233,11 +234,6 @@ export function parseAgent(raw: unknown): AgentPresetName | undefined {
   if (!(AGENT_PRESETS as readonly string[]).includes(String(raw)))
     throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
   return raw as AgentPresetName;
-}
-
-export function orchestratorToCli(e: unknown): never {
-  if (e instanceof OrchestratorError) throw new CliError(e.message, 1, e.code);
-  throw e;
 }
 
 /** Imports what `wave run` is given and decides which PRD runs. */

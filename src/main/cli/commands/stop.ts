@@ -1,9 +1,14 @@
-import { ControlFiles, requestSessionStop, type RemoteStopResult } from '../../core/orchestrator';
+import { createControlChannel } from '../../core/control';
+import { ControlFiles } from '../../core/orchestrator/control-files';
+import { requestSessionStop, type RemoteStopResult } from '../../core/orchestrator/remote-stop';
 import type { CoreServices } from '../../core/services';
+import { DirLock } from '../../store/dir-lock';
 import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { openCliCore } from '../core-runtime';
-import { orchestratorToCli } from './run';
+import { cliLog } from '../cli-log';
+import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand } from '../cli-types';
+
+// What `wave stop` imports up front is kept light: next to a session that holds the embedded
+// store it never loads the store or the rest of the core (a stop is timed from the command's start).
 
 function toJson(r: RemoteStopResult) {
   return {
@@ -21,8 +26,9 @@ export const stopCommand: CliCommand = {
   summary: 'Emergency stop of a running session: every agent stopped, every story checkpointed',
   usage: 'wave stop [session] [--reason TEXT] [--json]',
   help: [
-    'Marks the session stopping in the database first, then reaches the process running it (through Redis when',
-    'REDIS_URL is set, and through the store or the data dir otherwise); that process stops every agent process group,',
+    'Marks the session stopping in the database first, then reaches the process running it at once on the control',
+    'channel (a local socket in the data dir; Redis pub/sub when REDIS_URL is set; Postgres NOTIFY when DATABASE_URL is',
+    'set), with the store and the data dir as the fallback; that process stops every agent process group,',
     'checkpoints each running story and ends the session `stopped`. If that process is gone, its leftover agents are',
     'stopped here. Without a session id, every running session is stopped.',
     '--json: {"session","stopped_agents","alive_after"} (with several sessions: {"sessions":[…]}).',
@@ -39,9 +45,15 @@ export const stopCommand: CliCommand = {
     const reason = (args.values.reason as string | undefined)?.trim() || 'wave stop';
     const by = ctx.settings.actor;
     const dataDir = ctx.settings.dataDir;
-    // Null when the embedded database is held by the very process we want to stop: go through the data dir.
-    const core: CoreServices | null = await openCliCore(ctx, { locked: 'return-null' });
+    // Null when the embedded database is held by another process (the very one we want to
+    // stop, most likely): go through the data dir and the control channel.
+    const heldElsewhere = !ctx.settings.databaseUrl && DirLock.liveHolder(dataDir) !== null;
+    const core: CoreServices | null = heldElsewhere
+      ? null
+      : await (await import('../core-runtime')).openCliCore(ctx, { locked: 'return-null' });
     const store = core?.store ?? null;
+    // The embedded store held by the session's process: its channel still reaches it.
+    const channel = core?.control() ?? createControlChannel(ctx.settings, cliLog(ctx));
     try {
       let ids: string[];
       if (sessionArg) ids = [sessionArg];
@@ -68,6 +80,7 @@ export const stopCommand: CliCommand = {
             by,
             redisUrl: ctx.settings.redisUrl,
             redisPrefix: ctx.settings.redisPrefix,
+            channel,
             log: (l) => ctx.info(l),
           }).catch(orchestratorToCli),
         );
@@ -83,6 +96,7 @@ export const stopCommand: CliCommand = {
       );
       return results.some((r) => r.aliveAfter > 0) ? 1 : 0;
     } finally {
+      if (!core) await channel.close();
       await core?.close();
     }
   },

@@ -5,6 +5,8 @@ import { PrdActionError, PrdService, type PrdView } from '../prd';
 import type { Prd, Store } from '../../store';
 import { repositories } from '../../store/repos';
 import { forecastFromRuns } from '../prd/forecast';
+import { loadWaveConfig } from '../config';
+import { ContextForecaster } from '../context/forecast';
 import type { DomainHandlers } from './types';
 
 export function toPrdSummary(prd: Prd): PrdSummary {
@@ -82,12 +84,38 @@ export function prdHandlers(deps: {
   actor: () => string;
 }): DomainHandlers<'prd'> {
   const service = new PrdService(deps.store);
+  const forecaster = new ContextForecaster();
+  const repos = repositories(deps.store);
   const detail = async (prdId: string) => {
     const view = await service.show(prdId, await deps.agentPreset()).catch(mapPrdError);
     return toPrdDetail(deps.store, view, await deps.concurrency());
   };
   return {
     'prd.list': async () => (await service.list()).map(toPrdSummary),
+    // A view only: nothing here is part of what an approval covers.
+    'prd.contextForecast': async (req) => {
+      const prd = await repos.prds.byId(req.prdId);
+      if (!prd) throw new AppError('not_found', `PRD ${req.prdId} does not exist.`);
+      const project = prd.projectId ? await repos.projects.byId(prd.projectId) : null;
+      if (!project)
+        throw new AppError('not_found', `PRD ${req.prdId} belongs to no project: import it from its repository.`);
+      const { config } = await loadWaveConfig(project.repoPath).catch((e: Error) => {
+        throw new AppError('precondition_failed', e.message);
+      });
+      const rows = await repos.stories.withIds(project.id, prd.storyIds);
+      const byId = new Map(rows.map((r) => [r.storyId, r]));
+      return forecaster.forecast({
+        prdId: prd.id,
+        repoPath: project.repoPath,
+        targetBranch: config.targetBranch,
+        domains: config.domains,
+        budgetTokens: config.context.budgetTokens,
+        stories: prd.storyIds
+          .map((id) => byId.get(id))
+          .filter((r) => r !== undefined)
+          .map((r) => ({ storyId: r.storyId, domain: r.domain, content: r.content, contentHash: r.contentHash })),
+      });
+    },
     'prd.get': (req) => detail(req.prdId),
     'prd.approve': async (req) => {
       // The approval is for the preset a session started from the window runs with.

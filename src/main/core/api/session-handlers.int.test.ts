@@ -6,16 +6,16 @@ import { DisposableMap } from '../../../shared/lifecycle';
 import { createEventBus, type EventBus } from '../events';
 import { EventHub } from '../rpc';
 import { SettingsStore } from '../settings/settings-store';
-import { resolveSettings } from '../settings/wave-settings';
 import { openPgliteTestStore, type TestStore } from '../../../../test/helpers/pglite';
-import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
+import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import {
   createScenario,
   importAndApprove,
   type Scenario,
   type StorySpec,
 } from '../../../../test/orchestrator/scenario';
-import { createSessionServices, type SessionServices } from './session-handlers';
+import type { SessionServices } from './session-handlers';
+import { closeSessionServices, openSessionServices } from '../../../../test/orchestrator/session-services';
 
 // The session requests the UI sends, over the real store, bus and event hub, with the
 // scripted agent preset the UI tests use.
@@ -36,24 +36,13 @@ beforeAll(async () => {
   hub = new EventHub();
   hub.subscribe((e) => void seen.push(e));
   settings = new SettingsStore(ts.dataDir);
-  services = await createSessionServices({
-    store: ts.store,
-    bus,
-    hub,
-    settings,
-    wave: { ...resolveSettings({ ...process.env, WAVE_USER: 'ui-lead' }), dataDir: ts.dataDir },
-    log: () => undefined,
-    orchestrator: { agentEnv: { WAVE_TEST_TAG: tag }, graceMs: 300 },
-  });
+  services = await openSessionServices(ts, bus, hub, { user: 'ui-lead', tag, settings });
 });
 
 afterAll(async () => {
   await services?.close();
-  await services?.close();
-  hub?.dispose();
-  await bus?.close();
-  await ts?.close();
-  killTagged(tag);
+  // A second close is harmless.
+  await closeSessionServices({ services, hub, bus, ts, tag });
   for (const s of scenarios) s.cleanup();
 });
 

@@ -11,6 +11,7 @@ import { SETTLED_STORY_STATUSES } from '../../../shared/status';
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
 import { toInterruptedSession } from '../checkpointer';
+import { relaySessionEvents, type ControlChannel } from '../control';
 import type { EventBus } from '../events';
 import {
   Orchestrator,
@@ -22,17 +23,20 @@ import {
 } from '../orchestrator';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
-import { EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
+import { contextTokenSeries, EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
 import { queueReviewComments, requestChanges, reviewApprovalComment, reviewThread } from '../review/review-feedback';
 import type { EventHub } from '../rpc';
 import { AppError } from '../rpc';
 import type { SettingsStore } from '../settings/settings-store';
 import type { WaveSettings } from '../settings/wave-settings';
 import type { DomainHandlers, SnapshotParts } from './types';
+import { toContextPackView } from '../context/forecast';
 
 export interface SessionServiceDeps {
   store: Store;
   bus: EventBus;
+  /** The control channel: STOP of a session another process drives, and the live events of those sessions. */
+  control?: ControlChannel | null;
   hub: EventHub;
   settings: SettingsStore;
   /** Data dir, Redis, actor and the environment agents are granted from. */
@@ -84,6 +88,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     store: deps.store,
     bus: deps.bus,
     hub: sink,
+    control: deps.control ?? null,
     dataDir: deps.wave.dataDir,
     env: deps.wave.env,
     log: deps.log,
@@ -151,8 +156,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       ...(live.open ? [live.open] : []),
     ]);
     if (!sessionId) return { ...EMPTY_METRICS, ...events };
-    const [rows, gates] = await Promise.all([repos.usage.ofSession(sessionId), repos.gateRuns.durationsOf(sessionId)]);
-    return { ...events, ...sessionUsageMetrics(rows, gates) };
+    const [rows, gates, packs] = await Promise.all([
+      repos.usage.ofSession(sessionId),
+      repos.gateRuns.durationsOf(sessionId),
+      repos.contextPacks.ofSession(sessionId),
+    ]);
+    return { ...events, ...sessionUsageMetrics(rows, gates), contextTokens: contextTokenSeries(packs) };
   }
 
   async function gateRun(gateRunId: number) {
@@ -211,6 +220,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         by,
         redisUrl: deps.wave.redisUrl,
         redisPrefix: deps.wave.redisPrefix,
+        channel: deps.control,
         log: deps.log,
       }).catch(toAppError);
       return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
@@ -288,6 +298,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         comments: req.comments,
         ...(req.headSha ? { headSha: req.headSha } : {}),
       }).catch(toAppError),
+    'story.context': async (req) =>
+      (await repos.contextPacks.ofSession(req.sessionId, req.storyId)).map(toContextPackView),
     'story.reviewThread': (req) => reviewThread(deps.store, req.sessionId, req.storyId).catch(toAppError),
     'recovery.list': () => interrupted(),
     'events.deadLetters': async (req): Promise<DeadLetterView[]> =>
@@ -321,6 +333,34 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
   };
 
+  /** What a window shows of sessions other processes drive, re-read from the store after the channel missed something. */
+  async function resyncRemote(): Promise<void> {
+    const remote = (await views.listSummaries(live, 20)).filter((s) => !orchestrator.isRunning(s.id));
+    // Oldest first, so the newest session takes the board as it does when it starts live.
+    for (const s of [...remote].reverse()) sink.publish('session.changed', s);
+    if (remote[0]) await pushStories(remote[0].id);
+  }
+
+  async function pushStories(sessionId: string): Promise<void> {
+    const view = await views.sessionView(sessionId, null, () => null);
+    for (const story of view?.stories ?? []) sink.publish('story.changed', story);
+  }
+
+  // One live picture: sessions of other processes on this store show here as they run.
+  const relay = deps.control
+    ? await relaySessionEvents({
+        channel: deps.control,
+        sink,
+        isLocal: (id) => orchestrator.isRunning(id),
+        resync: resyncRemote,
+        catchUp: pushStories,
+        log: deps.log,
+      }).catch((e: unknown) => {
+        deps.log(`sessions of other processes show only after a reload: ${(e as Error).message}`);
+        return null;
+      })
+    : null;
+
   return {
     handlers,
     orchestrator,
@@ -331,6 +371,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
     async close() {
       closed = true;
+      relay?.dispose();
       if (recoveryTimer) clearTimeout(recoveryTimer);
       follower.dispose();
       await orchestrator.dispose();

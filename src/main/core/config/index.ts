@@ -2,6 +2,7 @@ export {
   WAVE_CONFIG_FILE,
   SHARED_DOMAIN,
   DEFAULT_WAVE_CONFIG,
+  DEFAULT_CONTEXT_BUDGET_TOKENS,
   applyConfigDefaults,
   validateWaveConfigText,
   loadWaveConfig,

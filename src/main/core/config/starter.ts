@@ -18,6 +18,8 @@ export function starterWaveConfig(): Record<string, unknown> {
       budgetUsd: 'A session stops starting new work when it has spent this many US dollars; null means no limit.',
       execution:
         'Defaults for stories without their own execution block: fix-loop retries and minutes per agent phase.',
+      context:
+        'budgetTokens: most tokens of repository files listed in a story’s context pack (WAVE_CONTEXT_FILE and the prompt): the files it names, their imports, importers and tests, then the rest of its domain.',
       merge:
         'strategy "merge" records a merge commit, "ff" only fast-forwards; requireApproval: true makes gate 7 wait until a person approves each merge (in the story detail or with wave approve-merge).',
       worktree:
@@ -38,6 +40,7 @@ export function starterWaveConfig(): Record<string, unknown> {
     concurrency: 2,
     budgetUsd: 10,
     execution: { max_retries: 3, timeout_minutes: 60 },
+    context: { budgetTokens: 50000 },
     merge: { strategy: 'merge', requireApproval: false },
     worktree: { copy: ['.env'], setup: ['npm', 'ci'] },
   };

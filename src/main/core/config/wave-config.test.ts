@@ -46,6 +46,18 @@ describe('wave.config.json', () => {
     expect(r.errors[0]).toMatchObject({ pointer: '/backups/keepPerStory', line: 2 });
   });
 
+  it('reads the context budget (context.budgetTokens), 50000 by default, and refuses a budget too small for any pack', () => {
+    expect(DEFAULT_WAVE_CONFIG.context).toEqual({ budgetTokens: 50_000 });
+    expect(validateWaveConfigText(JSON.stringify({ context: { budgetTokens: 8000 } })).config!.context).toEqual({
+      budgetTokens: 8000,
+    });
+    const r = validateWaveConfigText('{\n  "context": { "budgetTokens": 10 }\n}\n', 'wave.config.json');
+    expect(r.valid).toBe(false);
+    expect(r.errors[0]).toMatchObject({ pointer: '/context/budgetTokens', line: 2 });
+    const typo = validateWaveConfigText(JSON.stringify({ context: { budget: 8000 } }));
+    expect(typo.warnings[0]?.suggestion).toContain('budgetTokens');
+  });
+
   it('explains a shell string where an argument list is expected', () => {
     const r = validateWaveConfigText(
       '{\n  "qa": {\n    "test": "npm test && npm run lint"\n  }\n}\n',

@@ -26,25 +26,40 @@ export interface WaveConfig {
   /** QA commands in run order (object key order), name → argv. */
   qa: Record<string, string[]>;
   /** `env`: what agents and commands may see of WAVE's environment beyond the base (agent-env.ts). */
-  agent: { preset: 'command' | 'claude-code'; command: string[] | null; env: EnvGrant };
+  /** `subagents.maxPerStory`: how many subagents (spawn lines) one story's agents may start. */
+  agent: {
+    preset: 'command' | 'claude-code';
+    command: string[] | null;
+    env: EnvGrant;
+    subagents: { maxPerStory: number };
+  };
   concurrency: number;
   /** Spending limit of a session in USD; null = no limit. */
   budgetUsd: number | null;
   execution: { max_retries: number; timeout_minutes: number };
+  /** Context packs (src/main/core/context): the token budget of the files a story's agent is pointed at. */
+  context: { budgetTokens: number };
   merge: { strategy: 'ff' | 'merge'; requireApproval: boolean };
   worktree: { copy: string[]; setup: string[] | null };
   /** Snapshots taken before destructive git operations: how long `wave backups --prune` keeps them. */
   backups: { keepDays: number; keepPerStory: number };
 }
 
+/**
+ * A story's context pack budget when wave.config.json sets none: about a quarter of a
+ * 200K-token context window, enough for a story's files, their neighbours and tests.
+ */
+export const DEFAULT_CONTEXT_BUDGET_TOKENS = 50_000;
+
 export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfig>({
   targetBranch: 'main',
   domains: {},
   qa: {},
-  agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} } },
+  agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} }, subagents: { maxPerStory: 2 } },
   concurrency: 4,
   budgetUsd: 10,
   execution: { max_retries: 3, timeout_minutes: 60 },
+  context: { budgetTokens: DEFAULT_CONTEXT_BUDGET_TOKENS },
   merge: { strategy: 'merge', requireApproval: false },
   worktree: { copy: [], setup: null },
   backups: { keepDays: 30, keepPerStory: 20 },
@@ -57,11 +72,13 @@ const CONFIG_HINTS: HintTable = {
   '/agent/preset': { what: '"claude-code" or "command"' },
   '/agent/env/pass': { what: 'a list of environment variable names, e.g. ["GITHUB_TOKEN"]' },
   '/agent/env/set/*': { what: 'a string value' },
+  '/agent/subagents/maxPerStory': { what: 'a whole number of subagents per story between 0 and 20, e.g. 2' },
   '/agent/command': { what: 'the argument list of your agent, e.g. ["./scripts/agent.sh", "{prompt_file}"]' },
   '/concurrency': { what: 'a whole number of parallel stories, e.g. 4' },
   '/budgetUsd': { what: 'a number of US dollars, e.g. 10 (null for no limit)' },
   '/merge/strategy': { what: '"merge" or "ff"' },
   '/worktree/setup': { what: 'an argument list such as ["npm", "ci"]' },
+  '/context/budgetTokens': { what: 'a whole number of tokens between 1000 and 2000000, e.g. 50000' },
   '/backups/keepDays': { what: 'a whole number of days, e.g. 30' },
   '/backups/keepPerStory': { what: 'a whole number of snapshots per story, e.g. 20' },
 };
@@ -78,6 +95,7 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
   const agentEnv = isRecord(agent.env) ? agent.env : {};
   const execution = obj('execution');
   const merge = obj('merge');
+  const context = obj('context');
   const worktree = obj('worktree');
   const backups = obj('backups');
   return {
@@ -91,6 +109,11 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
         pass: [...((agentEnv.pass as string[] | undefined) ?? [])],
         set: { ...((agentEnv.set as Record<string, string> | undefined) ?? {}) },
       },
+      subagents: {
+        maxPerStory:
+          ((isRecord(agent.subagents) ? agent.subagents.maxPerStory : undefined) as number | undefined) ??
+          d.agent.subagents.maxPerStory,
+      },
     },
     concurrency: (raw.concurrency as number | undefined) ?? d.concurrency,
     budgetUsd: 'budgetUsd' in raw ? (raw.budgetUsd as number | null) : d.budgetUsd,
@@ -98,6 +121,7 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
       max_retries: (execution.max_retries as number | undefined) ?? d.execution.max_retries,
       timeout_minutes: (execution.timeout_minutes as number | undefined) ?? d.execution.timeout_minutes,
     },
+    context: { budgetTokens: (context.budgetTokens as number | undefined) ?? d.context.budgetTokens },
     merge: {
       strategy: (merge.strategy as WaveConfig['merge']['strategy'] | undefined) ?? d.merge.strategy,
       requireApproval: (merge.requireApproval as boolean | undefined) ?? d.merge.requireApproval,

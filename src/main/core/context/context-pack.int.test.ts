@@ -14,8 +14,9 @@ const FILES: Record<string, string> = {
   'src/app/cli.ts': "const { sum } = require('./sum');\nconsole.log(sum([1, 2]));\n",
   'src/app/index.ts': "export * from './sum';\n",
   'src/app/sum.test.ts': "import { sum } from './sum';\nif (sum([1]) !== '1') throw new Error('x');\n",
-  'src/app/unrelated.ts':
-    "import React from 'react';\nexport const big = `" + 'lorem ipsum dolor sit amet '.repeat(400) + '`;\n',
+  'src/app/report.ts':
+    "import { check } from './validate.js';\nexport const big = `" + 'lorem ipsum dolor sit amet '.repeat(400) + '`;\n',
+  'src/app/unrelated.ts': "import React from 'react';\nexport const other = 1;\n",
   'src/lib/index.ts': 'export const fmt = (n: number) => String(n);\n',
   'src/web/page.ts': "import { sum } from '../app/sum';\nexport const page = () => sum([1]);\n",
   // Python: absolute imports from a src root, relative imports, a package __init__.
@@ -63,6 +64,7 @@ describe('the import graph', () => {
     expect(imports('src/app/sum.ts')).toEqual(['src/app/validate.ts', 'src/lib/index.ts']);
     expect(imports('src/app/cli.ts')).toEqual(['src/app/sum.ts']);
     expect(imports('src/app/index.ts')).toEqual(['src/app/sum.ts']);
+    expect(imports('src/app/report.ts')).toEqual(['src/app/validate.ts']);
     expect(imports('src/app/unrelated.ts')).toEqual([]);
     expect(imports('py/src/billing/invoice.py')).toEqual([
       'py/src/billing/__init__.py',
@@ -117,8 +119,11 @@ describe('a context pack', () => {
       ['src/app/index.ts', 'imports a named file'],
       ['src/web/page.ts', 'imports a named file'],
       ['src/app/sum.test.ts', 'test of a named file'],
-      ['src/app/unrelated.ts', 'in the story domain'],
+      // One link further: report.ts imports validate.ts, which sum.ts imports.
+      ['src/app/report.ts', 'in the story domain'],
     ]);
+    // A file of the domain linked to nothing the story touches is not padding in the pack.
+    expect(pack.files.map((f) => f.path)).not.toContain('src/app/unrelated.ts');
     expect(pack.total_tokens).toBe(pack.files.reduce((s, f) => s + f.tokens, 0));
     expect(pack.repo_tokens).toBe(index.totalTokens);
     // Nothing from another domain that is not linked to the story.
@@ -132,7 +137,7 @@ describe('a context pack', () => {
       domains: DOMAINS,
       budgetTokens: 100_000,
     });
-    const big = full.files.find((f) => f.path === 'src/app/unrelated.ts')!;
+    const big = full.files.find((f) => f.path === 'src/app/report.ts')!;
     const budget = full.total_tokens - 1;
     const cut = buildContextPack(index, {
       story: story({ files: { create: [], modify: ['src/app/sum.ts'] } }),
@@ -141,7 +146,7 @@ describe('a context pack', () => {
     });
     expect(cut.total_tokens).toBeLessThanOrEqual(budget);
     expect(cut.files.map((f) => f.path)).toEqual(full.files.map((f) => f.path).filter((p) => p !== big.path));
-    expect(cut.left_out).toEqual([{ path: 'src/app/unrelated.ts', tokens: big.tokens, reason: 'in the story domain' }]);
+    expect(cut.left_out).toEqual([{ path: 'src/app/report.ts', tokens: big.tokens, reason: 'in the story domain' }]);
   });
 
   it('for a file to create: its folder; for Python and Go: packages, importers and tests by name', async () => {
@@ -163,10 +168,18 @@ describe('a context pack', () => {
     });
     expect(go.files.map((f) => [f.path, f.reason])).toEqual([
       ['go/cart/cart.go', 'next to a file to create'],
-      // main.go imports the package the new file joins: nearer than the others.
+      // main.go imports the package the new file joins; go.mod, the package's test and SHARED
+      // are linked to nothing in the pack and left for the agent to open.
       ['go/cmd/main.go', 'in the story domain'],
-      ['go/cart/cart_test.go', 'in the story domain'],
-      ['go/go.mod', 'in the story domain'],
+    ]);
+    // A story that touches no existing file gets its whole domain and SHARED, for orientation.
+    const fresh = buildContextPack(index, {
+      story: story({ domain: 'web', files: { create: ['src/web/new/panel.ts'], modify: [] } }),
+      domains: DOMAINS,
+      budgetTokens: 100_000,
+    });
+    expect(fresh.files.map((f) => [f.path, f.reason])).toEqual([
+      ['src/web/page.ts', 'in the story domain'],
       ['src/lib/index.ts', 'shared'],
     ]);
   });

@@ -21,14 +21,23 @@ export async function listTree(repo: string, tree: string): Promise<TreeEntry[]>
   return entries;
 }
 
-/** The contents of many blobs through one `git cat-file --batch` process (argv only, no shell). */
-export function readBlobs(repo: string, blobs: readonly string[]): Promise<Map<string, Buffer>> {
+/**
+ * The contents of many blobs through one `git cat-file --batch` process (argv only, no shell).
+ * With `onBlob`, each blob is handed over as it arrives (and not kept), so the caller's work
+ * overlaps git's reading.
+ */
+export function readBlobs(
+  repo: string,
+  blobs: readonly string[],
+  onBlob?: (sha: string, content: Buffer) => void,
+): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const result = new Map<string, Buffer>();
     if (blobs.length === 0) return resolve(result);
     const child = spawn('git', ['cat-file', '--batch'], { cwd: repo, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let buf: Buffer = Buffer.alloc(0);
     let err = '';
+    let failed: Error | null = null;
     child.stdout.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       for (;;) {
@@ -42,14 +51,22 @@ export function readBlobs(repo: string, blobs: readonly string[]): Promise<Map<s
         }
         const n = Number(size);
         if (buf.length < nl + 1 + n + 1) return;
-        result.set(sha!, buf.subarray(nl + 1, nl + 1 + n));
+        if (!onBlob) result.set(sha!, buf.subarray(nl + 1, nl + 1 + n));
+        else if (!failed)
+          try {
+            onBlob(sha!, buf.subarray(nl + 1, nl + 1 + n));
+          } catch (error) {
+            failed = error as Error;
+            child.kill();
+          }
         buf = buf.subarray(nl + 2 + n);
       }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.once('error', reject);
     child.once('close', (code) => {
-      if (code !== 0) reject(new Error(`git cat-file --batch failed in ${repo} (exit ${code}): ${err.trim()}`));
+      if (failed) reject(failed);
+      else if (code !== 0) reject(new Error(`git cat-file --batch failed in ${repo} (exit ${code}): ${err.trim()}`));
       else resolve(result);
     });
     child.stdin.end(`${blobs.join('\n')}\n`);

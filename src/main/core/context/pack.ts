@@ -72,6 +72,9 @@ function testNameMatches(test: string, file: string): boolean {
   );
 }
 
+/** A file linked to more files than this is a hub: the pack does not go one link further through it. */
+const HUB_LINKS = 10;
+
 function pathsOf(list: unknown): string[] {
   return (Array.isArray(list) ? list : [])
     .map((f) => (typeof f === 'string' ? f : (f as { path?: unknown })?.path))
@@ -81,9 +84,10 @@ function pathsOf(list: unknown): string[] {
 /**
  * Ranks the files an agent needs for a story and cuts them to the token budget: the files
  * the story names (modify, read_files, and any it creates that exist already), their direct
- * imports and importers, the folders of files it creates, their tests, then the rest of its
- * domain, then SHARED. Within a rank, files closer to the named ones (more links) come
- * first. A file that does not fit is left out (and listed); smaller ones after it may fit.
+ * imports and importers, the folders of files it creates, their tests, then the files of its
+ * domain, then of SHARED, linked to those (the whole domain only when the story touches no
+ * existing file). Within a rank, files closer to the named ones (more links) come first. A
+ * file that does not fit is left out (and listed); smaller ones after it may fit.
  */
 export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPack {
   const text = (p: string) => {
@@ -124,21 +128,42 @@ export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPac
     for (const p of [...index.files.keys()].sort())
       if (newDirs.has(path.posix.dirname(p)) && !isTestFile(p)) add(p, 'next to a file to create');
 
+  // A test found by its name belongs to the same domain as the file (x_test.go in another
+  // domain is another x's test).
+  const owners = Object.entries(req.domains).map(([name, globs]) => [name, domainMatcher(globs)] as const);
+  const owner = (p: string) => owners.find(([, m]) => m(p))?.[0] ?? null;
   const targets = [...named, ...create];
   const tests = [...index.files.keys()]
     .filter(isTestFile)
-    .filter((t) => importing.has(t) || targets.some((f) => testNameMatches(t, f)));
+    .filter((t) => importing.has(t) || targets.some((f) => testNameMatches(t, f) && owner(t) === owner(f)));
   for (const p of tests.sort()) add(p, 'test of a named file');
 
+  // Then the domain's and SHARED's files one link further: those that import or are imported by
+  // a file linked to the story (an import or importer of a named file), most links first; not through a hub (a barrel, a utility everything
+  // imports), whose neighbours say nothing about the story. Files linked to nothing the story
+  // touches are left to the agent to open (padding the pack with them up to the budget would
+  // make it most of the domain) unless the story touches nothing yet: then the whole domain.
+  const orientation = ranked.size === 0;
+  const neighbours = (p: string) => [...(index.files.get(p)?.imports ?? []), ...(index.importers.get(p) ?? [])];
+  // A new file's neighbours are its folder; one link further is two links from it, except in Go,
+  // where the package is the unit: what imports the package imports the new file as well.
+  const expand = (p: string, reason: PackReason) =>
+    reason === 'imported by a named file' ||
+    reason === 'imports a named file' ||
+    (reason === 'next to a file to create' && p.endsWith('.go'));
+  for (const [p, reason] of ranked)
+    if (expand(p, reason)) {
+      const next = neighbours(p);
+      if (next.length <= HUB_LINKS) for (const i of next) bump(i);
+    }
+  const near = (p: string) => orientation || (links.get(p) ?? 0) > 0;
   const inDomain = req.domains[req.story.domain] ? domainMatcher(req.domains[req.story.domain]!) : null;
   const inShared = req.domains[SHARED_DOMAIN] ? domainMatcher(req.domains[SHARED_DOMAIN]!) : null;
-  if (inDomain) {
-    // The rest of the domain, nearest first: files linked to what is already in the pack.
-    for (const p of ranked.keys())
-      for (const i of [...(index.files.get(p)?.imports ?? []), ...(index.importers.get(p) ?? [])]) bump(i);
-    for (const p of byLinks([...index.files.keys()].filter((p) => inDomain(p)))) add(p, 'in the story domain');
-  }
-  if (inShared) for (const p of byLinks([...index.files.keys()].filter((p) => inShared(p)))) add(p, 'shared');
+  if (inDomain)
+    for (const p of byLinks([...index.files.keys()].filter((p) => inDomain(p) && near(p))))
+      add(p, 'in the story domain');
+  if (inShared)
+    for (const p of byLinks([...index.files.keys()].filter((p) => inShared(p) && near(p)))) add(p, 'shared');
 
   const chosen: ContextPackFile[] = [];
   const leftOut: ContextPack['left_out'] = [];

@@ -3,7 +3,7 @@ import { runGit } from '../executor/git';
 import { listTree, readBlobs, type TreeEntry } from './git-blobs';
 import { buildRepoFiles, resolveImport } from './resolve';
 import { countTokens } from './tokens';
-import { languageOf, parseImports, type ImportRef } from './tree-sitter';
+import { languageOf, parseImportsLoaded, warmParsers, type ImportRef } from './tree-sitter';
 
 /** Files larger than this are counted by size (bytes / 4) and not parsed: generated code, data, bundles. */
 const MAX_PARSED_BYTES = 512 * 1024;
@@ -52,10 +52,20 @@ function looksBinary(buf: Buffer): boolean {
 export class ContextIndexer {
   private readonly trees = new Map<string, RepoIndex>();
   private readonly blobs = new Map<string, BlobFacts>();
+  /** Commit id → its tree: a commit never changes, so a pack for a known commit starts no git at all. */
+  private readonly commitTrees = new Map<string, string>();
 
-  /** The tree of `rev` in `repo` (a worktree's HEAD by default). */
+  /** The tree of `rev` in `repo` (a worktree's HEAD by default; a full commit id is resolved once). */
   async treeOf(repo: string, rev = 'HEAD'): Promise<string> {
-    return (await runGit(repo, ['rev-parse', `${rev}^{tree}`])).stdout.trim();
+    const commit = /^[0-9a-f]{40}$/.test(rev) ? rev : null;
+    const known = commit ? this.commitTrees.get(commit) : undefined;
+    if (known) return known;
+    const tree = (await runGit(repo, ['rev-parse', `${rev}^{tree}`])).stdout.trim();
+    if (commit) {
+      this.commitTrees.set(commit, tree);
+      if (this.commitTrees.size > 1000) this.commitTrees.delete(this.commitTrees.keys().next().value!);
+    }
+    return tree;
   }
 
   cached(tree: string): RepoIndex | null {
@@ -118,18 +128,26 @@ export class ContextIndexer {
     for (const e of unseen.values())
       if (e.size > MAX_PARSED_BYTES)
         this.blobs.set(blobKey(e), { tokens: Math.ceil(e.size / 4), refs: [], binary: false });
-    const contents = await readBlobs(
-      repo,
-      small.map((e) => e.blob),
-    );
-    for (const e of small) {
-      const buf = contents.get(e.blob) ?? Buffer.alloc(0);
-      if (looksBinary(buf)) {
-        this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: true });
-        continue;
+    // The same blob may sit at several paths (and languages): each is learnt as it streams in.
+    const wanted = new Map<string, TreeEntry[]>();
+    for (const e of small) wanted.set(e.blob, [...(wanted.get(e.blob) ?? []), e]);
+    await warmParsers();
+    await readBlobs(repo, [...wanted.keys()], (sha, buf) => {
+      for (const e of wanted.get(sha) ?? []) {
+        if (looksBinary(buf)) {
+          this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: true });
+          continue;
+        }
+        const text = buf.toString('utf8');
+        this.blobs.set(blobKey(e), {
+          tokens: countTokens(text),
+          refs: parseImportsLoaded(e.path, text),
+          binary: false,
+        });
       }
-      const text = buf.toString('utf8');
-      this.blobs.set(blobKey(e), { tokens: countTokens(text), refs: await parseImports(e.path, text), binary: false });
-    }
+    });
+    // A blob git reported missing is an empty file to the index.
+    for (const e of small)
+      if (!this.blobs.has(blobKey(e))) this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: false });
   }
 }

@@ -65,6 +65,7 @@ interface Loaded {
 }
 
 let loading: Promise<Loaded> | null = null;
+let loaded: Loaded | null = null;
 
 function load(): Promise<Loaded> {
   loading ??= (async () => {
@@ -77,7 +78,8 @@ function load(): Promise<Loaded> {
       const language = await ts.Language.load(readFileSync(path.join(dir, GRAMMAR[lang])));
       queries.set(lang, { language, query: new ts.Query(language, QUERIES[lang]) });
     }
-    return { parser: new ts.Parser(), queries };
+    loaded = { parser: new ts.Parser(), queries };
+    return loaded;
   })();
   return loading;
 }
@@ -87,14 +89,60 @@ export async function warmParsers(): Promise<void> {
   await load();
 }
 
+/**
+ * Where an import can start: a superset found by a plain text scan, so that the parser reads
+ * only the part of a file that holds its imports (the head of most files) instead of all of
+ * it. A keyword inside a comment or a string only makes the parsed part longer.
+ */
+const IMPORT_START: Record<SourceLanguage, RegExp> = {
+  typescript: /\bimport\b|\brequire\s*\(|\bfrom\s*['"]/g,
+  tsx: /\bimport\b|\brequire\s*\(|\bfrom\s*['"]/g,
+  javascript: /\bimport\b|\brequire\s*\(|\bfrom\s*['"]/g,
+  python: /^[ \t]*(?:import|from)\b/gm,
+  go: /\bimport\b/g,
+};
+
+/**
+ * The length of the part of `text` to parse: up to the end of the line where the statement
+ * that holds the last import keyword ends (brackets closed, no line continuation). The parser
+ * recovers from the cut (an unclosed function body after a `require`) and still reads every
+ * import before it. The whole text when no keyword is found after which a statement ends.
+ */
+export function importRegionEnd(lang: SourceLanguage, text: string): number {
+  const re = IMPORT_START[lang];
+  re.lastIndex = 0;
+  let last = -1;
+  for (let m = re.exec(text); m; m = re.exec(text)) last = m.index;
+  if (last < 0) return 0;
+  let depth = 0;
+  for (let i = last; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123)
+      depth++; // ( [ {
+    else if (c === 41 || c === 93 || c === 125)
+      depth--; // ) ] }
+    else if (c === 10 && depth <= 0 && text.charCodeAt(i - 1) !== 92) return i + 1; // a newline not after "\\"
+  }
+  return text.length;
+}
+
 /** The imports of one source file; an empty list for a language WAVE does not parse. */
 export async function parseImports(file: string, text: string): Promise<ImportRef[]> {
+  await load();
+  return parseImportsLoaded(file, text);
+}
+
+/** parseImports once the parsers are loaded (after `warmParsers`), without waiting: for a stream of files. */
+export function parseImportsLoaded(file: string, text: string): ImportRef[] {
   const lang = languageOf(file);
   if (!lang) return [];
-  const { parser, queries } = await load();
+  const end = importRegionEnd(lang, text);
+  if (end === 0) return [];
+  if (!loaded) throw new Error('parseImportsLoaded before warmParsers()');
+  const { parser, queries } = loaded;
   const q = queries.get(lang)!;
   parser.setLanguage(q.language);
-  const tree = parser.parse(text);
+  const tree = parser.parse(end === text.length ? text : text.slice(0, end));
   if (!tree) return [];
   try {
     const refs: ImportRef[] = [];

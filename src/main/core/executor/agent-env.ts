@@ -6,13 +6,34 @@
  *   + the names the agent preset needs (agents only, e.g. ANTHROPIC_API_KEY for claude-code)
  *   + wave.config.json agent.env.pass (names copied from the app's environment)
  *   + wave.config.json agent.env.set (fixed values)
- *   + what WAVE itself sets (WAVE_SESSION_ID, WAVE_STORY_ID, … and its own fixed values)
+ *   + what WAVE itself sets (WAVE_AGENT_VARIABLES below, and its own fixed values)
  *
  * DATABASE_URL, REDIS_URL and every WAVE_* name are never copied or granted: they would
  * give an agent write access to WAVE's own records (approvals, decisions).
  */
 
 import type { GrantedEnvNames } from '../../../shared/stories';
+
+/**
+ * The WAVE_* variables WAVE itself gives an agent (agent-runner.ts sets them per run). No
+ * grant can name a WAVE_* variable; these are the only ones an agent sees.
+ */
+export const WAVE_AGENT_VARIABLES = [
+  'WAVE_SESSION_ID',
+  'WAVE_STORY_ID',
+  'WAVE_GATE',
+  'WAVE_PHASE',
+  'WAVE_STORY_FILE',
+  'WAVE_PROMPT_FILE',
+  'WAVE_AGENT_ID',
+  /** QA output or a lead's review, for a fix or a develop phase that answers a review. */
+  'WAVE_FEEDBACK_FILE',
+  /** The story's context pack as JSON (src/main/core/context): the files it needs, ranked, within context.budgetTokens. */
+  'WAVE_CONTEXT_FILE',
+  /** 1 in a subagent (an agent another agent asked for): it cannot start subagents itself. */
+  'WAVE_SUBAGENT_DEPTH',
+] as const;
+export type WaveAgentVariable = (typeof WAVE_AGENT_VARIABLES)[number];
 
 /** Copied from the app's environment into every child when present. */
 const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TERM', 'TMPDIR', 'SHELL', 'TZ'];

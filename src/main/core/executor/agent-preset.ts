@@ -17,6 +17,10 @@ export interface AgentInvocationContext {
   promptFile: string;
   /** QA output for a fix phase (WAVE_FEEDBACK_FILE). */
   feedbackFile?: string;
+  /** The story's context pack as JSON (WAVE_CONTEXT_FILE), when one was built. */
+  contextFile?: string;
+  /** 1 for a subagent (WAVE_SUBAGENT_DEPTH); absent for a story's own agent. */
+  subagentDepth?: number;
 }
 
 export interface AgentInvocation {
@@ -48,9 +52,26 @@ export interface OutputParser {
   finish(exit: { exitCode: number | null; signal: string | null }): ParserOutcome;
 }
 
+/** Edit permissions for a story's agent: rules in Claude Code's syntax (`Edit(/src/auth/**)`). */
+export interface EditRules {
+  allow: string[];
+  deny: string[];
+  /** True when deny rules were left out beyond the cap (gate-3 still checks those paths). */
+  truncated: boolean;
+}
+
+/** What a preset may set up in the worktree before its agent starts. */
+export interface AgentPrepareContext {
+  worktreePath: string;
+  /** The story's domain as edit rules; null when the project configures no domains. */
+  editRules: EditRules | null;
+}
+
 /** How to run one kind of agent and read what it prints. */
 export interface AgentPreset {
   readonly name: string;
   invocation(context: AgentInvocationContext): AgentInvocation;
   createParser(prices: PriceTable): OutputParser;
+  /** Sets up the worktree for the agent (claude-code: its permission settings); returns lines for the gate log. */
+  prepare?(context: AgentPrepareContext): Promise<string[]>;
 }

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { PriceTable } from '../pricing';
 import type { AgentLineEvent as AgentEvent, AgentSignalLine as AgentSignalEvent } from '../../../shared/events';
 import type { AgentInvocationContext, AgentPreset, OutputParser, ParserOutcome } from './agent-preset';
-import { basePolicy, buildChildEnv, type BuiltEnv, type ChildEnvPolicy } from './agent-env';
+import { basePolicy, buildChildEnv, type BuiltEnv, type ChildEnvPolicy, type WaveAgentVariable } from './agent-env';
 import { assertAgentName, assertStoryId } from './names';
 import { LineSplitter } from './line-splitter';
 import { ProcessGroups, type ProcessGroupRecord, type StopReport } from './process-groups';
@@ -142,8 +142,8 @@ export class AgentRunner {
 
   private env(request: AgentRunRequest): BuiltEnv {
     const policy = this.options.env ?? basePolicy();
-    const own: Record<string, string> = {
-      ...(request.env ?? {}),
+    // Typed by WAVE_AGENT_VARIABLES: a WAVE_* name the list does not declare does not compile.
+    const wave: Partial<Record<WaveAgentVariable, string>> = {
       WAVE_SESSION_ID: request.sessionId,
       WAVE_STORY_ID: request.storyId,
       WAVE_GATE: request.gate,
@@ -152,7 +152,10 @@ export class AgentRunner {
       WAVE_PROMPT_FILE: request.promptFile,
       WAVE_AGENT_ID: request.agentId,
       ...(request.feedbackFile ? { WAVE_FEEDBACK_FILE: request.feedbackFile } : {}),
+      ...(request.contextFile ? { WAVE_CONTEXT_FILE: request.contextFile } : {}),
+      ...(request.subagentDepth ? { WAVE_SUBAGENT_DEPTH: String(request.subagentDepth) } : {}),
     };
+    const own: Record<string, string> = { ...(request.env ?? {}), ...(wave as Record<string, string>) };
     return buildChildEnv(policy, own, request.preset.name);
   }
 }
@@ -223,6 +226,7 @@ class ActiveRun implements AgentRun {
         storyFile: req.storyFile,
         promptFile: req.promptFile,
         feedbackFile: req.feedbackFile,
+        contextFile: req.contextFile,
       });
     } catch (error) {
       return this.spawnFailed(

@@ -9,6 +9,7 @@ import type {
   ParserOutcome,
 } from './agent-preset';
 import { UsageAccumulator } from './usage';
+import { writeClaudeSettings } from './claude-settings';
 
 export interface ClaudeCodePresetOptions {
   /** The program (and leading arguments) that starts Claude Code; default `["claude"]`. */
@@ -47,6 +48,16 @@ export function claudeCodePreset(options: ClaudeCodePresetOptions = {}): AgentPr
       return { argv, stdinFile: context.promptFile };
     },
     createParser: (prices) => new ClaudeStreamParser(prices),
+    // The story's domain as Claude Code permission settings: the agent itself refuses edits
+    // outside it (SHARED aside), before gate-3 would refuse the result.
+    async prepare({ worktreePath, editRules }) {
+      if (!editRules) return ['no domains configured: Claude Code gets no edit restrictions'];
+      const w = await writeClaudeSettings(worktreePath, editRules);
+      if (!w.written) return [`Claude Code permission settings not written: ${w.reason}`];
+      return [
+        `Claude Code permission settings ${w.file}: ${w.allow} allow and ${w.deny} deny rules for edits${w.truncated ? ' (deny rules capped; gate-3 checks the rest)' : ''}`,
+      ];
+    },
   };
 }
 

@@ -69,7 +69,7 @@ export type {
 // The agent stdout protocol is defined once, in src/shared/events/agent-line.ts.
 export type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 
-export { UsageAccumulator, EMPTY_USAGE } from './usage';
+export { UsageAccumulator, EMPTY_USAGE, combineUsage } from './usage';
 export type { UsageSummary, ModelUsageTotals } from './usage';
 
 export { DomainBoundaries, SHARED_DOMAIN, domainMatcher, parseNameStatus, escapesWorktree } from './domain-boundaries';

@@ -93,3 +93,15 @@ export class UsageAccumulator {
     };
   }
 }
+
+/** Several runs' usage as one (an agent phase and its subagents): models side by side, costs added. */
+export function combineUsage(parts: readonly UsageSummary[]): UsageSummary {
+  return {
+    models: parts.flatMap((p) => p.models),
+    totalCostUsd: parts.some((p) => p.totalCostUsd === null)
+      ? null
+      : roundUsd(parts.reduce((s, p) => s + (p.totalCostUsd ?? 0), 0)),
+    knownCostUsd: roundUsd(parts.reduce((s, p) => s + p.knownCostUsd, 0)),
+    warnings: parts.flatMap((p) => p.warnings),
+  };
+}

@@ -1,7 +1,7 @@
 import type { MetricsView } from '../../../shared/ipc';
 import { GATE_IDS } from '../../../shared/ipc';
 import type { LatencyPoint } from '../../../shared/events';
-import type { LatencyStat, UsageRow } from '../../store';
+import type { ContextPackRow, LatencyStat, UsageRow } from '../../store';
 
 export const EMPTY_METRICS: MetricsView = {
   latency: [],
@@ -10,6 +10,7 @@ export const EMPTY_METRICS: MetricsView = {
   costBy: { story: [], agent: [], model: [] },
   tokens: [],
   gateDurations: [],
+  contextTokens: [],
 };
 
 /**
@@ -92,4 +93,19 @@ export function sessionUsageMetrics(
     tokens: [...tokens.values()],
     gateDurations: GATE_IDS.filter((g) => durations.has(g)).map((g) => ({ gate: g, durationsMs: durations.get(g)! })),
   };
+}
+
+/** Context tokens per story and gate for the charts: the latest pack of each (packs oldest first). */
+export function contextTokenSeries(
+  packs: ReadonlyArray<Pick<ContextPackRow, 'storyId' | 'gate' | 'totalTokens' | 'repoTokens'>>,
+): MetricsView['contextTokens'] {
+  const latest = new Map<string, MetricsView['contextTokens'][number]>();
+  for (const p of packs)
+    latest.set(`${p.storyId}\u0000${p.gate}`, {
+      storyId: p.storyId,
+      gate: p.gate as MetricsView['contextTokens'][number]['gate'],
+      tokens: p.totalTokens,
+      repoTokens: p.repoTokens,
+    });
+  return [...latest.values()].sort((a, b) => a.storyId.localeCompare(b.storyId) || a.gate.localeCompare(b.gate));
 }

@@ -1,5 +1,6 @@
 import type { Store } from '../../store';
 import { RecoveryError, type StrategyChoice } from '../checkpointer';
+import type { ControlChannel } from '../control';
 import type { EventBus } from '../events';
 import { OrchestratorError, type OrchestratorErrorCode } from './errors';
 import type { SessionOutcome } from './session-outcome';
@@ -34,6 +35,8 @@ export interface OrchestratorDeps {
   /** Pushed UI events (session.changed, story.changed, stop.progress, notice, metrics.tick). */
   hub?: EventSink | null;
   dataDir: string;
+  /** The control channel between processes: stop requests arrive on it, the session's UI events go out on it. */
+  control?: ControlChannel | null;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   options?: OrchestratorOptions;

@@ -1,5 +1,6 @@
 import type { Store } from '../../store';
 import type { PipelineRepo } from '../../store/repos/pipeline-repo';
+import type { ControlChannel } from '../control';
 import type { EventBus } from '../events';
 import type { PrdService } from '../prd';
 import type { EventSink } from './session-ui';
@@ -24,6 +25,8 @@ export interface OrchestratorEnv {
   repo: PipelineRepo;
   bus: EventBus;
   hub: EventSink | null;
+  /** Stop requests from other processes, and the session's UI events out to their windows. */
+  control: ControlChannel | null;
   dataDir: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;

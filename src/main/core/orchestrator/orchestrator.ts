@@ -9,6 +9,7 @@ import {
   type RecoveryStrategy,
   type SessionRecoveryResult,
 } from '../checkpointer';
+import { teeToChannel } from '../control';
 import { PrdService } from '../prd';
 import { readKillSwitch, killSwitchPath } from './control-files';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
@@ -65,7 +66,8 @@ export class Orchestrator {
     this.o = {
       store: deps.store,
       bus: deps.bus,
-      hub: deps.hub ?? null,
+      hub: teeToChannel(deps.hub ?? null, deps.control ?? null),
+      control: deps.control ?? null,
       dataDir: deps.dataDir,
       env: deps.env ?? process.env,
       log: deps.log ?? (() => {}),

@@ -1,11 +1,10 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { ACTIVE_SESSION_STATUSES, FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
-import { pidAlive, type SessionStatus, type Store } from '../../store';
-import { repositories } from '../../store/repos';
-import { judgeOwner } from '../checkpointer';
-import { publishRemote } from '../events';
-import { ProcessGroups } from '../executor';
+import type { SessionStatus, Store } from '../../store';
+import { pidAlive } from '../../store/dir-lock';
+import type { ControlChannel } from '../control';
+import { ProcessGroups } from '../executor/process-groups';
 import { ControlFiles } from './control-files';
 import { OrchestratorError } from './errors';
 
@@ -17,6 +16,8 @@ export interface RemoteStopOptions {
   sessionId: string;
   reason: string;
   by: string;
+  /** The control channel: the request reaches the owner at once and its answer comes back on it (else the owner finds the durable mark on its next poll). */
+  channel?: ControlChannel | null;
   /** Publishes emergency_stop on the session's system stream too, so every process of the session hears it. */
   redisUrl?: string;
   redisPrefix?: string;
@@ -45,13 +46,51 @@ export function countAliveAgents(dataDir: string, sessionId: string): number {
   return n;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits for the owner's `stopped` answer on the control channel, or `ms`, whichever comes first.
+ * Subscribed before the request is sent, so the answer cannot slip past.
+ */
+async function answerWaiter(channel: ControlChannel | null | undefined, sessionId: string, log: (l: string) => void) {
+  let wake: (() => void) | null = null;
+  let answered = false;
+  const sub = channel
+    ? await channel
+        .subscribe((env) => {
+          if (env.message.kind === 'stopped' && env.message.sessionId === sessionId) {
+            answered = true;
+            wake?.();
+          }
+        })
+        .catch((e: unknown) => {
+          log(`cannot listen on the control channel (${(e as Error).message}); waiting on the store`);
+          return null;
+        })
+    : null;
+  return {
+    wait: (ms: number) => {
+      if (answered) {
+        answered = false; // Once: the store decides whether the stop is over.
+        return Promise.resolve();
+      }
+      return new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    },
+    dispose: () => sub?.dispose(),
+  };
+}
 
 /**
  * Emergency stop of a session driven by another process (`wave stop`, or the UI of a
  * process that does not own it). Durable first: the session is marked `stopping` in the
- * store (when it can be opened here); then the owner is reached through Redis (when set)
- * and a control file; the owner stops its agents, checkpoints its stories and reports.
+ * store (when it can be opened here); then the owner is reached at once on the control channel
+ * (local socket, Redis pub/sub, Postgres NOTIFY), through the Redis event bus (when set) and a
+ * control file; the owner stops its agents, checkpoints its stories and answers on the channel
+ * (the store and the control file are read every 200 ms as well, should the answer be missed).
  * If the owner is gone, its leftover agents are stopped here and the session is closed.
  */
 export async function requestSessionStop(opts: RemoteStopOptions): Promise<RemoteStopResult> {
@@ -64,7 +103,9 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   let ownerAlive: boolean;
   let ownerHere: boolean;
   let statusBefore: SessionStatus | 'unknown' = 'unknown';
-  const repos = opts.store ? repositories(opts.store) : null;
+  // The store's modules only when there is a store: `wave stop` next to a session holding the
+  // embedded store starts without loading them (a stop is measured from the command's start).
+  const repos = opts.store ? (await import('../../store/repos')).repositories(opts.store) : null;
   if (repos) {
     const row = await repos.sessions.withHeartbeat(sessionId);
     if (!row)
@@ -73,6 +114,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
         `Session ${sessionId} does not exist. List the sessions with: wave status`,
       );
     statusBefore = row.s.status;
+    const { judgeOwner } = await import('../checkpointer/session-lease');
     ownerAlive = judgeOwner(
       { ownerPid: row.s.ownerPid, ownerHost: row.s.ownerHost, heartbeatAgeMs: row.heartbeatAgeMs },
       { leaseMs: opts.leaseMs },
@@ -107,6 +149,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
 
   if (opts.redisUrl) {
     try {
+      const { publishRemote } = await import('../events/remote-publish');
       await publishRemote(
         { redisUrl: opts.redisUrl, keyPrefix: opts.redisPrefix, source: `cli:${host}` },
         { type: 'emergency_stop', session: sessionId, reason, by, host, pid: process.pid },
@@ -119,6 +162,25 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   }
 
   if (ownerAlive) {
+    const answer = await answerWaiter(opts.channel, sessionId, log);
+    try {
+      if (opts.channel)
+        await opts.channel
+          .publish({ kind: 'stop', sessionId, reason, by })
+          .catch((e: unknown) =>
+            log(
+              `could not send the stop on the control channel (${(e as Error).message}); the store and the control file still carry it`,
+            ),
+          );
+      return await awaitOwner(answer.wait);
+    } finally {
+      answer.dispose();
+    }
+  }
+
+  return stopOwnerless();
+
+  async function awaitOwner(wait: (ms: number) => Promise<void>): Promise<RemoteStopResult> {
     control.requestStop(sessionId, { reason, by, at: new Date().toISOString() });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -152,39 +214,41 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
             `Its request stays recorded (status stopping); check that process, or kill it and run: wave resume ${sessionId}`,
         );
       }
-      await sleep(200);
+      await wait(200);
     }
   }
 
-  // Nobody drives it: stop what the dead owner left and close the session here.
-  const groups = new ProcessGroups({ stateDir: join(opts.dataDir, 'process-groups') });
-  const report = await groups.stopSession(sessionId, opts.graceMs ?? 2_000);
-  if (repos) {
-    await repos.transaction(async (tx) => {
-      const runIds = (await tx.storyRuns.ofSession(sessionId)).map((r) => r.id);
-      await tx.gateRuns.failRunning(runIds);
-      await tx.storyRuns.stopRunning(sessionId, `Stopped: ${reason}`);
-      if (!FINAL.includes(statusBefore as SessionStatus)) {
-        await tx.sessions.closeOwnerless(sessionId, `Stopped by ${by}: ${reason} (its process was gone)`);
-      }
-      await tx.audit.append({
-        actor: by,
-        action: 'session.emergency_stop',
-        subjectType: 'session',
-        subjectId: sessionId,
-        detail: { reason, by, stoppedAgents: report.stopped, aliveAfter: report.aliveAfter, ownerGone: true, host },
+  /** Nobody drives it: stop what the dead owner left and close the session here. */
+  async function stopOwnerless(): Promise<RemoteStopResult> {
+    const groups = new ProcessGroups({ stateDir: join(opts.dataDir, 'process-groups') });
+    const report = await groups.stopSession(sessionId, opts.graceMs ?? 2_000);
+    if (repos) {
+      await repos.transaction(async (tx) => {
+        const runIds = (await tx.storyRuns.ofSession(sessionId)).map((r) => r.id);
+        await tx.gateRuns.failRunning(runIds);
+        await tx.storyRuns.stopRunning(sessionId, `Stopped: ${reason}`);
+        if (!FINAL.includes(statusBefore as SessionStatus)) {
+          await tx.sessions.closeOwnerless(sessionId, `Stopped by ${by}: ${reason} (its process was gone)`);
+        }
+        await tx.audit.append({
+          actor: by,
+          action: 'session.emergency_stop',
+          subjectType: 'session',
+          subjectId: sessionId,
+          detail: { reason, by, stoppedAgents: report.stopped, aliveAfter: report.aliveAfter, ownerGone: true, host },
+        });
       });
-    });
+    }
+    control.clearStop(sessionId);
+    control.unregister(sessionId);
+    const aliveAfter = countAliveAgents(opts.dataDir, sessionId);
+    return {
+      sessionId,
+      stoppedAgents: report.stopped,
+      aliveAfter,
+      handledBy: 'here',
+      status: opts.store ? 'stopped' : 'unknown',
+      message: `The process that ran session ${sessionId} is gone; ${report.stopped} leftover agent group(s) stopped here, ${aliveAfter} process(es) alive after.`,
+    };
   }
-  control.clearStop(sessionId);
-  control.unregister(sessionId);
-  const aliveAfter = countAliveAgents(opts.dataDir, sessionId);
-  return {
-    sessionId,
-    stoppedAgents: report.stopped,
-    aliveAfter,
-    handledBy: 'here',
-    status: opts.store ? 'stopped' : 'unknown',
-    message: `The process that ran session ${sessionId} is gone; ${report.stopped} leftover agent group(s) stopped here, ${aliveAfter} process(es) alive after.`,
-  };
 }

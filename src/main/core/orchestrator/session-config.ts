@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WaveConfig } from '../config';
+import { DEFAULT_CONTEXT_BUDGET_TOKENS, type WaveConfig } from '../config';
 import { DEFAULT_PIPELINE } from '../checkpointer';
 
 export const AGENT_PRESETS = ['command', 'claude-code', 'scripted'] as const;
@@ -34,6 +34,10 @@ export const SessionConfig = z.object({
     .object({ pass: z.array(z.string()), set: z.record(z.string(), z.string()) })
     .default({ pass: [], set: {} }),
   setup: z.array(z.string()).nullable(),
+  /** wave.config.json context.budgetTokens (absent in configs stored before it existed: the default). */
+  contextBudgetTokens: z.number().int().positive().default(DEFAULT_CONTEXT_BUDGET_TOKENS),
+  /** wave.config.json agent.subagents.maxPerStory (absent in configs stored before it existed: the default). */
+  subagentsMaxPerStory: z.number().int().min(0).max(20).default(2),
   waves: z.array(z.object({ number: z.number().int(), storyIds: z.array(z.string()) })),
   /** Read by the checkpointer's pipelineFromConfig. */
   gates: z.array(z.string()),
@@ -54,6 +58,8 @@ export function configFromWaveConfig(
   | 'copyFiles'
   | 'setup'
   | 'agentEnv'
+  | 'contextBudgetTokens'
+  | 'subagentsMaxPerStory'
 > {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
@@ -65,6 +71,8 @@ export function configFromWaveConfig(
     copyFiles: c.worktree.copy,
     setup: c.worktree.setup,
     agentEnv: c.agent.env,
+    contextBudgetTokens: c.context.budgetTokens,
+    subagentsMaxPerStory: c.agent.subagents.maxPerStory,
   };
 }
 

@@ -108,6 +108,7 @@ export class SessionRun {
     this.metrics = new SessionMetrics(session.id, o.bus, this.ui, () => this.budget.spentUsd);
     this.stops = new StopChannels(session.id, {
       bus: o.bus,
+      channel: o.control,
       control: this.control,
       repo: o.repo,
       repoPath: config.repoPath,
@@ -283,7 +284,19 @@ export class SessionRun {
         log: (l) => this.log(l),
       },
       stopRequestOf(state)!,
-    );
+    ).then((summary) => {
+      // Whoever asked from another process (wave stop, a window) hears it at once.
+      this.o.control
+        ?.publish({
+          kind: 'stopped',
+          sessionId: this.sessionId,
+          stoppedAgents: summary.stoppedAgents,
+          aliveAfter: summary.aliveAfter,
+          storiesCheckpointed: summary.storiesCheckpointed,
+        })
+        .catch(() => undefined);
+      return summary;
+    });
     return this.stopPromise;
   }
 

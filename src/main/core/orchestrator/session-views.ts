@@ -55,7 +55,24 @@ export function toGateAttemptView(g: GateRun): GateAttemptView | null {
     reason,
     ...domainFacts(detail),
     ...envFacts(g.gate, detail),
+    ...subagentFacts(detail),
   };
+}
+
+/** The subagents an agent phase recorded (ports/subagents.ts). */
+function subagentFacts(detail: Record<string, unknown>): Pick<GateAttemptView, 'subagents'> {
+  if (!Array.isArray(detail.subagents)) return {};
+  const subagents = (detail.subagents as Array<Record<string, unknown>>)
+    .filter((x) => x && typeof x.agent === 'string')
+    .slice(0, 20)
+    .map((x) => ({
+      agent: String(x.agent),
+      task: typeof x.task === 'string' ? x.task.slice(0, 500) : '',
+      status: typeof x.status === 'string' ? x.status : 'unknown',
+      durationMs: Math.max(0, Number(x.durationMs) || 0),
+      costUsd: money(Number(x.costUsd) || 0),
+    }));
+  return subagents.length ? { subagents } : {};
 }
 
 /** Gates that start processes for a story: worktree setup, agent phases, QA and validation commands. */

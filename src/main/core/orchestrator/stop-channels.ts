@@ -1,15 +1,20 @@
+import type { Disposable } from '../../../shared/lifecycle';
 import type { SessionRunPort } from '../../store/repos/pipeline-repo';
+import type { ControlChannel } from '../control';
 import type { EventBus, Subscription } from '../events';
 import { readKillSwitch, type ControlFiles } from './control-files';
 
 /**
  * Where an emergency stop for a session can come from, each leading to `onStop`:
+ * - the control channel (pushed at once: the local socket, Redis pub/sub, Postgres NOTIFY;
+ *   `wave stop` and the STOP of a window of another process);
  * - the session's system stream on the event bus (pushed; `wave stop` and other processes);
  * - polled every controlIntervalMs: the repository's kill switch .wave/STOP, a stop request
  *   control file, and (every second tick) the session's status `stopping` in the store.
  */
 export class StopChannels {
   private subscription: Subscription | null = null;
+  private control: Disposable | null = null;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private ticks = 0;
@@ -18,6 +23,7 @@ export class StopChannels {
     private readonly sessionId: string,
     private readonly deps: {
       bus: EventBus;
+      channel: ControlChannel | null;
       control: ControlFiles;
       repo: SessionRunPort;
       repoPath: string;
@@ -30,6 +36,18 @@ export class StopChannels {
 
   /** Subscribes to the bus (throws when it cannot; polling goes on regardless once started). */
   async subscribe(): Promise<void> {
+    if (this.deps.channel) {
+      try {
+        this.control = await this.deps.channel.subscribe((env, transport) => {
+          const m = env.message;
+          if (m.kind !== 'stop' || m.sessionId !== this.sessionId) return;
+          this.deps.log(`stop request from ${env.origin} heard on the control channel (${transport})`);
+          this.deps.onStop(m.reason, m.by);
+        });
+      } catch (e) {
+        this.deps.log(`cannot hear stop requests on the control channel (${(e as Error).message}); polling only`);
+      }
+    }
     this.subscription = await this.deps.bus.subscribeSystem(this.sessionId, (e) => {
       if (e.type === 'emergency_stop') this.deps.onStop(e.reason, e.by);
     });
@@ -72,6 +90,8 @@ export class StopChannels {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.control?.dispose();
+    this.control = null;
     await this.subscription?.close().catch(() => undefined);
     this.subscription = null;
   }

@@ -206,9 +206,10 @@ export class StoryPipeline {
     this.env.out.storyChanged(this.run.id);
   }
 
-  private context(gate: GateId, attempt: number, logPath: string): GateContext {
+  private context(gate: GateId, gateRunId: number, attempt: number, logPath: string): GateContext {
     return {
       gate,
+      gateRunId,
       attempt,
       logPath,
       story: this.story,
@@ -265,7 +266,7 @@ export class StoryPipeline {
 
     let result: GateResult;
     try {
-      result = await activityOf(gate)(this.context(gate, attempt, logPath));
+      result = await activityOf(gate)(this.context(gate, gateRunId, attempt, logPath));
     } catch (e) {
       result = { verdict: { kind: 'failed' }, reason: describeError(e) };
     }

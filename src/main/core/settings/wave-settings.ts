@@ -23,6 +23,8 @@ export interface WaveSettings {
   readonly port: string | undefined;
   /** WAVE_RENDERER_DIR: the built renderer `wave serve` serves when --static is not given. */
   readonly rendererDir: string | undefined;
+  /** WAVE_STOP_GRACE_MS: SIGTERM → SIGKILL grace when stopping agents; undefined = the orchestrator's default (2 s). */
+  readonly stopGraceMs: number | undefined;
   /** WAVE_DEBUG: log store/bus details and stack traces of unexpected errors. */
   readonly debug: boolean;
   /** Who acts, for the audit log: WAVE_USER, USER, USERNAME, else the OS account. */
@@ -56,12 +58,18 @@ export function resolveSettings(env: NodeJS.ProcessEnv, defaults: SettingsDefaul
     migrationsDir: defaults.resourcesDir ? path.join(defaults.resourcesDir, 'migrations') : undefined,
     port: env.WAVE_PORT,
     rendererDir: env.WAVE_RENDERER_DIR,
+    stopGraceMs: msFrom(env.WAVE_STOP_GRACE_MS),
     debug: !!env.WAVE_DEBUG,
     actor: actorFrom(env),
     project: text(env.WAVE_PROJECT),
     cacheDir: waveCacheDir(env),
     env,
   };
+}
+
+function msFrom(v: string | undefined): number | undefined {
+  const n = v?.trim() ? Number(v) : Number.NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 600_000 ? n : undefined;
 }
 
 function actorFrom(env: NodeJS.ProcessEnv): string {

@@ -2,6 +2,7 @@ import type { Store, TransactionOptions, WaveQueryable } from '../store';
 import { LatencyRepo } from './events-repo';
 import { AuditRepo } from './audit-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
+import { ContextPacksRepo } from './context-packs-repo';
 import { GateRunsRepo } from './gate-runs-repo';
 import { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 import { ProjectsRepo } from './projects-repo';
@@ -27,6 +28,7 @@ export class Repos {
   readonly stories: StoriesRepo;
   readonly audit: AuditRepo;
   readonly checkpoints: CheckpointsRepo;
+  readonly contextPacks: ContextPacksRepo;
 
   constructor(protected readonly runner: QueryRunner) {
     this.sessions = new SessionsRepo(runner);
@@ -40,6 +42,7 @@ export class Repos {
     this.stories = new StoriesRepo(runner);
     this.audit = new AuditRepo(runner);
     this.checkpoints = new CheckpointsRepo(runner);
+    this.contextPacks = new ContextPacksRepo(runner);
   }
 }
 
@@ -81,6 +84,7 @@ export {
   type OutboxLog,
 } from './events-repo';
 export { AuditRepo } from './audit-repo';
+export { ContextPacksRepo, type ContextPackWithRun } from './context-packs-repo';
 export {
   CheckpointsRepo,
   type CheckpointMeta,

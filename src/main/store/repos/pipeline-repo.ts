@@ -1,7 +1,18 @@
 import { and, asc, eq, inArray, max, sql } from 'drizzle-orm';
 import { auditLog, gateRuns, projects, sessions, stories, storyRuns, usage } from '../schema';
-import type { GateId, NewStoryRun, Project, Session, SessionStatus, Story, StoryRun, StoryRunStatus } from '../schema';
+import type {
+  GateId,
+  NewContextPackRow,
+  NewStoryRun,
+  Project,
+  Session,
+  SessionStatus,
+  Story,
+  StoryRun,
+  StoryRunStatus,
+} from '../schema';
 import type { Store, WaveTx } from '../store';
+import { ContextPacksRepo } from './context-packs-repo';
 
 /*
  * Every read and write the orchestrator makes, behind small ports, in this one file. Writes go
@@ -51,6 +62,8 @@ export interface StoryRunPort {
   storyRunsOf(sessionId: string): Promise<StoryRun[]>;
   /** Token usage of an agent phase, written as soon as the phase ends. */
   addUsage(rows: UsageRow[]): Promise<void>;
+  /** The context pack an agent phase was given, with its gate run. */
+  addContextPack(row: NewContextPackRow): Promise<void>;
 }
 
 /** What a running session reads and writes. */
@@ -143,6 +156,7 @@ export function pipelineRepo(store: Store): PipelineRepo {
       if (rows.length === 0) return;
       await write((tx) => tx.insert(usage).values(rows));
     },
+    addContextPack: (row) => new ContextPacksRepo(store).add(row),
     async session(sessionId) {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId));
       return row ?? null;

@@ -25,7 +25,7 @@ import { PALETTES, type ChartPalette } from '../../lib/theme';
 import { shownBudget } from '../../lib/budget';
 import { useAppStore } from '../../state/app-store';
 import { useUiStore } from '../../state/ui-store';
-import { durationHistogram, mergeSeries, quantile, timeAxisTicks, withForecast } from './series';
+import { contextTokenRows, durationHistogram, mergeSeries, quantile, timeAxisTicks, withForecast } from './series';
 
 const HEIGHT = 230;
 const timeTick = (t: number) =>
@@ -319,6 +319,7 @@ export function ChartsView() {
         </Card>
 
         <GateDurations data={data.gateDurations} palette={palette} />
+        <ContextTokens data={data.contextTokens} palette={palette} />
       </div>
     </section>
   );
@@ -386,6 +387,44 @@ function GateDurations({ data, palette }: { data: MetricsView['gateDurations']; 
           })}
         </tbody>
       </table>
+    </Card>
+  );
+}
+
+/** The context pack each story got per gate (the latest attempt), with the repository's size for scale. */
+function ContextTokens({ data, palette }: { data: MetricsView['contextTokens']; palette: ChartPalette }) {
+  const { rows, gates } = useMemo(() => contextTokenRows(data), [data]);
+  const repo = data.reduce((m, c) => Math.max(m, c.repoTokens), 0);
+  return (
+    <Card
+      title="Context tokens per story and gate"
+      empty={data.length === 0 ? 'No context pack yet: one is built before each agent phase.' : null}
+      testId="chart-context"
+      extra={repo > 0 ? <span className="small muted">repository: {tokens(repo)}</span> : null}
+    >
+      <ResponsiveContainer width="100%" height={HEIGHT}>
+        <BarChart data={rows}>
+          {grid(palette)}
+          <XAxis dataKey="story" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 10 }} height={36} />
+          <YAxis
+            stroke={palette.muted}
+            tick={{ fill: palette.muted, fontSize: 11 }}
+            label={axisLabel('context tokens', palette)}
+            width={64}
+          />
+          {tooltip(palette, (v) => tokens(v))}
+          <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
+          {gates.map((g, i) => (
+            <Bar
+              key={g}
+              dataKey={g}
+              name={`${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim()}
+              fill={palette.series[i % palette.series.length]}
+              isAnimationActive={false}
+            />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
     </Card>
   );
 }

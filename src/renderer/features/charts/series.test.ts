@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationHistogram, mergeSeries, timeAxisTicks, timeTicks, withForecast } from './series';
+import { contextTokenRows, durationHistogram, mergeSeries, timeAxisTicks, timeTicks, withForecast } from './series';
 
 const tick = (at: string, costUsd: number, sessionId: string | null = 's1') => ({
   sessionId,
@@ -10,6 +10,19 @@ const tick = (at: string, costUsd: number, sessionId: string | null = 's1') => (
 });
 
 describe('chart series', () => {
+  it('groups context tokens by story, one bar per gate in pipeline order', () => {
+    const { rows, gates } = contextTokenRows([
+      { storyId: 'A-1', gate: 'gate-2', tokens: 900, repoTokens: 10_000 },
+      { storyId: 'A-1', gate: 'gate-1', tokens: 800, repoTokens: 10_000 },
+      { storyId: 'B-1', gate: 'gate-4', tokens: 50, repoTokens: 10_000 },
+    ]);
+    expect(gates).toEqual(['gate-1', 'gate-2', 'gate-4']);
+    expect(rows).toEqual([
+      { story: 'A-1', 'gate-1': 800, 'gate-2': 900 },
+      { story: 'B-1', 'gate-4': 50 },
+    ]);
+  });
+
   it('appends only ticks newer than the fetched series, of the same session', () => {
     const base = {
       latency: [{ at: '2026-01-01T00:00:10Z', p50Ms: 1, p95Ms: 2, p99Ms: 4, count: 3 }],
@@ -18,6 +31,7 @@ describe('chart series', () => {
       costBy: { story: [], agent: [], model: [] },
       tokens: [],
       gateDurations: [],
+      contextTokens: [],
     };
     const s = mergeSeries(
       base,

@@ -82,6 +82,21 @@ export function durationHistogram(gateDurations: MetricsView['gateDurations']): 
   return rows;
 }
 
+/** Context tokens per story (rows) and gate (columns), for grouped bars; the gates present, in pipeline order. */
+export function contextTokenRows(data: MetricsView['contextTokens']): {
+  rows: Array<Record<string, number | string>>;
+  gates: string[];
+} {
+  const rows = new Map<string, Record<string, number | string>>();
+  for (const c of data) {
+    const row = rows.get(c.storyId) ?? { story: c.storyId };
+    row[c.gate] = c.tokens;
+    rows.set(c.storyId, row);
+  }
+  const gates = [...new Set(data.map((c) => c.gate))].sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+  return { rows: [...rows.values()], gates };
+}
+
 export function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;

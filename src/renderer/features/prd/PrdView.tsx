@@ -5,6 +5,7 @@ import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
+import { ContextForecast } from '../context/ContextForecast';
 import { dateTime, plural, shortId, usd } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
 import { ui, useUiStore } from '../../state/ui-store';
@@ -133,6 +134,7 @@ function PrdPanel({ summary }: { summary: PrdSummary }) {
           ))}
         </aside>
       </div>
+      <ContextForecast prdId={detail.id} contentHash={detail.contentHash} />
       <Runs runs={detail.runs} />
       <Decide detail={detail} onDecided={setDecided} />
       <StartSession detail={detail} />

@@ -14,6 +14,7 @@ import { EarlierWork } from './EarlierWork';
 import { GateDetail } from './GateDetail';
 import { ChangesPanel } from '../review/ChangesPanel';
 import { StoryReview } from '../review/ReviewComments';
+import { StoryContextPack } from '../context/ContextPack';
 
 /** A story's detail: what it is doing, its per-gate Gantt, every attempt, and the open gate's log. */
 export function StoryDetail({ storyRunId }: { storyRunId: string }) {
@@ -113,6 +114,7 @@ export function StoryDetail({ storyRunId }: { storyRunId: string }) {
       ) : null}
       {changesOpen ? <ChangesPanel story={story} onClose={closeChanges} /> : null}
       <StoryReview story={story} />
+      <StoryContextPack story={story} />
       {story.progress ? (
         <p className="muted">
           {story.progress.message}
@@ -178,6 +180,12 @@ function AttemptTable({ story, now }: { story: StoryRunView; now: number }) {
             <td>
               {a.status}
               {a.reason ? <div className="tone-bad small">{a.reason}</div> : null}
+              {a.subagents?.map((sub) => (
+                <div key={sub.agent} className="muted small" data-testid="subagent" title={sub.task}>
+                  ↳ subagent <span className="mono">{sub.agent}</span> {sub.status} · {duration(sub.durationMs)} ·{' '}
+                  {usd(sub.costUsd)}
+                </div>
+              ))}
             </td>
             <td className="num">{duration(a.durationMs ?? elapsedMs(a.startedAt, a.endedAt, now))}</td>
             <td className="num">{tokens(a.inputTokens + a.outputTokens)}</td>

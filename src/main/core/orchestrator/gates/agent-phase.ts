@@ -1,8 +1,7 @@
-import type { AgentRunResult } from '../../executor';
-import { oneLine, type GateActivity, type GateResult } from './types';
+import { oneLine, type AgentPhaseResult, type GateActivity, type GateResult } from './types';
 
 /** Why an agent phase failed, for people; an agent that says it is blocked blocks the story. */
-export function agentFailure(storyId: string, result: AgentRunResult, phase: string): GateResult {
+export function agentFailure(storyId: string, result: AgentPhaseResult, phase: string): GateResult {
   const blocked = result.signals.find((s) => s.signal === 'blocked');
   if (blocked) {
     return {
@@ -21,6 +20,7 @@ export function agentFailure(storyId: string, result: AgentRunResult, phase: str
       exitCode: result.exitCode,
       signal: result.signal,
       ending: result.ending ?? null,
+      ...(result.subagents ? { subagents: result.subagents } : {}),
     },
     usage: [result.usage],
   };
@@ -38,7 +38,14 @@ function agentPhase(phase: 'plan' | 'develop'): GateActivity {
         reason: `changes requested: back to the reviewed commit ${review.headSha.slice(0, 12)}`,
         gate: ctx.gate,
       });
-    const result = await ctx.ports.agent.run(ctx.gate, phase, ctx.logPath, review?.feedbackFile ?? null, ctx.data.plan);
+    const result = await ctx.ports.agent.run(
+      ctx.gate,
+      phase,
+      ctx.logPath,
+      review?.feedbackFile ?? null,
+      ctx.data.plan,
+      ctx.gateRunId,
+    );
     if (result.status !== 'succeeded' || result.signals.some((s) => s.signal === 'blocked'))
       return agentFailure(storyId, result, phase);
     const error = result.signals.find((s) => s.signal === 'error');
@@ -56,7 +63,11 @@ function agentPhase(phase: 'plan' | 'develop'): GateActivity {
       verdict: { kind: 'passed' },
       ...(phase === 'plan' ? { plan: result.lastProgress?.message ?? null } : {}),
       usage: [result.usage],
-      detail: { agentStatus: result.status, durationMs: result.durationMs },
+      detail: {
+        agentStatus: result.status,
+        durationMs: result.durationMs,
+        ...(result.subagents ? { subagents: result.subagents } : {}),
+      },
     };
   };
 }

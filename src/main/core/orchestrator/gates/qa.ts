@@ -25,7 +25,7 @@ export const qa: GateActivity = async (ctx) => {
       operation: 'qa-retry',
       gate: 'gate-4',
     });
-    const fix = await ctx.ports.agent.run('gate-4', 'fix', ctx.logPath, feedback, ctx.data.plan);
+    const fix = await ctx.ports.agent.run('gate-4', 'fix', ctx.logPath, feedback, ctx.data.plan, ctx.gateRunId);
     usage.push(fix.usage);
     if (ctx.stopping()) return { verdict: { kind: 'failed' }, reason: 'stopped', usage };
     fixes += 1;

@@ -20,8 +20,22 @@ export interface AgentPort {
     logPath: string,
     feedbackFile: string | null,
     plan: string | null,
-  ): Promise<AgentRunResult>;
+    /** The gate run the phase belongs to (its context pack is recorded with it). */
+    gateRunId: number,
+  ): Promise<AgentPhaseResult>;
 }
+
+/** What a subagent of an agent phase came to (for the gate run's record and the timeline). */
+export interface SubagentOutcome {
+  agent: string;
+  task: string;
+  status: string;
+  durationMs: number;
+  costUsd: number;
+}
+
+/** An agent phase's run, its subagents' usage included in `usage`. */
+export type AgentPhaseResult = AgentRunResult & { subagents?: SubagentOutcome[] };
 
 export interface NamedCommand {
   name: string;
@@ -103,6 +117,7 @@ export interface GatePorts {
 
 export interface GateContext {
   readonly gate: GateId;
+  readonly gateRunId: number;
   readonly attempt: number;
   readonly logPath: string;
   readonly story: StoryDocument;

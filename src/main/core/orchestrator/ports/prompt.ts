@@ -13,6 +13,8 @@ export function writePrompt(
   phase: AgentPhase,
   feedbackFile: string | null,
   plan: string | null,
+  /** The story's context pack as markdown (context/pack-file.ts), when one was built. */
+  context: string | null = null,
 ): string {
   const lines = [
     `# ${s.story_id}: ${s.title}`,
@@ -40,6 +42,7 @@ export function writePrompt(
           ? reviewPromptSection(feedbackFile)
           : 'Implement the story and commit your changes on the branch.',
     ...(plan && phase !== 'plan' ? ['', '## Your plan', plan] : []),
+    ...(context ? ['', context.trimEnd()] : []),
     '',
     `The full story is in ${files.storyFile(s.story_id)}.`,
     '',
