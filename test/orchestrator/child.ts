@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -151,4 +151,45 @@ export function waveProcessSuite(): {
       return s;
     },
   };
+}
+
+/**
+ * `wave run` on a scenario's repo, stories and PRD, approving the PRD as ci-bot on the way;
+ * `extra` follows (e.g. `--agent command --json`).
+ */
+export function scenarioRunArgs(s: Scenario, ...extra: string[]): string[] {
+  return [
+    'run',
+    '--project',
+    s.repo.path,
+    '--stories',
+    s.storiesDir,
+    '--prd',
+    s.prdFile,
+    '--approve-as',
+    'ci-bot',
+    ...extra,
+  ];
+}
+
+/** The environment of a lead (cli-lead) running `wave` on a fresh embedded store, no Postgres or Redis. */
+export async function embeddedLeadEnv(suite: { tag: string; home(): Promise<string> }): Promise<{
+  WAVE_HOME: string;
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  WAVE_TEST_TAG: string;
+  WAVE_USER: string;
+}> {
+  return {
+    WAVE_HOME: await suite.home(),
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    WAVE_TEST_TAG: suite.tag,
+    WAVE_USER: 'cli-lead',
+  };
+}
+
+/** The files on `ref` (default main) of the git repo at `cwd`, one path a line. */
+export function filesOn(cwd: string, ref = 'main'): string {
+  return execFileSync('git', ['ls-tree', '-r', '--name-only', ref], { cwd, encoding: 'utf8' });
 }

@@ -2,30 +2,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli';
+import { runCliCaptured } from '../../../test/helpers/cli';
 import type { LazyCliCommand } from './cli-types';
 import { commands } from './commands';
 
-function capture() {
-  const stream = new PassThrough();
-  let text = '';
-  stream.setEncoding('utf8').on('data', (d: string) => (text += d));
-  return { stream, text: () => text };
-}
-
-async function run(argv: string[], registry: readonly LazyCliCommand[]) {
-  const out = capture();
-  const err = capture();
-  const code = await runCli(
-    argv,
-    { stdout: out.stream, stderr: err.stream, env: {}, cwd: process.cwd(), isTTY: false },
-    registry,
-    '1.2.3',
-  );
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const run = (argv: string[], registry: readonly LazyCliCommand[]) =>
+  runCliCaptured(argv, { commands: registry, version: '1.2.3' });
 
 /** A registry that records which command modules were imported. */
 function recording(): { registry: LazyCliCommand[]; loaded: string[] } {

@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_ROLES } from '../store/errors';
-import { runCli } from './cli';
+import { runCliCaptured } from '../../../test/helpers/cli';
 import { commands } from './commands';
 
 const dirLockModule = path.join(path.dirname(fileURLToPath(import.meta.url)), '../store/dir-lock.ts');
@@ -33,21 +32,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function wave(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let errText = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (errText += d));
-  const code = await runCli(
-    argv,
-    { stdout, stderr, env: { WAVE_HOME: dir, PATH: process.env.PATH }, cwd: dir, isTTY: false },
-    commands,
-    'test',
-  );
-  return { code, stdout: out, stderr: errText };
-}
+const wave = (...argv: string[]) =>
+  runCliCaptured(argv, { commands, env: { WAVE_HOME: dir, PATH: process.env.PATH }, cwd: dir });
 
 describe('a data dir held by another process', () => {
   it('a second wave serve names the holder and its pid with a clean error code, never "Unexpected error"', async () => {

@@ -5,17 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { assertInsideProject } from '../core/api/import-handlers';
-import type { ServiceHandlers } from '../core/api/types';
-import { AppCore } from '../core/app-core';
+import type { AppCore } from '../core/app-core';
+import { createTestAppCore } from '../../../test/helpers/app-core';
 import { TOKEN_MISSING_TEXT } from './bridge-guard';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
-const okHealth = async () => ({
-  status: 'ok' as const,
-  detail: 'fine',
-  latencyMs: 1,
-  checkedAt: new Date().toISOString(),
-});
 let dir: string;
 let core: AppCore;
 let server: BridgeServer;
@@ -27,29 +21,7 @@ beforeAll(async () => {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src 'none'" />`,
   );
   writeFileSync(path.join(dir, 'app.js'), 'console.log(1)');
-  core = new AppCore({
-    version: '9.9.9',
-    dataDir: dir,
-    store: { kind: 'pglite', health: okHealth },
-    events: { kind: 'in-process', reason: 'REDIS_URL not set', health: okHealth, p99Ms: () => null },
-    healthIntervalMs: 60_000,
-    handlers: {} as ServiceHandlers,
-    snapshotParts: async () => ({
-      settings: {
-        projectPath: null,
-        projectName: null,
-        targetBranch: null,
-        concurrency: 4,
-        budgetUsd: 10,
-        agentPreset: 'claude-code',
-        configProblems: [],
-      },
-      session: null,
-      sessions: [],
-      prds: [],
-      interrupted: [],
-    }),
-  });
+  core = createTestAppCore(dir);
   await core.start();
   server = await startBridgeServer({
     core,

@@ -4,16 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ServiceHandlers } from '../core/api/types';
-import { AppCore } from '../core/app-core';
+import type { AppCore } from '../core/app-core';
+import { createTestAppCore } from '../../../test/helpers/app-core';
 import { startBridgeServer, type BridgeServer } from './bridge-server';
 
-const okHealth = async () => ({
-  status: 'ok' as const,
-  detail: 'fine',
-  latencyMs: 1,
-  checkedAt: new Date().toISOString(),
-});
 let dir: string;
 let core: AppCore;
 let server: BridgeServer;
@@ -24,30 +18,7 @@ beforeAll(async () => {
     path.join(dir, 'index.html'),
     `<!-- connect-src 'none' in the desktop app -->\n<meta\n  http-equiv="Content-Security-Policy"\n  content="default-src 'none'; connect-src 'none'"\n/>`,
   );
-  core = new AppCore({
-    version: '9.9.9',
-    dataDir: dir,
-    store: { kind: 'pglite', health: okHealth },
-    events: { kind: 'in-process', reason: 'REDIS_URL not set', health: okHealth, p99Ms: () => null },
-    healthIntervalMs: 60_000,
-    // The bridge is domain-agnostic: only app.* requests cross it in these tests.
-    handlers: {} as ServiceHandlers,
-    snapshotParts: async () => ({
-      settings: {
-        projectPath: null,
-        projectName: null,
-        targetBranch: null,
-        concurrency: 4,
-        budgetUsd: 10,
-        agentPreset: 'claude-code',
-        configProblems: [],
-      },
-      session: null,
-      sessions: [],
-      prds: [],
-      interrupted: [],
-    }),
-  });
+  core = createTestAppCore(dir);
   await core.start();
   server = await startBridgeServer({ core, staticDir: dir, port: 0 });
 });

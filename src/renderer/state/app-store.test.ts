@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { emptySnapshotParts } from '../../../test/helpers/app-snapshot';
 import { applyEvents, applySnapshot, useAppStore, type PendingEvent } from './app-store';
 
 /** One pushed event, applied the way sync.ts applies a burst. */
@@ -33,19 +34,7 @@ describe('snapshot + sequenced events', () => {
     applySnapshot({
       seq: 10,
       info,
-      settings: {
-        projectPath: null,
-        projectName: null,
-        targetBranch: null,
-        concurrency: 4,
-        budgetUsd: 10,
-        agentPreset: 'claude-code',
-        configProblems: [],
-      },
-      session: null,
-      sessions: [],
-      prds: [],
-      interrupted: [],
+      ...emptySnapshotParts(),
     }),
   );
 

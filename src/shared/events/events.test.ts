@@ -11,16 +11,10 @@ import {
   validateEvent,
   WaveEvent,
 } from './index';
-import { SAMPLE_EVENTS } from './sample-events';
+import { SAMPLE_ENVELOPE, SAMPLE_EVENTS } from './sample-events';
 import { seededRandom } from '../../../test/helpers/random';
 
-const envelope = {
-  id: '7d7f0a38-4a65-4c1f-9a55-2b0d5c2d9e11',
-  session: 'sess-1',
-  story: 'AUTH-001',
-  seq: 3,
-  produced_at: '2025-03-01T10:00:00.123456Z',
-};
+const envelope = SAMPLE_ENVELOPE;
 
 describe('event schemas', () => {
   it('accept one example of every event type of the issue', () => {

@@ -47,6 +47,21 @@ export const StoryDiff = z.object({
 });
 export type StoryDiff = z.infer<typeof StoryDiff>;
 
+/** The one-letter mark of a file's change, as git prints it (A, M, D, R, C, T). */
+export const DIFF_STATUS_LETTER: Record<DiffFile['status'], string> = {
+  added: 'A',
+  modified: 'M',
+  deleted: 'D',
+  renamed: 'R',
+  copied: 'C',
+  'type-changed': 'T',
+};
+
+/** A changed file's name, "old → new" for a rename or copy. */
+export function diffFileName(f: Pick<DiffFile, 'path' | 'oldPath'>): string {
+  return f.oldPath ? `${f.oldPath} → ${f.path}` : f.path;
+}
+
 /** Longest review comment, and most comments in one review. */
 export const MAX_REVIEW_COMMENT_CHARS = 4000;
 export const MAX_REVIEW_COMMENTS = 200;

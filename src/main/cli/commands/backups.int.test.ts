@@ -1,29 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRepo, type TestRepo } from '../../../../test/fixtures/repos/git-repo';
 import { openPostgresTestStore, type TestStore } from '../../../../test/helpers/pglite';
 import { WorktreeManager } from '../../core/executor';
 import { auditLog } from '../../store';
-import { runCli } from '../cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import { backupsCommand, restoreCommand } from './backups';
 
-async function wave(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(
-    argv,
-    { stdout, stderr, env, cwd: process.cwd(), isTTY: false },
-    [backupsCommand, restoreCommand],
-    '0.0.0-test',
-  );
-  return { code, stdout: out, stderr: err };
-}
+const wave = (argv: string[], env: NodeJS.ProcessEnv) =>
+  runCliCaptured(argv, { commands: [backupsCommand, restoreCommand], env, version: '0.0.0-test' });
 
 let t: TestStore;
 let repo: TestRepo;

@@ -1,6 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runWave, waveProcessSuite } from '../../../../test/orchestrator/child';
+import {
+  embeddedLeadEnv,
+  filesOn,
+  runWave,
+  scenarioRunArgs,
+  waveProcessSuite,
+} from '../../../../test/orchestrator/child';
 
 /* `wave override-domain` and `wave approve-merge` as a lead uses them, after `wave run` ended or paused. */
 
@@ -19,31 +24,9 @@ describe('wave override-domain / approve-merge', () => {
         },
       ],
     });
-    const env = {
-      WAVE_HOME: await suite.home(),
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      WAVE_TEST_TAG: suite.tag,
-      WAVE_USER: 'cli-lead',
-    };
+    const env = await embeddedLeadEnv(suite);
 
-    const run = await runWave(
-      [
-        'run',
-        '--project',
-        s.repo.path,
-        '--stories',
-        s.storiesDir,
-        '--prd',
-        s.prdFile,
-        '--approve-as',
-        'ci-bot',
-        '--agent',
-        'command',
-        '--json',
-      ],
-      env,
-    );
+    const run = await runWave(scenarioRunArgs(s, '--agent', 'command', '--json'), env);
     expect(run.code).toBe(1);
     const sessionId = run.json.session as string;
     expect(run.json.stories[0]).toMatchObject({ id: 'X-1', status: 'failed' });
@@ -61,11 +44,7 @@ describe('wave override-domain / approve-merge', () => {
     expect(ok.stderr).toMatch(/cli-lead allowed story X-1 to change src\/web\/x1-stub\.ts outside domain app/);
     expect(ok.json.override).toMatchObject({ paths: ['src/web/x1-stub.ts'], actor: 'cli-lead' });
     expect(ok.json.continued).toMatchObject({ session: sessionId, status: 'completed' });
-    const onMain = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], {
-      cwd: s.repo.path,
-      encoding: 'utf8',
-    });
-    expect(onMain).toContain('src/web/x1-stub.ts');
+    expect(filesOn(s.repo.path)).toContain('src/web/x1-stub.ts');
   }, 120_000);
 
   it('approve-merge lets a story parked before gate-7 merge and finishes the paused session', async () => {
@@ -73,36 +52,13 @@ describe('wave override-domain / approve-merge', () => {
       stories: [{ id: 'Y-1', wave: 1, domain: 'app', create: ['src/app/y1.ts'] }],
       config: { merge: { strategy: 'merge', requireApproval: true } },
     });
-    const env = {
-      WAVE_HOME: await suite.home(),
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      WAVE_TEST_TAG: suite.tag,
-      WAVE_USER: 'cli-lead',
-    };
+    const env = await embeddedLeadEnv(suite);
 
-    const run = await runWave(
-      [
-        'run',
-        '--project',
-        s.repo.path,
-        '--stories',
-        s.storiesDir,
-        '--prd',
-        s.prdFile,
-        '--approve-as',
-        'ci-bot',
-        '--agent',
-        'command',
-        '--json',
-      ],
-      env,
-    );
+    const run = await runWave(scenarioRunArgs(s, '--agent', 'command', '--json'), env);
     expect(run.json.status).toBe('paused');
     expect(run.json.stories[0]).toMatchObject({ id: 'Y-1', status: 'blocked' });
     expect(run.json.reason).toMatch(/Waiting for merge approval of Y-1/);
-    const onMain = () =>
-      execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: s.repo.path, encoding: 'utf8' });
+    const onMain = () => filesOn(s.repo.path);
     expect(onMain()).not.toContain('src/app/y1.ts');
 
     const wrong = await runWave(['approve-merge', run.json.session, 'Y-1', '--sha', 'deadbeef', '--json'], env);

@@ -59,6 +59,36 @@ export function sessionAndStory(args: { positionals: string[] }, usage: string, 
   return [sessionId, storyId];
 }
 
+/** --sha: the commit the lead reviewed, lower-cased; undefined when not given. */
+export function reviewedSha(args: { values: Record<string, unknown> }): string | undefined {
+  const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
+  if (headSha !== undefined && !COMMIT_ID.test(headSha))
+    throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+  return headSha;
+}
+
+/** Approves merging a story that waits at gate-7 (bound to `headSha` when given), then continues the session. */
+export function approveMergeThenContinue(
+  ctx: CliContext,
+  o: { sessionId: string; storyId: string; comment: string | null; headSha: string | undefined; force: boolean },
+): Promise<number> {
+  const { sessionId, storyId, comment, headSha } = o;
+  return decideThenContinue(ctx, sessionId, {
+    key: 'approval',
+    force: o.force,
+    record: (store, actor) =>
+      approveMerge(store, {
+        sessionId,
+        storyId,
+        actor,
+        ...(comment ? { comment } : {}),
+        ...(headSha ? { headSha } : {}),
+      }),
+    said: (a, actor) =>
+      `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
+  });
+}
+
 /** `wave override-domain`: allow the out-of-domain paths a story's gate-3 listed, with a reason. */
 export const overrideDomainCommand: CliCommand = {
   name: 'override-domain',
@@ -114,22 +144,12 @@ export const approveMergeCommand: CliCommand = {
   async run(ctx, args) {
     const [sessionId, storyId] = sessionAndStory(args, approveMergeCommand.usage, 'approve-merge');
     const comment = String(args.values.comment ?? '').trim();
-    const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
-    if (headSha !== undefined && !COMMIT_ID.test(headSha))
-      throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
-    return decideThenContinue(ctx, sessionId, {
-      key: 'approval',
+    return approveMergeThenContinue(ctx, {
+      sessionId,
+      storyId,
+      comment,
+      headSha: reviewedSha(args),
       force: args.values.force === true,
-      record: (store, actor) =>
-        approveMerge(store, {
-          sessionId,
-          storyId,
-          actor,
-          ...(comment ? { comment } : {}),
-          ...(headSha ? { headSha } : {}),
-        }),
-      said: (a, actor) =>
-        `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
     });
   },
 };

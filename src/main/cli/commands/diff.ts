@@ -1,27 +1,24 @@
 import { OrchestratorError } from '../../core/orchestrator';
 import { storyDiff } from '../../core/review/story-diff';
-import { DiffAgainst, type DiffFile, type StoryDiff } from '../../../shared/ipc/review';
+import {
+  DIFF_STATUS_LETTER,
+  DiffAgainst,
+  diffFileName,
+  type DiffFile,
+  type StoryDiff,
+} from '../../../shared/ipc/review';
 import { inertText } from '../../../shared/text/inert';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
 import { openRecoveryStore } from './recover';
 
-const STATUS_LETTER: Record<DiffFile['status'], string> = {
-  added: 'A',
-  modified: 'M',
-  deleted: 'D',
-  renamed: 'R',
-  copied: 'C',
-  'type-changed': 'T',
-};
-
 function fileName(f: DiffFile): string {
-  return inertText(f.oldPath ? `${f.oldPath} → ${f.path}` : f.path);
+  return inertText(diffFileName(f));
 }
 
 function renderStat(d: StoryDiff): string {
   const lines = d.files.map((f) => {
     const counts = f.binary ? 'binary' : `+${f.additions ?? 0} -${f.deletions ?? 0}`;
-    return `${STATUS_LETTER[f.status]} ${fileName(f)}  ${counts}`;
+    return `${DIFF_STATUS_LETTER[f.status]} ${fileName(f)}  ${counts}`;
   });
   const add = d.files.reduce((s, f) => s + (f.additions ?? 0), 0);
   const del = d.files.reduce((s, f) => s + (f.deletions ?? 0), 0);

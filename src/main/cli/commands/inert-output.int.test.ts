@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runWave, waveProcessSuite } from '../../../../test/orchestrator/child';
+import { embeddedLeadEnv, runWave, scenarioRunArgs, waveProcessSuite } from '../../../../test/orchestrator/child';
 
 /*
  * Text from outside reaches the terminal inert: a story title and an agent's QA output full
@@ -29,17 +29,8 @@ describe('untrusted text is inert in CLI output', () => {
         execution: { max_retries: 0, timeout_minutes: 1 },
       },
     });
-    const env = {
-      WAVE_HOME: await suite.home(),
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      WAVE_TEST_TAG: suite.tag,
-      WAVE_USER: 'cli-lead',
-    };
-    const run = await runWave(
-      ['run', '--project', s.repo.path, '--stories', s.storiesDir, '--prd', s.prdFile, '--approve-as', 'ci-bot'],
-      env,
-    );
+    const env = await embeddedLeadEnv(suite);
+    const run = await runWave(scenarioRunArgs(s), env);
     expect(run.stdout).toContain('T-1');
     expect(run.stdout + run.stderr).toContain('\\u001b]0;pwned\\u0007 QA broke');
     expect(run.stdout).not.toMatch(CONTROL);

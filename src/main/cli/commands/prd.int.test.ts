@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/pg';
-import { runCli } from '../cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import { importCommand } from './import';
 import { prdCommand } from './prd';
 
@@ -15,19 +14,9 @@ describe('wave import and wave prd (Postgres)', () => {
   let home: string;
   let repo: string;
 
-  async function wave(argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
-    const err = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
+  function wave(argv: string[]) {
     const env = { DATABASE_URL: db.url, WAVE_HOME: home, USER: 'ci-bot' };
-    const code = await runCli(
-      argv,
-      { stdout: out, stderr: err, env, cwd: repo, isTTY: false },
-      [importCommand, prdCommand],
-      'test',
-    );
-    return { code, stdout, stderr };
+    return runCliCaptured(argv, { commands: [importCommand, prdCommand], env, cwd: repo });
   }
 
   beforeAll(async () => {

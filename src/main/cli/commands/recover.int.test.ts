@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,27 +9,15 @@ import {
 } from '../../../../test/helpers/pglite';
 import { Checkpointer } from '../../core/checkpointer';
 import { openStore, type Store } from '../../store';
-import { runCli } from '../cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import type { CliCommand } from '../cli-types';
 import { recoverCommand } from './recover';
 import { createResumeCommand, resumeCommand } from './resume';
 
 const commands: CliCommand[] = [recoverCommand, resumeCommand];
 
-async function wave(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  cmds: CliCommand[] = commands,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(argv, { stdout, stderr, env, cwd: process.cwd(), isTTY: false }, cmds, '0.0.0-test');
-  return { code, stdout: out, stderr: err };
-}
+const wave = (argv: string[], env: NodeJS.ProcessEnv, cmds: CliCommand[] = commands) =>
+  runCliCaptured(argv, { commands: cmds, env, version: '0.0.0-test' });
 
 /** A session whose process died in gate-2 of S-1 (gates 0–1 passed), with S-2 still at gate-0. */
 async function seedCrashed(store: Store) {

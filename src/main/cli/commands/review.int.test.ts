@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runWave, waveProcessSuite } from '../../../../test/orchestrator/child';
+import { embeddedLeadEnv, runWave, scenarioRunArgs, waveProcessSuite } from '../../../../test/orchestrator/child';
 
 /* `wave review` as a lead uses it on a story parked before gate-7 (merge.requireApproval). */
 
@@ -22,32 +22,10 @@ describe('wave review', () => {
       ],
       config: { merge: { strategy: 'merge', requireApproval: true } },
     });
-    const env = {
-      WAVE_HOME: await suite.home(),
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      WAVE_TEST_TAG: suite.tag,
-      WAVE_USER: 'cli-lead',
-    };
+    const env = await embeddedLeadEnv(suite);
     const git = (args: string[]) => execFileSync('git', args, { cwd: s.repo.path, encoding: 'utf8' }).trim();
 
-    const run = await runWave(
-      [
-        'run',
-        '--project',
-        s.repo.path,
-        '--stories',
-        s.storiesDir,
-        '--prd',
-        s.prdFile,
-        '--approve-as',
-        'ci-bot',
-        '--agent',
-        'command',
-        '--json',
-      ],
-      env,
-    );
+    const run = await runWave(scenarioRunArgs(s, '--agent', 'command', '--json'), env);
     expect(run.json.status).toBe('paused');
     const session = String(run.json.session);
     const branch = git(['for-each-ref', '--format=%(refname)', 'refs/heads/wave/']);

@@ -1,8 +1,6 @@
-import { approveMerge } from '../../core/orchestrator';
 import { requestChanges, reviewApprovalComment } from '../../core/review/review-feedback';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
-import { decideThenContinue, sessionAndStory } from './decisions';
-import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
+import { approveMergeThenContinue, decideThenContinue, reviewedSha, sessionAndStory } from './decisions';
 import { ReviewCommentInput } from '../../../shared/ipc/review';
 
 const USAGE =
@@ -67,26 +65,11 @@ export const reviewCommand: CliCommand = {
     const raw = args.values.comment;
     const comments = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((c) => parseCommentArg(String(c)));
     const message = String(args.values.message ?? '').trim();
-    const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
-    if (headSha !== undefined && !COMMIT_ID.test(headSha))
-      throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+    const headSha = reviewedSha(args);
     const force = args.values.force === true;
     if (approve) {
       const comment = reviewApprovalComment(message, comments);
-      return decideThenContinue(ctx, sessionId, {
-        key: 'approval',
-        force,
-        record: (store, actor) =>
-          approveMerge(store, {
-            sessionId,
-            storyId,
-            actor,
-            ...(comment ? { comment } : {}),
-            ...(headSha ? { headSha } : {}),
-          }),
-        said: (a, actor) =>
-          `${actor} approved merging story ${storyId} at ${a.headSha.slice(0, 12)}${a.comment ? `: ${a.comment}` : ''}`,
-      });
+      return approveMergeThenContinue(ctx, { sessionId, storyId, comment, headSha, force });
     }
     if (comments.length === 0 && !message)
       throw new CliError(

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { processesTagged } from '../../../../test/fixtures/repos/leftovers';
-import { runWave, startWave, waveProcessSuite } from '../../../../test/orchestrator/child';
+import {
+  embeddedLeadEnv,
+  runWave,
+  scenarioRunArgs,
+  startWave,
+  waveProcessSuite,
+} from '../../../../test/orchestrator/child';
 
 /*
  * `wave run`, `wave status`, `wave stop` as separate processes on the embedded store: the
@@ -61,26 +67,9 @@ describe('wave run / status / stop', () => {
         { id: 'C-3', wave: 2, domain: 'web', create: ['src/web/c3.ts'] },
       ],
     });
-    const env = { WAVE_HOME: await home(), DATABASE_URL: '', REDIS_URL: '', WAVE_TEST_TAG: tag, WAVE_USER: 'cli-lead' };
+    const env = await embeddedLeadEnv({ tag, home });
     const run = startWave(
-      [
-        'run',
-        '--project',
-        s.repo.path,
-        '--stories',
-        s.storiesDir,
-        '--prd',
-        s.prdFile,
-        '--approve-as',
-        'ci-bot',
-        '--agent',
-        'command',
-        '--concurrency',
-        '2',
-        '--budget',
-        '3',
-        '--json',
-      ],
+      scenarioRunArgs(s, '--agent', 'command', '--concurrency', '2', '--budget', '3', '--json'),
       env,
     );
     await run.waitForStderr(/Approved PRD .* as ci-bot/, 90_000);

@@ -1,36 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import { initCommand } from './init';
 import { validateCommand } from './validate';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/stories');
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function wave(argv: string[], cwd: string) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(
-    argv,
-    { stdout: out.stream, stderr: err.stream, env: {}, cwd, isTTY: false },
-    [validateCommand, initCommand],
-    'test',
-  );
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const wave = (argv: string[], cwd: string) => runCliCaptured(argv, { commands: [validateCommand, initCommand], cwd });
 
 describe('wave validate', () => {
   let dir: string;

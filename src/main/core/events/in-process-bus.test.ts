@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { createEventBus } from './create-event-bus';
 import { describeEventBusContract } from './event-bus-contract';
-import { InProcessEventBus } from './in-process-bus';
+import { InProcessEventBus, type InProcessEventBusOptions } from './in-process-bus';
 import { MemoryDeadLetterSink, MemoryDedupStore } from './memory-ports';
 import type { WaveEvent } from '../../../shared/events';
 
 describeEventBusContract('in-process', async (options) => new InProcessEventBus(options));
+
+/** Runs `use` on a new in-process bus, closed whatever happens. */
+async function withBus(
+  options: InProcessEventBusOptions,
+  use: (bus: InProcessEventBus) => Promise<void>,
+): Promise<void> {
+  const bus = new InProcessEventBus(options);
+  try {
+    await use(bus);
+  } finally {
+    await bus.close();
+  }
+}
 
 describe('in-process bus', () => {
   it('is what createEventBus picks without REDIS_URL, and says so', async () => {
@@ -20,8 +33,7 @@ describe('in-process bus', () => {
   });
 
   it('handles follow-up events a handler publishes itself, in seq order', async () => {
-    const bus = new InProcessEventBus();
-    try {
+    await withBus({}, async (bus) => {
       const seen: string[] = [];
       await bus.subscribe(
         'orchestrator',
@@ -40,14 +52,11 @@ describe('in-process bus', () => {
       // Handled in seq order, the follow-up included, nothing run twice.
       expect(seen.map((s) => Number(s.split(':')[1]))).toEqual([1, 2, 3, 4]);
       expect(seen.filter((s) => s.startsWith('gate_started'))).toHaveLength(2);
-    } finally {
-      await bus.close();
-    }
+    });
   });
 
   it('gives every subscriber an event before the follow-up a handler publishes while it is handed out', async () => {
-    const bus = new InProcessEventBus();
-    try {
+    await withBus({}, async (bus) => {
       const seenByB: number[] = [];
       // A reacts synchronously by publishing the next event of the same story; B just records.
       await bus.subscribe(
@@ -61,15 +70,12 @@ describe('in-process bus', () => {
       await bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'first' });
       await expect.poll(() => seenByB.length).toBe(2);
       expect(seenByB).toEqual([1, 2]);
-    } finally {
-      await bus.close();
-    }
+    });
   });
 
   it('skips the dedup lookup only for ids it minted, yet records them so a replayed copy is not handled twice', async () => {
     const dedup = new MemoryDedupStore();
-    const bus = new InProcessEventBus({ dedup });
-    try {
+    await withBus({ dedup }, async (bus) => {
       const handled: WaveEvent[] = [];
       await bus.subscribe('ui', (e) => void handled.push(e), { session: 's1' });
       const ack = await bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'minted id' });
@@ -77,21 +83,16 @@ describe('in-process bus', () => {
       // The Redis bus's outage path hands already-sequenced events to dispatch(): a copy of one seen before.
       bus.dispatch({ ...(handled[0] as WaveEvent) });
       // A producer-chosen id goes through the dedup store every time.
-      await bus.publish({
+      const fromAgent = {
         id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d',
-        type: 'progress',
+        type: 'progress' as const,
         session: 's1',
         story: 'A',
         message: 'from an agent',
-      });
-      await expect.poll(() => dedup.hasSync('ui', '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d')).toBe(true);
-      await bus.publish({
-        id: '0b7c6f1e-2a4d-4c8e-9f10-3d5e6a7b8c9d',
-        type: 'progress',
-        session: 's1',
-        story: 'A',
-        message: 'from an agent',
-      });
+      };
+      await bus.publish({ ...fromAgent });
+      await expect.poll(() => dedup.hasSync('ui', fromAgent.id)).toBe(true);
+      await bus.publish({ ...fromAgent });
       await bus.publish({ type: 'progress', session: 's1', story: 'A', message: 'last' });
       await expect.poll(() => handled.length).toBe(3);
       expect(handled.map((e) => (e.type === 'progress' ? e.message : e.type))).toEqual([
@@ -104,15 +105,12 @@ describe('in-process bus', () => {
       // Measured on the monotonic clock from the bus's own stamp: never negative, far under a second here.
       expect(latency.byType.progress?.maxMs).toBeGreaterThanOrEqual(0);
       expect(latency.byType.progress?.maxMs).toBeLessThan(1_000);
-    } finally {
-      await bus.close();
-    }
+    });
   });
 
   it('records dead letters in the injected sink (the store)', async () => {
     const sink = new MemoryDeadLetterSink();
-    const bus = new InProcessEventBus({ deadLetters: sink, maxDeliveries: 1 });
-    try {
+    await withBus({ deadLetters: sink, maxDeliveries: 1 }, async (bus) => {
       await bus.subscribe(
         'ui',
         () => {
@@ -128,8 +126,6 @@ describe('in-process bus', () => {
         deliveries: 1,
         reason: expect.stringContaining('boom'),
       });
-    } finally {
-      await bus.close();
-    }
+    });
   });
 });

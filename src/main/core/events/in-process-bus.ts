@@ -13,6 +13,7 @@ import { OrderedDispatcher } from './ordered-dispatcher';
 import { LocalDeadLetters } from './local-dead-letters';
 import { prepareEvent, stampProducedAt } from './event-codec';
 import {
+  publishAck,
   toEventBusLog,
   type EventBusLogInput,
   type DeadLetterQuery,
@@ -90,16 +91,7 @@ export class InProcessEventBus implements EventBus {
     // Stamped last, as the event is handed over: produced_at → handler start is the dispatch itself.
     stampProducedAt(event);
     this.deliver(event, draft.id === undefined);
-    return {
-      id: event.id,
-      session: event.session,
-      story: event.story,
-      type: event.type,
-      seq: event.seq,
-      producedAt: event.produced_at,
-      via: 'in-process',
-      streamId: null,
-    };
+    return publishAck(event, 'in-process', null);
   }
 
   /** Hands an already-sequenced event to local subscribers (the Redis bus's outage path uses it too). */

@@ -1,3 +1,4 @@
+import type { DeadLetterInput } from '../../store/repos/events-repo';
 import type {
   DeadLetterEntry,
   EventBusHealth,
@@ -80,6 +81,20 @@ export interface PublishAck {
   streamId: string | null;
 }
 
+/** The acknowledgement of a published event: what a bus hands back to the producer. */
+export function publishAck(event: WaveEvent, via: PublishAck['via'], streamId: string | null): PublishAck {
+  return {
+    id: event.id,
+    session: event.session,
+    story: event.story,
+    type: event.type,
+    seq: event.seq,
+    producedAt: event.produced_at,
+    via,
+    streamId,
+  };
+}
+
 export interface DeadLetterQuery {
   session?: string;
   limit?: number;
@@ -118,14 +133,8 @@ export interface DedupStore {
   markProcessed(consumer: string, eventId: string): Promise<void>;
 }
 
-export interface DeadLetterRecord {
-  session: string | null;
-  eventId: string;
-  stream: string;
-  reason: string;
-  deliveries: number;
-  payload: Record<string, unknown> | null;
-}
+/** One event that failed every delivery, as the store's dead_letters repository records it. */
+export type DeadLetterRecord = DeadLetterInput;
 
 export interface DeadLetterSink {
   record(letter: DeadLetterRecord): Promise<void>;

@@ -22,6 +22,7 @@ import { memoryEventStorePorts } from './memory-ports';
 import { OrderedDispatcher, type PendingDelivery } from './ordered-dispatcher';
 import {
   EventBusUnavailableError,
+  publishAck,
   toEventBusLog,
   type EventBusLogInput,
   type DeadLetterQuery,
@@ -253,7 +254,7 @@ export class RedisEventBus implements EventBus {
       event.seq = await this.nextLocalSeq(event.session, event.story);
       await this.ports.outbox.add(event);
       this.dispatchLocal(event);
-      return this.ack(event, 'outbox', null);
+      return publishAck(event, 'outbox', null);
     });
   }
 
@@ -417,20 +418,7 @@ export class RedisEventBus implements EventBus {
     );
     event.seq = Number(seq);
     this.noteSeq(event.session, event.story, event.seq);
-    return this.ack(event, 'redis', streamId);
-  }
-
-  private ack(event: WaveEvent, via: PublishAck['via'], streamId: string | null): PublishAck {
-    return {
-      id: event.id,
-      session: event.session,
-      story: event.story,
-      type: event.type,
-      seq: event.seq,
-      producedAt: event.produced_at,
-      via,
-      streamId,
-    };
+    return publishAck(event, 'redis', streamId);
   }
 
   private noteSeq(session: string, story: string | null, seq: number): void {

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_REDIS_URL } from '../../../../test/helpers/env';
 import { cleanupPrefix, uniquePrefix } from '../../../../test/helpers/redis';
 import type { WaveEvent } from '../../../shared/events';
-import { runCli } from '../../cli/cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import { signalCommand } from '../../cli/commands/signal';
 import { freePort } from './fixtures/private-redis';
 import { RedisEventBus } from './redis-bus';
 
 async function wave(argv: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(argv, { stdout, stderr, env, cwd: process.cwd(), isTTY: false }, [signalCommand], 'test');
-  return { code, out, err };
+  const r = await runCliCaptured(argv, { commands: [signalCommand], env });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('wave signal', () => {

@@ -126,14 +126,16 @@ describe('snapshots before destructive git operations', () => {
     writeFileSync(join(wt.path, 'staged.ts'), 'staged\n');
     repo.git(['add', 'staged.ts'], wt.path);
     writeFileSync(join(wt.path, 'loose.ts'), 'loose\n');
-    const before = {
+    // What a snapshot must leave as it was: the lead's index, status, stashes and branches, the worktree's index and status.
+    const gitState = () => ({
       leadIndex: repo.git(['ls-files', '--stage']),
       leadStatus: repo.git(['status', '--porcelain']),
       stash: repo.git(['stash', 'list']),
       branches: repo.git(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/', 'refs/stash']),
       wtIndex: repo.git(['ls-files', '--stage'], wt.path),
       wtStatus: repo.git(['status', '--porcelain'], wt.path),
-    };
+    });
+    const before = gitState();
     const snap = await wm.snapshot('S-3', { reason: 'probe', operation: 'qa-retry', keeps: null });
     expect(snap).not.toBeNull();
     expect(Object.keys(treeOf(snap!.sha)).sort()).toEqual([
@@ -143,14 +145,7 @@ describe('snapshots before destructive git operations', () => {
       'src/app.ts',
       'staged.ts',
     ]);
-    expect({
-      leadIndex: repo.git(['ls-files', '--stage']),
-      leadStatus: repo.git(['status', '--porcelain']),
-      stash: repo.git(['stash', 'list']),
-      branches: repo.git(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/', 'refs/stash']),
-      wtIndex: repo.git(['ls-files', '--stage'], wt.path),
-      wtStatus: repo.git(['status', '--porcelain'], wt.path),
-    }).toEqual(before);
+    expect(gitState()).toEqual(before);
     await wm.remove('S-3');
     await wm.reconcile({ deleteUnmerged: true });
   });

@@ -1,4 +1,4 @@
-import type { Store } from '../../store';
+import type { Store, StoryRun } from '../../store';
 import { repositories } from '../../store/repos';
 import { OrchestratorError } from './errors';
 import {
@@ -38,6 +38,28 @@ export function storySubject(sessionId: string, storyId: string): string {
 }
 
 /**
+ * The run of a story a lead decides about, with the repositories it was read through:
+ * not_found when the session or the story is missing, conflict while a process drives the
+ * session (`whileDriven` ends that sentence: what the decision waits for).
+ */
+export async function decidableStoryRun(
+  store: Store,
+  sessionId: string,
+  storyId: string,
+  whileDriven: string,
+): Promise<{ repos: ReturnType<typeof repositories>; run: StoryRun }> {
+  const repos = repositories(store);
+  const session = await repos.sessions.byId(sessionId);
+  if (!session)
+    throw new OrchestratorError('not_found', `Session ${sessionId} does not exist. List sessions with: wave status`);
+  if (DRIVEN_SESSION_STATUSES.has(session.status))
+    throw new OrchestratorError('conflict', `Session ${sessionId} is ${session.status}${whileDriven}`);
+  const run = await repos.storyRuns.ofStory(sessionId, storyId);
+  if (!run) throw new OrchestratorError('not_found', `Story ${storyId} is not part of session ${sessionId}.`);
+  return { repos, run };
+}
+
+/**
  * Records a lead's override of a story's failed domain check, after checking that the story
  * did fail gate-3 on paths outside its domain (only that: paths that leave the worktree or
  * uncommitted changes cannot be overridden) and that no process drives the session now.
@@ -57,21 +79,12 @@ export async function grantDomainOverride(store: Store, req: DomainOverrideReque
       'invalid_request',
       'An override needs the name of who decides; nothing was overridden.',
     );
-  const repos = repositories(store);
-  const session = await repos.sessions.byId(req.sessionId);
-  if (!session)
-    throw new OrchestratorError(
-      'not_found',
-      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
-    );
-  if (DRIVEN_SESSION_STATUSES.has(session.status)) {
-    throw new OrchestratorError(
-      'conflict',
-      `Session ${req.sessionId} is ${session.status}: a story's domain check can be overridden once the session has ended or been stopped. Nothing was overridden.`,
-    );
-  }
-  const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
-  if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
+  const { repos, run } = await decidableStoryRun(
+    store,
+    req.sessionId,
+    req.storyId,
+    ": a story's domain check can be overridden once the session has ended or been stopped. Nothing was overridden.",
+  );
   const gate3 = await repos.gateRuns.latest(run.id, 'gate-3', run.epoch);
   const detail = (gate3?.detail ?? {}) as {
     outside?: unknown;

@@ -14,7 +14,7 @@ import { createScenario, type Scenario } from '../../../../test/orchestrator/sce
 import { expectReferenceOutcome } from '../../../../test/orchestrator/expectations';
 import { seededRandom } from '../../../../test/helpers/random';
 import { chaosRounds, chaosTimeout } from '../../../../test/helpers/chaos';
-import { killChildren, startWave, type WaveChild } from '../../../../test/orchestrator/child';
+import { killChildren, scenarioRunArgs, startWave, type WaveChild } from '../../../../test/orchestrator/child';
 
 /*
  * Crash recovery end to end: `wave run` (a child process on the embedded store) is
@@ -83,23 +83,7 @@ describe('kill -9 and resume', () => {
       }
       const kills: string[] = [];
 
-      const first = startWave(
-        [
-          'run',
-          '--project',
-          scenario.repo.path,
-          '--stories',
-          scenario.storiesDir,
-          '--prd',
-          scenario.prdFile,
-          '--approve-as',
-          'ci-bot',
-          '--agent',
-          'command',
-          '--json',
-        ],
-        env,
-      );
+      const first = startWave(scenarioRunArgs(scenario, '--agent', 'command', '--json'), env);
       await first.waitForStderr(/Session (ses-[\w-]+) started/, 90_000);
       const sessionId = /Session (ses-[\w-]+) started/.exec(first.stderr())![1]!;
       let child: WaveChild = first;

@@ -1,8 +1,8 @@
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
-import { storySubject } from './domain-override';
+import { decidableStoryRun, storySubject } from './domain-override';
 import { OrchestratorError } from './errors';
-import { COMMIT_ID, DRIVEN_SESSION_STATUSES } from '../../../shared/ipc/decision-rules';
+import { COMMIT_ID } from '../../../shared/ipc/decision-rules';
 
 /** Gate-7 asked for a person (merge.requireApproval) and the story waits; detail: headSha, branch. */
 export const MERGE_APPROVAL_REQUESTED = 'merge.approval_requested';
@@ -85,21 +85,12 @@ export async function approveMerge(
   const actor = req.actor.trim();
   if (!actor)
     throw new OrchestratorError('invalid_request', 'An approval needs the name of who approves; nothing was approved.');
-  const repos = repositories(store);
-  const session = await repos.sessions.byId(req.sessionId);
-  if (!session)
-    throw new OrchestratorError(
-      'not_found',
-      `Session ${req.sessionId} does not exist. List sessions with: wave status`,
-    );
-  if (DRIVEN_SESSION_STATUSES.has(session.status)) {
-    throw new OrchestratorError(
-      'conflict',
-      `Session ${req.sessionId} is ${session.status}; approve the merge once it has paused for the approval. Nothing was approved.`,
-    );
-  }
-  const run = await repos.storyRuns.ofStory(req.sessionId, req.storyId);
-  if (!run) throw new OrchestratorError('not_found', `Story ${req.storyId} is not part of session ${req.sessionId}.`);
+  const { repos, run } = await decidableStoryRun(
+    store,
+    req.sessionId,
+    req.storyId,
+    '; approve the merge once it has paused for the approval. Nothing was approved.',
+  );
   const { requested } = await mergeApprovalState(store, req.sessionId, req.storyId);
   if (!isAwaitingMergeApproval(run) || !requested || !COMMIT_ID.test(requested.headSha)) {
     throw new OrchestratorError(

@@ -82,6 +82,18 @@ function when(d: Date): string {
     .replace(/\.\d+Z$/, ' UTC');
 }
 
+/** The waves of imported stories, from their content with the columns the store keeps authoritative. */
+function planStoryWaves(stories: readonly Story[]): WavePlan {
+  return planWaves(
+    stories.map((s) => ({
+      ...(s.content as object),
+      story_id: s.storyId,
+      wave_number: s.waveNumber,
+      dependencies: s.dependencies,
+    })),
+  );
+}
+
 export class PrdService {
   private readonly repos: StoreRepos;
 
@@ -158,14 +170,7 @@ export class PrdService {
     const found = await this.storiesOf(prd, q);
     const byId = new Map(found.map((s) => [s.storyId, s]));
     const missingStoryIds = prd.storyIds.filter((id) => !byId.has(id));
-    const plan = planWaves(
-      found.map((s) => ({
-        ...(s.content as object),
-        story_id: s.storyId,
-        wave_number: s.waveNumber,
-        dependencies: s.dependencies,
-      })),
-    );
+    const plan = planStoryWaves(found);
     const order = plan.waves.flatMap((w) => w.storyIds);
     const names = await this.decisionNames(prdId, q);
     const decisions = (await q.prdDecisions.all(prdId)).map((d) => ({ ...d, name: names.get(d.id) ?? null }));
@@ -337,14 +342,7 @@ export class PrdService {
             'incomplete',
           );
         }
-        const plan = planWaves(
-          covered.map((s) => ({
-            ...(s.content as object),
-            story_id: s.storyId,
-            wave_number: s.waveNumber,
-            dependencies: s.dependencies,
-          })),
-        );
+        const plan = planStoryWaves(covered);
         if (!plan.ok) {
           throw new PrdActionError(
             `The stories of PRD ${prdId} cannot be planned into waves: ${plan.errors.map((e) => e.message).join(' ')} Fix the stories and re-import them, then approve.`,

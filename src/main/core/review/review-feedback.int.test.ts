@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { gateRuns, sessions, storyRuns, type StoryRun } from '../../store';
 import { openPgliteTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
+import { testSessionConfig } from '../../../../test/helpers/session-config';
 import { createTestRepo, type TestRepo } from '../../../../test/fixtures/repos/git-repo';
 import { SessionFiles } from '../orchestrator/session-files';
 import { pendingReviewFeedback, queueReviewComments, requestChanges, reviewThread } from './review-feedback';
@@ -35,25 +36,7 @@ beforeAll(async () => {
   );
   reviewed = repo.git(['rev-parse', 'HEAD']);
   repo.git(['checkout', '--quiet', 'main']);
-  const config = {
-    v: 1,
-    repoPath: repo.path,
-    projectName: 'p',
-    prdId: 'PRD-C',
-    prdHash: 'x',
-    targetBranch: 'main',
-    concurrency: 1,
-    agent: { preset: 'command', command: null },
-    qa: [],
-    domains: {},
-    maxRetries: 1,
-    timeoutMinutes: 5,
-    mergeStrategy: 'merge-commit',
-    copyFiles: [],
-    setup: null,
-    waves: [{ number: 1, storyIds: ['C-1'] }],
-    gates: ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'],
-  };
+  const config = testSessionConfig({ repoPath: repo.path, projectName: 'p', prdId: 'PRD-C', storyIds: ['C-1'] });
   const seeded = await seedSession(t.store.db, {
     stories: ['C-1'],
     status: 'running',

@@ -2,40 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { openStore, storyRuns } from '../../store';
 import { openPgliteTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
 import { createTestRepo, type TestRepo } from '../../../../test/fixtures/repos/git-repo';
+import { testSessionConfig } from '../../../../test/helpers/session-config';
 import { runWave } from '../../../../test/orchestrator/child';
-import { runCli } from '../../cli/cli';
+import { runCliCaptured } from '../../../../test/helpers/cli';
 import { commands } from '../../cli/commands';
 import { OrchestratorError } from '../orchestrator/errors';
 import { storyDiff } from './story-diff';
 
 /* A story's changes read from a real repository, as the window and `wave diff` show them. */
 
-function sessionConfig(repoPath: string): Record<string, unknown> {
-  return {
-    v: 1,
-    repoPath,
-    projectName: 'diff-test',
-    prdId: 'PRD-D',
-    prdHash: 'x',
-    targetBranch: 'main',
-    concurrency: 1,
-    agent: { preset: 'command', command: null },
-    qa: [],
-    domains: {},
-    maxRetries: 1,
-    timeoutMinutes: 5,
-    mergeStrategy: 'merge-commit',
-    copyFiles: [],
-    setup: null,
-    waves: [{ number: 1, storyIds: ['D-1', 'D-2'] }],
-    gates: ['gate-0', 'gate-1', 'gate-2', 'gate-3', 'gate-4', 'gate-5', 'gate-6', 'gate-7'],
-  };
-}
+const diffConfig = () =>
+  testSessionConfig({ repoPath: repo.path, projectName: 'diff-test', prdId: 'PRD-D', storyIds: ['D-1', 'D-2'] });
 
 const ESCAPES = 'title \u001b[2J\u001b]0;pwned\u0007 <script>alert(1)</script>\n';
 
@@ -73,7 +54,7 @@ beforeAll(async () => {
     stories: ['D-1', 'D-2'],
     status: 'completed',
     storyStatus: 'blocked',
-    config: sessionConfig(repo.path),
+    config: diffConfig(),
   });
   sessionId = seeded.sessionId;
   await t.store.db
@@ -199,7 +180,7 @@ describe('wave diff', () => {
         stories: ['D-1'],
         status: 'completed',
         storyStatus: 'blocked',
-        config: sessionConfig(repo.path),
+        config: diffConfig(),
       });
       cliSession = s.sessionId;
     } finally {
@@ -210,23 +191,8 @@ describe('wave diff', () => {
   const env = () => ({ WAVE_HOME: home, DATABASE_URL: '', REDIS_URL: '' });
   /** The same CLI in this process (no process start), for the cases that only read its text. */
   const cli = async (args: string[]) => {
-    let out = '';
-    let err = '';
-    const stream = (add: (s: string) => void) =>
-      new Writable({ write: (chunk, _enc, done) => (add(String(chunk)), done()) });
-    const code = await runCli(
-      args,
-      {
-        stdout: stream((s) => (out += s)),
-        stderr: stream((s) => (err += s)),
-        env: env(),
-        cwd: process.cwd(),
-        isTTY: false,
-      },
-      commands,
-      'test',
-    );
-    return { code, out, err };
+    const r = await runCliCaptured(args, { commands, env: env() });
+    return { code: r.code, out: r.stdout, err: r.stderr };
   };
 
   it('prints the patch with terminal escapes shown escaped, and the documented JSON', async () => {

@@ -161,6 +161,30 @@ export function parseJsonText(raw: string): ParsedJson {
   return { ok: true, value, tree, lines, text };
 }
 
+const COMMENTS = {
+  message: 'JSON does not allow comments.',
+  suggestion: 'Remove the comment, or put the note in a "description" field.',
+};
+const NUMBERS = {
+  message: 'Invalid number.',
+  suggestion: 'Write numbers like 3, 2.5 or 1e3 (no leading zeros, no trailing dot), or quote it if it is text.',
+};
+/** Syntax errors whose message and suggestion do not depend on the text around them. */
+const FIXED_SYNTAX_TEXT: Partial<Record<number, { message: string; suggestion: string }>> = {
+  [ParseErrorCode.InvalidCommentToken]: COMMENTS,
+  [ParseErrorCode.UnexpectedEndOfComment]: COMMENTS,
+  [ParseErrorCode.UnexpectedEndOfString]: {
+    message: 'A string is not closed before the end of the line or file.',
+    suggestion: 'Add the closing double quote.',
+  },
+  [ParseErrorCode.InvalidUnicode]: {
+    message: 'Invalid \\u escape in a string.',
+    suggestion: 'A \\u escape needs exactly four hex digits, e.g. \\u00e9.',
+  },
+  [ParseErrorCode.InvalidNumberFormat]: NUMBERS,
+  [ParseErrorCode.UnexpectedEndOfNumber]: NUMBERS,
+};
+
 function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): JsonSyntaxProblem {
   let offset = err.offset;
   let message: string;
@@ -171,6 +195,8 @@ function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): J
     return i >= 0 ? { ch: text[i]!, at: i } : null;
   })();
   const here = text[err.offset];
+  const fixed = FIXED_SYNTAX_TEXT[err.error];
+  if (fixed) return { offset, ...lines.position(offset), ...fixed };
   const token = tokenAt(text, err.offset);
   switch (err.error as number) {
     case ParseErrorCode.PropertyNameExpected:
@@ -206,37 +232,22 @@ function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): J
       suggestion = 'Write the property as "name": value.';
       break;
     case ParseErrorCode.CloseBraceExpected:
+    case ParseErrorCode.CloseBracketExpected: {
+      const [close, what, next] =
+        err.error === ParseErrorCode.CloseBraceExpected ? ['}', 'object', 'property'] : [']', 'array', 'item'];
       message =
         err.offset >= text.length
-          ? 'The file ends before the object is closed.'
-          : `A closing "}" was expected, found ${show(here)}.`;
+          ? `The file ends before the ${what} is closed.`
+          : `A closing "${close}" was expected, found ${show(here)}.`;
       suggestion =
         err.offset >= text.length
-          ? 'The file looks truncated: add the missing "}".'
-          : 'Close the object with "}" or add a comma before the next property.';
+          ? `The file looks truncated: add the missing "${close}".`
+          : `Close the ${what} with "${close}" or add a comma before the next ${next}.`;
       break;
-    case ParseErrorCode.CloseBracketExpected:
-      message =
-        err.offset >= text.length
-          ? 'The file ends before the array is closed.'
-          : `A closing "]" was expected, found ${show(here)}.`;
-      suggestion =
-        err.offset >= text.length
-          ? 'The file looks truncated: add the missing "]".'
-          : 'Close the array with "]" or add a comma before the next item.';
-      break;
+    }
     case ParseErrorCode.EndOfFileExpected:
       message = `There is more text after the end of the JSON document, starting with ${show(here)}.`;
       suggestion = 'A story file holds exactly one JSON object: remove the extra text.';
-      break;
-    case ParseErrorCode.InvalidCommentToken:
-    case ParseErrorCode.UnexpectedEndOfComment:
-      message = 'JSON does not allow comments.';
-      suggestion = 'Remove the comment, or put the note in a "description" field.';
-      break;
-    case ParseErrorCode.UnexpectedEndOfString:
-      message = 'A string is not closed before the end of the line or file.';
-      suggestion = 'Add the closing double quote.';
       break;
     case ParseErrorCode.InvalidEscapeCharacter: {
       const at = text.indexOf('\\', err.offset);
@@ -256,15 +267,6 @@ function describeSyntaxError(text: string, lines: LineIndex, err: ParseError): J
       suggestion = 'Escape it: write a newline as \\n and a tab as \\t.';
       break;
     }
-    case ParseErrorCode.InvalidUnicode:
-      message = 'Invalid \\u escape in a string.';
-      suggestion = 'A \\u escape needs exactly four hex digits, e.g. \\u00e9.';
-      break;
-    case ParseErrorCode.InvalidNumberFormat:
-    case ParseErrorCode.UnexpectedEndOfNumber:
-      message = 'Invalid number.';
-      suggestion = 'Write numbers like 3, 2.5 or 1e3 (no leading zeros, no trailing dot), or quote it if it is text.';
-      break;
     default:
       message =
         here === undefined

@@ -144,18 +144,22 @@ export type ReadResult =
   | { ok: true; text: string; bytes: number }
   | { ok: false; code: 'too-large' | 'unreadable' | 'not-utf8'; message: string; suggestion: string };
 
+function cannotRead(e: unknown): ReadResult {
+  return {
+    ok: false,
+    code: 'unreadable',
+    message: `Cannot read the file: ${(e as Error).message}.`,
+    suggestion: 'Check the path and its permissions.',
+  };
+}
+
 /** Reads a file as UTF-8 text, refusing files over 1 MB before reading them. */
 export async function readInputFile(file: string, maxBytes = MAX_STORY_FILE_BYTES): Promise<ReadResult> {
   let st;
   try {
     st = await fs.stat(file);
   } catch (e) {
-    return {
-      ok: false,
-      code: 'unreadable',
-      message: `Cannot read the file: ${(e as Error).message}.`,
-      suggestion: 'Check the path and its permissions.',
-    };
+    return cannotRead(e);
   }
   if (!st.isFile())
     return {
@@ -169,12 +173,7 @@ export async function readInputFile(file: string, maxBytes = MAX_STORY_FILE_BYTE
   try {
     buf = await fs.readFile(file);
   } catch (e) {
-    return {
-      ok: false,
-      code: 'unreadable',
-      message: `Cannot read the file: ${(e as Error).message}.`,
-      suggestion: 'Check the path and its permissions.',
-    };
+    return cannotRead(e);
   }
   if (buf.length > maxBytes) return { ok: false, code: 'too-large', ...tooLargeMessage(buf.length) };
   try {

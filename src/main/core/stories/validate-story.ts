@@ -52,6 +52,11 @@ export function unreadableStoryReport(
   suggestion: string,
   code = 'unreadable',
 ): StoryValidation {
+  return rejectedStoryReport(file, issue(file, code, '', { line: 1, column: 1 }, message, suggestion));
+}
+
+/** A report for a file refused as a whole (unreadable, not JSON, not an object): one error, no story. */
+function rejectedStoryReport(file: string, error: StoryIssue): StoryValidation {
   return {
     file,
     kind: 'story',
@@ -59,7 +64,7 @@ export function unreadableStoryReport(
     version: null,
     story: null,
     storyId: null,
-    errors: [issue(file, code, '', { line: 1, column: 1 }, message, suggestion)],
+    errors: [error],
     warnings: [],
   };
 }
@@ -84,41 +89,24 @@ export function validateStoryText(text: string, file = '<input>'): StoryValidati
   const parsed = parseJsonText(text);
   if (!parsed.ok) {
     const p = parsed.problem;
-    return {
-      file,
-      kind: 'story',
-      valid: false,
-      version: null,
-      story: null,
-      storyId: null,
-      errors: [issue(file, 'json-syntax', '', p, p.message, p.suggestion)],
-      warnings: [],
-    };
+    return rejectedStoryReport(file, issue(file, 'json-syntax', '', p, p.message, p.suggestion));
   }
   const { value, tree, lines } = parsed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return {
+    return rejectedStoryReport(
       file,
-      kind: 'story',
-      valid: false,
-      version: null,
-      story: null,
-      storyId: null,
-      errors: [
-        issue(
-          file,
-          'type',
-          '',
-          { line: 1, column: 1 },
-          `A story file must hold one JSON object, but this one holds ${describeValue(value)}.`,
-          Array.isArray(value)
-            ? 'Put each story in its own file, as an object { "story_id": …, … }.'
-            : 'Write the story as an object: { "story_id": "AUTH-001", … }.',
-          value,
-        ),
-      ],
-      warnings: [],
-    };
+      issue(
+        file,
+        'type',
+        '',
+        { line: 1, column: 1 },
+        `A story file must hold one JSON object, but this one holds ${describeValue(value)}.`,
+        Array.isArray(value)
+          ? 'Put each story in its own file, as an object { "story_id": …, … }.'
+          : 'Write the story as an object: { "story_id": "AUTH-001", … }.',
+        value,
+      ),
+    );
   }
   const doc = value as Record<string, unknown>;
   const storyId = typeof doc.story_id === 'string' && doc.story_id.trim() !== '' ? doc.story_id : null;

@@ -131,15 +131,7 @@ function InterruptedCard({ s }: { s: InterruptedSession }) {
           {error}
         </p>
       ) : null}
-      <button
-        type="button"
-        className="btn btn-primary"
-        disabled={busy}
-        onClick={() => void resume(strategy, gate)}
-        data-testid="resume-button"
-      >
-        {busy ? 'Resuming…' : '▶ Resume'}
-      </button>
+      <ResumeButton busy={busy} onResume={() => void resume(strategy, gate)} testId="resume-button" />
     </article>
   );
 }
@@ -252,15 +244,7 @@ function BannerRow({ s }: { s: InterruptedSession }) {
         ))}
       </select>
       {strategy === 'resume_from_gate' ? <GateSelect gate={gate} onGate={setGate} /> : null}
-      <button
-        type="button"
-        className="btn btn-primary"
-        disabled={busy}
-        onClick={() => void resume(strategy, gate)}
-        data-testid="banner-resume"
-      >
-        {busy ? 'Resuming…' : '▶ Resume'}
-      </button>
+      <ResumeButton busy={busy} onResume={() => void resume(strategy, gate)} testId="banner-resume" />
       <button type="button" className="btn btn-small" onClick={() => ui.go('recovery')}>
         Details
       </button>
@@ -297,5 +281,14 @@ function GateSelect({ gate, onGate, testId }: { gate: GateId; onGate: (g: GateId
         </option>
       ))}
     </select>
+  );
+}
+
+/** The primary Resume button of a recovery choice; it says so while the resume runs. */
+function ResumeButton({ busy, onResume, testId }: { busy: boolean; onResume: () => void; testId: string }) {
+  return (
+    <button type="button" className="btn btn-primary" disabled={busy} onClick={onResume} data-testid={testId}>
+      {busy ? 'Resuming…' : '▶ Resume'}
+    </button>
   );
 }

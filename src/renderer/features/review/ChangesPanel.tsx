@@ -12,22 +12,13 @@ import {
 } from 'react-diff-view';
 import 'react-diff-view/style/index.css';
 import type { DiffAgainst, DiffFile, ReviewComment, ReviewSide, StoryDiff } from '../../../shared/ipc/review';
-import { COLLAPSE_FILE_LINES } from '../../../shared/ipc/review';
+import { COLLAPSE_FILE_LINES, DIFF_STATUS_LETTER, diffFileName } from '../../../shared/ipc/review';
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { inertText } from '../../../shared/text/inert';
 import { api } from '../../api/client';
 import { describeError } from '../../lib/errors';
 import { highlighter, languageOf } from './highlight';
 import { CommentForm, CommentView, queueComment, ReviewHistory, useReviewThread, VerdictBar } from './ReviewComments';
-
-const STATUS_LETTER: Record<DiffFile['status'], string> = {
-  added: 'A',
-  modified: 'M',
-  deleted: 'D',
-  renamed: 'R',
-  copied: 'C',
-  'type-changed': 'T',
-};
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; diff: StoryDiff };
 
@@ -263,10 +254,10 @@ function FileTree({
               className={`changes-tree-item${f.path === selected ? ' selected' : ''}`}
               aria-current={f.path === selected ? 'true' : undefined}
               onClick={() => onSelect(f.path)}
-              title={f.oldPath ? `${f.oldPath} → ${f.path}` : f.path}
+              title={diffFileName(f)}
             >
               <span className={`change-status change-${f.status}`} aria-label={f.status}>
-                {STATUS_LETTER[f.status]}
+                {DIFF_STATUS_LETTER[f.status]}
               </span>
               <span className="mono changes-path">{inertText(f.path)}</span>
               <span className="changes-counts">
