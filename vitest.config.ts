@@ -9,8 +9,10 @@ export default defineConfig({
     environment: 'node',
     // Tests that spawn `wave` run its bundle: rebuild it first when a source is newer.
     globalSetup: ['test/helpers/wave-bundle.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Hang guards only, never a pace: no test waits for a time to pass. They are wide because a
+    // 2-core machine under load (load average 15) took 47 s for four serialised git merges.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     maxWorkers: 2,
     // Test files share a worker's module cache instead of re-importing the core for each file:
