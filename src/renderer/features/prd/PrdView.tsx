@@ -3,6 +3,7 @@ import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
 import { isActiveSession } from '../../../shared/status';
 import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
+import { NumberField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { ContextForecast } from '../context/ContextForecast';
@@ -403,31 +404,23 @@ function StartSession({ detail }: { detail: PrdDetail }) {
     <section className="card start-session" aria-label="Start a session" data-testid="start-session">
       <h3>Run it</h3>
       <div className="form-row">
-        <label className="field">
-          <span>Budget (USD)</span>
-          <input
-            className="input"
-            type="number"
-            min="0.01"
-            step="0.01"
-            value={budget}
-            onChange={(e) => setBudget(e.target.value)}
-            data-testid="start-budget"
-          />
-        </label>
-        <label className="field">
-          <span>Stories in parallel</span>
-          <input
-            className="input"
-            type="number"
-            min="1"
-            max="64"
-            step="1"
-            value={concurrency}
-            onChange={(e) => setConcurrency(e.target.value)}
-            data-testid="start-concurrency"
-          />
-        </label>
+        <NumberField
+          label="Budget (USD)"
+          value={budget}
+          onChange={setBudget}
+          min={0.01}
+          step={0.01}
+          testId="start-budget"
+        />
+        <NumberField
+          label="Stories in parallel"
+          value={concurrency}
+          onChange={setConcurrency}
+          min={1}
+          max={64}
+          step={1}
+          testId="start-concurrency"
+        />
         <p className="small muted">
           agent preset: <strong>{detail.runs.agent.preset}</strong>{' '}
           {settings?.agentPreset ? '(chosen in Settings)' : '(as wave.config.json says)'}{' '}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { ProjectSettings } from '../../../shared/ipc/views';
 import { api } from '../../api/client';
 import { STOP_SHORTCUT } from '../../components/StopButton';
+import { NumberField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { dateTime, ms } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
@@ -168,32 +169,24 @@ function ProjectForm({
         </span>
       </label>
       <div className="form-row">
-        <label className="field">
-          <span>Stories in parallel</span>
-          <input
-            className="input"
-            type="number"
-            min={1}
-            max={64}
-            step={1}
-            value={concurrency}
-            onChange={(e) => setConcurrency(e.target.value)}
-            data-testid="settings-concurrency"
-          />
-        </label>
-        <label className="field">
-          <span>Default budget per session (USD)</span>
-          <input
-            className="input"
-            type="number"
-            min={0}
-            step="0.01"
-            value={budget}
-            onChange={(e) => setBudget(e.target.value)}
-            placeholder="none"
-            data-testid="settings-budget"
-          />
-        </label>
+        <NumberField
+          label="Stories in parallel"
+          value={concurrency}
+          onChange={setConcurrency}
+          min={1}
+          max={64}
+          step={1}
+          testId="settings-concurrency"
+        />
+        <NumberField
+          label="Default budget per session (USD)"
+          value={budget}
+          onChange={setBudget}
+          min={0}
+          step={0.01}
+          placeholder="none"
+          testId="settings-budget"
+        />
         <label className="field grow">
           <span>Agent preset</span>
           <select
