@@ -1,3 +1,5 @@
+import { MAX_STORIES_IN_PARALLEL } from '../../shared/limits';
+
 /** A labelled number input of the forms (budget, stories in parallel): the text stays as typed; the form validates it. */
 export function NumberField(props: {
   label: string;
@@ -25,4 +27,9 @@ export function NumberField(props: {
       />
     </label>
   );
+}
+
+/** The "Stories in parallel" input, bounded like every other place that takes it. */
+export function StoriesInParallelField(props: { value: string; onChange: (value: string) => void; testId: string }) {
+  return <NumberField label="Stories in parallel" min={1} max={MAX_STORIES_IN_PARALLEL} step={1} {...props} />;
 }

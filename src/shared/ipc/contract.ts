@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppHealth, AppInfo, AppSnapshot, Empty } from './schemas';
+import { MAX_STORIES_IN_PARALLEL } from '../limits';
 import { COMMIT_ID, MAX_DECISION_TEXT_CHARS, MIN_OVERRIDE_REASON_CHARS } from './decision-rules';
 import {
   ContextForecastView,
@@ -36,6 +37,7 @@ const Id = z
   .max(200)
   .refine((s) => !hasControlChar(s), 'must not contain control characters (NUL, newline, tab, escape…)');
 /** A file name or path: no NUL (no file system accepts it) and no other control character. */
+const StoriesInParallel = z.number().int().min(1).max(MAX_STORIES_IN_PARALLEL);
 const PathText = (max: number) =>
   z
     .string()
@@ -140,7 +142,7 @@ export const requests = {
     request: z
       .object({
         projectPath: PathText(4096).optional(),
-        concurrency: z.number().int().min(1).max(64).optional(),
+        concurrency: StoriesInParallel.optional(),
         budgetUsd: z.number().nonnegative().max(1_000_000).nullable().optional(),
         // null: use the preset wave.config.json names.
         agentPreset: z.enum(['command', 'claude-code', 'scripted']).nullable().optional(),
@@ -161,7 +163,7 @@ export const requests = {
       .object({
         prdId: Id,
         budgetUsd: z.number().positive().max(1_000_000).optional(),
-        concurrency: z.number().int().min(1).max(64).optional(),
+        concurrency: StoriesInParallel.optional(),
       })
       .strict(),
     response: SessionSummary,

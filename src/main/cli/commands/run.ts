@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EventName, EventOf, StoryRunView } from '../../../shared/ipc';
 import { GATE_NAMES } from '../../../shared/ipc';
+import { storiesInParallelProblem } from '../../../shared/limits';
 import { isDoneStory } from '../../../shared/status';
 import { loadWaveConfig, WaveConfigError, type WaveConfig } from '../../core/config';
 import {
@@ -223,8 +224,8 @@ function parseBudget(raw: unknown): number | null | undefined {
 function parseConcurrency(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new CliError(`--concurrency ${raw}: give a whole number from 1 to 64.`, EXIT_USAGE, 'usage');
+  const problem = storiesInParallelProblem(n);
+  if (problem) throw new CliError(`--concurrency ${raw}: ${problem}.`, EXIT_USAGE, 'usage');
   return n;
 }
 

@@ -4,13 +4,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ProjectSettings } from '../../../shared/ipc';
+import { MAX_STORIES_IN_PARALLEL } from '../../../shared/limits';
 import { AppError } from '../rpc';
 
 const run = promisify(execFile);
 
 const Persisted = z.object({
   projectPath: z.string().nullable().default(null),
-  concurrency: z.number().int().min(1).max(64).default(4),
+  concurrency: z.number().int().min(1).max(MAX_STORIES_IN_PARALLEL).default(4),
   budgetUsd: z.number().nonnegative().nullable().default(10),
   /** null: the preset wave.config.json names. */
   agentPreset: z.enum(['command', 'claude-code', 'scripted']).nullable().default(null),

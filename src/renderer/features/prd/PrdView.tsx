@@ -3,7 +3,7 @@ import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
 import { isActiveSession } from '../../../shared/status';
 import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
-import { NumberField } from '../../components/NumberField';
+import { NumberField, StoriesInParallelField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { ContextForecast } from '../context/ContextForecast';
@@ -412,15 +412,7 @@ function StartSession({ detail }: { detail: PrdDetail }) {
           step={0.01}
           testId="start-budget"
         />
-        <NumberField
-          label="Stories in parallel"
-          value={concurrency}
-          onChange={setConcurrency}
-          min={1}
-          max={64}
-          step={1}
-          testId="start-concurrency"
-        />
+        <StoriesInParallelField value={concurrency} onChange={setConcurrency} testId="start-concurrency" />
         <p className="small muted">
           agent preset: <strong>{detail.runs.agent.preset}</strong>{' '}
           {settings?.agentPreset ? '(chosen in Settings)' : '(as wave.config.json says)'}{' '}

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { ProjectSettings } from '../../../shared/ipc/views';
 import { api } from '../../api/client';
 import { STOP_SHORTCUT } from '../../components/StopButton';
-import { NumberField } from '../../components/NumberField';
+import { NumberField, StoriesInParallelField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { dateTime, ms } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
@@ -169,15 +169,7 @@ function ProjectForm({
         </span>
       </label>
       <div className="form-row">
-        <NumberField
-          label="Stories in parallel"
-          value={concurrency}
-          onChange={setConcurrency}
-          min={1}
-          max={64}
-          step={1}
-          testId="settings-concurrency"
-        />
+        <StoriesInParallelField value={concurrency} onChange={setConcurrency} testId="settings-concurrency" />
         <NumberField
           label="Default budget per session (USD)"
           value={budget}
