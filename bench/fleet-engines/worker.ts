@@ -19,13 +19,18 @@ const engine = ENGINES[process.env.FLEET_ENGINE as EngineName];
 const cfg = JSON.parse(process.env.FLEET_CONFIG ?? '{}') as EngineConfig;
 const send = (m: WorkerMessage) => process.send?.(m);
 
+/** Resolves true when the engine aborted the handler (graphile-worker's signal is shared, so the listener goes). */
 function hold(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       resolve(true);
-    });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
