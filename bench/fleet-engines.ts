@@ -27,6 +27,7 @@ import PgBoss from 'pg-boss';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/pg';
 import { cleanupPrefix } from '../test/helpers/redis';
 import { emit, percentile, progress as say } from './_harness';
+import { connection as bullmqConnection } from './fleet-engines/bullmq';
 import { ENGINES, type EngineName } from './fleet-engines/engines';
 import { jobId as pgbossJobId } from './fleet-engines/pgboss';
 import type { EngineConfig } from './fleet-engines/types';
@@ -298,9 +299,7 @@ async function pausedScenario(engine: EngineName, databaseUrl: string) {
 /** The job's state and whose handler result the engine kept, read back through the engine. */
 async function recordedResult(engine: EngineName, cfg: EngineConfig, runId: string) {
   if (engine === 'bullmq') {
-    const url = new URL(cfg.redisUrl);
-    const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
-    const queue = new Queue(cfg.queue, { connection, prefix: cfg.namespace });
+    const queue = new Queue(cfg.queue, { connection: bullmqConnection(cfg), prefix: cfg.namespace });
     try {
       const job = await Job.fromId(queue, runId);
       return { state: job ? await job.getState() : 'gone', worker: (job?.returnvalue as { worker?: string })?.worker };

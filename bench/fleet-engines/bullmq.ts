@@ -2,7 +2,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Engine, EngineConfig, RunJob } from './types';
 
-function connection(cfg: EngineConfig) {
+export function connection(cfg: EngineConfig) {
   const url = new URL(cfg.redisUrl);
   return { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
 }
