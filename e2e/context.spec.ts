@@ -2,15 +2,35 @@ import { expect, test } from './support/fixtures';
 import { createGitProject, prdMarkdown, storyJson } from './support/project';
 import { importAndApprovePrd, openView, ready, setProject } from './support/steps';
 
-/** A story that modifies src/add.js (which imports src/util.js) and creates src/sum.js. */
+/**
+ * A story that modifies src/add.js (which imports src/util.js) and creates src/sum.js; its
+ * develop agent asks for one subagent, which works for a moment and reports its own cost.
+ */
 function story(): string {
-  const s = JSON.parse(storyJson({ id: 'CTX-1', title: 'Sum a list', files: ['src/sum.js'] }));
+  const usage = (cost: number) => ({
+    model: 'claude-sonnet-4-5',
+    input_tokens: 1000,
+    output_tokens: 100,
+    cost_usd: cost,
+  });
+  const s = JSON.parse(
+    storyJson({
+      id: 'CTX-1',
+      title: 'Sum a list',
+      files: ['src/sum.js'],
+      testAgent: {
+        usage: usage(0.01),
+        spawn: [{ task: 'check the number helper', paths: ['src/util.js'] }],
+        subagent: { usage: usage(0.02), delay_ms: 400, commit: false, content: {} },
+      },
+    }),
+  );
   s.files.modify = ['src/add.js'];
   return `${JSON.stringify(s, null, 2)}\n`;
 }
 
 test.describe('context packs in the window', () => {
-  test('the PRD review forecasts each story’s pack; the story detail shows the pack its agent got; the charts show its tokens', async ({
+  test('the PRD review forecasts each story’s pack; the story detail shows the pack its agent got and its subagent on the gate timeline; the charts show its tokens and the subagent’s cost', async ({
     fresh,
   }, testInfo) => {
     test.setTimeout(180_000);
@@ -64,11 +84,24 @@ test.describe('context packs in the window', () => {
       await pack.scrollIntoViewIfNeeded();
       await page.screenshot({ path: testInfo.outputPath('story-context-pack.png') });
 
+      // The develop agent's subagent: its own bar under the develop gate on the story's timeline.
+      const sub = page.getByTestId('story-detail').locator('[data-testid="gantt-sub"]');
+      await expect(sub).toHaveCount(1);
+      await expect(sub).toBeVisible();
+      await expect(sub).toHaveAttribute('data-gate', 'gate-2');
+      await expect(sub).toHaveAttribute('data-status', 'succeeded');
+      await expect(sub).toHaveAttribute('aria-label', /subagent \S+-sub1: succeeded/);
+      const agent = (await sub.getAttribute('data-agent'))!;
+      await sub.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: testInfo.outputPath('story-subagent-bar.png') });
+
       await openView(page, 'Charts');
       const chart = page.getByTestId('chart-context');
       await expect(chart).toBeVisible();
       await expect(chart.getByTestId('chart-context-empty')).toHaveCount(0);
       await expect(chart).toContainText('repository:');
+      // Cost by agent: the subagent on its own.
+      await expect(page.getByTestId('chart-cost-by')).toContainText(agent);
     } finally {
       project.cleanup();
     }

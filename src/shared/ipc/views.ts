@@ -36,6 +36,8 @@ export const GateAttemptView = z.object({
         agent: z.string(),
         task: z.string(),
         status: z.string(),
+        /** When it started (absent for runs recorded before subagents were drawn on the timeline). */
+        startedAt: z.string().optional(),
         durationMs: z.number().nonnegative(),
         costUsd: z.number().nonnegative(),
       }),

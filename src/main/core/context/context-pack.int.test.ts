@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRepo, type TestRepo } from '../../../../test/fixtures/repos/git-repo';
@@ -100,6 +100,22 @@ describe('the import graph', () => {
     expect(b.files.get('src/app/validate.ts')!.imports).toEqual(['src/lib/index.ts']);
     // The old tree's index is still there for a story that started from it.
     expect(indexer.cached(a.tree)).toBe(a);
+  });
+
+  it("is the commit's, not the worktree's: a file edited and not committed is read from git", async () => {
+    const edited = createTestRepo(FILES);
+    try {
+      writeFileSync(
+        join(edited.path, 'src/app/validate.ts'),
+        "import { sum } from './sum';\nexport const check = 1;\n",
+      );
+      const index = await new ContextIndexer().index(edited.path);
+      expect(index.files.get('src/app/validate.ts')!.imports).toEqual([]);
+      expect(index.files.get('src/app/sum.ts')!.imports).toEqual(['src/app/validate.ts', 'src/lib/index.ts']);
+      expect(index.files.get('go/cmd/main.go')!.imports).toEqual(['go/cart/cart.go']);
+    } finally {
+      edited.cleanup();
+    }
   });
 });
 

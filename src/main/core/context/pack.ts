@@ -42,7 +42,20 @@ export interface PackRequest {
   /** wave.config.json domains (name → globs, SHARED included). */
   domains: Record<string, string[]>;
   budgetTokens: number;
+  /** The share of the repository's tokens the files one link further may fill the pack to (default PADDING_SHARE). */
+  paddingShare?: number;
 }
+
+/**
+ * Files one link further (ranks 'in the story domain' and 'shared') are padding: they enter a
+ * pack only while it stays under this share of the repository's tokens (the goal: an agent is
+ * pointed at under 10 % of the codebase). The files the story names, their direct links and
+ * tests are bounded by the budget alone, so a story that touches much still gets all of it.
+ * In a small repository (10 % under PADDING_MIN_TOKENS) the padding may fill PADDING_MIN_TOKENS.
+ */
+export const PADDING_SHARE = 0.1;
+export const PADDING_MIN_TOKENS = 4000;
+const PADDING: ReadonlySet<PackReason> = new Set(['in the story domain', 'shared']);
 
 const TEST_FILE = [
   /(^|\/)(tests?|__tests__|spec)\//,
@@ -87,7 +100,8 @@ function pathsOf(list: unknown): string[] {
  * imports and importers, the folders of files it creates, their tests, then the files of its
  * domain, then of SHARED, linked to those (the whole domain only when the story touches no
  * existing file). Within a rank, files closer to the named ones (more links) come first. A
- * file that does not fit is left out (and listed); smaller ones after it may fit.
+ * file that does not fit is left out (and listed); smaller ones after it may fit. The files of
+ * those last two ranks (padding) also stop short of PADDING_SHARE of the repository.
  */
 export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPack {
   const text = (p: string) => {
@@ -168,9 +182,14 @@ export function buildContextPack(index: RepoIndex, req: PackRequest): ContextPac
   const chosen: ContextPackFile[] = [];
   const leftOut: ContextPack['left_out'] = [];
   let total = 0;
+  const paddingLimit = Math.min(
+    req.budgetTokens,
+    Math.max(PADDING_MIN_TOKENS, (req.paddingShare ?? PADDING_SHARE) * index.totalTokens),
+  );
   for (const [p, reason] of ranked) {
     const tokens = index.files.get(p)!.tokens;
-    if (total + tokens <= req.budgetTokens) {
+    const limit = PADDING.has(reason) ? paddingLimit : req.budgetTokens;
+    if (PADDING.has(reason) ? total + tokens < limit : total + tokens <= limit) {
       chosen.push({ path: p, tokens, reason });
       total += tokens;
     } else leftOut.push({ path: p, tokens, reason });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runGit } from '../executor/git';
 import { listTree, readBlobs, type TreeEntry } from './git-blobs';
@@ -32,12 +34,27 @@ interface BlobFacts {
   tokens: number;
   refs: ImportRef[];
   binary: boolean;
+  /** A go.mod's module path. */
+  goModule?: string;
 }
 
-/** Parse results depend on the language as well as the content (the same bytes in a .py and a .ts file). */
+const isGoMod = (file: string) => path.posix.basename(file) === 'go.mod';
+
+/**
+ * Parse results depend on the language as well as the content (the same bytes in a .py and a
+ * .ts file), and a go.mod is read for its module line.
+ */
 function blobKey(e: TreeEntry): string {
-  return `${e.blob}:${languageOf(e.path) ?? ''}`;
+  return `${e.blob}:${isGoMod(e.path) ? 'go.mod' : (languageOf(e.path) ?? '')}`;
 }
+
+/** Git's id of a blob with these bytes (SHA-1 object format). */
+function gitBlobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+/** Worktree files read at once when a tree's blobs are looked for on disk. */
+const READS_AT_ONCE = 32;
 
 function looksBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8000).includes(0);
@@ -77,20 +94,12 @@ export class ContextIndexer {
     const hit = this.trees.get(tree);
     if (hit) return hit;
     const entries = await listTree(repo, tree);
-    await this.learnBlobs(repo, entries);
+    await this.learnBlobs(repo, entries, rev === 'HEAD');
 
     const goMods: Array<{ module: string; dir: string }> = [];
-    const goModEntries = entries.filter((e) => path.posix.basename(e.path) === 'go.mod');
-    if (goModEntries.length) {
-      const texts = await readBlobs(
-        repo,
-        goModEntries.map((e) => e.blob),
-      );
-      for (const e of goModEntries) {
-        const m = /^module\s+(\S+)/m.exec(texts.get(e.blob)?.toString('utf8') ?? '');
-        if (m)
-          goMods.push({ module: m[1]!, dir: path.posix.dirname(e.path) === '.' ? '' : path.posix.dirname(e.path) });
-      }
+    for (const e of entries) {
+      const module = isGoMod(e.path) ? this.blobs.get(blobKey(e))?.goModule : undefined;
+      if (module) goMods.push({ module, dir: path.posix.dirname(e.path) === '.' ? '' : path.posix.dirname(e.path) });
     }
     const repoFiles = buildRepoFiles(
       entries.map((e) => e.path),
@@ -120,8 +129,13 @@ export class ContextIndexer {
     return index;
   }
 
-  /** Reads, tokenizes and parses the blobs not seen before. */
-  private async learnBlobs(repo: string, entries: TreeEntry[]): Promise<void> {
+  /**
+   * Reads, tokenizes and parses the blobs not seen before. For a worktree's HEAD, a blob is
+   * first looked for in the worktree: a file whose bytes hash to the blob's id is that blob
+   * (an edited or filtered file does not, and is read from git), which spares starting
+   * `git cat-file` when the worktree is clean.
+   */
+  private async learnBlobs(repo: string, entries: TreeEntry[], fromWorktree: boolean): Promise<void> {
     const unseen = new Map<string, TreeEntry>();
     for (const e of entries) if (!this.blobs.has(blobKey(e))) unseen.set(blobKey(e), e);
     const small = [...unseen.values()].filter((e) => e.size <= MAX_PARSED_BYTES);
@@ -132,22 +146,36 @@ export class ContextIndexer {
     const wanted = new Map<string, TreeEntry[]>();
     for (const e of small) wanted.set(e.blob, [...(wanted.get(e.blob) ?? []), e]);
     await warmParsers();
-    await readBlobs(repo, [...wanted.keys()], (sha, buf) => {
-      for (const e of wanted.get(sha) ?? []) {
-        if (looksBinary(buf)) {
-          this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: true });
-          continue;
-        }
-        const text = buf.toString('utf8');
-        this.blobs.set(blobKey(e), {
-          tokens: countTokens(text),
-          refs: parseImportsLoaded(e.path, text),
-          binary: false,
+    const learn = (sha: string, buf: Buffer) => {
+      for (const e of wanted.get(sha) ?? []) this.blobs.set(blobKey(e), this.facts(e, buf));
+    };
+    let fromGit = [...wanted.keys()];
+    if (fromWorktree) {
+      fromGit = [];
+      const shas = [...wanted.keys()];
+      for (let i = 0; i < shas.length; i += READS_AT_ONCE) {
+        const batch = shas.slice(i, i + READS_AT_ONCE);
+        const read = await Promise.all(
+          batch.map((sha) => readFile(path.join(repo, wanted.get(sha)![0]!.path)).catch(() => null)),
+        );
+        batch.forEach((sha, k) => {
+          const buf = read[k];
+          if (buf && gitBlobId(buf) === sha) learn(sha, buf);
+          else fromGit.push(sha);
         });
       }
-    });
+    }
+    await readBlobs(repo, fromGit, learn);
     // A blob git reported missing is an empty file to the index.
     for (const e of small)
       if (!this.blobs.has(blobKey(e))) this.blobs.set(blobKey(e), { tokens: 0, refs: [], binary: false });
+  }
+
+  private facts(e: TreeEntry, buf: Buffer): BlobFacts {
+    if (looksBinary(buf)) return { tokens: 0, refs: [], binary: true };
+    const text = buf.toString('utf8');
+    const facts: BlobFacts = { tokens: countTokens(text), refs: parseImportsLoaded(e.path, text), binary: false };
+    if (isGoMod(e.path)) facts.goModule = /^module\s+(\S+)/m.exec(text)?.[1];
+    return facts;
   }
 }

@@ -69,6 +69,8 @@ function subagentFacts(detail: Record<string, unknown>): Pick<GateAttemptView, '
       agent: String(x.agent),
       task: typeof x.task === 'string' ? x.task.slice(0, 500) : '',
       status: typeof x.status === 'string' ? x.status : 'unknown',
+      // Recorded since subagents are drawn on the timeline; older runs have none.
+      ...(typeof x.startedAt === 'string' && !Number.isNaN(Date.parse(x.startedAt)) ? { startedAt: x.startedAt } : {}),
       durationMs: Math.max(0, Number(x.durationMs) || 0),
       costUsd: money(Number(x.costUsd) || 0),
     }));

@@ -118,7 +118,16 @@ describe('subagents', () => {
       expect(listed).toHaveLength(2);
       expect(listed).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ agent: `${parent}-sub1`, status: 'succeeded', costUsd: 0.25 }),
+          expect.objectContaining({
+            agent: `${parent}-sub1`,
+            status: 'succeeded',
+            costUsd: 0.25,
+            // Within its develop attempt: the timeline draws it there.
+            startedAt: expect.toSatisfy(
+              (t: string) =>
+                Date.parse(t) >= develop.startedAt.getTime() && Date.parse(t) <= develop.endedAt!.getTime(),
+            ),
+          }),
           expect.objectContaining({ agent: `${parent}-sub2`, status: 'succeeded', costUsd: 0.25 }),
         ]),
       );

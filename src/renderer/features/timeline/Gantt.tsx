@@ -56,7 +56,8 @@ export function timeRange(
 
 /**
  * A Gantt of gate attempts: time on x, one lane per story (or per gate), one bar segment
- * per attempt, retries stacked below the first attempt, a moving "now" line while live.
+ * per attempt, retries stacked below the first attempt, each subagent an attempt's agent
+ * started a thin bar under it, a moving "now" line while live.
  * Lanes are virtualised, so a thousand stories cost what the visible ones cost.
  */
 export function Gantt({
@@ -278,9 +279,61 @@ const Track = memo(function Track({
           </button>
         );
       })}
+      {lane.attempts.flatMap((a) =>
+        (a.subagents ?? []).map((sub, k) =>
+          sub.startedAt ? (
+            <SubagentBar key={`${a.gateRunId}:${sub.agent}`} attempt={a} sub={sub} row={k} scale={scale} />
+          ) : null,
+        ),
+      )}
     </div>
   );
 });
+
+type SubagentRun = NonNullable<GateAttemptView['subagents']>[number];
+
+/** How a subagent ended, as the segment colour of a gate attempt that ended so. */
+const SUB_SEG: Record<string, string> = {
+  succeeded: 'passed',
+  failed: 'failed',
+  timed_out: 'failed',
+  spawn_failed: 'failed',
+  stopped: 'stopped',
+};
+
+/**
+ * A subagent (spawn line) of an attempt: a thin bar of its own under its gate's segment,
+ * from when it started for as long as it ran (its usage and cost are in the attempt's).
+ */
+function SubagentBar({
+  attempt,
+  sub,
+  row,
+  scale,
+}: {
+  attempt: GateAttemptView;
+  sub: SubagentRun;
+  row: number;
+  scale: TimeScale;
+}) {
+  const start = Date.parse(sub.startedAt!);
+  const left = (start - scale.t0) * scale.pxPerMs;
+  const width = Math.max(3, sub.durationMs * scale.pxPerMs);
+  const label = `${gateLabel(attempt.gate)}, subagent ${sub.agent}: ${sub.status}, ${duration(sub.durationMs)}, ${usd(sub.costUsd)}`;
+  return (
+    <span
+      className={`gantt-sub seg-${SUB_SEG[sub.status] ?? 'stopped'}`}
+      style={{ left, width, top: 19 + Math.min(row, 2) * 4 }}
+      role="img"
+      aria-label={label}
+      title={`${label}\n${sub.task}`}
+      data-testid="gantt-sub"
+      data-gate={attempt.gate}
+      data-agent={sub.agent}
+      data-status={sub.status}
+    />
+  );
+}
 
 /** The "now" line: moved every frame by writing a transform, never by re-rendering or fetching. */
 function NowLine({ scale, height }: { scale: TimeScale; height: number }) {

@@ -30,6 +30,8 @@ export interface SubagentOutcome {
   agent: string;
   task: string;
   status: string;
+  /** When it started (ISO): the timeline draws it as its own bar under its gate. */
+  startedAt: string;
   durationMs: number;
   costUsd: number;
 }

@@ -131,6 +131,7 @@ export class StorySubagents {
       ].join('\n'),
     );
     const logFile = parent.logPath.replace(/(\.log)?$/, `-sub${n}.log`);
+    const startedAt = new Date().toISOString();
     const started = this.env.executor.runner.start({
       sessionId: this.env.sessionId,
       storyId,
@@ -169,6 +170,7 @@ export class StorySubagents {
         agent,
         task: line.task.slice(0, 500),
         status: result.status,
+        startedAt,
         durationMs: result.durationMs,
         costUsd: result.usage.knownCostUsd,
       },
