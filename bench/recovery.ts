@@ -11,6 +11,9 @@
  *   node_floor_ms     `node -e 0`, measured first and last (the smaller)
  * Stores (BENCH_STORES, default embedded,postgres): the PGlite data dir; Postgres (DATABASE_URL) + Redis.
  * Targets: embedded recover_list_ms and banner_ms ≤ 1.5 × bare_open_ms; postgres both < 1000 ms.
+ * The bare open starts PGlite as it comes (fsync off); the store starts it with fsync on (see
+ * src/main/store/durable-node-fs.ts), so after a crash Postgres fsyncs every file of the data dir
+ * before replaying its WAL (about 2,200 fsyncs on a fresh store), which the bare open skips.
  * Run `npm run build` first (wave is the bundle).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -72,6 +75,8 @@ async function storeUnderTest(kind: string): Promise<StoreUnderTest> {
     // `cp -a` keeps what the kill left behind as it is, the control socket of the dead run included.
     const r = spawnSync('cp', ['-a', `${home}/.`, dir]);
     if (r.status !== 0) throw new Error(`cp -a ${home} failed: ${r.stderr}`);
+    // A fresh copy is all dirty pages; written back (syncfs), it is no dirtier than the store the kill left.
+    spawnSync('sync', ['-f', dir]);
     return { env: { ...env, WAVE_HOME: dir }, drop: () => rmSync(dir, { recursive: true, force: true }) };
   };
   if (kind === 'embedded') {

@@ -164,6 +164,8 @@ const OWNED_DIR = '.owned';
 export class WorktreeManager {
   // Two creations of the same story must not interleave (the repository lock is shared).
   private readonly perStory = new KeyedMutex();
+  /** The ref read that creations asking now will share (see readBranchesTogether). */
+  private branchReads: { wanted: Set<string>; read: Promise<Map<string, string>> } | null = null;
 
   private constructor(
     private readonly options: WorktreeManagerOptions,
@@ -310,7 +312,7 @@ export class WorktreeManager {
       // Listing worktrees costs a git run: only needed when something may be left over.
       const registered =
         owned || existsSync(path) ? (await listGitWorktrees(this.gitDir)).find((w) => w.path === path) : undefined;
-      const refs = await this.resolveBranches([branch, baseBranch]);
+      const refs = await this.readBranchesTogether([branch, baseBranch]);
       const branchSha = refs.get(branch) ?? null;
       if (registered) {
         if (!owned || registered.branch !== `refs/heads/${branch}`) {
@@ -808,6 +810,27 @@ export class WorktreeManager {
       );
     }
     return owned;
+  }
+
+  /**
+   * The tips of `names` read in one `git for-each-ref` with those of every creation that asks
+   * in the same turn of the event loop: 8 stories starting together cost one ref read, not 8.
+   * Each caller asks while holding the shared lock and the read runs after its request, so it
+   * sees at least what the caller would have seen alone.
+   */
+  private readBranchesTogether(names: string[]): Promise<Map<string, string>> {
+    let batch = this.branchReads;
+    if (!batch) {
+      const wanted = new Set<string>();
+      const read = new Promise<void>((r) => setImmediate(r)).then(() => {
+        // Closed from here on: a later request starts the next read.
+        this.branchReads = null;
+        return this.resolveBranches([...wanted]);
+      });
+      batch = this.branchReads = { wanted, read };
+    }
+    for (const n of names) batch.wanted.add(n);
+    return batch.read;
   }
 
   /** Tips of local branches in one git run (missing branches are absent from the map). */
