@@ -15,6 +15,8 @@ export interface GitRunOptions {
   allowExitCodes?: number[];
   /** Variables set for this run only, after ambient GIT_* are dropped (e.g. a temporary GIT_INDEX_FILE). */
   env?: Record<string, string>;
+  /** Written to git's standard input, which is then closed (e.g. `update-ref --stdin` commands). */
+  input?: string;
 }
 
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -39,8 +41,13 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
     const child = spawn('git', argv, {
       cwd,
       env: { ...gitEnv(), ...(options.env ?? {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) {
+      // git exits without reading all of it when a command fails: its answer is in the exit code.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(options.input);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
@@ -48,8 +55,8 @@ export function runGit(cwd: string, args: string[], options: GitRunOptions = {})
       size += chunk.length;
       if (size <= MAX_OUTPUT_BYTES) into.push(chunk);
     };
-    child.stdout.on('data', collect(out));
-    child.stderr.on('data', collect(err));
+    child.stdout!.on('data', collect(out));
+    child.stderr!.on('data', collect(err));
     child.once('error', (error) =>
       reject(
         new ExecutorError(

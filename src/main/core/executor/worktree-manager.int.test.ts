@@ -234,4 +234,22 @@ describe('WorktreeManager', () => {
     await Promise.all(ids.map((id) => wm.remove(id, { deleteBranch: true })));
     expect(repo.git(['branch', '--list', 'wave/*'])).toBe('');
   });
+
+  it('starts the other stories when git refuses one branch of those created together', async () => {
+    const wm = await open();
+    // A branch named like the agent folder blocks wave/blocked/<story> (git cannot hold both).
+    repo.git(['branch', 'wave/blocked', 'main']);
+    const fine = ['D-1', 'D-2', 'D-3', 'D-4', 'D-5', 'D-6', 'D-7'];
+    const results = await Promise.allSettled([
+      wm.create({ storyId: 'D-0', agent: 'blocked' }),
+      ...fine.map((storyId) => wm.create({ storyId, agent: 'fine' })),
+    ]);
+    const refused = results[0]!;
+    expect(refused.status === 'rejected' && (refused.reason as ExecutorError).code).toBe('git_failed');
+    expect(results.slice(1).map((r) => r.status)).toEqual(fine.map(() => 'fulfilled'));
+    expect(repo.git(['branch', '--list', 'wave/fine/*']).split('\n')).toHaveLength(fine.length);
+    expect(repo.git(['branch', '--list', 'wave/blocked/*'])).toBe('');
+    await Promise.all(fine.map((id) => wm.remove(id, { deleteBranch: true })));
+    repo.git(['branch', '-D', 'wave/blocked']);
+  });
 });

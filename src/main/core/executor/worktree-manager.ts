@@ -164,6 +164,10 @@ const OWNED_DIR = '.owned';
 export class WorktreeManager {
   // Two creations of the same story must not interleave (the repository lock is shared).
   private readonly perStory = new KeyedMutex();
+  /** The ref read that creations asking now will share (see readBranchesTogether). */
+  private branchReads: { wanted: Set<string>; read: Promise<Map<string, string>> } | null = null;
+  /** The branch creation that creations asking now will share (see createBranchTogether). */
+  private branchCreates: { wanted: Map<string, string>; done: Promise<boolean> } | null = null;
 
   private constructor(
     private readonly options: WorktreeManagerOptions,
@@ -310,7 +314,7 @@ export class WorktreeManager {
       // Listing worktrees costs a git run: only needed when something may be left over.
       const registered =
         owned || existsSync(path) ? (await listGitWorktrees(this.gitDir)).find((w) => w.path === path) : undefined;
-      const refs = await this.resolveBranches([branch, baseBranch]);
+      const refs = await this.readBranchesTogether([branch, baseBranch]);
       const branchSha = refs.get(branch) ?? null;
       if (registered) {
         if (!owned || registered.branch !== `refs/heads/${branch}`) {
@@ -364,7 +368,7 @@ export class WorktreeManager {
       await this.writeOwned(created);
       try {
         // Empty old value: create only, never move an existing ref.
-        await this.git(['update-ref', '-m', `wave: branch for story ${storyId}`, `refs/heads/${branch}`, baseSha, '']);
+        await this.createBranchTogether(branch, baseSha);
       } catch (error) {
         await this.dropOwned(storyId);
         throw error;
@@ -808,6 +812,56 @@ export class WorktreeManager {
       );
     }
     return owned;
+  }
+
+  /**
+   * The tips of `names` read in one `git for-each-ref` with those of every creation that asks
+   * in the same turn of the event loop: 8 stories starting together cost one ref read, not 8.
+   * Each caller asks while holding the shared lock and the read runs after its request, so it
+   * sees at least what the caller would have seen alone.
+   */
+  private readBranchesTogether(names: string[]): Promise<Map<string, string>> {
+    let batch = this.branchReads;
+    if (!batch) {
+      const wanted = new Set<string>();
+      const read = new Promise<void>((r) => setImmediate(r)).then(() => {
+        // Closed from here on: a later request starts the next read.
+        this.branchReads = null;
+        return this.resolveBranches([...wanted]);
+      });
+      batch = this.branchReads = { wanted, read };
+    }
+    for (const n of names) batch.wanted.add(n);
+    return batch.read;
+  }
+
+  /**
+   * Creates `refs/heads/<branch>` at `sha` (never moving an existing ref), in one
+   * `git update-ref --stdin` with the branches of every creation that asks in the same turn of
+   * the event loop. git applies such a batch all or nothing; when it refuses, each branch is
+   * created on its own, so every caller gets its own answer.
+   */
+  private createBranchTogether(branch: string, sha: string): Promise<void> {
+    let batch = this.branchCreates;
+    if (!batch) {
+      const wanted = new Map<string, string>();
+      const done = new Promise<void>((r) => setImmediate(r)).then(async () => {
+        this.branchCreates = null;
+        const lines = [...wanted].map(([b, s]) => `create refs/heads/${b} ${s}\n`).join('');
+        const r = await this.git(['update-ref', '-m', 'wave: story branch', '--stdin'], {
+          input: lines,
+          allowExitCodes: [128],
+        });
+        return r.exitCode === 0;
+      });
+      batch = this.branchCreates = { wanted, done };
+    }
+    batch.wanted.set(branch, sha);
+    return batch.done.then(async (created) => {
+      if (created) return;
+      // Empty old value: create only, never move an existing ref.
+      await this.git(['update-ref', '-m', 'wave: story branch', `refs/heads/${branch}`, sha, '']);
+    });
   }
 
   /** Tips of local branches in one git run (missing branches are absent from the map). */
