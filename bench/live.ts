@@ -279,7 +279,9 @@ async function oneSession(bus: string) {
   try {
     await client.opened;
     client.onEvent((name, payload, at) => {
-      const p = (name === 'story.changed' ? payload.progress : null) as { message?: string } | null;
+      const p = (name === 'story.changed' || name === 'story.progress' ? payload.progress : null) as {
+        message?: string;
+      } | null;
       const m = p?.message ? LINE.exec(p.message) : null;
       if (m) arrivals.arrived(String(payload.storyId), Number(m[1]), at, Number(m[2]));
       else if (p?.message) arrivals.overtaken(String(payload.storyId), at);
