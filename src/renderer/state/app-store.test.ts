@@ -104,6 +104,26 @@ describe('session events', () => {
     expect(s?.stories).toHaveLength(1);
     expect(s?.stories[0]).toMatchObject({ status: 'merged', costUsd: 0.41 });
   });
+
+  it("shows an agent's pushed progress line on its story, and ignores one for a story it does not show", () => {
+    const seq = useAppStore.getState().seq;
+    applyEvent('session.changed', summary, { seq: seq + 1 });
+    applyEvent('story.changed', story('running', 0.1), { seq: seq + 2 });
+    const line = (id: string, message: string) => ({
+      id,
+      sessionId: 's1',
+      storyId: 'MATH-4',
+      progress: { message, pct: 40 },
+    });
+    applyEvents([
+      { name: 'story.progress', payload: line('r1', 'planning'), seq: seq + 3 },
+      { name: 'story.progress', payload: line('r1', 'writing divide.js'), seq: seq + 4 },
+      { name: 'story.progress', payload: line('r-unknown', 'elsewhere'), seq: seq + 5 },
+    ]);
+    const s = useAppStore.getState().session;
+    expect(s?.stories).toHaveLength(1);
+    expect(s?.stories[0]).toMatchObject({ status: 'running', progress: { message: 'writing divide.js', pct: 40 } });
+  });
 });
 
 describe('batched events and log tails', () => {

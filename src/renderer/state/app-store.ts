@@ -146,6 +146,12 @@ const reducers: { [E in EventName]: Reducer<E> } = {
   },
   'story.changed': (state, payload) =>
     state.session && state.session.id === payload.sessionId ? { session: withStory(state.session, payload) } : {},
+  'story.progress': (state, payload) => {
+    const session = state.session;
+    if (!session || session.id !== payload.sessionId || !session.stories.some((s) => s.id === payload.id)) return {};
+    const stories = session.stories.map((s) => (s.id === payload.id ? { ...s, progress: payload.progress } : s));
+    return { session: { ...session, stories } };
+  },
   'stop.progress': (_state, payload) => ({ stop: payload }),
   notice: (state, payload) => ({
     notices: [{ ...payload, id: nextNoticeId++ }, ...state.notices].slice(0, MAX_NOTICES),

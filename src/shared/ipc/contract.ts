@@ -363,6 +363,13 @@ export const events = {
   'settings.changed': ProjectSettings,
   'session.changed': SessionSummary,
   'story.changed': StoryRunView,
+  /** A story's live progress line, pushed as the agent prints it (story.changed is coalesced and re-reads the store). */
+  'story.progress': z.object({
+    id: z.string(),
+    sessionId: z.string(),
+    storyId: z.string(),
+    progress: StoryRunView.shape.progress,
+  }),
   'stop.progress': StopProgress,
   notice: Notice,
   'metrics.tick': z.object({

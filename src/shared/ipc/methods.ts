@@ -43,6 +43,7 @@ export const EVENT_NAMES = [
   'settings.changed',
   'session.changed',
   'story.changed',
+  'story.progress',
   'stop.progress',
   'notice',
   'metrics.tick',

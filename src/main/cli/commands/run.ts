@@ -85,7 +85,11 @@ export class ProgressRenderer implements EventSink {
   publish<E extends EventName>(name: E, payload: EventOf<E>): void {
     if (this.quiet) return;
     if (name === 'story.changed') this.onStory(payload as EventOf<'story.changed'>);
-    else if (name === 'notice') {
+    else if (name === 'story.progress') {
+      const p = payload as EventOf<'story.progress'>;
+      const s = this.running.get(p.id);
+      if (s) this.running.set(p.id, { ...s, progress: p.progress });
+    } else if (name === 'notice') {
       const n = payload as EventOf<'notice'>;
       this.permanent(
         `${n.kind === 'completed' ? '✓' : n.kind === 'failed' || n.kind === 'escalation' ? '✗' : '!'} ${n.title}: ${n.body}`,

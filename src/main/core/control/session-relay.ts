@@ -11,6 +11,7 @@ export interface UiSink {
 const RELAYED: ReadonlySet<EventName> = new Set<EventName>([
   'session.changed',
   'story.changed',
+  'story.progress',
   'stop.progress',
   'notice',
   'metrics.tick',

@@ -135,6 +135,7 @@ export class SessionRun {
       out: {
         publish: (d) => this.publish(d),
         setProgress: (id, p) => this.ui.setProgress(id, p),
+        progressed: (id, storyId, p) => this.ui.progressed(id, storyId, p),
         storyChanged: (id) => this.ui.storyChanged(id),
         notice: (k, t, b) => this.ui.notice(k, t, b),
         log,

@@ -62,6 +62,16 @@ export class SessionProjection {
     else this.progress.delete(storyRunId);
   }
 
+  /**
+   * A story's new progress line: pushed at once as story.progress (no store read, no throttle
+   * window: the lead sees the agent's line as it is printed); story.changed is left to real changes.
+   */
+  progressed(storyRunId: string, storyId: string, progress: StoryRunView['progress']): void {
+    this.setProgress(storyRunId, progress);
+    this.viewDirty = true;
+    this.push('story.progress', { id: storyRunId, sessionId: this.sessionId, storyId, progress });
+  }
+
   progressOf(storyRunId: string): StoryRunView['progress'] {
     return this.progress.get(storyRunId) ?? null;
   }
@@ -96,8 +106,10 @@ export class SessionProjection {
         e.type === 'progress'
           ? e.message
           : `signal ${e.signal}${e.message ? `: ${e.message}` : ''} (from ${e.source ?? 'elsewhere'})`;
-      this.setProgress(id, { message: message.slice(0, 500), pct: e.type === 'progress' ? (e.pct ?? null) : null });
-      this.storyChanged(id);
+      this.progressed(id, e.story, {
+        message: message.slice(0, 500),
+        pct: e.type === 'progress' ? (e.pct ?? null) : null,
+      });
     }
   }
 

@@ -30,6 +30,8 @@ export interface StorySignals {
 export interface StoryOutbox {
   publish(draft: EventDraft): Promise<void>;
   setProgress(storyRunId: string, progress: { message: string; pct: number | null } | null): void;
+  /** An agent's progress line: set and pushed to the windows at once (story.progress). */
+  progressed(storyRunId: string, storyId: string, progress: { message: string; pct: number | null }): void;
   storyChanged(storyRunId: string): void;
   notice(kind: 'escalation', title: string, body: string): void;
   log(line: string): void;

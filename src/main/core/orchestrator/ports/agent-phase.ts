@@ -48,8 +48,7 @@ export function agentPort(
     const r = run();
     if (e.type === 'spawn') return; // handled by the subagents
     if (e.type === 'progress') {
-      env.out.setProgress(r.id, { message: e.message.slice(0, 500), pct: e.pct ?? null });
-      env.out.storyChanged(r.id);
+      env.out.progressed(r.id, storyId, { message: e.message.slice(0, 500), pct: e.pct ?? null });
     }
     const base = { session: env.sessionId, story: storyId, gate, source: `agent:${agent}` };
     if (e.type === 'progress')
