@@ -98,6 +98,14 @@ export class StoryRunLeasesRepo {
     if (!row.live) throw new LeaseLostError(storyRunId, token, 'it expired');
   }
 
+  /**
+   * Takes the transaction-scoped advisory lock of a landing target (project and branch):
+   * one merge at a time per target across the fleet, released at COMMIT or ROLLBACK.
+   */
+  async lockTarget(key: string): Promise<void> {
+    await this.run.read((q) => q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`));
+  }
+
   /** Story run ids whose lease is held and unexpired now. */
   async live(storyRunIds: readonly string[]): Promise<Set<string>> {
     if (storyRunIds.length === 0) return new Set();
