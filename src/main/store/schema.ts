@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   doublePrecision,
   index,
   integer,
@@ -352,6 +353,55 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_subject_idx').on(t.subjectType, t.subjectId), index('audit_log_at_idx').on(t.at)],
 );
 
+/** What a fleet worker reports with its heartbeat. */
+export interface FleetWorkerStats {
+  /** CPU load of the machine (1-minute load average per core, 0–1+). */
+  cpu: number;
+  /** Resident memory of the worker process, in bytes. */
+  memoryBytes: number;
+  agentsAlive: number;
+  /** Story runs the worker is running now. */
+  storyRuns: string[];
+}
+
+/** A `wave worker` process of the fleet: registered at start, heartbeating while it runs. */
+export const fleetWorkers = pgTable(
+  'fleet_workers',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    host: text('host').notNull(),
+    pid: integer('pid').notNull(),
+    version: text('version').notNull(),
+    concurrency: integer('concurrency').notNull(),
+    workDir: text('work_dir').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** Finishes its story runs and takes no new ones. */
+    draining: boolean('draining').notNull().default(false),
+    /** Set when the worker exited cleanly. */
+    stoppedAt: timestamp('stopped_at', { withTimezone: true, mode: 'date' }),
+    stats: jsonb('stats')
+      .$type<FleetWorkerStats>()
+      .notNull()
+      .default({ cpu: 0, memoryBytes: 0, agentsAlive: 0, storyRuns: [] }),
+  },
+  (t) => [index('fleet_workers_heartbeat_idx').on(t.heartbeatAt)],
+);
+
+/**
+ * Who may write a story run's effects now: one row per story run a worker claimed. `token`
+ * only grows (the fencing token); a write checks it with the row locked.
+ */
+export const storyRunLeases = pgTable('story_run_leases', {
+  storyRunId: text('story_run_id')
+    .primaryKey()
+    .references(() => storyRuns.id, { onDelete: 'cascade' }),
+  workerId: text('worker_id'),
+  token: bigint('token', { mode: 'number' }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
 export type Project = typeof projects.$inferSelect;
 export type NewProject = typeof projects.$inferInsert;
 export type Prd = typeof prds.$inferSelect;
@@ -379,5 +429,7 @@ export type LatencyStat = typeof latencyStats.$inferSelect;
 export type NewLatencyStat = typeof latencyStats.$inferInsert;
 export type UsageRow = typeof usage.$inferSelect;
 export type NewUsageRow = typeof usage.$inferInsert;
+export type FleetWorker = typeof fleetWorkers.$inferSelect;
+export type StoryRunLease = typeof storyRunLeases.$inferSelect;
 export type AuditEntry = typeof auditLog.$inferSelect;
 export type NewAuditEntry = typeof auditLog.$inferInsert;

@@ -36,4 +36,6 @@ export const commands: readonly LazyCliCommand[] = [
   { name: 'demo', load: async () => (await import('./demo')).demoCommand },
   { name: 'signal', load: async () => (await import('./signal')).signalCommand },
   { name: 'serve', load: async () => (await import('./serve')).serveCommand },
+  // The fleet: one machine's worker taking story runs of `wave run --fleet` sessions.
+  { name: 'worker', load: async () => (await import('./worker')).workerCommand },
 ];

@@ -12,6 +12,7 @@ import {
   type EventSink,
   type SessionHandle,
   type SessionOutcome,
+  type StartSessionRequest,
 } from '../../core/orchestrator';
 import type { SessionRecoveryResult } from '../../core/checkpointer';
 import { ensureProject, parsePrdText } from '../../core/prd';
@@ -350,6 +351,7 @@ export const runCommand: CliCommand = {
     budget: { type: 'string' },
     agent: { type: 'string' },
     'approve-as': { type: 'string' },
+    fleet: { type: 'boolean' },
   },
   async run(ctx, args) {
     if (args.positionals.length)
@@ -365,6 +367,13 @@ export const runCommand: CliCommand = {
     const approveAs = (args.values['approve-as'] as string | undefined)?.trim();
     const config = await loadProjectConfig(repo);
     const actor = ctx.settings.actor;
+    const fleet = args.values.fleet === true;
+    if (fleet && (!ctx.settings.databaseUrl || !ctx.settings.redisUrl))
+      throw new CliError(
+        'wave run --fleet hands story runs to wave worker processes through a shared Postgres and Redis: set DATABASE_URL and REDIS_URL (the same for the workers). Without --fleet the session runs here.',
+        1,
+        'fleet_unavailable',
+      );
     return withCliRuntime(ctx, async (core) => {
       const prdId = await importAndPickPrd(
         ctx,
@@ -378,6 +387,14 @@ export const runCommand: CliCommand = {
       if (approveAs) await approveForUnattendedRun(ctx, core, prdId, approveAs, agentPreset);
       const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
       const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
+      if (fleet) {
+        try {
+          return await runOnFleet(ctx, core, orchestrator, { prdId, concurrency, budgetUsd, agentPreset, actor });
+        } finally {
+          renderer.end();
+          await orchestrator.dispose();
+        }
+      }
       try {
         const handle = await orchestrator
           .startSession({ prdId, concurrency, budgetUsd, agentPreset, actor, projectPath: undefined })
@@ -391,6 +408,43 @@ export const runCommand: CliCommand = {
     });
   },
 };
+
+/** --fleet: the session is created and planned here, its story runs go to wave worker processes. */
+async function runOnFleet(
+  ctx: CliContext,
+  core: CoreServices,
+  orchestrator: Orchestrator,
+  req: StartSessionRequest,
+): Promise<number> {
+  const { FleetDispatcher } = await import('../../core/fleet/dispatch');
+  const { FleetCoordinator } = await import('../../core/fleet/fleet-coordinator');
+  const { sessionId, config } = await orchestrator.createFleetSession(req).catch(orchestratorToCli);
+  ctx.info(`Session ${sessionId} started on the fleet for PRD ${req.prdId}; workers land on ${config.remote}.`);
+  const dispatcher = new FleetDispatcher(ctx.settings.redisUrl!, ctx.settings.redisPrefix);
+  try {
+    const end = await new FleetCoordinator({
+      store: core.store,
+      bus: await core.bus(),
+      dispatcher,
+      sessionId,
+      config,
+      log: cliLog(ctx),
+    }).run();
+    const runs = await core.repos.storyRuns.ofSession(sessionId);
+    ctx.output(
+      {
+        session: sessionId,
+        status: end.status,
+        reason: end.reason,
+        stories: runs.map((r) => ({ id: r.storyId, status: r.status, gate: r.currentGate, merge_sha: r.mergeSha })),
+      },
+      () => `Session ${sessionId} ${end.status}: ${end.reason}`,
+    );
+    return end.status === 'completed' ? 0 : 1;
+  } finally {
+    await dispatcher.close();
+  }
+}
 
 /**
  * --approve-as: approves the PRD for the agent preset that will run (`agentPreset`, default

@@ -32,6 +32,12 @@ export interface CheckpointerOptions {
   /** Gate order; default gate-0 … gate-7. */
   pipeline?: readonly GateId[];
   log?: (line: string) => void;
+  /**
+   * A check run first in the transaction of every write (a fleet worker's lease: it throws
+   * LeaseLostError when the lease is gone, and nothing is written). With a fence, every write
+   * is a transaction; without one (a local session), recordGate is usually one statement.
+   */
+  fence?: (tx: Repos, storyRunId: string) => Promise<void>;
 }
 
 export interface StartGateInput {
@@ -150,13 +156,20 @@ export class Checkpointer {
   async startGate(input: StartGateInput): Promise<{ gateRunId: number }> {
     gateIndex(input.gate, this.pipeline);
     const startedAt = input.startedAt ?? new Date();
-    const started = await this.repos.checkpoints.startGate({
+    const row = {
       storyRunId: input.storyRunId,
       gate: input.gate,
       attempt: input.attempt,
       startedAt,
       logPath: input.logPath ?? null,
-    });
+    };
+    const fence = this.options.fence;
+    const started = fence
+      ? await this.repos.transaction(async (tx) => {
+          await fence(tx, input.storyRunId);
+          return tx.checkpoints.startGate(row);
+        })
+      : await this.repos.checkpoints.startGate(row);
     if (!started)
       throw new RecoveryError(
         `Story run ${input.storyRunId} does not exist; ${input.gate} was not started.`,
@@ -184,6 +197,7 @@ export class Checkpointer {
     const data = input.data ?? {};
     const snap = this.snapshots.get(input.storyRunId);
     const usable =
+      !this.options.fence &&
       snap &&
       (input.gateRunId === undefined || snap.openGateRun?.id === input.gateRunId) &&
       (input.expectedEpoch === undefined || input.expectedEpoch === snap.epoch);
@@ -202,6 +216,7 @@ export class Checkpointer {
         () => plan,
         () =>
           this.repos.transaction(async (tx) => {
+            await this.options.fence?.(tx, input.storyRunId);
             const snapNow = await this.lockSnapshot(tx, input);
             plan = this.planGate(input, data, snapNow);
             const row = await tx.checkpoints.recordGate(plan.write);

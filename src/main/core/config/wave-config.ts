@@ -21,6 +21,8 @@ export const SHARED_DOMAIN = 'SHARED';
 
 export interface WaveConfig {
   targetBranch: string;
+  /** `remote`: the git remote fleet workers clone, fetch from and push to (any path or URL git can use); null: none. */
+  project: { remote: string | null };
   /** Domain name → globs of the paths its stories may change; SHARED applies to every story. Empty: no boundary check. */
   domains: Record<string, string[]>;
   /** QA commands in run order (object key order), name → argv. */
@@ -53,6 +55,7 @@ export const DEFAULT_CONTEXT_BUDGET_TOKENS = 50_000;
 
 export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfig>({
   targetBranch: 'main',
+  project: { remote: null },
   domains: {},
   qa: {},
   agent: { preset: 'claude-code', command: null, env: { pass: [], set: {} }, subagents: { maxPerStory: 2 } },
@@ -67,6 +70,7 @@ export const DEFAULT_WAVE_CONFIG: Readonly<WaveConfig> = Object.freeze<WaveConfi
 
 const CONFIG_HINTS: HintTable = {
   '/targetBranch': { what: 'the branch stories merge into, e.g. "main"' },
+  '/project/remote': { what: 'a git remote path or URL, e.g. "git@host:team/app.git"' },
   '/domains/*': { what: 'a list of globs, e.g. ["src/auth/**"]' },
   '/qa/*': { what: 'an argument list such as ["npm", "test"]' },
   '/agent/preset': { what: '"claude-code" or "command"' },
@@ -98,8 +102,10 @@ export function applyConfigDefaults(raw: Record<string, unknown>): WaveConfig {
   const context = obj('context');
   const worktree = obj('worktree');
   const backups = obj('backups');
+  const project = obj('project');
   return {
     targetBranch: (raw.targetBranch as string | undefined) ?? d.targetBranch,
+    project: { remote: (project.remote as string | undefined) ?? d.project.remote },
     domains: { ...((raw.domains as Record<string, string[]> | undefined) ?? d.domains) },
     qa: { ...((raw.qa as Record<string, string[]> | undefined) ?? d.qa) },
     agent: {

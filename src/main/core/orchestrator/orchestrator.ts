@@ -156,6 +156,23 @@ export class Orchestrator {
     return this.track(run);
   }
 
+  /**
+   * Creates and plans a session as startSession does, without running it here: a fleet
+   * coordinator (src/main/core/fleet) hands its story runs to workers. Needs project.remote.
+   */
+  async createFleetSession(req: StartSessionRequest): Promise<{ sessionId: string; config: SessionConfig }> {
+    this.assertOpen();
+    const { row, config } = await createSession(this.o, req, (repoPath) => this.assertRepoFree(repoPath));
+    if (!config.remote) {
+      await this.o.repo.setStatus(row.id, 'failed', 'wave run --fleet needs project.remote in wave.config.json.');
+      throw new OrchestratorError(
+        'precondition_failed',
+        `wave run --fleet needs project.remote in ${config.repoPath}/wave.config.json: the git remote (path or URL) workers clone and push to.`,
+      );
+    }
+    return { sessionId: row.id, config };
+  }
+
   /** What every way of continuing a session checks first; returns the config to run with. */
   private async prepareContinue(sessionId: string): Promise<{ row: Session; config: SessionConfig }> {
     this.assertOpen();

@@ -19,6 +19,8 @@ export const SessionConfig = z.object({
   prdId: z.string().min(1),
   prdHash: z.string(),
   targetBranch: z.string().min(1),
+  /** wave.config.json project.remote: what fleet workers clone and push to (absent in configs stored before it existed: none). */
+  remote: z.string().min(1).nullable().default(null),
   concurrency: z.number().int().min(1).max(64),
   agent: z.object({ preset: z.enum(AGENT_PRESETS), command: z.array(z.string()).nullable() }),
   qa: z.array(z.object({ name: z.string(), argv: z.array(z.string()).min(1) })),
@@ -50,6 +52,7 @@ export function configFromWaveConfig(
 ): Pick<
   SessionConfig,
   | 'qa'
+  | 'remote'
   | 'domains'
   | 'maxRetries'
   | 'timeoutMinutes'
@@ -63,6 +66,7 @@ export function configFromWaveConfig(
 > {
   return {
     qa: Object.entries(c.qa).map(([name, argv]) => ({ name, argv })),
+    remote: c.project.remote,
     domains: c.domains,
     maxRetries: c.execution.max_retries,
     timeoutMinutes: c.execution.timeout_minutes,

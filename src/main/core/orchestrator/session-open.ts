@@ -1,6 +1,6 @@
 import type { Session } from '../../store';
 import { SessionLease } from '../checkpointer';
-import { createExecutor, type Executor } from '../executor';
+import { createExecutor, type Executor, type ExecutorConfig } from '../executor';
 import { resolveAgentPreset, type ResolvedPreset } from './agent-presets';
 import type { OrchestratorEnv } from './orchestrator-env';
 import type { SessionConfig } from './session-config';
@@ -32,30 +32,7 @@ export async function openSessionParts(
   });
   let executor: Executor;
   try {
-    executor = await createExecutor({
-      repoPath: config.repoPath,
-      dataDir: o.dataDir,
-      targetBranch: config.targetBranch,
-      domains: config.domains,
-      audit: {
-        record: (e) =>
-          o.repo.audit({
-            actor: e.actor,
-            action: e.action,
-            subjectType: 'story',
-            subjectId: `${session.id}/${e.storyId}`,
-            detail: { reason: e.reason, ...e.detail },
-          }),
-      },
-      concurrency: config.concurrency,
-      graceMs: o.options.graceMs,
-      mergeStrategy: config.mergeStrategy,
-      copyFiles: config.copyFiles,
-      setupCommand: config.setup ?? undefined,
-      committer: o.options.committer,
-      priceFile: o.options.priceFile,
-      env: { parent: o.env, grant: config.agentEnv, fixed: o.options.agentEnv },
-    });
+    executor = await createExecutor(sessionExecutorConfig(o, session.id, config));
   } catch (e) {
     await lease
       .release({
@@ -74,5 +51,37 @@ export async function openSessionParts(
     onLost: (fn) => {
       lost = fn;
     },
+  };
+}
+
+/** The executor of a session's stories over `config.repoPath` (a fleet worker passes its clone's). */
+export function sessionExecutorConfig(
+  o: Pick<OrchestratorEnv, 'repo' | 'dataDir' | 'options' | 'env'>,
+  sessionId: string,
+  config: SessionConfig,
+): ExecutorConfig {
+  return {
+    repoPath: config.repoPath,
+    dataDir: o.dataDir,
+    targetBranch: config.targetBranch,
+    domains: config.domains,
+    audit: {
+      record: (e) =>
+        o.repo.audit({
+          actor: e.actor,
+          action: e.action,
+          subjectType: 'story',
+          subjectId: `${sessionId}/${e.storyId}`,
+          detail: { reason: e.reason, ...e.detail },
+        }),
+    },
+    concurrency: config.concurrency,
+    graceMs: o.options.graceMs,
+    mergeStrategy: config.mergeStrategy,
+    copyFiles: config.copyFiles,
+    setupCommand: config.setup ?? undefined,
+    committer: o.options.committer,
+    priceFile: o.options.priceFile,
+    env: { parent: o.env, grant: config.agentEnv, fixed: o.options.agentEnv },
   };
 }

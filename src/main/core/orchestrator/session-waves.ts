@@ -1,6 +1,6 @@
 import { isSettledStory } from '../../../shared/status';
 import type { StoryDocument } from '../../../shared/stories';
-import type { StoryRun } from '../../store';
+import type { Story, StoryRun } from '../../store';
 import type { PipelineRepo } from '../../store/repos/pipeline-repo';
 import type { Executor } from '../executor';
 import { isAwaitingMergeApproval } from './merge-approval';
@@ -32,12 +32,12 @@ export async function loadStoryDocuments(
   const rows = await w.repo.stories(w.projectId, ids);
   // Keyed like story run ids (`<session>:<story>`).
   for (const r of rows) w.ui.setMeta(`${w.sessionId}:${r.storyId}`, { title: r.title, domain: r.domain });
-  return new Map(
-    rows.map((r) => [
-      r.storyId,
-      { ...(r.content as StoryDocument), story_id: r.storyId, domain: r.domain, dependencies: r.dependencies },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.storyId, storyDocumentOf(r)]));
+}
+
+/** A story's imported document with the fields the store keeps beside it. */
+export function storyDocumentOf(r: Story): StoryDocument {
+  return { ...(r.content as StoryDocument), story_id: r.storyId, domain: r.domain, dependencies: r.dependencies };
 }
 
 async function runStory(

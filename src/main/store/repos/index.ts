@@ -3,6 +3,7 @@ import { LatencyRepo } from './events-repo';
 import { AuditRepo } from './audit-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
 import { ContextPacksRepo } from './context-packs-repo';
+import { FleetWorkersRepo, StoryRunLeasesRepo } from './fleet-repo';
 import { GateRunsRepo } from './gate-runs-repo';
 import { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 import { ProjectsRepo } from './projects-repo';
@@ -29,6 +30,8 @@ export class Repos {
   readonly audit: AuditRepo;
   readonly checkpoints: CheckpointsRepo;
   readonly contextPacks: ContextPacksRepo;
+  readonly fleetWorkers: FleetWorkersRepo;
+  readonly storyRunLeases: StoryRunLeasesRepo;
 
   constructor(protected readonly runner: QueryRunner) {
     this.sessions = new SessionsRepo(runner);
@@ -43,6 +46,8 @@ export class Repos {
     this.audit = new AuditRepo(runner);
     this.checkpoints = new CheckpointsRepo(runner);
     this.contextPacks = new ContextPacksRepo(runner);
+    this.fleetWorkers = new FleetWorkersRepo(runner);
+    this.storyRunLeases = new StoryRunLeasesRepo(runner);
   }
 }
 
@@ -58,6 +63,20 @@ export class StoreRepos extends Repos {
    */
   transaction<T>(fn: (repos: Repos) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     return this.store.transaction((tx) => fn(new Repos(onQueryable(tx))), opts);
+  }
+
+  /**
+   * Runs `fn` in one transaction that first locks the story run's lease and checks that
+   * `token` still holds it unexpired (else LeaseLostError, nothing written): a fleet worker
+   * that lost its lease (killed, paused, partitioned and reclaimed) cannot write a checkpoint
+   * or a result. The row lock is held until COMMIT, so a claimant taking the lease meanwhile
+   * waits for this write to end.
+   */
+  fenced<T>(storyRunId: string, token: number, fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      await tx.storyRunLeases.assertHeld(storyRunId, token);
+      return fn(tx);
+    });
   }
 
   /** Repositories on a transaction a caller already holds, or on the store when none. */
@@ -93,6 +112,13 @@ export {
   type RecordedGateRow,
   type StoryRunSnapshot,
 } from './checkpoints-repo';
+export {
+  FleetWorkersRepo,
+  LeaseLostError,
+  StoryRunLeasesRepo,
+  type FleetWorkerRow,
+  type HeldLease,
+} from './fleet-repo';
 export { GateRunsRepo } from './gate-runs-repo';
 export { PrdDecisionsRepo, PrdsRepo } from './prds-repo';
 export { ProjectsRepo } from './projects-repo';

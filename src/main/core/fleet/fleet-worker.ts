@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
+import type { Store } from '../../store';
+import { LeaseLostError, repositories, type HeldLease, type StoreRepos } from '../../store/repos';
+import type { StopRequest } from '../orchestrator/run-state';
+import { countAlive } from '../orchestrator/session-stop';
+import { FLEET_QUEUE, FleetJob, fleetConnection, fleetQueuePrefix } from './dispatch';
+import { openWorkerStory, type WorkerStory, type WorkerStoryDeps } from './worker-story';
+
+export interface FleetWorkerOptions extends WorkerStoryDeps {
+  name: string;
+  concurrency: number;
+  version: string;
+  redisUrl: string;
+  redisPrefix: string | undefined;
+  /** A story run's lease (and BullMQ's job lock): default 15 s. */
+  leaseMs: number;
+  /** Heartbeat and lease renewal interval: default a third of the lease. */
+  heartbeatMs: number;
+}
+
+interface Active {
+  lease: HeldLease;
+  story: WorkerStory | null;
+  sessionId: string;
+  lost: boolean;
+}
+
+/**
+ * A `wave worker`: registers in fleet_workers, heartbeats, and takes story runs from the
+ * store's BullMQ queue. BullMQ's job lock (lockDuration = the lease, renewed by BullMQ) and
+ * its stalled-job check give a killed worker's jobs to another worker; the Postgres lease
+ * (story_run_leases, renewed with the heartbeat) is what decides who may write: each story
+ * runs with a fenced checkpointer and story run port (worker-story.ts), and a worker that
+ * finds its lease gone stops that story's agents and drops it.
+ */
+export class FleetWorker {
+  readonly id = `w-${randomUUID().slice(0, 12)}`;
+  private readonly repos: StoreRepos;
+  private readonly active = new Map<string, Active>();
+  private readonly stops = new Map<string, StopRequest>();
+  private worker: Worker | null = null;
+  private connection: Redis | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private draining = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly o: FleetWorkerOptions,
+    store: Store = o.store,
+  ) {
+    this.repos = repositories(store);
+  }
+
+  async start(): Promise<void> {
+    await this.repos.fleetWorkers.register({
+      id: this.id,
+      name: this.o.name,
+      host: os.hostname(),
+      pid: process.pid,
+      version: this.o.version,
+      concurrency: this.o.concurrency,
+      workDir: this.o.workDir,
+    });
+    this.connection = fleetConnection(this.o.redisUrl);
+    this.worker = new Worker(FLEET_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: fleetQueuePrefix(this.o.redisPrefix),
+      concurrency: this.o.concurrency,
+      lockDuration: this.o.leaseMs,
+      stalledInterval: Math.max(1_000, Math.round(this.o.leaseMs / 2)),
+      maxStalledCount: 1_000,
+    });
+    this.worker.on('error', (e) => this.o.log(`queue: ${e.message}`));
+    this.timer = setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+    this.timer.unref();
+    await this.heartbeat();
+  }
+
+  /** Story runs this worker runs now. */
+  runningStoryRuns(): string[] {
+    return [...this.active.keys()];
+  }
+
+  private async process(job: Job): Promise<void> {
+    const data = FleetJob.parse(job.data);
+    const session = await this.repos.sessions.byId(data.sessionId);
+    const run = await this.repos.storyRuns.byId(data.storyRunId);
+    if (!session || !run || !(ACTIVE_SESSION_STATUSES as readonly string[]).includes(session.status)) return;
+    if (session.status === 'stopping') return;
+    const lease = await this.repos.storyRunLeases.acquire(run.id, this.id, this.o.leaseMs);
+    // Another worker holds it (a reclaim raced its lease's expiry): BullMQ retries the job later.
+    if (!lease) throw new Error(`story run ${run.id} is leased by another worker`);
+    const a: Active = { lease, story: null, sessionId: session.id, lost: false };
+    this.active.set(run.id, a);
+    this.o.log(`took ${run.id} (lease token ${lease.token})`);
+    try {
+      a.story = await openWorkerStory(this.o, session, run, lease, () => this.stops.get(session.id) ?? null);
+      if (a.lost) throw new LeaseLostError(run.id, lease.token, 'it was lost while the story was prepared');
+      await a.story?.execute();
+      this.o.log(`finished ${run.id}`);
+    } catch (e) {
+      if (!(e instanceof LeaseLostError)) throw e;
+      a.lost = true;
+      const stopped = (await a.story?.stopAgents().catch(() => 0)) ?? 0;
+      this.o.log(`lost the lease of ${run.id}: stopped ${stopped} agent group(s), dropped the story (${e.message})`);
+    } finally {
+      this.active.delete(run.id);
+      if (!a.lost) await this.repos.storyRunLeases.release(lease).catch(() => undefined);
+      await a.story?.dispose().catch(() => undefined);
+    }
+  }
+
+  private agentsAlive(): number {
+    let n = 0;
+    for (const a of this.active.values()) if (a.story) n += countAlive(a.story.executor, a.sessionId).processes;
+    return n;
+  }
+
+  /** Heartbeat: the worker's row and stats, each lease renewed, stops and drain requests picked up. */
+  private async heartbeat(): Promise<void> {
+    try {
+      for (const [id, a] of this.active) {
+        if (a.lost) continue;
+        if (!(await this.repos.storyRunLeases.renew(a.lease, this.o.leaseMs))) {
+          a.lost = true;
+          const stopped = (await a.story?.stopAgents().catch(() => 0)) ?? 0;
+          this.o.log(`the lease of ${id} is gone: stopped ${stopped} agent group(s); its writes are refused`);
+        }
+      }
+      for (const sessionId of new Set([...this.active.values()].map((a) => a.sessionId))) {
+        const status = await this.repos.sessions.statusOf(sessionId);
+        if (status && status !== 'running' && !this.stops.has(sessionId)) {
+          this.stops.set(sessionId, { reason: `session ${status}`, by: 'fleet' });
+          for (const a of this.active.values()) if (a.sessionId === sessionId) await a.story?.stopAgents();
+        }
+      }
+      const row = await this.repos.fleetWorkers.heartbeat(this.id, {
+        cpu: Math.round((os.loadavg()[0]! / Math.max(1, os.cpus().length)) * 100) / 100,
+        memoryBytes: process.memoryUsage().rss,
+        agentsAlive: this.agentsAlive(),
+        storyRuns: this.runningStoryRuns(),
+      });
+      if (row && row.draining !== this.draining) {
+        this.draining = row.draining;
+        if (row.draining) await this.worker?.pause(true);
+        else this.worker?.resume();
+        this.o.log(row.draining ? 'draining: finishing my story runs, taking none' : 'taking story runs again');
+      }
+    } catch (e) {
+      this.o.log(`heartbeat failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops taking jobs, lets the running story runs finish, then leaves the fleet. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker?.close();
+      if (this.timer) clearInterval(this.timer);
+      this.connection?.disconnect();
+      await this.repos.fleetWorkers.markStopped(this.id).catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
