@@ -198,6 +198,7 @@ export async function openWorkerStory(
       publish,
       // The coordinator's windows rebuild a story from the store on its bus events.
       setProgress: () => undefined,
+      progressed: () => undefined,
       storyChanged: () => undefined,
       notice: (_k, title, body) => d.log(`${title}: ${body}`),
       log: d.log,
