@@ -18,6 +18,7 @@ const TABLES = [
   'context_packs',
   'dead_letters',
   'events',
+  'fleet_workers',
   'gate_runs',
   'latency_stats',
   'prd_decisions',
@@ -26,6 +27,7 @@ const TABLES = [
   'projects',
   'sessions',
   'stories',
+  'story_run_leases',
   'story_runs',
   'usage',
 ];
