@@ -34,6 +34,8 @@ test.describe("reviewing a story's changes in the window", () => {
 
       const row = page.locator('[data-testid="story-row"][data-story="REV-1"]');
       await expect(row).toHaveAttribute('data-status', 'blocked', { timeout: 90_000 });
+      // Blocked because it waits for the lead before gate-7, not for a failure (which has no branch to review).
+      await expect(row).toContainText('Waiting for merge approval');
       await row.click();
       await page.getByTestId('story-detail').getByTestId('open-changes').click();
       const panel = page.getByTestId('changes-panel');
@@ -93,6 +95,8 @@ test.describe('review comments and the verdict', () => {
 
       const row = page.locator('[data-testid="story-row"][data-story="VRD-1"]');
       await expect(row).toHaveAttribute('data-status', 'blocked', { timeout: 90_000 });
+      // Blocked because it waits for the lead before gate-7, not for a failure (which has no branch to review).
+      await expect(row).toContainText('Waiting for merge approval');
       await row.click();
       await page.getByTestId('story-detail').getByTestId('open-changes').click();
       const panel = page.getByTestId('changes-panel');

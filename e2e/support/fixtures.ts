@@ -63,7 +63,7 @@ export const test = base.extend<WaveFixtures, { wave: RunningWave | null }>({
     await use(page);
     await context.close();
   },
-  fresh: async ({ browser, transport }, use) => {
+  fresh: async ({ browser, transport }, use, testInfo) => {
     const dataDir = freshDataDir();
     if (transport === 'electron') {
       test.skip(!electronAvailable(), ELECTRON_MISSING_REASON);
@@ -107,6 +107,13 @@ export const test = base.extend<WaveFixtures, { wave: RunningWave | null }>({
         log: () => previousLogs + server.log(),
       });
     } finally {
+      // A failed test carries the core's log: what the server did is what explains a CI failure.
+      if (testInfo.status !== testInfo.expectedStatus) {
+        const log = previousLogs + server.log();
+        await testInfo.attach('wave-serve.log', { body: log, contentType: 'text/plain' });
+        const tail = log.split('\n').slice(-60).join('\n');
+        process.stderr.write(`\n── wave serve log of "${testInfo.title}" (last 60 lines) ──\n${tail}\n──\n`);
+      }
       await context.close();
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });

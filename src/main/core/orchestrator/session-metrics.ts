@@ -29,9 +29,15 @@ export class SessionMetrics {
     this.timer.unref();
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
+  /**
+   * Ends the ticks with a last one: the charts get the run's final cost and rate even when the
+   * run ended between two ticks (a run shorter than the interval would otherwise push none).
+   */
+  async stop(): Promise<void> {
+    if (!this.timer) return;
+    clearInterval(this.timer);
     this.timer = null;
+    await this.tick();
   }
 
   private async tick(): Promise<void> {

@@ -337,7 +337,7 @@ export class SessionRun {
   }
 
   private async cleanup(): Promise<void> {
-    this.metrics.stop();
+    await this.metrics.stop().catch((e) => this.log(`the last metrics tick failed: ${(e as Error).message}`));
     await this.events?.close().catch(() => undefined);
     await this.stops.close();
     await this.executor.dispose().catch((e) => this.log(`closing the executor failed: ${(e as Error).message}`));
