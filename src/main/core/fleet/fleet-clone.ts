@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGit, type GitResult } from '../executor/git';
-import { assertSafeSessionId } from '../executor';
+import { assertSafeSessionId, RepoLock } from '../executor';
 
 /** What a worker's own git runs (clone, fetch, push) may need to reach a remote: never an agent's. */
 const REMOTE_ACCESS = ['SSH_AUTH_SOCK', 'GIT_SSH_COMMAND', 'GIT_ASKPASS', 'SSH_ASKPASS'] as const;
@@ -17,24 +17,43 @@ function remoteEnv(env: NodeJS.ProcessEnv): Record<string, string> {
  * under its work dir and fetched before each story. Its main checkout stays detached, so the
  * target branch is checked out nowhere and gate-7 may move the local ref; the local target
  * branch is only ever a copy of the remote's (`sync`), and the remote is where stories land.
+ *
+ * The stories a worker runs side by side share the clone: every fetch and push (each writes
+ * remote-tracking refs) runs under the clone's repository lock, the one its worktrees use, so
+ * two never race on a ref ("cannot lock ref … is at X but expected Y"). Callers must not hold
+ * that lock when they call them (it is not re-entrant).
  */
 export class FleetClone {
+  /** Clones being made in this process, by folder: two stories starting at once make one. */
+  private static readonly opening = new Map<string, Promise<FleetClone>>();
+
   private constructor(
     readonly path: string,
     readonly remote: string,
     private readonly env: Record<string, string>,
+    private readonly lock: RepoLock,
   ) {}
 
   /** Clones `remote` into `<workDir>/repos/<projectId>` unless it is there already. */
-  static async open(remote: string, workDir: string, projectId: string, env: NodeJS.ProcessEnv): Promise<FleetClone> {
+  static open(remote: string, workDir: string, projectId: string, env: NodeJS.ProcessEnv): Promise<FleetClone> {
     const dir = join(workDir, 'repos', assertSafeSessionId(projectId));
-    const clone = new FleetClone(dir, remote, remoteEnv(env));
-    if (!existsSync(join(dir, '.git'))) {
-      mkdirSync(join(workDir, 'repos'), { recursive: true });
-      await runGit(workDir, ['clone', '--quiet', '--no-checkout', '--', remote, dir], { env: clone.env });
-      await clone.git(['checkout', '--quiet', '--detach', 'HEAD'], [128]);
+    let opening = FleetClone.opening.get(dir);
+    if (!opening) {
+      opening = FleetClone.make(dir, remote, remoteEnv(env));
+      FleetClone.opening.set(dir, opening);
+      // A failed clone is tried again by the next story; a made one is kept.
+      opening.catch(() => FleetClone.opening.delete(dir));
     }
-    return clone;
+    return opening;
+  }
+
+  private static async make(dir: string, remote: string, env: Record<string, string>): Promise<FleetClone> {
+    if (!existsSync(join(dir, '.git'))) {
+      mkdirSync(join(dir, '..'), { recursive: true });
+      await runGit(join(dir, '..'), ['clone', '--quiet', '--no-checkout', '--', remote, dir], { env });
+      await runGit(dir, ['checkout', '--quiet', '--detach', 'HEAD'], { env, allowExitCodes: [128] });
+    }
+    return new FleetClone(dir, remote, env, RepoLock.forGitDir(join(dir, '.git')));
   }
 
   git(args: string[], allowExitCodes: number[] = []): Promise<GitResult> {
@@ -42,7 +61,11 @@ export class FleetClone {
   }
 
   /** Fetches every branch of the remote (story branches included, so a resumed story finds its commits). */
-  async fetch(): Promise<void> {
+  fetch(): Promise<void> {
+    return this.lock.exclusive(() => this.fetchUnlocked());
+  }
+
+  private async fetchUnlocked(): Promise<void> {
     await this.git(['fetch', '--quiet', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
   }
 
@@ -53,25 +76,31 @@ export class FleetClone {
   }
 
   /** Fetches, then sets the local target branch to the remote's. */
-  async syncTarget(target: string): Promise<string> {
-    await this.fetch();
-    const tip = await this.remoteTip(target);
-    if (!tip) throw new Error(`The remote ${this.remote} has no branch ${target}.`);
-    await this.git(['update-ref', '-m', 'wave worker: target as on the remote', `refs/heads/${target}`, tip]);
-    return tip;
+  syncTarget(target: string): Promise<string> {
+    return this.lock.exclusive(async () => {
+      await this.fetchUnlocked();
+      const tip = await this.remoteTip(target);
+      if (!tip) throw new Error(`The remote ${this.remote} has no branch ${target}.`);
+      await this.git(['update-ref', '-m', 'wave worker: target as on the remote', `refs/heads/${target}`, tip]);
+      return tip;
+    });
   }
 
   /** Pushes a story branch (forced: a resumed story may have been reset to its checkpoint). */
-  async pushBranch(branch: string): Promise<void> {
-    await this.git(['push', '--quiet', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`]);
+  pushBranch(branch: string): Promise<void> {
+    return this.lock.exclusive(async () => {
+      await this.git(['push', '--quiet', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`]);
+    });
   }
 
   /**
    * Lands `sha` on the remote's target branch by a push WITHOUT force: git refuses it unless
    * the remote's target is an ancestor of `sha`. False when it was refused (the target moved).
    */
-  async pushTarget(sha: string, target: string): Promise<boolean> {
-    const r = await this.git(['push', '--quiet', '--porcelain', 'origin', `${sha}:refs/heads/${target}`], [1]);
-    return r.exitCode === 0;
+  pushTarget(sha: string, target: string): Promise<boolean> {
+    return this.lock.exclusive(async () => {
+      const r = await this.git(['push', '--quiet', '--porcelain', 'origin', `${sha}:refs/heads/${target}`], [1]);
+      return r.exitCode === 0;
+    });
   }
 }

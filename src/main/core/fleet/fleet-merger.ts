@@ -24,8 +24,9 @@ export class FleetMerger extends StoryMerger {
     super(wt, options);
   }
 
+  /** Under the clone's repository lock, which is this worktree manager's (see FleetClone). */
   private syncTarget(): Promise<string> {
-    return this.wt.lock.exclusive(() => this.fleet.clone.syncTarget(this.wt.targetBranch));
+    return this.fleet.clone.syncTarget(this.wt.targetBranch);
   }
 
   override async mergeTargetIntoStory(storyId: string): Promise<PrepareMergeResult> {
