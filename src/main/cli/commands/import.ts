@@ -4,7 +4,7 @@ import type { ImportFileResult } from '../../../shared/stories';
 import { loadWaveConfig, WaveConfigError } from '../../core/config';
 import { ensureProject } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { withCliCore } from '../core-runtime';
 import { importProgress } from '../progress';
 
@@ -18,11 +18,7 @@ export function resolveProjectRepo(cwd: string, explicit: string | undefined): s
   if (explicit) {
     const abs = path.resolve(cwd, explicit);
     if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
-      throw new CliError(
-        `--project ${explicit}: no such folder. Point it at the repository the stories are for.`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`--project ${explicit}: no such folder. Point it at the repository the stories are for.`);
     return abs;
   }
   let dir = path.resolve(cwd);
@@ -67,7 +63,7 @@ export const importCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length === 0)
-      throw new CliError('Name at least one story file, PRD or folder: wave import stories/', EXIT_USAGE, 'usage');
+      throw usageError('Name at least one story file, PRD or folder: wave import stories/');
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     let config;
     try {

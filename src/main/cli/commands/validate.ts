@@ -1,7 +1,7 @@
 import type { FileReport, StoryIssue } from '../../../shared/stories';
 import { migrateStoryFile, validatePaths, type MigrationWrite } from '../../core/stories';
 import { displayPath } from '../../core/stories/story-files';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { usageError, type CliCommand } from '../cli-types';
 
 interface JsonIssue {
   pointer: string;
@@ -96,15 +96,11 @@ export const validateCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length === 0)
-      throw new CliError('Name at least one story file, PRD or folder: wave validate stories/', EXIT_USAGE, 'usage');
+      throw usageError('Name at least one story file, PRD or folder: wave validate stories/');
     const migrate = args.values.migrate === true;
     const inPlace = args.values['in-place'] === true;
     if (inPlace && !migrate)
-      throw new CliError(
-        '--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>',
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError('--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>');
 
     const run = await validatePaths(args.positionals, ctx.cwd);
     const files: JsonFile[] = run.reports.map((r) => ({
