@@ -15,6 +15,7 @@ import {
   type StoryRunStatus,
   type WaveQueryable,
 } from '../../src/main/store';
+import { CuttableProxy } from '../crash/tcp-proxy';
 import { createTestDatabase } from './pg';
 
 export interface TestStore {
@@ -116,6 +117,60 @@ export async function openPostgresTestStore(label = 'store', opts: Partial<OpenS
       await store.close();
       await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ProxiedTestStore extends TestStore {
+  /** Stands between the store and the server: cut it and the store loses its connection. */
+  proxy: CuttableProxy;
+  /** The test database's own connection string, not through the proxy (for a direct client). */
+  databaseUrl: string;
+}
+
+/**
+ * A store on its own fresh database of the real Postgres server, reached through a
+ * CuttableProxy on 127.0.0.1; connecting and health checks give up after 1 s. Closing
+ * closes the store and the proxy and drops the database.
+ */
+export async function openProxiedPostgresTestStore(
+  label: string,
+  opts: Partial<OpenStoreOptions> = {},
+): Promise<ProxiedTestStore> {
+  const db = await createTestDatabase(label);
+  const target = new URL(db.url);
+  const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+  const viaProxy = new URL(db.url);
+  viaProxy.hostname = '127.0.0.1';
+  const dataDir = '/nonexistent-unused';
+  let store: Store;
+  try {
+    await proxy.start();
+    viaProxy.port = String(proxy.port);
+    store = await openStore({
+      connectTimeoutMs: 1000,
+      healthTimeoutMs: 1000,
+      ...opts,
+      dataDir,
+      databaseUrl: viaProxy.toString(),
+    });
+  } catch (e) {
+    await proxy.close();
+    await db.drop();
+    throw e;
+  }
+  let closed = false;
+  return {
+    store,
+    dataDir,
+    databaseUrl: db.url,
+    proxy,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await store.close();
+      await proxy.close();
+      await db.drop();
     },
   };
 }
