@@ -18,6 +18,7 @@ import {
 import type { MetricsView } from '../../../shared/ipc/views';
 import { GATE_IDS, GATE_NAMES } from '../../lib/contract-constants';
 import { api } from '../../api/client';
+import { CheckboxField } from '../../components/CheckboxField';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { clock, duration, ms, shortId, tokens, usd } from '../../lib/format';
@@ -87,15 +88,13 @@ export function ChartsView() {
           empty={series.latency.length === 0 ? 'No latency samples yet: they appear once agents report events.' : null}
           testId="chart-latency"
           extra={
-            <label className="inline-field small">
-              <input
-                type="checkbox"
-                checked={logScale}
-                onChange={(e) => setLogScale(e.target.checked)}
-                data-testid="latency-log"
-              />{' '}
-              log scale
-            </label>
+            <CheckboxField
+              label="log scale"
+              checked={logScale}
+              onChange={setLogScale}
+              className="inline-field small"
+              testId="latency-log"
+            />
           }
         >
           <ResponsiveContainer width="100%" height={HEIGHT}>
