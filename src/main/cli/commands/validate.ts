@@ -2,6 +2,7 @@ import type { FileReport, StoryIssue } from '../../../shared/stories';
 import { migrateStoryFile, validatePaths, type MigrationWrite } from '../../core/stories';
 import { displayPath } from '../../core/stories/story-files';
 import { usageError, type CliCommand } from '../cli-types';
+import { renderIssue } from './issue-text';
 
 interface JsonIssue {
   pointer: string;
@@ -45,12 +46,6 @@ function jsonIssue(i: StoryIssue): JsonIssue {
   };
   if (i.value !== undefined) out.value = i.value;
   return out;
-}
-
-function renderIssue(file: string, i: StoryIssue | JsonIssue, mark: string): string {
-  const where = `${file}:${i.line}:${i.column}`;
-  const ptr = i.pointer ? ` (${i.pointer})` : '';
-  return `  ${mark} ${where}${ptr}  ${i.message}\n      fix: ${i.suggestion}`;
 }
 
 function renderFile(f: JsonFile): string {
