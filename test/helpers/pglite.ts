@@ -95,14 +95,30 @@ export async function openPgliteTestStore(
   };
 }
 
-/** A store on its own fresh database of the real Postgres server (dropped on close). */
-export async function openPostgresTestStore(label = 'store', opts: Partial<OpenStoreOptions> = {}): Promise<TestStore> {
+/** How a store reaches its test database: the URL to use, and what to close after the store. */
+interface DatabaseRoute {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A store on its own fresh database of the real Postgres server (dropped on close); `route`
+ * puts something between the two (see openProxiedPostgresTestStore).
+ */
+export async function openPostgresTestStore(
+  label = 'store',
+  opts: Partial<OpenStoreOptions> = {},
+  route?: (databaseUrl: string) => Promise<DatabaseRoute>,
+): Promise<TestStore> {
   const db = await createTestDatabase(label);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pg-'));
   let store: Store;
+  let via: DatabaseRoute | undefined;
   try {
-    store = await openStore({ ...opts, dataDir, databaseUrl: db.url });
+    via = await route?.(db.url);
+    store = await openStore({ ...opts, dataDir, databaseUrl: via?.url ?? db.url });
   } catch (e) {
+    await via?.close();
     await db.drop();
     throw e;
   }
@@ -115,6 +131,7 @@ export async function openPostgresTestStore(label = 'store', opts: Partial<OpenS
       if (closed) return;
       closed = true;
       await store.close();
+      await via?.close();
       await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -137,42 +154,21 @@ export async function openProxiedPostgresTestStore(
   label: string,
   opts: Partial<OpenStoreOptions> = {},
 ): Promise<ProxiedTestStore> {
-  const db = await createTestDatabase(label);
-  const target = new URL(db.url);
-  const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = '127.0.0.1';
-  const dataDir = '/nonexistent-unused';
-  let store: Store;
-  try {
-    await proxy.start();
-    viaProxy.port = String(proxy.port);
-    store = await openStore({
-      connectTimeoutMs: 1000,
-      healthTimeoutMs: 1000,
-      ...opts,
-      dataDir,
-      databaseUrl: viaProxy.toString(),
-    });
-  } catch (e) {
-    await proxy.close();
-    await db.drop();
-    throw e;
-  }
-  let closed = false;
-  return {
-    store,
-    dataDir,
-    databaseUrl: db.url,
-    proxy,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await store.close();
-      await proxy.close();
-      await db.drop();
+  let proxy: CuttableProxy | undefined;
+  const t = await openPostgresTestStore(
+    label,
+    { connectTimeoutMs: 1000, healthTimeoutMs: 1000, ...opts },
+    async (url) => {
+      const u = new URL(url);
+      const p = new CuttableProxy(u.hostname, Number(u.port || 5432));
+      proxy = p;
+      await p.start();
+      u.hostname = '127.0.0.1';
+      u.port = String(p.port);
+      return { url: u.toString(), close: () => p.close() };
     },
-  };
+  );
+  return { ...t, databaseUrl: t.databaseUrl!, proxy: proxy! };
 }
 
 export interface SeedSessionOptions {
