@@ -15,6 +15,7 @@ import {
   type StoryRunStatus,
   type WaveQueryable,
 } from '../../src/main/store';
+import { CuttableProxy } from '../crash/tcp-proxy';
 import { createTestDatabase } from './pg';
 
 export interface TestStore {
@@ -94,14 +95,30 @@ export async function openPgliteTestStore(
   };
 }
 
-/** A store on its own fresh database of the real Postgres server (dropped on close). */
-export async function openPostgresTestStore(label = 'store', opts: Partial<OpenStoreOptions> = {}): Promise<TestStore> {
+/** How a store reaches its test database: the URL to use, and what to close after the store. */
+interface DatabaseRoute {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A store on its own fresh database of the real Postgres server (dropped on close); `route`
+ * puts something between the two (see openProxiedPostgresTestStore).
+ */
+export async function openPostgresTestStore(
+  label = 'store',
+  opts: Partial<OpenStoreOptions> = {},
+  route?: (databaseUrl: string) => Promise<DatabaseRoute>,
+): Promise<TestStore> {
   const db = await createTestDatabase(label);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wave-pg-'));
   let store: Store;
+  let via: DatabaseRoute | undefined;
   try {
-    store = await openStore({ ...opts, dataDir, databaseUrl: db.url });
+    via = await route?.(db.url);
+    store = await openStore({ ...opts, dataDir, databaseUrl: via?.url ?? db.url });
   } catch (e) {
+    await via?.close();
     await db.drop();
     throw e;
   }
@@ -114,10 +131,44 @@ export async function openPostgresTestStore(label = 'store', opts: Partial<OpenS
       if (closed) return;
       closed = true;
       await store.close();
+      await via?.close();
       await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface ProxiedTestStore extends TestStore {
+  /** Stands between the store and the server: cut it and the store loses its connection. */
+  proxy: CuttableProxy;
+  /** The test database's own connection string, not through the proxy (for a direct client). */
+  databaseUrl: string;
+}
+
+/**
+ * A store on its own fresh database of the real Postgres server, reached through a
+ * CuttableProxy on 127.0.0.1; connecting and health checks give up after 1 s. Closing
+ * closes the store and the proxy and drops the database.
+ */
+export async function openProxiedPostgresTestStore(
+  label: string,
+  opts: Partial<OpenStoreOptions> = {},
+): Promise<ProxiedTestStore> {
+  let proxy: CuttableProxy | undefined;
+  const t = await openPostgresTestStore(
+    label,
+    { connectTimeoutMs: 1000, healthTimeoutMs: 1000, ...opts },
+    async (url) => {
+      const u = new URL(url);
+      const p = new CuttableProxy(u.hostname, Number(u.port || 5432));
+      proxy = p;
+      await p.start();
+      u.hostname = '127.0.0.1';
+      u.port = String(p.port);
+      return { url: u.toString(), close: () => p.close() };
+    },
+  );
+  return { ...t, databaseUrl: t.databaseUrl!, proxy: proxy! };
 }
 
 export interface SeedSessionOptions {

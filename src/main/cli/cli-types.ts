@@ -69,6 +69,11 @@ export class CliError extends Error {
 /** Exit code for bad usage (unknown option, missing argument). */
 export const EXIT_USAGE = 2;
 
+/** Bad usage (exit code EXIT_USAGE, code `usage`); with `usage`, the command's usage line follows the message. */
+export function usageError(message: string, usage?: string): CliError {
+  return new CliError(usage === undefined ? message : `${message}\nUsage: ${usage}`, EXIT_USAGE, 'usage');
+}
+
 /** An orchestrator's refusal as the CLI's error (its message and code); anything else is rethrown. */
 export function orchestratorToCli(e: unknown): never {
   if (e instanceof OrchestratorError) throw new CliError(e.message, 1, e.code);

@@ -4,7 +4,15 @@ import { inertStream } from './inert-io';
 import { StoreLockedError } from '../store';
 import { clientDbError } from '../store/db-errors';
 import { storeOpenError } from './store-open';
-import { CliError, EXIT_USAGE, type CliCommand, type CliCommandSource, type CliContext, type CliIo } from './cli-types';
+import {
+  CliError,
+  EXIT_USAGE,
+  usageError,
+  type CliCommand,
+  type CliCommandSource,
+  type CliContext,
+  type CliIo,
+} from './cli-types';
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
@@ -87,10 +95,7 @@ export async function runCli(
   const source = commands.find((c) => c.name === first);
   if (!source) {
     const ctx = makeContext(io, wantsJson);
-    return fail(
-      ctx,
-      new CliError(`Unknown command "${first}". Run "wave --help" to list the commands.`, EXIT_USAGE, 'usage'),
-    );
+    return fail(ctx, usageError(`Unknown command "${first}". Run "wave --help" to list the commands.`));
   }
   const cmd = await loadCommand(source);
   let parsed;
@@ -103,7 +108,7 @@ export async function runCli(
     });
   } catch (e) {
     const ctx = makeContext(io, wantsJson);
-    return fail(ctx, new CliError(`${(e as Error).message}\n${commandHelp(cmd)}`, EXIT_USAGE, 'usage'));
+    return fail(ctx, usageError(`${(e as Error).message}\n${commandHelp(cmd)}`));
   }
   const ctx = makeContext(io, parsed.values.json === true, cmd.name);
   if (parsed.values.help) {

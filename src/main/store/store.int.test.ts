@@ -5,9 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CuttableProxy } from '../../../test/crash/tcp-proxy';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/pg';
-import { openPgliteTestStore, openPostgresTestStore, type TestStore } from '../../../test/helpers/pglite';
+import type { CuttableProxy } from '../../../test/crash/tcp-proxy';
+import {
+  openPgliteTestStore,
+  openPostgresTestStore,
+  openProxiedPostgresTestStore,
+  type ProxiedTestStore,
+  type TestStore,
+} from '../../../test/helpers/pglite';
 import { CommitOutcomeUnknownError, StoreLockedError, StoreUnavailableError } from './errors';
 import { auditLog, projects } from './schema';
 import { openStore, type Store, type StoreHealth } from './store';
@@ -149,35 +154,21 @@ function nextHealth(store: Store, status: StoreHealth['status'], timeoutMs = 15_
 }
 
 describe('Postgres connection loss', () => {
-  let db: TestDatabase;
+  let t: ProxiedTestStore;
   let proxy: CuttableProxy;
   let store: Store;
   let direct: pg.Client;
   const logs: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('store_conn');
-    const u = new URL(db.url);
-    proxy = new CuttableProxy(u.hostname, Number(u.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(db.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    store = await openStore({
-      dataDir: '/nonexistent-unused',
-      databaseUrl: viaProxy.toString(),
-      connectTimeoutMs: 1000,
-      healthTimeoutMs: 1000,
-      log: (l) => logs.push(l),
-    });
-    direct = new pg.Client({ connectionString: db.url });
+    t = await openProxiedPostgresTestStore('store_conn', { log: (l) => logs.push(l) });
+    ({ proxy, store } = t);
+    direct = new pg.Client({ connectionString: t.databaseUrl });
     await direct.connect();
   });
   afterAll(async () => {
-    await store?.close();
     await direct?.end();
-    await proxy?.close();
-    await db?.drop();
+    await t?.close();
   });
 
   async function countProject(id: string): Promise<number> {

@@ -138,7 +138,6 @@ abstract class BaseStore implements Store {
     protected readonly healthTimeoutMs: number,
   ) {}
 
-  abstract health(opts?: { timeoutMs?: number }): Promise<StoreHealth>;
   abstract transaction<T>(fn: (tx: WaveTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   abstract write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   protected abstract doClose(): Promise<void>;
@@ -170,6 +169,28 @@ abstract class BaseStore implements Store {
     this.closing ??= this.doClose();
     return this.closing;
   }
+
+  async health(opts?: { timeoutMs?: number }): Promise<StoreHealth> {
+    const checkedAt = new Date().toISOString();
+    if (this.closing)
+      return { kind: this.kind, status: 'down', detail: this.closedDetail(), latencyMs: null, checkedAt };
+    try {
+      const latencyMs = await this.ping(opts?.timeoutMs ?? this.healthTimeoutMs);
+      this.answered();
+      return { kind: this.kind, status: 'ok', detail: this.upDetail(), latencyMs, checkedAt };
+    } catch (e) {
+      return this.noAnswer(e, checkedAt);
+    }
+  }
+
+  /** health()'s detail once close() was called. */
+  protected abstract closedDetail(): string;
+  /** health()'s detail when `select 1` answered. */
+  protected abstract upDetail(): string;
+  /** Called when `select 1` answered (the Postgres store marks itself up). */
+  protected answered(): void {}
+  /** health() when `select 1` failed. */
+  protected abstract noAnswer(e: unknown, checkedAt: string): StoreHealth;
 
   protected async ping(timeoutMs: number): Promise<number> {
     const t0 = performance.now();
@@ -236,28 +257,22 @@ class PgliteStore extends BaseStore {
     }
   }
 
-  async health(opts?: { timeoutMs?: number }): Promise<StoreHealth> {
-    const checkedAt = new Date().toISOString();
-    if (this.closing)
-      return {
-        kind: this.kind,
-        status: 'down',
-        detail: 'The embedded database is closed.',
-        latencyMs: null,
-        checkedAt,
-      };
-    try {
-      const latencyMs = await this.ping(opts?.timeoutMs ?? this.healthTimeoutMs);
-      return { kind: this.kind, status: 'ok', detail: `Embedded PGlite in ${this.location}`, latencyMs, checkedAt };
-    } catch (e) {
-      return {
-        kind: this.kind,
-        status: 'down',
-        detail: `The embedded database in ${this.location} does not answer: ${describeDbError(e)}. Restart WAVE; if it persists, check free disk space.`,
-        latencyMs: null,
-        checkedAt,
-      };
-    }
+  protected closedDetail(): string {
+    return 'The embedded database is closed.';
+  }
+
+  protected upDetail(): string {
+    return `Embedded PGlite in ${this.location}`;
+  }
+
+  protected noAnswer(e: unknown, checkedAt: string): StoreHealth {
+    return {
+      kind: this.kind,
+      status: 'down',
+      detail: `The embedded database in ${this.location} does not answer: ${describeDbError(e)}. Restart WAVE; if it persists, check free disk space.`,
+      latencyMs: null,
+      checkedAt,
+    };
   }
 
   transaction<T>(fn: (tx: WaveTx) => Promise<T>): Promise<T> {
@@ -370,78 +385,77 @@ class PostgresStore extends BaseStore {
     }
   }
 
-  async health(opts?: { timeoutMs?: number }): Promise<StoreHealth> {
-    const checkedAt = new Date().toISOString();
-    if (this.closing)
-      return {
-        kind: this.kind,
-        status: 'down',
-        detail: `The connection pool to ${this.location} is closed.`,
-        latencyMs: null,
-        checkedAt,
-      };
-    try {
-      const latencyMs = await this.ping(opts?.timeoutMs ?? this.healthTimeoutMs);
-      this.markUp();
-      return { kind: this.kind, status: 'ok', detail: `Postgres at ${this.location}`, latencyMs, checkedAt };
-    } catch (e) {
-      this.reportConnectionLoss(e);
-      return this.downHealth(checkedAt);
-    }
+  protected closedDetail(): string {
+    return `The connection pool to ${this.location} is closed.`;
   }
 
-  async transaction<T>(fn: (tx: WaveTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
-    const deadline = Date.now() + (opts?.retryForMs ?? this.writeRetryMs);
-    for (;;) {
-      if (this.closing)
-        throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
-      let commitSent = false;
-      try {
-        return await this.onOwnClient((db) =>
+  protected upDetail(): string {
+    return `Postgres at ${this.location}`;
+  }
+
+  protected override answered(): void {
+    this.markUp();
+  }
+
+  protected noAnswer(e: unknown, checkedAt: string): StoreHealth {
+    this.reportConnectionLoss(e);
+    return this.downHealth(checkedAt);
+  }
+
+  transaction<T>(fn: (tx: WaveTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    return this.retryUntilSent(
+      opts,
+      (error) => `while committing (${error}); the write is not acknowledged.`,
+      (sent) =>
+        this.onOwnClient((db) =>
           db.transaction(async (tx) => {
             const value = await fn(tx as unknown as WaveTx);
             // Everything after this point is drizzle sending COMMIT.
-            commitSent = true;
+            sent();
             return value;
           }),
-        );
-      } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        this.reportConnectionLoss(e);
-        if (commitSent) {
-          throw new CommitOutcomeUnknownError(
-            `The connection to Postgres at ${this.location} broke while committing (${describeDbError(e)}); the write is not acknowledged. ` +
-              'Read the data back once the server is reachable before retrying.',
-            e,
-          );
-        }
-        if (Date.now() >= deadline || !(await this.waitUntilUp(deadline))) {
-          throw new StoreUnavailableError(
-            `Postgres at ${this.location} is unreachable (${describeDbError(e)}); the write was not made. It is retried automatically once the server is back.`,
-            e,
-          );
-        }
-      }
-    }
+        ),
+    );
   }
 
-  async write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+  write<T>(fn: (q: WaveQueryable) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    return this.retryUntilSent(
+      opts,
+      (error) => `while a write was in flight (${error}); it is not acknowledged.`,
+      (sent) =>
+        this.onOwnClient(async (db) => {
+          sent();
+          return await fn(db as unknown as WaveDb);
+        }),
+    );
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, retrying while the server is unreachable (until the
+   * deadline) as long as `attempt` has not called `sent`: from then on a broken connection
+   * leaves the outcome unknown, and that is never retried. `broke` says when the connection
+   * broke and what that leaves, given the error.
+   */
+  private async retryUntilSent<T>(
+    opts: TransactionOptions | undefined,
+    broke: (error: string) => string,
+    attempt: (sent: () => void) => Promise<T>,
+  ): Promise<T> {
     const deadline = Date.now() + (opts?.retryForMs ?? this.writeRetryMs);
     for (;;) {
       if (this.closing)
         throw new StoreUnavailableError(`The store for ${this.location} is closed; the write was not made.`);
       let sent = false;
       try {
-        return await this.onOwnClient(async (db) => {
+        return await attempt(() => {
           sent = true;
-          return await fn(db as unknown as WaveDb);
         });
       } catch (e) {
         if (!isConnectionError(e)) throw e;
         this.reportConnectionLoss(e);
         if (sent) {
           throw new CommitOutcomeUnknownError(
-            `The connection to Postgres at ${this.location} broke while a write was in flight (${describeDbError(e)}); it is not acknowledged. ` +
+            `The connection to Postgres at ${this.location} broke ${broke(describeDbError(e))} ` +
               'Read the data back once the server is reachable before retrying.',
             e,
           );

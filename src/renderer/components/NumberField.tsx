@@ -33,3 +33,18 @@ export function NumberField(props: {
 export function StoriesInParallelField(props: { value: string; onChange: (value: string) => void; testId: string }) {
   return <NumberField label="Stories in parallel" min={1} max={MAX_STORIES_IN_PARALLEL} step={1} {...props} />;
 }
+
+/**
+ * A budget in US dollars, to the cent. `optional` (the default for the next sessions) may stay
+ * empty for none; a session's own budget must be above $0.
+ */
+export function BudgetField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  testId: string;
+  optional?: boolean;
+}) {
+  const { optional, ...field } = props;
+  return <NumberField min={optional ? 0 : 0.01} step={0.01} placeholder={optional ? 'none' : undefined} {...field} />;
+}

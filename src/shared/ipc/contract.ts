@@ -36,8 +36,11 @@ const Id = z
   .min(1)
   .max(200)
   .refine((s) => !hasControlChar(s), 'must not contain control characters (NUL, newline, tab, escape…)');
-/** A file name or path: no NUL (no file system accepts it) and no other control character. */
+/** A request that names one session or one PRD. */
+const SessionRef = z.object({ sessionId: Id }).strict();
+const PrdRef = z.object({ prdId: Id }).strict();
 const StoriesInParallel = z.number().int().min(1).max(MAX_STORIES_IN_PARALLEL);
+/** A file name or path: no NUL (no file system accepts it) and no other control character. */
 const PathText = (max: number) =>
   z
     .string()
@@ -154,7 +157,7 @@ export const requests = {
   'session.list': { doc: 'All sessions, newest first.', request: Empty, response: z.array(SessionSummary) },
   'session.get': {
     doc: 'One session with every story run and gate attempt.',
-    request: z.object({ sessionId: Id }).strict(),
+    request: SessionRef,
     response: SessionView,
   },
   'session.start': {
@@ -322,14 +325,10 @@ export const requests = {
   },
 
   'prd.list': { doc: 'Every PRD with its approval state.', request: Empty, response: z.array(PrdSummary) },
-  'prd.get': {
-    doc: 'A PRD, its stories by wave, forecast and decision.',
-    request: z.object({ prdId: Id }).strict(),
-    response: PrdDetail,
-  },
+  'prd.get': { doc: 'A PRD, its stories by wave, forecast and decision.', request: PrdRef, response: PrdDetail },
   'prd.contextForecast': {
     doc: "A forecast of each story's context pack: built now against the project's current tree (target branch), cached by tree.",
-    request: z.object({ prdId: Id }).strict(),
+    request: PrdRef,
     response: ContextForecastView,
   },
   'prd.approve': {

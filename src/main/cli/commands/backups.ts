@@ -1,7 +1,7 @@
 import { backupsView, storeAuditSink, toSnapshotView } from '../../core/api/backup-handlers';
 import { ExecutorError, openProjectBackups, type ProjectBackups } from '../../core/executor';
 import type { BackupsView } from '../../../shared/ipc';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, EXIT_USAGE, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { resolveProjectRepo, withCliStore } from './import';
 
 function toCli(e: unknown): never {
@@ -55,20 +55,10 @@ export const backupsCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [storyId, ...extra] = args.positionals;
-    if (extra.length)
-      throw new CliError(
-        `wave backups takes at most one story id.\nUsage: ${backupsCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+    if (extra.length) throw usageError('wave backups takes at most one story id.', backupsCommand.usage);
     const project = args.values.project as string | undefined;
     if (args.values.prune) {
-      if (storyId)
-        throw new CliError(
-          '--prune applies the retention to every story; leave out the story id.',
-          EXIT_USAGE,
-          'usage',
-        );
+      if (storyId) throw usageError('--prune applies the retention to every story; leave out the story id.');
       return withCliStore(ctx, async (core) => {
         const p = await open(ctx, project, core.store);
         const result = await p.backups.prune({ actor: ctx.settings.actor }).catch(toCli);
@@ -110,8 +100,7 @@ export const restoreCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [id, ...extra] = args.positionals;
-    if (!id || extra.length)
-      throw new CliError(`wave restore takes one snapshot id.\nUsage: ${restoreCommand.usage}`, EXIT_USAGE, 'usage');
+    if (!id || extra.length) throw usageError('wave restore takes one snapshot id.', restoreCommand.usage);
     return withCliStore(ctx, async (core) => {
       const p = await open(ctx, args.values.project as string | undefined, core.store);
       const r = await p.backups

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { RecoveryError, resumeSession, type StrategyChoice } from '../../core/checkpointer';
 import { approveMerge, grantDomainOverride } from '../../core/orchestrator';
 import type { Store } from '../../store';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { openRecoveryStore } from './recover';
 import { renderPlan, toResumeJson } from './resume';
 import { continueFromRecovery, orchestratorToCli } from './run';
@@ -55,7 +55,7 @@ export async function decideThenContinue<T>(
 export function sessionAndStory(args: { positionals: string[] }, usage: string, name: string): [string, string] {
   const [sessionId, storyId, ...extra] = args.positionals;
   if (!sessionId || !storyId || extra.length)
-    throw new CliError(`wave ${name} takes a session id and a story id.\nUsage: ${usage}`, EXIT_USAGE, 'usage');
+    throw usageError(`wave ${name} takes a session id and a story id.`, usage);
   return [sessionId, storyId];
 }
 
@@ -63,7 +63,7 @@ export function sessionAndStory(args: { positionals: string[] }, usage: string, 
 export function reviewedSha(args: { values: Record<string, unknown> }): string | undefined {
   const headSha = args.values.sha === undefined ? undefined : String(args.values.sha).trim().toLowerCase();
   if (headSha !== undefined && !COMMIT_ID.test(headSha))
-    throw new CliError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`, EXIT_USAGE, 'usage');
+    throw usageError(`--sha ${headSha}: give a commit id (7 to 64 hex characters).`);
   return headSha;
 }
 
@@ -109,10 +109,9 @@ export const overrideDomainCommand: CliCommand = {
     const [sessionId, storyId] = sessionAndStory(args, overrideDomainCommand.usage, 'override-domain');
     const reason = String(args.values.reason ?? '').trim();
     if (!reason)
-      throw new CliError(
-        `--reason is required: say why the out-of-domain changes are acceptable.\nUsage: ${overrideDomainCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
+      throw usageError(
+        '--reason is required: say why the out-of-domain changes are acceptable.',
+        overrideDomainCommand.usage,
       );
     return decideThenContinue(ctx, sessionId, {
       key: 'override',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createDemoProject, DEMO_PRD_ID } from '../../core/demo/demo-project';
 import { ensureProject } from '../../core/prd';
 import { resolveSettings } from '../../core/settings/wave-settings';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { cliLog } from '../core-runtime';
 import { shellArg, waveCommand } from '../hint';
 import { driveSession, loadProjectConfig, orchestratorToCli, ProgressRenderer, withCliRuntime } from './run';
@@ -24,8 +24,7 @@ export const demoCommand: CliCommand = {
     dir: { type: 'string' },
   },
   async run(ctx, args) {
-    if (args.positionals.length)
-      throw new CliError(`wave demo takes no positional arguments.\nUsage: ${demoCommand.usage}`, EXIT_USAGE, 'usage');
+    if (args.positionals.length) throw usageError('wave demo takes no positional arguments.', demoCommand.usage);
     const dir = args.values.dir
       ? path.resolve(ctx.cwd, String(args.values.dir))
       : mkdtempSync(path.join(os.tmpdir(), 'wave-demo-'));
@@ -33,7 +32,7 @@ export const demoCommand: CliCommand = {
     try {
       demo = createDemoProject(dir);
     } catch (e) {
-      throw new CliError((e as Error).message, EXIT_USAGE, 'usage');
+      throw usageError((e as Error).message);
     }
     ctx.info(`Demo project in ${dir}`);
     const config = await loadProjectConfig(demo.repo);

@@ -8,7 +8,7 @@ import {
   type StoryDiff,
 } from '../../../shared/ipc/review';
 import { inertText } from '../../../shared/text/inert';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { openRecoveryStore } from './recover';
 
 function fileName(f: DiffFile): string {
@@ -53,17 +53,12 @@ export const diffCommand: CliCommand = {
   async run(ctx, args) {
     const [sessionId, storyId, ...extra] = args.positionals;
     if (!sessionId || !storyId || extra.length)
-      throw new CliError(
-        `wave diff takes a session id and a story id.\nUsage: ${diffCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError('wave diff takes a session id and a story id.', diffCommand.usage);
     const against = DiffAgainst.safeParse(args.values.against ?? 'base');
     if (!against.success)
-      throw new CliError(
-        `--against must be base or target, not ${JSON.stringify(args.values.against)}.\nUsage: ${diffCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
+      throw usageError(
+        `--against must be base or target, not ${JSON.stringify(args.values.against)}.`,
+        diffCommand.usage,
       );
     const core = await openRecoveryStore(ctx);
     try {

@@ -4,9 +4,10 @@ import type { ImportFileResult } from '../../../shared/stories';
 import { loadWaveConfig, WaveConfigError } from '../../core/config';
 import { ensureProject } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { withCliCore } from '../core-runtime';
 import { importProgress } from '../progress';
+import { renderIssue } from './issue-text';
 
 /** Opens the core services the way every CLI command does (WAVE_HOME / DATABASE_URL), runs fn, always closes them. */
 export function withCliStore<T>(ctx: CliContext, fn: (core: CoreServices) => Promise<T>): Promise<T> {
@@ -18,11 +19,7 @@ export function resolveProjectRepo(cwd: string, explicit: string | undefined): s
   if (explicit) {
     const abs = path.resolve(cwd, explicit);
     if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
-      throw new CliError(
-        `--project ${explicit}: no such folder. Point it at the repository the stories are for.`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`--project ${explicit}: no such folder. Point it at the repository the stories are for.`);
     return abs;
   }
   let dir = path.resolve(cwd);
@@ -36,17 +33,12 @@ export function resolveProjectRepo(cwd: string, explicit: string | undefined): s
 
 function renderResult(r: ImportFileResult): string {
   const mark = { imported: '+', updated: '~', unchanged: '=', invalid: '✗', skipped: '-' }[r.status];
-  const lines = [`${mark} ${r.file}: ${r.message}`];
-  for (const e of r.errors)
-    lines.push(
-      `    error ${e.file}:${e.line}:${e.column}${e.pointer ? ` (${e.pointer})` : ''}  ${e.message}\n        fix: ${e.suggestion}`,
-    );
-  for (const w of r.warnings)
-    lines.push(
-      `    warning ${w.file}:${w.line}:${w.column}${w.pointer ? ` (${w.pointer})` : ''}  ${w.message}\n        fix: ${w.suggestion}`,
-    );
-  for (const v of r.voided) lines.push(`    ! approval of PRD ${v.prdId} voided: ${v.reason}`);
-  return lines.join('\n');
+  return [
+    `${mark} ${r.file}: ${r.message}`,
+    ...r.errors.map((e) => renderIssue(e.file, e, 'error', '    ')),
+    ...r.warnings.map((w) => renderIssue(w.file, w, 'warning', '    ')),
+    ...r.voided.map((v) => `    ! approval of PRD ${v.prdId} voided: ${v.reason}`),
+  ].join('\n');
 }
 
 export const importCommand: CliCommand = {
@@ -67,7 +59,7 @@ export const importCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length === 0)
-      throw new CliError('Name at least one story file, PRD or folder: wave import stories/', EXIT_USAGE, 'usage');
+      throw usageError('Name at least one story file, PRD or folder: wave import stories/');
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     let config;
     try {

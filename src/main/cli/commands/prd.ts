@@ -4,7 +4,7 @@ import type { AuthorisedRuns } from '../../../shared/stories';
 import { parsePrdText, PrdActionError, PrdService, type PrdView } from '../../core/prd';
 import { readInputFile } from '../../core/stories';
 import { sha256Hex } from '../../core/hash';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { withCliStore } from './import';
 import { parseAgent } from './run';
 
@@ -161,14 +161,13 @@ export const prdCommand: CliCommand = {
   async run(ctx, args) {
     const [action, ref, ...extra] = args.positionals;
     if (!action || !['show', 'approve', 'reject'].includes(action) || !ref || extra.length) {
-      throw new CliError(`Usage: ${prdCommand.usage}`, EXIT_USAGE, 'usage');
+      throw usageError(`Usage: ${prdCommand.usage}`);
     }
     const name = (args.values.by as string | undefined)?.trim() || null;
     const comment = (args.values.comment as string | undefined)?.trim() || null;
     const by = ctx.settings.actor;
     const agentPreset = parseAgent(args.values.agent);
-    if (action === 'reject' && !comment)
-      throw new CliError('wave prd reject needs --comment "<what must change>".', EXIT_USAGE, 'usage');
+    if (action === 'reject' && !comment) throw usageError('wave prd reject needs --comment "<what must change>".');
 
     return withCliStore(ctx, async (core) => {
       const service = core.prds;

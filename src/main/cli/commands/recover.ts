@@ -1,6 +1,6 @@
 import { RecoveryService, type InterruptedSession } from '../../core/checkpointer';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { usageError, type CliCommand, type CliContext } from '../cli-types';
 import { openCliCore } from '../core-runtime';
 
 /** The `wave recover --list` document (also what `wave resume` prints per session). */
@@ -62,10 +62,9 @@ export const recoverCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length) {
-      throw new CliError(
-        `wave recover takes no arguments; to continue a session use: wave resume ${args.positionals[0]}\nUsage: ${recoverCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
+      throw usageError(
+        `wave recover takes no arguments; to continue a session use: wave resume ${args.positionals[0]}`,
+        recoverCommand.usage,
       );
     }
     // Listing is the only action, so --list is accepted but not required.

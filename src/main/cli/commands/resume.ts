@@ -7,7 +7,7 @@ import {
   type SessionRecoveryResult,
 } from '../../core/checkpointer';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, EXIT_USAGE, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { openRecoveryStore } from './recover';
 
 /** The `wave resume --json` document. */
@@ -126,30 +126,21 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
     async run(ctx, args) {
       const [sessionId, ...extra] = args.positionals;
       if (!sessionId || extra.length) {
-        throw new CliError(
-          `wave resume takes exactly one session id (list them with: wave recover --list).\nUsage: ${command.usage}`,
-          EXIT_USAGE,
-          'usage',
+        throw usageError(
+          'wave resume takes exactly one session id (list them with: wave recover --list).',
+          command.usage,
         );
       }
       const strategy =
         (args.values.strategy as string | undefined) ?? (args.values.gate ? 'resume_from_gate' : 'resume_from_last');
       if (!RECOVERY_STRATEGIES.includes(strategy as RecoveryStrategy)) {
-        throw new CliError(
-          `Unknown strategy "${strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`,
-          EXIT_USAGE,
-          'usage',
-        );
+        throw usageError(`Unknown strategy "${strategy}"; use one of ${RECOVERY_STRATEGIES.join(', ')}.`);
       }
       const gate = args.values.gate as string | undefined;
       if (strategy === 'resume_from_gate' && !gate)
-        throw new CliError('--strategy resume_from_gate needs --gate gate-N.', EXIT_USAGE, 'usage');
+        throw usageError('--strategy resume_from_gate needs --gate gate-N.');
       if (strategy !== 'resume_from_gate' && gate)
-        throw new CliError(
-          `--gate only goes with --strategy resume_from_gate, not with ${strategy}.`,
-          EXIT_USAGE,
-          'usage',
-        );
+        throw usageError(`--gate only goes with --strategy resume_from_gate, not with ${strategy}.`);
 
       const core = await openRecoveryStore(ctx);
       try {

@@ -1,5 +1,5 @@
 import { requestChanges, reviewApprovalComment } from '../../core/review/review-feedback';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { usageError, type CliCommand } from '../cli-types';
 import { approveMergeThenContinue, decideThenContinue, reviewedSha, sessionAndStory } from './decisions';
 import { ReviewCommentInput } from '../../../shared/ipc/review';
 
@@ -13,10 +13,9 @@ const USAGE =
 export function parseCommentArg(arg: string): ReviewCommentInput {
   const m = /^([^:]+):(\d*):([\s\S]*)$/.exec(arg);
   if (!m)
-    throw new CliError(
-      `--comment ${JSON.stringify(arg)}: write <path>:<line>:<text> (a line) or <path>::<text> (a file).\nUsage: ${USAGE}`,
-      EXIT_USAGE,
-      'usage',
+    throw usageError(
+      `--comment ${JSON.stringify(arg)}: write <path>:<line>:<text> (a line) or <path>::<text> (a file).`,
+      USAGE,
     );
   const parsed = ReviewCommentInput.safeParse({
     path: m[1]!.trim(),
@@ -25,11 +24,7 @@ export function parseCommentArg(arg: string): ReviewCommentInput {
     text: m[3]!,
   });
   if (!parsed.success)
-    throw new CliError(
-      `--comment ${JSON.stringify(arg)}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`,
-      EXIT_USAGE,
-      'usage',
-    );
+    throw usageError(`--comment ${JSON.stringify(arg)}: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
   return parsed.data;
 }
 
@@ -60,8 +55,7 @@ export const reviewCommand: CliCommand = {
     const [sessionId, storyId] = sessionAndStory(args, USAGE, 'review');
     const approve = args.values.approve === true;
     const changes = args.values['request-changes'] === true;
-    if (approve === changes)
-      throw new CliError(`Give exactly one of --approve and --request-changes.\nUsage: ${USAGE}`, EXIT_USAGE, 'usage');
+    if (approve === changes) throw usageError('Give exactly one of --approve and --request-changes.', USAGE);
     const raw = args.values.comment;
     const comments = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((c) => parseCommentArg(String(c)));
     const message = String(args.values.message ?? '').trim();
@@ -72,11 +66,7 @@ export const reviewCommand: CliCommand = {
       return approveMergeThenContinue(ctx, { sessionId, storyId, comment, headSha, force });
     }
     if (comments.length === 0 && !message)
-      throw new CliError(
-        `Say what to change: --comment <path>:<line>:<text> or --message "<text>".\nUsage: ${USAGE}`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError('Say what to change: --comment <path>:<line>:<text> or --message "<text>".', USAGE);
     return decideThenContinue(ctx, sessionId, {
       key: 'review',
       force,

@@ -18,7 +18,7 @@ import type { SessionRecoveryResult } from '../../core/checkpointer';
 import { ensureProject, parsePrdText } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
 import type { WaveSettings } from '../../core/settings/wave-settings';
-import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, orchestratorToCli, usageError, type CliCommand, type CliContext } from '../cli-types';
 
 export { orchestratorToCli } from '../cli-types';
 import { cliBus, cliLog, withCliCore } from '../core-runtime';
@@ -218,11 +218,7 @@ function parseBudget(raw: unknown): number | null | undefined {
   if (text === 'none' || text === 'unlimited') return null;
   const n = Number(text.replace(/^\$/, ''));
   if (!Number.isFinite(n) || n < 0)
-    throw new CliError(
-      `--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`,
-      EXIT_USAGE,
-      'usage',
-    );
+    throw usageError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`);
   return n;
 }
 
@@ -230,7 +226,7 @@ function parseConcurrency(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   const problem = storiesInParallelProblem(n);
-  if (problem) throw new CliError(`--concurrency ${raw}: ${problem}.`, EXIT_USAGE, 'usage');
+  if (problem) throw usageError(`--concurrency ${raw}: ${problem}.`);
   return n;
 }
 
@@ -238,7 +234,7 @@ function parseConcurrency(raw: unknown): number | undefined {
 export function parseAgent(raw: unknown): AgentPresetName | undefined {
   if (raw === undefined) return undefined;
   if (!(AGENT_PRESETS as readonly string[]).includes(String(raw)))
-    throw new CliError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`, EXIT_USAGE, 'usage');
+    throw usageError(`--agent ${raw}: use one of ${AGENT_PRESETS.join(', ')}.`);
   return raw as AgentPresetName;
 }
 
@@ -269,19 +265,14 @@ async function importAndPickPrd(
       prdId = parsed.prd.id;
       paths.push(abs);
     } else if (/\.(md|markdown)$/i.test(prdArg) || prdArg.includes('/')) {
-      throw new CliError(
-        `--prd ${prdArg}: no such file. Give the PRD file or the id of an imported PRD.`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`--prd ${prdArg}: no such file. Give the PRD file or the id of an imported PRD.`);
     } else {
       prdId = prdArg;
     }
   }
   if (storiesArg) {
     const abs = path.resolve(ctx.cwd, storiesArg);
-    if (!fs.existsSync(abs))
-      throw new CliError(`--stories ${storiesArg}: no such file or folder.`, EXIT_USAGE, 'usage');
+    if (!fs.existsSync(abs)) throw usageError(`--stories ${storiesArg}: no such file or folder.`);
     paths.unshift(abs);
   }
   if (paths.length) {
@@ -315,12 +306,10 @@ async function importAndPickPrd(
   if (!prdId) {
     const list = await prds.list(project.id);
     if (list.length !== 1) {
-      throw new CliError(
+      throw usageError(
         list.length === 0
           ? `Project ${repo} has no PRD. Give one with --prd <file>.`
           : `Project ${repo} has ${list.length} PRDs (${list.map((p) => p.id).join(', ')}); choose one with --prd <id|file>.`,
-        EXIT_USAGE,
-        'usage',
       );
     }
     prdId = list[0]!.id;
@@ -355,11 +344,7 @@ export const runCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length)
-      throw new CliError(
-        `wave run takes no positional arguments (got ${args.positionals.join(' ')}).\nUsage: ${runCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`wave run takes no positional arguments (got ${args.positionals.join(' ')}).`, runCommand.usage);
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     const concurrency = parseConcurrency(args.values.concurrency);
     const budgetUsd = parseBudget(args.values.budget);

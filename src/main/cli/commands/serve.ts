@@ -3,7 +3,7 @@ import { openAppCore } from '../../core/open-app-core';
 import { MAX_BRIDGE_CONNECTIONS } from '../../server/bridge-guard';
 import { startBridgeServer } from '../../server/bridge-server';
 import { LOCK_ROLES } from '../../store/errors';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { packageRoot, packageVersion } from '../version';
 
 export const serveCommand: CliCommand = {
@@ -27,11 +27,7 @@ export const serveCommand: CliCommand = {
     const portText = (args.values.port as string | undefined) ?? ctx.settings.port ?? '0';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new CliError(
-        `--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`--port must be a whole number from 0 to 65535 (0 picks a free port); got "${portText}".`);
     }
     const staticDir =
       (args.values.static as string | undefined) ??

@@ -8,7 +8,7 @@ import {
   type EventDraft,
 } from '../../../shared/events';
 import { EventBusUnavailableError, publishRemote } from '../../core/events';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, EXIT_USAGE, usageError, type CliCommand } from '../cli-types';
 
 const SHORTHANDS = SIGNALS as readonly string[];
 
@@ -38,22 +38,13 @@ export const signalCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [typeArg, ...extra] = args.positionals;
-    if (!typeArg || extra.length)
-      throw new CliError(
-        `wave signal takes exactly one event type.\nUsage: ${signalCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+    if (!typeArg || extra.length) throw usageError('wave signal takes exactly one event type.', signalCommand.usage);
     const session = args.values.session;
     if (typeof session !== 'string' || !session)
-      throw new CliError('--session <id> is required: the id of the session to signal.', EXIT_USAGE, 'usage');
+      throw usageError('--session <id> is required: the id of the session to signal.');
     const isShorthand = SHORTHANDS.includes(typeArg);
     if (!isShorthand && !isWaveEventType(typeArg)) {
-      throw new CliError(
-        `Unknown event type "${typeArg}". Use one of: ${[...SHORTHANDS, ...EVENT_TYPES].join(', ')}.`,
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError(`Unknown event type "${typeArg}". Use one of: ${[...SHORTHANDS, ...EVENT_TYPES].join(', ')}.`);
     }
     const data = parseData(args.values.data);
     const draft = {
@@ -101,18 +92,10 @@ function parseData(raw: unknown): Record<string, unknown> {
   try {
     value = JSON.parse(String(raw));
   } catch (e) {
-    throw new CliError(
-      `--data is not valid JSON (${(e as Error).message}). Pass an object, e.g. --data '{"pct":40}'.`,
-      EXIT_USAGE,
-      'usage',
-    );
+    throw usageError(`--data is not valid JSON (${(e as Error).message}). Pass an object, e.g. --data '{"pct":40}'.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(
-      `--data must be a JSON object of the event's fields, e.g. --data '{"pct":40}'.`,
-      EXIT_USAGE,
-      'usage',
-    );
+    throw usageError(`--data must be a JSON object of the event's fields, e.g. --data '{"pct":40}'.`);
   }
   return value as Record<string, unknown>;
 }

@@ -3,7 +3,7 @@ import { toSessionOutcome, type SessionOutcome } from '../../core/orchestrator/s
 import type { SessionSummary } from '../../../shared/ipc';
 import { StoreLockedError } from '../../store';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { openCliCore } from '../core-runtime';
 import { waveCommand } from '../hint';
 import { renderOutcome } from './outcome-text';
@@ -76,12 +76,7 @@ export const statusCommand: CliCommand = {
   ].join('\n'),
   async run(ctx, args) {
     const [sessionId, ...extra] = args.positionals;
-    if (extra.length)
-      throw new CliError(
-        `wave status takes at most one session id.\nUsage: ${statusCommand.usage}`,
-        EXIT_USAGE,
-        'usage',
-      );
+    if (extra.length) throw usageError('wave status takes at most one session id.', statusCommand.usage);
     const dataDir = ctx.settings.dataDir;
     // The lock error when the embedded database is held by another process (session run, serve, window).
     const core = await openCliCore(ctx, { locked: 'return-error' });

@@ -5,7 +5,7 @@ import type { CoreServices } from '../../core/services';
 import { DirLock } from '../../store/dir-lock';
 import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { cliLog } from '../cli-log';
-import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand } from '../cli-types';
+import { CliError, orchestratorToCli, usageError, type CliCommand } from '../cli-types';
 
 // What `wave stop` imports up front is kept light: next to a session that holds the embedded
 // store it never loads the store or the rest of the core (a stop is timed from the command's start).
@@ -40,8 +40,7 @@ export const stopCommand: CliCommand = {
   },
   async run(ctx, args) {
     const [sessionArg, ...extra] = args.positionals;
-    if (extra.length)
-      throw new CliError(`wave stop takes at most one session id.\nUsage: ${stopCommand.usage}`, EXIT_USAGE, 'usage');
+    if (extra.length) throw usageError('wave stop takes at most one session id.', stopCommand.usage);
     const reason = (args.values.reason as string | undefined)?.trim() || 'wave stop';
     const by = ctx.settings.actor;
     const dataDir = ctx.settings.dataDir;

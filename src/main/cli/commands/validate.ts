@@ -1,7 +1,8 @@
 import type { FileReport, StoryIssue } from '../../../shared/stories';
 import { migrateStoryFile, validatePaths, type MigrationWrite } from '../../core/stories';
 import { displayPath } from '../../core/stories/story-files';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { usageError, type CliCommand } from '../cli-types';
+import { renderIssue } from './issue-text';
 
 interface JsonIssue {
   pointer: string;
@@ -47,12 +48,6 @@ function jsonIssue(i: StoryIssue): JsonIssue {
   return out;
 }
 
-function renderIssue(file: string, i: StoryIssue | JsonIssue, mark: string): string {
-  const where = `${file}:${i.line}:${i.column}`;
-  const ptr = i.pointer ? ` (${i.pointer})` : '';
-  return `  ${mark} ${where}${ptr}  ${i.message}\n      fix: ${i.suggestion}`;
-}
-
 function renderFile(f: JsonFile): string {
   const head = `${f.valid ? '✓' : '✗'} ${f.file}${f.version ? ` (schema ${f.version})` : f.kind !== 'story' ? ` (${f.kind})` : ''}${
     f.valid ? '' : `: ${f.errors.length} error${f.errors.length === 1 ? '' : 's'}`
@@ -96,15 +91,11 @@ export const validateCommand: CliCommand = {
   },
   async run(ctx, args) {
     if (args.positionals.length === 0)
-      throw new CliError('Name at least one story file, PRD or folder: wave validate stories/', EXIT_USAGE, 'usage');
+      throw usageError('Name at least one story file, PRD or folder: wave validate stories/');
     const migrate = args.values.migrate === true;
     const inPlace = args.values['in-place'] === true;
     if (inPlace && !migrate)
-      throw new CliError(
-        '--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>',
-        EXIT_USAGE,
-        'usage',
-      );
+      throw usageError('--in-place only applies to --migrate: wave validate --migrate --in-place <paths…>');
 
     const run = await validatePaths(args.positionals, ctx.cwd);
     const files: JsonFile[] = run.reports.map((r) => ({

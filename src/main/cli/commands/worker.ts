@@ -2,15 +2,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { FleetWorker } from '../../core/fleet/fleet-worker';
 import { resolveSettings } from '../../core/settings/wave-settings';
-import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
+import { CliError, usageError, type CliCommand } from '../cli-types';
 import { cliBus, openCliCore } from '../core-runtime';
 import { packageVersion } from '../version';
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`--${name} must be a whole number above 0.`, EXIT_USAGE, 'usage');
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--${name} must be a whole number above 0.`);
   return n;
 }
 
@@ -42,7 +41,7 @@ export const workerCommand: CliCommand = {
     const v = args.values;
     const workDirArg = v['work-dir'];
     if (typeof workDirArg !== 'string' || !workDirArg)
-      throw new CliError('--work-dir DIR is required: where the worker keeps its clones.', EXIT_USAGE, 'usage');
+      throw usageError('--work-dir DIR is required: where the worker keeps its clones.');
     const env = {
       ...ctx.settings.env,
       ...(typeof v['database-url'] === 'string' ? { DATABASE_URL: v['database-url'] } : {}),

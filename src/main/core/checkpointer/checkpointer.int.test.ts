@@ -2,17 +2,18 @@ import os from 'node:os';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CuttableProxy } from '../../../../test/crash/tcp-proxy';
-import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/pg';
+import type { CuttableProxy } from '../../../../test/crash/tcp-proxy';
 import {
   deadPid,
   openPgliteTestStore,
   openPostgresTestStore,
+  openProxiedPostgresTestStore,
   seedSession,
+  type ProxiedTestStore,
   type TestStore,
 } from '../../../../test/helpers/pglite';
 import { auditLog, checkpoints, gateRuns, sessions, storyRuns, type GateId } from '../../store/schema';
-import { openStore, type Store } from '../../store/store';
+import type { Store } from '../../store/store';
 import { Checkpointer } from './checkpointer';
 import { CorruptCheckpointError, RecoveryError } from './errors';
 import { RecoveryService } from './recovery';
@@ -503,29 +504,15 @@ describe.each([
 });
 
 describe('Checkpointer on a connection that breaks mid-write (Postgres)', () => {
-  let db: TestDatabase;
+  let t: ProxiedTestStore;
   let proxy: CuttableProxy;
   let store: Store;
 
   beforeAll(async () => {
-    db = await createTestDatabase('checkpointer_conn');
-    const u = new URL(db.url);
-    proxy = new CuttableProxy(u.hostname, Number(u.port || 5432));
-    await proxy.start();
-    u.hostname = '127.0.0.1';
-    u.port = String(proxy.port);
-    store = await openStore({
-      dataDir: '/nonexistent-unused',
-      databaseUrl: u.toString(),
-      connectTimeoutMs: 1000,
-      healthTimeoutMs: 1000,
-    });
+    t = await openProxiedPostgresTestStore('checkpointer_conn');
+    ({ proxy, store } = t);
   });
-  afterAll(async () => {
-    await store?.close();
-    await proxy?.close();
-    await db?.drop();
-  });
+  afterAll(() => t?.close());
 
   // The statement that records a gate carries the state; its marker is unique per test.
   for (const [when, arm] of [

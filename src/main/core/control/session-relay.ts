@@ -1,4 +1,4 @@
-import type { EventName, EventOf } from '../../../shared/ipc';
+import { EVENT_NAMES, type EventName, type EventOf } from '../../../shared/ipc';
 import { toDisposable, type Disposable } from '../../../shared/lifecycle';
 import type { ControlChannel } from './control-channel';
 
@@ -7,15 +7,20 @@ export interface UiSink {
   publish<E extends EventName>(name: E, payload: EventOf<E>): unknown;
 }
 
-/** The events of a running session that windows of other processes show. */
-const RELAYED: ReadonlySet<EventName> = new Set<EventName>([
-  'session.changed',
-  'story.changed',
-  'story.progress',
-  'stop.progress',
-  'notice',
-  'metrics.tick',
+/**
+ * The events that are not a running session's, so windows of other processes do not get them
+ * from here: each process pushes its own, or its windows re-read them from the store.
+ */
+const NOT_RELAYED: ReadonlySet<EventName> = new Set<EventName>([
+  'app.health', // this process's own components
+  'settings.changed', // published by the process whose settings changed
+  'gate.logAppended', // a window follows a gate log through its own process (gate.follow)
+  'prd.changed', // published where the PRD was decided or imported
+  'recovery.changed', // each process lists what can be recovered from the store itself
 ]);
+
+/** The events of a running session that windows of other processes show: every event but those above. */
+const RELAYED: ReadonlySet<EventName> = new Set(EVENT_NAMES.filter((name) => !NOT_RELAYED.has(name)));
 
 function sessionOf(name: EventName, payload: unknown): string | null {
   const p = payload as { id?: string; sessionId?: string | null };

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCRIPTED_AGENT_COMMAND, writeStory } from '../../../../test/fixtures/repos/agents';
+import { modelTotals, SCRIPTED_AGENT_COMMAND, writeStory } from '../../../../test/fixtures/repos/agents';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
 import { AgentRunner, type AgentRunRequest } from './agent-runner';
@@ -110,16 +110,7 @@ describe('AgentRunner', () => {
     const usage = events.filter((e) => e.type === 'usage');
     expect(usage.map((u) => u.cost_usd)).toEqual([1, 0.5]);
     expect(result.usage.totalCostUsd).toBe(1.5);
-    expect(result.usage.models).toEqual([
-      {
-        model: 'claude-haiku-4-5',
-        inputTokens: 1_000_000,
-        outputTokens: 1000,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        costUsd: 1.5,
-      },
-    ]);
+    expect(result.usage.models).toEqual(modelTotals(['claude-haiku-4-5', 1_000_000, 1000, 0, 0, 1.5]));
     expect(result.signals).toEqual([{ type: 'signal', signal: 'complete', message: 'done' }]);
     expect(result.invalidEvents).toBe(1);
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLAUDE_TRANSCRIPTS, FAKE_CLAUDE, writeStory } from '../../../../test/fixtures/repos/agents';
+import { CLAUDE_TRANSCRIPTS, FAKE_CLAUDE, modelTotals, writeStory } from '../../../../test/fixtures/repos/agents';
 import { killTagged, processesTagged } from '../../../../test/fixtures/repos/leftovers';
 import { PriceTable } from '../pricing';
 import type { AgentLineEvent as AgentEvent } from '../../../shared/events';
@@ -99,24 +99,12 @@ describe('claude-code preset', () => {
 
     // Totals: the envelope's modelUsage (per model, cache tokens included) and total_cost_usd.
     expect(result.usage.totalCostUsd).toBe(0.0321);
-    expect(result.usage.models).toEqual([
-      {
-        model: 'claude-sonnet-4-5-20250929',
-        inputTokens: 1650,
-        outputTokens: 220,
-        cacheReadTokens: 4300,
-        cacheWriteTokens: 2000,
-        costUsd: 0.0301,
-      },
-      {
-        model: 'claude-haiku-4-5-20251001',
-        inputTokens: 800,
-        outputTokens: 100,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        costUsd: 0.002,
-      },
-    ]);
+    expect(result.usage.models).toEqual(
+      modelTotals(
+        ['claude-sonnet-4-5-20250929', 1650, 220, 4300, 2000, 0.0301],
+        ['claude-haiku-4-5-20251001', 800, 100, 0, 0, 0.002],
+      ),
+    );
     // Everything Claude printed is in the gate run log.
     expect(readFileSync(result.logFile, 'utf8')).toContain('"type":"result"');
   });

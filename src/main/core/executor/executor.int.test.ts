@@ -38,10 +38,7 @@ afterEach(async () => {
   await executor.worktrees.reconcile({ deleteUnmerged: true });
   const left = processesTagged(tag);
   killTagged(tag);
-  const worktrees = repo
-    .git(['worktree', 'list', '--porcelain'])
-    .split('\n')
-    .filter((l) => l.startsWith('worktree '));
+  const worktrees = repo.worktrees();
   repo.cleanup();
   expect(left).toEqual([]);
   expect(worktrees).toHaveLength(1);

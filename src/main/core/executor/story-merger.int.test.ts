@@ -22,10 +22,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await wm.reconcile({ deleteUnmerged: true });
-  const worktrees = repo
-    .git(['worktree', 'list', '--porcelain'])
-    .split('\n')
-    .filter((l) => l.startsWith('worktree '));
+  const worktrees = repo.worktrees();
   repo.cleanup();
   expect(worktrees).toHaveLength(1);
 });

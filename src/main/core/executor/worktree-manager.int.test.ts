@@ -14,10 +14,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   // No test may leave a worktree registered in the repository (besides the main checkout).
-  const worktrees = repo
-    .git(['worktree', 'list', '--porcelain'])
-    .split('\n')
-    .filter((l) => l.startsWith('worktree '));
+  const worktrees = repo.worktrees();
   repo.cleanup();
   expect(worktrees).toHaveLength(1);
 });

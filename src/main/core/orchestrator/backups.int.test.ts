@@ -103,12 +103,7 @@ describe("orchestrator: snapshots before destroying a story's work (embedded sto
       includeFailed: true,
       options,
     });
-    expect(
-      s.repo
-        .git(['worktree', 'list', '--porcelain'])
-        .split('\n')
-        .filter((l) => l.startsWith('worktree ')),
-    ).toHaveLength(1);
+    expect(s.repo.worktrees()).toHaveLength(1);
     const afterSkip = await backups.list('R-1');
     expect(afterSkip.map((x) => x.operation)).toEqual(['reconcile', 'restart']);
     expect(afterSkip[1]!.id).toBe(r[0]!.id);

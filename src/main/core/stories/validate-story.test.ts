@@ -7,85 +7,39 @@ const CORPUS = path.resolve(__dirname, '../../../../test/fixtures/stories');
 const read = (rel: string) => readFileSync(path.join(CORPUS, rel), 'utf8');
 const check = (rel: string) => validateStoryText(read(rel), rel);
 
-/** Every broken story of the corpus, with the finding it must produce: code, pointer, line, column. */
-const BROKEN: Record<string, { code: string; pointer: string; line: number; column: number; suggestion?: RegExp }> = {
-  'missing-story-id': { code: 'required', pointer: '/story_id', line: 1, column: 1, suggestion: /Add "story_id"/ },
-  'missing-so-that': {
-    code: 'required',
-    pointer: '/objective/so_that',
-    line: 15,
-    column: 3,
-    suggestion: /Add "so_that": a sentence saying why/,
-  },
-  'v43-so-that-too-short': {
-    code: 'minLength',
-    pointer: '/objective/so_that',
-    line: 20,
-    column: 16,
-    suggestion: /10\+ characters/,
-  },
-  'v43-ac-description-too-short': {
-    code: 'minLength',
-    pointer: '/acceptance_criteria/1/description',
-    line: 32,
-    column: 22,
-  },
-  'v43-says-42-with-short-so-that': { code: 'minLength', pointer: '/objective/so_that', line: 20, column: 16 },
-  'wave-number-as-string': {
-    code: 'type',
-    pointer: '/wave_number',
-    line: 9,
-    column: 18,
-    suggestion: /Remove the quotes: 1/,
-  },
-  'priority-not-allowed': {
-    code: 'enum',
-    pointer: '/priority',
-    line: 10,
-    column: 15,
-    suggestion: /"critical", "high", "medium", "low"/,
-  },
-  'story-id-with-spaces': { code: 'pattern', pointer: '/story_id', line: 4, column: 15, suggestion: /"AUTH-001"/ },
-  'file-path-escapes-repo': { code: 'pattern', pointer: '/files/modify/1', line: 40, column: 7 },
-  'file-path-absolute': { code: 'pattern', pointer: '/files/create/2', line: 37, column: 7 },
-  'files-modify-not-a-list': {
-    code: 'type',
-    pointer: '/files/modify',
-    line: 38,
-    column: 15,
-    suggestion: /\["src\/routes.ts"\]/,
-  },
-  'no-acceptance-criteria': { code: 'minItems', pointer: '/acceptance_criteria', line: 20, column: 26 },
-  'no-stop-conditions': { code: 'minItems', pointer: '/safety/stop_conditions', line: 43, column: 24 },
-  'duplicate-ac-ids': { code: 'duplicate-id', pointer: '/acceptance_criteria/1/id', line: 29, column: 13 },
-  'self-dependency': { code: 'self-dependency', pointer: '/dependencies/0', line: 15, column: 5 },
-  'unknown-schema-version': {
-    code: 'enum',
-    pointer: '/schema_version',
-    line: 3,
-    column: 21,
-    suggestion: /Write "4.1"/,
-  },
-  'schema-version-as-number': { code: 'type', pointer: '/schema_version', line: 3, column: 21, suggestion: /"4.1"/ },
-  'v42-design-source-missing-path': { code: 'required', pointer: '/design_source/path', line: 49, column: 3 },
-  'v43-bad-checkpoint-frequency': {
-    code: 'enum',
-    pointer: '/execution/checkpoint_frequency',
-    line: 91,
-    column: 29,
-    suggestion: /"per_gate", "per_subtask"/,
-  },
-  'v43-empty-validation-command': { code: 'minItems', pointer: '/validation/commands/2', line: 134, column: 7 },
-  'objective-is-a-string': { code: 'type', pointer: '/objective', line: 15, column: 16 },
-  'duplicate-key-title': { code: 'duplicate-key', pointer: '/title', line: 6, column: 3 },
-  'not-an-object-array': { code: 'type', pointer: '', line: 1, column: 1 },
-  'syntax-trailing-comma': { code: 'json-syntax', pointer: '', line: 3, column: 19, suggestion: /Remove this comma/ },
-  'syntax-missing-comma': { code: 'json-syntax', pointer: '', line: 3, column: 3, suggestion: /Add a comma/ },
-  'syntax-comment': { code: 'json-syntax', pointer: '', line: 2, column: 3, suggestion: /Remove the comment/ },
-  'syntax-single-quotes': { code: 'json-syntax', pointer: '', line: 2, column: 3, suggestion: /double quotes/ },
-  'syntax-truncated': { code: 'json-syntax', pointer: '', line: 21, column: 4, suggestion: /truncated/ },
-  'syntax-empty': { code: 'json-syntax', pointer: '', line: 1, column: 1 },
-  'syntax-raw-tab-in-string': { code: 'json-syntax', pointer: '', line: 3, column: 16, suggestion: /\\t/ },
+/** Every broken story of the corpus, with the finding it must produce: code, pointer, line, column, suggestion. */
+type Finding = [code: string, pointer: string, line: number, column: number, suggestion?: RegExp];
+const BROKEN: Record<string, Finding> = {
+  'missing-story-id': ['required', '/story_id', 1, 1, /Add "story_id"/],
+  'missing-so-that': ['required', '/objective/so_that', 15, 3, /Add "so_that": a sentence saying why/],
+  'v43-so-that-too-short': ['minLength', '/objective/so_that', 20, 16, /10\+ characters/],
+  'v43-ac-description-too-short': ['minLength', '/acceptance_criteria/1/description', 32, 22],
+  'v43-says-42-with-short-so-that': ['minLength', '/objective/so_that', 20, 16],
+  'wave-number-as-string': ['type', '/wave_number', 9, 18, /Remove the quotes: 1/],
+  'priority-not-allowed': ['enum', '/priority', 10, 15, /"critical", "high", "medium", "low"/],
+  'story-id-with-spaces': ['pattern', '/story_id', 4, 15, /"AUTH-001"/],
+  'file-path-escapes-repo': ['pattern', '/files/modify/1', 40, 7],
+  'file-path-absolute': ['pattern', '/files/create/2', 37, 7],
+  'files-modify-not-a-list': ['type', '/files/modify', 38, 15, /\["src\/routes.ts"\]/],
+  'no-acceptance-criteria': ['minItems', '/acceptance_criteria', 20, 26],
+  'no-stop-conditions': ['minItems', '/safety/stop_conditions', 43, 24],
+  'duplicate-ac-ids': ['duplicate-id', '/acceptance_criteria/1/id', 29, 13],
+  'self-dependency': ['self-dependency', '/dependencies/0', 15, 5],
+  'unknown-schema-version': ['enum', '/schema_version', 3, 21, /Write "4.1"/],
+  'schema-version-as-number': ['type', '/schema_version', 3, 21, /"4.1"/],
+  'v42-design-source-missing-path': ['required', '/design_source/path', 49, 3],
+  'v43-bad-checkpoint-frequency': ['enum', '/execution/checkpoint_frequency', 91, 29, /"per_gate", "per_subtask"/],
+  'v43-empty-validation-command': ['minItems', '/validation/commands/2', 134, 7],
+  'objective-is-a-string': ['type', '/objective', 15, 16],
+  'duplicate-key-title': ['duplicate-key', '/title', 6, 3],
+  'not-an-object-array': ['type', '', 1, 1],
+  'syntax-trailing-comma': ['json-syntax', '', 3, 19, /Remove this comma/],
+  'syntax-missing-comma': ['json-syntax', '', 3, 3, /Add a comma/],
+  'syntax-comment': ['json-syntax', '', 2, 3, /Remove the comment/],
+  'syntax-single-quotes': ['json-syntax', '', 2, 3, /double quotes/],
+  'syntax-truncated': ['json-syntax', '', 21, 4, /truncated/],
+  'syntax-empty': ['json-syntax', '', 1, 1],
+  'syntax-raw-tab-in-string': ['json-syntax', '', 3, 16, /\\t/],
 };
 
 describe('story validation against the corpus', () => {
@@ -105,18 +59,18 @@ describe('story validation against the corpus', () => {
     });
   }
 
-  for (const [name, want] of Object.entries(BROKEN)) {
-    it(`explains invalid/${name}.json at line ${want.line}, column ${want.column}`, () => {
+  for (const [name, [code, pointer, line, column, suggestion]] of Object.entries(BROKEN)) {
+    it(`explains invalid/${name}.json at line ${line}, column ${column}`, () => {
       const r = check(`invalid/${name}.json`);
       expect(r.valid).toBe(false);
       expect(r.story).toBeNull();
-      const hit = r.errors.find((e) => e.code === want.code && e.pointer === want.pointer);
+      const hit = r.errors.find((e) => e.code === code && e.pointer === pointer);
       expect(hit, JSON.stringify(r.errors, null, 1)).toBeDefined();
-      expect([hit!.line, hit!.column]).toEqual([want.line, want.column]);
+      expect([hit!.line, hit!.column]).toEqual([line, column]);
       expect(hit!.file).toBe(`invalid/${name}.json`);
       expect(hit!.message.length).toBeGreaterThan(10);
       expect(hit!.suggestion.length).toBeGreaterThan(5);
-      if (want.suggestion) expect(hit!.suggestion).toMatch(want.suggestion);
+      if (suggestion) expect(hit!.suggestion).toMatch(suggestion);
     });
   }
 

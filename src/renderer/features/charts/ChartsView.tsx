@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useMemo, useState, type ComponentProps, type ReactNode } from 'react';
 import {
   Area,
   AreaChart,
@@ -18,6 +18,7 @@ import {
 import type { MetricsView } from '../../../shared/ipc/views';
 import { GATE_IDS, GATE_NAMES } from '../../lib/contract-constants';
 import { api } from '../../api/client';
+import { CheckboxField } from '../../components/CheckboxField';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { clock, duration, ms, shortId, tokens, usd } from '../../lib/format';
@@ -87,15 +88,13 @@ export function ChartsView() {
           empty={series.latency.length === 0 ? 'No latency samples yet: they appear once agents report events.' : null}
           testId="chart-latency"
           extra={
-            <label className="inline-field small">
-              <input
-                type="checkbox"
-                checked={logScale}
-                onChange={(e) => setLogScale(e.target.checked)}
-                data-testid="latency-log"
-              />{' '}
-              log scale
-            </label>
+            <CheckboxField
+              label="log scale"
+              checked={logScale}
+              onChange={setLogScale}
+              className="inline-field small"
+              testId="latency-log"
+            />
           }
         >
           <ResponsiveContainer width="100%" height={HEIGHT}>
@@ -113,42 +112,18 @@ export function ChartsView() {
             >
               {grid(palette)}
               {timeAxis(palette, series.latency)}
-              <YAxis
-                scale={logScale ? 'log' : 'auto'}
-                domain={logScale ? [0.01, 'auto'] : [0, 'auto']}
-                allowDataOverflow={logScale}
-                stroke={palette.muted}
-                tick={{ fill: palette.muted, fontSize: 11 }}
-                label={axisLabel('latency (ms)', palette)}
-                width={64}
-              />
+              {valueAxis(palette, 'latency (ms)', {
+                scale: logScale ? 'log' : 'auto',
+                domain: logScale ? [0.01, 'auto'] : [0, 'auto'],
+                allowDataOverflow: logScale,
+              })}
               {tooltip(palette, (v) => ms(v))}
-              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-              <Line
-                type="monotone"
-                dataKey="p50"
-                name="p50"
-                stroke={palette.series[0]}
-                dot={false}
-                isAnimationActive={false}
-              />
-              <Line
-                type="monotone"
-                dataKey="p95"
-                name="p95"
-                stroke={palette.series[1]}
-                dot={false}
-                isAnimationActive={false}
-              />
-              <Line
-                type="monotone"
-                dataKey="p99"
-                name="p99"
-                stroke={palette.series[2]}
-                dot={false}
-                strokeDasharray="4 2"
-                isAnimationActive={false}
-              />
+              {legend(palette)}
+              {lines([
+                { key: 'p50', color: palette.series[0] },
+                { key: 'p95', color: palette.series[1] },
+                { key: 'p99', color: palette.series[2], dash: '4 2' },
+              ])}
             </LineChart>
           </ResponsiveContainer>
         </Card>
@@ -158,12 +133,7 @@ export function ChartsView() {
             <AreaChart data={series.rate}>
               {grid(palette)}
               {timeAxis(palette, series.rate)}
-              <YAxis
-                stroke={palette.muted}
-                tick={{ fill: palette.muted, fontSize: 11 }}
-                label={axisLabel('events/s', palette)}
-                width={64}
-              />
+              {valueAxis(palette, 'events/s')}
               {tooltip(palette, (v) => `${v.toFixed(1)} events/s`)}
               <Area
                 type="monotone"
@@ -195,35 +165,16 @@ export function ChartsView() {
             <ComposedChart data={cost.rows}>
               {grid(palette)}
               {timeAxis(palette, cost.rows)}
-              <YAxis
-                stroke={palette.muted}
-                tick={{ fill: palette.muted, fontSize: 11 }}
-                tickFormatter={(v: number) => `$${v}`}
-                label={axisLabel('cost (USD)', palette)}
-                width={64}
-                domain={[0, (max: number) => Math.max(max, budget ?? 0) * 1.05]}
-              />
+              {valueAxis(palette, 'cost (USD)', {
+                tickFormatter: dollars,
+                domain: [0, (max: number) => Math.max(max, budget ?? 0) * 1.05],
+              })}
               {tooltip(palette, (v) => usd(v))}
-              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-              <Line
-                type="stepAfter"
-                dataKey="usd"
-                name="spent"
-                stroke={palette.series[0]}
-                dot={false}
-                isAnimationActive={false}
-                connectNulls
-              />
-              <Line
-                type="linear"
-                dataKey="forecast"
-                name="forecast"
-                stroke={palette.warn}
-                strokeDasharray="6 4"
-                dot={false}
-                isAnimationActive={false}
-                connectNulls
-              />
+              {legend(palette)}
+              {lines([
+                { key: 'usd', name: 'spent', color: palette.series[0], type: 'stepAfter', connectNulls: true },
+                { key: 'forecast', color: palette.warn, dash: '6 4', type: 'linear', connectNulls: true },
+              ])}
               {budget !== null ? (
                 <ReferenceLine
                   y={budget}
@@ -267,19 +218,13 @@ export function ChartsView() {
                 type="number"
                 stroke={palette.muted}
                 tick={{ fill: palette.muted, fontSize: 11 }}
-                tickFormatter={(v: number) => `$${v}`}
-                label={{ value: 'cost (USD)', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }}
+                tickFormatter={dollars}
+                label={bottomLabel('cost (USD)', palette)}
                 height={36}
               />
-              <YAxis
-                type="category"
-                dataKey="key"
-                stroke={palette.muted}
-                tick={{ fill: palette.muted, fontSize: 11 }}
-                width={110}
-              />
+              {valueAxis(palette, null, { type: 'category', dataKey: 'key', width: 110 })}
               {tooltip(palette, (v) => usd(v))}
-              <Bar dataKey="usd" name="cost" fill={palette.series[0]} isAnimationActive={false} />
+              {bars([{ key: 'usd', name: 'cost', color: palette.series[0] }])}
             </BarChart>
           </ResponsiveContainer>
         </Card>
@@ -289,31 +234,20 @@ export function ChartsView() {
             <BarChart data={[...data.tokens].sort((a, b) => b.input + b.output - (a.input + a.output)).slice(0, 15)}>
               {grid(palette)}
               <XAxis dataKey="key" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 11 }} />
-              <YAxis
-                stroke={palette.muted}
-                tick={{ fill: palette.muted, fontSize: 11 }}
-                tickFormatter={(v: number) => (v >= 1000 ? `${v / 1000}k` : String(v))}
-                label={axisLabel('tokens', palette)}
-                width={64}
-              />
+              {valueAxis(palette, 'tokens', {
+                tickFormatter: (v: number) => (v >= 1000 ? `${v / 1000}k` : String(v)),
+              })}
               {tooltip(palette, (v) => tokens(v))}
-              <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-              <Bar dataKey="input" name="input" stackId="t" fill={palette.series[0]} isAnimationActive={false} />
-              <Bar dataKey="output" name="output" stackId="t" fill={palette.series[1]} isAnimationActive={false} />
-              <Bar
-                dataKey="cacheRead"
-                name="cache read"
-                stackId="t"
-                fill={palette.series[3]}
-                isAnimationActive={false}
-              />
-              <Bar
-                dataKey="cacheWrite"
-                name="cache write"
-                stackId="t"
-                fill={palette.series[4]}
-                isAnimationActive={false}
-              />
+              {legend(palette)}
+              {bars(
+                [
+                  { key: 'input', color: palette.series[0] },
+                  { key: 'output', color: palette.series[1] },
+                  { key: 'cacheRead', name: 'cache read', color: palette.series[3] },
+                  { key: 'cacheWrite', name: 'cache write', color: palette.series[4] },
+                ],
+                't',
+              )}
             </BarChart>
           </ResponsiveContainer>
         </Card>
@@ -337,27 +271,19 @@ function GateDurations({ data, palette }: { data: MetricsView['gateDurations']; 
             dataKey="bucket"
             stroke={palette.muted}
             tick={{ fill: palette.muted, fontSize: 10 }}
-            label={{ value: 'duration', position: 'insideBottom', offset: -2, fill: palette.muted, fontSize: 11 }}
+            label={bottomLabel('duration', palette)}
             height={36}
           />
-          <YAxis
-            allowDecimals={false}
-            stroke={palette.muted}
-            tick={{ fill: palette.muted, fontSize: 11 }}
-            label={axisLabel('gate runs', palette)}
-            width={64}
-          />
+          {valueAxis(palette, 'gate runs', { allowDecimals: false })}
           {tooltip(palette, (v) => `${v} runs`)}
-          {GATE_IDS.filter((g) => present.some((p) => p.gate === g)).map((g, i) => (
-            <Bar
-              key={g}
-              dataKey={g}
-              name={`${g} ${GATE_NAMES[g]}`}
-              stackId="d"
-              fill={palette.series[i % palette.series.length]}
-              isAnimationActive={false}
-            />
-          ))}
+          {bars(
+            GATE_IDS.filter((g) => present.some((p) => p.gate === g)).map((g, i) => ({
+              key: g,
+              name: `${g} ${GATE_NAMES[g]}`,
+              color: seriesColor(palette, i),
+            })),
+            'd',
+          )}
         </BarChart>
       </ResponsiveContainer>
       <table className="table small">
@@ -406,23 +332,16 @@ function ContextTokens({ data, palette }: { data: MetricsView['contextTokens']; 
         <BarChart data={rows}>
           {grid(palette)}
           <XAxis dataKey="story" stroke={palette.muted} tick={{ fill: palette.muted, fontSize: 10 }} height={36} />
-          <YAxis
-            stroke={palette.muted}
-            tick={{ fill: palette.muted, fontSize: 11 }}
-            label={axisLabel('context tokens', palette)}
-            width={64}
-          />
+          {valueAxis(palette, 'context tokens')}
           {tooltip(palette, (v) => tokens(v))}
-          <Legend verticalAlign="top" height={24} wrapperStyle={{ color: palette.text, fontSize: 12 }} />
-          {gates.map((g, i) => (
-            <Bar
-              key={g}
-              dataKey={g}
-              name={`${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim()}
-              fill={palette.series[i % palette.series.length]}
-              isAnimationActive={false}
-            />
-          ))}
+          {legend(palette)}
+          {bars(
+            gates.map((g, i) => ({
+              key: g,
+              name: `${g} ${GATE_NAMES[g as keyof typeof GATE_NAMES] ?? ''}`.trim(),
+              color: seriesColor(palette, i),
+            })),
+          )}
         </BarChart>
       </ResponsiveContainer>
     </Card>
@@ -476,11 +395,67 @@ const timeAxis = (p: ChartPalette, rows: ReadonlyArray<{ t: number }>) => {
       tickFormatter={axis.label}
       stroke={p.muted}
       tick={{ fill: p.muted, fontSize: 11 }}
-      label={{ value: 'time (local)', position: 'insideBottom', offset: -2, fill: p.muted, fontSize: 11 }}
+      label={bottomLabel('time (local)', p)}
       height={36}
     />
   );
 };
+/** The value axis on the left: muted, 64 px wide, labelled along its side (`props` add to or override that). */
+const valueAxis = (p: ChartPalette, label: string | null, props: ComponentProps<typeof YAxis> = {}) => (
+  <YAxis
+    stroke={p.muted}
+    tick={{ fill: p.muted, fontSize: 11 }}
+    label={label === null ? undefined : axisLabel(label, p)}
+    width={64}
+    {...props}
+  />
+);
+const legend = (p: ChartPalette) => (
+  <Legend verticalAlign="top" height={24} wrapperStyle={{ color: p.text, fontSize: 12 }} />
+);
+const dollars = (v: number) => `$${v}`;
+const seriesColor = (p: ChartPalette, i: number) => p.series[i % p.series.length];
+
+/** A line or bar of a chart: its data key, legend name (default: the key) and colour. */
+interface Series {
+  key: string;
+  name?: string;
+  color: string | undefined;
+}
+/** Lines drawn without dots or animation; monotone unless `type` says otherwise. */
+const lines = (series: Array<Series & { type?: 'linear' | 'stepAfter'; dash?: string; connectNulls?: boolean }>) =>
+  series.map((s) => (
+    <Line
+      key={s.key}
+      type={s.type ?? 'monotone'}
+      dataKey={s.key}
+      name={s.name ?? s.key}
+      stroke={s.color}
+      strokeDasharray={s.dash}
+      dot={false}
+      isAnimationActive={false}
+      connectNulls={s.connectNulls}
+    />
+  ));
+/** Bars drawn without animation, stacked when `stackId` is given. */
+const bars = (series: Series[], stackId?: string) =>
+  series.map((s) => (
+    <Bar
+      key={s.key}
+      dataKey={s.key}
+      name={s.name ?? s.key}
+      stackId={stackId}
+      fill={s.color}
+      isAnimationActive={false}
+    />
+  ));
+const bottomLabel = (value: string, p: ChartPalette) => ({
+  value,
+  position: 'insideBottom' as const,
+  offset: -2,
+  fill: p.muted,
+  fontSize: 11,
+});
 const axisLabel = (value: string, p: ChartPalette) => ({
   value,
   angle: -90,

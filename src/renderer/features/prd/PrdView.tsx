@@ -3,7 +3,7 @@ import type { PrdDetail, PrdSummary } from '../../../shared/ipc/views';
 import { isActiveSession } from '../../../shared/status';
 import type { AuthorisedRuns } from '../../../shared/stories/authorised-runs';
 import { api } from '../../api/client';
-import { NumberField, StoriesInParallelField } from '../../components/NumberField';
+import { BudgetField, StoriesInParallelField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { ContextForecast } from '../context/ContextForecast';
@@ -404,14 +404,7 @@ function StartSession({ detail }: { detail: PrdDetail }) {
     <section className="card start-session" aria-label="Start a session" data-testid="start-session">
       <h3>Run it</h3>
       <div className="form-row">
-        <NumberField
-          label="Budget (USD)"
-          value={budget}
-          onChange={setBudget}
-          min={0.01}
-          step={0.01}
-          testId="start-budget"
-        />
+        <BudgetField label="Budget (USD)" value={budget} onChange={setBudget} testId="start-budget" />
         <StoriesInParallelField value={concurrency} onChange={setConcurrency} testId="start-concurrency" />
         <p className="small muted">
           agent preset: <strong>{detail.runs.agent.preset}</strong>{' '}

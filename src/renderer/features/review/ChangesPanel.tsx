@@ -16,6 +16,7 @@ import { COLLAPSE_FILE_LINES, DIFF_STATUS_LETTER, diffFileName } from '../../../
 import type { StoryRunView } from '../../../shared/ipc/views';
 import { inertText } from '../../../shared/text/inert';
 import { api } from '../../api/client';
+import { CheckboxField } from '../../components/CheckboxField';
 import { describeError } from '../../lib/errors';
 import { highlighter, languageOf } from './highlight';
 import { CommentForm, CommentView, queueComment, ReviewHistory, useReviewThread, VerdictBar } from './ReviewComments';
@@ -130,15 +131,12 @@ export function ChangesPanel({ story, onClose }: { story: StoryRunView; onClose:
               Split
             </button>
           </div>
-          <label>
-            <input
-              type="checkbox"
-              checked={ignoreWhitespace}
-              onChange={(e) => setIgnoreWhitespace(e.target.checked)}
-              data-testid="changes-whitespace"
-            />{' '}
-            Ignore whitespace
-          </label>
+          <CheckboxField
+            label="Ignore whitespace"
+            checked={ignoreWhitespace}
+            onChange={setIgnoreWhitespace}
+            testId="changes-whitespace"
+          />
           <button
             ref={closeRef}
             type="button"

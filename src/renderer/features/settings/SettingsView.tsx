@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { ProjectSettings } from '../../../shared/ipc/views';
 import { api } from '../../api/client';
 import { STOP_SHORTCUT } from '../../components/StopButton';
-import { NumberField, StoriesInParallelField } from '../../components/NumberField';
+import { BudgetField, StoriesInParallelField } from '../../components/NumberField';
 import { describeError } from '../../lib/errors';
 import { dateTime, ms } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
@@ -170,14 +170,12 @@ function ProjectForm({
       </label>
       <div className="form-row">
         <StoriesInParallelField value={concurrency} onChange={setConcurrency} testId="settings-concurrency" />
-        <NumberField
+        <BudgetField
           label="Default budget per session (USD)"
           value={budget}
           onChange={setBudget}
-          min={0}
-          step={0.01}
-          placeholder="none"
           testId="settings-budget"
+          optional
         />
         <label className="field grow">
           <span>Agent preset</span>

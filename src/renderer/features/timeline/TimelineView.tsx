@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { needsAttention } from '../../../shared/status';
+import { CheckboxField } from '../../components/CheckboxField';
 import { useAppStore } from '../../state/app-store';
 import { shortId } from '../../lib/format';
 import { useNow } from '../../state/clock';
@@ -69,10 +70,12 @@ export function TimelineView() {
           <h2 className="inline-title">
             Timeline · session {shortId(session.id)} · {session.status}
           </h2>
-          <label className="inline-field">
-            <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems(e.target.checked)} /> only
-            stories with failures
-          </label>
+          <CheckboxField
+            label="only stories with failures"
+            checked={onlyProblems}
+            onChange={setOnlyProblems}
+            className="inline-field"
+          />
           <span className="muted small" data-testid="timeline-count">
             {lanes.length} stories with gate runs{waiting ? ` · ${waiting} not started yet` : ''}
           </span>

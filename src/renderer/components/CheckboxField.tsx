@@ -1,0 +1,20 @@
+/** A checkbox with its label after it, as the toolbars have them (log scale, ignore whitespace, only failures). */
+export function CheckboxField(props: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  className?: string;
+  testId?: string;
+}) {
+  return (
+    <label className={props.className}>
+      <input
+        type="checkbox"
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.target.checked)}
+        data-testid={props.testId}
+      />{' '}
+      {props.label}
+    </label>
+  );
+}
