@@ -20,6 +20,7 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
+import { FleetStopReport } from './fleet';
 import { DiffAgainst, MAX_REVIEW_COMMENTS, ReviewComment, ReviewCommentInput, ReviewThread, StoryDiff } from './review';
 
 /** True when `s` holds a control character (C0, DEL, C1): NUL, newline, escape, … */
@@ -169,9 +170,14 @@ export const requests = {
     response: SessionSummary,
   },
   'session.stop': {
-    doc: 'Emergency stop: stops every agent of the session and verifies none is alive.',
+    doc: 'Emergency stop: stops every agent of the session and verifies none is alive; for a fleet session, per host.',
     request: z.object({ sessionId: Id.optional(), reason: z.string().max(500).optional() }).strict(),
-    response: z.object({ sessionId: z.string(), stoppedAgents: z.number().int(), aliveAfter: z.number().int() }),
+    response: z.object({
+      sessionId: z.string(),
+      stoppedAgents: z.number().int(),
+      aliveAfter: z.number().int(),
+      fleet: FleetStopReport.optional(),
+    }),
   },
   'session.resume': {
     doc: 'Resumes an interrupted or stopped session with a recovery strategy.',

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createControlChannel } from '../../core/control';
 import { FleetWorker } from '../../core/fleet/fleet-worker';
 import { resolveSettings } from '../../core/settings/wave-settings';
 import { CliError, EXIT_USAGE, type CliCommand } from '../cli-types';
@@ -63,11 +64,14 @@ export const workerCommand: CliCommand = {
     const log = (line: string) => ctx.stderr.write(`[worker ${name}] ${line}\n`);
     const core = await openCliCore(ctx, { settings, log: 'always' });
     const bus = await cliBus(core);
+    const dataDir = path.join(workDir, 'data');
+    // STOP requests reach the worker at once on it (Redis pub/sub, Postgres NOTIFY) and it answers there.
+    const channel = createControlChannel({ ...settings, dataDir }, log);
     const worker = new FleetWorker({
       store: core.store,
       bus,
       prds: core.prds,
-      dataDir: path.join(workDir, 'data'),
+      dataDir,
       workDir,
       env: settings.env,
       options: {
@@ -91,6 +95,7 @@ export const workerCommand: CliCommand = {
       redisPrefix: settings.redisPrefix,
       leaseMs,
       heartbeatMs: Math.max(200, Math.round(leaseMs / 3)),
+      channel,
     });
     await worker.start();
     ctx.output(
@@ -105,6 +110,7 @@ export const workerCommand: CliCommand = {
     });
     log('stopping: no new story runs; finishing the running ones');
     await worker.close();
+    await channel.close();
     await core.close().catch(() => undefined);
     return 0;
   },

@@ -223,7 +223,12 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         channel: deps.control,
         log: deps.log,
       }).catch(toAppError);
-      return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
+      return {
+        sessionId: r.sessionId,
+        stoppedAgents: r.stoppedAgents,
+        aliveAfter: r.aliveAfter,
+        ...(r.fleet ? { fleet: r.fleet } : {}),
+      };
     },
     'session.resume': async (req) => {
       const row = await repos.sessions.byId(req.sessionId);

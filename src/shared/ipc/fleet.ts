@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/*
+ * The fleet as the window and `wave stop`/`wave workers` show it: what each `wave worker`
+ * answered to a STOP, grouped per host, and the workers' read model.
+ */
+
+/** One worker's answer to a STOP of a session whose story runs it held. */
+export const FleetWorkerStop = z.object({
+  workerId: z.string(),
+  name: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  /** False when it did not answer within the grace: its counts are unknown (0 here). */
+  answered: z.boolean(),
+  stoppedAgents: z.number().int().nonnegative(),
+  aliveAfter: z.number().int().nonnegative(),
+});
+export type FleetWorkerStop = z.infer<typeof FleetWorkerStop>;
+
+export const FleetHostStop = z.object({
+  host: z.string(),
+  stoppedAgents: z.number().int().nonnegative(),
+  aliveAfter: z.number().int().nonnegative(),
+  /** Every worker of this host answered. */
+  answered: z.boolean(),
+  workers: z.array(FleetWorkerStop),
+});
+export type FleetHostStop = z.infer<typeof FleetHostStop>;
+
+/** What a STOP of a fleet session reached: the totals per host, and the hosts that did not answer. */
+export const FleetStopReport = z.object({
+  hosts: z.array(FleetHostStop),
+  /** Hosts with a worker that did not answer within the grace. */
+  unansweredHosts: z.array(z.string()),
+  graceMs: z.number().int().nonnegative(),
+});
+export type FleetStopReport = z.infer<typeof FleetStopReport>;
+
+/** Groups the workers' answers per host (hosts and workers in name order). */
+export function fleetStopReport(workers: readonly FleetWorkerStop[], graceMs: number): FleetStopReport {
+  const byHost = new Map<string, FleetWorkerStop[]>();
+  for (const w of workers) byHost.set(w.host, [...(byHost.get(w.host) ?? []), w]);
+  const hosts = [...byHost.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([host, ws]) => ({
+      host,
+      stoppedAgents: ws.reduce((n, w) => n + w.stoppedAgents, 0),
+      aliveAfter: ws.reduce((n, w) => n + w.aliveAfter, 0),
+      answered: ws.every((w) => w.answered),
+      workers: [...ws].sort((a, b) => a.name.localeCompare(b.name)),
+    }));
+  return { hosts, unansweredHosts: hosts.filter((h) => !h.answered).map((h) => h.host), graceMs };
+}
