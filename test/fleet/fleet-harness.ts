@@ -85,6 +85,11 @@ export function fleetHarness(label: string) {
       execFileSync('git', ['clone', '--quiet', '--bare', s.repo.path, bare]);
       return { s, bare };
     },
+    /** How many merge commits on the remote's main name each story (exactly once: 1). */
+    landed(bare: string, stories: StorySpec[]): number[] {
+      const subjects = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: bare, encoding: 'utf8' }).split('\n');
+      return stories.map((st) => subjects.filter((l) => l.includes(`story ${st.id})`)).length);
+    },
     /** `wave <args>` with the fleet's environment and a WAVE_HOME of its own (killed in afterAll). */
     wave(args: string[], name: string): WaveChild {
       const c = startWave(args, { ...env(), WAVE_HOME: tmp(`${name}-home`) });

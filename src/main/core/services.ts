@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ProjectSettings } from '../../shared/ipc';
+import { fleetHandlers } from './api/fleet-handlers';
 import { backupHandlers } from './api/backup-handlers';
 import { openStore, type Store } from '../store';
 import { repositories, type StoreRepos } from '../store/repos';
@@ -239,6 +240,7 @@ async function buildAppServices(deps: {
     }),
     ...sessions.handlers,
     ...backupHandlers({ store: deps.store, settings, actor: deps.settings.actor }),
+    ...fleetHandlers({ store: deps.store, control: deps.control }),
   };
 
   return {

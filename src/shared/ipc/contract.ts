@@ -20,7 +20,7 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
-import { FleetStopReport } from './fleet';
+import { FleetStopReport, FleetView } from './fleet';
 import { DiffAgainst, MAX_REVIEW_COMMENTS, ReviewComment, ReviewCommentInput, ReviewThread, StoryDiff } from './review';
 
 /** True when `s` holds a control character (C0, DEL, C1): NUL, newline, escape, … */
@@ -362,6 +362,16 @@ export const requests = {
     response: PrdDetail,
   },
   ...backupRequests,
+  'fleet.workers': {
+    doc: 'The running `wave worker` processes of the store: host, pid, version, concurrency, story runs, heartbeat age, CPU, memory, agents alive, drain state.',
+    request: Empty,
+    response: FleetView,
+  },
+  'fleet.drain': {
+    doc: 'Asks a worker (by name or id) to finish its story runs and take none (draining: true), or to take story runs again; answers the fleet once the worker confirmed (or after 5 s).',
+    request: z.object({ worker: Id, draining: z.boolean() }).strict(),
+    response: FleetView,
+  },
 } as const;
 
 export const events = {

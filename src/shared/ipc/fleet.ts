@@ -52,3 +52,55 @@ export function fleetStopReport(workers: readonly FleetWorkerStop[], graceMs: nu
     }));
   return { hosts, unansweredHosts: hosts.filter((h) => !h.answered).map((h) => h.host), graceMs };
 }
+
+/**
+ * Where a worker is: taking story runs; asked to drain but not yet confirmed at its heartbeat
+ * or on the control channel; draining (finishing its runs, taking none); drained (draining with
+ * none left); or silent (no heartbeat for three of its intervals: paused, cut off, killed).
+ */
+export const FleetWorkerState = z.enum(['taking', 'drain_requested', 'draining', 'drained', 'silent']);
+export type FleetWorkerState = z.infer<typeof FleetWorkerState>;
+
+/** A `wave worker` as `wave workers` and the fleet view show it. */
+export const FleetWorkerView = z.object({
+  id: z.string(),
+  name: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  version: z.string(),
+  concurrency: z.number().int(),
+  /** The story runs it runs now (`<session>:<story>`). */
+  storyRuns: z.array(z.string()),
+  heartbeatAgeMs: z.number().nonnegative(),
+  /** The machine's 1-minute load average per core. */
+  cpu: z.number().nonnegative(),
+  /** The worker process's resident memory. */
+  memoryBytes: z.number().int().nonnegative(),
+  agentsAlive: z.number().int().nonnegative(),
+  /** A drain was asked for (wave workers drain, the fleet view). */
+  draining: z.boolean(),
+  state: FleetWorkerState,
+  startedAt: z.string(),
+});
+export type FleetWorkerView = z.infer<typeof FleetWorkerView>;
+
+export const FleetView = z.object({ workers: z.array(FleetWorkerView) });
+export type FleetView = z.infer<typeof FleetView>;
+
+/** How many heartbeat intervals without one make a worker silent. */
+export const SILENT_AFTER_HEARTBEATS = 3;
+
+/** One rule for a worker's state, from what its row says. */
+export function fleetWorkerState(w: {
+  draining: boolean;
+  /** What the worker itself reported at its last heartbeat. */
+  drainingSeen: boolean;
+  storyRuns: number;
+  heartbeatAgeMs: number;
+  heartbeatMs: number;
+}): FleetWorkerState {
+  if (w.heartbeatAgeMs > SILENT_AFTER_HEARTBEATS * w.heartbeatMs) return 'silent';
+  if (!w.draining) return 'taking';
+  if (!w.drainingSeen) return 'drain_requested';
+  return w.storyRuns > 0 ? 'draining' : 'drained';
+}

@@ -37,6 +37,8 @@ export const REQUEST_NAMES = [
   'prd.reject',
   'backups.list',
   'backups.restore',
+  'fleet.workers',
+  'fleet.drain',
 ] as const satisfies readonly RequestName[];
 export const EVENT_NAMES = [
   'app.health',

@@ -30,6 +30,10 @@ export const ControlMessage = z.discriminatedUnion('kind', [
     stoppedAgents: z.number().int().nonnegative(),
     aliveAfter: z.number().int().nonnegative(),
   }),
+  /** Asks a fleet worker (by id or name) to drain, or to take story runs again; its row already says so. */
+  z.object({ kind: z.literal('fleet-drain'), worker: id, draining: z.boolean() }),
+  /** A fleet worker wrote its heartbeat (its row changed): windows re-read the fleet; a drain waits for it. */
+  z.object({ kind: z.literal('fleet-worker'), workerId: id, name: id, draining: z.boolean() }),
   z.object({
     kind: z.literal('event'),
     sessionId: id.nullable(),

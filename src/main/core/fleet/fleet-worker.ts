@@ -65,6 +65,7 @@ export class FleetWorker {
   private connection: Redis | null = null;
   private timer: NodeJS.Timeout | null = null;
   private draining = false;
+  private beat: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -95,9 +96,9 @@ export class FleetWorker {
     });
     this.worker.on('error', (e) => this.o.log(`queue: ${e.message}`));
     await this.listen();
-    this.timer = setInterval(() => void this.heartbeat(), this.o.heartbeatMs);
+    this.timer = setInterval(() => void this.beatNow(), this.o.heartbeatMs);
     this.timer.unref();
-    await this.heartbeat();
+    await this.beatNow();
   }
 
   /** Story runs this worker runs now. */
@@ -112,6 +113,11 @@ export class FleetWorker {
     try {
       this.control = await channel.subscribe((env, transport) => {
         const m = env.message;
+        if (m.kind === 'fleet-drain' && (m.worker === this.id || m.worker === this.o.name)) {
+          // The row already says so: the heartbeat applies it and reports it at once.
+          void this.beatNow();
+          return;
+        }
         if (m.kind !== 'stop') return;
         const holds = [...this.active.values()].some((a) => a.sessionId === m.sessionId);
         if (!holds && !this.stopped.has(m.sessionId)) return;
@@ -172,6 +178,8 @@ export class FleetWorker {
     const run = await this.repos.storyRuns.byId(data.storyRunId);
     if (!session || !run || !(ACTIVE_SESSION_STATUSES as readonly string[]).includes(session.status)) return;
     if (session.status === 'stopping' || this.stops.has(session.id)) return;
+    // Fetched just before the drain paused the queue: BullMQ gives it to another worker.
+    if (this.draining) throw new Error(`worker ${this.o.name} is draining`);
     const lease = await this.repos.storyRunLeases.acquire(run.id, this.id, this.o.leaseMs);
     // Another worker holds it (a reclaim raced its lease's expiry): BullMQ retries the job later.
     if (!lease) throw new Error(`story run ${run.id} is leased by another worker`);
@@ -197,6 +205,7 @@ export class FleetWorker {
       if (!a.lost) await this.repos.storyRunLeases.release(lease).catch(() => undefined);
       await a.story?.dispose().catch(() => undefined);
       ended();
+      void this.beatNow(); // The fleet view shows the run gone now, not a heartbeat later.
     }
   }
 
@@ -204,6 +213,23 @@ export class FleetWorker {
     let n = 0;
     for (const a of this.active.values()) if (a.story) n += countAlive(a.story.executor, a.sessionId).processes;
     return n;
+  }
+
+  /** A heartbeat now, after the one under way (the timer's and a drain request's never overlap). */
+  private beatNow(): Promise<void> {
+    this.beat = this.beat.then(() => this.heartbeat());
+    return this.beat;
+  }
+
+  private stats() {
+    return {
+      cpu: Math.round((os.loadavg()[0]! / Math.max(1, os.cpus().length)) * 100) / 100,
+      memoryBytes: process.memoryUsage().rss,
+      agentsAlive: this.agentsAlive(),
+      storyRuns: this.runningStoryRuns(),
+      draining: this.draining,
+      heartbeatMs: this.o.heartbeatMs,
+    };
   }
 
   /** Heartbeat: the worker's row and stats, each lease renewed, stops and drain requests picked up. */
@@ -222,18 +248,18 @@ export class FleetWorker {
         if (status && status !== 'running' && !this.stops.has(sessionId))
           void this.stopSession(sessionId, { reason: `session ${status}`, by: 'fleet' });
       }
-      const row = await this.repos.fleetWorkers.heartbeat(this.id, {
-        cpu: Math.round((os.loadavg()[0]! / Math.max(1, os.cpus().length)) * 100) / 100,
-        memoryBytes: process.memoryUsage().rss,
-        agentsAlive: this.agentsAlive(),
-        storyRuns: this.runningStoryRuns(),
-      });
+      const row = await this.repos.fleetWorkers.heartbeat(this.id, this.stats());
       if (row && row.draining !== this.draining) {
         this.draining = row.draining;
         if (row.draining) await this.worker?.pause(true);
         else this.worker?.resume();
         this.o.log(row.draining ? 'draining: finishing my story runs, taking none' : 'taking story runs again');
+        // What `wave workers` shows: the change is confirmed at once, not at the next heartbeat.
+        await this.repos.fleetWorkers.heartbeat(this.id, this.stats());
       }
+      await this.o.channel
+        ?.publish({ kind: 'fleet-worker', workerId: this.id, name: this.o.name, draining: this.draining })
+        .catch(() => undefined);
     } catch (e) {
       this.o.log(`heartbeat failed: ${(e as Error).message}`);
     }
