@@ -48,7 +48,7 @@ describe('wave workers and drain', () => {
 
     // Idle: both listed, taking work.
     const idle = await workersJson();
-    expect(idle.map((w) => w.name)).toEqual(['d1', 'd2']);
+    expect(idle.map((w) => w.name).sort()).toEqual(['d1', 'd2']);
     for (const w of idle) {
       expect(w).toMatchObject({
         host: os.hostname(),

@@ -398,6 +398,8 @@ export const events = {
   'gate.logAppended': z.object({ gateRunId: z.number().int(), offset: z.number().int(), text: z.string() }),
   'prd.changed': PrdSummary,
   'recovery.changed': z.object({ interrupted: z.array(InterruptedSession) }),
+  /** The fleet's workers, re-read when one heartbeats, is drained or answers a STOP, or turns silent. */
+  'fleet.changed': FleetView,
 } as const;
 
 export type Requests = typeof requests;

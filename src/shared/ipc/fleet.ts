@@ -72,6 +72,8 @@ export const FleetWorkerView = z.object({
   /** The story runs it runs now (`<session>:<story>`). */
   storyRuns: z.array(z.string()),
   heartbeatAgeMs: z.number().nonnegative(),
+  /** Its heartbeat interval. */
+  heartbeatMs: z.number().int().positive(),
   /** The machine's 1-minute load average per core. */
   cpu: z.number().nonnegative(),
   /** The worker process's resident memory. */

@@ -52,6 +52,7 @@ export const EVENT_NAMES = [
   'gate.logAppended',
   'prd.changed',
   'recovery.changed',
+  'fleet.changed',
 ] as const satisfies readonly EventName[];
 
 /** IPC channel names, derived from request names; never built from anything else. */

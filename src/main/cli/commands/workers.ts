@@ -13,6 +13,7 @@ function toJson(w: FleetWorkerView) {
     concurrency: w.concurrency,
     story_runs: w.storyRuns,
     heartbeat_age_ms: w.heartbeatAgeMs,
+    heartbeat_ms: w.heartbeatMs,
     cpu: w.cpu,
     memory_bytes: w.memoryBytes,
     agents_alive: w.agentsAlive,
@@ -55,7 +56,7 @@ export const workersCommand: CliCommand = {
     'drain <name>: the worker finishes its story runs and takes no more; told at once on the control channel, it',
     'confirms within a heartbeat (the command waits up to 5 s). resume <name>: it takes story runs again.',
     "Needs the fleet's shared Postgres (DATABASE_URL).",
-    '--json: {"workers":[{"id","name","host","pid","version","concurrency","story_runs","heartbeat_age_ms","cpu",',
+    '--json: {"workers":[{"id","name","host","pid","version","concurrency","story_runs","heartbeat_age_ms","heartbeat_ms","cpu",',
     '"memory_bytes","agents_alive","draining","state","started_at"}]}.',
   ].join('\n'),
   async run(ctx, args) {

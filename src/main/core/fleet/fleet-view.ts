@@ -5,34 +5,38 @@ import type { ControlChannel } from '../control';
 import { OrchestratorError } from '../orchestrator/errors';
 
 /** A worker's heartbeat interval when its row does not say (a third of the default 15 s lease). */
-const DEFAULT_HEARTBEAT_MS = 5_000;
+export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 /** The running `wave worker` processes of the store, as `wave workers` and the fleet view show them. */
 export async function fleetView(store: Store): Promise<FleetView> {
   const rows = await repositories(store).fleetWorkers.running();
   return {
-    workers: rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      host: r.host,
-      pid: r.pid,
-      version: r.version,
-      concurrency: r.concurrency,
-      storyRuns: r.stats.storyRuns,
-      heartbeatAgeMs: Math.max(0, Math.round(r.heartbeatAgeMs)),
-      cpu: r.stats.cpu,
-      memoryBytes: r.stats.memoryBytes,
-      agentsAlive: r.stats.agentsAlive,
-      draining: r.draining,
-      state: fleetWorkerState({
+    workers: rows.map((r) => {
+      const heartbeatMs = r.stats.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+      return {
+        id: r.id,
+        name: r.name,
+        host: r.host,
+        pid: r.pid,
+        version: r.version,
+        concurrency: r.concurrency,
+        storyRuns: r.stats.storyRuns,
+        heartbeatAgeMs: Math.max(0, Math.round(r.heartbeatAgeMs)),
+        heartbeatMs,
+        cpu: r.stats.cpu,
+        memoryBytes: r.stats.memoryBytes,
+        agentsAlive: r.stats.agentsAlive,
         draining: r.draining,
-        drainingSeen: r.stats.draining ?? false,
-        storyRuns: r.stats.storyRuns.length,
-        heartbeatAgeMs: r.heartbeatAgeMs,
-        heartbeatMs: r.stats.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-      }),
-      startedAt: r.startedAt.toISOString(),
-    })),
+        state: fleetWorkerState({
+          draining: r.draining,
+          drainingSeen: r.stats.draining ?? false,
+          storyRuns: r.stats.storyRuns.length,
+          heartbeatAgeMs: r.heartbeatAgeMs,
+          heartbeatMs,
+        }),
+        startedAt: r.startedAt.toISOString(),
+      };
+    }),
   };
 }
 

@@ -273,6 +273,10 @@ export class FleetWorker {
       if (this.timer) clearInterval(this.timer);
       this.connection?.disconnect();
       await this.repos.fleetWorkers.markStopped(this.id).catch(() => undefined);
+      // Windows re-read the fleet: this worker is gone from it.
+      await this.o.channel
+        ?.publish({ kind: 'fleet-worker', workerId: this.id, name: this.o.name, draining: this.draining })
+        .catch(() => undefined);
     })();
     return this.closing;
   }
