@@ -223,6 +223,15 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         channel: deps.control,
         log: deps.log,
       }).catch(toAppError);
+      // A session without a live owner (a fleet session, a crashed run) was closed here: no
+      // owner pushes its end, so this window shows it now.
+      if (r.handledBy !== 'owner')
+        await summary(r.sessionId)
+          .then(async (sum) => {
+            sink.publish('session.changed', sum);
+            await pushStories(r.sessionId);
+          })
+          .catch((e: unknown) => deps.log(`could not show the stopped session: ${(e as Error).message}`));
       return {
         sessionId: r.sessionId,
         stoppedAgents: r.stoppedAgents,
