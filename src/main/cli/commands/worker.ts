@@ -37,6 +37,8 @@ export const workerCommand: CliCommand = {
     'Needs the shared Postgres (DATABASE_URL or --database-url) and Redis (REDIS_URL or --redis-url) of the coordinator.',
     "Clones each project's remote (project.remote in wave.config.json) into --work-dir once and fetches it before each story.",
     'A story run is leased for --lease-ms (default 15000); a worker that is killed or cut off loses it and another takes over.',
+    "A STOP of a session (wave stop, a window) reaches it at once: it stops that session's agents and answers with its counts.",
+    'wave workers lists the workers; wave workers drain <name> makes this one finish its story runs and take none.',
     'SIGTERM or Ctrl+C: takes no more story runs, lets the running ones finish, then leaves the fleet.',
   ].join('\n'),
   async run(ctx, args) {
