@@ -6,7 +6,7 @@ import type { DropFile } from './project';
 /** Opens a view from the navigation, as a person clicks it. */
 export async function openView(
   page: Page,
-  name: 'Waves' | 'Timeline' | 'Charts' | 'Import' | 'PRD' | 'Recovery' | 'Settings',
+  name: 'Waves' | 'Timeline' | 'Charts' | 'Import' | 'PRD' | 'Recovery' | 'Settings' | 'Fleet',
 ): Promise<void> {
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
 }

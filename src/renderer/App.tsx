@@ -5,6 +5,7 @@ import { collectFromDataTransfer } from './features/import/collect-files';
 import { importCollected } from './features/import/import-store';
 import { ImportView } from './features/import/ImportView';
 import { Toasts } from './features/notices/Toasts';
+import { FleetView } from './features/fleet/FleetView';
 import { RecoveryBanner, RecoveryView } from './features/recovery/RecoveryView';
 import { SettingsView } from './features/settings/SettingsView';
 import { TimelineView } from './features/timeline/TimelineView';
@@ -24,6 +25,7 @@ const RENDERERS: Record<ViewId, ComponentType> = {
   prd: PrdView,
   recovery: RecoveryView,
   settings: SettingsView,
+  fleet: FleetView,
 };
 
 const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
@@ -31,7 +33,7 @@ const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types]
 export function App() {
   const view = useUiStore((s) => s.view);
   useEffect(() => {
-    // Alt+1…7 switches views, so the whole app works from the keyboard.
+    // Alt+1…8 switches views, so the whole app works from the keyboard.
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
       const idx = Number(e.key) - 1;

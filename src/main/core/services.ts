@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { ProjectSettings } from '../../shared/ipc';
+import { fleetHandlers } from './api/fleet-handlers';
+import { pushFleetChanges } from './fleet/fleet-feed';
 import { backupHandlers } from './api/backup-handlers';
 import { openStore, type Store } from '../store';
 import { repositories, type StoreRepos } from '../store/repos';
@@ -216,6 +218,17 @@ async function buildAppServices(deps: {
     orchestrator: deps.orchestrator,
   });
 
+  // The fleet view of the windows: workers re-read and pushed when they say something.
+  const fleetFeed = await pushFleetChanges({
+    store: deps.store,
+    channel: deps.control,
+    publish: (view) => deps.hub.publish('fleet.changed', view),
+    log: deps.log,
+  }).catch((e: unknown) => {
+    deps.log(`the fleet view will not update by itself: ${(e as Error).message}`);
+    return null;
+  });
+
   const handlers: ServiceHandlers = {
     'settings.get': () => projectSettings(),
     'settings.update': async (req) => {
@@ -239,6 +252,7 @@ async function buildAppServices(deps: {
     }),
     ...sessions.handlers,
     ...backupHandlers({ store: deps.store, settings, actor: deps.settings.actor }),
+    ...fleetHandlers({ store: deps.store, control: deps.control }),
   };
 
   return {
@@ -248,6 +262,9 @@ async function buildAppServices(deps: {
       const [s, prdList, sessionParts] = await Promise.all([projectSettings(), prds.list(), sessions.snapshot()]);
       return { settings: s, prds: prdList.map(toPrdSummary), ...sessionParts };
     },
-    close: () => sessions.close(),
+    close: () => {
+      fleetFeed?.dispose();
+      return sessions.close();
+    },
   };
 }

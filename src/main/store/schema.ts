@@ -362,6 +362,10 @@ export interface FleetWorkerStats {
   agentsAlive: number;
   /** Story runs the worker is running now. */
   storyRuns: string[];
+  /** The worker takes no story runs (it obeys the row's drain flag). Absent in rows of older workers. */
+  draining?: boolean;
+  /** Its heartbeat interval (silent after three missed ones). Absent in rows of older workers. */
+  heartbeatMs?: number;
 }
 
 /** A `wave worker` process of the fleet: registered at start, heartbeating while it runs. */

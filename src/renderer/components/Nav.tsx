@@ -6,6 +6,7 @@ export const VIEWS = [
   { id: 'prd', label: 'PRD' },
   { id: 'recovery', label: 'Recovery' },
   { id: 'settings', label: 'Settings' },
+  { id: 'fleet', label: 'Fleet' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -26,7 +27,7 @@ export function Nav({ current, onSelect }: { current: ViewId; onSelect: (v: View
         </button>
       ))}
       <p className="nav-help small muted">
-        Alt+1…7 views
+        Alt+1…8 views
         <br />
         Ctrl+Shift+S stop
         <br />

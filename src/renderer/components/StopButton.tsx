@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { FleetStopReport } from '../../shared/ipc/fleet';
 import { isActiveSession } from '../../shared/status';
 import { api } from '../api/client';
 import { describeError } from '../lib/errors';
@@ -13,6 +14,16 @@ interface StopOutcome {
   sessionId: string;
   stoppedAgents: number;
   aliveAfter: number;
+  fleet?: FleetStopReport;
+}
+
+/** A fleet stop per host: "host 2 stopped, 0 alive", or that the host did not answer. */
+function fleetLines(f: FleetStopReport): string[] {
+  return f.hosts.map((h) =>
+    h.answered
+      ? `${h.host}: ${plural(h.stoppedAgents, 'agent')} stopped, ${h.aliveAfter} alive`
+      : `${h.host}: no answer within ${Math.round(f.graceMs / 1000)} s`,
+  );
 }
 
 /**
@@ -73,11 +84,15 @@ export function StopButton() {
     tone = 'bad';
   } else if (done && (!live || live.phase !== 'stopping')) {
     const alive = live && live.phase !== 'stopping' ? live.alive : done.aliveAfter;
+    const silent = done.fleet?.unansweredHosts.length ?? 0;
     status =
-      alive === 0
+      alive === 0 && silent === 0
         ? `✓ ${plural(done.stoppedAgents, 'agent')} stopped, 0 alive — session ${shortId(done.sessionId)} is ${session?.status ?? 'stopped'}.`
-        : `✕ ${alive} still alive after stopping ${plural(done.stoppedAgents, 'agent')}: ${live?.message ?? 'press STOP again, or end them from the OS.'}`;
-    tone = alive === 0 ? 'ok' : 'bad';
+        : alive === 0
+          ? `✕ ${plural(silent, 'host')} did not answer (${done.fleet!.unansweredHosts.join(', ')}); ${plural(done.stoppedAgents, 'agent')} stopped elsewhere.`
+          : `✕ ${alive} still alive after stopping ${plural(done.stoppedAgents, 'agent')}: ${live?.message ?? 'press STOP again, or end them from the OS.'}`;
+    if (done.fleet) status += ` ${fleetLines(done.fleet).join('; ')}.`;
+    tone = alive === 0 && silent === 0 ? 'ok' : 'bad';
   } else if (live) {
     if (live.phase === 'stopping')
       status = `stopping ${plural(live.total, 'agent')}… ${live.stopped} stopped, ${live.alive} alive`;

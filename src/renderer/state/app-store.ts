@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { EventName, EventOf } from '../../shared/ipc/contract';
+import type { FleetView } from '../../shared/ipc/fleet';
 import type { AppHealth, AppInfo, AppSnapshot } from '../../shared/ipc/schemas';
 import type {
   InterruptedSession,
@@ -45,6 +46,8 @@ export interface AppState {
   error: string | null;
   /** How many times a sequence gap forced a snapshot re-fetch (shown in Settings). */
   resyncs: number;
+  /** The fleet's workers: fetched when the Fleet view opens, then pushed (fleet.changed). */
+  fleet: FleetView | null;
 }
 
 const MAX_NOTICES = 50;
@@ -69,6 +72,7 @@ export const useAppStore = create<AppState>(() => ({
   loading: true,
   error: null,
   resyncs: 0,
+  fleet: null,
 }));
 
 function upsert<T extends { id: string }>(list: readonly T[], item: T, prepend = false): T[] {
@@ -165,6 +169,7 @@ const reducers: { [E in EventName]: Reducer<E> } = {
   }),
   'prd.changed': (state, payload) => ({ prds: upsert(state.prds, payload) }),
   'recovery.changed': (_state, payload) => ({ interrupted: payload.interrupted }),
+  'fleet.changed': (_state, payload) => ({ fleet: payload }),
 };
 
 export function applySnapshot(snap: AppSnapshot): void {

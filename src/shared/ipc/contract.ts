@@ -20,6 +20,7 @@ import {
   StopProgress,
   StoryRunView,
 } from './views';
+import { FleetStopReport, FleetView } from './fleet';
 import { DiffAgainst, MAX_REVIEW_COMMENTS, ReviewComment, ReviewCommentInput, ReviewThread, StoryDiff } from './review';
 
 /** True when `s` holds a control character (C0, DEL, C1): NUL, newline, escape, … */
@@ -172,9 +173,14 @@ export const requests = {
     response: SessionSummary,
   },
   'session.stop': {
-    doc: 'Emergency stop: stops every agent of the session and verifies none is alive.',
+    doc: 'Emergency stop: stops every agent of the session and verifies none is alive; for a fleet session, per host.',
     request: z.object({ sessionId: Id.optional(), reason: z.string().max(500).optional() }).strict(),
-    response: z.object({ sessionId: z.string(), stoppedAgents: z.number().int(), aliveAfter: z.number().int() }),
+    response: z.object({
+      sessionId: z.string(),
+      stoppedAgents: z.number().int(),
+      aliveAfter: z.number().int(),
+      fleet: FleetStopReport.optional(),
+    }),
   },
   'session.resume': {
     doc: 'Resumes an interrupted or stopped session with a recovery strategy.',
@@ -355,6 +361,16 @@ export const requests = {
     response: PrdDetail,
   },
   ...backupRequests,
+  'fleet.workers': {
+    doc: 'The running `wave worker` processes of the store: host, pid, version, concurrency, story runs, heartbeat age, CPU, memory, agents alive, drain state.',
+    request: Empty,
+    response: FleetView,
+  },
+  'fleet.drain': {
+    doc: 'Asks a worker (by name or id) to finish its story runs and take none (draining: true), or to take story runs again; answers the fleet once the worker confirmed (or after 5 s).',
+    request: z.object({ worker: Id, draining: z.boolean() }).strict(),
+    response: FleetView,
+  },
 } as const;
 
 export const events = {
@@ -381,6 +397,8 @@ export const events = {
   'gate.logAppended': z.object({ gateRunId: z.number().int(), offset: z.number().int(), text: z.string() }),
   'prd.changed': PrdSummary,
   'recovery.changed': z.object({ interrupted: z.array(InterruptedSession) }),
+  /** The fleet's workers, re-read when one heartbeats, is drained or answers a STOP, or turns silent. */
+  'fleet.changed': FleetView,
 } as const;
 
 export type Requests = typeof requests;

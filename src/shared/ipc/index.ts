@@ -5,3 +5,4 @@ export * from './contract';
 export * from './methods';
 export * from './api';
 export * from './views';
+export * from './fleet';

@@ -37,6 +37,8 @@ export const REQUEST_NAMES = [
   'prd.reject',
   'backups.list',
   'backups.restore',
+  'fleet.workers',
+  'fleet.drain',
 ] as const satisfies readonly RequestName[];
 export const EVENT_NAMES = [
   'app.health',
@@ -50,6 +52,7 @@ export const EVENT_NAMES = [
   'gate.logAppended',
   'prd.changed',
   'recovery.changed',
+  'fleet.changed',
 ] as const satisfies readonly EventName[];
 
 /** IPC channel names, derived from request names; never built from anything else. */

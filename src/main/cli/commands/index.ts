@@ -38,4 +38,5 @@ export const commands: readonly LazyCliCommand[] = [
   { name: 'serve', load: async () => (await import('./serve')).serveCommand },
   // The fleet: one machine's worker taking story runs of `wave run --fleet` sessions.
   { name: 'worker', load: async () => (await import('./worker')).workerCommand },
+  { name: 'workers', load: async () => (await import('./workers')).workersCommand },
 ];

@@ -18,8 +18,29 @@ function toJson(r: RemoteStopResult) {
     status: r.status,
     handled_by: r.handledBy,
     message: r.message,
+    ...(r.fleet
+      ? {
+          hosts: r.fleet.hosts.map((h) => ({
+            host: h.host,
+            stopped_agents: h.stoppedAgents,
+            alive_after: h.aliveAfter,
+            answered: h.answered,
+            workers: h.workers.map((w) => ({
+              name: w.name,
+              pid: w.pid,
+              answered: w.answered,
+              stopped_agents: w.stoppedAgents,
+              alive_after: w.aliveAfter,
+            })),
+          })),
+          unanswered_hosts: r.fleet.unansweredHosts,
+        }
+      : {}),
   };
 }
+
+/** A process may still be alive: some are, or a fleet host did not say. */
+const incomplete = (r: RemoteStopResult) => r.aliveAfter > 0 || (r.fleet?.unansweredHosts.length ?? 0) > 0;
 
 export const stopCommand: CliCommand = {
   name: 'stop',
@@ -31,8 +52,13 @@ export const stopCommand: CliCommand = {
     'set), with the store and the data dir as the fallback; that process stops every agent process group,',
     'checkpoints each running story and ends the session `stopped`. If that process is gone, its leftover agents are',
     'stopped here. Without a session id, every running session is stopped.',
-    '--json: {"session","stopped_agents","alive_after"} (with several sessions: {"sessions":[…]}).',
-    'Exit code 1 when a process of the session is still alive afterwards. Continue later with: wave resume <session>.',
+    'A fleet session (wave run --fleet): every wave worker holding story runs of it is told at once, stops its agents,',
+    'verifies them dead and answers with its counts; the totals are shown per host, and a host that did not answer',
+    'within 10 s is named.',
+    '--json: {"session","stopped_agents","alive_after"}, for a fleet session also "hosts" (per host: stopped_agents,',
+    'alive_after, answered, workers) and "unanswered_hosts" (with several sessions: {"sessions":[…]}).',
+    'Exit code 1 when a process of the session is still alive afterwards or a fleet host did not answer.',
+    'Continue later with: wave resume <session>.',
     'To stop everything on a repository without this command, create the kill switch file <repo>/.wave/STOP.',
   ].join('\n'),
   options: {
@@ -89,11 +115,11 @@ export const stopCommand: CliCommand = {
         results
           .map(
             (r) =>
-              `${r.message}${r.aliveAfter > 0 ? ' Check them with ps and kill them by hand.' : ` Resume it with: wave resume ${r.sessionId}`}`,
+              `${r.message}${incomplete(r) ? ' Check them with ps and kill them by hand.' : ` Resume it with: wave resume ${r.sessionId}`}`,
           )
           .join('\n'),
       );
-      return results.some((r) => r.aliveAfter > 0) ? 1 : 0;
+      return results.some(incomplete) ? 1 : 0;
     } finally {
       if (!core) await channel.close();
       await core?.close();

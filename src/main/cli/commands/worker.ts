@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createControlChannel } from '../../core/control';
 import { FleetWorker } from '../../core/fleet/fleet-worker';
 import { resolveSettings } from '../../core/settings/wave-settings';
 import { CliError, usageError, type CliCommand } from '../cli-types';
@@ -35,6 +36,8 @@ export const workerCommand: CliCommand = {
     'Needs the shared Postgres (DATABASE_URL or --database-url) and Redis (REDIS_URL or --redis-url) of the coordinator.',
     "Clones each project's remote (project.remote in wave.config.json) into --work-dir once and fetches it before each story.",
     'A story run is leased for --lease-ms (default 15000); a worker that is killed or cut off loses it and another takes over.',
+    "A STOP of a session (wave stop, a window) reaches it at once: it stops that session's agents and answers with its counts.",
+    'wave workers lists the workers; wave workers drain <name> makes this one finish its story runs and take none.',
     'SIGTERM or Ctrl+C: takes no more story runs, lets the running ones finish, then leaves the fleet.',
   ].join('\n'),
   async run(ctx, args) {
@@ -62,11 +65,14 @@ export const workerCommand: CliCommand = {
     const log = (line: string) => ctx.stderr.write(`[worker ${name}] ${line}\n`);
     const core = await openCliCore(ctx, { settings, log: 'always' });
     const bus = await cliBus(core);
+    const dataDir = path.join(workDir, 'data');
+    // STOP requests reach the worker at once on it (Redis pub/sub, Postgres NOTIFY) and it answers there.
+    const channel = createControlChannel({ ...settings, dataDir }, log);
     const worker = new FleetWorker({
       store: core.store,
       bus,
       prds: core.prds,
-      dataDir: path.join(workDir, 'data'),
+      dataDir,
       workDir,
       env: settings.env,
       options: {
@@ -90,6 +96,7 @@ export const workerCommand: CliCommand = {
       redisPrefix: settings.redisPrefix,
       leaseMs,
       heartbeatMs: Math.max(200, Math.round(leaseMs / 3)),
+      channel,
     });
     await worker.start();
     ctx.output(
@@ -104,6 +111,7 @@ export const workerCommand: CliCommand = {
     });
     log('stopping: no new story runs; finishing the running ones');
     await worker.close();
+    await channel.close();
     await core.close().catch(() => undefined);
     return 0;
   },

@@ -223,7 +223,21 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         channel: deps.control,
         log: deps.log,
       }).catch(toAppError);
-      return { sessionId: r.sessionId, stoppedAgents: r.stoppedAgents, aliveAfter: r.aliveAfter };
+      // A session without a live owner (a fleet session, a crashed run) was closed here: no
+      // owner pushes its end, so this window shows it now.
+      if (r.handledBy !== 'owner')
+        await summary(r.sessionId)
+          .then(async (sum) => {
+            sink.publish('session.changed', sum);
+            await pushStories(r.sessionId);
+          })
+          .catch((e: unknown) => deps.log(`could not show the stopped session: ${(e as Error).message}`));
+      return {
+        sessionId: r.sessionId,
+        stoppedAgents: r.stoppedAgents,
+        aliveAfter: r.aliveAfter,
+        ...(r.fleet ? { fleet: r.fleet } : {}),
+      };
     },
     'session.resume': async (req) => {
       const row = await repos.sessions.byId(req.sessionId);

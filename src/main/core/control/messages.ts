@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /*
  * What travels on the control channel between WAVE processes of one store: a stop request to
- * the process that owns a session, that process's answer once the session is stopped, and the
+ * the process that owns a session (and to every fleet worker holding story runs of it), the
+ * owner's answer once the session is stopped, each worker's answer with its counts, and the
  * session's UI events (session.changed, story.changed, …) for windows of other processes.
  * Every message a process receives is parsed with these schemas; an event's payload is parsed
  * again against the contract when it reaches a window's EventHub.
@@ -19,6 +20,20 @@ export const ControlMessage = z.discriminatedUnion('kind', [
     aliveAfter: z.number().int().nonnegative(),
     storiesCheckpointed: z.number().int().nonnegative(),
   }),
+  z.object({
+    kind: z.literal('fleet-stopped'),
+    sessionId: id,
+    workerId: id,
+    name: id,
+    host: id,
+    pid: z.number().int().nonnegative(),
+    stoppedAgents: z.number().int().nonnegative(),
+    aliveAfter: z.number().int().nonnegative(),
+  }),
+  /** Asks a fleet worker (by id or name) to drain, or to take story runs again; its row already says so. */
+  z.object({ kind: z.literal('fleet-drain'), worker: id, draining: z.boolean() }),
+  /** A fleet worker wrote its heartbeat (its row changed): windows re-read the fleet; a drain waits for it. */
+  z.object({ kind: z.literal('fleet-worker'), workerId: id, name: id, draining: z.boolean() }),
   z.object({
     kind: z.literal('event'),
     sessionId: id.nullable(),

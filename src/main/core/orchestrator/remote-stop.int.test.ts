@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, gateRuns, sessions, storyRuns } from '../../store';
 import { deadPid, openPgliteTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
+import { repositories } from '../../store/repos';
+import { createControlChannel } from '../control';
 import { ControlFiles } from './control-files';
 import { requestSessionStop } from './remote-stop';
 
@@ -126,5 +128,73 @@ describe('requestSessionStop', () => {
         by: 'lead',
       }),
     ).rejects.toThrow('Session no-such-session does not exist. List the sessions with: wave status');
+  });
+
+  it('a fleet session: totals per host from the workers that answered, and names the host whose worker did not', async () => {
+    const db = ts.store.db;
+    const repos = repositories(ts.store);
+    const seeded = await seedSession(db, { ownerPid: null, ownerHost: null, heartbeatAgoMs: null, stories: 2 });
+    const [run1, run2] = seeded.runIds as [string, string];
+    const worker = (id: string, host: string) => ({
+      id,
+      name: id,
+      host,
+      pid: 4242,
+      version: '0',
+      concurrency: 1,
+      workDir: '/w',
+    });
+    await repos.fleetWorkers.register(worker('near-1', 'near'));
+    await repos.fleetWorkers.register(worker('far-1', 'far'));
+    await repos.storyRunLeases.acquire(run1, 'near-1', 60_000);
+    await repos.storyRunLeases.acquire(run2, 'far-1', 60_000);
+    const settings = { dataDir: ts.dataDir, redisUrl: undefined, redisPrefix: undefined, databaseUrl: undefined };
+    // near-1 answers the STOP as a worker does; far-1 never does (paused, cut off).
+    const near = createControlChannel(settings);
+    await near.subscribe((env) => {
+      const m = env.message;
+      if (m.kind === 'stop' && m.sessionId === seeded.sessionId)
+        void near.publish({
+          kind: 'fleet-stopped',
+          sessionId: m.sessionId,
+          workerId: 'near-1',
+          name: 'near-1',
+          host: 'near',
+          pid: 4242,
+          stoppedAgents: 2,
+          aliveAfter: 0,
+        });
+    });
+    const channel = createControlChannel(settings);
+    try {
+      const r = await requestSessionStop({
+        store: ts.store,
+        dataDir: ts.dataDir,
+        sessionId: seeded.sessionId,
+        reason: 'end of the day',
+        by: 'lead',
+        channel,
+        fleetGraceMs: 500,
+      });
+      expect(r).toMatchObject({ status: 'stopped', stoppedAgents: 2, aliveAfter: 0 });
+      expect(r.fleet).toMatchObject({
+        unansweredHosts: ['far'],
+        hosts: [
+          { host: 'far', answered: false, workers: [{ name: 'far-1', answered: false }] },
+          {
+            host: 'near',
+            answered: true,
+            stoppedAgents: 2,
+            aliveAfter: 0,
+            workers: [{ name: 'near-1', answered: true }],
+          },
+        ],
+      });
+      expect(r.message).toContain('far: did not answer within 1 s (far-1, pid 4242)');
+      expect(r.message).toContain('near: 2 agent group(s) stopped, 0 alive (near-1)');
+    } finally {
+      await channel.close();
+      await near.close();
+    }
   });
 });

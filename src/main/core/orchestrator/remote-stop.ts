@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { join } from 'node:path';
+import { fleetStopReport, type FleetStopReport, type FleetWorkerStop } from '../../../shared/ipc/fleet';
 import { ACTIVE_SESSION_STATUSES, FINAL_SESSION_STATUSES as FINAL } from '../../../shared/status';
 import type { SessionStatus, Store } from '../../store';
 import { pidAlive } from '../../store/dir-lock';
@@ -23,6 +24,8 @@ export interface RemoteStopOptions {
   redisPrefix?: string;
   /** How long to wait for the owner to report the stop (default 30 s). */
   timeoutMs?: number;
+  /** How long fleet workers holding story runs of the session have to answer (default 10 s). */
+  fleetGraceMs?: number;
   graceMs?: number;
   leaseMs?: number;
   log?: (line: string) => void;
@@ -36,6 +39,75 @@ export interface RemoteStopResult {
   handledBy: 'owner' | 'here' | 'none';
   status: SessionStatus | 'unknown';
   message: string;
+  /** A fleet session: what each host's workers stopped (their counts are in the totals above). */
+  fleet?: FleetStopReport;
+}
+
+/** The default time fleet workers have to answer a STOP. */
+export const FLEET_STOP_GRACE_MS = 10_000;
+
+type Holder = Omit<FleetWorkerStop, 'answered' | 'stoppedAgents' | 'aliveAfter'>;
+
+/**
+ * Collects the answers of the fleet workers that hold story runs of the session (subscribed
+ * before the STOP goes out). A worker that took a story run after the holders were read and
+ * answers too is counted; one of the holders that has not answered when the grace ends is
+ * reported as not answering.
+ */
+async function fleetAnswers(channel: ControlChannel, sessionId: string, holders: readonly Holder[]) {
+  const answers = new Map<string, FleetWorkerStop>();
+  let wake: (() => void) | null = null;
+  const allAnswered = () => holders.every((h) => answers.has(h.workerId));
+  const sub = await channel.subscribe((env) => {
+    const m = env.message;
+    if (m.kind !== 'fleet-stopped' || m.sessionId !== sessionId) return;
+    const { workerId, name, host, pid, stoppedAgents, aliveAfter } = m;
+    answers.set(workerId, { workerId, name, host, pid, answered: true, stoppedAgents, aliveAfter });
+    if (allAnswered()) wake?.();
+  });
+  return {
+    async collect(graceMs: number): Promise<FleetStopReport> {
+      if (!allAnswered())
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, graceMs);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      const silent = holders
+        .filter((h) => !answers.has(h.workerId))
+        .map((h) => ({ ...h, answered: false, stoppedAgents: 0, aliveAfter: 0 }));
+      return fleetStopReport([...answers.values(), ...silent], graceMs);
+    },
+    dispose: () => sub.dispose(),
+  };
+}
+
+/** One line per host: "host: N stopped, M alive (w1, w2)", or that it did not answer. */
+function describeFleet(f: FleetStopReport): string {
+  const hosts = f.hosts.map((h) =>
+    h.answered
+      ? `${h.host}: ${h.stoppedAgents} agent group(s) stopped, ${h.aliveAfter} alive (${h.workers.map((w) => w.name).join(', ')})`
+      : `${h.host}: did not answer within ${Math.round(f.graceMs / 1000)} s (${h.workers
+          .filter((w) => !w.answered)
+          .map((w) => `${w.name}, pid ${w.pid}`)
+          .join('; ')})`,
+  );
+  return hosts.length ? ` Fleet: ${hosts.join('; ')}.` : '';
+}
+
+function withFleet(r: RemoteStopResult, fleet: FleetStopReport | null): RemoteStopResult {
+  if (!fleet) return r;
+  const stopped = fleet.hosts.reduce((n, h) => n + h.stoppedAgents, 0);
+  const alive = fleet.hosts.reduce((n, h) => n + h.aliveAfter, 0);
+  return {
+    ...r,
+    stoppedAgents: r.stoppedAgents + stopped,
+    aliveAfter: r.aliveAfter + alive,
+    message: `${r.message}${describeFleet(fleet)}`,
+    fleet,
+  };
 }
 
 /** Processes of the session's recorded agent groups alive now on this machine (a /proc scan). */
@@ -103,6 +175,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   let ownerAlive: boolean;
   let ownerHere: boolean;
   let statusBefore: SessionStatus | 'unknown' = 'unknown';
+  let holders: Holder[] = [];
   // The store's modules only when there is a store: `wave stop` next to a session holding the
   // embedded store starts without loading them (a stop is measured from the command's start).
   const repos = opts.store ? (await import('../../store/repos')).repositories(opts.store) : null;
@@ -120,7 +193,9 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
       { leaseMs: opts.leaseMs },
     ).alive;
     ownerHere = row.s.ownerHost === null || row.s.ownerHost === host;
-    if (FINAL.includes(row.s.status) && !ownerAlive) {
+    // Fleet workers running story runs of it (`wave run --fleet`) are told too, and answer.
+    holders = await repos.storyRunLeases.holdersOf(sessionId);
+    if (FINAL.includes(row.s.status) && !ownerAlive && holders.length === 0) {
       const alive = countAliveAgents(opts.dataDir, sessionId);
       if (alive === 0)
         return {
@@ -161,24 +236,45 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
     }
   }
 
-  if (ownerAlive) {
-    const answer = await answerWaiter(opts.channel, sessionId, log);
-    try {
-      if (opts.channel)
-        await opts.channel
-          .publish({ kind: 'stop', sessionId, reason, by })
-          .catch((e: unknown) =>
-            log(
-              `could not send the stop on the control channel (${(e as Error).message}); the store and the control file still carry it`,
-            ),
+  const fleet =
+    holders.length && opts.channel
+      ? await fleetAnswers(opts.channel, sessionId, holders).catch((e: unknown) => {
+          log(
+            `cannot hear the fleet workers' answers (${(e as Error).message}); they still find the stop at their heartbeat`,
           );
-      return await awaitOwner(answer.wait);
-    } finally {
-      answer.dispose();
+          return null;
+        })
+      : null;
+  const fleetReport = () => fleet?.collect(opts.fleetGraceMs ?? FLEET_STOP_GRACE_MS) ?? Promise.resolve(null);
+  const sendStop = async () => {
+    if (opts.channel)
+      await opts.channel
+        .publish({ kind: 'stop', sessionId, reason, by })
+        .catch((e: unknown) =>
+          log(
+            `could not send the stop on the control channel (${(e as Error).message}); the store and the control file still carry it`,
+          ),
+        );
+  };
+  try {
+    if (ownerAlive) {
+      const answer = await answerWaiter(opts.channel, sessionId, log);
+      try {
+        await sendStop();
+        const [owner, workers] = await Promise.all([awaitOwner(answer.wait), fleetReport()]);
+        return withFleet(owner, workers);
+      } finally {
+        answer.dispose();
+      }
     }
+    if (!fleet) return await stopOwnerless(null);
+    // The workers stop their agents and record where their stories stopped; then the session is closed here.
+    await sendStop();
+    const workers = await fleetReport();
+    return withFleet(await stopOwnerless(workers), workers);
+  } finally {
+    fleet?.dispose();
   }
-
-  return stopOwnerless();
 
   async function awaitOwner(wait: (ms: number) => Promise<void>): Promise<RemoteStopResult> {
     control.requestStop(sessionId, { reason, by, at: new Date().toISOString() });
@@ -219,7 +315,7 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
   }
 
   /** Nobody drives it: stop what the dead owner left and close the session here. */
-  async function stopOwnerless(): Promise<RemoteStopResult> {
+  async function stopOwnerless(fleetStop: FleetStopReport | null): Promise<RemoteStopResult> {
     const groups = new ProcessGroups({ stateDir: join(opts.dataDir, 'process-groups') });
     const report = await groups.stopSession(sessionId, opts.graceMs ?? 2_000);
     if (repos) {
@@ -235,7 +331,15 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
           action: 'session.emergency_stop',
           subjectType: 'session',
           subjectId: sessionId,
-          detail: { reason, by, stoppedAgents: report.stopped, aliveAfter: report.aliveAfter, ownerGone: true, host },
+          detail: {
+            reason,
+            by,
+            stoppedAgents: report.stopped,
+            aliveAfter: report.aliveAfter,
+            ownerGone: true,
+            host,
+            ...(fleetStop ? { fleet: fleetStop } : {}),
+          },
         });
       });
     }
@@ -248,7 +352,9 @@ export async function requestSessionStop(opts: RemoteStopOptions): Promise<Remot
       aliveAfter,
       handledBy: 'here',
       status: opts.store ? 'stopped' : 'unknown',
-      message: `The process that ran session ${sessionId} is gone; ${report.stopped} leftover agent group(s) stopped here, ${aliveAfter} process(es) alive after.`,
+      message: fleetStop
+        ? `Session ${sessionId} stopped on the fleet${report.stopped ? ` (${report.stopped} agent group(s) stopped here, ${aliveAfter} process(es) alive after)` : ''}.`
+        : `The process that ran session ${sessionId} is gone; ${report.stopped} leftover agent group(s) stopped here, ${aliveAfter} process(es) alive after.`,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
-import { fleetWorkers, storyRunLeases, type FleetWorker, type FleetWorkerStats } from '../schema';
+import { fleetWorkers, storyRunLeases, storyRuns, type FleetWorker, type FleetWorkerStats } from '../schema';
 import { rowsOf, type QueryRunner } from './runner';
 
 /*
@@ -104,6 +104,29 @@ export class StoryRunLeasesRepo {
    */
   async lockTarget(key: string): Promise<void> {
     await this.run.read((q) => q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`));
+  }
+
+  /** The running workers that hold an unexpired lease on a story run of the session (each once). */
+  holdersOf(sessionId: string): Promise<Array<{ workerId: string; name: string; host: string; pid: number }>> {
+    return this.run.read((q) =>
+      q
+        .selectDistinct({
+          workerId: fleetWorkers.id,
+          name: fleetWorkers.name,
+          host: fleetWorkers.host,
+          pid: fleetWorkers.pid,
+        })
+        .from(storyRunLeases)
+        .innerJoin(storyRuns, eq(storyRuns.id, storyRunLeases.storyRunId))
+        .innerJoin(fleetWorkers, eq(fleetWorkers.id, storyRunLeases.workerId))
+        .where(
+          and(
+            eq(storyRuns.sessionId, sessionId),
+            sql`${storyRunLeases.expiresAt} > now()`,
+            isNull(fleetWorkers.stoppedAt),
+          ),
+        ),
+    );
   }
 
   /** Story run ids whose lease is held and unexpired now. */

@@ -41,7 +41,7 @@ export function SettingsView() {
     ['Health checked', dateTime(health.events.checkedAt)],
     ['Core process', `pid ${info.pid} on ${info.platform}, up since ${dateTime(info.startedAt)}`],
     ['Snapshot re-fetches after a missed event', String(resyncs)],
-    ['Keyboard', `Alt+1…7 switch views · ${STOP_SHORTCUT} emergency stop · Escape closes a panel or dialog`],
+    ['Keyboard', `Alt+1…8 switch views · ${STOP_SHORTCUT} emergency stop · Escape closes a panel or dialog`],
   ];
   return (
     <section className="settings-view">
