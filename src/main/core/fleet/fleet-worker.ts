@@ -174,6 +174,14 @@ export class FleetWorker {
 
   private async process(job: Job): Promise<void> {
     const data = FleetJob.parse(job.data);
+    // BullMQ handed back a job this worker still runs (its lock renewal came late on a busy
+    // machine and the stalled check put the job back): the run goes on, and this delivery ends
+    // with it. Taking it again would fence the running copy with a new lease token.
+    const mine = this.active.get(data.storyRunId);
+    if (mine && !mine.lost) {
+      this.o.log(`${data.storyRunId} came back from the queue while I run it; it goes on`);
+      return mine.done;
+    }
     const session = await this.repos.sessions.byId(data.sessionId);
     const run = await this.repos.storyRuns.byId(data.storyRunId);
     if (!session || !run || !(ACTIVE_SESSION_STATUSES as readonly string[]).includes(session.status)) return;
@@ -200,7 +208,7 @@ export class FleetWorker {
       const stopped = (await a.story?.stopAgents().catch(() => 0)) ?? 0;
       this.o.log(`lost the lease of ${run.id}: stopped ${stopped} agent group(s), dropped the story (${e.message})`);
     } finally {
-      this.active.delete(run.id);
+      if (this.active.get(run.id) === a) this.active.delete(run.id);
       if (![...this.active.values()].some((o) => o.sessionId === session.id)) this.stops.delete(session.id);
       if (!a.lost) await this.repos.storyRunLeases.release(lease).catch(() => undefined);
       await a.story?.dispose().catch(() => undefined);
