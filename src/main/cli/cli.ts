@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveSettings } from '../core/settings/wave-settings';
 import { inertStream } from './inert-io';
-import { StoreLockedError } from '../store';
+import { StoreLockedError } from '../store/errors';
 import { clientDbError } from '../store/db-errors';
 import { storeOpenError } from './store-open';
 import {

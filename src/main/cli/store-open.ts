@@ -1,4 +1,4 @@
-import { StoreLockedError } from '../store';
+import { StoreLockedError } from '../store/errors';
 import { LOCK_ROLES } from '../store/errors';
 import { CliError, type CliContext } from './cli-types';
 
