@@ -114,7 +114,10 @@ export function fleetWorkerState(w: {
  */
 export function fleetUnavailable(has: { postgres: boolean; redis: boolean }): string | null {
   if (has.postgres && has.redis) return null;
-  const missing = [!has.postgres ? 'DATABASE_URL (a shared Postgres)' : null, !has.redis ? 'REDIS_URL (a shared Redis)' : null]
+  const missing = [
+    !has.postgres ? 'DATABASE_URL (a shared Postgres)' : null,
+    !has.redis ? 'REDIS_URL (a shared Redis)' : null,
+  ]
     .filter((m): m is string => m !== null)
     .join(' and ');
   return `Running on the fleet hands story runs to wave worker processes through a shared Postgres and Redis: set ${missing}, the same for the workers.`;

@@ -355,7 +355,8 @@ export const runCommand: CliCommand = {
     const actor = ctx.settings.actor;
     const fleet = args.values.fleet === true;
     const unavailable = fleet ? fleetUnavailableHere(ctx.settings) : null;
-    if (unavailable) throw new CliError(`${unavailable} Without --fleet the session runs here.`, 1, 'fleet_unavailable');
+    if (unavailable)
+      throw new CliError(`${unavailable} Without --fleet the session runs here.`, 1, 'fleet_unavailable');
     return withCliRuntime(ctx, async (core) => {
       const prdId = await importAndPickPrd(
         ctx,

@@ -106,11 +106,13 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   );
 
   async function interrupted(): Promise<InterruptedSession[]> {
-    const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
+    // A fleet session coordinated here holds no session lease, yet it is not interrupted.
+    const here = (id: string) => orchestrator.isRunning(id) || fleetSessions.has(id);
+    const crashed = (await orchestrator.findInterrupted()).filter((i) => !here(i.sessionId));
     const seen = new Set(crashed.map((c) => c.sessionId));
     // Stopped and paused sessions can be continued as well; the crash finding does not list them.
     const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter(
-      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+      (s) => !seen.has(s.id) && !here(s.id),
     );
     const runs = await repos.storyRuns.ofSessionsExcept(
       halted.map((s) => s.id),

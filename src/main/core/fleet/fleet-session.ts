@@ -57,9 +57,11 @@ export async function startFleetSession(
     ui,
     log: deps.log,
   });
-  const done = coordinator.run().finally(() =>
-    dispatcher.close().catch((e: unknown) => deps.log(`closing the fleet queue failed: ${(e as Error).message}`)),
-  );
+  const done = coordinator
+    .run()
+    .finally(() =>
+      dispatcher.close().catch((e: unknown) => deps.log(`closing the fleet queue failed: ${(e as Error).message}`)),
+    );
   let closing: Promise<void> | null = null;
   return {
     sessionId,
