@@ -5,12 +5,14 @@ export function CheckboxField(props: {
   onChange: (checked: boolean) => void;
   className?: string;
   testId?: string;
+  disabled?: boolean;
 }) {
   return (
     <label className={props.className}>
       <input
         type="checkbox"
         checked={props.checked}
+        disabled={props.disabled}
         onChange={(e) => props.onChange(e.target.checked)}
         data-testid={props.testId}
       />{' '}

@@ -162,12 +162,13 @@ export const requests = {
     response: SessionView,
   },
   'session.start': {
-    doc: 'Starts a session over an approved PRD; refuses when the approval is missing or void.',
+    doc: "Starts a session over an approved PRD; refuses when the approval is missing or void. With fleet, its story runs go to wave worker processes (needs DATABASE_URL, REDIS_URL and the project's project.remote).",
     request: z
       .object({
         prdId: Id,
         budgetUsd: z.number().positive().max(1_000_000).optional(),
         concurrency: StoriesInParallel.optional(),
+        fleet: z.boolean().optional(),
       })
       .strict(),
     response: SessionSummary,

@@ -106,3 +106,19 @@ export function fleetWorkerState(w: {
   if (!w.drainingSeen) return 'drain_requested';
   return w.storyRuns > 0 ? 'draining' : 'drained';
 }
+
+/**
+ * Why a session cannot run on the fleet here, or null when it can: the workers take story runs
+ * from a shared Postgres (DATABASE_URL) and Redis (REDIS_URL). One rule for `wave run --fleet`,
+ * `session.start` with `fleet` and the window's "Run on the fleet" choice.
+ */
+export function fleetUnavailable(has: { postgres: boolean; redis: boolean }): string | null {
+  if (has.postgres && has.redis) return null;
+  const missing = [
+    !has.postgres ? 'DATABASE_URL (a shared Postgres)' : null,
+    !has.redis ? 'REDIS_URL (a shared Redis)' : null,
+  ]
+    .filter((m): m is string => m !== null)
+    .join(' and ');
+  return `Running on the fleet hands story runs to wave worker processes through a shared Postgres and Redis: set ${missing}, the same for the workers.`;
+}

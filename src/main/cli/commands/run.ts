@@ -15,6 +15,7 @@ import {
   type StartSessionRequest,
 } from '../../core/orchestrator';
 import type { SessionRecoveryResult } from '../../core/checkpointer';
+import { fleetUnavailableHere, startFleetSession } from '../../core/fleet/fleet-session';
 import { ensureProject, parsePrdText } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
 import type { WaveSettings } from '../../core/settings/wave-settings';
@@ -353,12 +354,9 @@ export const runCommand: CliCommand = {
     const config = await loadProjectConfig(repo);
     const actor = ctx.settings.actor;
     const fleet = args.values.fleet === true;
-    if (fleet && (!ctx.settings.databaseUrl || !ctx.settings.redisUrl))
-      throw new CliError(
-        'wave run --fleet hands story runs to wave worker processes through a shared Postgres and Redis: set DATABASE_URL and REDIS_URL (the same for the workers). Without --fleet the session runs here.',
-        1,
-        'fleet_unavailable',
-      );
+    const unavailable = fleet ? fleetUnavailableHere(ctx.settings) : null;
+    if (unavailable)
+      throw new CliError(`${unavailable} Without --fleet the session runs here.`, 1, 'fleet_unavailable');
     return withCliRuntime(ctx, async (core) => {
       const prdId = await importAndPickPrd(
         ctx,
@@ -401,20 +399,15 @@ async function runOnFleet(
   orchestrator: Orchestrator,
   req: StartSessionRequest,
 ): Promise<number> {
-  const { FleetDispatcher } = await import('../../core/fleet/dispatch');
-  const { FleetCoordinator } = await import('../../core/fleet/fleet-coordinator');
-  const { sessionId, config } = await orchestrator.createFleetSession(req).catch(orchestratorToCli);
-  ctx.info(`Session ${sessionId} started on the fleet for PRD ${req.prdId}; workers land on ${config.remote}.`);
-  const dispatcher = new FleetDispatcher(ctx.settings.redisUrl!, ctx.settings.redisPrefix);
+  const fleet = await startFleetSession(
+    { orchestrator, store: core.store, bus: await core.bus(), settings: ctx.settings, log: cliLog(ctx) },
+    req,
+  ).catch(orchestratorToCli);
+  const sessionId = fleet.sessionId;
+  ctx.info(`Session ${sessionId} started on the fleet for PRD ${req.prdId}; workers land on ${fleet.config.remote}.`);
   try {
-    const end = await new FleetCoordinator({
-      store: core.store,
-      bus: await core.bus(),
-      dispatcher,
-      sessionId,
-      config,
-      log: cliLog(ctx),
-    }).run();
+    const end = await fleet.done;
+    if (!end) throw new CliError(`Session ${sessionId}: the coordinator was closed before the session ended.`, 1);
     const runs = await core.repos.storyRuns.ofSession(sessionId);
     ctx.output(
       {
@@ -427,7 +420,7 @@ async function runOnFleet(
     );
     return end.status === 'completed' ? 0 : 1;
   } finally {
-    await dispatcher.close();
+    await fleet.close();
   }
 }
 

@@ -231,6 +231,13 @@ describe('session services', () => {
     await expect(services.handlers['session.start']({ prdId: 'PRD-NOPE' }, ctx)).rejects.toMatchObject({
       code: 'not_found',
     });
+    // The fleet needs the shared Postgres and Redis: refused with what to set, nothing created.
+    const before = (await services.handlers['session.list']({}, ctx)).length;
+    await expect(services.handlers['session.start']({ prdId: 'PRD-NOPE', fleet: true }, ctx)).rejects.toMatchObject({
+      code: 'precondition_failed',
+      message: expect.stringMatching(/set DATABASE_URL \(a shared Postgres\) and REDIS_URL \(a shared Redis\)/),
+    });
+    expect(await services.handlers['session.list']({}, ctx)).toHaveLength(before);
     await expect(services.handlers['gate.log']({ gateRunId: 999_999 }, ctx)).rejects.toMatchObject({
       code: 'not_found',
     });

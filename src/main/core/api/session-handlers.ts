@@ -20,7 +20,9 @@ import {
   toInterruptedView,
   type EventSink,
   type OrchestratorOptions,
+  type StartSessionRequest,
 } from '../orchestrator';
+import { startFleetSession, type FleetSession } from '../fleet/fleet-session';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
 import { contextTokenSeries, EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
@@ -84,6 +86,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     },
   };
   const repos = repositories(deps.store);
+  /** Fleet sessions coordinated here (started with session.start's fleet), closed with these services. */
+  const fleetSessions = new Map<string, FleetSession>();
   const orchestrator = new Orchestrator({
     store: deps.store,
     bus: deps.bus,
@@ -102,11 +106,13 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
   );
 
   async function interrupted(): Promise<InterruptedSession[]> {
-    const crashed = (await orchestrator.findInterrupted()).filter((i) => !orchestrator.isRunning(i.sessionId));
+    // A fleet session coordinated here holds no session lease, yet it is not interrupted.
+    const here = (id: string) => orchestrator.isRunning(id) || fleetSessions.has(id);
+    const crashed = (await orchestrator.findInterrupted()).filter((i) => !here(i.sessionId));
     const seen = new Set(crashed.map((c) => c.sessionId));
     // Stopped and paused sessions can be continued as well; the crash finding does not list them.
     const halted = (await repos.sessions.withStatus(['stopped', 'paused'], 50)).filter(
-      (s) => !seen.has(s.id) && !orchestrator.isRunning(s.id),
+      (s) => !seen.has(s.id) && !here(s.id),
     );
     const runs = await repos.storyRuns.ofSessionsExcept(
       halted.map((s) => s.id),
@@ -164,6 +170,26 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
     return { ...events, ...sessionUsageMetrics(rows, gates), contextTokens: contextTokenSeries(packs) };
   }
 
+  /**
+   * A session on the fleet: created here, its coordinator runs in the background until the
+   * session ends or these services close; how it ended (or failed) is logged.
+   */
+  async function startOnFleet(req: StartSessionRequest): Promise<string> {
+    if (closed) throw new AppError('conflict', 'WAVE is shutting down; no session can start now.');
+    const fleet = await startFleetSession(
+      { orchestrator, store: deps.store, bus: deps.bus, settings: deps.wave, log: deps.log },
+      req,
+    ).catch(toAppError);
+    fleetSessions.set(fleet.sessionId, fleet);
+    fleet.done
+      .then(
+        (end) => end && deps.log(`fleet session ${fleet.sessionId} ${end.status}: ${end.reason}`),
+        (e: unknown) => deps.log(`the fleet coordinator of session ${fleet.sessionId} failed: ${(e as Error).message}`),
+      )
+      .finally(() => fleetSessions.delete(fleet.sessionId));
+    return fleet.sessionId;
+  }
+
   async function gateRun(gateRunId: number) {
     const row = await repos.gateRuns.logOf(gateRunId);
     if (!row) throw new AppError('not_found', `Gate run ${gateRunId} does not exist.`);
@@ -181,16 +207,16 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       const s = await deps.settings.read();
       // Without a project in Settings the session runs on the project the PRD was imported
       // into (as `wave run` does); with one, the orchestrator refuses a PRD of another project.
-      const handle = await orchestrator
-        .startSession({
-          prdId: req.prdId,
-          budgetUsd: req.budgetUsd ?? s.budgetUsd,
-          concurrency: req.concurrency ?? s.concurrency,
-          agentPreset: s.agentPreset ?? undefined,
-          actor: deps.wave.actor,
-          projectPath: s.projectPath ?? undefined,
-        })
-        .catch(toAppError);
+      const start = {
+        prdId: req.prdId,
+        budgetUsd: req.budgetUsd ?? s.budgetUsd,
+        concurrency: req.concurrency ?? s.concurrency,
+        agentPreset: s.agentPreset ?? undefined,
+        actor: deps.wave.actor,
+        projectPath: s.projectPath ?? undefined,
+      };
+      if (req.fleet) return summary(await startOnFleet(start));
+      const handle = await orchestrator.startSession(start).catch(toAppError);
       return summary(handle.sessionId);
     },
     'session.stop': async (req) => {
@@ -388,6 +414,7 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
       relay?.dispose();
       if (recoveryTimer) clearTimeout(recoveryTimer);
       follower.dispose();
+      await Promise.all([...fleetSessions.values()].map((f) => f.close()));
       await orchestrator.dispose();
     },
   };

@@ -11,7 +11,7 @@ import {
 } from '../checkpointer';
 import { teeToChannel } from '../control';
 import { PrdService } from '../prd';
-import { readKillSwitch, killSwitchPath } from './control-files';
+import { ControlFiles, readKillSwitch, killSwitchPath } from './control-files';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
 import { OrchestratorError } from './errors';
 import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
@@ -25,6 +25,7 @@ import {
   loadProjectConfig,
   type StartSessionRequest,
 } from './session-start';
+import { SessionProjection } from './session-ui';
 import { SessionViewReader, type LiveSessionFacts } from './session-views';
 import {
   recordedButNotResumed,
@@ -159,18 +160,30 @@ export class Orchestrator {
   /**
    * Creates and plans a session as startSession does, without running it here: a fleet
    * coordinator (src/main/core/fleet) hands its story runs to workers. Needs project.remote.
+   * `ui` is what this process's windows (or the CLI's renderer) see of it, fed by the coordinator.
    */
-  async createFleetSession(req: StartSessionRequest): Promise<{ sessionId: string; config: SessionConfig }> {
+  async createFleetSession(
+    req: StartSessionRequest,
+  ): Promise<{ sessionId: string; config: SessionConfig; ui: SessionProjection }> {
     this.assertOpen();
     const { row, config } = await createSession(this.o, req, (repoPath) => this.assertRepoFree(repoPath));
     if (!config.remote) {
-      await this.o.repo.setStatus(row.id, 'failed', 'wave run --fleet needs project.remote in wave.config.json.');
+      await this.o.repo.setStatus(row.id, 'failed', 'A fleet session needs project.remote in wave.config.json.');
       throw new OrchestratorError(
         'precondition_failed',
-        `wave run --fleet needs project.remote in ${config.repoPath}/wave.config.json: the git remote (path or URL) workers clone and push to.`,
+        `A session on the fleet needs project.remote in ${config.repoPath}/wave.config.json: the git remote (path or URL) workers clone and push to.`,
       );
     }
-    return { sessionId: row.id, config };
+    const ui = new SessionProjection(row.id, {
+      sink: this.o.hub,
+      views: this.o.views,
+      repo: this.o.repo,
+      control: new ControlFiles(this.o.dataDir),
+      storeKind: this.store.kind,
+      changeIntervalMs: this.o.options.storyChangeIntervalMs,
+      log: this.o.log,
+    });
+    return { sessionId: row.id, config, ui };
   }
 
   /** What every way of continuing a session checks first; returns the config to run with. */

@@ -100,17 +100,38 @@ export class SessionProjection {
   /** Events from elsewhere (wave signal, remote agents) show as the story's progress. */
   onBusEvent(e: WaveEvent): void {
     const remote = !e.source || (!e.source.startsWith('agent:') && e.source !== 'orchestrator');
-    if (remote && e.story && (e.type === 'progress' || e.type === 'signal')) {
-      const id = `${this.sessionId}:${e.story}`;
-      const message =
-        e.type === 'progress'
-          ? e.message
-          : `signal ${e.signal}${e.message ? `: ${e.message}` : ''} (from ${e.source ?? 'elsewhere'})`;
-      this.progressed(id, e.story, {
-        message: message.slice(0, 500),
-        pct: e.type === 'progress' ? (e.pct ?? null) : null,
-      });
-    }
+    if (remote) this.showProgressLine(e);
+  }
+
+  /**
+   * An event of a fleet session, whose stories run on workers (this process coordinates it):
+   * a progress line or signal shows at once, any other story event re-reads the story from the
+   * store (coalesced), a session event the session.
+   */
+  onFleetEvent(e: WaveEvent): void {
+    if (this.showProgressLine(e)) return;
+    if (e.story) this.storyChanged(`${this.sessionId}:${e.story}`);
+    else this.sessionChanged();
+  }
+
+  /** A progress or signal event of a story as its progress line; false for any other event. */
+  private showProgressLine(e: WaveEvent): boolean {
+    if (!e.story || (e.type !== 'progress' && e.type !== 'signal')) return false;
+    const message =
+      e.type === 'progress'
+        ? e.message
+        : `signal ${e.signal}${e.message ? `: ${e.message}` : ''} (from ${e.source ?? 'elsewhere'})`;
+    this.progressed(`${this.sessionId}:${e.story}`, e.story, {
+      message: message.slice(0, 500),
+      pct: e.type === 'progress' ? (e.pct ?? null) : null,
+    });
+    return true;
+  }
+
+  /** Pushes session.changed now and resolves once it went out (before the stories that follow it). */
+  sessionChangedNow(): Promise<void> {
+    this.viewDirty = true;
+    return this.throttle.flush('#session');
   }
 
   /** The view file, when something changed since the last one (embedded store only). */

@@ -53,7 +53,7 @@ export function FleetView() {
         <p className="muted" data-testid="fleet-empty">
           No worker is running. Start one on each machine with <span className="mono">wave worker --work-dir DIR</span>,
           with the same DATABASE_URL and REDIS_URL as this window; then run a session with{' '}
-          <span className="mono">wave run --fleet</span>.
+          <span className="mono">wave run --fleet</span> or &quot;Run on the fleet&quot; beside Start (PRD view).
         </p>
       ) : (
         <table className="table" data-testid="fleet-table">

@@ -7,6 +7,7 @@ import { BudgetField, StoriesInParallelField } from '../../components/NumberFiel
 import { describeError } from '../../lib/errors';
 import { useRequest } from '../../lib/use-request';
 import { ContextForecast } from '../context/ContextForecast';
+import { fleetUnavailableIn, RunOnFleet } from '../fleet/RunOnFleet';
 import { dateTime, plural, shortId, usd } from '../../lib/format';
 import { useAppStore } from '../../state/app-store';
 import { ui, useUiStore } from '../../state/ui-store';
@@ -373,6 +374,8 @@ function StartSession({ detail }: { detail: PrdDetail }) {
   const [concurrency, setConcurrency] = useState<string>(() => String(settings?.concurrency ?? 4));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [fleetChosen, setFleetChosen] = useState(false);
+  const onFleet = useAppStore((s) => fleetChosen && !fleetUnavailableIn(s.health));
   const budgetNum = Number(budget);
   const concNum = Number(concurrency);
   const running = session && isActiveSession(session.status) ? session : null;
@@ -395,7 +398,12 @@ function StartSession({ detail }: { detail: PrdDetail }) {
     if (blocked) return;
     setBusy(true);
     setError(null);
-    const res = await api.session.start({ prdId: detail.id, budgetUsd: budgetNum, concurrency: concNum });
+    const res = await api.session.start({
+      prdId: detail.id,
+      budgetUsd: budgetNum,
+      concurrency: concNum,
+      ...(onFleet ? { fleet: true } : {}),
+    });
     setBusy(false);
     if (res.ok) ui.go('waves');
     else setError(describeError(`start a session for ${detail.id}`, res.error));
@@ -419,6 +427,7 @@ function StartSession({ detail }: { detail: PrdDetail }) {
           ) : null}
         </p>
       </div>
+      <RunOnFleet checked={fleetChosen} onChange={setFleetChosen} />
       {blocked ? (
         <p className="small tone-warn" data-testid="start-blocked">
           {blocked}
@@ -436,7 +445,8 @@ function StartSession({ detail }: { detail: PrdDetail }) {
         onClick={() => void start()}
         data-testid="start-button"
       >
-        ▶ Start session{!blocked ? ` · budget ${usd(budgetNum)}` : ''}
+        ▶ Start session{onFleet ? ' on the fleet' : ''}
+        {!blocked ? ` · budget ${usd(budgetNum)}` : ''}
       </button>
     </section>
   );
