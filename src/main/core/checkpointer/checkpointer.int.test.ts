@@ -490,6 +490,19 @@ describe.each([
       });
     });
 
+    it('never recovers a fleet session in-process (its workers hold its story runs), and changes nothing', async () => {
+      const s = await seedSession(store.db, { ownerPid: await deadPid(), stories: ['F-1'], config: { fleet: true } });
+      const f1 = s.runs.get('F-1')!;
+      await passGates(cp, f1, 0, 1);
+      const before = await storyRun(store, f1);
+      for (const strategy of ['resume_from_last', 'restart', 'skip'] as const)
+        await expect(recovery.recoverSession(s.sessionId, { strategy, force: true })).rejects.toMatchObject({
+          code: 'fleet',
+          message: expect.stringContaining('runs on the fleet'),
+        });
+      expect(await storyRun(store, f1)).toEqual(before);
+    });
+
     it('rejects a gate outside the pipeline', async () => {
       const s = await seedSession(store.db, {
         ownerPid: await deadPid(),

@@ -28,7 +28,14 @@ export class RecoveryError extends Error {
   override readonly name = 'RecoveryError';
   constructor(
     message: string,
-    readonly code: 'not_found' | 'busy' | 'finished' | 'no_recovery_point' | 'bad_request' | 'stale' = 'bad_request',
+    readonly code:
+      | 'not_found'
+      | 'busy'
+      | 'finished'
+      | 'no_recovery_point'
+      | 'bad_request'
+      | 'stale'
+      | 'fleet' = 'bad_request',
   ) {
     super(message);
   }

@@ -37,6 +37,14 @@ export function previousGate(gate: GateId, pipeline: readonly GateId[] = DEFAULT
   return i > 0 ? (pipeline[i - 1] ?? null) : null;
 }
 
+/**
+ * Whether a session's frozen config says it runs on the fleet (`wave run --fleet`, the window's
+ * "Run on the fleet"): its story runs belong to `wave worker` processes, never to this process.
+ */
+export function runsOnFleet(config: unknown): boolean {
+  return (config as { fleet?: unknown } | null)?.fleet === true;
+}
+
 /** A pipeline from session config (`config.gates: ["gate-0", …]`) or the default. */
 export function pipelineFromConfig(config: unknown): readonly GateId[] {
   const gates = (config as { gates?: unknown } | null)?.gates;

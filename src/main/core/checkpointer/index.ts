@@ -14,7 +14,16 @@ export {
 } from './checkpointer';
 export { CheckpointState, canonicalJson, sha256Hex, verifyState } from './checkpoint-state';
 export { CorruptCheckpointError, RecoveryError, describeProblem, type CheckpointProblem } from './errors';
-export { DEFAULT_PIPELINE, gateIndex, isGateId, nextGate, parseGate, pipelineFromConfig, previousGate } from './gates';
+export {
+  DEFAULT_PIPELINE,
+  gateIndex,
+  isGateId,
+  nextGate,
+  parseGate,
+  pipelineFromConfig,
+  previousGate,
+  runsOnFleet,
+} from './gates';
 export {
   FAILED_STORY_STATUSES,
   RECOVERY_STRATEGIES,

@@ -19,7 +19,7 @@ import {
 } from '../../../shared/status';
 import { checkRow, COMPLETED_GATE_STATUSES, type LoadedCheckpoint } from './checkpointer';
 import { describeProblem, RecoveryError, type CheckpointProblem } from './errors';
-import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate } from './gates';
+import { nextGate as nextGateOf, parseGate, pipelineFromConfig, previousGate, runsOnFleet } from './gates';
 import { judgeOwner, type LivenessOptions } from './session-lease';
 
 export { RECOVERY_STRATEGIES };
@@ -220,6 +220,15 @@ export class RecoveryService {
         'finished',
       );
     }
+    // Its workers take over one another's story runs after a lease; running them here as well
+    // could land a story twice.
+    if (runsOnFleet(session.config))
+      throw new RecoveryError(
+        `Session ${sessionId} runs on the fleet: its story runs belong to wave worker processes, which take over ` +
+          "a lost worker's runs by themselves after its lease. Resuming it in this process could run a story beside " +
+          `a worker and land it twice, so it is not resumed here. Stop it with: wave stop ${sessionId}`,
+        'fleet',
+      );
     // A malformed request is answered before anything about the session's state.
     const defaultChoice = normaliseChoice(opts, pipeline);
     const perStory = new Map(Object.entries(opts.perStory ?? {}).map(([k, c]) => [k, normaliseChoice(c, pipeline)]));

@@ -166,7 +166,7 @@ export class Orchestrator {
     req: StartSessionRequest,
   ): Promise<{ sessionId: string; config: SessionConfig; ui: SessionProjection }> {
     this.assertOpen();
-    const { row, config } = await createSession(this.o, req, (repoPath) => this.assertRepoFree(repoPath));
+    const { row, config } = await createSession(this.o, req, (repoPath) => this.assertRepoFree(repoPath), true);
     if (!config.remote) {
       await this.o.repo.setStatus(row.id, 'failed', 'A fleet session needs project.remote in wave.config.json.');
       throw new OrchestratorError(

@@ -21,6 +21,8 @@ export const SessionConfig = z.object({
   targetBranch: z.string().min(1),
   /** wave.config.json project.remote: what fleet workers clone and push to (absent in configs stored before it existed: none). */
   remote: z.string().min(1).nullable().default(null),
+  /** The session runs on the fleet: workers take its story runs (absent in configs stored before it existed: local). */
+  fleet: z.boolean().default(false),
   concurrency: z.number().int().min(1).max(64),
   agent: z.object({ preset: z.enum(AGENT_PRESETS), command: z.array(z.string()).nullable() }),
   qa: z.array(z.object({ name: z.string(), argv: z.array(z.string()).min(1) })),

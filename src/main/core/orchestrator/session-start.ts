@@ -81,6 +81,8 @@ export async function createSession(
   o: OrchestratorEnv,
   req: StartSessionRequest,
   assertRepoFree: (repoPath: string) => void,
+  /** On the fleet: its story runs go to `wave worker` processes and it is never recovered in-process. */
+  fleet = false,
 ): Promise<{ row: Session; config: SessionConfig }> {
   const prd = await o.prds.get(req.prdId);
   if (!prd)
@@ -152,6 +154,7 @@ export async function createSession(
     ...configFromWaveConfig(loaded.config),
     waves: view.plan.waves.map((w) => ({ number: w.number, storyIds: [...w.storyIds] })),
     gates: defaultGates(),
+    fleet,
   };
   assertPresetUsable(config, o.env);
 
