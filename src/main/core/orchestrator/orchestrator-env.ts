@@ -3,6 +3,7 @@ import type { PipelineRepo } from '../../store/repos/pipeline-repo';
 import type { ControlChannel } from '../control';
 import type { EventBus } from '../events';
 import type { PrdService } from '../prd';
+import type { OrchestratorOptions } from './orchestrator-api';
 import type { EventSink } from './session-ui';
 import type { SessionViewReader } from './session-views';
 
@@ -17,6 +18,22 @@ export interface ResolvedOrchestratorOptions {
   metricsIntervalMs: number;
   priceFile: string | undefined;
   committer: { name: string; email: string };
+}
+
+/** The orchestrator's options with their defaults filled in. */
+export function resolveOrchestratorOptions(opts: OrchestratorOptions = {}): ResolvedOrchestratorOptions {
+  return {
+    agentEnv: opts.agentEnv ?? {},
+    phaseTimeoutMs: opts.phaseTimeoutMs ?? null,
+    graceMs: opts.graceMs ?? 2_000,
+    controlIntervalMs: opts.controlIntervalMs ?? 250,
+    heartbeatMs: opts.heartbeatMs ?? 5_000,
+    leaseMs: opts.leaseMs ?? 15_000,
+    storyChangeIntervalMs: opts.storyChangeIntervalMs ?? 100,
+    metricsIntervalMs: opts.metricsIntervalMs ?? 1_000,
+    priceFile: opts.priceFile,
+    committer: opts.committer ?? { name: 'WAVE Control Center', email: 'wave@localhost.invalid' },
+  };
 }
 
 /** What every session run of one orchestrator shares. */

@@ -5,6 +5,7 @@ import { loadWaveConfig, WaveConfigError } from '../config';
 import { assertAgentName } from '../executor';
 import { PrdNotApprovedError } from '../prd';
 import { resolveAgentPreset } from './agent-presets';
+import { readKillSwitch, killSwitchPath } from './control-files';
 import { OrchestratorError } from './errors';
 import type { OrchestratorEnv } from './orchestrator-env';
 import {
@@ -68,6 +69,32 @@ export function assertPresetUsable(config: SessionConfig, env: NodeJS.ProcessEnv
     resolveAgentPreset(config.agent.preset, config.agent.command, env);
   } catch (e) {
     throw new OrchestratorError('precondition_failed', (e as Error).message);
+  }
+}
+
+/**
+ * Refuses a session on a repository another session of this process runs on, or whose kill
+ * switch (.wave/STOP) is set.
+ */
+export function assertRepoFree(
+  running: ReadonlyMap<string, { config: { repoPath: string } }>,
+  repoPath: string,
+  except?: string,
+): void {
+  for (const [id, run] of running) {
+    if (id !== except && run.config.repoPath === repoPath) {
+      throw new OrchestratorError(
+        'conflict',
+        `Session ${id} is already running on ${repoPath}. Wait for it to end or stop it before starting another one on the same repository.`,
+      );
+    }
+  }
+  const kill = readKillSwitch(repoPath);
+  if (kill !== null) {
+    throw new OrchestratorError(
+      'precondition_failed',
+      `The kill switch ${killSwitchPath(repoPath)} is set${kill ? ` ("${kill}")` : ''}: nothing runs on this repository while it exists. Delete the file to allow sessions again.`,
+    );
   }
 }
 
