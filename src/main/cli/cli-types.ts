@@ -79,3 +79,14 @@ export function orchestratorToCli(e: unknown): never {
   if (e instanceof OrchestratorError) throw new CliError(e.message, 1, e.code);
   throw e;
 }
+
+/** `--budget USD` (`$5`, `5`, or `none` for no limit); undefined when not given. */
+export function parseBudgetOption(raw: unknown): number | null | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim().toLowerCase();
+  if (text === 'none' || text === 'unlimited') return null;
+  const n = Number(text.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n < 0)
+    throw usageError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`);
+  return n;
+}

@@ -19,11 +19,15 @@ export const commands: readonly LazyCliCommand[] = [
     // `wave resume` applies the recovery strategy in the store, then hands the session to the
     // orchestrator, which continues it to the end in this process.
     load: async () => {
-      const [{ createResumeCommand }, { continueFromRecovery }] = await Promise.all([
+      const [{ createResumeCommand }, { continueFromRecovery, resumeOnFleet }] = await Promise.all([
         import('./resume'),
         import('./run'),
       ]);
-      return createResumeCommand({ claimsSession: true, continueSession: continueFromRecovery });
+      return createResumeCommand({
+        claimsSession: true,
+        continueSession: continueFromRecovery,
+        resumeFleet: resumeOnFleet,
+      });
     },
   },
   { name: 'override-domain', load: async () => (await import('./decisions')).overrideDomainCommand },

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import {
+  runsOnFleet,
   RECOVERY_STRATEGIES,
   RecoveryError,
   resumeSession,
@@ -7,7 +8,7 @@ import {
   type SessionRecoveryResult,
 } from '../../core/checkpointer';
 import type { CoreServices } from '../../core/services';
-import { CliError, EXIT_USAGE, usageError, type CliCommand, type CliContext } from '../cli-types';
+import { CliError, EXIT_USAGE, parseBudgetOption, usageError, type CliCommand, type CliContext } from '../cli-types';
 import { openRecoveryStore } from './recover';
 
 /** The `wave resume --json` document. */
@@ -94,9 +95,21 @@ export interface ResumeCommandDeps {
    * with the per-story plan; its result is added to the output as `continued`. Without it,
    * `wave resume` only prepares the session and prints the plan.
    */
-  continueSession?: (core: CoreServices, result: SessionRecoveryResult, ctx: CliContext) => Promise<unknown>;
+  continueSession?: (
+    core: CoreServices,
+    result: SessionRecoveryResult,
+    ctx: CliContext,
+    budgetUsd: number | null | undefined,
+  ) => Promise<unknown>;
   /** Whether the orchestrator will take the session over in this process (sets claimAs). */
   claimsSession?: boolean;
+  /** Continues a fleet session with this process as its coordinator (no recovery reset); its exit code. */
+  resumeFleet?: (
+    core: CoreServices,
+    sessionId: string,
+    ctx: CliContext,
+    budgetUsd: number | null | undefined,
+  ) => Promise<number>;
 }
 
 /** `wave resume`; the lead wires the orchestrator in through `deps`. */
@@ -105,7 +118,7 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
     name: 'resume',
     summary: 'Recover an interrupted or stopped session with a strategy and continue it',
     usage:
-      'wave resume <session> [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N] [--story <id>]… [--include-failed] [--force] [--json]',
+      'wave resume <session> [--strategy resume_from_last|resume_from_gate|restart|skip] [--gate gate-N] [--story <id>]… [--include-failed] [--budget USD] [--force] [--json]',
     help: [
       'Strategies, applied to every unfinished story (queued, running, stopped, blocked):',
       '  resume_from_last   continue at the gate each story was in, from its last checkpoint (default)',
@@ -113,14 +126,19 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
       '  restart            reset the story runs and start at gate-0; their history stays for the audit',
       '  skip               mark the stories cancelled',
       '--story limits the strategy to those stories; --include-failed also takes failed and escalated ones;',
+      "--budget USD (or none) is the session's budget from now on: raise it to continue a session paused by its budget.",
       '--force recovers even if the owner process looks alive. Exit code 1 if some story could not be recovered',
       '(e.g. a corrupted checkpoint: the output names its session, story and gate).',
+      'A fleet session (wave run --fleet) continues on the fleet with this process as its coordinator, until it',
+      'ends: stopped story runs wait for a worker again, and each worker resumes a story from its last checkpoint',
+      '(no strategy applies; DATABASE_URL and REDIS_URL as for wave run --fleet).',
     ].join('\n'),
     options: {
       strategy: { type: 'string', short: 's' },
       gate: { type: 'string', short: 'g' },
       story: { type: 'string', multiple: true },
       'include-failed': { type: 'boolean' },
+      budget: { type: 'string' },
       force: { type: 'boolean' },
     },
     async run(ctx, args) {
@@ -142,8 +160,17 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
       if (strategy !== 'resume_from_gate' && gate)
         throw usageError(`--gate only goes with --strategy resume_from_gate, not with ${strategy}.`);
 
+      const budgetUsd = parseBudgetOption(args.values.budget);
       const core = await openRecoveryStore(ctx);
       try {
+        const row = deps.resumeFleet ? await core.repos.sessions.byId(sessionId) : null;
+        if (row && deps.resumeFleet && runsOnFleet(row.config)) {
+          if (args.values.strategy || gate || args.values.story || args.values['include-failed'])
+            throw usageError(
+              `Session ${sessionId} runs on the fleet: its workers resume each story from its last checkpoint, so --strategy, --gate, --story and --include-failed do not apply.`,
+            );
+          return await deps.resumeFleet(core, sessionId, ctx, budgetUsd);
+        }
         let result: SessionRecoveryResult;
         try {
           result = await resumeSession(core.store, sessionId, {
@@ -161,7 +188,7 @@ export function createResumeCommand(deps: ResumeCommandDeps = {}): CliCommand {
           throw e;
         }
         const doc = toResumeJson(result);
-        if (deps.continueSession) doc.continued = await deps.continueSession(core, result, ctx);
+        if (deps.continueSession) doc.continued = await deps.continueSession(core, result, ctx, budgetUsd);
         ctx.output(doc, () => renderPlan(doc));
         return result.stories.some((s) => s.action === 'error') ? 1 : 0;
       } finally {

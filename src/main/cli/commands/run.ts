@@ -15,11 +15,24 @@ import {
   type StartSessionRequest,
 } from '../../core/orchestrator';
 import type { SessionRecoveryResult } from '../../core/checkpointer';
-import { fleetUnavailableHere, startFleetSession } from '../../core/fleet/fleet-session';
+import {
+  fleetUnavailableHere,
+  resumeFleetSession,
+  startFleetSession,
+  type FleetDeps,
+  type FleetSession,
+} from '../../core/fleet/fleet-session';
 import { ensureProject, parsePrdText } from '../../core/prd';
 import type { CoreServices } from '../../core/services';
 import type { WaveSettings } from '../../core/settings/wave-settings';
-import { CliError, orchestratorToCli, usageError, type CliCommand, type CliContext } from '../cli-types';
+import {
+  CliError,
+  orchestratorToCli,
+  parseBudgetOption,
+  usageError,
+  type CliCommand,
+  type CliContext,
+} from '../cli-types';
 
 export { orchestratorToCli } from '../cli-types';
 import { cliBus, cliLog, withCliCore } from '../core-runtime';
@@ -213,16 +226,6 @@ export async function driveSession(
   }
 }
 
-function parseBudget(raw: unknown): number | null | undefined {
-  if (raw === undefined) return undefined;
-  const text = String(raw).trim().toLowerCase();
-  if (text === 'none' || text === 'unlimited') return null;
-  const n = Number(text.replace(/^\$/, ''));
-  if (!Number.isFinite(n) || n < 0)
-    throw usageError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`);
-  return n;
-}
-
 function parseConcurrency(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -348,7 +351,7 @@ export const runCommand: CliCommand = {
       throw usageError(`wave run takes no positional arguments (got ${args.positionals.join(' ')}).`, runCommand.usage);
     const repo = resolveProjectRepo(ctx.cwd, args.values.project as string | undefined);
     const concurrency = parseConcurrency(args.values.concurrency);
-    const budgetUsd = parseBudget(args.values.budget);
+    const budgetUsd = parseBudgetOption(args.values.budget);
     const agentPreset = parseAgent(args.values.agent);
     const approveAs = (args.values['approve-as'] as string | undefined)?.trim();
     const config = await loadProjectConfig(repo);
@@ -399,12 +402,47 @@ async function runOnFleet(
   orchestrator: Orchestrator,
   req: StartSessionRequest,
 ): Promise<number> {
-  const fleet = await startFleetSession(
-    { orchestrator, store: core.store, bus: await core.bus(), settings: ctx.settings, log: cliLog(ctx) },
-    req,
-  ).catch(orchestratorToCli);
+  const fleet = await startFleetSession(await fleetDeps(ctx, core, orchestrator), req).catch(orchestratorToCli);
+  ctx.info(
+    `Session ${fleet.sessionId} started on the fleet for PRD ${req.prdId}; workers land on ${fleet.config.remote}.`,
+  );
+  return driveFleet(ctx, core, fleet);
+}
+
+async function fleetDeps(ctx: CliContext, core: CoreServices, orchestrator: Orchestrator): Promise<FleetDeps> {
+  return { orchestrator, store: core.store, bus: await core.bus(), settings: ctx.settings, log: cliLog(ctx) };
+}
+
+/**
+ * `wave resume` of a fleet session: this process becomes its coordinator until it ends (no
+ * recovery reset: each worker resumes a story run from its last checkpoint).
+ */
+export async function resumeOnFleet(
+  core: CoreServices,
+  sessionId: string,
+  ctx: CliContext,
+  budgetUsd?: number | null,
+): Promise<number> {
+  await cliBus(core);
+  const renderer = new ProgressRenderer(ctx.stderr, ctx.isTTY && !ctx.json);
+  const orchestrator = await core.orchestrator(renderer, { log: cliLog(ctx) });
+  try {
+    const deps = await fleetDeps(ctx, core, orchestrator);
+    const fleet = await resumeFleetSession(deps, sessionId, {
+      actor: ctx.settings.actor,
+      ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    }).catch(orchestratorToCli);
+    ctx.info(`Session ${sessionId} continues on the fleet; workers land on ${fleet.config.remote}.`);
+    return await driveFleet(ctx, core, fleet);
+  } finally {
+    renderer.end();
+    await orchestrator.dispose();
+  }
+}
+
+/** Waits for a fleet session this process coordinates to end, and prints how it ended. */
+async function driveFleet(ctx: CliContext, core: CoreServices, fleet: FleetSession): Promise<number> {
   const sessionId = fleet.sessionId;
-  ctx.info(`Session ${sessionId} started on the fleet for PRD ${req.prdId}; workers land on ${fleet.config.remote}.`);
   try {
     const end = await fleet.done;
     if (!end) throw new CliError(`Session ${sessionId}: the coordinator was closed before the session ended.`, 1);
@@ -468,6 +506,7 @@ export async function continueFromRecovery(
   core: CoreServices,
   result: SessionRecoveryResult,
   ctx: CliContext,
+  budgetUsd?: number | null,
 ): Promise<SessionOutcome> {
   await cliBus(core);
   const actor = ctx.settings.actor;
@@ -484,7 +523,9 @@ export async function continueFromRecovery(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const handle = await orchestrator.continueRecovered(result).catch(orchestratorToCli);
+    const handle = await orchestrator
+      .continueRecovered(result, budgetUsd !== undefined ? { budgetUsd } : {})
+      .catch(orchestratorToCli);
     sessionId = handle.sessionId;
     ctx.info(`Session ${handle.sessionId} continues in this process.`);
     const outcome = await handle.done;

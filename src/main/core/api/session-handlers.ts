@@ -10,7 +10,7 @@ import type {
 import { SETTLED_STORY_STATUSES } from '../../../shared/status';
 import type { Store } from '../../store';
 import { repositories } from '../../store/repos';
-import { toInterruptedSession } from '../checkpointer';
+import { runsOnFleet, toInterruptedSession } from '../checkpointer';
 import { relaySessionEvents, type ControlChannel } from '../control';
 import type { EventBus } from '../events';
 import {
@@ -22,7 +22,7 @@ import {
   type OrchestratorOptions,
   type StartSessionRequest,
 } from '../orchestrator';
-import { startFleetSession, type FleetSession } from '../fleet/fleet-session';
+import { resumeFleetSession, startFleetSession, type FleetDeps, type FleetSession } from '../fleet/fleet-session';
 import { GateLogFollower, readLogChunk } from '../orchestrator/gate-log';
 import { storyDiff } from '../review/story-diff';
 import { contextTokenSeries, EMPTY_METRICS, eventSeries, sessionUsageMetrics } from '../metrics/session-metrics';
@@ -175,11 +175,30 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
    * session ends or these services close; how it ended (or failed) is logged.
    */
   async function startOnFleet(req: StartSessionRequest): Promise<string> {
+    return coordinateHere((fleetDeps) => startFleetSession(fleetDeps, req));
+  }
+
+  /** A fleet session continued with this process as its coordinator (Resume in the window). */
+  async function resumeOnFleet(sessionId: string, budgetUsd: number | null | undefined): Promise<string> {
+    if (fleetSessions.has(sessionId))
+      throw new AppError('conflict', `Session ${sessionId} is coordinated here already.`);
+    return coordinateHere((fleetDeps) =>
+      resumeFleetSession(fleetDeps, sessionId, {
+        actor: deps.wave.actor,
+        ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+      }),
+    );
+  }
+
+  async function coordinateHere(open: (fleetDeps: FleetDeps) => Promise<FleetSession>): Promise<string> {
     if (closed) throw new AppError('conflict', 'WAVE is shutting down; no session can start now.');
-    const fleet = await startFleetSession(
-      { orchestrator, store: deps.store, bus: deps.bus, settings: deps.wave, log: deps.log },
-      req,
-    ).catch(toAppError);
+    const fleet = await open({
+      orchestrator,
+      store: deps.store,
+      bus: deps.bus,
+      settings: deps.wave,
+      log: deps.log,
+    }).catch(toAppError);
     fleetSessions.set(fleet.sessionId, fleet);
     fleet.done
       .then(
@@ -274,6 +293,8 @@ export async function createSessionServices(deps: SessionServiceDeps): Promise<S
         row.status === 'paused' &&
         row.budgetUsd !== null &&
         (s.budgetUsd === null || s.budgetUsd > Number(row.budgetUsd));
+      // A fleet session continues on the fleet, coordinated from here; never in this process.
+      if (runsOnFleet(row.config)) return summary(await resumeOnFleet(req.sessionId, raise ? s.budgetUsd : undefined));
       const handle = await orchestrator
         .resume(req.sessionId, {
           strategy: req.strategy,

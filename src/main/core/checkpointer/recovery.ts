@@ -226,7 +226,8 @@ export class RecoveryService {
       throw new RecoveryError(
         `Session ${sessionId} runs on the fleet: its story runs belong to wave worker processes, which take over ` +
           "a lost worker's runs by themselves after its lease. Resuming it in this process could run a story beside " +
-          `a worker and land it twice, so it is not resumed here. Stop it with: wave stop ${sessionId}`,
+          `a worker and land it twice, so it is not recovered here. Continue it on the fleet: wave resume ${sessionId} ` +
+          'with DATABASE_URL and REDIS_URL set, or Resume in a window on the same Postgres and Redis.',
         'fleet',
       );
     // A malformed request is answered before anything about the session's state.

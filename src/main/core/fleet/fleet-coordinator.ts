@@ -4,6 +4,7 @@ import { repositories } from '../../store/repos';
 import { pipelineRepo } from '../../store/repos/pipeline-repo';
 import type { EventBus, Subscription } from '../events';
 import type { SessionConfig } from '../orchestrator/session-config';
+import { BudgetGuard, type BudgetCrossing } from '../orchestrator/budget';
 import { decideSessionEnd } from '../orchestrator/session-end';
 import type { SessionProjection } from '../orchestrator/session-ui';
 import type { FleetDispatcher } from './dispatch';
@@ -36,6 +37,12 @@ export interface FleetSessionEnd {
  * (its dependencies landed or ended), and the session ends, as a local run ends it
  * (session-end.ts), when every story run has settled. Woken by the session's bus events;
  * a periodic reconcile re-enqueues what lost its job.
+ *
+ * The budget is the session's, whatever worker spends it: the coordinator reads the session's
+ * spending at every turn, warns at 80 % and announces 100 % once (BudgetGuard, as a local run),
+ * hands out nothing more once it is used up, and pauses the session when no worker runs any of
+ * its story runs any more (a worker's story parks before its next agent phase when it sees the
+ * budget used up).
  */
 export class FleetCoordinator {
   private wake: () => void = () => undefined;
@@ -69,12 +76,38 @@ export class FleetCoordinator {
     this.wake();
   }
 
+  /** Tells the windows (and the log) that the session crossed 80 % or 100 % of its budget. */
+  private announce(crossings: BudgetCrossing[]): void {
+    for (const c of crossings) {
+      const spent = `$${c.spentUsd.toFixed(4)} of $${c.budgetUsd.toFixed(2)} spent`;
+      const [kind, title, body] =
+        c.kind === 'warning'
+          ? ([
+              'budget_warning',
+              `Session ${this.o.sessionId} has used ${c.pct}% of its budget`,
+              `${spent}. At 100% no new agent phase starts on any worker and the session pauses.`,
+            ] as const)
+          : ([
+              'budget_exceeded',
+              `Session ${this.o.sessionId} is out of budget`,
+              `${spent}. Gates running on workers finish, no new agent phase starts, and the session pauses.`,
+            ] as const);
+      this.o.log(`${title}: ${body}`);
+      this.o.ui?.notice(kind, title, body);
+    }
+  }
+
   /** Runs the session to its end; resolves with how it ended, or null when closed first. */
   async run(): Promise<FleetSessionEnd | null> {
     const repo = pipelineRepo(this.o.store);
     const sessionId = this.o.sessionId;
     const ui = this.o.ui;
     await repo.setStatus(sessionId, 'running', null);
+    const first = await repo.session(sessionId);
+    const budget = new BudgetGuard(
+      first?.budgetUsd == null ? null : Number(first.budgetUsd),
+      await repo.spentUsd(sessionId),
+    );
     let sub: Subscription | null = null;
     try {
       sub = await this.o.bus.subscribe(
@@ -101,12 +134,18 @@ export class FleetCoordinator {
         if (session && (session.status === 'stopping' || session.status === 'stopped'))
           return { status: session.status, reason: session.stopReason ?? '' };
         const open = runs.filter((r) => !isSettledStory(r.status));
-        if (open.length === 0 || open.every((r) => !RUNNABLE.has(r.status))) {
+        this.announce(budget.add((await repo.spentUsd(sessionId)) - budget.spentUsd));
+        // Out of budget: nothing more is handed out; paused once no worker runs a story run of it.
+        const pausedForBudget =
+          !budget.hasRoom &&
+          open.length > 0 &&
+          (await repositories(this.o.store).storyRunLeases.live(open.map((r) => r.id))).size === 0;
+        if (open.length === 0 || open.every((r) => !RUNNABLE.has(r.status)) || pausedForBudget) {
           const end = decideSessionEnd(sessionId, {
             runs,
             errors: [],
-            pausedForBudget: false,
-            budget: { spentUsd: await repo.spentUsd(sessionId), budgetUsd: null },
+            pausedForBudget,
+            budget: { spentUsd: budget.spentUsd, budgetUsd: budget.budgetUsd },
             targetBranch: this.o.config.targetBranch,
             dependencies: new Map(),
           });
@@ -119,7 +158,7 @@ export class FleetCoordinator {
           });
           return end;
         }
-        const due = await this.due(runs);
+        const due = budget.hasRoom ? await this.due(runs) : [];
         // A queue that cannot be reached now is tried again at the next wake or reconcile.
         if (due.length)
           await this.o.dispatcher

@@ -11,16 +11,18 @@ import {
 } from '../checkpointer';
 import { teeToChannel } from '../control';
 import { PrdService } from '../prd';
-import { ControlFiles, readKillSwitch, killSwitchPath } from './control-files';
+import { ControlFiles } from './control-files';
 import { grantDomainOverride, type DomainOverrideGrant } from './domain-override';
 import { OrchestratorError } from './errors';
 import { approveMerge as approveMergeRecord, type MergeApproval } from './merge-approval';
 import { configFromWaveConfig, parseSessionConfig, type SessionConfig } from './session-config';
 import { toSessionOutcome } from './session-outcome';
-import { SessionRun, type OrchestratorEnv, type ResolvedOrchestratorOptions, type StopSummary } from './session-run';
+import { SessionRun, type OrchestratorEnv, type StopSummary } from './session-run';
+import { resolveOrchestratorOptions } from './orchestrator-env';
 import {
   assertApprovedFor,
   assertPresetUsable,
+  assertRepoFree,
   createSession,
   loadProjectConfig,
   type StartSessionRequest,
@@ -50,19 +52,7 @@ export class Orchestrator {
   private disposed: Promise<void> | null = null;
 
   constructor(deps: OrchestratorDeps) {
-    const opts = deps.options ?? {};
-    const options: ResolvedOrchestratorOptions = {
-      agentEnv: opts.agentEnv ?? {},
-      phaseTimeoutMs: opts.phaseTimeoutMs ?? null,
-      graceMs: opts.graceMs ?? 2_000,
-      controlIntervalMs: opts.controlIntervalMs ?? 250,
-      heartbeatMs: opts.heartbeatMs ?? 5_000,
-      leaseMs: opts.leaseMs ?? 15_000,
-      storyChangeIntervalMs: opts.storyChangeIntervalMs ?? 100,
-      metricsIntervalMs: opts.metricsIntervalMs ?? 1_000,
-      priceFile: opts.priceFile,
-      committer: opts.committer ?? { name: 'WAVE Control Center', email: 'wave@localhost.invalid' },
-    };
+    const options = resolveOrchestratorOptions(deps.options);
     this.store = deps.store;
     this.o = {
       store: deps.store,
@@ -116,21 +106,7 @@ export class Orchestrator {
   }
 
   private assertRepoFree(repoPath: string, except?: string): void {
-    for (const [id, run] of this.runs) {
-      if (id !== except && run.config.repoPath === repoPath) {
-        throw new OrchestratorError(
-          'conflict',
-          `Session ${id} is already running on ${repoPath}. Wait for it to end or stop it before starting another one on the same repository.`,
-        );
-      }
-    }
-    const kill = readKillSwitch(repoPath);
-    if (kill !== null) {
-      throw new OrchestratorError(
-        'precondition_failed',
-        `The kill switch ${killSwitchPath(repoPath)} is set${kill ? ` ("${kill}")` : ''}: nothing runs on this repository while it exists. Delete the file to allow sessions again.`,
-      );
-    }
+    assertRepoFree(this.runs, repoPath, except);
   }
 
   private track(run: SessionRun): SessionHandle {
@@ -174,7 +150,20 @@ export class Orchestrator {
         `A session on the fleet needs project.remote in ${config.repoPath}/wave.config.json: the git remote (path or URL) workers clone and push to.`,
       );
     }
-    const ui = new SessionProjection(row.id, {
+    return { sessionId: row.id, config, ui: this.projection(row.id) };
+  }
+
+  /**
+   * The checks every way of continuing a session makes, for a fleet session's new coordinator
+   * (src/main/core/fleet/fleet-session.ts), with what this process's windows see of it.
+   */
+  async continueOnFleet(sessionId: string): Promise<{ row: Session; config: SessionConfig; ui: SessionProjection }> {
+    const { row, config } = await this.prepareContinue(sessionId);
+    return { row, config, ui: this.projection(sessionId) };
+  }
+
+  private projection(sessionId: string): SessionProjection {
+    return new SessionProjection(sessionId, {
       sink: this.o.hub,
       views: this.o.views,
       repo: this.o.repo,
@@ -183,7 +172,6 @@ export class Orchestrator {
       changeIntervalMs: this.o.options.storyChangeIntervalMs,
       log: this.o.log,
     });
-    return { sessionId: row.id, config, ui };
   }
 
   /** What every way of continuing a session checks first; returns the config to run with. */

@@ -52,6 +52,18 @@ export class StoryRunsRepo {
     );
   }
 
+  /** A fleet session continued: its stopped story runs wait for a worker again (which resumes each from its last checkpoint). */
+  async requeueStopped(sessionId: string): Promise<number> {
+    const rows = await this.run.write((q) =>
+      q
+        .update(storyRuns)
+        .set({ status: 'queued', reason: null, updatedAt: sql`now()` })
+        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.status, 'stopped')))
+        .returning({ id: storyRuns.id }),
+    );
+    return rows.length;
+  }
+
   /** A session's story runs by wave then story; `forUpdate` locks them (inside a transaction). */
   ofSession(sessionId: string, opts: { forUpdate?: boolean } = {}): Promise<StoryRun[]> {
     return this.run.read((q) => {
