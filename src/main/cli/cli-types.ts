@@ -90,3 +90,16 @@ export function parseBudgetOption(raw: unknown): number | null | undefined {
     throw usageError(`--budget ${raw}: give a number of US dollars (e.g. --budget 5), or "none" for no limit.`);
   return n;
 }
+
+/**
+ * The `--json` form of a view's fields: `wave`'s JSON keys are the fields' names in snake_case
+ * (`stoppedAgents` → `stopped_agents`), in the order given.
+ */
+export function snakeCased<T extends object, K extends keyof T & string>(
+  view: T,
+  keys: readonly K[],
+): Record<string, T[K]> {
+  const out: Record<string, T[K]> = {};
+  for (const k of keys) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = view[k];
+  return out;
+}

@@ -5,7 +5,7 @@ import type { CoreServices } from '../../core/services';
 import { DirLock } from '../../store/dir-lock';
 import { ACTIVE_SESSION_STATUSES } from '../../../shared/status';
 import { cliLog } from '../cli-log';
-import { CliError, orchestratorToCli, usageError, type CliCommand } from '../cli-types';
+import { CliError, orchestratorToCli, snakeCased, usageError, type CliCommand } from '../cli-types';
 
 // What `wave stop` imports up front is kept light: next to a session that holds the embedded
 // store it never loads the store or the rest of the core (a stop is timed from the command's start).
@@ -21,17 +21,8 @@ function toJson(r: RemoteStopResult) {
     ...(r.fleet
       ? {
           hosts: r.fleet.hosts.map((h) => ({
-            host: h.host,
-            stopped_agents: h.stoppedAgents,
-            alive_after: h.aliveAfter,
-            answered: h.answered,
-            workers: h.workers.map((w) => ({
-              name: w.name,
-              pid: w.pid,
-              answered: w.answered,
-              stopped_agents: w.stoppedAgents,
-              alive_after: w.aliveAfter,
-            })),
+            ...snakeCased(h, ['host', 'stoppedAgents', 'aliveAfter', 'answered']),
+            workers: h.workers.map((w) => snakeCased(w, ['name', 'pid', 'answered', 'stoppedAgents', 'aliveAfter'])),
           })),
           unanswered_hosts: r.fleet.unansweredHosts,
         }

@@ -1,27 +1,26 @@
 import type { FleetView, FleetWorkerView } from '../../../shared/ipc/fleet';
 import { drainWorker, fleetView } from '../../core/fleet/fleet-view';
-import { CliError, EXIT_USAGE, orchestratorToCli, type CliCommand } from '../cli-types';
+import { CliError, EXIT_USAGE, orchestratorToCli, snakeCased, type CliCommand } from '../cli-types';
 import { withCliCore } from '../core-runtime';
 
-function toJson(w: FleetWorkerView) {
-  return {
-    id: w.id,
-    name: w.name,
-    host: w.host,
-    pid: w.pid,
-    version: w.version,
-    concurrency: w.concurrency,
-    story_runs: w.storyRuns,
-    heartbeat_age_ms: w.heartbeatAgeMs,
-    heartbeat_ms: w.heartbeatMs,
-    cpu: w.cpu,
-    memory_bytes: w.memoryBytes,
-    agents_alive: w.agentsAlive,
-    draining: w.draining,
-    state: w.state,
-    started_at: w.startedAt,
-  };
-}
+const JSON_FIELDS = [
+  'id',
+  'name',
+  'host',
+  'pid',
+  'version',
+  'concurrency',
+  'storyRuns',
+  'heartbeatAgeMs',
+  'heartbeatMs',
+  'cpu',
+  'memoryBytes',
+  'agentsAlive',
+  'draining',
+  'state',
+  'startedAt',
+] as const satisfies readonly (keyof FleetWorkerView)[];
+const toJson = (w: FleetWorkerView) => snakeCased(w, JSON_FIELDS);
 
 const STATE_TEXT: Record<FleetWorkerView['state'], string> = {
   taking: 'taking work',

@@ -5,7 +5,7 @@ import { deadPid, openPgliteTestStore, seedSession, type TestStore } from '../..
 import { repositories } from '../../store/repos';
 import { createControlChannel } from '../control';
 import { ControlFiles } from './control-files';
-import { requestSessionStop } from './remote-stop';
+import { requestSessionStop, type RemoteStopOptions } from './remote-stop';
 
 /*
  * `wave stop` / the STOP button of a process that does not own the session, on a real store:
@@ -19,6 +19,9 @@ describe('requestSessionStop', () => {
   afterAll(async () => {
     await ts?.close();
   });
+  /** A stop by the lead from this process, on the test store and its data dir. */
+  const stopFromHere = (sessionId: string, reason: string, more: Partial<RemoteStopOptions> = {}) =>
+    requestSessionStop({ store: ts.store, dataDir: ts.dataDir, sessionId, reason, by: 'lead', ...more });
 
   it('closes a session whose process is gone: running gates interrupted, running stories stopped, session stopped, audited', async () => {
     const db = ts.store.db;
@@ -36,13 +39,7 @@ describe('requestSessionStop', () => {
       },
     ]);
 
-    const r = await requestSessionStop({
-      store: ts.store,
-      dataDir: ts.dataDir,
-      sessionId: seeded.sessionId,
-      reason: 'end of the day',
-      by: 'lead',
-    });
+    const r = await stopFromHere(seeded.sessionId, 'end of the day');
 
     expect(r).toMatchObject({ handledBy: 'here', status: 'stopped', stoppedAgents: 0, aliveAfter: 0 });
     const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
@@ -77,14 +74,7 @@ describe('requestSessionStop', () => {
   it('marks a session driven by a live process `stopping` and asks it through the control file, then says when it does not confirm', async () => {
     const db = ts.store.db;
     const seeded = await seedSession(db, { stories: 1 });
-    const attempt = requestSessionStop({
-      store: ts.store,
-      dataDir: ts.dataDir,
-      sessionId: seeded.sessionId,
-      reason: 'budget',
-      by: 'lead',
-      timeoutMs: 300,
-    });
+    const attempt = stopFromHere(seeded.sessionId, 'budget', { timeoutMs: 300 });
     await expect(attempt).rejects.toThrow(
       `The process running session ${seeded.sessionId} did not confirm the stop within 0 s.`,
     );
@@ -104,13 +94,7 @@ describe('requestSessionStop', () => {
       heartbeatAgoMs: null,
       storyStatus: 'merged',
     });
-    const r = await requestSessionStop({
-      store: ts.store,
-      dataDir: ts.dataDir,
-      sessionId: seeded.sessionId,
-      reason: 'x',
-      by: 'lead',
-    });
+    const r = await stopFromHere(seeded.sessionId, 'x');
     expect(r).toMatchObject({
       handledBy: 'none',
       status: 'completed',
@@ -119,15 +103,9 @@ describe('requestSessionStop', () => {
     const [s] = await db.select().from(sessions).where(eq(sessions.id, seeded.sessionId));
     expect(s).toMatchObject({ status: 'completed', stopReason: null });
 
-    await expect(
-      requestSessionStop({
-        store: ts.store,
-        dataDir: ts.dataDir,
-        sessionId: 'no-such-session',
-        reason: 'x',
-        by: 'lead',
-      }),
-    ).rejects.toThrow('Session no-such-session does not exist. List the sessions with: wave status');
+    await expect(stopFromHere('no-such-session', 'x')).rejects.toThrow(
+      'Session no-such-session does not exist. List the sessions with: wave status',
+    );
   });
 
   it('a fleet session: totals per host from the workers that answered, and names the host whose worker did not', async () => {
@@ -167,15 +145,7 @@ describe('requestSessionStop', () => {
     });
     const channel = createControlChannel(settings);
     try {
-      const r = await requestSessionStop({
-        store: ts.store,
-        dataDir: ts.dataDir,
-        sessionId: seeded.sessionId,
-        reason: 'end of the day',
-        by: 'lead',
-        channel,
-        fleetGraceMs: 500,
-      });
+      const r = await stopFromHere(seeded.sessionId, 'end of the day', { channel, fleetGraceMs: 500 });
       expect(r).toMatchObject({ status: 'stopped', stoppedAgents: 2, aliveAfter: 0 });
       expect(r.fleet).toMatchObject({
         unansweredHosts: ['far'],
