@@ -28,7 +28,7 @@ function workerProcess(name: string, env: NodeJS.ProcessEnv, tmp: (label: string
 test('the fleet view shows 3 workers live; Drain takes one out and a worker that leaves disappears', async ({
   browser,
   transport,
-}) => {
+}, testInfo) => {
   test.skip(transport === 'electron', 'the view and its pushes are the same in both windows; the web one runs it');
   test.setTimeout(180_000);
   const db = await createTestDatabase('e2e_fleet');
@@ -67,6 +67,7 @@ test('the fleet view shows 3 workers live; Drain takes one out and a worker that
     await expect(east2).toHaveAttribute('data-state', 'drained');
     await expect(east2.getByTestId('fleet-state')).toHaveText('drained');
     await expect(east2.getByRole('button', { name: 'Take work again' })).toBeVisible();
+    await page.screenshot({ path: testInfo.outputPath('fleet-view.png') });
 
     // A worker that leaves is gone from the view, pushed.
     workers.get('west-1')!.kill('SIGTERM');
