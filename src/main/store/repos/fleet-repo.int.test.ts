@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPostgresTestStore, seedSession, type TestStore } from '../../../../test/helpers/pglite';
 import { LeaseLostError, repositories, type StoreRepos } from './index';
 
@@ -27,6 +27,14 @@ describe('story run leases and fencing (Postgres)', () => {
     });
   }
 
+  /** Waits until the store says the story run's lease is over (no fixed wait: a busy machine is slow). */
+  async function expired(id: string): Promise<void> {
+    await vi.waitFor(async () => expect(await repos.storyRunLeases.live([id])).toEqual(new Set()), {
+      timeout: 30_000,
+      interval: 50,
+    });
+  }
+
   async function reasons(id: string): Promise<string[]> {
     const all = ['stale write', 'fresh write', 'in time', 'too late', 'never leased', 'slow write'];
     return (await repos.audit.aboutSubject('story_run', id, all)).map((e) => e.action);
@@ -35,16 +43,16 @@ describe('story run leases and fencing (Postgres)', () => {
   it('gives a live lease to one of two claimants; the other gets it with a higher token once it expires', async () => {
     const id = await storyRun();
     const [a, b] = await Promise.all([
-      repos.storyRunLeases.acquire(id, 'worker-a', 300),
-      repos.storyRunLeases.acquire(id, 'worker-b', 300),
+      repos.storyRunLeases.acquire(id, 'worker-a', 1_000),
+      repos.storyRunLeases.acquire(id, 'worker-b', 1_000),
     ]);
     const winner = a ?? b;
     expect([a, b].filter(Boolean)).toHaveLength(1);
     expect(winner!.token).toBe(1);
     const loser = a ? 'worker-b' : 'worker-a';
-    expect(await repos.storyRunLeases.acquire(id, loser, 300)).toBeNull();
+    expect(await repos.storyRunLeases.acquire(id, loser, 1_000)).toBeNull();
 
-    await sleep(400);
+    await expired(id);
     const taken = await repos.storyRunLeases.acquire(id, loser, 5_000);
     expect(taken).toMatchObject({ workerId: loser, token: 2 });
     // The first holder finds itself fenced: no renewal, no write.
@@ -56,9 +64,9 @@ describe('story run leases and fencing (Postgres)', () => {
 
   it('renews only an unexpired lease with its token, and a released lease is taken at once with the next token', async () => {
     const id = await storyRun();
-    const held = (await repos.storyRunLeases.acquire(id, 'worker-a', 300))!;
-    expect(await repos.storyRunLeases.renew(held, 300)).toBe(true);
-    expect(await repos.storyRunLeases.renew({ ...held, token: held.token + 1 }, 300)).toBe(false);
+    const held = (await repos.storyRunLeases.acquire(id, 'worker-a', 10_000))!;
+    expect(await repos.storyRunLeases.renew(held, 10_000)).toBe(true);
+    expect(await repos.storyRunLeases.renew({ ...held, token: held.token + 1 }, 10_000)).toBe(false);
     expect(await repos.storyRunLeases.live([id])).toEqual(new Set([id]));
 
     await repos.storyRunLeases.release(held);
@@ -72,9 +80,9 @@ describe('story run leases and fencing (Postgres)', () => {
 
   it('refuses a write once the lease expired, even when nobody took it over', async () => {
     const id = await storyRun();
-    const held = (await repos.storyRunLeases.acquire(id, 'worker-a', 200))!;
+    const held = (await repos.storyRunLeases.acquire(id, 'worker-a', 1_000))!;
     await writeReason(id, held.token, 'in time');
-    await sleep(300);
+    await expired(id);
     await expect(writeReason(id, held.token, 'too late')).rejects.toThrow(/expired/);
     await expect(writeReason(id, held.token, 'never leased')).rejects.toBeInstanceOf(LeaseLostError);
     expect(await reasons(id)).toEqual(['in time']);
