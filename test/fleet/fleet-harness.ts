@@ -79,9 +79,9 @@ export function fleetHarness(label: string) {
     rows,
     until,
     /** A project whose wave.config.json names a fresh bare clone of it as `project.remote`. */
-    project(stories: StorySpec[]): { s: Scenario; bare: string } {
+    project(stories: StorySpec[], config: Record<string, unknown> = {}): { s: Scenario; bare: string } {
       const bare = path.join(tmp('remote'), 'app.git');
-      const s = suite.scenario({ stories, config: { project: { remote: bare } } });
+      const s = suite.scenario({ stories, config: { ...config, project: { remote: bare } } });
       execFileSync('git', ['clone', '--quiet', '--bare', s.repo.path, bare]);
       return { s, bare };
     },

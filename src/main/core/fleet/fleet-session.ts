@@ -51,8 +51,8 @@ export async function startFleetSession(deps: FleetDeps, req: StartSessionReques
  * Continues a fleet session (stopped, paused for its budget, or left by a coordinator that is
  * gone) with this process as its coordinator, for `wave resume` and the window's Resume. No
  * recovery reset: a worker resumes each story run from its last checkpoint when it takes it,
- * and a story run a worker still holds stays with it; stopped story runs wait for a worker
- * again, and `budgetUsd` (when given) is the session's new budget.
+ * and a story run a worker still holds stays with it; stopped and blocked story runs wait for a
+ * worker again, and `budgetUsd` (when given) is the session's new budget.
  */
 export async function resumeFleetSession(
   deps: FleetDeps,
@@ -73,7 +73,7 @@ export async function resumeFleetSession(
   );
   if (!fresh) throw new OrchestratorError('not_found', `Session ${sessionId} disappeared from the store.`);
   const repos = repositories(deps.store);
-  const requeued = await repos.storyRuns.requeueStopped(sessionId);
+  const requeued = await repos.storyRuns.requeueHalted(sessionId);
   await repos.audit.append({
     actor: req.actor ?? 'wave',
     action: 'session.resume',
@@ -81,7 +81,9 @@ export async function resumeFleetSession(
     subjectId: sessionId,
     detail: { fleet: true, requeued, budgetUsd: fresh.budgetUsd === null ? null : Number(fresh.budgetUsd) },
   });
-  deps.log(`Session ${sessionId} continues on the fleet: ${requeued} stopped story run(s) wait for a worker again.`);
+  deps.log(
+    `Session ${sessionId} continues on the fleet: ${requeued} stopped or blocked story run(s) wait for a worker again.`,
+  );
   return coordinate(deps, { sessionId, config, ui });
 }
 

@@ -52,13 +52,17 @@ export class StoryRunsRepo {
     );
   }
 
-  /** A fleet session continued: its stopped story runs wait for a worker again (which resumes each from its last checkpoint). */
-  async requeueStopped(sessionId: string): Promise<number> {
+  /**
+   * A fleet session continued: its stopped and blocked story runs wait for a worker again, which
+   * resumes each from its last checkpoint (as a local resume runs them again: a blocked story
+   * finds the lead's decision recorded since, or blocks again).
+   */
+  async requeueHalted(sessionId: string): Promise<number> {
     const rows = await this.run.write((q) =>
       q
         .update(storyRuns)
         .set({ status: 'queued', reason: null, updatedAt: sql`now()` })
-        .where(and(eq(storyRuns.sessionId, sessionId), eq(storyRuns.status, 'stopped')))
+        .where(and(eq(storyRuns.sessionId, sessionId), inArray(storyRuns.status, ['stopped', 'blocked'])))
         .returning({ id: storyRuns.id }),
     );
     return rows.length;
