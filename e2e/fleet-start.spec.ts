@@ -1,10 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { TEST_REDIS_URL } from '../test/helpers/env';
-import { createTestDatabase } from '../test/helpers/pg';
-import { cleanupPrefix, uniquePrefix } from '../test/helpers/redis';
+import { fleetTestEnv } from './support/fleet';
 import { expect, test } from './support/fixtures';
 import { createSessionProject, prdMarkdown, storyJson, type DropFile } from './support/project';
 import { importAndApprovePrd, ready, setProject } from './support/steps';
@@ -38,23 +34,14 @@ test('Run on the fleet: 2 workers take the stories, the board shows them merged,
 }, testInfo) => {
   test.skip(transport === 'electron', 'the start path is the same in both windows; the web one runs it');
   test.setTimeout(240_000);
-  const db = await createTestDatabase('e2e_fleet_start');
-  const prefix = uniquePrefix('e2e-fleet-start');
-  const shared = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: prefix };
-  const dirs: string[] = [];
-  const tmp = (label: string) => {
-    const d = mkdtempSync(path.join(os.tmpdir(), `wave-e2e-fleet-start-${label}-`));
-    dirs.push(d);
-    return d;
-  };
-  const bare = path.join(tmp('remote'), 'mathlib.git');
+  const fleet = await fleetTestEnv('fleet-start');
+  const bare = path.join(fleet.tmp('remote'), 'mathlib.git');
   const project = createSessionProject({ project: { remote: bare } });
   execFileSync('git', ['clone', '--quiet', '--bare', project.dir, bare]);
-  const workers: ChildProcess[] = [];
   let server: Awaited<ReturnType<typeof startWaveServer>> | null = null;
   const context = await browser.newContext();
   try {
-    server = await startWaveServer({ env: shared });
+    server = await startWaveServer({ env: fleet.shared });
     const page = await context.newPage();
     await page.goto(server.url);
     await ready(page);
@@ -67,14 +54,7 @@ test('Run on the fleet: 2 workers take the stories, the board shows them merged,
     await expect(page.getByTestId('start-fleet-workers')).toHaveAttribute('data-taking', '0');
     await expect(page.getByTestId('start-fleet-workers')).toContainText('No worker is taking work');
 
-    for (const name of ['south-1', 'south-2'])
-      workers.push(
-        spawn(
-          process.execPath,
-          ['bin/wave.mjs', 'worker', '--name', name, '--concurrency', '2', '--work-dir', tmp(name)],
-          { env: { ...process.env, ...shared, WAVE_HOME: tmp(`${name}-home`) }, stdio: 'ignore' },
-        ),
-      );
+    for (const name of ['south-1', 'south-2']) fleet.worker(name, ['--concurrency', '2']);
     // The count follows the workers as they register (fleet.changed, pushed).
     await expect(page.getByTestId('start-fleet-workers')).toHaveText(/^2 workers taking work/, { timeout: 60_000 });
 
@@ -100,13 +80,10 @@ test('Run on the fleet: 2 workers take the stories, the board shows them merged,
     const subjects = execFileSync('git', ['log', '--format=%s', 'main'], { cwd: bare, encoding: 'utf8' }).split('\n');
     expect(STORIES.map((s) => subjects.filter((l) => l.includes(`story ${s.id})`)).length)).toEqual([1, 1, 1]);
   } finally {
-    for (const c of workers) if (c.exitCode === null) c.kill('SIGKILL');
     await context.close();
     await server?.stop();
-    await db.drop();
-    await cleanupPrefix(prefix);
+    await fleet.cleanup();
     project.cleanup();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });
 

@@ -1,11 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { TEST_REDIS_URL } from '../test/helpers/env';
-import { createTestDatabase } from '../test/helpers/pg';
-import { cleanupPrefix, uniquePrefix } from '../test/helpers/redis';
+import { fleetTestEnv } from './support/fleet';
 import { expect, test } from './support/fixtures';
 import { createSessionProject, prdMarkdown, storyJson } from './support/project';
 import { openView, ready } from './support/steps';
@@ -17,13 +15,7 @@ import { startWaveServer } from './support/wave-server';
  * state; Drain takes one out (it confirms), and a worker that leaves disappears. STOP of a
  * session running on 2 workers shows what each host stopped.
  */
-function workerProcess(name: string, env: NodeJS.ProcessEnv, tmp: (label: string) => string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['bin/wave.mjs', 'worker', '--name', name, '--concurrency', '1', '--work-dir', tmp(name), '--lease-ms', '3000'],
-    { env: { ...process.env, ...env, WAVE_HOME: tmp(`${name}-home`) }, stdio: 'ignore' },
-  );
-}
+const WORKER_ARGS = ['--concurrency', '1', '--lease-ms', '3000'];
 
 test('the fleet view shows 3 workers live; Drain takes one out and a worker that leaves disappears', async ({
   browser,
@@ -31,16 +23,8 @@ test('the fleet view shows 3 workers live; Drain takes one out and a worker that
 }, testInfo) => {
   test.skip(transport === 'electron', 'the view and its pushes are the same in both windows; the web one runs it');
   test.setTimeout(180_000);
-  const db = await createTestDatabase('e2e_fleet');
-  const prefix = uniquePrefix('e2e-fleet');
-  const shared = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, WAVE_REDIS_PREFIX: prefix };
-  const dirs: string[] = [];
-  const tmp = (label: string) => {
-    const d = mkdtempSync(path.join(os.tmpdir(), `wave-e2e-fleet-${label}-`));
-    dirs.push(d);
-    return d;
-  };
-  const server = await startWaveServer({ env: shared });
+  const fleet = await fleetTestEnv('fleet');
+  const server = await startWaveServer({ env: fleet.shared });
   const context = await browser.newContext();
   const workers = new Map<string, ChildProcess>();
   try {
@@ -50,7 +34,7 @@ test('the fleet view shows 3 workers live; Drain takes one out and a worker that
     await openView(page, 'Fleet');
     await expect(page.getByTestId('fleet-empty')).toBeVisible();
 
-    for (const name of ['east-1', 'east-2', 'west-1']) workers.set(name, workerProcess(name, shared, tmp));
+    for (const name of ['east-1', 'east-2', 'west-1']) workers.set(name, fleet.worker(name, WORKER_ARGS));
     const rows = page.getByTestId('fleet-worker');
     await expect(rows).toHaveCount(3);
     for (const [name, child] of workers) {
@@ -74,12 +58,9 @@ test('the fleet view shows 3 workers live; Drain takes one out and a worker that
     await expect(page.locator('[data-testid="fleet-worker"][data-worker="west-1"]')).toHaveCount(0);
     await expect(rows).toHaveCount(2);
   } finally {
-    for (const c of workers.values()) if (c.exitCode === null) c.kill('SIGKILL');
     await context.close();
     await server.stop();
-    await db.drop();
-    await cleanupPrefix(prefix);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await fleet.cleanup();
   }
 });
 
@@ -89,20 +70,8 @@ test('STOP of a session running on 2 workers stops every agent and shows the cou
 }) => {
   test.skip(transport === 'electron', 'the stop path is the same in both windows; the web one runs it');
   test.setTimeout(180_000);
-  const db = await createTestDatabase('e2e_fleet_stop');
-  const prefix = uniquePrefix('e2e-fleet-stop');
-  const shared = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    WAVE_REDIS_PREFIX: prefix,
-    WAVE_STOP_GRACE_MS: '500',
-  };
-  const dirs: string[] = [];
-  const tmp = (label: string) => {
-    const d = mkdtempSync(path.join(os.tmpdir(), `wave-e2e-fleet-${label}-`));
-    dirs.push(d);
-    return d;
-  };
+  const fleet = await fleetTestEnv('fleet-stop', { WAVE_STOP_GRACE_MS: '500' });
+  const { shared, tmp } = fleet;
   const bare = path.join(tmp('remote'), 'mathlib.git');
   const project = createSessionProject({ project: { remote: bare } });
   execFileSync('git', ['clone', '--quiet', '--bare', project.dir, bare]);
@@ -118,13 +87,14 @@ test('STOP of a session running on 2 workers stops every agent and shows the cou
     path.join(backlog, 'fl-2.json'),
     storyJson({ id: 'FL-2', title: 'Divide two numbers', testAgent: hang }),
   );
-  const client = new pg.Client({ connectionString: db.url });
-  const children: ChildProcess[] = [];
+  const client = new pg.Client({ connectionString: fleet.databaseUrl });
+  let lead: ChildProcess | null = null;
   let server: Awaited<ReturnType<typeof startWaveServer>> | null = null;
   const context = await browser.newContext();
   try {
-    children.push(workerProcess('north-1', shared, tmp), workerProcess('north-2', shared, tmp));
-    const lead = spawn(
+    fleet.worker('north-1', WORKER_ARGS);
+    fleet.worker('north-2', WORKER_ARGS);
+    lead = spawn(
       process.execPath,
       [
         'bin/wave.mjs',
@@ -134,7 +104,6 @@ test('STOP of a session running on 2 workers stops every agent and shows the cou
       ],
       { env: { ...process.env, ...shared, WAVE_HOME: tmp('lead-home') }, stdio: 'ignore' },
     );
-    children.push(lead);
     // Both stories hang in develop, one on each worker.
     await client.connect();
     await expect
@@ -165,13 +134,11 @@ test('STOP of a session running on 2 workers stops every agent and shows the cou
     await expect(status).toContainText(`${os.hostname()}: 2 agents stopped, 0 alive`);
     await expect(page.getByTestId('session-state')).toContainText('stopped');
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    if (lead?.exitCode === null) lead.kill('SIGKILL');
     await client.end().catch(() => undefined);
     await context.close();
     await server?.stop();
-    await db.drop();
-    await cleanupPrefix(prefix);
+    await fleet.cleanup();
     project.cleanup();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });

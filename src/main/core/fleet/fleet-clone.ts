@@ -61,16 +61,12 @@ export class FleetClone {
   }
 
   /** Fetches every branch of the remote (story branches included, so a resumed story finds its commits). */
-  fetch(): Promise<void> {
-    return this.lock.exclusive(() => this.fetchUnlocked());
-  }
-
-  private async fetchUnlocked(): Promise<void> {
+  private async fetch(): Promise<void> {
     await this.git(['fetch', '--quiet', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
   }
 
   /** The remote's commit of a branch as last fetched; null when it has none. */
-  async remoteTip(branch: string): Promise<string | null> {
+  private async remoteTip(branch: string): Promise<string | null> {
     const r = await this.git(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], [1, 128]);
     return r.exitCode === 0 ? r.stdout.trim() : null;
   }
@@ -78,7 +74,7 @@ export class FleetClone {
   /** Fetches, then sets the local target branch to the remote's. */
   syncTarget(target: string): Promise<string> {
     return this.lock.exclusive(async () => {
-      await this.fetchUnlocked();
+      await this.fetch();
       const tip = await this.remoteTip(target);
       if (!tip) throw new Error(`The remote ${this.remote} has no branch ${target}.`);
       await this.git(['update-ref', '-m', 'wave worker: target as on the remote', `refs/heads/${target}`, tip]);

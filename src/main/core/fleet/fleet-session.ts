@@ -26,6 +26,12 @@ export function fleetUnavailableHere(settings: Pick<WaveSettings, 'databaseUrl' 
   return fleetUnavailable({ postgres: !!settings.databaseUrl, redis: !!settings.redisUrl });
 }
 
+/** Refuses (precondition_failed, saying what to set) where this process cannot reach a fleet. */
+function requireFleet(settings: Pick<WaveSettings, 'databaseUrl' | 'redisUrl'>): void {
+  const unavailable = fleetUnavailableHere(settings);
+  if (unavailable) throw new OrchestratorError('precondition_failed', unavailable);
+}
+
 export type FleetDeps = {
   orchestrator: Orchestrator;
   store: Store;
@@ -42,8 +48,7 @@ export type FleetDeps = {
  * windows, the CLI's renderer). Refuses without DATABASE_URL and REDIS_URL.
  */
 export async function startFleetSession(deps: FleetDeps, req: StartSessionRequest): Promise<FleetSession> {
-  const unavailable = fleetUnavailableHere(deps.settings);
-  if (unavailable) throw new OrchestratorError('precondition_failed', unavailable);
+  requireFleet(deps.settings);
   return coordinate(deps, await deps.orchestrator.createFleetSession(req));
 }
 
@@ -59,8 +64,7 @@ export async function resumeFleetSession(
   sessionId: string,
   req: { budgetUsd?: number | null; actor?: string } = {},
 ): Promise<FleetSession> {
-  const unavailable = fleetUnavailableHere(deps.settings);
-  if (unavailable) throw new OrchestratorError('precondition_failed', unavailable);
+  requireFleet(deps.settings);
   const { row, config, ui } = await deps.orchestrator.continueOnFleet(sessionId);
   if (!runsOnFleet(row.config))
     throw new OrchestratorError('precondition_failed', `Session ${sessionId} does not run on the fleet.`);
